@@ -1,0 +1,61 @@
+/* embed.h - the embedded CPython interpreter, initialised once per process.
+ *
+ * af_embed_init() configures the interpreter with PyConfig so that every run
+ * of the harness sees the same interpreter whatever the environment:
+ *   - isolated from PYTHON* environment variables and the user site
+ *     directory, no signal handlers, no argv parsing;
+ *   - a fixed hash seed (use_hash_seed=1, hash_seed=0): str/bytes hashes,
+ *     and so set and dict orders that depend on them, are the same in
+ *     every process;
+ *   - warnings filter "always" (a long-lived interpreter would otherwise
+ *     show a warning once per location and hide later ones);
+ *   - site enabled, so Debian's dist-packages are importable.
+ * It then makes the modules of harness/py/ (embedded in the binary, see
+ * py_embed.h) importable from memory - never from disk - imports asyncio
+ * and them, and freezes the objects that exist at that point (gc.freeze())
+ * so that per-run collections only look at what the run created.
+ *
+ * Errors are reported upward in `err` (the Python traceback formatted into
+ * the message); nothing here prints or exits.
+ */
+#ifndef ASYNCFUZZ_EMBED_H
+#define ASYNCFUZZ_EMBED_H
+
+#include <stddef.h>
+
+#include "scenarios/ir.h"
+
+/* Initialise the interpreter (idempotent: later calls return 0 at once).
+ * Returns 0, or -1 with err set. After a failure the process should not
+ * try again. */
+int af_embed_init(af_error *err);
+
+/* Whether af_embed_init() succeeded in this process. */
+int af_embed_ready(void);
+
+/* The running interpreter's version as major*100+minor (311 for 3.11), the
+ * value scenario expectations ("python": ["3.11"]) are filtered by. Valid
+ * before af_embed_init() too (it is the linked library's version). */
+int af_embed_pyversion(void);
+
+/* Format the Python exception currently set (PyErr_Occurred()) into err:
+ * "context: Type: message (at FILE:LINE in FUNC)", the innermost frame of
+ * the traceback, truncated to fit af_error.message. Clears the exception.
+ * The whole formatted traceback is kept for af_embed_last_traceback().
+ * If no exception is set, the message is just the context. */
+void af_embed_error_from_python(af_error *err, const char *context);
+
+/* The full traceback text of the last exception af_embed_error_from_python
+ * reported ("" if none). Valid until the next call. */
+const char *af_embed_last_traceback(void);
+
+/* Format the pending exception into buf (the full traceback as Python's
+ * traceback.format_exception writes it). Clears it. Returns buf. */
+char *af_embed_format_exception(char *buf, size_t cap);
+
+/* Import a module by name (harness modules come from memory). New
+ * reference, or NULL with err set. */
+struct _object;
+struct _object *af_embed_import(const char *name, af_error *err);
+
+#endif

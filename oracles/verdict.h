@@ -1,0 +1,100 @@
+/* verdict.h - what an oracle says about a trace, and the judge that runs
+ * every oracle.
+ *
+ * A verdict names the oracle, the task (probe id and name), the operation
+ * path in the IR ("main/3:task_group/t2/0:sleep"), the evidence (one human
+ * sentence with the facts) and a signature: a stable 64-bit hash of a text
+ * made of the oracle, the path's shape (op kinds along the path, no names,
+ * positions or durations) and the primitive stack (the asyncio primitives
+ * involved). Findings are deduplicated by signature; the hash is FNV-1a 64
+ * of the signature text, identical across runs, processes and machines.
+ */
+#ifndef ASYNCFUZZ_VERDICT_H
+#define ASYNCFUZZ_VERDICT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "oracles/trace.h"
+#include "scenarios/ir.h"
+
+typedef enum af_oracle {
+    AF_ORACLE_LEAKED_TASK = 0,       /* "leaked-task" */
+    AF_ORACLE_CANCEL_SWALLOWED,      /* "cancellation.swallowed" */
+    AF_ORACLE_CANCEL_SPURIOUS,       /* "cancellation.spurious" */
+    AF_ORACLE_CANCEL_COUNT,          /* "cancellation.count" */
+    AF_ORACLE_CANCEL_MESSAGE,        /* "cancellation.message" */
+    AF_ORACLE_CANCEL_CONVERTED,      /* "cancellation.converted" */
+    AF_ORACLE_NESTED_LOOP,           /* "nested-loop" */
+    AF_ORACLE_LOST_EXCEPTION,        /* "lost-exception" */
+    AF_ORACLE_CLEANUP,               /* "cleanup" */
+    AF_ORACLE_BLOCKING,              /* "blocking" */
+    AF_ORACLE_HANG,                  /* "hang" */
+    AF_ORACLE_DEADLOCK,              /* "deadlock" */
+    AF_ORACLE_DIFFERENTIAL,          /* "differential" (not run by af_judge) */
+    AF_ORACLE_COUNT
+} af_oracle;
+
+/* The names scenario files use (SCHEMA.md). NULL / -1 when unknown. */
+const char *af_oracle_name(af_oracle o);
+int af_oracle_from_name(const char *name);
+
+#define AF_VERDICT_NAME_MAX 64
+#define AF_VERDICT_PATH_MAX 256
+#define AF_VERDICT_EVIDENCE_MAX 512
+#define AF_VERDICT_SIGTEXT_MAX 256
+#define AF_MAX_VERDICTS 64
+
+typedef struct af_verdict {
+    af_oracle oracle;
+    int task;     /* probe task id, -1 when the fact belongs to no task */
+    char task_name[AF_VERDICT_NAME_MAX]; /* the task's name, "" when none */
+    int ir_task;  /* IR task index, -1 for asyncio's own tasks / none */
+    int op;       /* IR op index the fact is located at, -1 when none */
+    int event;    /* index in the trace of the deciding event, -1 none */
+    int64_t vtime; /* virtual time of that event */
+    char path[AF_VERDICT_PATH_MAX];         /* af_op_path of op */
+    char evidence[AF_VERDICT_EVIDENCE_MAX]; /* one sentence */
+    char signature_text[AF_VERDICT_SIGTEXT_MAX];
+    uint64_t signature; /* FNV-1a 64 of signature_text */
+} af_verdict;
+
+/* A bounded list: verdicts past AF_MAX_VERDICTS are counted in `dropped`.
+ * A verdict whose signature and task are already in the list is not added
+ * twice (the same fact seen by two events). */
+typedef struct af_verdict_list {
+    af_verdict items[AF_MAX_VERDICTS];
+    int count;
+    int dropped;
+} af_verdict_list;
+
+void af_verdict_list_init(af_verdict_list *list);
+/* Whether some verdict of that oracle is in the list. */
+int af_verdict_list_has(const af_verdict_list *list, af_oracle o);
+
+/* The path of op in the IR: the root task's name, then for each op from the
+ * top down "<position in its body>:<kind>", a child task's name where the
+ * path enters a child task, and "finally" where it enters a try's finally
+ * clause: "main/3:task_group/t2/0:sleep", "main/0:try/finally/1:sleep".
+ * op == -1 gives "". snprintf semantics (returns the full length). */
+size_t af_op_path(const af_scenario *s, int op, char *buf, size_t cap);
+/* The shape of that path: the kinds only, "*" for a child task, "finally"
+ * kept: "task_group/*/sleep". */
+size_t af_op_path_shape(const af_scenario *s, int op, char *buf, size_t cap);
+
+/* FNV-1a 64. */
+uint64_t af_hash64(const char *s, size_t len);
+
+/* One verdict as a JSON object on one line:
+ * {"oracle":..,"task":{"id":..,"name":..},"path":..,"op":..,"vtime":..,
+ *  "evidence":..,"signature":{"hash":"<16 hex>","text":..}}
+ * snprintf semantics. */
+size_t af_verdict_write_json(const af_verdict *v, char *buf, size_t cap);
+
+/* Run every oracle (all but differential) on the trace of one run of s and
+ * append their verdicts to out (which the caller initialises). Returns the
+ * number of verdicts appended. s may be NULL (paths and signatures are then
+ * built without the IR). */
+int af_judge(const af_scenario *s, const af_trace *tr, af_verdict_list *out);
+
+#endif
