@@ -299,6 +299,18 @@ static int import_and_freeze(af_error *err)
             return -1;
         Py_DECREF(mod);
     }
+    /* CPython 3.11 installs its SIGINT handler when the signal module is
+     * first imported (asyncio imports it), whatever install_signal_handlers
+     * says. Put the default back: the harness owns no signal handlers, and
+     * Ctrl-C stops it at once. */
+    PyObject *r0 = PyRun_String("import signal as _s\n_s.signal(_s.SIGINT, _s.SIG_DFL)\ndel _s\n",
+                                Py_file_input, PyModule_GetDict(PyImport_AddModule("__main__")),
+                                PyModule_GetDict(PyImport_AddModule("__main__")));
+    if (!r0) {
+        af_embed_error_from_python(err, "restoring the default SIGINT handler");
+        return -1;
+    }
+    Py_DECREF(r0);
     PyObject *gc = af_embed_import("gc", err);
     if (!gc)
         return -1;

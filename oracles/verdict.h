@@ -42,7 +42,7 @@ int af_oracle_from_name(const char *name);
 #define AF_VERDICT_NAME_MAX 64
 #define AF_VERDICT_PATH_MAX 256
 #define AF_VERDICT_EVIDENCE_MAX 512
-#define AF_VERDICT_SIGTEXT_MAX 256
+#define AF_VERDICT_SIGTEXT_MAX 512
 #define AF_MAX_VERDICTS 64
 
 typedef struct af_verdict {
@@ -60,8 +60,8 @@ typedef struct af_verdict {
 } af_verdict;
 
 /* A bounded list: verdicts past AF_MAX_VERDICTS are counted in `dropped`.
- * A verdict whose signature and task are already in the list is not added
- * twice (the same fact seen by two events). */
+ * A verdict whose oracle, task, op and signature are already in the list is
+ * not added twice (the same fact seen by two events). */
 typedef struct af_verdict_list {
     af_verdict items[AF_MAX_VERDICTS];
     int count;
@@ -78,8 +78,8 @@ int af_verdict_list_has(const af_verdict_list *list, af_oracle o);
  * clause: "main/3:task_group/t2/0:sleep", "main/0:try/finally/1:sleep".
  * op == -1 gives "". snprintf semantics (returns the full length). */
 size_t af_op_path(const af_scenario *s, int op, char *buf, size_t cap);
-/* The shape of that path: the kinds only, "*" for a child task, "finally"
- * kept: "task_group/*/sleep". */
+/* The shape of that path: the kinds only, "@" for a child task, "finally"
+ * kept: "task_group/@/sleep". */
 size_t af_op_path_shape(const af_scenario *s, int op, char *buf, size_t cap);
 
 /* FNV-1a 64. */

@@ -1,0 +1,68 @@
+# engines.cmake: the fuzz engine targets, their tests and the benchmark.
+#
+#   asyncfuzz-libfuzzer  harness/fuzz_libfuzzer.c, clang -fsanitize=fuzzer
+#                        (no sanitizer by default, for speed;
+#                        -DAF_FUZZ_ASAN=ON adds ASan+UBSan to the target, and
+#                        -DAF_SANITIZE=ON sanitizes the whole build)
+#   asyncfuzz-afl        harness/fuzz_afl.c compiled and linked by
+#                        afl-clang-fast (through cmake/afl-cc.sh as the
+#                        compiler/linker launcher), when afl-clang-fast is
+#                        installed
+#
+# Both link af_core (uninstrumented: the coverage that matters comes from
+# harness/coverage.c and harness/pycov.c, not from compiler edges).
+option(AF_FUZZ_ASAN "Build asyncfuzz-libfuzzer with ASan+UBSan" OFF)
+find_program(AF_AFL_CLANG_FAST NAMES afl-clang-fast)
+find_program(AF_AFL_FUZZ NAMES afl-fuzz)
+
+# The engine entry points define main / LLVMFuzzerTestOneInput: keep them
+# out of af_core (which globs harness/*.c).
+get_target_property(_af_core_src af_core SOURCES)
+list(FILTER _af_core_src EXCLUDE REGEX ".*/harness/fuzz_(libfuzzer|afl)\\.c$")
+set_property(TARGET af_core PROPERTY SOURCES ${_af_core_src})
+
+set(AF_ENGINE_TARGETS "")
+if(CMAKE_C_COMPILER_ID STREQUAL "Clang")
+  add_executable(asyncfuzz-libfuzzer ${CMAKE_SOURCE_DIR}/harness/fuzz_libfuzzer.c)
+  if(AF_FUZZ_ASAN)
+    set(_af_lf -fsanitize=fuzzer,address,undefined -fno-omit-frame-pointer)
+  else()
+    set(_af_lf -fsanitize=fuzzer)
+  endif()
+  target_compile_options(asyncfuzz-libfuzzer PRIVATE ${_af_lf})
+  target_link_options(asyncfuzz-libfuzzer PRIVATE ${_af_lf})
+  target_link_libraries(asyncfuzz-libfuzzer PRIVATE af_core)
+  list(APPEND AF_ENGINE_TARGETS asyncfuzz-libfuzzer)
+else()
+  message(STATUS "asyncfuzz-libfuzzer needs clang: not built")
+endif()
+
+if(AF_AFL_CLANG_FAST)
+  add_executable(asyncfuzz-afl ${CMAKE_SOURCE_DIR}/harness/fuzz_afl.c)
+  set(_af_launch /bin/sh ${CMAKE_SOURCE_DIR}/cmake/afl-cc.sh ${AF_AFL_CLANG_FAST})
+  set_target_properties(asyncfuzz-afl PROPERTIES C_COMPILER_LAUNCHER "${_af_launch}"
+                                                 C_LINKER_LAUNCHER "${_af_launch}")
+  target_link_libraries(asyncfuzz-afl PRIVATE af_core)
+  list(APPEND AF_ENGINE_TARGETS asyncfuzz-afl)
+else()
+  message(STATUS "afl-clang-fast not found: asyncfuzz-afl not built")
+endif()
+
+if(AF_ENGINE_TARGETS)
+  add_custom_target(engines DEPENDS ${AF_ENGINE_TARGETS})
+endif()
+
+# The e2e scripts tests/e2e/engine_*.sh are registered by tests.cmake; they
+# exit 77 when their engine is not built (skipped, not failed).
+foreach(_t engine_libfuzzer engine_libfuzzer_planted engine_afl engine_afl_planted)
+  if(TEST e2e_${_t})
+    set_tests_properties(e2e_${_t} PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 120
+                         ENVIRONMENT "AF_BINARY_DIR=${CMAKE_BINARY_DIR};AF_SOURCE_DIR=${CMAKE_SOURCE_DIR}")
+  endif()
+endforeach()
+
+# The benchmark: prints figures, asserts nothing; not part of ctest.
+#   cmake --build build --target bench-engines
+add_custom_target(bench-engines
+  COMMAND bash ${CMAKE_SOURCE_DIR}/tests/bench/engines.sh ${CMAKE_BINARY_DIR}
+  WORKING_DIRECTORY ${CMAKE_SOURCE_DIR} USES_TERMINAL)

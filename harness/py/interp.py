@@ -1,0 +1,354 @@
+# interp.py - runs a scenario given as tuples (part of asyncfuzz).
+#
+# The hot path: scenarios/pyobj.c builds the scenario as nested tuples from
+# the C IR (cheap: no source to compile), and run() walks them, running each
+# operation with the real asyncio primitive. The probe (probe.py) records
+# the events; scenarios/codegen.c writes the same program as Python source
+# (a reproducer), calling the same probe helpers at the same points, so both
+# give the same event list.
+#
+# Entry point (called from C):
+#     run(scenario, options) -> list of event tuples (harness/TRACE.md)
+#     options: (max_iterations, max_vtime, watchdog_seconds, slow_ticks,
+#               pure_python_tasks) or None for probe.DEFAULT_OPTIONS
+# KIND_NAMES: the op kind names in af_op_kind order.
+#
+# Scenario tuple:
+#     scenario = (prims, root_task)
+#     prims    = tuple of (name, prim_kind, param)   prim_kind: af_prim_kind
+#     task     = (name, body, ir_task_index)
+#     body     = tuple of op
+#     op       = (kind, op_index, fields...)         kind: af_op_kind
+# Fields per kind (None stands for AF_NONE / absent; enums are their ints):
+#     sleep          ticks
+#     return         value
+#     raise          exc_kind, exc_id
+#     spawn          task, keep, group_name|None
+#     await          task_name
+#     cancel         target_name|None (None: the current task), msg|None,
+#                    count, uncancel
+#     gather         tasks, return_exceptions
+#     task_group     name, tasks, body
+#     wait_for       timeout|None, body
+#     timeout        name, delay|None, at, body
+#     reschedule     timeout_name, delay|None
+#     shield         task
+#     wait           tasks, return_when, timeout|None, cancel_pending
+#     as_completed   tasks, timeout|None
+#     try            body, on_cancel, exc_kind, exc_id, on_error,
+#                    finally_body|None
+#     except_star    body, match, reaction, exc_kind, exc_id
+#     hold           resource, release_sleep|None, body
+#     event_set, event_wait, cond_wait, queue_get     prim_name
+#     lock, semaphore                                 prim_name, body
+#     cond_notify    prim_name, n|None (None: notify_all)
+#     queue_put      prim_name, value
+#     nested_run     nested_kind
+#     block          ticks
+#     never_awaited  (nothing)
+# A name refers to a task created by the run; one not created (yet) when the
+# op runs is a recorded no-op (see probe.await_task / cancel_task).
+import asyncio
+
+import probe
+from probe import (EXC_TYPES, acquire, await_task, block, cancel_all, cancel_task,
+                   caught, caught_group, entered_finally, groups, nested_run,
+                   never_awaited_coro, op_scope, prims, release, reschedule, start,
+                   timeouts, uncancel_self, wait_for_scope)
+
+KIND_NAMES = (
+    "sleep", "return", "raise", "spawn", "await", "cancel", "gather", "task_group",
+    "wait_for", "timeout", "reschedule", "shield", "wait", "as_completed", "try",
+    "except_star", "hold", "event_set", "event_wait", "lock", "cond_wait",
+    "cond_notify", "semaphore", "queue_put", "queue_get", "nested_run", "block",
+    "never_awaited",
+)
+
+RETURN_WHEN = (asyncio.ALL_COMPLETED, asyncio.FIRST_COMPLETED, asyncio.FIRST_EXCEPTION)
+MATCH = (probe.AppError, ValueError, Exception, asyncio.CancelledError)
+
+NORET = object()  # a body that ran to its end without `return`
+_sleep = asyncio.sleep
+
+
+async def run_body(body):
+    """Run a body's ops in order; a `return` op ends it with its value,
+    which every enclosing block of the same task passes on (as Python's
+    return statement does); NORET when the body ran to its end."""
+    for op in body:
+        k = op[0]
+        if k == 0:
+            await _sleep(op[2])
+        elif k == 1:
+            return op[2]
+        elif k == 2:
+            raise EXC_TYPES[op[2]](op[3])
+        elif k >= _NK or k < 0:
+            _unknown(op)
+        else:
+            h = _SYNC[k]
+            if h is not None:
+                h(op)
+            else:
+                r = await _ASYNC[k](op)
+                if r is not NORET:
+                    return r
+    return NORET
+
+
+async def _task(task):
+    r = await run_body(task[1])
+    return None if r is NORET else r
+
+
+def task_coro(task):
+    c = _task(task)
+    c.__qualname__ = "task_" + task[0]  # as the reproducer names it
+    return c
+
+
+async def _sub(body):
+    r = await run_body(body)
+    return None if r is NORET else r
+
+
+def _start(i, t):
+    return start(i, t[0], task_coro(t), t[2])
+
+
+# -- operations without a suspension point ---------------------------------------
+
+def _spawn(op):
+    t = op[2]
+    start(op[1], t[0], task_coro(t), t[2], op[3], op[4])
+
+
+def _cancel(op):
+    cancel_task(op[1], op[2], op[3], op[4], op[5])
+
+
+def _reschedule(op):
+    reschedule(op[1], op[2], op[3])
+
+
+def _event_set(op):
+    prims[op[2]].set()
+
+
+def _nested_run(op):
+    with op_scope(op[1]):
+        nested_run(op[1], op[2])
+
+
+def _block(op):
+    block(op[2])
+
+
+def _never_awaited(op):
+    never_awaited_coro()
+
+
+# -- operations that may suspend or own a body --------------------------------------
+
+async def _await(op):
+    await await_task(op[1], op[2])
+    return NORET
+
+
+async def _gather(op):
+    _, i, children, rexc = op
+    with op_scope(i) as o:
+        o.detail = repr(await asyncio.gather(*[_start(i, t) for t in children],
+                                             return_exceptions=rexc))
+    return NORET
+
+
+async def _task_group(op):
+    _, i, name, children, body = op
+    with op_scope(i):
+        async with asyncio.TaskGroup() as tg:
+            groups[name] = tg
+            for t in children:
+                start(i, t[0], task_coro(t), t[2], True, name)
+            r = await run_body(body)
+    return r
+
+
+async def _wait_for(op):
+    _, i, timeout, body = op
+    with wait_for_scope(i, timeout):
+        c = _sub(body)
+        c.__qualname__ = "body_%d" % i
+        await asyncio.wait_for(c, timeout)
+    return NORET
+
+
+async def _timeout(op):
+    _, i, name, delay, at, body = op
+    with op_scope(i) as o:
+        if at:
+            cm = asyncio.timeout_at(None if delay is None else probe.LOOP._clock + delay)
+        else:
+            cm = asyncio.timeout(delay)
+        async with cm:
+            o.cm = timeouts[name] = cm
+            r = await run_body(body)
+    return r
+
+
+async def _shield(op):
+    with op_scope(op[1]):
+        await asyncio.shield(_start(op[1], op[2]))
+    return NORET
+
+
+async def _wait(op):
+    _, i, children, rw, timeout, cancel_pending = op
+    with op_scope(i) as o:
+        done, pending = await asyncio.wait([_start(i, t) for t in children],
+                                           timeout=timeout, return_when=RETURN_WHEN[rw])
+        o.detail = (len(done), len(pending))
+        if cancel_pending:
+            cancel_all(i, pending)
+    return NORET
+
+
+async def _as_completed(op):
+    _, i, children, timeout = op
+    with op_scope(i):
+        for f in asyncio.as_completed([_start(i, t) for t in children], timeout=timeout):
+            await f
+    return NORET
+
+
+async def _try(op):
+    _, i, body, on_cancel, exc_kind, exc_id, on_error, fin = op
+    with op_scope(i):
+        r = NORET
+        try:
+            r = await run_body(body)
+        except asyncio.CancelledError as e:
+            if on_cancel == 0:      # none: no such clause
+                raise
+            caught(i, e)
+            if on_cancel == 1:      # reraise
+                raise
+            if on_cancel == 2:      # uncancel, go on after the try
+                uncancel_self(i)
+            elif on_cancel == 3:    # raise something else
+                raise EXC_TYPES[exc_kind](exc_id)
+            # 4: swallow
+        except Exception:
+            if on_error == 0:       # none: no such clause
+                raise
+            # 1: swallow
+        finally:
+            if fin is not None:
+                entered_finally(i)
+                r2 = await run_body(fin)
+                if r2 is not NORET:
+                    return r2       # return in finally wins, as in Python
+    return r
+
+
+async def _except_star(op):
+    _, i, body, match, reaction, exc_kind, exc_id = op
+    with op_scope(i):
+        r = NORET
+        try:
+            r = await run_body(body)
+        except* MATCH[match] as eg:
+            if match == 3:
+                caught_group(i, eg)
+            if reaction == 1:
+                raise
+            if reaction == 2:
+                raise EXC_TYPES[exc_kind](exc_id)
+    return r
+
+
+async def _hold(op):
+    _, i, resource, release_sleep, body = op
+    with op_scope(i):
+        acquire(i, resource)
+        try:
+            r = await run_body(body)
+        finally:
+            if release_sleep is not None:
+                await _sleep(release_sleep)
+            release(i, resource)
+    return r
+
+
+async def _event_wait(op):
+    with op_scope(op[1]):
+        await prims[op[2]].wait()
+    return NORET
+
+
+async def _locked(op):  # lock, semaphore
+    with op_scope(op[1]):
+        async with prims[op[2]]:
+            r = await run_body(op[3])
+    return r
+
+
+async def _cond_wait(op):
+    with op_scope(op[1]):
+        c = prims[op[2]]
+        async with c:
+            await c.wait()
+    return NORET
+
+
+async def _cond_notify(op):
+    with op_scope(op[1]):
+        c = prims[op[2]]
+        async with c:
+            if op[3] is None:
+                c.notify_all()
+            else:
+                c.notify(op[3])
+    return NORET
+
+
+async def _queue_put(op):
+    with op_scope(op[1]):
+        await prims[op[2]].put(op[3])
+    return NORET
+
+
+async def _queue_get(op):
+    with op_scope(op[1]):
+        await prims[op[2]].get()
+    return NORET
+
+
+def _unknown(op):
+    raise ValueError("unknown op kind %r in op %r" % (op[0], op[1]))
+
+
+_NK = len(KIND_NAMES)
+_SYNC = [None] * _NK
+_ASYNC = [None] * _NK
+for _k, _f in ((3, _spawn), (5, _cancel), (10, _reschedule), (17, _event_set),
+               (25, _nested_run), (26, _block), (27, _never_awaited)):
+    _SYNC[_k] = _f
+for _k, _f in ((4, _await), (6, _gather), (7, _task_group), (8, _wait_for),
+               (9, _timeout), (11, _shield), (12, _wait), (13, _as_completed),
+               (14, _try), (15, _except_star), (16, _hold), (18, _event_wait),
+               (19, _locked), (20, _cond_wait), (21, _cond_notify), (22, _locked),
+               (23, _queue_put), (24, _queue_get)):
+    _ASYNC[_k] = _f
+del _k, _f
+
+
+def run(scenario, options=None):
+    """Run one scenario tuple; returns the list of event tuples."""
+    prim_spec, root = scenario
+    return probe.run(root[0], lambda: task_coro(root), prim_spec, options)
+
+
+def run_text(scenario, options=None):
+    """run() in the trace's text form (JSON lines)."""
+    return probe.trace_text(run(scenario, options))

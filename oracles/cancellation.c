@@ -1,0 +1,641 @@
+/* cancellation.c - the cancellation oracles.
+ *
+ * Terms. A *request* on task T is a `cancel` event with target T that
+ * returned True (Task.cancel() on a done task returns False and is no
+ * request). A request is *withdrawn* by an `uncancel` event on T that
+ * lowered the count (matched oldest request first). It is *handled* by the
+ * scenario when a scenario handler in T caught a CancelledError after it
+ * (`caught` event) and ended the propagation (on_cancel uncancel / raise /
+ * swallow, except* swallow / raise; a re-raising handler handles nothing).
+ * It is *delivered* when T ends cancelled. A request is *forwarded* when
+ * Task.cancel() passed it on to the task T awaits (the `cancel` event on
+ * that task comes just before, same iteration, caller and op; TRACE.md) and
+ * that task did not end cancelled: the awaited task took the request (and
+ * answers for it under its own id), so it is not counted against T. A
+ * request is made *from outside* when by_task != T (T was suspended: the
+ * CancelledError must be thrown at T's current await, inside every op then
+ * open in T); a request T makes on itself is delivered at T's next await,
+ * which may be after the op it was made in.
+ *
+ * cancellation.swallowed - (once per task) T finished with a result, or
+ *   with an exception that is not KeyboardInterrupt / SystemExit and that no
+ *   scenario `finally` of T could have raised, while a request on T that is
+ *   not forwarded was neither delivered (T ending cancelled delivers every
+ *   request, however late) nor withdrawn nor handled by a converting
+ *   handler. The verdict is located where the CancelledError was lost, when
+ *   that is known (the reason, part of the signature, says which):
+ *   (handler) a scenario handler that swallows (try on_cancel=swallow,
+ *     except* CancelledError: pass) caught it: the misuse pattern;
+ *   (block) it was made from outside while op B was open in T, and B then
+ *     returned normally (op_exit ok) with the request still outstanding:
+ *     asyncio's code inside B dropped the CancelledError (3.11 wait_for,
+ *     gh-86296: the inner future completes in the iteration the outer task
+ *     is cancelled, wait_for returns the result);
+ *   (block-raise) it was made from outside during a structured block
+ *     (task_group, timeout, wait_for) that then raised an exception other
+ *     than CancelledError without uncancel()ing it (3.11 TaskGroup,
+ *     gh-116720: a child fails while the parent is cancelled / waits in
+ *     __aexit__);
+ *   (task-end) otherwise: at the op open in T when the request was made.
+ * cancellation.spurious - (once per task) T received a CancelledError (a
+ *   scenario handler caught one, or T ended cancelled) when the number of
+ *   CancelledErrors T has received so far (handlers that ended the
+ *   propagation, plus this one) exceeds the number of requests ever made on
+ *   T (withdrawn ones included: 3.11's uncancel() does not stop a delivery
+ *   already scheduled) plus the tasks T awaits or owns that ended cancelled
+ *   (await, shield, gather, as_completed, wait, task_group children,
+ *   asyncio's internal tasks T created: their CancelledError propagates to
+ *   T). Skipped for a task whose own code may raise a CancelledError
+ *   subclass (raise cancelled_subclass), after a KeyboardInterrupt /
+ *   SystemExit escaped, and for deliveries after `end` to a task the harness
+ *   found pending (it cancels those).
+ * cancellation.count - (once per task) the cancelling() counter is wrong:
+ *   (arith) a request did not raise it by exactly 1, a cancel() that
+ *     returned False changed it, an uncancel() did not lower it by exactly 1
+ *     (to a floor of 0), or a value the probe read (op_enter, op_exit,
+ *     task_done, cancelling_before) differs from the value the cancel /
+ *     uncancel events imply;
+ *   (block) a structured block (task_group, timeout, wait_for) returned
+ *     normally with cancelling() higher than at its entry because of a
+ *     request from outside that it dropped (see swallowed/block; a request
+ *     T made on itself is still to be delivered at T's next await and does
+ *     not count);
+ *   (task-end) T finished with a result with cancelling() > 0 while a
+ *     request is outstanding (forwarded requests and requests a scenario
+ *     handler converted into another exception excepted).
+ *   The value the probe read at op_enter / op_exit is used when present,
+ *   else the value implied by the cancel / uncancel events.
+ * cancellation.message - a CancelledError that T received (a `caught`
+ *   event of exactly asyncio's CancelledError, or T's task_done when the
+ *   probe recorded its args) carries a message that no request on T, nor on
+ *   a task whose cancellation can propagate into T (transitively, as for
+ *   spurious), was given. Skipped when there is no request at all (that is
+ *   spurious).
+ * cancellation.converted -
+ *   (expired-cancelled) a timeout block whose timeout expired (op_exit
+ *     detail True) raised asyncio's CancelledError although cancelling() at
+ *     exit is not higher than at entry (no other request is outstanding, so
+ *     the CancelledError is the timeout's own and must have become
+ *     TimeoutError; 3.11's `uncancel() == 0` test fails this when an earlier
+ *     request was left counted, gh-102780); skipped when T's scenario
+ *     handlers had converted a CancelledError into another exception before
+ *     (that leaves the count up on purpose); or
+ *   (external-timeout) a wait_for / timeout block raised TimeoutError while
+ *     a request made during it by a scenario `cancel` op (from outside) was
+ *     neither withdrawn nor handled (not reported as swallowed too).
+ * A request reported under one sub-oracle is not reported again under
+ * another.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "oracles/oracle.h"
+
+#define MAX_REQ 256
+
+enum { R_PENDING = 0, R_DONE, R_LOST, R_REPORTED };
+
+typedef struct req {
+    int ev;
+    int by;
+    int exempt;   /* forwarded to an awaited task that did not end cancelled */
+    int state;    /* R_PENDING; R_DONE withdrawn / handled / delivered;
+                     R_LOST its CancelledError dropped at lost_op (reported
+                     when the task finishes without a delivery); R_REPORTED */
+    int lost_op;
+    const char *lost_reason;
+} req;
+
+typedef struct tstate {
+    req reqs[MAX_REQ];
+    int nreq;
+    int model;          /* cancelling() implied by cancel / uncancel events */
+    int count_reported; /* arith verdict already given */
+    int spurious_reported; /* one spurious verdict per task */
+    int requests_total; /* requests ever made (spurious) */
+    int sources;        /* awaited / owned tasks that ended cancelled */
+    int received;       /* CancelledErrors received that ended propagation */
+    int converted_by_scenario;
+    int stack[AF_MAX_OPS + 8];
+    int stack_enter[AF_MAX_OPS + 8];
+    int stack_cancelling[AF_MAX_OPS + 8];
+    int nstack;
+} tstate;
+
+static af_op_kind op_kind(const af_ctx *c, int op)
+{
+    if (!c->s || op < 0 || op >= c->s->nops)
+        return AF_OP_KIND_COUNT;
+    return c->s->ops[op].kind;
+}
+
+static const char *kname(const af_ctx *c, int op)
+{
+    af_op_kind k = op_kind(c, op);
+    const char *n = k < AF_OP_KIND_COUNT ? af_op_kind_name(k) : NULL;
+    return n ? n : "code";
+}
+
+static const char *tname(const af_ctx *c, int task)
+{
+    const af_tinfo *t = af_ctx_task(c, task);
+    if (task < 0)
+        return "(no task)";
+    return t && t->name ? t->name : "?";
+}
+
+/* Whether request event i on its target was forwarded (see above). */
+static int forwarded(const af_ctx *c, int i)
+{
+    const af_event *e = &c->tr->events[i];
+    for (int j = i - 1; j >= 0; j--) {
+        const af_event *p = &c->tr->events[j];
+        if (p->kind != AF_EV_CANCEL || p->iter != e->iter || p->vtime != e->vtime ||
+            p->by_task != e->by_task || p->op != e->op || p->task == e->task)
+            break;
+        if (!p->returned)
+            continue;
+        const af_tinfo *s = af_ctx_task(c, p->task);
+        if (!s)
+            continue;
+        if (s->done_ev < 0 || c->tr->events[s->done_ev].outcome != AF_OUT_CANCELLED)
+            return 1;
+    }
+    return 0;
+}
+
+/* Whether cancel event ev was made by a scenario `cancel` op (rather than
+ * by asyncio's own code while that op happened to be the current one): the
+ * op is a cancel op run by the calling task and aimed at the target. */
+static int is_scenario_cancel(const af_ctx *c, const af_event *ev)
+{
+    if (!c->s || ev->op < 0 || ev->op >= c->s->nops)
+        return 0;
+    const af_op *o = &c->s->ops[ev->op];
+    const af_tinfo *by = af_ctx_task(c, ev->by_task), *target = af_ctx_task(c, ev->task);
+    if (o->kind != AF_OP_CANCEL || !by || !target || by->ir_owner != o->task)
+        return 0;
+    if (o->ref == AF_SELF)
+        return ev->by_task == ev->task;
+    return o->ref >= 0 && o->ref == target->ir_task;
+}
+
+/* Whether task S's CancelledError can propagate into task T. */
+static int is_source(const af_ctx *c, int T, int S)
+{
+    const af_tinfo *t = af_ctx_task(c, T), *s = af_ctx_task(c, S);
+    if (!t || !s || S == T)
+        return 0;
+    if (s->parent == T && s->ir_task < 0)
+        return 1; /* asyncio's own task created by T (wait_for's inner task) */
+    if (s->ir_task < 0 || !c->s)
+        return s->parent == T;
+    int owner = t->ir_owner;
+    if (owner < 0)
+        return 0;
+    const af_scenario *sc = c->s;
+    for (int i = 0; i < sc->nops; i++) {
+        const af_op *o = &sc->ops[i];
+        if (o->task != owner)
+            continue;
+        if ((o->kind == AF_OP_AWAIT || o->kind == AF_OP_SHIELD) && o->ref == s->ir_task)
+            return 1;
+        if (af_op_has_children(o->kind) && o->kind != AF_OP_SPAWN)
+            for (int k = o->children.head, g = 0; k >= 0 && k < sc->ntasks && g < AF_MAX_TASKS;
+                 k = sc->tasks[k].next, g++)
+                if (k == s->ir_task)
+                    return 1;
+    }
+    return 0;
+}
+
+/* Whether the code of T's IR task can raise a CancelledError subclass. */
+static int raises_cancelled(const af_ctx *c, int T)
+{
+    const af_tinfo *t = af_ctx_task(c, T);
+    if (!t || !c->s)
+        return 0;
+    for (int i = 0; i < c->s->nops; i++) {
+        const af_op *o = &c->s->ops[i];
+        if (o->task != t->ir_owner || o->exc.kind != AF_EXC_CANCELLED_SUBCLASS)
+            continue;
+        if (o->kind == AF_OP_RAISE || (o->kind == AF_OP_TRY && o->on_cancel == AF_ON_CANCEL_RAISE) ||
+            (o->kind == AF_OP_EXCEPT_STAR && o->reaction == AF_REACT_RAISE))
+            return 1;
+    }
+    return 0;
+}
+
+/* Whether a raise op sits in a finally clause of T's IR task code. */
+static int raises_in_finally(const af_ctx *c, int T)
+{
+    const af_tinfo *t = af_ctx_task(c, T);
+    if (!t || !c->s)
+        return 0;
+    for (int i = 0; i < c->s->nops; i++) {
+        const af_op *o = &c->s->ops[i];
+        if (o->task != t->ir_owner || o->kind != AF_OP_RAISE)
+            continue;
+        for (int p = o->parent, child = i, g = 0; p >= 0 && p < c->s->nops && g < AF_MAX_OPS;
+             child = p, p = c->s->ops[p].parent, g++) {
+            const af_op *po = &c->s->ops[p];
+            if (po->kind == AF_OP_TRY)
+                for (int k = po->finally_body.head, h = 0; k >= 0 && h < AF_MAX_OPS; k = c->s->ops[k].next, h++)
+                    if (k == child)
+                        return 1;
+        }
+    }
+    return 0;
+}
+
+/* Candidate messages: requests on T and on every transitive source. */
+static int msg_ok(const af_ctx *c, int T, int upto, const char *msg, int *any_request)
+{
+    int n = c->ntasks;
+    char *mark = calloc((size_t)(n > 0 ? n : 1), 1);
+    int *queue = malloc(sizeof(int) * (size_t)(n > 0 ? n : 1));
+    int found = 0, qh = 0, qt = 0;
+    *any_request = 0;
+    if (!mark || !queue) {
+        free(mark);
+        free(queue);
+        return 1;
+    }
+    if (T >= 0 && T < n) {
+        mark[T] = 1;
+        queue[qt++] = T;
+    }
+    while (qh < qt && !found) {
+        int X = queue[qh++];
+        for (int i = 0; i < upto; i++) {
+            const af_event *e = &c->tr->events[i];
+            if (e->kind == AF_EV_CANCEL && e->task == X && e->returned) {
+                *any_request = 1;
+                if ((!e->msg && !msg) || (e->msg && msg && strcmp(e->msg, msg) == 0)) {
+                    found = 1;
+                    break;
+                }
+            }
+        }
+        for (int S = 0; S < n && !found; S++) {
+            if (mark[S] || !is_source(c, X, S))
+                continue;
+            const af_tinfo *s = af_ctx_task(c, S);
+            if (!s || s->done_ev < 0 || s->done_ev >= upto ||
+                c->tr->events[s->done_ev].outcome != AF_OUT_CANCELLED)
+                continue;
+            if (!af_exc_is_exact_cancelled(c->tr->events[s->done_ev].exc_type) &&
+                c->tr->events[s->done_ev].exc_type && c->tr->events[s->done_ev].exc_type[0])
+                found = 1; /* a subclass raised by the scenario: its args are not a message */
+            mark[S] = 1;
+            queue[qt++] = S;
+        }
+    }
+    free(mark);
+    free(queue);
+    return found;
+}
+
+static void check_message(af_ctx *c, int T, int ev, const char *msg)
+{
+    int any;
+    if (msg_ok(c, T, ev, msg, &any) || !any)
+        return;
+    char b[64];
+    const af_event *e = &c->tr->events[ev];
+    int op = e->kind == AF_EV_CAUGHT ? e->op : af_ctx_open_op(c, T, ev);
+    af_emit(c, AF_ORACLE_CANCEL_MESSAGE, T, op, ev, "message",
+            "task %s received CancelledError(%s) at vtime %lld, a message no cancel() of it or of a task "
+            "it awaits was given",
+            tname(c, T), af_q(msg, b, sizeof b), (long long)e->vtime);
+}
+
+/* Parse repr(args) of a CancelledError: "()" -> None, "('m',)" -> m.
+ * Returns 0 when the form is not one of those. */
+static int parse_args(const char *args, char *out, size_t cap, const char **msg)
+{
+    if (!args || !args[0])
+        return 0;
+    if (strcmp(args, "()") == 0) {
+        *msg = NULL;
+        return 1;
+    }
+    size_t n = strlen(args);
+    if (n >= 5 && args[0] == '(' && args[1] == '\'' && strcmp(args + n - 3, "',)") == 0 && n - 5 < cap) {
+        memcpy(out, args + 2, n - 5);
+        out[n - 5] = '\0';
+        if (strchr(out, '\'') || strchr(out, '\\'))
+            return 0;
+        *msg = out;
+        return 1;
+    }
+    return 0;
+}
+
+static void count_arith(af_ctx *c, tstate *st, int T, int ev, const char *what, int got, int want)
+{
+    if (st->count_reported)
+        return;
+    st->count_reported = 1;
+    const af_event *e = &c->tr->events[ev];
+    int op = e->op >= 0 && e->kind != AF_EV_CANCEL && e->kind != AF_EV_UNCANCEL ? e->op
+                                                                                 : af_ctx_open_op(c, T, ev);
+    af_emit(c, AF_ORACLE_CANCEL_COUNT, T, op, ev, "arith",
+            "task %s: %s at vtime %lld is %d where the cancel()/uncancel() calls imply %d", tname(c, T), what,
+            (long long)e->vtime, got, want);
+}
+
+static void spurious_check(af_ctx *c, tstate *st, int T, int ev, int skip)
+{
+    if (skip || st->spurious_reported)
+        return;
+    if (st->received + 1 <= st->requests_total + st->sources)
+        return;
+    st->spurious_reported = 1;
+    const af_event *e = &c->tr->events[ev];
+    int op = e->kind == AF_EV_CAUGHT ? e->op : af_ctx_open_op(c, T, ev);
+    af_emit(c, AF_ORACLE_CANCEL_SPURIOUS, T, op, ev, e->kind == AF_EV_CAUGHT ? "caught" : "task-end",
+            "task %s received CancelledError #%d at vtime %lld but only %d cancel() request(s) on it and %d "
+            "cancelled task(s) it awaits account for CancelledErrors",
+            tname(c, T), st->received + 1, (long long)e->vtime, st->requests_total, st->sources);
+}
+
+static int oldest_pending(tstate *st)
+{
+    for (int k = 0; k < st->nreq; k++)
+        if (st->reqs[k].state == R_PENDING)
+            return k;
+    return -1;
+}
+
+/* Mark the outside, counted requests made since event `enter` and still
+ * pending as lost at op (reason). Returns how many; *first the first. */
+static int lose_since(tstate *st, int T, int enter, int op, const char *reason, int *first)
+{
+    int n = 0;
+    *first = -1;
+    for (int r = 0; r < st->nreq; r++) {
+        req *q = &st->reqs[r];
+        if (q->state != R_PENDING || q->exempt || q->by == T || q->ev < enter)
+            continue;
+        q->state = R_LOST;
+        q->lost_op = op;
+        q->lost_reason = reason;
+        if (*first < 0)
+            *first = r;
+        n++;
+    }
+    return n;
+}
+
+static void count_once(af_ctx *c, tstate *st, int T, int op, int ev, const char *reason, const char *fmt, ...)
+    __attribute__((format(printf, 7, 8)));
+static void count_once(af_ctx *c, tstate *st, int T, int op, int ev, const char *reason, const char *fmt, ...)
+{
+    if (st->count_reported)
+        return;
+    st->count_reported = 1;
+    char text[AF_VERDICT_EVIDENCE_MAX];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof text, fmt, ap);
+    va_end(ap);
+    af_emit(c, AF_ORACLE_CANCEL_COUNT, T, op, ev, reason, "%s", text);
+}
+
+static void judge_task(af_ctx *c, int T, tstate *st)
+{
+    const af_trace *tr = c->tr;
+    const af_tinfo *ti = af_ctx_task(c, T);
+    memset(st, 0, sizeof *st);
+    int skip_spurious = c->escaped || raises_cancelled(c, T);
+    int finally_raise = raises_in_finally(c, T);
+    char b1[64];
+
+    for (int i = 0; i < tr->nevents; i++) {
+        const af_event *e = &tr->events[i];
+        /* deliveries after `end` to tasks the harness cancels */
+        int after_end = c->end_ev >= 0 && i > c->end_ev && ti->pending_ev >= 0;
+
+        if (e->kind == AF_EV_TASK_DONE && e->task != T && e->outcome == AF_OUT_CANCELLED &&
+            is_source(c, T, e->task))
+            st->sources++;
+        if (e->task != T)
+            continue;
+
+        switch (e->kind) {
+        case AF_EV_CANCEL: {
+            if (e->before >= 0 && e->before != st->model)
+                count_arith(c, st, T, i, "cancelling() before cancel()", e->before, st->model);
+            int want = e->returned ? e->before + 1 : e->before;
+            if (e->before >= 0 && e->after >= 0 && e->after != want)
+                count_arith(c, st, T, i, e->returned ? "cancelling() after a cancel() that returned True"
+                                                     : "cancelling() after a cancel() that returned False",
+                            e->after, want);
+            if (e->after >= 0)
+                st->model = e->after;
+            if (e->returned) {
+                st->requests_total++;
+                if (st->nreq < MAX_REQ)
+                    st->reqs[st->nreq++] = (req){i, e->by_task, forwarded(c, i), R_PENDING, -1, NULL};
+            }
+            break;
+        }
+        case AF_EV_UNCANCEL: {
+            if (e->before >= 0 && e->before != st->model)
+                count_arith(c, st, T, i, "cancelling() before uncancel()", e->before, st->model);
+            int want = e->before > 0 ? e->before - 1 : 0;
+            if (e->before >= 0 && e->after >= 0 && e->after != want)
+                count_arith(c, st, T, i, "cancelling() after uncancel()", e->after, want);
+            if (e->after >= 0)
+                st->model = e->after;
+            if (e->after < e->before) {
+                /* withdraws the oldest request still outstanding */
+                for (int k = 0; k < st->nreq; k++)
+                    if (st->reqs[k].state == R_PENDING || st->reqs[k].state == R_LOST) {
+                        st->reqs[k].state = R_DONE;
+                        break;
+                    }
+            }
+            break;
+        }
+        case AF_EV_CAUGHT: {
+            if (!af_exc_is_cancelled(e->exc_type))
+                break;
+            /* the handler's reaction, from the IR */
+            int ends = 0, swallows = 0, converts = 0;
+            if (c->s && e->op >= 0 && e->op < c->s->nops) {
+                const af_op *o = &c->s->ops[e->op];
+                if (o->kind == AF_OP_TRY) {
+                    swallows = o->on_cancel == AF_ON_CANCEL_SWALLOW;
+                    converts = o->on_cancel == AF_ON_CANCEL_RAISE;
+                    ends = swallows || converts || o->on_cancel == AF_ON_CANCEL_UNCANCEL;
+                } else if (o->kind == AF_OP_EXCEPT_STAR) {
+                    swallows = o->reaction == AF_REACT_SWALLOW;
+                    converts = o->reaction == AF_REACT_RAISE;
+                    ends = swallows || converts;
+                }
+            }
+            if (af_exc_is_exact_cancelled(e->exc_type) && !after_end)
+                check_message(c, T, i, e->msg);
+            spurious_check(c, st, T, i, skip_spurious || after_end);
+            if (ends)
+                st->received++;
+            if (swallows || converts) {
+                int k = oldest_pending(st);
+                if (k >= 0) {
+                    if (swallows && !st->reqs[k].exempt) {
+                        st->reqs[k].state = R_LOST;
+                        st->reqs[k].lost_op = e->op;
+                        st->reqs[k].lost_reason = "handler";
+                    } else {
+                        st->reqs[k].state = R_DONE;
+                    }
+                }
+                if (converts)
+                    st->converted_by_scenario++;
+            }
+            break;
+        }
+        case AF_EV_OP_ENTER: {
+            if (e->cancelling >= 0 && e->cancelling != st->model)
+                count_arith(c, st, T, i, "cancelling() at op_enter", e->cancelling, st->model);
+            if (st->nstack < (int)(sizeof st->stack / sizeof st->stack[0])) {
+                st->stack[st->nstack] = e->op;
+                st->stack_enter[st->nstack] = i;
+                st->stack_cancelling[st->nstack] = e->cancelling >= 0 ? e->cancelling : st->model;
+                st->nstack++;
+            }
+            break;
+        }
+        case AF_EV_OP_EXIT: {
+            if (e->cancelling >= 0 && e->cancelling != st->model)
+                count_arith(c, st, T, i, "cancelling() at op_exit", e->cancelling, st->model);
+            int exit_c = e->cancelling >= 0 ? e->cancelling : st->model;
+            int d = st->nstack - 1;
+            while (d >= 0 && st->stack[d] != e->op)
+                d--;
+            if (d < 0)
+                break;
+            int enter = st->stack_enter[d], enter_c = st->stack_cancelling[d];
+            st->nstack = d;
+            af_op_kind k = op_kind(c, e->op);
+            int structured = k == AF_OP_TASKGROUP || k == AF_OP_TIMEOUT || k == AF_OP_WAIT_FOR;
+            int first;
+
+            if (e->exit == AF_OPEXIT_OK) {
+                int n = lose_since(st, T, enter, e->op, "block", &first);
+                if (n > 0 && structured && exit_c > enter_c) {
+                    const af_event *r = &tr->events[st->reqs[first].ev];
+                    count_once(c, st, T, e->op, i, "block",
+                               "task %s: %s returned normally at vtime %lld with cancelling()=%d, %d at entry: "
+                               "cancel(%s) by %s at vtime %lld is still counted",
+                               tname(c, T), kname(c, e->op), (long long)e->vtime, exit_c, enter_c,
+                               af_q(r->msg, b1, sizeof b1), tname(c, r->by_task), (long long)r->vtime);
+                }
+            } else if (structured && !af_exc_is_cancelled(e->exc_type)) {
+                /* the block consumed the CancelledError into its own exception */
+                int external = 0, any = 0;
+                for (int r = 0; r < st->nreq; r++) {
+                    req *q = &st->reqs[r];
+                    if (q->state == R_PENDING && !q->exempt && q->by != T && q->ev >= enter) {
+                        any = 1;
+                        external |= is_scenario_cancel(c, &tr->events[q->ev]);
+                    }
+                }
+                if (any && af_exc_is_timeout(e->exc_type) && external && k != AF_OP_TASKGROUP) {
+                    int n = lose_since(st, T, enter, e->op, "converted", &first);
+                    const af_event *r = &tr->events[st->reqs[first].ev];
+                    for (int q = 0; q < st->nreq; q++)
+                        if (st->reqs[q].state == R_LOST && st->reqs[q].lost_op == e->op)
+                            st->reqs[q].state = R_REPORTED;
+                    af_emit(c, AF_ORACLE_CANCEL_CONVERTED, T, e->op, i, "external-timeout",
+                            "task %s: cancel(%s) by %s at vtime %lld came out of %s as %s at vtime %lld "
+                            "(%d request(s))",
+                            tname(c, T), af_q(r->msg, b1, sizeof b1), tname(c, r->by_task), (long long)r->vtime,
+                            kname(c, e->op), e->exc_type, (long long)e->vtime, n);
+                } else if (any) {
+                    lose_since(st, T, enter, e->op, "block-raise", &first);
+                }
+            }
+            if (k == AF_OP_TIMEOUT && e->exit == AF_OPEXIT_RAISE && af_exc_is_exact_cancelled(e->exc_type) &&
+                e->detail == AF_DETAIL_BOOL && e->detail_a && exit_c <= enter_c && !st->converted_by_scenario)
+                af_emit(c, AF_ORACLE_CANCEL_CONVERTED, T, e->op, i, "expired-cancelled",
+                        "task %s: the timeout expired and raised CancelledError instead of TimeoutError at "
+                        "vtime %lld although no other cancel request was outstanding (cancelling() %d at entry, "
+                        "%d at exit)",
+                        tname(c, T), (long long)e->vtime, enter_c, exit_c);
+            break;
+        }
+        case AF_EV_TASK_DONE: {
+            if (e->cancelling >= 0 && e->cancelling != st->model)
+                count_arith(c, st, T, i, "cancelling() at task_done", e->cancelling, st->model);
+            int done_c = e->cancelling >= 0 ? e->cancelling : st->model;
+            if (e->outcome == AF_OUT_CANCELLED) {
+                spurious_check(c, st, T, i, skip_spurious || after_end);
+                char buf[AF_MAX_MSG * 2 + 8];
+                const char *m;
+                if (!after_end && (!e->exc_type || !e->exc_type[0] || af_exc_is_exact_cancelled(e->exc_type)) &&
+                    parse_args(e->exc_args, buf, sizeof buf, &m))
+                    check_message(c, T, i, m);
+                /* delivered, at last */
+                for (int r = 0; r < st->nreq; r++)
+                    if (st->reqs[r].state == R_PENDING || st->reqs[r].state == R_LOST)
+                        st->reqs[r].state = R_DONE;
+                break;
+            }
+            if (e->outcome == AF_OUT_EXCEPTION && (af_exc_is_escape(e->exc_type) || finally_raise))
+                break;
+            int first = -1, n = 0, where = -1;
+            for (int r = 0; r < st->nreq; r++) {
+                req *q = &st->reqs[r];
+                if ((q->state != R_PENDING && q->state != R_LOST) || q->exempt)
+                    continue;
+                if (first < 0)
+                    first = r;
+                if (where < 0 && q->state == R_LOST)
+                    where = r;
+                q->state = R_REPORTED;
+                n++;
+            }
+            if (first < 0)
+                break;
+            const req *w = where >= 0 ? &st->reqs[where] : &st->reqs[first];
+            const af_event *r = &tr->events[w->ev];
+            int op = w->lost_op >= 0 ? w->lost_op : af_ctx_open_op(c, T, w->ev);
+            char lost[160] = "";
+            if (w->lost_op >= 0)
+                snprintf(lost, sizeof lost, "; its CancelledError was dropped in %s%s", kname(c, w->lost_op),
+                         strcmp(w->lost_reason, "handler") == 0 ? " (the scenario's handler)" : "");
+            af_emit(c, AF_ORACLE_CANCEL_SWALLOWED, T, op, i, w->lost_reason ? w->lost_reason : "task-end",
+                    "task %s: cancel(%s) by %s at vtime %lld returned True, but the task finished with %s%s at "
+                    "vtime %lld with cancelling()=%d: %d request(s) neither delivered as CancelledError nor "
+                    "withdrawn by uncancel()%s",
+                    tname(c, T), af_q(r->msg, b1, sizeof b1), tname(c, r->by_task), (long long)r->vtime,
+                    e->outcome == AF_OUT_RESULT ? "a result" : "",
+                    e->outcome == AF_OUT_RESULT ? "" : (e->exc_type ? e->exc_type : "an exception"),
+                    (long long)e->vtime, done_c, n, lost);
+            if (e->outcome == AF_OUT_RESULT && done_c > 0)
+                count_once(c, st, T, op, i, "task-end",
+                           "task %s finished with a result at vtime %lld with cancelling()=%d", tname(c, T),
+                           (long long)e->vtime, done_c);
+            break;
+        }
+        default:
+            break;
+        }
+    }
+}
+
+void af_oracle_cancellation(af_ctx *c)
+{
+    tstate *st = malloc(sizeof *st);
+    if (!st)
+        return;
+    for (int T = 0; T < c->ntasks; T++)
+        if (af_ctx_task(c, T))
+            judge_task(c, T, st);
+    free(st);
+}

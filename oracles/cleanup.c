@@ -1,0 +1,82 @@
+/* cleanup.c - cleanup.
+ *
+ * Fires when
+ *   (unreleased) a resource acquired by a `hold` (acquire event) was not
+ *     released (a release event of the same resource) by the end of the
+ *     trace; once per acquire without a matching release (acquires and
+ *     releases of one resource name are matched in order);
+ *   (finally-skipped) a `try` with a finally clause was entered by a task
+ *     (op_enter) and left (op_exit of that try, or the task's task_done)
+ *     without a `finally` event for it.
+ * Not judged: runs stopped by a budget or interrupted by KeyboardInterrupt /
+ * SystemExit, and holders or tasks that never finished (no task_done: they
+ * are leaked or hung, reported there).
+ * Location: the hold / try op.
+ */
+#include <string.h>
+
+#include "oracles/oracle.h"
+
+static int finished(const af_ctx *c, int task)
+{
+    const af_tinfo *t = af_ctx_task(c, task);
+    return t && t->done_ev >= 0;
+}
+
+void af_oracle_cleanup(af_ctx *c)
+{
+    if (c->budget_ev >= 0 || c->escaped)
+        return;
+    const af_trace *tr = c->tr;
+    /* unreleased */
+    for (int i = 0; i < tr->nevents; i++) {
+        const af_event *a = &tr->events[i];
+        if (a->kind != AF_EV_ACQUIRE || !a->resource)
+            continue;
+        /* the k-th acquire of this resource matches the k-th release */
+        int k = 0, r = 0;
+        for (int j = 0; j < i; j++)
+            if (tr->events[j].kind == AF_EV_ACQUIRE && tr->events[j].resource &&
+                strcmp(tr->events[j].resource, a->resource) == 0)
+                k++;
+        int released = 0;
+        for (int j = 0; j < tr->nevents; j++)
+            if (tr->events[j].kind == AF_EV_RELEASE && tr->events[j].resource &&
+                strcmp(tr->events[j].resource, a->resource) == 0 && r++ == k) {
+                released = 1;
+                break;
+            }
+        if (released || !finished(c, a->task))
+            continue;
+        af_emit(c, AF_ORACLE_CLEANUP, a->task, a->op, i, "unreleased",
+                "resource '%s' acquired at vtime %lld was never released", a->resource, (long long)a->vtime);
+    }
+    /* finally-skipped */
+    if (!c->s)
+        return;
+    for (int i = 0; i < tr->nevents; i++) {
+        const af_event *e = &tr->events[i];
+        if (e->kind != AF_EV_OP_ENTER || e->op < 0 || e->op >= c->s->nops)
+            continue;
+        const af_op *o = &c->s->ops[e->op];
+        if (o->kind != AF_OP_TRY || !o->has_finally)
+            continue;
+        int ran = 0, left = -1;
+        for (int j = i + 1; j < tr->nevents && left < 0; j++) {
+            const af_event *f = &tr->events[j];
+            if (f->task != e->task)
+                continue;
+            if (f->kind == AF_EV_FINALLY && f->op == e->op)
+                ran = 1;
+            else if ((f->kind == AF_EV_OP_EXIT && f->op == e->op) || f->kind == AF_EV_TASK_DONE)
+                left = j;
+        }
+        if (ran || left < 0)
+            continue;
+        const af_event *l = &tr->events[left];
+        af_emit(c, AF_ORACLE_CLEANUP, e->task, e->op, left, "finally-skipped",
+                "the finally clause of a try entered at vtime %lld did not run before the %s at vtime %lld%s%s",
+                (long long)e->vtime, l->kind == AF_EV_TASK_DONE ? "task finished" : "try ended", (long long)l->vtime,
+                l->exc_type && l->exc_type[0] ? " with " : "", l->exc_type ? l->exc_type : "");
+    }
+}

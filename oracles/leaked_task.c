@@ -1,0 +1,108 @@
+/* leaked_task.c - leaked-task.
+ *
+ * Fires, once per task, when
+ *   (pending) the probe recorded a `pending` event for the task: it was
+ *     still pending when the root task finished; or
+ *   (pending) the loop's exception handler reported "Task was destroyed but
+ *     it is pending!" for it (its reference was dropped while it waited);
+ * and once per coroutine when
+ *   (never-awaited) a RuntimeWarning "coroutine '...' was never awaited" was
+ *     emitted, except for the coroutine a nested_run op hands to the nested
+ *     loop (named `nested_target`: that belongs to nested-loop).
+ * Not a leak: tasks left pending because a budget stopped the run (hang,
+ * deadlock report that) or because KeyboardInterrupt / SystemExit escaped
+ * (the loop was interrupted); the task a `shield` protects, once the shield
+ * itself was cancelled (continuing is the point of shield).
+ * Location: the op that created the task (spawn, gather, ...), else the op
+ * owning its IR task, else the op its parent was in; for a coroutine, the
+ * n-th never_awaited op for the n-th warning.
+ */
+#include <string.h>
+
+#include "oracles/oracle.h"
+
+static int shield_released(const af_ctx *c, int task)
+{
+    const af_tinfo *t = af_ctx_task(c, task);
+    if (!t || !c->s || t->ir_task < 0)
+        return 0;
+    int owner = c->s->tasks[t->ir_task].parent;
+    int shield_op = -1;
+    if (owner >= 0 && owner < c->s->nops && c->s->ops[owner].kind == AF_OP_SHIELD)
+        shield_op = owner;
+    for (int i = 0; i < c->s->nops && shield_op < 0; i++)
+        if (c->s->ops[i].kind == AF_OP_SHIELD && c->s->ops[i].ref == t->ir_task)
+            shield_op = i;
+    if (shield_op < 0)
+        return 0;
+    for (int i = 0; i < c->tr->nevents; i++) {
+        const af_event *e = &c->tr->events[i];
+        if (e->kind == AF_EV_OP_EXIT && e->op == shield_op && e->exit == AF_OPEXIT_RAISE &&
+            af_exc_is_cancelled(e->exc_type))
+            return 1;
+    }
+    return 0;
+}
+
+static int already(const af_ctx *c, int task)
+{
+    for (int i = 0; i < c->out->count; i++)
+        if (c->out->items[i].oracle == AF_ORACLE_LEAKED_TASK && c->out->items[i].task == task && task >= 0)
+            return 1;
+    return 0;
+}
+
+static void leak(af_ctx *c, int task, int ev, const char *how)
+{
+    if (task < 0 || already(c, task) || shield_released(c, task))
+        return;
+    const af_tinfo *t = af_ctx_task(c, task);
+    af_emit(c, AF_ORACLE_LEAKED_TASK, task, af_ctx_task_op(c, task), ev, "pending",
+            "task %s (created at vtime %lld) %s at vtime %lld", t && t->name ? t->name : "?",
+            t ? (long long)c->tr->events[t->new_ev].vtime : -1LL, how, (long long)c->tr->events[ev].vtime);
+}
+
+/* The coroutine name inside "coroutine 'NAME' was never awaited". */
+static int coro_name(const char *msg, char *out, size_t cap)
+{
+    const char *p = msg ? strstr(msg, "coroutine '") : NULL;
+    if (!p || !strstr(msg, "was never awaited"))
+        return 0;
+    p += strlen("coroutine '");
+    const char *q = strchr(p, '\'');
+    if (!q)
+        return 0;
+    size_t n = (size_t)(q - p) < cap - 1 ? (size_t)(q - p) : cap - 1;
+    memcpy(out, p, n);
+    out[n] = '\0';
+    return 1;
+}
+
+int af_is_nested_target(const char *coro)
+{
+    size_t n = strlen(coro), m = strlen("nested_target");
+    return n >= m && strcmp(coro + n - m, "nested_target") == 0 && (n == m || coro[n - m - 1] == '.');
+}
+
+void af_oracle_leaked_task(af_ctx *c)
+{
+    if (c->budget_ev >= 0 || c->escaped)
+        return;
+    int nth = 0;
+    for (int i = 0; i < c->tr->nevents; i++) {
+        const af_event *e = &c->tr->events[i];
+        if (e->kind == AF_EV_PENDING) {
+            leak(c, e->task, i, "was still pending when the root task finished");
+        } else if (e->kind == AF_EV_LOOP_EXC && e->msg && strstr(e->msg, "Task was destroyed but it is pending")) {
+            leak(c, e->task, i, "was destroyed while pending");
+        } else if (e->kind == AF_EV_WARNING) {
+            char name[128];
+            if (!coro_name(e->msg, name, sizeof name) || af_is_nested_target(name))
+                continue;
+            int op = af_ctx_nth_op_of_kind(c, AF_OP_NEVER_AWAITED, nth++);
+            int task = op >= 0 ? af_ctx_probe_of_ir(c, c->s->ops[op].task) : -1;
+            af_emit(c, AF_ORACLE_LEAKED_TASK, task, op, i, "never-awaited",
+                    "coroutine '%s' was never awaited (warning at vtime %lld)", name, (long long)e->vtime);
+        }
+    }
+}

@@ -1,0 +1,598 @@
+/* test_runner.c - the in-process runner, end to end through the embedded
+ * interpreter.
+ *
+ *   kind_names_and_defaults  the runner starts (interp.KIND_NAMES agrees with
+ *                            the IR) and its default budgets equal
+ *                            probe.DEFAULT_OPTIONS, which reproducers use;
+ *   determinism              every catalog scenario and 2,000 random ones
+ *                            give byte-identical JSON-lines traces twice in
+ *                            this process and once more in a fresh process
+ *                            (this binary re-executed with --dump-traces);
+ *   equivalence              the generated program run by /usr/bin/python3.11
+ *                            --trace prints the same trace text as the
+ *                            in-process run, for the catalog and 300 random
+ *                            scenarios (python processes run in parallel);
+ *   budgets                  deadlock, and hang by iterations and by virtual
+ *                            time, end the run with their verdict, quickly;
+ *   no_growth                100,000 runs leave RSS flat (after a warm-up).
+ *
+ * AF_TEST_RANDOM / AF_TEST_EQUIV_RANDOM / AF_TEST_GROWTH_RUNS override the
+ * sizes (for quick local runs).
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "harness/embed.h"
+#include "harness/runner.h"
+#include "oracles/trace.h"
+#include "oracles/verdict.h"
+#include "reports/finding.h"
+#include "scenarios/bytes.h"
+#include "scenarios/codegen.h"
+#include "scenarios/json.h"
+
+#ifndef AF_SOURCE_DIR
+#define AF_SOURCE_DIR "."
+#endif
+
+static af_runner *g_runner;
+
+/* ---- the scenario set: catalog files, then seeded random ones ---------- */
+
+typedef struct scen_set {
+    af_scenario *items;
+    char (*names)[256];
+    int n;
+} scen_set;
+
+static uint64_t splitmix64(uint64_t *st)
+{
+    uint64_t z = (*st += UINT64_C(0x9E3779B97F4A7C15));
+    z = (z ^ (z >> 30)) * UINT64_C(0xBF58476D1CE4E5B9);
+    z = (z ^ (z >> 27)) * UINT64_C(0x94D049BB133111EB);
+    return z ^ (z >> 31);
+}
+
+static int env_int(const char *name, int dflt)
+{
+    const char *v = getenv(name);
+    return v && *v ? atoi(v) : dflt;
+}
+
+static int cmp_names(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Catalog scenarios (sorted by file name) then `nrandom` decoded from
+ * seeded random bytes (every other one with misuse allowed). */
+static void load_set(scen_set *set, int nrandom, uint64_t seed)
+{
+    const char *dir = AF_SOURCE_DIR "/scenarios/catalog";
+    char *files[512];
+    int nfiles = 0;
+    DIR *d = opendir(dir);
+    assert_non_null(d);
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL && nfiles < 512) {
+        size_t n = strlen(e->d_name);
+        if (n > 5 && strcmp(e->d_name + n - 5, ".json") == 0)
+            files[nfiles++] = strdup(e->d_name);
+    }
+    closedir(d);
+    qsort(files, (size_t)nfiles, sizeof *files, cmp_names);
+    set->items = calloc((size_t)(nfiles + nrandom), sizeof *set->items);
+    set->names = calloc((size_t)(nfiles + nrandom), sizeof *set->names);
+    assert_non_null(set->items);
+    assert_non_null(set->names);
+    set->n = 0;
+    for (int i = 0; i < nfiles; i++) {
+        char path[1024];
+        af_error err;
+        snprintf(path, sizeof path, "%s/%s", dir, files[i]);
+        if (af_json_read_file(path, &set->items[set->n], &err) < 0) {
+            char msg[512];
+            af_error_format(&err, path, msg, sizeof msg);
+            fail_msg("catalog scenario does not load: %s", msg);
+        }
+        snprintf(set->names[set->n], sizeof set->names[0], "catalog/%s", files[i]);
+        set->n++;
+        free(files[i]);
+    }
+    uint64_t st = seed;
+    uint8_t buf[512];
+    for (int i = 0; i < nrandom; i++) {
+        size_t len = (size_t)(splitmix64(&st) % 257);
+        for (size_t j = 0; j < len; j++)
+            buf[j] = (uint8_t)splitmix64(&st);
+        af_decode(buf, len, (i & 1) != 0, &set->items[set->n]);
+        snprintf(set->names[set->n], sizeof set->names[0], "random seed %" PRIu64 " #%d%s", seed, i,
+                 (i & 1) ? " (misuse)" : "");
+        set->n++;
+    }
+}
+
+static void free_set(scen_set *set)
+{
+    free(set->items);
+    free(set->names);
+    memset(set, 0, sizeof *set);
+}
+
+/* The trace text of one run (malloc'd). NULL and err set on failure. */
+static char *run_text(af_runner *r, const af_scenario *s, af_trace *tr, af_error *err)
+{
+    if (af_runner_run(r, s, tr, NULL, err) < 0)
+        return NULL;
+    size_t n = af_trace_write_jsonl(tr, NULL, 0);
+    char *text = malloc(n + 1);
+    if (!text)
+        return NULL;
+    af_trace_write_jsonl(tr, text, n + 1);
+    return text;
+}
+
+#define DET_RANDOM_SEED 20240611u
+
+/* ---- --dump-traces: the fresh-process half of the determinism test ------- */
+
+static int dump_traces(const char *path, int nrandom)
+{
+    af_error err;
+    af_runner *r = af_runner_new(NULL, &err);
+    if (!r) {
+        fprintf(stderr, "runner: %s\n", err.message);
+        return 2;
+    }
+    scen_set set;
+    load_set(&set, nrandom, DET_RANDOM_SEED);
+    FILE *out = fopen(path, "w");
+    if (!out)
+        return 2;
+    af_trace tr;
+    af_trace_init(&tr, 0, 0);
+    for (int i = 0; i < set.n; i++) {
+        char *t = run_text(r, &set.items[i], &tr, &err);
+        fprintf(out, "== %s\n%s", set.names[i], t ? t : "(harness error)\n");
+        free(t);
+    }
+    af_trace_free(&tr);
+    free_set(&set);
+    fclose(out);
+    return 0;
+}
+
+static char *read_file(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    size_t cap = 1 << 16, n = 0;
+    char *buf = malloc(cap);
+    size_t k;
+    while (buf && (k = fread(buf + n, 1, cap - n - 1, f)) > 0) {
+        n += k;
+        if (cap - n - 1 == 0) {
+            cap *= 2;
+            char *nb = realloc(buf, cap);
+            if (!nb) {
+                free(buf);
+                buf = NULL;
+            }
+            buf = nb;
+        }
+    }
+    fclose(f);
+    if (buf)
+        buf[n] = '\0';
+    if (len)
+        *len = n;
+    return buf;
+}
+
+/* ---- tests ----------------------------------------------------------------- */
+
+static int setup(void **state)
+{
+    (void)state;
+    if (g_runner)
+        return 0;
+    af_error err;
+    g_runner = af_runner_new(NULL, &err);
+    if (!g_runner) {
+        fprintf(stderr, "af_runner_new: %s\n%s", err.message, af_embed_last_traceback());
+        return -1;
+    }
+    return 0;
+}
+
+static void kind_names_and_defaults(void **state)
+{
+    (void)state;
+    assert_non_null(g_runner);
+    assert_int_equal(af_embed_pyversion(), 311);
+    PyObject *probe = PyImport_ImportModule("probe");
+    assert_non_null(probe);
+    PyObject *d = PyObject_GetAttrString(probe, "DEFAULT_OPTIONS");
+    assert_non_null(d);
+    PyObject *want = Py_BuildValue("(LLdLO)", (long long)AF_RUNNER_DEFAULT_MAX_ITERATIONS,
+                                   (long long)AF_RUNNER_DEFAULT_MAX_VTIME, AF_RUNNER_DEFAULT_WATCHDOG_SECONDS,
+                                   (long long)AF_RUNNER_DEFAULT_SLOW_TICKS, Py_False);
+    assert_non_null(want);
+    int eq = PyObject_RichCompareBool(d, want, Py_EQ);
+    if (eq != 1) {
+        PyObject *r = PyObject_Repr(d);
+        fail_msg("probe.DEFAULT_OPTIONS = %s differs from the C defaults of runner.h",
+                 r ? PyUnicode_AsUTF8(r) : "?");
+    }
+    Py_DECREF(want);
+    Py_DECREF(d);
+    Py_DECREF(probe);
+    /* Python-side state: hash seed fixed, warnings "always", isolated. */
+    PyObject *m = PyImport_AddModule("__main__");
+    PyObject *g = PyModule_GetDict(m);
+    PyObject *r = PyRun_String("import sys\nok = (sys.flags.hash_randomization == 0 and sys.flags.isolated == 1"
+                               " and 'always' in sys.warnoptions)\n",
+                               Py_file_input, g, g);
+    assert_non_null(r);
+    Py_DECREF(r);
+    assert_true(PyDict_GetItemString(g, "ok") == Py_True);
+}
+
+static void determinism(void **state)
+{
+    (void)state;
+    int nrandom = env_int("AF_TEST_RANDOM", 2000);
+    scen_set set;
+    load_set(&set, nrandom, DET_RANDOM_SEED);
+    af_trace tr;
+    assert_int_equal(af_trace_init(&tr, 0, 0), 0);
+    af_error err;
+    size_t cap = 1 << 20, pos = 0;
+    char *all = malloc(cap);
+    int errors = 0, diffs = 0;
+    for (int i = 0; i < set.n; i++) {
+        char *a = run_text(g_runner, &set.items[i], &tr, &err);
+        char *b = a ? run_text(g_runner, &set.items[i], &tr, &err) : NULL;
+        if (!a || !b) {
+            if (errors++ < 5)
+                print_error("%s: harness error: %s: %s\n", set.names[i], err.path, err.message);
+        } else if (strcmp(a, b) != 0) {
+            if (diffs++ < 5)
+                print_error("%s: two runs in one process differ:\n--- first\n%s--- second\n%s", set.names[i],
+                            a, b);
+        }
+        char head[300];
+        int hn = snprintf(head, sizeof head, "== %s\n", set.names[i]);
+        const char *body = a ? a : "(harness error)\n";
+        size_t need = pos + (size_t)hn + strlen(body) + 1;
+        while (need > cap) {
+            cap *= 2;
+            all = realloc(all, cap);
+            assert_non_null(all);
+        }
+        memcpy(all + pos, head, (size_t)hn);
+        pos += (size_t)hn;
+        memcpy(all + pos, body, strlen(body));
+        pos += strlen(body);
+        all[pos] = '\0';
+        free(a);
+        free(b);
+    }
+    /* A fresh process: this binary again, with --dump-traces. */
+    char path[] = "/tmp/af_test_runner_traces_XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    char nr[32];
+    snprintf(nr, sizeof nr, "%d", nrandom);
+    pid_t pid = fork();
+    if (pid == 0) {
+        execl("/proc/self/exe", "test_runner", "--dump-traces", path, nr, (char *)NULL);
+        _exit(127);
+    }
+    int status = 0;
+    assert_true(waitpid(pid, &status, 0) == pid);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    size_t flen = 0;
+    char *fresh = read_file(path, &flen);
+    assert_non_null(fresh);
+    int same = flen == pos && memcmp(fresh, all, pos) == 0;
+    if (!same) {
+        /* Name the first scenario that differs. */
+        const char *p = all, *q = fresh;
+        while (*p && *p == *q)
+            p++, q++;
+        const char *h = p;
+        while (h > all && !(h[0] == '=' && h[1] == '=' && (h == all || h[-1] == '\n')))
+            h--;
+        const char *nl = strchr(h, '\n');
+        print_error("a fresh process gives a different trace, first at %.*s (offset %td)\n",
+                    nl ? (int)(nl - h) : 40, h, p - all);
+    } else {
+        unlink(path);
+    }
+    print_message("determinism: %d scenarios (%d catalog + %d random), %d harness errors, %d in-process "
+                  "differences, fresh process %s\n",
+                  set.n, set.n - nrandom, nrandom, errors, diffs, same ? "identical" : "DIFFERENT");
+    free(fresh);
+    free(all);
+    af_trace_free(&tr);
+    free_set(&set);
+    assert_int_equal(errors, 0);
+    assert_int_equal(diffs, 0);
+    assert_true(same);
+}
+
+static int write_all(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    if (!f)
+        return -1;
+    size_t n = strlen(text);
+    int rc = fwrite(text, 1, n, f) == n ? 0 : -1;
+    if (fclose(f) != 0)
+        rc = -1;
+    return rc;
+}
+
+static pid_t spawn_python(const char *prog, const char *out)
+{
+    pid_t pid = fork();
+    if (pid == 0) {
+        int fd = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        if (fd < 0)
+            _exit(126);
+        dup2(fd, 1);
+        close(fd);
+        int null = open("/dev/null", O_WRONLY);
+        if (null >= 0) {
+            dup2(null, 2);
+            close(null);
+        }
+        execl("/usr/bin/python3.11", "python3.11", "-I", prog, "--trace", (char *)NULL);
+        _exit(127);
+    }
+    return pid;
+}
+
+static void equivalence(void **state)
+{
+    (void)state;
+    if (access("/usr/bin/python3.11", X_OK) != 0) {
+        print_message("equivalence: /usr/bin/python3.11 not found: skipped\n");
+        skip();
+    }
+    int nrandom = env_int("AF_TEST_EQUIV_RANDOM", 300);
+    scen_set set;
+    load_set(&set, nrandom, 777);
+    char dir[] = "/tmp/af_test_equiv_XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    af_trace tr;
+    assert_int_equal(af_trace_init(&tr, 0, 0), 0);
+    char **expected = calloc((size_t)set.n, sizeof *expected);
+    af_error err;
+    for (int i = 0; i < set.n; i++) {
+        char *prog = af_codegen_python(&set.items[i], NULL, 0);
+        assert_non_null(prog);
+        char path[512];
+        snprintf(path, sizeof path, "%s/s%04d.py", dir, i);
+        assert_int_equal(write_all(path, prog), 0);
+        free(prog);
+        expected[i] = run_text(g_runner, &set.items[i], &tr, &err);
+        if (!expected[i])
+            print_error("%s: harness error: %s: %s\n", set.names[i], err.path, err.message);
+    }
+    /* Python processes, a few at a time per core. */
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    int jobs = (int)(ncpu > 0 ? ncpu * 2 : 4);
+    int next = 0, running = 0;
+    while (next < set.n || running > 0) {
+        while (running < jobs && next < set.n) {
+            char prog[512], out[512];
+            snprintf(prog, sizeof prog, "%s/s%04d.py", dir, next);
+            snprintf(out, sizeof out, "%s/s%04d.out", dir, next);
+            assert_true(spawn_python(prog, out) > 0);
+            running++;
+            next++;
+        }
+        int status;
+        if (wait(&status) > 0)
+            running--;
+    }
+    int same = 0, differ = 0;
+    for (int i = 0; i < set.n; i++) {
+        char out[512];
+        snprintf(out, sizeof out, "%s/s%04d.out", dir, i);
+        char *got = read_file(out, NULL);
+        if (got && expected[i] && strcmp(got, expected[i]) == 0) {
+            same++;
+            char prog[512];
+            snprintf(prog, sizeof prog, "%s/s%04d.py", dir, i);
+            unlink(prog);
+            unlink(out);
+        } else {
+            if (differ++ < 5)
+                print_error("%s: python3.11 %s/s%04d.py --trace differs from the in-process trace\n",
+                            set.names[i], dir, i);
+        }
+        free(got);
+        free(expected[i]);
+    }
+    if (differ == 0)
+        rmdir(dir);
+    print_message("equivalence: %d of %d scenarios (%d random) identical%s%s\n", same, set.n, nrandom,
+                  differ ? "; programs and outputs kept in " : "", differ ? dir : "");
+    free(expected);
+    af_trace_free(&tr);
+    free_set(&set);
+    assert_int_equal(differ, 0);
+}
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Run JSON text with given options; expect `oracle` among the verdicts and
+ * a `budget` event; return the wall time. */
+static double expect_budget(const char *json, const af_runner_options *o, af_oracle oracle, const char *budget)
+{
+    af_scenario s;
+    af_error err;
+    if (af_json_read(json, strlen(json), &s, &err) < 0)
+        fail_msg("test scenario does not load: %s: %s", err.path, err.message);
+    af_runner *r = af_runner_new(o, &err);
+    assert_non_null(r);
+    af_trace tr;
+    af_verdict_list v;
+    af_trace_init(&tr, 0, 0);
+    double t0 = now_s();
+    int rc = af_runner_run(r, &s, &tr, &v, &err);
+    double dt = now_s() - t0;
+    if (rc < 0)
+        fail_msg("harness error: %s: %s", err.path, err.message);
+    int found_budget = 0;
+    for (int i = 0; i < tr.nevents; i++)
+        if (tr.events[i].kind == AF_EV_BUDGET &&
+            strcmp(af_budget_name((af_budget)tr.events[i].budget), budget) == 0)
+            found_budget = 1;
+    if (!found_budget || !af_verdict_list_has(&v, oracle)) {
+        size_t n = af_trace_write_jsonl(&tr, NULL, 0);
+        char *t = malloc(n + 1);
+        af_trace_write_jsonl(&tr, t, n + 1);
+        print_error("expected budget %s and verdict %s; trace:\n%s", budget, af_oracle_name(oracle), t);
+        free(t);
+        fail();
+    }
+    af_trace_free(&tr);
+    af_runner_free(r);
+    return dt;
+}
+
+static void budgets(void **state)
+{
+    (void)state;
+    af_runner_options o;
+    /* Deadlock: waiting on an Event nobody sets. */
+    af_runner_options_default(&o);
+    double t = expect_budget("{\"asyncfuzz\":1,\"description\":\"wait forever\",\"expect\":[],"
+                             "\"primitives\":[{\"name\":\"never\",\"kind\":\"event\"}],"
+                             "\"main\":{\"name\":\"main\",\"body\":[{\"op\":\"event_wait\",\"primitive\":\"never\"}]}}",
+                             &o, AF_ORACLE_DEADLOCK, "deadlock");
+    assert_true(t < o.watchdog_seconds);
+    /* Deadlock between two tasks: each holds a lock the other wants is not
+     * expressible without loops; a Condition nobody notifies is. */
+    t = expect_budget("{\"asyncfuzz\":1,\"description\":\"cond never notified\",\"expect\":[],"
+                      "\"primitives\":[{\"name\":\"c\",\"kind\":\"condition\"}],"
+                      "\"main\":{\"name\":\"main\",\"body\":[{\"op\":\"gather\",\"children\":["
+                      "{\"name\":\"a\",\"body\":[{\"op\":\"cond_wait\",\"primitive\":\"c\"}]},"
+                      "{\"name\":\"b\",\"body\":[{\"op\":\"sleep\",\"ticks\":3}]}]}]}}",
+                      &o, AF_ORACLE_DEADLOCK, "deadlock");
+    assert_true(t < o.watchdog_seconds);
+    /* Hang by iterations: a budget lower than the scenario's iterations. */
+    af_runner_options_default(&o);
+    o.max_iterations = 5;
+    t = expect_budget("{\"asyncfuzz\":1,\"description\":\"many yields\",\"expect\":[],"
+                      "\"main\":{\"name\":\"main\",\"body\":["
+                      "{\"op\":\"sleep\",\"ticks\":0},{\"op\":\"sleep\",\"ticks\":0},{\"op\":\"sleep\",\"ticks\":0},"
+                      "{\"op\":\"sleep\",\"ticks\":0},{\"op\":\"sleep\",\"ticks\":0},{\"op\":\"sleep\",\"ticks\":0},"
+                      "{\"op\":\"sleep\",\"ticks\":0},{\"op\":\"sleep\",\"ticks\":0},{\"op\":\"sleep\",\"ticks\":0}]}}",
+                      &o, AF_ORACLE_HANG, "hang");
+    assert_true(t < o.watchdog_seconds);
+    /* Hang by virtual time: a sleep past max_vtime. */
+    af_runner_options_default(&o);
+    o.max_vtime = 100;
+    t = expect_budget("{\"asyncfuzz\":1,\"description\":\"long sleep\",\"expect\":[],"
+                      "\"main\":{\"name\":\"main\",\"body\":[{\"op\":\"sleep\",\"ticks\":5000}]}}",
+                      &o, AF_ORACLE_HANG, "hang");
+    assert_true(t < o.watchdog_seconds);
+}
+
+static long rss_kib(void)
+{
+    FILE *f = fopen("/proc/self/statm", "r");
+    long size = 0, res = 0;
+    if (!f)
+        return -1;
+    if (fscanf(f, "%ld %ld", &size, &res) != 2)
+        res = -1;
+    fclose(f);
+    return res * (sysconf(_SC_PAGESIZE) / 1024);
+}
+
+static void no_growth(void **state)
+{
+    (void)state;
+    int runs = env_int("AF_TEST_GROWTH_RUNS", 100000);
+    scen_set set;
+    load_set(&set, 200, 99);
+    af_trace tr;
+    af_verdict_list *v = malloc(sizeof *v);
+    af_trace_init(&tr, 0, 0);
+    af_error err;
+    int errors = 0;
+    /* Keep the scenarios that run: a harness error is another test's
+     * business here. */
+    int *ok = calloc((size_t)set.n, sizeof *ok), nok = 0;
+    for (int i = 0; i < set.n; i++)
+        if (af_runner_run(g_runner, &set.items[i], &tr, v, &err) == 0)
+            ok[nok++] = i;
+    assert_true(nok > 0);
+    int warm = runs / 10 > 2000 ? runs / 10 : 2000;
+    for (int i = 0; i < warm; i++)
+        if (af_runner_run(g_runner, &set.items[ok[i % nok]], &tr, v, &err) < 0)
+            errors++;
+    long before = rss_kib();
+    double t0 = now_s();
+    for (int i = 0; i < runs; i++)
+        if (af_runner_run(g_runner, &set.items[ok[i % nok]], &tr, v, &err) < 0)
+            errors++;
+    double dt = now_s() - t0;
+    long after = rss_kib();
+    print_message("no_growth: %d runs over %d scenarios in %.2f s (%.0f runs/s): RSS %ld KiB -> %ld KiB "
+                  "(%+ld KiB)\n",
+                  runs, nok, dt, runs / dt, before, after, after - before);
+    free(ok);
+    free(v);
+    af_trace_free(&tr);
+    free_set(&set);
+    assert_int_equal(errors, 0);
+    /* Flat: allocator noise only (arenas, freelists), far below what one
+     * leaked object per run would cost (100,000 x >= 16 bytes). */
+    assert_true(after - before < 1024);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc >= 3 && strcmp(argv[1], "--dump-traces") == 0)
+        return dump_traces(argv[2], argc >= 4 ? atoi(argv[3]) : 2000);
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(kind_names_and_defaults),
+        cmocka_unit_test(determinism),
+        cmocka_unit_test(equivalence),
+        cmocka_unit_test(budgets),
+        cmocka_unit_test(no_growth),
+    };
+    return cmocka_run_group_tests(tests, setup, NULL);
+}
