@@ -16,11 +16,12 @@
  * the target reports in the fork server handshake (FS_OPT_MAPSIZE, taken
  * from __afl_map_size when the fork server starts; afl-fuzz first runs the
  * target with a large temporary map, then re-creates the shared memory at
- * the size reported). So before __AFL_INIT we place our region right after
- * the instrumented edges (rounded up to 64) and raise __afl_final_loc and
- * __afl_map_size by AF_COV_MAP_SIZE: afl-fuzz, afl-showmap, afl-tmin and
- * afl-cmin learn the full size from the handshake, with no AFL_MAP_SIZE to
- * set. Features are written straight into that region of the shared map,
+ * the size reported). A constructor in fuzz_afl_map.c places our region
+ * right after the instrumented edges (64-aligned) and raises
+ * __afl_final_loc and __afl_map_size over it before any fork server can
+ * start (afl-showmap/afl-tmin do not defer it to __AFL_INIT): afl-fuzz,
+ * afl-showmap, afl-tmin and afl-cmin learn the full size from the
+ * handshake, with no AFL_MAP_SIZE to set. Features are written straight into that region of the shared map,
  * which __AFL_LOOP clears before each input. Outside afl-fuzz (no
  * __AFL_SHM_ID) the features go to a private buffer.
  *
@@ -114,15 +115,6 @@ int main(int argc, char **argv)
         return 2;
     }
 
-#ifdef __AFL_COMPILER
-    uint32_t base;
-    /* Reserve our region after the instrumented edges, before the fork
-     * server reports the map size. */
-    base = af_afl_reserve(AF_COV_MAP_SIZE);
-    if (getenv("AF_AFL_DEBUG"))
-        fprintf(stderr, "asyncfuzz-afl: features at map[%u..%u), map size %u\n", base, base + AF_COV_MAP_SIZE,
-                af_afl_map_size());
-#endif
     if (!in_afl)
         return run_standalone(argc, argv);
 
@@ -132,7 +124,7 @@ int main(int argc, char **argv)
         size_t len = (size_t)__AFL_FUZZ_TESTCASE_LEN;
         uint8_t *map = private_map;
 #ifdef __AFL_COMPILER
-        uint8_t *area = af_afl_area(base, AF_COV_MAP_SIZE);
+        uint8_t *area = af_afl_area();
         if (area)
             map = area;
 #endif

@@ -74,6 +74,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     if (v && *v)
         abort_on_known = strcmp(v, "0") != 0;
 
+    cfg.map_precleared = 1; /* libFuzzer clears its extra counters before each input */
     fuzz = af_fuzz_new(&cfg, &err);
     if (!fuzz) {
         fprintf(stderr, "asyncfuzz-libfuzzer: cannot start: %s%s%s\n", err.path, err.path[0] ? ": " : "",

@@ -373,9 +373,10 @@ static af_fuzz_result report(af_fuzz *f, const uint8_t *data, size_t size)
             res = AF_FUZZ_FINDING_NEW;
         }
     }
-    if (res == AF_FUZZ_FINDING_NEW)
+    if (res == AF_FUZZ_FINDING_NEW) {
         f->new_findings++;
-    else
+        flush_counts(f); /* the engine is about to abort: no atexit then */
+    } else
         f->known_findings++;
     return res;
 }
@@ -420,7 +421,7 @@ af_fuzz_result af_fuzz_one(af_fuzz *f, const uint8_t *data, size_t size, uint8_t
     int rc;
 
     af_decode(data, size, false, &f->scenario);
-    if (map)
+    if (map && !f->cfg.map_precleared)
         memset(map, 0, AF_COV_MAP_SIZE);
     memset(&err, 0, sizeof err);
     if (map && (f->cfg.coverage & AF_COV_PYTHON)) {
@@ -473,6 +474,7 @@ static uint64_t map_hash(const uint8_t *m)
 
 static void check_one(af_fuzz *f, check_state *cs, const uint8_t *data, size_t size)
 {
+    memset(cs->map, 0, AF_COV_MAP_SIZE);
     if (af_fuzz_one(f, data, size, cs->map, 0) == AF_FUZZ_ERROR) {
         cs->errors++;
         return;

@@ -63,6 +63,8 @@ typedef struct af_fuzz_config {
     char engine[32];          /* "libfuzzer", "afl": used in the finding's origin */
     int keep_going;           /* engines: do not abort on a new finding */
     uint32_t oracles;         /* bit set of af_oracle that count as findings */
+    int map_precleared;       /* the engine zeroes the map before each input
+                                 (libFuzzer's extra counters): skip our memset */
 } af_fuzz_config;
 
 /* Defaults, then the environment. Returns 0, or -1 with err set on a bad

@@ -157,6 +157,18 @@ static void draw_exc(dec *d, af_exc *e) {
     e->id = draw(d);
 }
 
+/* The exception a CancelledError handler raises instead. Without misuse it
+ * must still be a CancelledError (anything else is misuse, see
+ * af_op_is_misuse): the kind is then fixed and only the id is drawn. */
+static void draw_cancel_exc(dec *d, af_exc *e) {
+    if (d->misuse) {
+        draw_exc(d, e);
+        return;
+    }
+    e->kind = AF_EXC_CANCELLED_SUBCLASS;
+    e->id = draw(d);
+}
+
 /* A custom name: length, then chars; always a valid identifier (it may be
  * "self", which the callers reject). */
 static void draw_custom_name(dec *d, char *out) {
@@ -324,7 +336,7 @@ static void decode_op(dec *d, af_body *body, int task, int parent, int depth) {
         op->on_cancel = (af_on_cancel)(draw(d) % (d->misuse ? AF_ON_CANCEL_COUNT
                                                              : AF_ON_CANCEL_SWALLOW));
         if (op->on_cancel == AF_ON_CANCEL_RAISE)
-            draw_exc(d, &op->exc);
+            draw_cancel_exc(d, &op->exc);
         op->on_error = (af_on_error)(draw(d) % AF_ON_ERROR_COUNT);
         op->has_finally = flag(d);
         decode_body(d, &op->body, task, i, depth + 1);
@@ -333,9 +345,16 @@ static void decode_op(dec *d, af_body *body, int task, int parent, int depth) {
         break;
     case AF_OP_EXCEPT_STAR:
         op->match = (af_match)(draw(d) % AF_MATCH_COUNT);
-        op->reaction = (af_reaction)(draw(d) % AF_REACT_COUNT);
-        if (op->reaction == AF_REACT_RAISE)
-            draw_exc(d, &op->exc);
+        if (op->match == AF_MATCH_CANCELLED && !d->misuse) {
+            /* swallowing CancelledError is misuse: reraise or raise only */
+            op->reaction = (af_reaction)(AF_REACT_RERAISE + draw(d) % 2);
+            if (op->reaction == AF_REACT_RAISE)
+                draw_cancel_exc(d, &op->exc);
+        } else {
+            op->reaction = (af_reaction)(draw(d) % AF_REACT_COUNT);
+            if (op->reaction == AF_REACT_RAISE)
+                draw_exc(d, &op->exc);
+        }
         decode_body(d, &op->body, task, i, depth + 1);
         break;
     case AF_OP_HOLD:

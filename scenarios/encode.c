@@ -110,6 +110,19 @@ static void put_exc(enc *e, const af_exc *x) {
     put(e, x->id);
 }
 
+/* Mirrors draw_cancel_exc: without misuse the kind is implied. */
+static void put_cancel_exc(enc *e, const af_exc *x) {
+    if (e->misuse) {
+        put_exc(e, x);
+        return;
+    }
+    if (x->kind != AF_EXC_CANCELLED_SUBCLASS) {
+        fail(e, "a CancelledError handler raising a non-CancelledError (misuse)");
+        return;
+    }
+    put(e, x->id);
+}
+
 static int alpha_index(char c, int n) {
     const char *p = memchr(af_bytes_name_alpha, c, (size_t)n);
     return p ? (int)(p - af_bytes_name_alpha) : -1;
@@ -292,7 +305,7 @@ static void enc_op(enc *e, int i, int depth) {
     case AF_OP_TRY:
         put(e, op->on_cancel);
         if (op->on_cancel == AF_ON_CANCEL_RAISE)
-            put_exc(e, &op->exc);
+            put_cancel_exc(e, &op->exc);
         put(e, op->on_error);
         put(e, op->has_finally ? 1 : 0);
         enc_body(e, &op->body, depth + 1);
@@ -301,9 +314,19 @@ static void enc_op(enc *e, int i, int depth) {
         break;
     case AF_OP_EXCEPT_STAR:
         put(e, op->match);
-        put(e, op->reaction);
-        if (op->reaction == AF_REACT_RAISE)
-            put_exc(e, &op->exc);
+        if (op->match == AF_MATCH_CANCELLED && !e->misuse) {
+            if (op->reaction == AF_REACT_SWALLOW) {
+                fail(e, "except* CancelledError swallowing (misuse)");
+                return;
+            }
+            put(e, op->reaction - AF_REACT_RERAISE);
+            if (op->reaction == AF_REACT_RAISE)
+                put_cancel_exc(e, &op->exc);
+        } else {
+            put(e, op->reaction);
+            if (op->reaction == AF_REACT_RAISE)
+                put_exc(e, &op->exc);
+        }
         enc_body(e, &op->body, depth + 1);
         break;
     case AF_OP_HOLD:

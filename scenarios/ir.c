@@ -297,7 +297,14 @@ bool af_op_is_misuse(const af_op *op)
     case AF_OP_SPAWN:
         return !op->keep;
     case AF_OP_TRY:
-        return op->on_cancel == AF_ON_CANCEL_SWALLOW;
+        /* Swallowing the CancelledError, or turning it into an exception
+         * that is not a CancelledError, leaves the request undelivered. */
+        return op->on_cancel == AF_ON_CANCEL_SWALLOW ||
+               (op->on_cancel == AF_ON_CANCEL_RAISE && op->exc.kind != AF_EXC_CANCELLED_SUBCLASS);
+    case AF_OP_EXCEPT_STAR:
+        return op->match == AF_MATCH_CANCELLED &&
+               (op->reaction == AF_REACT_SWALLOW ||
+                (op->reaction == AF_REACT_RAISE && op->exc.kind != AF_EXC_CANCELLED_SUBCLASS));
     default:
         return false;
     }

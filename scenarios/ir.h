@@ -308,7 +308,10 @@ int af_prim_kind_from_name(const char *name);
 bool af_oracle_known(const char *name);
 
 /* Whether an op is one of the misuse patterns: a misuse kind, a spawn that
- * drops its reference, or a try that swallows CancelledError. */
+ * drops its reference, or a handler that swallows CancelledError or turns
+ * it into an exception that is not a CancelledError (try with on_cancel
+ * swallow or raise <not cancelled_subclass>; except* CancelledError with
+ * reaction swallow or raise <not cancelled_subclass>). */
 bool af_op_is_misuse(const af_op *op);
 bool af_scenario_has_misuse(const af_scenario *s);
 

@@ -298,6 +298,16 @@ static void build_every_kind(af_scenario *s) {
     i = add_op(s, root, AF_OP_EXCEPT_STAR, 0, AF_NIL);
     s->ops[i].match = AF_MATCH_EXCEPTION;
     s->ops[i].reaction = AF_REACT_RERAISE;
+    i = add_op(s, root, AF_OP_EXCEPT_STAR, 0, AF_NIL);
+    s->ops[i].match = AF_MATCH_CANCELLED;
+    s->ops[i].reaction = AF_REACT_SWALLOW;
+    i = add_op(s, root, AF_OP_EXCEPT_STAR, 0, AF_NIL);
+    s->ops[i].match = AF_MATCH_VALUE;
+    s->ops[i].reaction = AF_REACT_RAISE;
+    s->ops[i].exc = (af_exc){AF_EXC_APP, 17};
+    i = add_op(s, root, AF_OP_TRY, 0, AF_NIL);
+    s->ops[i].on_cancel = AF_ON_CANCEL_RAISE;
+    s->ops[i].exc = (af_exc){AF_EXC_CANCELLED_SUBCLASS, 99};
 
     i = add_op(s, root, AF_OP_HOLD, 0, AF_NIL);
     snprintf(s->ops[i].name, sizeof s->ops[i].name, "db");
@@ -385,6 +395,15 @@ static void test_no_misuse(void **state) {
             op->keep = true;
         if (op->kind == AF_OP_TRY && op->on_cancel == AF_ON_CANCEL_SWALLOW)
             op->on_cancel = AF_ON_CANCEL_NONE;
+        /* a CancelledError handler may only raise a CancelledError */
+        if (op->kind == AF_OP_TRY && op->on_cancel == AF_ON_CANCEL_RAISE)
+            op->exc.kind = AF_EXC_CANCELLED_SUBCLASS;
+        if (op->kind == AF_OP_EXCEPT_STAR && op->match == AF_MATCH_CANCELLED) {
+            if (op->reaction == AF_REACT_SWALLOW)
+                op->reaction = AF_REACT_RERAISE;
+            else if (op->reaction == AF_REACT_RAISE)
+                op->exc.kind = AF_EXC_CANCELLED_SUBCLASS;
+        }
         if (op->kind == AF_OP_NESTED_RUN || op->kind == AF_OP_BLOCK ||
             op->kind == AF_OP_NEVER_AWAITED) {
             /* the misuse ops sit at the end of the root body: cut them off */

@@ -73,7 +73,11 @@ static void assert_round_trip(const af_scenario *s, bool misuse)
     if (af_encode(s, misuse, buf, sizeof buf, &len, &err) != 0)
         fail_msg("encode failed on a mutant: %s: %s", err.path, err.message);
     af_decode(buf, len, misuse, &U);
-    assert_true(af_scenario_equal(s, &U));
+    /* the byte format carries the program only */
+    T = *s;
+    T.description[0] = '\0';
+    T.nexpect = 0;
+    assert_true(af_scenario_equal(&T, &U));
 }
 
 static void walk(int total, bool misuse, uint64_t seed, int *op_counts)

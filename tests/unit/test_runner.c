@@ -180,6 +180,23 @@ static int dump_traces(const char *path, int nrandom)
     return 0;
 }
 
+/* Keep a failing scenario for a person to look at: its JSON in /tmp. */
+static void keep_scenario(const af_scenario *s, const char *what, int index)
+{
+    char *text = af_json_write(s);
+    if (!text)
+        return;
+    char path[256];
+    snprintf(path, sizeof path, "/tmp/af_test_runner_%s_%d.json", what, index);
+    FILE *f = fopen(path, "w");
+    if (f) {
+        fputs(text, f);
+        fclose(f);
+        print_error("  scenario kept in %s (asyncfuzz run --trace %s)\n", path, path);
+    }
+    free(text);
+}
+
 static char *read_file(const char *path, size_t *len)
 {
     FILE *f = fopen(path, "rb");
@@ -273,12 +290,16 @@ static void determinism(void **state)
         char *a = run_text(g_runner, &set.items[i], &tr, &err);
         char *b = a ? run_text(g_runner, &set.items[i], &tr, &err) : NULL;
         if (!a || !b) {
-            if (errors++ < 5)
+            if (errors++ < 5) {
                 print_error("%s: harness error: %s: %s\n", set.names[i], err.path, err.message);
+                keep_scenario(&set.items[i], "error", i);
+            }
         } else if (strcmp(a, b) != 0) {
-            if (diffs++ < 5)
+            if (diffs++ < 5) {
                 print_error("%s: two runs in one process differ:\n--- first\n%s--- second\n%s", set.names[i],
                             a, b);
+                keep_scenario(&set.items[i], "nondeterministic", i);
+            }
         }
         char head[300];
         int hn = snprintf(head, sizeof head, "== %s\n", set.names[i]);
@@ -546,7 +567,7 @@ static void no_growth(void **state)
     (void)state;
     int runs = env_int("AF_TEST_GROWTH_RUNS", 100000);
     scen_set set;
-    load_set(&set, 200, 99);
+    load_set(&set, 50, 99);
     af_trace tr;
     af_verdict_list *v = malloc(sizeof *v);
     af_trace_init(&tr, 0, 0);

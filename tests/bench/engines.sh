@@ -1,0 +1,145 @@
+#!/usr/bin/env bash
+# engines.sh - benchmark of the fuzz engines (prints figures, asserts nothing).
+#
+#   bash tests/bench/engines.sh [BUILD_DIR]        (default: build)
+#   BENCH_SECONDS=10 BENCH_RUNS=5 BENCH_FIND_LIMIT=60 bash tests/bench/engines.sh
+#
+# 1. execs/s on the seed corpus (corpus/asyncio), one core, for
+#    libFuzzer and AFL++ with coverage none / semantic / python /
+#    semantic,python, and the Python-way baseline (python_baseline.py: a new
+#    loop per input, with and without a Python-level sys.settrace), side by
+#    side as ratios. Campaigns run with AF_KEEP_GOING=1 so that findings
+#    (written to a scratch folder) do not stop them.
+# 2. time to the first finding of CPython gh-86296 (3.11's wait_for loses an
+#    outer cancellation when the inner task completes in the same loop
+#    iteration) from an EMPTY corpus, per engine, BENCH_RUNS runs, median:
+#    the first finding whose signature is cancellation.swallowed with wait_for
+#    in its path. Measured from the engine's start (interpreter start-up
+#    included) to the finding folder appearing on disk.
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+SRC=$PWD
+B=${1:-build}
+B=$(cd "$B" && pwd)
+T=${BENCH_SECONDS:-10}
+RUNS=${BENCH_RUNS:-5}
+LIMIT=${BENCH_FIND_LIMIT:-60}
+LF=$B/asyncfuzz-libfuzzer
+AFL=$B/asyncfuzz-afl
+PY=/usr/bin/python3.11
+# Scratch on tmpfs when there is one: libFuzzer writes every new corpus input
+# to disk, and on ext4 file creation alone costs a third of the time.
+W=$(mktemp -d "$( [ -d /dev/shm ] && echo /dev/shm || echo /tmp)/af-bench.XXXXXX")
+trap 'rm -rf "$W"' EXIT
+export AF_QUIET=1 AF_KEEP_GOING=1 AF_SKIP_COVERAGE_CHECK=1
+export AFL_NO_UI=1 AFL_SKIP_CPUFREQ=1 AFL_NO_AFFINITY=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1
+export AFL_QUIET=1
+
+echo "asyncfuzz engine benchmark: $(nproc) cores, ${T}s per figure, $(ls corpus/asyncio | wc -l) seeds"
+echo "python: $($PY -c 'import sys; print(sys.version.split()[0])'), $(clang-14 --version | head -1)"
+echo
+
+lf_rate() { # coverage -> execs/s
+  rm -rf "$W/c" "$W/f"; cp -r corpus/asyncio "$W/c"
+  AF_COVERAGE=$1 AF_FINDINGS=$W/f "$LF" -max_total_time="$T" -seed=1 -dict=corpus/asyncio.dict \
+    -artifact_prefix="$W/" "$W/c" > "$W/lf.log" 2>&1
+  grep -E '^#[0-9]+.*(DONE|pulse)' "$W/lf.log" | tail -1 | sed -E 's/.*exec\/s: ([0-9]+).*/\1/'
+}
+afl_rate() {
+  rm -rf "$W/o" "$W/f"
+  AF_COVERAGE=$1 AF_FINDINGS=$W/f timeout $((T + 30)) afl-fuzz -i corpus/asyncio -o "$W/o" -V "$T" \
+    -x corpus/asyncio.dict -- "$AFL" > "$W/afl.log" 2>&1
+  awk -F: '/^execs_done/ {d=$2} /^run_time/ {t=$2} END {if (t > 0) printf "%d", d / t; else print "?"}' \
+    "$W/o/default/fuzzer_stats" 2>/dev/null || echo "?"
+}
+
+declare -A R
+printf '%-18s %12s %12s\n' "coverage" "libFuzzer" "AFL++"
+for cov in none semantic python semantic,python; do
+  a=$([ -x "$LF" ] && lf_rate "$cov" || echo "-")
+  b=$([ -x "$AFL" ] && command -v afl-fuzz > /dev/null && afl_rate "$cov" || echo "-")
+  R[lf_$cov]=$a; R[afl_$cov]=$b
+  printf '%-18s %12s %12s   execs/s\n' "$cov" "$a" "$b"
+done
+
+# Per input on the seeds themselves (no mutation, no corpus growth): what the
+# same scenarios cost in-process, comparable to the Python way below.
+seed_rate() { # coverage -> execs/s (libFuzzer replaying each seed file K times)
+  local k=200 n a b c d
+  n=$(ls corpus/asyncio/*.bin | wc -l)
+  a=$(date +%s.%N); AF_COVERAGE=$1 "$LF" -runs=1 corpus/asyncio/*.bin > /dev/null 2>&1; b=$(date +%s.%N)
+  c=$(date +%s.%N); AF_COVERAGE=$1 "$LF" -runs=$k corpus/asyncio/*.bin > /dev/null 2>&1; d=$(date +%s.%N)
+  awk -v n="$n" -v k="$k" -v t1="$(awk -v x="$a" -v y="$b" 'BEGIN{print y-x}')" \
+      -v tk="$(awk -v x="$c" -v y="$d" 'BEGIN{print y-x}')" \
+      'BEGIN { if (tk > t1) printf "%d", n * (k - 1) / (tk - t1); else print "?" }'
+}
+if [ -x "$LF" ]; then
+  echo
+  printf '%-18s %12s\n' "seeds only" "libFuzzer"
+  for cov in none semantic python semantic,python; do
+    R[seed_$cov]=$(seed_rate "$cov")
+    printf '%-18s %12s   execs/s (each seed replayed, no mutation)\n' "$cov" "${R[seed_$cov]}"
+  done
+fi
+
+# The Python way on the same scenarios.
+mkdir -p "$W/repro"
+for s in corpus/asyncio/*.bin; do
+  n=$(basename "$s" .bin)
+  "$B/asyncfuzz" decode "$s" > "$W/repro/$n.json" 2>/dev/null &&
+    "$B/asyncfuzz" repro "$W/repro/$n.json" > "$W/repro/$n.py" 2>/dev/null || rm -f "$W/repro/$n.py"
+done
+pb=$($PY tests/bench/python_baseline.py "$T" notrace "$W"/repro/*.py | awk '{print $2}')
+pt=$($PY tests/bench/python_baseline.py "$T" trace "$W"/repro/*.py | awk '{print $2}')
+printf '%-18s %12s   execs/s (new loop per input, no coverage)\n' "python baseline" "$pb"
+printf '%-18s %12s   execs/s (new loop per input, sys.settrace edges)\n' "python+settrace" "$pt"
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a+0 > 0 && b+0 > 0) printf "%.1fx", a / b; else print "?" }'; }
+echo
+echo "ratios (engine / Python way with coverage):"
+echo "  seeds only, semantic         $(ratio "${R[seed_semantic]:-}" "$pt")"
+echo "  seeds only, semantic,python  $(ratio "${R[seed_semantic,python]:-}" "$pt")"
+echo "  libFuzzer semantic        $(ratio "${R[lf_semantic]}" "$pt")"
+echo "  libFuzzer semantic,python $(ratio "${R[lf_semantic,python]}" "$pt")"
+echo "  AFL++ semantic            $(ratio "${R[afl_semantic]}" "$pt")   (AFL++ / libFuzzer: $(ratio "${R[afl_semantic]}" "${R[lf_semantic]}"))"
+echo "  AFL++ semantic,python     $(ratio "${R[afl_semantic,python]}" "$pt")   (AFL++ / libFuzzer: $(ratio "${R[afl_semantic,python]}" "${R[lf_semantic,python]}"))"
+echo
+
+# ---- time to the first gh-86296 finding from an empty corpus ----
+# poll the findings folder for the wait_for swallowed-cancellation signature
+found_gh86296() {
+  grep -l '"text": "cancellation.swallowed|[^"]*wait_for' "$1"/*/verdicts.json > /dev/null 2>&1
+}
+time_to_find() { # engine seed -> seconds or "timeout"
+  local eng=$1 seed=$2 pid start now
+  rm -rf "$W/e" "$W/f" "$W/o"; mkdir -p "$W/e"
+  start=$(date +%s.%N)
+  if [ "$eng" = libfuzzer ]; then
+    AF_FINDINGS=$W/f "$LF" -seed="$seed" -max_total_time="$LIMIT" -artifact_prefix="$W/" "$W/e" \
+      > /dev/null 2>&1 &
+  else
+    printf '\0' > "$W/e/empty" # afl-fuzz needs one input: the empty scenario
+    AF_FINDINGS=$W/f AFL_NO_UI=1 afl-fuzz -s "$seed" -i "$W/e" -o "$W/o" -V "$LIMIT" -- "$AFL" \
+      > /dev/null 2>&1 &
+  fi
+  pid=$!
+  while kill -0 "$pid" 2> /dev/null; do
+    if found_gh86296 "$W/f"; then
+      now=$(date +%s.%N)
+      kill "$pid" 2> /dev/null; wait "$pid" 2> /dev/null
+      awk -v a="$start" -v b="$now" 'BEGIN { printf "%.2f", b - a }'
+      return
+    fi
+    sleep 0.02
+  done
+  wait "$pid" 2> /dev/null
+  if found_gh86296 "$W/f"; then echo "end"; else echo "none"; fi
+}
+median() { tr ' ' '\n' | grep -E '^[0-9.]+$' | sort -n | awk '{a[NR]=$1} END {if (NR) print a[int((NR+1)/2)]; else print "-"}'; }
+echo "time to first gh-86296 finding from an empty corpus (s, ${RUNS} runs, limit ${LIMIT}s, start-up included):"
+for eng in libfuzzer afl; do
+  if [ "$eng" = libfuzzer ] && [ ! -x "$LF" ]; then continue; fi
+  if [ "$eng" = afl ] && { [ ! -x "$AFL" ] || ! command -v afl-fuzz > /dev/null; }; then continue; fi
+  ts=""
+  for i in $(seq 1 "$RUNS"); do ts="$ts $(time_to_find "$eng" "$i")"; done
+  printf '  %-10s runs:%s   median: %s\n' "$eng" "$ts" "$(echo $ts | median)"
+done

@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# engine_afl_planted.sh - asyncfuzz-afl with AFL++ finds a planted defect.
+#   bash tests/e2e/engine_afl_planted.sh BUILD/asyncfuzz
+# The test-only adapter planted_wait_for (AF_TARGET) swallows CancelledError
+# inside wait_for; only cancellation.* verdicts count (AF_ORACLES). Within a
+# bounded number of executions afl-fuzz saves a crash, the finding folder is
+# complete, the crash input reproduces standalone, and a second campaign on
+# the same findings folder files nothing new for that signature (counted).
+# Exit 77 when the target, afl-fuzz or the planted adapter is not available.
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+BIN_DIR=${AF_BINARY_DIR:-$(dirname "${1:-build/asyncfuzz}")}
+AFL=$BIN_DIR/asyncfuzz-afl
+[ -x "$AFL" ] || { echo "SKIP: $AFL not built"; exit 77; }
+command -v afl-fuzz > /dev/null || { echo "SKIP: afl-fuzz not installed"; exit 77; }
+W=$(mktemp -d /tmp/af-e2e-aflp.XXXXXX)
+trap 'rm -rf "$W"' EXIT
+fail() { echo "FAIL: $*"; [ -f "$W/log" ] && tail -30 "$W/log"; exit 1; }
+export AF_TARGET=${AF_PLANTED_TARGET:-planted_wait_for}
+export AF_ORACLES=cancellation.swallowed,cancellation.spurious,cancellation.count
+export AF_FINDINGS=$W/findings AF_QUIET=1
+export AFL_NO_UI=1 AFL_SKIP_CPUFREQ=1 AFL_NO_AFFINITY=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1
+MAX_EXECS=50000
+
+"$AFL" corpus/asyncio/basic-wait-for.bin > "$W/log" 2>&1
+if grep -q "no target adapters\|unknown target" "$W/log"; then
+  echo "SKIP: target $AF_TARGET not available: $(grep -m1 'target' "$W/log")"; exit 77
+fi
+
+AFL_BENCH_UNTIL_CRASH=1 timeout 120 afl-fuzz -i corpus/asyncio -o "$W/out" -E $MAX_EXECS \
+  -x corpus/asyncio.dict -- "$AFL" > "$W/log" 2>&1 || fail "afl-fuzz: exit $?"
+st=$W/out/default/fuzzer_stats
+crashes=$(awk -F: '/^saved_crashes/ {print $2+0}' "$st")
+execs=$(awk -F: '/^execs_done/ {print $2+0}' "$st")
+[ "$crashes" -ge 1 ] || fail "planted defect not found in $execs executions"
+echo "found within $execs execs"
+d=$(ls -d "$W/findings"/*/ | head -1)
+for f in scenario.json repro.py verdicts.json input.bin hits; do [ -s "$d/$f" ] || fail "$d lacks $f"; done
+grep -q '"oracle": "cancellation' "$d/verdicts.json" || fail "finding is not a cancellation verdict"
+crash=$(ls "$W/out/default/crashes"/id:* | head -1)
+"$AFL" "$crash" > "$W/log" 2>&1 && fail "the saved crash does not reproduce standalone"
+grep -q "^asyncfuzz: FINDING cancellation" "$W/log" || fail "the crash reproduces something else"
+
+# dedup: a second campaign over the same findings folder
+before=$(ls -d "$W/findings"/*/ | wc -l)
+timeout 100 afl-fuzz -i corpus/asyncio -o "$W/out2" -E 3000 -- "$AFL" > "$W/log" 2>&1
+hits=$(awk -F'hits=' '{s += $2} END {print s}' "$d/hits")
+echo "dedup: $before folder(s) before, $(ls -d "$W/findings"/*/ | wc -l) after, first signature counted $hits times"
+echo "PASS"

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# e2e: oracle self-tests through the real runner. tests/scenarios/oracles/
+# holds, per oracle, scenarios that must trigger it (<oracle>-fires-*) and
+# scenarios that must not (<oracle>-quiet-*), each with its expected
+# verdicts; tests/scenarios/oracles-hang/ the same for `hang`, replayed with
+# a lowered virtual-time budget. Also checks that each oracle has at least
+# three of each kind (spurious: see tests/scenarios/README.md).
+# usage: oracles.sh PATH/TO/asyncfuzz   (cwd = the source tree)
+set -uo pipefail
+AF=${1:?usage: oracles.sh ASYNCFUZZ}
+fails=0
+dir=tests/scenarios/oracles
+for o in leaked-task swallowed count message converted nested lost cleanup blocking deadlock; do
+  nf=$(ls $dir/$o-fires-*.json 2>/dev/null | wc -l); nq=$(ls $dir/$o-quiet-*.json 2>/dev/null | wc -l)
+  if [[ $nf -lt 3 || $nq -lt 3 ]]; then echo "FAIL: $o has $nf firing and $nq quiet scenarios (want >= 3 each)"; fails=$((fails+1)); fi
+done
+nq=$(ls $dir/spurious-quiet-*.json | wc -l); [[ $nq -ge 3 ]] || { echo "FAIL: spurious quiet scenarios: $nq"; fails=$((fails+1)); }
+nf=$(ls tests/scenarios/oracles-hang/hang-fires-*.json | wc -l); nq=$(ls tests/scenarios/oracles-hang/hang-quiet-*.json | wc -l)
+[[ $nf -ge 3 && $nq -ge 3 ]] || { echo "FAIL: hang has $nf firing and $nq quiet scenarios"; fails=$((fails+1)); }
+
+"$AF" replay $dir || fails=$((fails+1))
+timeout 60 "$AF" replay --max-vtime 1000 tests/scenarios/oracles-hang || fails=$((fails+1))
+echo "oracles.sh: $fails failure(s)"
+[[ $fails -eq 0 ]]

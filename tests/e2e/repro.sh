@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# e2e: `asyncfuzz repro` - the standalone program: `python3.11 prog --trace`
+# prints exactly `asyncfuzz run --trace`; with the verdicts asserted, it
+# fails under python3.11 while the verdicts occur and passes when there are
+# none; -o writes the file; errors.
+# usage: repro.sh PATH/TO/asyncfuzz   (cwd = the source tree)
+set -uo pipefail
+AF=${1:?usage: repro.sh ASYNCFUZZ}
+PY=/usr/bin/python3.11
+tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+fails=0
+check() { if [[ $2 != "$3" ]]; then echo "FAIL: $1: exit $3, expected $2"; fails=$((fails+1)); else echo "ok: $1"; fi; }
+
+for f in scenarios/catalog/basic-gather.json scenarios/catalog/misuse-dropped-task-pending.json \
+         scenarios/catalog/misuse-never-awaited.json scenarios/catalog/basic-task-group-child-error.json; do
+  "$AF" repro "$f" >"$tmp/p.py"; check "repro $f" 0 $?
+  "$AF" run --trace "$f" >"$tmp/c.txt"
+  $PY -I "$tmp/p.py" --trace >"$tmp/py.txt"
+  cmp -s "$tmp/c.txt" "$tmp/py.txt" && echo "ok: same trace: $f" || { echo "FAIL: traces differ: $f"; diff "$tmp/c.txt" "$tmp/py.txt" | head -5; fails=$((fails+1)); }
+  nv=$("$AF" run --json "$f" | $PY -c 'import json,sys; print(len(json.load(sys.stdin)["verdicts"]))')
+  $PY -I "$tmp/p.py" >/dev/null 2>"$tmp/err"; rc=$?
+  if [[ $nv -gt 0 ]]; then
+    [[ $rc -ne 0 ]] && grep -q AssertionError "$tmp/err" && echo "ok: asserts fail ($nv verdicts)" || { echo "FAIL: $f: $nv verdicts but the program exits $rc"; fails=$((fails+1)); }
+  else
+    check "no verdict: program passes: $f" 0 $rc
+  fi
+done
+
+# --no-asserts: the same program without asserts passes.
+"$AF" repro --no-asserts scenarios/catalog/misuse-dropped-task-pending.json >"$tmp/p.py"
+$PY -I "$tmp/p.py" >/dev/null 2>&1; check "--no-asserts program passes" 0 $?
+# -o FILE
+"$AF" repro -o "$tmp/out.py" scenarios/catalog/basic-gather.json >"$tmp/stdout"; check "repro -o" 0 $?
+[[ -s $tmp/out.py && ! -s $tmp/stdout ]] || { echo "FAIL: -o wrote stdout or nothing"; fails=$((fails+1)); }
+# stdin
+"$AF" repro - <scenarios/catalog/basic-gather.json >/dev/null; check "repro - (stdin)" 0 $?
+# errors
+"$AF" repro >/dev/null 2>&1; check "repro without file" 2 $?
+"$AF" repro "$tmp/nope.json" >/dev/null 2>&1; check "repro missing file" 2 $?
+
+echo "repro.sh: $fails failure(s)"
+[[ $fails -eq 0 ]]
