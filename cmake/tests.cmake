@@ -46,3 +46,12 @@ if(AF_FUZZ_TARGETS AND CMAKE_C_COMPILER_ID STREQUAL "Clang")
     file(MAKE_DIRECTORY ${CMAKE_BINARY_DIR}/fuzz_${name}_corpus)
   endforeach()
 endif()
+
+# Self-tests of the Python code that runs inside the interpreter, with the
+# interpreter that is embedded (Debian's python3.11).
+file(GLOB AF_PY_TESTS CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/py/test_*.py)
+foreach(script IN LISTS AF_PY_TESTS)
+  get_filename_component(name ${script} NAME_WE)
+  add_test(NAME py_${name} COMMAND ${Python3_EXECUTABLE} ${script}
+           WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
+endforeach()

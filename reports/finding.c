@@ -154,6 +154,11 @@ char *af_finding_repro(const af_scenario *s, const af_verdict_list *v, af_error 
         const af_verdict *x = &v->items[i];
         asserts[n].oracle = af_oracle_name(x->oracle);
         asserts[n].task = x->task_name[0] ? x->task_name : NULL;
+        /* A coroutine never awaited is nobody's task: the verdict names the
+         * task that created it, the reproducer's check takes no task. */
+        if (x->oracle == AF_ORACLE_LEAKED_TASK && x->op >= 0 && x->op < s->nops &&
+            s->ops[x->op].kind == AF_OP_NEVER_AWAITED)
+            asserts[n].task = NULL;
         asserts[n].words = x->evidence;
         n++;
     }

@@ -18,13 +18,20 @@
  *      drop a finally; except* -> swallow), exceptions (kind -> app,
  *      id -> 0), values (-> 0), cancel (count 2 -> 1, no message, no
  *      uncancel) and flags (-> false / default);
- *   6. drop primitives no op uses;
- *   7. give every task, group, timeout and primitive its default name.
+ *   6. drop primitives no op uses; replace an op's kind by a simpler one
+ *      of the same shape (one task: spawn; tasks: gather; a body:
+ *      wait_for without timeout, try without handlers);
+ *   7. swap adjacent ops when that encodes smaller (a canonical order);
+ *      lift an op out of its enclosing op or task;
+ *   8. give every task, group, timeout and primitive its default name.
  *
  * Every candidate is rebuilt with af_ir_compact and must validate; it must
  * not add misuse to an input without misuse; and it must be strictly
- * smaller than the current best in the shortlex order of its byte encoding
- * (names normalised), so the process always terminates. Candidates already
+ * smaller than the current best in a well-founded order (the number of
+ * ops, tasks and primitives; then the sum of op depths; then the op kinds
+ * in pre-order (sleep is the simplest); then shortlex on
+ * its byte encoding with names normalised), so the process always
+ * terminates. Candidates already
  * tried are not run again.
  */
 #ifndef ASYNCFUZZ_MINIMIZE_H
