@@ -31,6 +31,10 @@ int af_cmd_replay(int argc, char **argv);
 int af_cmd_repro(int argc, char **argv);
 int af_cmd_gen(int argc, char **argv);
 
+/* fuzzing commands: harness/cli_fuzz.c */
+int af_cmd_fuzz(int argc, char **argv);
+int af_cmd_minimize(int argc, char **argv);
+
 /* Whether argv holds -h or --help. */
 int af_wants_help(int argc, char **argv);
 

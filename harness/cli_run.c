@@ -744,9 +744,11 @@ static void repro_help(FILE *out)
             "usage: asyncfuzz repro [OPTIONS] FILE|-\n\n"
             "Run the scenario in the embedded interpreter, then print the standalone\n"
             "Python program of the scenario with one assert for every verdict the run\n"
-            "found. `python3 PROGRAM` runs it with plain asyncio: it exits non-zero when\n"
-            "an asserted verdict no longer occurs; `python3 PROGRAM --trace` prints the\n"
-            "trace as JSON lines, the same text as `asyncfuzz run --trace FILE`.\n\n"
+            "found. `python3.11 PROGRAM` runs it with plain asyncio and fails with an\n"
+            "AssertionError (stating the violation) while a verdict still occurs: it\n"
+            "passes once the behaviour is fixed. `python3.11 PROGRAM --trace` prints the\n"
+            "trace as JSON lines, the same text as `asyncfuzz run --trace FILE`. With\n"
+            "--pure-python-tasks here, run the program with --pure-python-tasks too.\n\n"
             "options:\n"
             "  -o, --out FILE       write the program to FILE (fsync'd) instead of stdout\n"
             "  --no-asserts         no asserts: just the program\n"
@@ -852,8 +854,8 @@ static void gen_help(FILE *out)
             "signature is written at once - before the next run starts - to\n"
             "OUT/<oracle>-<signature>/ (scenario.json with the verdicts as its expect,\n"
             "repro.py, verdicts.json, trace.jsonl, input.bin, every file fsync'd); later\n"
-            "runs with the same signature are only counted. The same S gives the same\n"
-            "scenarios, runs and findings on every machine.\n\n"
+            "runs with the same signature are only counted. With the same build, the\n"
+            "same S gives the same scenarios, runs and findings on every machine.\n\n"
             "options:\n"
             "  --seed S             PRNG seed (an integer, decimal or 0x hex)\n"
             "  --count N            number of runs (0: until interrupted)\n"
@@ -869,6 +871,9 @@ static void gen_help(FILE *out)
             "\nA progress line (runs, runs/s, findings) goes to stderr at most once a second;\n"
             "at the end, one line per distinct finding (count, oracle, signature, folder)\n"
             "and a total on stdout.\n"
+            "A harness failure (an exception escaping the interpreter of scenarios, a\n"
+            "malformed trace) stops the run; the scenario is kept as\n"
+            "OUT/harness-error-seed<S>-run<I>.json.\n"
             "exit: 0 no finding, 1 findings, 2 usage error or harness failure\n");
 }
 
@@ -1076,7 +1081,7 @@ int af_cmd_gen(int argc, char **argv)
         fprintf(stderr, "asyncfuzz gen: out of memory\n");
         goto done;
     }
-    bool tty = isatty(STDERR_FILENO);
+    bool tty = isatty(STDERR_FILENO), harness_failed = false;
     double t0 = now_seconds(), last_progress = t0;
     int pyv = af_embed_pyversion();
     for (uint64_t i = 0; count == 0 || i < count; i++) {
@@ -1084,14 +1089,22 @@ int af_cmd_gen(int argc, char **argv)
         af_decode(input, len, misuse, s);
         if (af_runner_run(r, s, &tr, v, &err) < 0) {
             print_error("gen", NULL, &err);
-            fprintf(stderr, "asyncfuzz gen: harness failure on run %" PRIu64 " (seed %" PRIu64
-                            "); the scenario:\n", i, seed);
+            /* Keep the input for whoever fixes the harness. */
             char *text = af_json_write(s);
-            if (text) {
-                fputs(text, stderr);
-                free(text);
+            char path[4200] = "";
+            af_error werr;
+            if (text && af_mkdirs(outdir, &werr) == 0) {
+                snprintf(path, sizeof path, "%s/harness-error-seed%" PRIu64 "-run%" PRIu64 ".json", outdir, seed, i);
+                if (af_write_file_durable(path, text, strlen(text), &werr) < 0)
+                    path[0] = '\0';
             }
-            goto done;
+            fprintf(stderr, "asyncfuzz gen: harness failure on run %" PRIu64 " (seed %" PRIu64 ")%s%s\n", i, seed,
+                    path[0] ? "; the scenario is in " : "", path);
+            if (!path[0] && text)
+                fputs(text, stderr);
+            free(text);
+            harness_failed = true;
+            break;
         }
         runs++;
         if (v->count) {
@@ -1165,7 +1178,7 @@ int af_cmd_gen(int argc, char **argv)
         print_error("gen", NULL, &err);
         goto done;
     }
-    code = table.n ? AF_EXIT_FINDING : AF_EXIT_OK;
+    code = harness_failed ? AF_EXIT_USAGE : table.n ? AF_EXIT_FINDING : AF_EXIT_OK;
 done:
     free(table.items);
     free(table.slots);

@@ -17,6 +17,8 @@ static const struct af_command commands[] = {
     {"replay", "run scenario files and compare with their expected verdicts", af_cmd_replay},
     {"repro", "print the standalone Python program of a scenario", af_cmd_repro},
     {"gen", "draw random scenarios, run them, report findings", af_cmd_gen},
+    {"fuzz", "coverage-guided fuzzing: builtin, libFuzzer or AFL++ engine", af_cmd_fuzz},
+    {"minimize", "shrink a finding while its verdict signature stays", af_cmd_minimize},
 };
 
 static void print_usage(FILE *out)

@@ -55,7 +55,7 @@ typedef struct af_runner_options {
 #define AF_RUNNER_DEFAULT_MAX_ITERATIONS 100000
 #define AF_RUNNER_DEFAULT_MAX_VTIME 1000000
 #define AF_RUNNER_DEFAULT_WATCHDOG_SECONDS 10.0
-#define AF_RUNNER_DEFAULT_SLOW_TICKS 100
+#define AF_RUNNER_DEFAULT_SLOW_TICKS 10
 
 void af_runner_options_default(af_runner_options *o);
 

@@ -7,6 +7,17 @@
  *     was still pending ("deadlock").
  * Location: the innermost op open in the root task when the run stopped
  * (what it was waiting in), task: the root.
+ *
+ * Cause (cause.c, "Deadlock accounting"):
+ *   deadlock: scenario when every pending task is blocked on a resource that
+ *     resource accounting shows cannot become available (an event no
+ *     executed op set, an empty queue, a lock held by a blocked task, a
+ *     condition with no notification owed, a pending task awaited...);
+ *     target otherwise (e.g. a notified Condition waiter that never woke,
+ *     gh-112202);
+ *   hang: target (a non-misuse scenario is bounded: its durations are
+ *     capped, it has no loops), except when a misuse op ran in the run
+ *     (misuse, at that op).
  */
 #include "oracles/oracle.h"
 
@@ -22,4 +33,19 @@ void af_oracle_budget(af_ctx *c)
     af_emit(c, o, root, op, c->budget_ev, which ? which : "?",
             "the %s budget stopped the run at vtime %lld, iteration %lld", which ? which : "?",
             (long long)e->vtime, (long long)e->iter);
+    char why[AF_VERDICT_WHY_MAX];
+    if (o == AF_ORACLE_DEADLOCK) {
+        af_cause k = af_deadlock_cause(c, why, sizeof why);
+        af_cause_last(c, k, "%s", why);
+    } else {
+        for (int t = 0; c->s && t < c->s->ntasks; t++) {
+            int m = af_task_misuse_op(c, t);
+            if (m >= 0) {
+                af_cause_last(c, AF_CAUSE_MISUSE, "a misuse op (%s) ran in the run",
+                              af_op_kind_name(c->s->ops[m].kind));
+                return;
+            }
+        }
+        af_cause_last(c, AF_CAUSE_TARGET, "a scenario without misuse is bounded and must end");
+    }
 }

@@ -85,6 +85,37 @@
  *     neither withdrawn nor handled (not reported as swallowed too).
  * A request reported under one sub-oracle is not reported again under
  * another.
+ *
+ * A CancelledError caught by except* is judged by neither message nor
+ * spurious: except* also receives the CancelledErrors of other tasks that
+ * TaskGroups wrapped into the exception groups they raise.
+ *
+ * Messages: a CancelledError(None) is accounted for by any source task that
+ * ended cancelled: shield() cancels its outer future without a message
+ * (tasks.py `outer.cancel()`), and a cancelled task hands the CancelledError
+ * that carries the message to its first retrieval only
+ * (Future._make_cancelled_error consumes _cancelled_exc; Task.__step
+ * cancels with no message), so a second observer (as_completed after an
+ * await, ...) gets CancelledError().
+ *
+ * Cause:
+ *   misuse   - swallowed (handler): the scenario's swallowing handler;
+ *              every verdict about a task whose code ran a misuse op (a
+ *              swallowing or converting handler, ...): located at that op;
+ *   scenario - swallowed (task-end) with an exception when a finally clause
+ *              of the task ran after the request: an exception raised in a
+ *              finally (an await there that failed) replaces the
+ *              CancelledError in flight (Python semantics);
+ *              swallowed (task-end) when every request left was made by
+ *              the task on itself and it then ended with an exception
+ *              before suspending again (Task.__step lets the exception win
+ *              over a pending self-cancel: there was no await to deliver it
+ *              at); verdicts about requests the harness made while
+ *              cleaning up a task left pending (by_task -1 after `end` or a
+ *              budget): the cause of that leak or deadlock;
+ *   target   - everything else: asyncio dropped, invented, miscounted,
+ *              converted or re-worded a cancellation (gh-86296 wait_for,
+ *              gh-116720 TaskGroup, gh-102780 timeout, ...).
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -95,7 +126,7 @@
 
 #define MAX_REQ 256
 
-enum { R_PENDING = 0, R_DONE, R_LOST, R_REPORTED };
+enum { R_PENDING = 0, R_DONE, R_LOST, R_REPORTED, R_COALESCED };
 
 typedef struct req {
     int ev;
@@ -122,7 +153,21 @@ typedef struct tstate {
     int stack_enter[AF_MAX_OPS + 8];
     int stack_cancelling[AF_MAX_OPS + 8];
     int nstack;
+    int misuse_op;      /* a misuse op that ran in the task's code, -1 */
+    af_cause count_cause; /* cause for the next count_once verdict */
+    char count_why[AF_VERDICT_WHY_MAX];
 } tstate;
+
+/* Cause of the verdict just emitted about task T: misuse when a misuse op
+ * ran in T's code, else k. */
+static void set_cause(af_ctx *c, const tstate *st, af_cause k, const char *why)
+{
+    if (st->misuse_op >= 0 && c->s)
+        af_cause_last(c, AF_CAUSE_MISUSE, "a misuse op (%s) ran in the task's code",
+                      af_op_kind_name(c->s->ops[st->misuse_op].kind));
+    else
+        af_cause_last(c, k, "%s", why);
+}
 
 static af_op_kind op_kind(const af_ctx *c, int op)
 {
@@ -289,6 +334,10 @@ static int msg_ok(const af_ctx *c, int T, int upto, const char *msg, int *any_re
             if (!af_exc_is_exact_cancelled(c->tr->events[s->done_ev].exc_type) &&
                 c->tr->events[s->done_ev].exc_type && c->tr->events[s->done_ev].exc_type[0])
                 found = 1; /* a subclass raised by the scenario: its args are not a message */
+            if (!msg)
+                found = 1; /* shield's outer.cancel() carries no message; a
+                              cancelled task hands its CancelledError (with
+                              the message) to the first retrieval only */
             mark[S] = 1;
             queue[qt++] = S;
         }
@@ -298,7 +347,7 @@ static int msg_ok(const af_ctx *c, int T, int upto, const char *msg, int *any_re
     return found;
 }
 
-static void check_message(af_ctx *c, int T, int ev, const char *msg)
+static void check_message(af_ctx *c, const tstate *st, int T, int ev, const char *msg)
 {
     int any;
     if (msg_ok(c, T, ev, msg, &any) || !any)
@@ -306,10 +355,11 @@ static void check_message(af_ctx *c, int T, int ev, const char *msg)
     char b[64];
     const af_event *e = &c->tr->events[ev];
     int op = e->kind == AF_EV_CAUGHT ? e->op : af_ctx_open_op(c, T, ev);
-    af_emit(c, AF_ORACLE_CANCEL_MESSAGE, T, op, ev, "message",
-            "task %s received CancelledError(%s) at vtime %lld, a message no cancel() of it or of a task "
-            "it awaits was given",
-            tname(c, T), af_q(msg, b, sizeof b), (long long)e->vtime);
+    if (af_emit(c, AF_ORACLE_CANCEL_MESSAGE, T, op, ev, "message",
+                "task %s received CancelledError(%s) at vtime %lld, a message no cancel() of it or of a task "
+                "it awaits was given",
+                tname(c, T), af_q(msg, b, sizeof b), (long long)e->vtime))
+        set_cause(c, st, AF_CAUSE_TARGET, "asyncio must deliver the message given to cancel()");
 }
 
 /* Parse repr(args) of a CancelledError: "()" -> None, "('m',)" -> m.
@@ -342,9 +392,10 @@ static void count_arith(af_ctx *c, tstate *st, int T, int ev, const char *what, 
     const af_event *e = &c->tr->events[ev];
     int op = e->op >= 0 && e->kind != AF_EV_CANCEL && e->kind != AF_EV_UNCANCEL ? e->op
                                                                                  : af_ctx_open_op(c, T, ev);
-    af_emit(c, AF_ORACLE_CANCEL_COUNT, T, op, ev, "arith",
-            "task %s: %s at vtime %lld is %d where the cancel()/uncancel() calls imply %d", tname(c, T), what,
-            (long long)e->vtime, got, want);
+    if (af_emit(c, AF_ORACLE_CANCEL_COUNT, T, op, ev, "arith",
+                "task %s: %s at vtime %lld is %d where the cancel()/uncancel() calls imply %d", tname(c, T), what,
+                (long long)e->vtime, got, want))
+        set_cause(c, st, AF_CAUSE_TARGET, "cancelling() must count cancel() and uncancel() calls exactly");
 }
 
 static void spurious_check(af_ctx *c, tstate *st, int T, int ev, int skip)
@@ -356,19 +407,13 @@ static void spurious_check(af_ctx *c, tstate *st, int T, int ev, int skip)
     st->spurious_reported = 1;
     const af_event *e = &c->tr->events[ev];
     int op = e->kind == AF_EV_CAUGHT ? e->op : af_ctx_open_op(c, T, ev);
-    af_emit(c, AF_ORACLE_CANCEL_SPURIOUS, T, op, ev, e->kind == AF_EV_CAUGHT ? "caught" : "task-end",
-            "task %s received CancelledError #%d at vtime %lld but only %d cancel() request(s) on it and %d "
-            "cancelled task(s) it awaits account for CancelledErrors",
-            tname(c, T), st->received + 1, (long long)e->vtime, st->requests_total, st->sources);
+    if (af_emit(c, AF_ORACLE_CANCEL_SPURIOUS, T, op, ev, e->kind == AF_EV_CAUGHT ? "caught" : "task-end",
+                "task %s received CancelledError #%d at vtime %lld but only %d cancel() request(s) on it and %d "
+                "cancelled task(s) it awaits account for CancelledErrors",
+                tname(c, T), st->received + 1, (long long)e->vtime, st->requests_total, st->sources))
+        set_cause(c, st, AF_CAUSE_TARGET, "a CancelledError no cancel() request accounts for");
 }
 
-static int oldest_pending(tstate *st)
-{
-    for (int k = 0; k < st->nreq; k++)
-        if (st->reqs[k].state == R_PENDING)
-            return k;
-    return -1;
-}
 
 /* Mark the outside, counted requests made since event `enter` and still
  * pending as lost at op (reason). Returns how many; *first the first. */
@@ -402,7 +447,8 @@ static void count_once(af_ctx *c, tstate *st, int T, int op, int ev, const char 
     va_start(ap, fmt);
     vsnprintf(text, sizeof text, fmt, ap);
     va_end(ap);
-    af_emit(c, AF_ORACLE_CANCEL_COUNT, T, op, ev, reason, "%s", text);
+    if (af_emit(c, AF_ORACLE_CANCEL_COUNT, T, op, ev, reason, "%s", text))
+        set_cause(c, st, st->count_cause, st->count_why);
 }
 
 static void judge_task(af_ctx *c, int T, tstate *st)
@@ -410,6 +456,10 @@ static void judge_task(af_ctx *c, int T, tstate *st)
     const af_trace *tr = c->tr;
     const af_tinfo *ti = af_ctx_task(c, T);
     memset(st, 0, sizeof *st);
+    st->misuse_op = ti ? af_task_misuse_op(c, ti->ir_owner) : -1;
+    st->count_cause = AF_CAUSE_TARGET;
+    snprintf(st->count_why, sizeof st->count_why, "a structured block must leave cancelling() as it found it "
+             "unless a request is still to be delivered");
     int skip_spurious = c->escaped || raises_cancelled(c, T);
     int finally_raise = raises_in_finally(c, T);
     char b1[64];
@@ -452,12 +502,17 @@ static void judge_task(af_ctx *c, int T, tstate *st)
             if (e->after >= 0)
                 st->model = e->after;
             if (e->after < e->before) {
-                /* withdraws the oldest request still outstanding */
-                for (int k = 0; k < st->nreq; k++)
-                    if (st->reqs[k].state == R_PENDING || st->reqs[k].state == R_LOST) {
-                        st->reqs[k].state = R_DONE;
-                        break;
-                    }
+                /* withdraws a request the handler caught, else the oldest
+                 * request still outstanding */
+                int w = -1;
+                for (int k = 0; k < st->nreq && w < 0; k++)
+                    if (st->reqs[k].state == R_COALESCED)
+                        w = k;
+                for (int k = 0; k < st->nreq && w < 0; k++)
+                    if (st->reqs[k].state == R_PENDING || st->reqs[k].state == R_LOST)
+                        w = k;
+                if (w >= 0)
+                    st->reqs[w].state = R_DONE;
             }
             break;
         }
@@ -474,24 +529,38 @@ static void judge_task(af_ctx *c, int T, tstate *st)
                     ends = swallows || converts || o->on_cancel == AF_ON_CANCEL_UNCANCEL;
                 } else if (o->kind == AF_OP_EXCEPT_STAR) {
                     swallows = o->reaction == AF_REACT_SWALLOW;
-                    converts = o->reaction == AF_REACT_RAISE;
+                    /* a bare `raise` in except* re-raises the group: a
+                     * BaseExceptionGroup, no longer a CancelledError */
+                    converts = o->reaction == AF_REACT_RAISE || o->reaction == AF_REACT_RERAISE;
                     ends = swallows || converts;
                 }
             }
-            if (af_exc_is_exact_cancelled(e->exc_type) && !after_end)
-                check_message(c, T, i, e->msg);
-            spurious_check(c, st, T, i, skip_spurious || after_end);
+            /* except* also sees the CancelledErrors of other tasks, wrapped
+             * in the exception groups their TaskGroups raised: neither a
+             * message nor a count can be judged from it */
+            int star = c->s && e->op >= 0 && e->op < c->s->nops && c->s->ops[e->op].kind == AF_OP_EXCEPT_STAR;
+            if (af_exc_is_exact_cancelled(e->exc_type) && !after_end && !star)
+                check_message(c, st, T, i, e->msg);
+            spurious_check(c, st, T, i, skip_spurious || after_end || star);
             if (ends)
                 st->received++;
-            if (swallows || converts) {
-                int k = oldest_pending(st);
-                if (k >= 0) {
-                    if (swallows && !st->reqs[k].exempt) {
-                        st->reqs[k].state = R_LOST;
-                        st->reqs[k].lost_op = e->op;
-                        st->reqs[k].lost_reason = "handler";
+            if (ends) {
+                /* every request outstanding now was delivered by this one
+                 * CancelledError (asyncio coalesces requests made before a
+                 * delivery): a swallowing handler loses them all, another
+                 * handler ends them (an uncancel() that follows withdraws
+                 * one of them; withdrawing fewer than were coalesced leaves
+                 * cancelling() up: the scenario's own accounting) */
+                for (int k = 0; k < st->nreq; k++) {
+                    req *q = &st->reqs[k];
+                    if (q->state != R_PENDING)
+                        continue;
+                    if (swallows && !q->exempt) {
+                        q->state = R_LOST;
+                        q->lost_op = e->op;
+                        q->lost_reason = "handler";
                     } else {
-                        st->reqs[k].state = R_DONE;
+                        q->state = swallows || converts ? R_DONE : R_COALESCED;
                     }
                 }
                 if (converts)
@@ -529,6 +598,13 @@ static void judge_task(af_ctx *c, int T, tstate *st)
                 int n = lose_since(st, T, enter, e->op, "block", &first);
                 if (n > 0 && structured && exit_c > enter_c) {
                     const af_event *r = &tr->events[st->reqs[first].ev];
+                    if (r->by_task < 0 && c->end_ev >= 0 && st->reqs[first].ev > c->end_ev && !st->count_reported) {
+                        int mop;
+                        char sub[AF_VERDICT_WHY_MAX];
+                        st->count_cause = af_leak_cause(c, T, sub, sizeof sub, &mop);
+                        snprintf(st->count_why, sizeof st->count_why, "the harness cancelled the task left pending: %s",
+                                 sub);
+                    }
                     count_once(c, st, T, e->op, i, "block",
                                "task %s: %s returned normally at vtime %lld with cancelling()=%d, %d at entry: "
                                "cancel(%s) by %s at vtime %lld is still counted",
@@ -551,22 +627,24 @@ static void judge_task(af_ctx *c, int T, tstate *st)
                     for (int q = 0; q < st->nreq; q++)
                         if (st->reqs[q].state == R_LOST && st->reqs[q].lost_op == e->op)
                             st->reqs[q].state = R_REPORTED;
-                    af_emit(c, AF_ORACLE_CANCEL_CONVERTED, T, e->op, i, "external-timeout",
+                    if (af_emit(c, AF_ORACLE_CANCEL_CONVERTED, T, e->op, i, "external-timeout",
                             "task %s: cancel(%s) by %s at vtime %lld came out of %s as %s at vtime %lld "
                             "(%d request(s))",
                             tname(c, T), af_q(r->msg, b1, sizeof b1), tname(c, r->by_task), (long long)r->vtime,
-                            kname(c, e->op), e->exc_type, (long long)e->vtime, n);
+                            kname(c, e->op), e->exc_type, (long long)e->vtime, n))
+                        set_cause(c, st, AF_CAUSE_TARGET, "an external cancel must not come out as TimeoutError");
                 } else if (any) {
                     lose_since(st, T, enter, e->op, "block-raise", &first);
                 }
             }
             if (k == AF_OP_TIMEOUT && e->exit == AF_OPEXIT_RAISE && af_exc_is_exact_cancelled(e->exc_type) &&
                 e->detail == AF_DETAIL_BOOL && e->detail_a && exit_c <= enter_c && !st->converted_by_scenario)
-                af_emit(c, AF_ORACLE_CANCEL_CONVERTED, T, e->op, i, "expired-cancelled",
+                if (af_emit(c, AF_ORACLE_CANCEL_CONVERTED, T, e->op, i, "expired-cancelled",
                         "task %s: the timeout expired and raised CancelledError instead of TimeoutError at "
                         "vtime %lld although no other cancel request was outstanding (cancelling() %d at entry, "
                         "%d at exit)",
-                        tname(c, T), (long long)e->vtime, enter_c, exit_c);
+                        tname(c, T), (long long)e->vtime, enter_c, exit_c))
+                    set_cause(c, st, AF_CAUSE_TARGET, "an expired timeout must raise TimeoutError (gh-102780 on 3.11)");
             break;
         }
         case AF_EV_TASK_DONE: {
@@ -579,7 +657,7 @@ static void judge_task(af_ctx *c, int T, tstate *st)
                 const char *m;
                 if (!after_end && (!e->exc_type || !e->exc_type[0] || af_exc_is_exact_cancelled(e->exc_type)) &&
                     parse_args(e->exc_args, buf, sizeof buf, &m))
-                    check_message(c, T, i, m);
+                    check_message(c, st, T, i, m);
                 /* delivered, at last */
                 for (int r = 0; r < st->nreq; r++)
                     if (st->reqs[r].state == R_PENDING || st->reqs[r].state == R_LOST)
@@ -588,11 +666,17 @@ static void judge_task(af_ctx *c, int T, tstate *st)
             }
             if (e->outcome == AF_OUT_EXCEPTION && (af_exc_is_escape(e->exc_type) || finally_raise))
                 break;
-            int first = -1, n = 0, where = -1;
+            int first = -1, n = 0, where = -1, n_self = 0, n_harness = 0, fin_after = 0;
             for (int r = 0; r < st->nreq; r++) {
                 req *q = &st->reqs[r];
                 if ((q->state != R_PENDING && q->state != R_LOST) || q->exempt)
                     continue;
+                n_self += q->by == T && q->state == R_PENDING;
+                n_harness += q->by < 0 && ((c->end_ev >= 0 && q->ev > c->end_ev) ||
+                                           (c->budget_ev >= 0 && q->ev > c->budget_ev));
+                if (q->state == R_PENDING)
+                    for (int j = q->ev + 1; j < i && !fin_after; j++)
+                        fin_after = tr->events[j].kind == AF_EV_FINALLY && tr->events[j].task == T;
                 if (first < 0)
                     first = r;
                 if (where < 0 && q->state == R_LOST)
@@ -609,14 +693,43 @@ static void judge_task(af_ctx *c, int T, tstate *st)
             if (w->lost_op >= 0)
                 snprintf(lost, sizeof lost, "; its CancelledError was dropped in %s%s", kname(c, w->lost_op),
                          strcmp(w->lost_reason, "handler") == 0 ? " (the scenario's handler)" : "");
-            af_emit(c, AF_ORACLE_CANCEL_SWALLOWED, T, op, i, w->lost_reason ? w->lost_reason : "task-end",
+            af_cause k = AF_CAUSE_TARGET;
+            char why[AF_VERDICT_WHY_MAX];
+            snprintf(why, sizeof why, "asyncio must deliver a cancel request that returned True%s",
+                     w->lost_op >= 0 ? " (it was dropped inside an asyncio primitive)" : "");
+            if (w->lost_reason && strcmp(w->lost_reason, "handler") == 0) {
+                k = AF_CAUSE_MISUSE;
+                snprintf(why, sizeof why, "the scenario's handler swallowed the CancelledError (misuse)");
+            } else if (n_harness == n && ti->pending_ev >= 0) {
+                int mop;
+                char sub[AF_VERDICT_WHY_MAX];
+                k = af_leak_cause(c, T, sub, sizeof sub, &mop);
+                snprintf(why, sizeof why, "the harness cancelled the task left pending: %s", sub);
+            } else if (fin_after && where < 0 && e->outcome == AF_OUT_EXCEPTION) {
+                k = AF_CAUSE_SCENARIO;
+                snprintf(why, sizeof why, "a finally clause ran while the CancelledError propagated and the task "
+                                          "ended with %s: an exception raised in a finally replaces the one in flight",
+                         e->exc_type);
+            } else if (n_self == n && e->outcome == AF_OUT_EXCEPTION) {
+                k = AF_CAUSE_SCENARIO;
+                snprintf(why, sizeof why, "the task cancelled itself and raised before suspending again: the "
+                                          "exception wins over the pending self-cancel");
+            }
+            if (k == AF_CAUSE_MISUSE && w->lost_op >= 0)
+                op = w->lost_op;
+            else if (st->misuse_op >= 0)
+                op = st->misuse_op;
+            st->count_cause = k;
+            snprintf(st->count_why, sizeof st->count_why, "%s", why);
+            if (af_emit(c, AF_ORACLE_CANCEL_SWALLOWED, T, op, i, w->lost_reason ? w->lost_reason : "task-end",
                     "task %s: cancel(%s) by %s at vtime %lld returned True, but the task finished with %s%s at "
                     "vtime %lld with cancelling()=%d: %d request(s) neither delivered as CancelledError nor "
                     "withdrawn by uncancel()%s",
                     tname(c, T), af_q(r->msg, b1, sizeof b1), tname(c, r->by_task), (long long)r->vtime,
                     e->outcome == AF_OUT_RESULT ? "a result" : "",
                     e->outcome == AF_OUT_RESULT ? "" : (e->exc_type ? e->exc_type : "an exception"),
-                    (long long)e->vtime, done_c, n, lost);
+                    (long long)e->vtime, done_c, n, lost))
+                set_cause(c, st, k, why);
             if (e->outcome == AF_OUT_RESULT && done_c > 0)
                 count_once(c, st, T, op, i, "task-end",
                            "task %s finished with a result at vtime %lld with cancelling()=%d", tname(c, T),

@@ -20,6 +20,11 @@ static void build_ctx(af_ctx *c, const af_scenario *s, const af_trace *tr, af_ve
     c->out = out;
     c->budget_ev = -1;
     c->end_ev = -1;
+    c->last = -1;
+    for (int i = 0; i < AF_CTX_MAX_TASKS; i++) {
+        c->leak_memo[i] = -1;
+        c->leak_misuse_op[i] = -1;
+    }
     for (int i = 0; i < AF_MAX_TASKS; i++)
         c->ir_to_probe[i] = -1;
     for (int i = 0; i < tr->nevents; i++) {

@@ -15,7 +15,25 @@
  * itself was cancelled (continuing is the point of shield).
  * Location: the op that created the task (spawn, gather, ...), else the op
  * owning its IR task, else the op its parent was in; for a coroutine, the
- * n-th never_awaited op for the n-th warning.
+ * never_awaited op (the n-th for the n-th such warning) or the spawn that
+ * handed the task's coroutine ('task_<name>') to asyncio.
+ *
+ * Cause (the responsible op of the task, cause.c):
+ *   misuse   - the task was created by a spawn that drops its reference, or
+ *              the coroutine is the one a never_awaited op made;
+ *   scenario - a plain spawn that no executed await waited on to the end;
+ *              gather that raised (it does not wait for the other
+ *              children), wait with a timeout / FIRST_* or interrupted
+ *              (the pending set is the caller's), an as_completed loop left
+ *              early, a shield that was left (the inner task runs on); or
+ *              the responsible op never ended because the task running it
+ *              is itself pending for a scenario (misuse) cause (inherited);
+ *   target   - a TaskGroup or wait_for that exited, a gather / shield /
+ *              wait(ALL_COMPLETED, no timeout) / as_completed loop that
+ *              returned normally, an await that returned, all with the task
+ *              still pending; a task no op is responsible for; a coroutine
+ *              the scenario handed to asyncio that was never awaited
+ *              (gh-115957: TaskGroup.create_task on a closed group).
  */
 #include <string.h>
 
@@ -57,9 +75,26 @@ static void leak(af_ctx *c, int task, int ev, const char *how)
     if (task < 0 || already(c, task) || shield_released(c, task))
         return;
     const af_tinfo *t = af_ctx_task(c, task);
-    af_emit(c, AF_ORACLE_LEAKED_TASK, task, af_ctx_task_op(c, task), ev, "pending",
+    char why[AF_VERDICT_WHY_MAX];
+    int mop = -1;
+    af_cause k = af_leak_cause(c, task, why, sizeof why, &mop);
+    int op = k == AF_CAUSE_MISUSE && mop >= 0 ? mop : af_ctx_task_op(c, task);
+    if (!af_emit(c, AF_ORACLE_LEAKED_TASK, task, op, ev, "pending",
             "task %s (created at vtime %lld) %s at vtime %lld", t && t->name ? t->name : "?",
-            t ? (long long)c->tr->events[t->new_ev].vtime : -1LL, how, (long long)c->tr->events[ev].vtime);
+            t ? (long long)c->tr->events[t->new_ev].vtime : -1LL, how, (long long)c->tr->events[ev].vtime))
+        return;
+    af_cause_last(c, k, "%s", why);
+}
+
+/* The spawn op whose task's coroutine is named 'task_<name>', -1. */
+static int spawn_of_coro(const af_ctx *c, const char *coro)
+{
+    if (!c->s || strncmp(coro, "task_", 5) != 0)
+        return -1;
+    int t = af_find_task(c->s, coro + 5);
+    if (t <= 0)
+        return -1;
+    return c->s->tasks[t].parent;
 }
 
 /* The coroutine name inside "coroutine 'NAME' was never awaited". */
@@ -76,6 +111,11 @@ static int coro_name(const char *msg, char *out, size_t cap)
     memcpy(out, p, n);
     out[n] = '\0';
     return 1;
+}
+
+static const char *coro_task_name(const char *coro)
+{
+    return strncmp(coro, "task_", 5) == 0 ? coro + 5 : coro;
 }
 
 int af_is_nested_target(const char *coro)
@@ -99,10 +139,22 @@ void af_oracle_leaked_task(af_ctx *c)
             char name[128];
             if (!coro_name(e->msg, name, sizeof name) || af_is_nested_target(name))
                 continue;
-            int op = af_ctx_nth_op_of_kind(c, AF_OP_NEVER_AWAITED, nth++);
+            int spawn = spawn_of_coro(c, name);
+            int op = spawn >= 0 ? spawn : af_ctx_nth_op_of_kind(c, AF_OP_NEVER_AWAITED, nth++);
             int task = op >= 0 ? af_ctx_probe_of_ir(c, c->s->ops[op].task) : -1;
-            af_emit(c, AF_ORACLE_LEAKED_TASK, task, op, i, "never-awaited",
-                    "coroutine '%s' was never awaited (warning at vtime %lld)", name, (long long)e->vtime);
+            if (!af_emit(c, AF_ORACLE_LEAKED_TASK, task, op, i, "never-awaited",
+                         "coroutine '%s' was never awaited (warning at vtime %lld)", name, (long long)e->vtime))
+                continue;
+            if (spawn < 0 && op >= 0 && c->s->ops[op].kind == AF_OP_NEVER_AWAITED)
+                af_cause_last(c, AF_CAUSE_MISUSE, "the coroutine of a never_awaited op (misuse)");
+            else if (spawn >= 0)
+                af_cause_last(c, AF_CAUSE_TARGET,
+                              "the coroutine of task %s was handed to asyncio (%s%s) and never awaited nor closed%s",
+                              coro_task_name(name), af_op_kind_name(c->s->ops[spawn].kind),
+                              c->s->ops[spawn].ref >= 0 ? " into a task group" : "",
+                              c->s->ops[spawn].ref >= 0 ? " (gh-115957)" : "");
+            else
+                af_cause_last(c, AF_CAUSE_TARGET, "a coroutine no misuse op created was never awaited");
         }
     }
 }

@@ -34,6 +34,11 @@ typedef struct af_ctx {
     int budget_ev;    /* first budget event, -1 */
     int end_ev;       /* the `end` event, -1 */
     int escaped;      /* KeyboardInterrupt / SystemExit escaped a task */
+    int last;         /* index in out of the verdict the last af_emit added, -1 */
+    /* cause.c memo: leak cause per probe task (-1 unknown, -2 in progress) */
+    signed char leak_memo[AF_CTX_MAX_TASKS];
+    char leak_why[AF_CTX_MAX_TASKS][AF_VERDICT_WHY_MAX];
+    int leak_misuse_op[AF_CTX_MAX_TASKS];
 } af_ctx;
 
 /* Exception type tests on the probe's qualified names. */
@@ -64,6 +69,41 @@ int af_ctx_probe_of_ir(const af_ctx *c, int ir_task);
 int af_emit(af_ctx *c, af_oracle o, int task, int op, int event,
             const char *reason, const char *fmt, ...)
     __attribute__((format(printf, 7, 8)));
+
+/* Set the cause of the verdict the last af_emit call added (nothing when it
+ * added none). */
+void af_cause_last(af_ctx *c, af_cause cause, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* ---- cause.c: the facts the cause rules share ---------------------------- */
+
+/* The op_exit event of IR op `op` (ops run at most once) before the root
+ * finished (`end`) or a budget stopped the run, -1 none. */
+int af_op_exit_ev(const af_ctx *c, int op);
+/* The probe id of the task that ran op (its op_enter), -1 none. */
+int af_op_runner(const af_ctx *c, int op);
+/* Whether task `task` was done before event index `at` (task_done < at). */
+int af_task_done_before(const af_ctx *c, int task, int at);
+/* The op responsible for a task: for a scenario task, the op that created
+ * it (a spawn into a group counts as that task_group op: *kind_out gets
+ * the kind of the responsible op); for wait_for's inner task ("body_<op>"),
+ * that wait_for op; -1 for the root and unknown tasks. *spawn_op gets the
+ * creating spawn op (or -1). */
+int af_task_owner_op(const af_ctx *c, int task, int *spawn_op);
+/* Why task `task` was still pending when the root finished: the cause of
+ * its leaked-task verdict (and of facts that follow from it: an exception
+ * it raised during the harness's cleanup...). why gets one sentence;
+ * *misuse_op the misuse op when the cause is misuse. */
+af_cause af_leak_cause(af_ctx *c, int task, char *why, size_t cap, int *misuse_op);
+/* The cause of a deadlock (budget deadlock): scenario when resource
+ * accounting explains why every pending task is blocked. */
+af_cause af_deadlock_cause(af_ctx *c, char *why, size_t cap);
+/* Whether the (synchronous) op was executed, from positive evidence only. */
+int af_op_reached(const af_ctx *c, int op);
+/* Whether any op of the IR task's code (its task body, transitively in
+ * nested bodies of the same task) that is a misuse op was executed (has an
+ * event or, for spawn, a task). Returns the op or -1. */
+int af_task_misuse_op(const af_ctx *c, int ir_task);
 
 /* The oracles, one per file. */
 void af_oracle_leaked_task(af_ctx *c);

@@ -26,6 +26,37 @@ static const char *const oracle_names[AF_ORACLE_COUNT] = {
     "differential",
 };
 
+static const char *const cause_names[AF_CAUSE_COUNT] = {"target", "misuse", "scenario"};
+
+const char *af_cause_name(af_cause c)
+{
+    return (unsigned)c < AF_CAUSE_COUNT ? cause_names[c] : NULL;
+}
+
+int af_cause_from_name(const char *name)
+{
+    if (!name)
+        return -1;
+    for (int i = 0; i < AF_CAUSE_COUNT; i++)
+        if (strcmp(cause_names[i], name) == 0)
+            return i;
+    return -1;
+}
+
+int af_verdict_is_finding(const af_verdict *v, int misuse_allowed)
+{
+    if (!v)
+        return 0;
+    switch (v->cause) {
+    case AF_CAUSE_TARGET:
+        return 1;
+    case AF_CAUSE_MISUSE:
+        return misuse_allowed != 0;
+    default:
+        return 0;
+    }
+}
+
 const char *af_oracle_name(af_oracle o)
 {
     return (unsigned)o < AF_ORACLE_COUNT ? oracle_names[o] : NULL;
@@ -255,6 +286,10 @@ size_t af_verdict_write_json(const af_verdict *v, char *buf, size_t cap)
     snprintf(num, sizeof num, ",\"op\":%d,\"vtime\":%lld,\"evidence\":", v->op, (long long)v->vtime);
     put_raw(buf, cap, &pos, num);
     put_jstr(buf, cap, &pos, v->evidence);
+    put_raw(buf, cap, &pos, ",\"cause\":");
+    put_jstr(buf, cap, &pos, af_cause_name(v->cause) ? af_cause_name(v->cause) : "?");
+    put_raw(buf, cap, &pos, ",\"cause_why\":");
+    put_jstr(buf, cap, &pos, v->cause_why);
     snprintf(num, sizeof num, ",\"signature\":{\"hash\":\"%016llx\",\"text\":",
              (unsigned long long)v->signature);
     put_raw(buf, cap, &pos, num);
@@ -430,6 +465,7 @@ int af_emit(af_ctx *c, af_oracle o, int task, int op, int event,
     v.signature = af_hash64(v.signature_text, strlen(v.signature_text));
 
     af_verdict_list *l = c->out;
+    c->last = -1;
     for (int i = 0; i < l->count; i++)
         if (l->items[i].oracle == o && l->items[i].task == task && l->items[i].op == op &&
             l->items[i].signature == v.signature)
@@ -438,7 +474,20 @@ int af_emit(af_ctx *c, af_oracle o, int task, int op, int event,
         l->dropped++;
         return 0;
     }
+    c->last = l->count;
     l->items[l->count++] = v;
     c->added++;
     return 1;
+}
+
+void af_cause_last(af_ctx *c, af_cause cause, const char *fmt, ...)
+{
+    if (c->last < 0 || c->last >= c->out->count)
+        return;
+    af_verdict *v = &c->out->items[c->last];
+    v->cause = cause;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(v->cause_why, sizeof v->cause_why, fmt, ap);
+    va_end(ap);
 }

@@ -39,7 +39,29 @@ typedef enum af_oracle {
 const char *af_oracle_name(af_oracle o);
 int af_oracle_from_name(const char *name);
 
+/* Who a verdict is the fault of (see oracles/cause.c and each oracle's first
+ * comment for the rules):
+ *   target   - the implementation under test (asyncio) broke a contract it
+ *              documents; always a finding;
+ *   misuse   - explained by a misuse operation of the scenario
+ *              (af_op_is_misuse); the verdict is located at that op; a
+ *              finding only where misuse is being tested;
+ *   scenario - explained by the scenario's own well-defined structure (a
+ *              task it spawned and never awaited, an Event it never set...);
+ *              never a finding. */
+typedef enum af_cause {
+    AF_CAUSE_TARGET = 0,
+    AF_CAUSE_MISUSE,
+    AF_CAUSE_SCENARIO,
+    AF_CAUSE_COUNT
+} af_cause;
+
+/* "target", "misuse", "scenario"; NULL / -1 when unknown. */
+const char *af_cause_name(af_cause c);
+int af_cause_from_name(const char *name);
+
 #define AF_VERDICT_NAME_MAX 64
+#define AF_VERDICT_WHY_MAX 192
 #define AF_VERDICT_PATH_MAX 256
 #define AF_VERDICT_EVIDENCE_MAX 512
 #define AF_VERDICT_SIGTEXT_MAX 512
@@ -57,7 +79,14 @@ typedef struct af_verdict {
     char evidence[AF_VERDICT_EVIDENCE_MAX]; /* one sentence */
     char signature_text[AF_VERDICT_SIGTEXT_MAX];
     uint64_t signature; /* FNV-1a 64 of signature_text */
+    af_cause cause;     /* whose fault (default target) */
+    char cause_why[AF_VERDICT_WHY_MAX]; /* one short sentence: why that cause */
 } af_verdict;
+
+/* Whether a verdict is a finding: target verdicts always, misuse verdicts
+ * only when misuse_allowed (the scenario was drawn or written with misuse
+ * operations on purpose), scenario-caused verdicts never. */
+int af_verdict_is_finding(const af_verdict *v, int misuse_allowed);
 
 /* A bounded list: verdicts past AF_MAX_VERDICTS are counted in `dropped`.
  * A verdict whose oracle, task, op and signature are already in the list is
@@ -87,7 +116,8 @@ uint64_t af_hash64(const char *s, size_t len);
 
 /* One verdict as a JSON object on one line:
  * {"oracle":..,"task":{"id":..,"name":..},"path":..,"op":..,"vtime":..,
- *  "evidence":..,"signature":{"hash":"<16 hex>","text":..}}
+ *  "evidence":..,"cause":"target|misuse|scenario","cause_why":..,
+ *  "signature":{"hash":"<16 hex>","text":..}}
  * snprintf semantics. */
 size_t af_verdict_write_json(const af_verdict *v, char *buf, size_t cap);
 

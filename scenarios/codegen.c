@@ -17,6 +17,7 @@
 
 typedef struct gen {
     const af_scenario *s;
+    const char *T; /* where the primitives come from: "asyncio" or "target" (an adapter) */
     char *buf;
     size_t len, cap;
     bool oom;
@@ -164,7 +165,7 @@ static void emit_op(gen *g, int i, int depth)
     switch (op->kind) {
     case AF_OP_SLEEP:
         ind(g, depth);
-        putf(g, "await asyncio.sleep(%d)%s\n", (int)op->ticks, op->ticks == 0 ? "  # a bare yield" : "");
+        putf(g, "await %s.sleep(%d)%s\n", g->T, (int)op->ticks, op->ticks == 0 ? "  # a bare yield" : "");
         return;
     case AF_OP_RETURN:
         ind(g, depth);
@@ -212,7 +213,7 @@ static void emit_op(gen *g, int i, int depth)
         ind(g, depth);
         putf(g, "with op_scope(%d) as o%d:\n", i, i);
         ind(g, depth + 1);
-        putf(g, "o%d.detail = repr(await asyncio.gather(\n", i);
+        putf(g, "o%d.detail = repr(await %s.gather(\n", i, g->T);
         put_children(g, i, &op->children, depth + 2);
         ind(g, depth + 2);
         putf(g, "return_exceptions=%s))\n", op->return_exceptions ? "True" : "False");
@@ -221,7 +222,7 @@ static void emit_op(gen *g, int i, int depth)
         ind(g, depth);
         putf(g, "with op_scope(%d):\n", i);
         ind(g, depth + 1);
-        put(g, "async with asyncio.TaskGroup() as tg:\n");
+        putf(g, "async with %s.TaskGroup() as tg:\n", g->T);
         ind(g, depth + 2);
         put(g, "groups[");
         put_lit(g, op->name);
@@ -242,7 +243,7 @@ static void emit_op(gen *g, int i, int depth)
         put_ticks(g, op->ticks);
         put(g, "):\n");
         ind(g, depth + 1);
-        putf(g, "await asyncio.wait_for(body_%d(), ", i);
+        putf(g, "await %s.wait_for(body_%d(), ", g->T, i);
         put_ticks(g, op->ticks);
         put(g, ")\n");
         return;
@@ -251,11 +252,11 @@ static void emit_op(gen *g, int i, int depth)
         putf(g, "with op_scope(%d) as o%d:\n", i, i);
         ind(g, depth + 1);
         if (op->at && op->ticks != AF_NONE)
-            putf(g, "async with asyncio.timeout_at(now() + %d) as cm:\n", (int)op->ticks);
+            putf(g, "async with %s.timeout_at(now() + %d) as cm:\n", g->T, (int)op->ticks);
         else if (op->at)
-            put(g, "async with asyncio.timeout_at(None) as cm:\n");
+            putf(g, "async with %s.timeout_at(None) as cm:\n", g->T);
         else {
-            put(g, "async with asyncio.timeout(");
+            putf(g, "async with %s.timeout(", g->T);
             put_ticks(g, op->ticks);
             put(g, ") as cm:\n");
         }
@@ -278,7 +279,7 @@ static void emit_op(gen *g, int i, int depth)
         ind(g, depth);
         putf(g, "with op_scope(%d):\n", i);
         ind(g, depth + 1);
-        put(g, "await asyncio.shield(");
+        putf(g, "await %s.shield(", g->T);
         put_start(g, i, op->children.head, NULL);
         put(g, ")\n");
         return;
@@ -286,7 +287,7 @@ static void emit_op(gen *g, int i, int depth)
         ind(g, depth);
         putf(g, "with op_scope(%d) as o%d:\n", i, i);
         ind(g, depth + 1);
-        put(g, "done, pending = await asyncio.wait([\n");
+        putf(g, "done, pending = await %s.wait([\n", g->T);
         put_children(g, i, &op->children, depth + 2);
         ind(g, depth + 1);
         put(g, "], timeout=");
@@ -303,7 +304,7 @@ static void emit_op(gen *g, int i, int depth)
         ind(g, depth);
         putf(g, "with op_scope(%d):\n", i);
         ind(g, depth + 1);
-        put(g, "for f in asyncio.as_completed([\n");
+        putf(g, "for f in %s.as_completed([\n", g->T);
         put_children(g, i, &op->children, depth + 2);
         ind(g, depth + 1);
         put(g, "], timeout=");
@@ -394,7 +395,7 @@ static void emit_op(gen *g, int i, int depth)
         put(g, "finally:\n");
         if (op->ticks != AF_NONE) {
             ind(g, depth + 2);
-            putf(g, "await asyncio.sleep(%d)\n", (int)op->ticks);
+            putf(g, "await %s.sleep(%d)\n", g->T, (int)op->ticks);
         }
         ind(g, depth + 2);
         putf(g, "release(%d, ", i);
@@ -540,12 +541,102 @@ static const struct af_py_source *find_source(const char *name)
     return NULL;
 }
 
+/* A whole source file as a Python string literal: r'''...''' when that
+ * is exact, else a one-line escaped literal. */
+static void put_source_lit(gen *g, const char *src, size_t n)
+{
+    if (!memmem(src, n, "'''", 3) && !(n > 0 && src[n - 1] == '\\') && !memchr(src, '\0', n)) {
+        put(g, "r'''");
+        put_n(g, src, n);
+        put(g, "'''");
+        return;
+    }
+    char *z = malloc(n + 1);
+    if (!z) {
+        g->oom = true;
+        return;
+    }
+    memcpy(z, src, n);
+    z[n] = '\0';
+    put_lit(g, z); /* stops at an embedded NUL: not a Python file anyway */
+    free(z);
+}
+
+/* The text of a target adapter: harness/py/target_<name>.py (embedded), or
+ * the file `name` when it is a path (contains '/' or ends in .py). Sets
+ * *modname ("target_<name>", "target_<file's stem>"); NULL when unknown or
+ * unreadable. A file's text is malloc'd into *owned. */
+static const char *target_source(const char *name, char *modname, size_t cap, size_t *len, char **owned)
+{
+    size_t nl = strlen(name);
+    *owned = NULL;
+    if (strchr(name, '/') || (nl > 3 && !strcmp(name + nl - 3, ".py"))) {
+        const char *base = strrchr(name, '/') ? strrchr(name, '/') + 1 : name;
+        size_t bl = strlen(base);
+        if (bl > 3 && !strcmp(base + bl - 3, ".py"))
+            bl -= 3;
+        snprintf(modname, cap, "target_%.*s", (int)bl, base);
+        for (char *c = modname; *c; c++)
+            if (*c == '-')
+                *c = '_';
+        FILE *f = fopen(name, "rb");
+        if (!f)
+            return NULL;
+        size_t cap2 = 1 << 16, n = 0;
+        char *buf = malloc(cap2);
+        while (buf) {
+            size_t r = fread(buf + n, 1, cap2 - n, f);
+            n += r;
+            if (n < cap2)
+                break;
+            char *nb = realloc(buf, cap2 * 2);
+            if (!nb) {
+                free(buf);
+                buf = NULL;
+                break;
+            }
+            buf = nb;
+            cap2 *= 2;
+        }
+        fclose(f);
+        if (!buf)
+            return NULL;
+        *owned = buf;
+        *len = n;
+        return buf;
+    }
+    snprintf(modname, cap, "target_%s", name);
+    const struct af_py_source *m = find_source(modname);
+    if (!m)
+        return NULL;
+    *len = m->length;
+    return m->source;
+}
+
 char *af_codegen_python(const af_scenario *s, const struct af_repro_assert *asserts, size_t nasserts)
+{
+    return af_codegen_python_target(s, NULL, asserts, nasserts);
+}
+
+char *af_codegen_python_target(const af_scenario *s, const char *target, const struct af_repro_assert *asserts,
+                               size_t nasserts)
 {
     const struct af_py_source *vloop = find_source("vloop"), *probe = find_source("probe");
     if (!vloop || !probe || s->ntasks < 1)
         return NULL;
-    gen g = {.s = s};
+    if (target && (!target[0] || !strcmp(target, "asyncio")))
+        target = NULL; /* stock asyncio: the program of af_codegen_python */
+    gen g = {.s = s, .T = target ? "target" : "asyncio"};
+    char modname[128] = "";
+    size_t tlen = 0;
+    char *towned = NULL;
+    const char *tsrc = NULL;
+    const struct af_py_source *stock = find_source("target_asyncio");
+    if (target) {
+        tsrc = target_source(target, modname, sizeof modname, &tlen, &towned);
+        if (!tsrc || !stock)
+            return NULL;
+    }
 
     put(&g, "#!/usr/bin/env python3\n# asyncfuzz reproducer, generated by scenarios/codegen.c.\n#\n# ");
     put_comment_text(&g, s->description[0] ? s->description : "(no description)");
@@ -561,6 +652,24 @@ char *af_codegen_python(const af_scenario *s, const struct af_repro_assert *asse
     put_n(&g, vloop->source, vloop->length);
     put(&g, "\n\n# ==== harness/py/probe.py ====\n");
     put_n(&g, probe->source, probe->length);
+    if (target) {
+        put(&g, "\n\n# ==== the target adapter: ");
+        put_comment_text(&g, target);
+        put(&g, " ====\n"
+                "# Every primitive the scenario uses is target.NAME (harness/py/target_asyncio.py\n"
+                "# says what an adapter provides); target_asyncio is stock asyncio.\n");
+        if (strcmp(modname, "target_asyncio") != 0) {
+            put(&g, "module_from_source(\"target_asyncio\", ");
+            put_source_lit(&g, stock->source, stock->length);
+            put(&g, ")\n");
+        }
+        put(&g, "target = adapter(module_from_source(");
+        put_lit(&g, modname);
+        put(&g, ", ");
+        put_source_lit(&g, tsrc, tlen);
+        put(&g, "))\n");
+        free(towned);
+    }
     put(&g, "\n\n# ==== the scenario ====\nimport asyncio\nimport sys\n\n");
 
     put(&g, "# (name, kind, param): kind 0 Event, 1 Lock, 2 Condition, 3 Semaphore(param),\n"
@@ -591,7 +700,8 @@ char *af_codegen_python(const af_scenario *s, const struct af_repro_assert *asse
     put(&g, "\n\ndef run_scenario(pure=False):\n");
     put(&g, "    return run(");
     put_lit(&g, s->tasks[0].name);
-    putf(&g, ", task_%s, PRIMITIVES, DEFAULT_OPTIONS[:4] + (pure,))\n", s->tasks[0].name);
+    putf(&g, ", task_%s, PRIMITIVES, DEFAULT_OPTIONS[:4] + (pure,)%s)\n", s->tasks[0].name,
+         target ? ", target" : "");
     put(&g, "\n\ndef main(argv):\n"
             "    pure = \"--pure-python-tasks\" in argv\n"
             "    events = run_scenario(pure)\n"

@@ -571,6 +571,29 @@ static bool pass_kinds(shrinker *k)
     return progress;
 }
 
+/* Two sleeps in a row become one sleep of the sum (the same timer end). */
+static bool pass_merge_sleeps(shrinker *k)
+{
+    bool progress = false;
+    for (int i = 0; i < k->best.nops && !out_of_budget(k); i++) {
+        const af_op *a = &k->best.ops[i];
+        int j = a->next;
+        if (a->kind != AF_OP_SLEEP || j == AF_NIL || k->best.ops[j].kind != AF_OP_SLEEP)
+            continue;
+        int64_t sum = (int64_t)a->ticks + k->best.ops[j].ticks;
+        if (sum > AF_MAX_TICKS)
+            continue;
+        start(k);
+        k->cand.ops[i].ticks = (int32_t)sum;
+        af_ir_unlink(&k->cand, j);
+        if (try_candidate(k)) {
+            progress = true;
+            i--;
+        }
+    }
+    return progress;
+}
+
 /* Swap adjacent ops when that encodes smaller (a canonical order). */
 static bool pass_reorder(shrinker *k)
 {
@@ -696,6 +719,7 @@ int af_minimize(const af_scenario *in, af_minimize_pred pred, void *ctx, af_scen
         progress |= pass_delete_tasks(&k);
         progress |= pass_hoist(&k);
         progress |= pass_kinds(&k);
+        progress |= pass_merge_sleeps(&k);
         progress |= pass_primitives(&k);
         progress |= pass_durations(&k);
         progress |= pass_fields(&k);

@@ -11,7 +11,8 @@
  *   2. delete child tasks of gather / task_group / wait / as_completed;
  *   3. hoist: replace an op by its body (and finally), or by the body of
  *      one of its child tasks;
- *   4. shorten durations: None where allowed, 0, then a binary search
+ *   4. merge two sleeps in a row into one (the sum);
+ *      shorten durations: None where allowed, 0, then a binary search
  *      toward 0; durations that are equal are also lowered together (they
  *      make events coincide, which is often the point);
  *   5. simplify handlers (on_cancel -> none / reraise, on_error -> none,

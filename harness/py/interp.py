@@ -10,7 +10,10 @@
 # Entry point (called from C):
 #     run(scenario, options) -> list of event tuples (harness/TRACE.md)
 #     options: (max_iterations, max_vtime, watchdog_seconds, slow_ticks,
-#               pure_python_tasks) or None for probe.DEFAULT_OPTIONS
+#               pure_python_tasks[, target]) or None for probe.DEFAULT_OPTIONS;
+#               target: None (stock asyncio) or a target adapter's name:
+#               the module target_<name> (harness/py/target_*.py), or the
+#               path of an adapter file (see target_asyncio.py)
 # KIND_NAMES: the op kind names in af_op_kind order.
 #
 # Scenario tuple:
@@ -68,17 +71,21 @@ RETURN_WHEN = (asyncio.ALL_COMPLETED, asyncio.FIRST_COMPLETED, asyncio.FIRST_EXC
 MATCH = (probe.AppError, ValueError, Exception, asyncio.CancelledError)
 
 NORET = object()  # a body that ran to its end without `return`
-_sleep = asyncio.sleep
+
+# The target adapter of the current run (see target_asyncio.py): the
+# namespace every primitive is taken from. Stock asyncio by default.
+T = asyncio
 
 
-async def run_body(body):
+async def run_body(body, end=NORET):
     """Run a body's ops in order; a `return` op ends it with its value,
     which every enclosing block of the same task passes on (as Python's
-    return statement does); NORET when the body ran to its end."""
+    return statement does); `end` (NORET) when the body ran to its end (a
+    task's coroutine passes None: one coroutine per task, not two)."""
     for op in body:
         k = op[0]
         if k == 0:
-            await _sleep(op[2])
+            await T.sleep(op[2])
         elif k == 1:
             return op[2]
         elif k == 2:
@@ -93,23 +100,13 @@ async def run_body(body):
                 r = await _ASYNC[k](op)
                 if r is not NORET:
                     return r
-    return NORET
-
-
-async def _task(task):
-    r = await run_body(task[1])
-    return None if r is NORET else r
+    return end
 
 
 def task_coro(task):
-    c = _task(task)
+    c = run_body(task[1], None)
     c.__qualname__ = "task_" + task[0]  # as the reproducer names it
     return c
-
-
-async def _sub(body):
-    r = await run_body(body)
-    return None if r is NORET else r
 
 
 def _start(i, t):
@@ -158,7 +155,7 @@ async def _await(op):
 async def _gather(op):
     _, i, children, rexc = op
     with op_scope(i) as o:
-        o.detail = repr(await asyncio.gather(*[_start(i, t) for t in children],
+        o.detail = repr(await T.gather(*[_start(i, t) for t in children],
                                              return_exceptions=rexc))
     return NORET
 
@@ -166,7 +163,7 @@ async def _gather(op):
 async def _task_group(op):
     _, i, name, children, body = op
     with op_scope(i):
-        async with asyncio.TaskGroup() as tg:
+        async with T.TaskGroup() as tg:
             groups[name] = tg
             for t in children:
                 start(i, t[0], task_coro(t), t[2], True, name)
@@ -177,9 +174,9 @@ async def _task_group(op):
 async def _wait_for(op):
     _, i, timeout, body = op
     with wait_for_scope(i, timeout):
-        c = _sub(body)
+        c = run_body(body, None)
         c.__qualname__ = "body_%d" % i
-        await asyncio.wait_for(c, timeout)
+        await T.wait_for(c, timeout)
     return NORET
 
 
@@ -187,9 +184,9 @@ async def _timeout(op):
     _, i, name, delay, at, body = op
     with op_scope(i) as o:
         if at:
-            cm = asyncio.timeout_at(None if delay is None else probe.LOOP._clock + delay)
+            cm = T.timeout_at(None if delay is None else probe.LOOP._clock + delay)
         else:
-            cm = asyncio.timeout(delay)
+            cm = T.timeout(delay)
         async with cm:
             o.cm = timeouts[name] = cm
             r = await run_body(body)
@@ -198,14 +195,14 @@ async def _timeout(op):
 
 async def _shield(op):
     with op_scope(op[1]):
-        await asyncio.shield(_start(op[1], op[2]))
+        await T.shield(_start(op[1], op[2]))
     return NORET
 
 
 async def _wait(op):
     _, i, children, rw, timeout, cancel_pending = op
     with op_scope(i) as o:
-        done, pending = await asyncio.wait([_start(i, t) for t in children],
+        done, pending = await T.wait([_start(i, t) for t in children],
                                            timeout=timeout, return_when=RETURN_WHEN[rw])
         o.detail = (len(done), len(pending))
         if cancel_pending:
@@ -216,7 +213,7 @@ async def _wait(op):
 async def _as_completed(op):
     _, i, children, timeout = op
     with op_scope(i):
-        for f in asyncio.as_completed([_start(i, t) for t in children], timeout=timeout):
+        for f in T.as_completed([_start(i, t) for t in children], timeout=timeout):
             await f
     return NORET
 
@@ -275,7 +272,7 @@ async def _hold(op):
             r = await run_body(body)
         finally:
             if release_sleep is not None:
-                await _sleep(release_sleep)
+                await T.sleep(release_sleep)
             release(i, resource)
     return r
 
@@ -344,9 +341,15 @@ del _k, _f
 
 
 def run(scenario, options=None):
-    """Run one scenario tuple; returns the list of event tuples."""
+    """Run one scenario tuple; returns the list of event tuples. options[5]
+    (optional) names the target adapter: None for stock asyncio, else the
+    module target_<name> (or an adapter file's path); an unknown name raises
+    ImportError naming it."""
+    global T
     prim_spec, root = scenario
-    return probe.run(root[0], lambda: task_coro(root), prim_spec, options)
+    name = options[5] if options is not None and len(options) > 5 else None
+    T = target = probe.load_target(name)
+    return probe.run(root[0], lambda: task_coro(root), prim_spec, options, target)
 
 
 def run_text(scenario, options=None):

@@ -20,6 +20,7 @@ import asyncio.futures
 import asyncio.tasks
 import gc
 import json
+import re
 import sys
 import warnings
 
@@ -39,7 +40,7 @@ EXC_TYPES = (AppError, ValueError, KeyboardInterrupt, SystemExit, AppCancelled)
 
 # Defaults of the run options: (max_iterations, max_vtime, watchdog_seconds,
 # slow_ticks, pure_python_tasks).
-DEFAULT_OPTIONS = (100000, 1000000, 10.0, 100, False)
+DEFAULT_OPTIONS = (100000, 1000000, 10.0, 10, False)
 
 NESTED_KINDS = ("asyncio_run", "run_until_complete", "run_forever")
 
@@ -71,6 +72,18 @@ def tname(t):
     return n
 
 
+_ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+| at [^ ]+:\d+(?=[>\]),])")
+
+
+def args_text(e):
+    """repr(e.args) without what differs between processes and between the
+    two ways a scenario runs: object addresses and source locations."""
+    r = repr(e.args)
+    if " at " in r:
+        r = _ADDRESS.sub("", r)
+    return r
+
+
 def _task_id():
     t = _current_tasks.get(LOOP)
     return -1 if t is None else getattr(t, "_af_id", -1)
@@ -79,14 +92,10 @@ def _task_id():
 # -- tasks ---------------------------------------------------------------------
 
 def _make_task_class(base):
+    # Made by _task_factory only: __new__, then _af_id, then base.__init__
+    # (which hashes the task: asyncio registers it in a WeakSet).
     class ProbeTask(base):
         __slots__ = ("_af_id",)
-
-        def __init__(self, coro, *, loop=None, name=None, context=None):
-            global _next_id
-            self._af_id = _next_id  # before base __init__: it hashes self
-            _next_id += 1
-            base.__init__(self, coro, loop=loop, name=name, context=context)
 
         def __hash__(self):
             return self._af_id
@@ -114,6 +123,8 @@ def _make_task_class(base):
 CTask = _make_task_class(asyncio.tasks.Task)
 PyTask = _make_task_class(asyncio.tasks._PyTask)
 _TaskCls = CTask
+_TaskInit = asyncio.tasks.Task.__init__
+_task_new = CTask.__new__
 
 
 def _cancelled_exc(t):
@@ -139,7 +150,7 @@ def _on_done(t):
                   t.cancelling())
         else:
             ev = ("task_done", LOOP._clock, LOOP._iteration, t._af_id, "cancelled",
-                  tname(type(e)), repr(e.args), t.cancelling())
+                  tname(type(e)), args_text(e), t.cancelling())
     else:
         e = t._exception  # not exception(): that would mark it retrieved
         if e is None:
@@ -147,10 +158,11 @@ def _on_done(t):
                   "", "", t.cancelling())
         else:
             ev = ("task_done", LOOP._clock, LOOP._iteration, t._af_id, "exception",
-                  tname(type(e)), repr(e.args), t.cancelling())
+                  tname(type(e)), args_text(e), t.cancelling())
     EVENTS.append(ev)
     if t is ROOT:
         _root_seen = True
+        LOOP.halted = True
 
 
 def _task_factory(loop, coro, context=None):
@@ -162,8 +174,12 @@ def _task_factory(loop, coro, context=None):
     else:
         ir = _pending_ir
         _pending_name = None
+    global _next_id
     parent = _task_id()
-    t = _TaskCls(coro, loop=loop, name=name, context=context)
+    t = _task_new(_TaskCls)
+    t._af_id = _next_id
+    _next_id += 1
+    _TaskInit(t, coro, loop=loop, name=name, context=context)
     ALL.append(t)
     EVENTS.append(("task_new", LOOP._clock, LOOP._iteration, t._af_id, name, parent,
                    CUR_OP, ir))
@@ -185,7 +201,9 @@ def start(op, name, coro, ir, keep=True, group=None):
     _pending_ir = ir
     try:
         if group is None:
-            t = LOOP.create_task(coro, name=name)
+            # LOOP.create_task(coro, name=name), without its detour: the
+            # factory names the task from _pending_name.
+            t = _task_factory(LOOP, coro)
         else:
             t = tg.create_task(coro, name=name)
     finally:
@@ -209,18 +227,26 @@ class op_scope:
         self.cm = None
 
     def __enter__(self):
-        self.task = t = _task_id()
-        EVENTS.append(("op_enter", LOOP._clock, LOOP._iteration, t, self.op))
+        t = _current_tasks.get(LOOP)
+        if t is None:
+            self.task = -1
+            n = -1
+        else:
+            self.task = t._af_id
+            n = t.cancelling()
+        EVENTS.append(("op_enter", LOOP._clock, LOOP._iteration, self.task, self.op, n))
         return self
 
     def __exit__(self, et, ev, tb):
         d = self.detail if self.cm is None else self.cm.expired()
+        t = _current_tasks.get(LOOP)
+        n = -1 if t is None else t.cancelling()
         if ev is None:
             EVENTS.append(("op_exit", LOOP._clock, LOOP._iteration, self.task, self.op,
-                           "ok", "", "", d))
+                           "ok", "", "", d, n))
         else:
             EVENTS.append(("op_exit", LOOP._clock, LOOP._iteration, self.task, self.op,
-                           "raise", tname(et), repr(ev.args), d))
+                           "raise", tname(et), args_text(ev), d, n))
         return False
 
 
@@ -299,8 +325,11 @@ def now():
 
 
 def caught(op, e):
+    m = e.args[0] if e.args else None
+    if m is not None and not isinstance(m, str):
+        m = repr(m)  # AppCancelled(id): the message field is text
     EVENTS.append(("caught", LOOP._clock, LOOP._iteration, _task_id(), op,
-                   tname(type(e)), e.args[0] if e.args else None))
+                   tname(type(e)), m))
 
 
 def caught_group(op, eg):
@@ -364,21 +393,100 @@ def nested_run(op, kind):
 
 def make_prims(spec):
     """spec: tuple of (name, kind, param): event, lock, condition,
-    semaphore(value), queue(maxsize)."""
+    semaphore(value), queue(maxsize), from the run's target adapter."""
+    T = TARGET
     for name, kind, param in spec:
         if kind == 0:
-            p = asyncio.Event()
+            p = T.Event()
         elif kind == 1:
-            p = asyncio.Lock()
+            p = T.Lock()
         elif kind == 2:
-            p = asyncio.Condition()
+            p = T.Condition()
         elif kind == 3:
-            p = asyncio.Semaphore(param)
+            p = T.Semaphore(param)
         elif kind == 4:
-            p = asyncio.Queue(param)
+            p = T.Queue(param)
         else:
             raise ValueError("unknown primitive kind %r" % (kind,))
         prims[name] = p
+
+
+# -- target adapters ---------------------------------------------------------------
+# A target adapter (harness/py/target_asyncio.py says what it provides) is a
+# module; the run takes every primitive from it. Stock asyncio is the module
+# asyncio itself (it has every name, and the C Task).
+
+TARGET = asyncio
+TARGET_NAMES = ("wait_for", "gather", "shield", "wait", "as_completed", "timeout",
+                "timeout_at", "TaskGroup", "Event", "Lock", "Condition", "Semaphore",
+                "Queue", "sleep")
+_targets = {None: asyncio}
+
+
+class _Adapter:
+    """An adapter module with stock asyncio's primitive for every name it
+    leaves out."""
+
+    def __init__(self, mod):
+        for n in TARGET_NAMES:
+            setattr(self, n, getattr(mod, n, None) or getattr(asyncio, n))
+        self.PURE_PYTHON_TASKS = bool(getattr(mod, "PURE_PYTHON_TASKS", False))
+        self.LOOP = getattr(mod, "LOOP", "virtual")
+        self.module = mod
+
+
+def adapter(mod):
+    """The namespace a run uses for the adapter module mod (checked)."""
+    a = _Adapter(mod)
+    if a.LOOP != "virtual":
+        raise ImportError("target adapter %s: LOOP = %r is not supported (only the "
+                          "virtual-time loop, \"virtual\")" % (mod.__name__, a.LOOP))
+    return a
+
+
+def module_from_source(name, source):
+    """For reproducers: the module `name` made from its pasted text, and
+    importable under that name (an adapter may import target_asyncio)."""
+    import types
+    mod = types.ModuleType(name)
+    mod.__file__ = "<%s.py>" % name
+    sys.modules[name] = mod
+    exec(compile(source, mod.__file__, "exec"), mod.__dict__)
+    return mod
+
+
+def load_target(name):
+    """The adapter namespace for a target name: None (stock asyncio), a name
+    (the module target_<name>) or an adapter file's path (*.py). Cached. An
+    unknown name raises ImportError naming it."""
+    t = _targets.get(name)
+    if t is not None:
+        return t
+    import importlib
+    if name.endswith(".py") or "/" in name:
+        import importlib.util
+        import os
+        modname = "target_" + os.path.basename(name)[:-3].replace("-", "_")
+        spec = importlib.util.spec_from_file_location(modname, name)
+        if spec is None or not os.path.isfile(name):
+            raise ImportError("unknown target adapter %r: no such file" % (name,), name=name)
+        mod = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(mod)
+    else:
+        modname = "target_" + name
+        if not name.replace("_", "").isalnum() or not name.isascii():
+            raise ImportError("unknown target adapter %r: not a module name" % (name,),
+                              name=modname)
+        try:
+            mod = importlib.import_module(modname)
+        except ModuleNotFoundError as e:
+            if e.name != modname:
+                raise  # the adapter itself failed to import something
+            raise ImportError("unknown target adapter %r: no module %s (built in: asyncio, "
+                              "asyncio_py, planted_wait_for)" % (name, modname),
+                              name=modname) from None
+    t = _targets[name] = adapter(mod)
+    return t
 
 
 # -- hooks -----------------------------------------------------------------------
@@ -458,7 +566,7 @@ def _run_phases(loop, root_name, make_root, prim_spec, max_it, max_vtime, watchd
     try:
         make_prims(prim_spec)
         ROOT = start(-1, root_name, make_root(), 0)
-        why = loop.run_until(_root_done, max_it, max_vtime, watchdog)
+        why = loop.run_until(None, max_it, max_vtime, watchdog)  # _root_done()
         if why is not None:
             events.append(("budget", loop._clock, loop._iteration, why))
         else:
@@ -476,7 +584,10 @@ def _run_phases(loop, root_name, make_root, prim_spec, max_it, max_vtime, watchd
         if not left and not loop._ready:
             break
         for t in left:
-            t.cancel()
+            try:
+                t.cancel()
+            except Exception:  # e.g. RecursionError from an await cycle
+                pass
         try:
             loop.run_until(_all_done, 1000, loop._clock + max_vtime, watchdog)
         except (KeyboardInterrupt, SystemExit):
@@ -486,13 +597,19 @@ def _run_phases(loop, root_name, make_root, prim_spec, max_it, max_vtime, watchd
 _ALWAYS = ("always", None, Warning, None, 0)
 
 
-def run(root_name, make_root, prim_spec=(), options=None):
+def run(root_name, make_root, prim_spec=(), options=None, target=None):
     """Run one scenario: make_root() is the root task's coroutine. Returns
-    the event list. The loop is reused across calls."""
-    global EVENTS, ALL, ROOT, _root_seen, _next_id, _TaskCls, CUR_OP
+    the event list. The loop is reused across calls. options: see
+    DEFAULT_OPTIONS (a 6th element, the target's name, is read by the
+    caller); target: the adapter namespace (load_target / adapter), None
+    for stock asyncio."""
+    global EVENTS, ALL, ROOT, _root_seen, _next_id, _TaskCls, _TaskInit, _task_new, CUR_OP, TARGET
     if options is None:
         options = DEFAULT_OPTIONS
-    max_it, max_vtime, watchdog, slow_ticks, pure = options
+    max_it, max_vtime, watchdog, slow_ticks, pure = options[:5]
+    TARGET = asyncio if target is None else target
+    if getattr(target, "PURE_PYTHON_TASKS", False):
+        pure = True
     loop = get_loop()
     events = EVENTS = []
     ALL = []
@@ -501,6 +618,8 @@ def run(root_name, make_root, prim_spec=(), options=None):
     _next_id = 0
     CUR_OP = -1
     _TaskCls = PyTask if pure else CTask
+    _TaskInit = asyncio.tasks._PyTask.__init__ if pure else asyncio.tasks.Task.__init__
+    _task_new = _TaskCls.__new__
     loop.reset(events, _exception_handler, _task_factory, slow_ticks,
                asyncio.futures._PyFuture if pure else None)
     saved = (warnings.showwarning, sys.unraisablehook, gc.isenabled(), warnings.filters)

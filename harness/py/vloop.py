@@ -22,11 +22,47 @@
 import asyncio
 import asyncio.base_events
 import asyncio.events
+import asyncio.format_helpers
+import contextvars
 import heapq
 import threading
 import time as _time
 
 WATCHDOG_EVERY = 256
+
+_Handle = asyncio.events.Handle
+_TimerHandle = asyncio.events.TimerHandle
+_new = object.__new__
+_copy_context = contextvars.copy_context
+_heappush = heapq.heappush
+_heappop = heapq.heappop
+
+
+class _VTimerHandle(_TimerHandle):
+    """A TimerHandle whose cancel() skips the debug bookkeeping (the loop
+    never runs in debug mode); otherwise the stock one."""
+    __slots__ = ()
+
+    def cancel(self):
+        if not self._cancelled:
+            if self._scheduled:
+                self._loop._timer_cancelled_count += 1
+            self._cancelled = True
+            self._callback = None
+            self._args = None
+
+
+def _callback_failed(h, exc):
+    """What Handle._run does when its callback raised."""
+    cb = asyncio.format_helpers._format_callback_source(h._callback, h._args)
+    context = {
+        "message": f"Exception in callback {cb}",
+        "exception": exc,
+        "handle": h,
+    }
+    if h._source_traceback:
+        context["source_traceback"] = h._source_traceback
+    h._loop.call_exception_handler(context)
 
 
 class VirtualLoop(asyncio.base_events.BaseEventLoop):
@@ -39,6 +75,7 @@ class VirtualLoop(asyncio.base_events.BaseEventLoop):
         self.events = []
         self._slow_what = None
         self._future_cls = None  # None: the C Future (create_future)
+        self.halted = False
         self.set_debug(False)
 
     # -- the clock ----------------------------------------------------------
@@ -56,6 +93,65 @@ class VirtualLoop(asyncio.base_events.BaseEventLoop):
 
     def _write_to_self(self):
         pass
+
+    # -- scheduling: BaseEventLoop's, without the debug-mode work (the loop
+    # never runs in debug mode; if it is switched on, the stock methods run).
+    def call_soon(self, callback, *args, context=None):
+        if self._debug:
+            return super().call_soon(callback, *args, context=context)
+        if self._closed:
+            raise RuntimeError("Event loop is closed")
+        h = _new(_Handle)
+        h._context = _copy_context() if context is None else context
+        h._loop = self
+        h._callback = callback
+        h._args = args
+        h._cancelled = False
+        h._repr = None
+        h._source_traceback = None
+        self._ready.append(h)
+        return h
+
+    def call_at(self, when, callback, *args, context=None):
+        if when is None:
+            raise TypeError("when cannot be None")
+        if self._debug:
+            return super().call_at(when, callback, *args, context=context)
+        if self._closed:
+            raise RuntimeError("Event loop is closed")
+        h = _new(_VTimerHandle)
+        h._context = _copy_context() if context is None else context
+        h._loop = self
+        h._callback = callback
+        h._args = args
+        h._cancelled = False
+        h._repr = None
+        h._source_traceback = None
+        h._when = when
+        h._scheduled = True
+        _heappush(self._scheduled, h)
+        return h
+
+    def call_later(self, delay, callback, *args, context=None):
+        if delay is None:
+            raise TypeError("delay must not be None")
+        return self.call_at(self._clock + delay, callback, *args, context=context)
+
+    def create_task(self, coro, *, name=None, context=None):
+        if self._closed:
+            raise RuntimeError("Event loop is closed")
+        f = self._task_factory
+        if f is None or self._debug:
+            return super().create_task(coro, name=name, context=context)
+        task = f(self, coro) if context is None else f(self, coro, context=context)
+        if name is not None:  # asyncio.tasks._set_task_name
+            try:
+                set_name = task.set_name
+            except AttributeError:
+                asyncio.tasks._set_task_name(task, name)
+            else:
+                set_name(name)
+        return task
 
     def create_future(self):
         if self._future_cls is None:
@@ -75,6 +171,7 @@ class VirtualLoop(asyncio.base_events.BaseEventLoop):
         self._clock = 0
         self._iteration = 0
         self._slow_what = None
+        self.halted = False
         self.events = events
         self.slow_ticks = slow_ticks
         self._future_cls = future_cls
@@ -109,17 +206,19 @@ class VirtualLoop(asyncio.base_events.BaseEventLoop):
         sched = self._scheduled
         while sched and sched[0]._cancelled:
             self._timer_cancelled_count -= 1
-            heapq.heappop(sched)._scheduled = False
+            _heappop(sched)._scheduled = False
         return bool(sched)
 
     def run_until(self, pred, max_iterations, max_vtime, watchdog_seconds):
-        """Run iterations until pred() is true. Returns None, or the budget
-        that stopped the run: "hang", "deadlock" or "watchdog". Must be
-        called between enter_running() and leave_running(). KeyboardInterrupt
-        and SystemExit raised by a callback propagate."""
+        """Run iterations until pred() is true (pred None: until self.halted
+        is true, which a callback sets: cheaper than a call per iteration).
+        Returns None, or the budget that stopped the run: "hang", "deadlock"
+        or "watchdog". Must be called between enter_running() and
+        leave_running(). KeyboardInterrupt and SystemExit raised by a
+        callback propagate."""
         start_it = self._iteration
         deadline = _time.monotonic() + watchdog_seconds
-        while not pred():
+        while not (self.halted if pred is None else pred()):
             n = self._iteration - start_it
             if n >= max_iterations:
                 return "hang"
@@ -160,7 +259,7 @@ class VirtualLoop(asyncio.base_events.BaseEventLoop):
             self._timer_cancelled_count = 0
         while sched and sched[0]._cancelled:
             self._timer_cancelled_count -= 1
-            heapq.heappop(sched)._scheduled = False
+            _heappop(sched)._scheduled = False
         if not ready and sched:
             when = sched[0]._when
             if when > self._clock:
@@ -169,18 +268,26 @@ class VirtualLoop(asyncio.base_events.BaseEventLoop):
                 self._clock = iw if iw == when else iw + 1
         now = self._clock
         while sched and sched[0]._when <= now:
-            h = heapq.heappop(sched)
+            h = _heappop(sched)
             h._scheduled = False
             ready.append(h)
-        slow = self.slow_ticks
+        popleft = ready.popleft
         for _ in range(len(ready)):
-            h = ready.popleft()
+            h = popleft()
             if h._cancelled:
                 continue
             t0 = self._clock
-            h._run()
-            dt = self._clock - t0
-            if dt and dt >= slow:
-                self.events.append(("slow", self._clock, self._iteration, dt,
-                                    self._slow_what or "callback"))
-            self._slow_what = None
+            # h._run(), inlined (one Python frame less per callback).
+            try:
+                h._context.run(h._callback, *h._args)
+            except (SystemExit, KeyboardInterrupt):
+                raise
+            except BaseException as exc:
+                _callback_failed(h, exc)
+            h = None
+            if self._clock != t0:
+                dt = self._clock - t0
+                if dt >= self.slow_ticks:
+                    self.events.append(("slow", self._clock, self._iteration, dt,
+                                        self._slow_what or "callback"))
+                self._slow_what = None

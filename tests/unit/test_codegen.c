@@ -92,22 +92,45 @@ static int setup_python(void **state)
         PyErr_Print();
         return -1;
     }
+    /* The target adapters, importable as the embedded importer serves them
+     * (target_asyncio first: the others import it). */
+    for (const struct af_py_source *m = af_py_sources; m->name; m++) {
+        if (strncmp(m->name, "target_", 7) != 0)
+            continue;
+        PyObject *t = load_module(m->name);
+        if (!t) {
+            PyErr_Print();
+            return -1;
+        }
+        Py_DECREF(t);
+    }
     run_text_fn = PyObject_GetAttrString(interp_mod, "run_text");
     return run_text_fn ? 0 : -1;
 }
 
-/* interp.run_text(scenario, options) as a malloc'd string. */
-static char *interp_trace(const af_scenario *s, bool pure)
+/* interp.run_text(scenario, options) as a malloc'd string; target: the
+ * options' 6th element (NULL: a 5-tuple). */
+static char *interp_trace_target(const af_scenario *s, bool pure, const char *target)
 {
     PyObject *scen = af_scenario_to_py(s);
     if (!scen)
         fail_py("af_scenario_to_py");
     PyObject *opts = Py_None;
     Py_INCREF(opts);
-    if (pure) {
+    PyObject *dflt = PyObject_GetAttrString(probe_mod, "DEFAULT_OPTIONS");
+    if (!dflt)
+        fail_py("probe.DEFAULT_OPTIONS");
+    if (target) {
         Py_DECREF(opts);
-        opts = Py_BuildValue("(iidiO)", 100000, 1000000, 10.0, 100, Py_True);
+        opts = Py_BuildValue("(OOOOOs)", PyTuple_GET_ITEM(dflt, 0), PyTuple_GET_ITEM(dflt, 1),
+                             PyTuple_GET_ITEM(dflt, 2), PyTuple_GET_ITEM(dflt, 3), pure ? Py_True : Py_False,
+                             target);
+    } else if (pure) {
+        Py_DECREF(opts);
+        opts = Py_BuildValue("(OOOOO)", PyTuple_GET_ITEM(dflt, 0), PyTuple_GET_ITEM(dflt, 1),
+                             PyTuple_GET_ITEM(dflt, 2), PyTuple_GET_ITEM(dflt, 3), Py_True);
     }
+    Py_DECREF(dflt);
     PyObject *text = PyObject_CallFunctionObjArgs(run_text_fn, scen, opts, NULL);
     Py_DECREF(scen);
     Py_DECREF(opts);
@@ -116,6 +139,11 @@ static char *interp_trace(const af_scenario *s, bool pure)
     char *out = strdup(PyUnicode_AsUTF8(text));
     Py_DECREF(text);
     return out;
+}
+
+static char *interp_trace(const af_scenario *s, bool pure)
+{
+    return interp_trace_target(s, pure, NULL);
 }
 
 /* ---- the generated program ---- */
@@ -137,11 +165,12 @@ static char *read_all(FILE *f)
     return buf;
 }
 
-static const char *write_program(const af_scenario *s, const struct af_repro_assert *a, size_t na)
+static const char *write_program_target(const af_scenario *s, const char *target, const struct af_repro_assert *a,
+                                        size_t na)
 {
     static char path[512];
     snprintf(path, sizeof path, "%s/test_codegen_prog_%d.py", AF_BINARY_DIR, (int)getpid());
-    char *prog = af_codegen_python(s, a, na);
+    char *prog = target ? af_codegen_python_target(s, target, a, na) : af_codegen_python(s, a, na);
     assert_non_null(prog);
     FILE *f = fopen(path, "w");
     assert_non_null(f);
@@ -149,6 +178,11 @@ static const char *write_program(const af_scenario *s, const struct af_repro_ass
     fclose(f);
     free(prog);
     return path;
+}
+
+static const char *write_program(const af_scenario *s, const struct af_repro_assert *a, size_t na)
+{
+    return write_program_target(s, NULL, a, na);
 }
 
 /* Run `env python [flags] path args`, return stdout; *rc the exit status. */
@@ -206,6 +240,26 @@ static int check_scenario(const char *name, const af_scenario *s)
         free(a2);
         free(b);
     }
+    unlink(path);
+    return bad;
+}
+
+/* One target adapter: interp with options[5] = target and the program of
+ * af_codegen_python_target give the same trace. */
+static int check_target(const char *name, const af_scenario *s, const char *target)
+{
+    const char *path = write_program_target(s, target, NULL, 0);
+    char *a = interp_trace_target(s, false, target);
+    int rc = 0, bad = 0;
+    char *b = run_program("PYTHONHASHSEED=7", "", path, "--trace", &rc);
+    if (rc != 0 || strcmp(a, b) != 0) {
+        char what[96];
+        snprintf(what, sizeof what, "target %s: interp and program", target);
+        report_diff(name, what, a, b);
+        bad++;
+    }
+    free(a);
+    free(b);
     unlink(path);
     return bad;
 }
@@ -357,6 +411,78 @@ static void test_hand_written(void **state)
         bad += check_scenario(name, &S);
     }
     assert_int_equal(bad, 0);
+}
+
+/* Target adapters (harness/py/target_*.py): both paths agree for each
+ * built-in one; asyncio_py is the pure-Python Task; the planted defect of
+ * planted_wait_for shows; an unknown target is an ImportError naming it
+ * and has no program. */
+static void test_targets(void **state)
+{
+    (void)state;
+    int bad = 0;
+    static const char *const targets[] = {"asyncio", "asyncio_py", "planted_wait_for"};
+    for (size_t i = 0; i < sizeof hand / sizeof hand[0]; i++) {
+        af_error err = {0};
+        if (af_json_read(hand[i], strlen(hand[i]), &S, &err) != 0)
+            fail_msg("hand-written scenario %zu: %s: %s", i, err.path, err.message);
+        char name[32];
+        snprintf(name, sizeof name, "hand[%zu]", i);
+        for (size_t t = 0; t < sizeof targets / sizeof targets[0]; t++)
+            bad += check_target(name, &S, targets[t]);
+        /* asyncio_py is the pure_python_tasks option. */
+        char *a = interp_trace_target(&S, false, "asyncio_py"), *b = interp_trace(&S, true);
+        if (strcmp(a, b) != 0) {
+            report_diff(name, "target asyncio_py and pure_python_tasks", a, b);
+            bad++;
+        }
+        free(a);
+        free(b);
+        /* The stock target's program is af_codegen_python's. */
+        char *p1 = af_codegen_python(&S, NULL, 0), *p2 = af_codegen_python_target(&S, "asyncio", NULL, 0);
+        assert_non_null(p1);
+        assert_non_null(p2);
+        assert_string_equal(p1, p2);
+        free(p1);
+        free(p2);
+    }
+    assert_int_equal(bad, 0);
+
+    /* The planted defect: a task cancelled inside wait_for goes on. */
+    static const char planted[] =
+        "{\"asyncfuzz\":1,\"description\":\"planted\",\"expect\":[],\"main\":{\"name\":\"main\",\"body\":["
+        "{\"op\":\"spawn\",\"task\":{\"name\":\"w\",\"body\":[{\"op\":\"wait_for\",\"timeout\":100,"
+        "\"body\":[{\"op\":\"sleep\",\"ticks\":50}]},{\"op\":\"sleep\",\"ticks\":5}]}},"
+        "{\"op\":\"sleep\",\"ticks\":10},{\"op\":\"cancel\",\"target\":\"w\"},{\"op\":\"await\",\"task\":\"w\"}]}}";
+    af_error err = {0};
+    assert_int_equal(af_json_read(planted, strlen(planted), &S, &err), 0);
+    char *stock = interp_trace_target(&S, false, "asyncio");
+    char *bad_wf = interp_trace_target(&S, false, "planted_wait_for");
+    assert_non_null(strstr(stock, "[\"task_done\",10,10,1,\"cancelled\""));
+    assert_non_null(strstr(bad_wf, "[\"task_done\",15,12,1,\"result\""));
+    assert_int_equal(check_target("planted", &S, "planted_wait_for"), 0);
+    free(stock);
+    free(bad_wf);
+
+    /* Unknown: ImportError naming it; no program. */
+    PyObject *scen = af_scenario_to_py(&S);
+    PyObject *opts = Py_BuildValue("(iidiOs)", 100000, 1000000, 10.0, 10, Py_False, "no_such_target");
+    PyObject *run = PyObject_GetAttrString(interp_mod, "run");
+    PyObject *r = PyObject_CallFunctionObjArgs(run, scen, opts, NULL);
+    assert_null(r);
+    assert_true(PyErr_ExceptionMatches(PyExc_ImportError));
+    PyObject *et, *ev, *tb;
+    PyErr_Fetch(&et, &ev, &tb);
+    PyObject *msg = PyObject_Str(ev);
+    assert_non_null(strstr(PyUnicode_AsUTF8(msg), "no_such_target"));
+    Py_DECREF(msg);
+    Py_XDECREF(et);
+    Py_XDECREF(ev);
+    Py_XDECREF(tb);
+    Py_DECREF(run);
+    Py_DECREF(opts);
+    Py_DECREF(scen);
+    assert_null(af_codegen_python_target(&S, "no_such_target", NULL, 0));
 }
 
 static void test_catalog(void **state)
@@ -537,6 +663,7 @@ int main(void)
         cmocka_unit_test(test_pyobj_no_leak_and_cost),
         cmocka_unit_test(test_hand_written),
         cmocka_unit_test(test_asserts),
+        cmocka_unit_test(test_targets),
         cmocka_unit_test(test_catalog),
     };
     return cmocka_run_group_tests(tests, setup_python, NULL);

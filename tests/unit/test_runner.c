@@ -451,8 +451,12 @@ static void equivalence(void **state)
             unlink(prog);
             unlink(out);
         } else {
+            char exp[512];
+            snprintf(exp, sizeof exp, "%s/s%04d.expected", dir, i);
+            write_all(exp, expected[i] ? expected[i] : "(harness error)\n");
             if (differ++ < 5)
-                print_error("%s: python3.11 %s/s%04d.py --trace differs from the in-process trace\n",
+                print_error("%s: python3.11 %s/s%04d.py --trace (.out) differs from the in-process trace "
+                            "(.expected)\n",
                             set.names[i], dir, i);
         }
         free(got);

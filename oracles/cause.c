@@ -1,0 +1,652 @@
+/* cause.c - the facts the cause rules of the oracles share (oracle.h).
+ *
+ * Every verdict carries a cause (verdict.h): target (asyncio broke a
+ * contract it documents), misuse (a misuse op of the scenario explains it)
+ * or scenario (the scenario's own well-defined structure explains it). Each
+ * oracle's first comment states its rules; this file holds what several of
+ * them need:
+ *
+ * Responsibility for a task. Every task has at most one *responsible op*:
+ *   - a plain `spawn` (create_task): the scenario itself, through the `await`
+ *     ops it runs on the task;
+ *   - `task_group` (its children, and tasks spawned into it): the group must
+ *     not exit while a child is pending, and retrieves every child's
+ *     exception;
+ *   - `gather`: must not return results while a child is pending and
+ *     retrieves every child's exception; when it raises (a child failed with
+ *     return_exceptions=False, or it was cancelled) it does not wait for the
+ *     other children (documented);
+ *   - `wait`: with ALL_COMPLETED and no timeout it must not return while a
+ *     child is pending; otherwise the pending set is the caller's; it never
+ *     retrieves exceptions (the done set is the caller's, documented);
+ *   - `as_completed`: when its loop ran to the end every child was awaited;
+ *     a loop left early (a result raised, a timeout) leaves the rest to the
+ *     caller (documented);
+ *   - `shield`: when the shield itself is cancelled the inner task runs on
+ *     and its outcome is nobody's (documented: keep a reference);
+ *   - `wait_for` (its inner task "body_<op>" on 3.11): must not exit while
+ *     the inner task is pending and retrieves its outcome, except when its
+ *     own task is cancelled again while it waits for the inner task it
+ *     cancelled (a second CancelledError interrupting cleanup that awaits);
+ *   - the root: the harness retrieves its outcome (probe `end`).
+ * A responsible op that never exited because the task running it is itself
+ * pending passes the question on to that task (af_leak_cause recurses).
+ * Tasks left pending because KeyboardInterrupt / SystemExit escaped the loop
+ * are the scenario's (it raised them); after a budget stopped the run, the
+ * budget verdict's cause (deadlock accounting, below) applies.
+ *
+ * Deadlock accounting (af_deadlock_cause). When the loop has nothing ready
+ * and no timer, every pending task is blocked in its innermost open op.
+ * The block is *explained* when the resource it waits on provably cannot
+ * become available:
+ *   await T          T is pending;
+ *   gather / task_group / shield / as_completed / wait(ALL_COMPLETED):
+ *                    a child it waits for is pending (gather without
+ *                    return_exceptions: and no child failed or was
+ *                    cancelled, which would have ended it);
+ *   wait(FIRST_COMPLETED): no child done; wait(FIRST_EXCEPTION): no child
+ *                    failed and one pending;
+ *   wait_for         its inner task is pending;
+ *   event_wait E     no event_wait on E ever returned and no event_set on E
+ *                    was executed (positive evidence only: af_op_reached);
+ *   queue_get Q      puts that completed == gets that completed (empty);
+ *   queue_put Q      a bounded Q holds maxsize items;
+ *   lock L           another open `lock` op on L is past its acquire (it
+ *                    is not its task's innermost open op);
+ *   semaphore S      as many holders as S's initial value;
+ *   cond_wait C      no notification is owed to a waiter: replaying
+ *                    op_enter / op_exit of cond_wait and the cond_notify
+ *                    ops in order, notify(n) owes min(n, waiting - owed)
+ *                    wake-ups, a waiter returning consumes one, a waiter
+ *                    leaving with an error passes its wake-up on (the
+ *                    Condition protocol; 3.13 does, gh-112202), owed never
+ *                    exceeds waiting; explained when owed == 0 at the end.
+ * Anything else (an innermost op that does not block, a child done while
+ * its parent still waits, a notified waiter that never woke...) is not
+ * explained: the deadlock is asyncio's (target).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "oracles/oracle.h"
+
+int af_op_exit_ev(const af_ctx *c, int op)
+{
+    if (op < 0)
+        return -1;
+    /* only what happened while the run was the scenario's: before the root
+     * finished (or a budget stopped it); the harness's cleanup comes after */
+    int cut = c->end_ev >= 0 ? c->end_ev : c->budget_ev >= 0 ? c->budget_ev : c->tr->nevents;
+    for (int i = 0; i < cut; i++) {
+        const af_event *e = &c->tr->events[i];
+        if (e->kind == AF_EV_OP_EXIT && e->op == op)
+            return i;
+    }
+    return -1;
+}
+
+static int op_enter_ev(const af_ctx *c, int op)
+{
+    if (op < 0)
+        return -1;
+    for (int i = 0; i < c->tr->nevents; i++) {
+        const af_event *e = &c->tr->events[i];
+        if (e->kind == AF_EV_OP_ENTER && e->op == op)
+            return i;
+    }
+    return -1;
+}
+
+int af_op_runner(const af_ctx *c, int op)
+{
+    int i = op_enter_ev(c, op);
+    return i >= 0 ? c->tr->events[i].task : -1;
+}
+
+int af_task_done_before(const af_ctx *c, int task, int at)
+{
+    const af_tinfo *t = af_ctx_task(c, task);
+    return t && t->done_ev >= 0 && t->done_ev < at;
+}
+
+static int is_pending(const af_ctx *c, int task)
+{
+    const af_tinfo *t = af_ctx_task(c, task);
+    return t && t->pending_ev >= 0;
+}
+
+static const af_op *op_at(const af_ctx *c, int op)
+{
+    return c->s && op >= 0 && op < c->s->nops ? &c->s->ops[op] : NULL;
+}
+
+int af_task_owner_op(const af_ctx *c, int task, int *spawn_op)
+{
+    const af_tinfo *t = af_ctx_task(c, task);
+    if (spawn_op)
+        *spawn_op = -1;
+    if (!t || !c->s)
+        return -1;
+    const af_op *o = op_at(c, t->op);
+    if (o) {
+        if (o->kind == AF_OP_SPAWN) {
+            if (spawn_op)
+                *spawn_op = t->op;
+            if (o->ref >= 0 && op_at(c, o->ref) && c->s->ops[o->ref].kind == AF_OP_TASKGROUP)
+                return o->ref;
+        }
+        return t->op;
+    }
+    if (t->ir_task < 0 && t->name && strncmp(t->name, "body_", 5) == 0) {
+        char *end = NULL;
+        long v = strtol(t->name + 5, &end, 10);
+        if (end && !*end && v >= 0 && v < c->s->nops && c->s->ops[v].kind == AF_OP_WAIT_FOR)
+            return (int)v;
+    }
+    return -1;
+}
+
+static const char *tn(const af_ctx *c, int task)
+{
+    const af_tinfo *t = af_ctx_task(c, task);
+    return t && t->name ? t->name : "?";
+}
+
+static const char *kn(const af_ctx *c, int op)
+{
+    const af_op *o = op_at(c, op);
+    const char *n = o ? af_op_kind_name(o->kind) : NULL;
+    return n ? n : "?";
+}
+
+/* ---- leaks ----------------------------------------------------------------- */
+
+static af_cause leak_cause(af_ctx *c, int task, char *why, size_t cap, int *misuse_op, int depth)
+{
+    int spawn = -1;
+    int owner = af_task_owner_op(c, task, &spawn);
+    const af_op *so = op_at(c, spawn);
+    *misuse_op = -1;
+    if (so && !so->keep) {
+        *misuse_op = spawn;
+        snprintf(why, cap, "task %s was created by a spawn that drops its reference (misuse)", tn(c, task));
+        return AF_CAUSE_MISUSE;
+    }
+    const af_op *o = op_at(c, owner);
+    if (!o) {
+        snprintf(why, cap, "task %s has no scenario op responsible for it", tn(c, task));
+        return AF_CAUSE_TARGET;
+    }
+    const af_tinfo *t = af_ctx_task(c, task);
+    if (o->kind == AF_OP_SPAWN) {
+        /* the scenario's own: an await that returned while it was pending is asyncio's */
+        for (int i = 0; i < c->s->nops; i++) {
+            if (c->s->ops[i].kind != AF_OP_AWAIT || t->ir_task < 0 || c->s->ops[i].ref != t->ir_task)
+                continue;
+            int x = af_op_exit_ev(c, i), en = op_enter_ev(c, i);
+            /* an await of a task not created yet returns at once ("missing") */
+            if (x >= 0 && c->tr->events[x].exit == AF_OPEXIT_OK && en > t->new_ev &&
+                !af_task_done_before(c, task, x)) {
+                snprintf(why, cap, "await of task %s returned at vtime %lld while the task was still pending",
+                         tn(c, task), (long long)c->tr->events[x].vtime);
+                return AF_CAUSE_TARGET;
+            }
+        }
+        snprintf(why, cap, "task %s was spawned with create_task and no executed await waited for it to finish",
+                 tn(c, task));
+        return AF_CAUSE_SCENARIO;
+    }
+    int x = af_op_exit_ev(c, owner);
+    if (x < 0) {
+        int runner = af_op_runner(c, owner);
+        if (runner >= 0 && runner != task && is_pending(c, runner) && depth < 64) {
+            char sub[AF_VERDICT_WHY_MAX];
+            af_cause k = leak_cause(c, runner, sub, sizeof sub, misuse_op, depth + 1);
+            snprintf(why, cap, "its %s never ended because task %s is pending: %s", kn(c, owner), tn(c, runner),
+                     sub);
+            return k;
+        }
+        snprintf(why, cap, "its %s never ended, yet the task running it is not pending", kn(c, owner));
+        return AF_CAUSE_TARGET;
+    }
+    const af_event *ex = &c->tr->events[x];
+    int ok = ex->exit == AF_OPEXIT_OK;
+    long long vt = (long long)ex->vtime;
+    switch (o->kind) {
+    case AF_OP_TASKGROUP:
+        snprintf(why, cap, "the TaskGroup exited at vtime %lld with its child %s still pending", vt, tn(c, task));
+        return AF_CAUSE_TARGET;
+    case AF_OP_GATHER:
+        if (ok) {
+            snprintf(why, cap, "gather returned at vtime %lld with its child %s still pending", vt, tn(c, task));
+            return AF_CAUSE_TARGET;
+        }
+        snprintf(why, cap, "gather raised %s at vtime %lld; it does not wait for the other children (documented)",
+                 ex->exc_type, vt);
+        return AF_CAUSE_SCENARIO;
+    case AF_OP_WAIT:
+        if (ok && o->return_when == AF_WHEN_ALL_COMPLETED && o->ticks == AF_NONE) {
+            snprintf(why, cap, "wait(ALL_COMPLETED) returned at vtime %lld with %s still pending", vt, tn(c, task));
+            return AF_CAUSE_TARGET;
+        }
+        snprintf(why, cap, "wait %s at vtime %lld with %s pending: the pending set is the caller's (documented)",
+                 ok ? "returned" : "was interrupted", vt, tn(c, task));
+        return AF_CAUSE_SCENARIO;
+    case AF_OP_AS_COMPLETED:
+        if (ok) {
+            snprintf(why, cap, "the as_completed loop ended at vtime %lld with %s still pending", vt, tn(c, task));
+            return AF_CAUSE_TARGET;
+        }
+        snprintf(why, cap, "the as_completed loop was left early with %s at vtime %lld; the rest are the caller's",
+                 ex->exc_type, vt);
+        return AF_CAUSE_SCENARIO;
+    case AF_OP_SHIELD:
+        if (ok) {
+            snprintf(why, cap, "shield returned at vtime %lld with its task %s still pending", vt, tn(c, task));
+            return AF_CAUSE_TARGET;
+        }
+        snprintf(why, cap, "shield was left with %s at vtime %lld; the shielded task runs on by design", ex->exc_type,
+                 vt);
+        return AF_CAUSE_SCENARIO;
+    case AF_OP_WAIT_FOR: {
+        /* 3.11 wait_for cancels its inner task and waits for it: a further
+         * cancel of its own task interrupts that wait, as a second
+         * CancelledError interrupts any cleanup that awaits */
+        int runner = af_op_runner(c, owner), ic = -1;
+        for (int i = op_enter_ev(c, owner); i >= 0 && i < x; i++) {
+            const af_event *e = &c->tr->events[i];
+            if (e->kind != AF_EV_CANCEL || !e->returned)
+                continue;
+            /* a cancel of the runner forwarded from cancelling the inner
+             * task (the inner task awaits the runner) is recorded just
+             * before it: same iteration and caller, only cancels between */
+            int nested = 0;
+            if (e->task == runner && ic < 0)
+                for (int j = i + 1; j < x && c->tr->events[j].kind == AF_EV_CANCEL &&
+                                    c->tr->events[j].iter == e->iter && c->tr->events[j].by_task == e->by_task;
+                     j++)
+                    nested |= c->tr->events[j].task == task && c->tr->events[j].returned;
+            if (e->task == task && ic < 0)
+                ic = i;
+            else if (e->task == runner && (ic >= 0 || nested)) {
+                snprintf(why, cap, "a further cancel of task %s at vtime %lld interrupted wait_for while it waited "
+                         "for its cancelled inner task", tn(c, runner), (long long)e->vtime);
+                return AF_CAUSE_SCENARIO;
+            }
+        }
+        snprintf(why, cap, "wait_for exited at vtime %lld (%s) with its inner task still pending", vt,
+                 ok ? "ok" : ex->exc_type);
+        return AF_CAUSE_TARGET;
+    }
+    default:
+        snprintf(why, cap, "its %s exited with the task still pending", kn(c, owner));
+        return AF_CAUSE_TARGET;
+    }
+}
+
+af_cause af_leak_cause(af_ctx *c, int task, char *why, size_t cap, int *misuse_op)
+{
+    int mop = -1;
+    if (c->escaped) {
+        if (misuse_op)
+            *misuse_op = -1;
+        snprintf(why, cap, "KeyboardInterrupt / SystemExit escaped the loop and interrupted the run");
+        return AF_CAUSE_SCENARIO;
+    }
+    if (c->budget_ev >= 0) {
+        if (misuse_op)
+            *misuse_op = -1;
+        if (c->tr->events[c->budget_ev].budget == AF_BUDGET_DEADLOCK)
+            return af_deadlock_cause(c, why, cap);
+        snprintf(why, cap, "the run was stopped by a budget (hang)");
+        return AF_CAUSE_TARGET;
+    }
+    if (task < 0 || task >= AF_CTX_MAX_TASKS) {
+        snprintf(why, cap, "no task");
+        if (misuse_op)
+            *misuse_op = -1;
+        return AF_CAUSE_TARGET;
+    }
+    if (c->leak_memo[task] < 0) {
+        af_cause k = leak_cause(c, task, c->leak_why[task], sizeof c->leak_why[task], &mop, 0);
+        c->leak_memo[task] = (signed char)k;
+        c->leak_misuse_op[task] = mop;
+    }
+    snprintf(why, cap, "%s", c->leak_why[task]);
+    if (misuse_op)
+        *misuse_op = c->leak_misuse_op[task];
+    return (af_cause)c->leak_memo[task];
+}
+
+/* ---- reached ------------------------------------------------------------- */
+
+/* Which list of its parent op holds op: 0 body, 1 finally, -1 top of a task. */
+static int list_of(const af_scenario *s, int op, int *head)
+{
+    const af_op *o = &s->ops[op];
+    if (o->parent < 0) {
+        *head = s->tasks[o->task].body.head;
+        return -1;
+    }
+    const af_op *p = &s->ops[o->parent];
+    for (int k = p->body.head, g = 0; k >= 0 && g < AF_MAX_OPS; k = s->ops[k].next, g++)
+        if (k == op) {
+            *head = p->body.head;
+            return 0;
+        }
+    *head = p->finally_body.head;
+    return 1;
+}
+
+/* Whether running op's subtree (same coroutine) can `return` out of it. */
+static int may_return(const af_scenario *s, int op, int depth)
+{
+    const af_op *o = &s->ops[op];
+    if (o->kind == AF_OP_RETURN)
+        return 1;
+    if (depth > AF_MAX_DEPTH + 4 || o->kind == AF_OP_WAIT_FOR)
+        return 0; /* wait_for's body is its own coroutine */
+    if (af_op_has_body(o->kind))
+        for (int k = o->body.head, g = 0; k >= 0 && g < AF_MAX_OPS; k = s->ops[k].next, g++)
+            if (may_return(s, k, depth + 1))
+                return 1;
+    if (o->kind == AF_OP_TRY && o->has_finally)
+        for (int k = o->finally_body.head, g = 0; k >= 0 && g < AF_MAX_OPS; k = s->ops[k].next, g++)
+            if (may_return(s, k, depth + 1))
+                return 1;
+    return 0;
+}
+
+/* The op that is the ancestor of `op` in the same list as `x` (same parent
+ * op and same list, or the same task's top), following task parents too;
+ * -1 when none. */
+static int ancestor_in_list(const af_scenario *s, int op, int x)
+{
+    const af_op *xo = &s->ops[x];
+    int xh, xl = list_of(s, x, &xh);
+    int cur = op;
+    for (int g = 0; cur >= 0 && cur < s->nops && g < AF_MAX_OPS + AF_MAX_TASKS; g++) {
+        const af_op *o = &s->ops[cur];
+        if (o->parent == xo->parent && o->task == xo->task) {
+            int h, l = list_of(s, cur, &h);
+            if (l == xl && h == xh)
+                return cur;
+        }
+        if (o->parent >= 0) {
+            cur = o->parent;
+        } else {
+            int t = o->task;
+            if (t <= 0 || t >= s->ntasks)
+                return -1;
+            cur = s->tasks[t].parent;
+        }
+    }
+    return -1;
+}
+
+int af_op_reached(const af_ctx *c, int x)
+{
+    const af_scenario *s = c->s;
+    if (!s || x < 0 || x >= s->nops)
+        return 0;
+    /* 1. a later op of the same list (or something inside it) ran */
+    int cut = c->end_ev >= 0 ? c->end_ev : c->budget_ev >= 0 ? c->budget_ev : c->tr->nevents;
+    for (int i = 0; i < cut; i++) {
+        const af_event *e = &c->tr->events[i];
+        if (e->op < 0 || e->op >= s->nops || e->op == x)
+            continue;
+        if (e->kind == AF_EV_CANCEL && e->by_task < 0)
+            continue;
+        int a = ancestor_in_list(s, e->op, x);
+        if (a < 0 || a == x)
+            continue;
+        for (int k = s->ops[x].next, g = 0; k >= 0 && g < AF_MAX_OPS; k = s->ops[k].next, g++)
+            if (k == a)
+                return 1;
+    }
+    /* 2. the list ran to its end: nothing before x can return, and its owner
+     * ended normally without swallowing an error */
+    int head;
+    int l = list_of(s, x, &head);
+    for (int k = head, g = 0; k >= 0 && k != x && g < AF_MAX_OPS; k = s->ops[k].next, g++)
+        if (may_return(s, k, 0) || s->ops[k].kind == AF_OP_RAISE)
+            return 0;
+    const af_op *xo = &s->ops[x];
+    if (l < 0) {
+        int p = af_ctx_probe_of_ir(c, xo->task);
+        const af_tinfo *t = af_ctx_task(c, p);
+        return t && t->done_ev >= 0 && c->tr->events[t->done_ev].outcome == AF_OUT_RESULT;
+    }
+    const af_op *p = &s->ops[xo->parent];
+    if (l == 0 && (p->kind == AF_OP_TRY || p->kind == AF_OP_EXCEPT_STAR))
+        return 0;
+    int ex = af_op_exit_ev(c, xo->parent);
+    if (ex < 0 || c->tr->events[ex].exit != AF_OPEXIT_OK)
+        return 0;
+    if (l == 1)
+        return 0; /* a finally that ran to its end: the try may still have been left early */
+    return 1;
+}
+
+int af_task_misuse_op(const af_ctx *c, int ir_task)
+{
+    if (!c->s || ir_task < 0)
+        return -1;
+    for (int i = 0; i < c->s->nops; i++) {
+        const af_op *o = &c->s->ops[i];
+        if (o->task != ir_task || !af_op_is_misuse(o))
+            continue;
+        for (int k = 0; k < c->tr->nevents; k++)
+            if (c->tr->events[k].op == i)
+                return i;
+    }
+    return -1;
+}
+
+/* ---- deadlock -------------------------------------------------------------- */
+
+static int open_stack(const af_ctx *c, int task, int at, int *stack, int max)
+{
+    int n = 0;
+    for (int i = 0; i < at && i < c->tr->nevents; i++) {
+        const af_event *e = &c->tr->events[i];
+        if (e->task != task)
+            continue;
+        if (e->kind == AF_EV_OP_ENTER) {
+            if (n < max)
+                stack[n++] = e->op;
+        } else if (e->kind == AF_EV_OP_EXIT) {
+            for (int j = n - 1; j >= 0; j--)
+                if (stack[j] == e->op) {
+                    n = j;
+                    break;
+                }
+        }
+    }
+    return n;
+}
+
+/* Holders of a lock / semaphore at event `at`: open ops on it that are not
+ * their task's innermost open op. */
+static int holders(const af_ctx *c, int prim, int at)
+{
+    int n = 0, stack[AF_MAX_OPS + 8];
+    for (int T = 0; T < c->ntasks; T++) {
+        if (!af_ctx_task(c, T) || af_task_done_before(c, T, at))
+            continue;
+        int k = open_stack(c, T, at, stack, AF_MAX_OPS + 8);
+        for (int j = 0; j < k - 1; j++) {
+            const af_op *o = op_at(c, stack[j]);
+            if (o && (o->kind == AF_OP_LOCK || o->kind == AF_OP_SEMAPHORE) && o->ref == prim)
+                n++;
+        }
+    }
+    return n;
+}
+
+static int cond_owed(const af_ctx *c, int prim, int at)
+{
+    int waiting = 0, owed = 0;
+    for (int i = 0; i < at && i < c->tr->nevents; i++) {
+        const af_event *e = &c->tr->events[i];
+        const af_op *o = op_at(c, e->op);
+        if (!o || o->ref != prim)
+            continue;
+        if (o->kind == AF_OP_COND_WAIT && e->kind == AF_EV_OP_ENTER) {
+            waiting++;
+        } else if (o->kind == AF_OP_COND_WAIT && e->kind == AF_EV_OP_EXIT) {
+            waiting = waiting > 0 ? waiting - 1 : 0;
+            if (e->exit == AF_OPEXIT_OK && owed > 0)
+                owed--;
+            if (owed > waiting)
+                owed = waiting;
+        } else if (o->kind == AF_OP_COND_NOTIFY && e->kind == AF_EV_OP_EXIT && e->exit == AF_OPEXIT_OK) {
+            int avail = waiting - owed;
+            int add = o->value == AF_NONE ? avail : (o->value < avail ? o->value : avail);
+            owed += add > 0 ? add : 0;
+        }
+    }
+    return owed;
+}
+
+static int queue_items(const af_ctx *c, int prim, int at)
+{
+    int n = 0;
+    for (int i = 0; i < at && i < c->tr->nevents; i++) {
+        const af_event *e = &c->tr->events[i];
+        const af_op *o = op_at(c, e->op);
+        if (!o || o->ref != prim || e->kind != AF_EV_OP_EXIT || e->exit != AF_OPEXIT_OK)
+            continue;
+        if (o->kind == AF_OP_QUEUE_PUT)
+            n++;
+        else if (o->kind == AF_OP_QUEUE_GET)
+            n--;
+    }
+    return n;
+}
+
+static int event_set_seen(const af_ctx *c, int prim)
+{
+    for (int i = 0; i < c->s->nops; i++) {
+        const af_op *o = &c->s->ops[i];
+        if (o->ref != prim)
+            continue;
+        if (o->kind == AF_OP_EVENT_SET && af_op_reached(c, i))
+            return 1;
+        if (o->kind == AF_OP_EVENT_WAIT) {
+            int x = af_op_exit_ev(c, i);
+            if (x >= 0 && c->tr->events[x].exit == AF_OPEXIT_OK)
+                return 1;
+        }
+    }
+    return 0;
+}
+
+/* Whether pending task P, blocked in op O at event `at`, is explained. */
+static int blocked_explained(af_ctx *c, int P, int O, int at, char *buf, size_t cap)
+{
+    const af_op *o = op_at(c, O);
+    if (!o) {
+        snprintf(buf, cap, "task %s is blocked outside any scenario operation", tn(c, P));
+        return 0;
+    }
+    const char *pn = o->ref >= 0 && o->ref < c->s->nprims && af_op_prim_kind(o->kind) >= 0
+                         ? c->s->prims[o->ref].name : "";
+    switch (o->kind) {
+    case AF_OP_AWAIT: {
+        int q = af_ctx_probe_of_ir(c, o->ref);
+        if (q >= 0 && is_pending(c, q)) {
+            snprintf(buf, cap, "%s awaits pending task %s", tn(c, P), tn(c, q));
+            return 1;
+        }
+        snprintf(buf, cap, "%s still awaits task %s, which is done", tn(c, P), tn(c, q));
+        return 0;
+    }
+    case AF_OP_GATHER: case AF_OP_TASKGROUP: case AF_OP_AS_COMPLETED: case AF_OP_SHIELD:
+    case AF_OP_WAIT: case AF_OP_WAIT_FOR: {
+        int pending = 0, done = 0, failed = 0, cancelled = 0;
+        for (int T = 0; T < c->ntasks; T++) {
+            if (!af_ctx_task(c, T) || af_task_owner_op(c, T, NULL) != O)
+                continue;
+            if (is_pending(c, T) && !af_task_done_before(c, T, at)) {
+                pending++;
+            } else if (af_task_done_before(c, T, at)) {
+                done++;
+                int oc = c->tr->events[c->tasks[T].done_ev].outcome;
+                failed += oc == AF_OUT_EXCEPTION;
+                cancelled += oc == AF_OUT_CANCELLED;
+            }
+        }
+        int ok = pending > 0;
+        if (o->kind == AF_OP_GATHER && !o->return_exceptions && (failed || cancelled))
+            ok = 0;
+        if (o->kind == AF_OP_WAIT && o->return_when == AF_WHEN_FIRST_COMPLETED && done)
+            ok = 0;
+        if (o->kind == AF_OP_WAIT && o->return_when == AF_WHEN_FIRST_EXCEPTION && failed)
+            ok = 0;
+        snprintf(buf, cap, "%s waits in %s for %d pending task(s) (%d done)", tn(c, P), kn(c, O), pending, done);
+        return ok;
+    }
+    case AF_OP_EVENT_WAIT:
+        if (!event_set_seen(c, o->ref)) {
+            snprintf(buf, cap, "%s waits for event %s, which no executed op set", tn(c, P), pn);
+            return 1;
+        }
+        snprintf(buf, cap, "%s still waits for event %s, which was set", tn(c, P), pn);
+        return 0;
+    case AF_OP_QUEUE_GET: {
+        int n = queue_items(c, o->ref, at);
+        snprintf(buf, cap, "%s gets from queue %s holding %d item(s)", tn(c, P), pn, n);
+        return n <= 0;
+    }
+    case AF_OP_QUEUE_PUT: {
+        int n = queue_items(c, o->ref, at), max = c->s->prims[o->ref].param;
+        snprintf(buf, cap, "%s puts into queue %s holding %d of %d item(s)", tn(c, P), pn, n, max);
+        return max > 0 && n >= max;
+    }
+    case AF_OP_LOCK: case AF_OP_SEMAPHORE: {
+        int h = holders(c, o->ref, at);
+        int cap_ = o->kind == AF_OP_LOCK ? 1 : c->s->prims[o->ref].param;
+        snprintf(buf, cap, "%s waits for %s %s held by %d blocked holder(s) of %d", tn(c, P), kn(c, O), pn, h, cap_);
+        return h >= cap_;
+    }
+    case AF_OP_COND_WAIT: {
+        int owed = cond_owed(c, o->ref, at);
+        snprintf(buf, cap, "%s waits on condition %s with %d notification(s) owed to its waiters", tn(c, P), pn,
+                 owed);
+        return owed == 0;
+    }
+    default:
+        snprintf(buf, cap, "%s is blocked in %s, which does not wait on anything", tn(c, P), kn(c, O));
+        return 0;
+    }
+}
+
+af_cause af_deadlock_cause(af_ctx *c, char *why, size_t cap)
+{
+    int at = c->budget_ev;
+    char buf[AF_VERDICT_WHY_MAX], first[AF_VERDICT_WHY_MAX] = "";
+    if (at < 0 || !c->s) {
+        snprintf(why, cap, "no scenario to account for the blocked tasks");
+        return AF_CAUSE_TARGET;
+    }
+    int n = 0;
+    for (int P = 0; P < c->ntasks; P++) {
+        if (!is_pending(c, P))
+            continue;
+        int O = af_ctx_open_op(c, P, at);
+        if (!blocked_explained(c, P, O, at, buf, sizeof buf)) {
+            snprintf(why, cap, "not explained by resource accounting: %s", buf);
+            return AF_CAUSE_TARGET;
+        }
+        if (!n++)
+            snprintf(first, sizeof first, "%s", buf);
+    }
+    if (!n) {
+        snprintf(why, cap, "no task was pending");
+        return AF_CAUSE_TARGET;
+    }
+    snprintf(why, cap, "every pending task (%d) waits on something the scenario never provides, e.g. %s", n, first);
+    return AF_CAUSE_SCENARIO;
+}
