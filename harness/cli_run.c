@@ -847,9 +847,12 @@ static void gen_help(FILE *out)
             "usage: asyncfuzz gen --seed S --count N [OPTIONS]\n\n"
             "Draw N random byte strings from a PRNG seeded with S, decode each into a\n"
             "scenario (the fuzzers' decoder: every byte string is a valid scenario), run\n"
-            "it and judge it. Every verdict is a finding (without --misuse no scenario\n"
-            "contains a misuse pattern, so any verdict is a defect of the target or of\n"
-            "the harness). A run stopped by a budget is a finding too (hang, deadlock).\n"
+            "it and judge it. Each verdict has a cause: target (asyncio broke a contract),\n"
+            "misuse (a misuse operation explains it) or scenario (the scenario's own\n"
+            "structure explains it: a task it never awaited, an Event it never set).\n"
+            "Findings are the target verdicts, plus the misuse ones with --misuse;\n"
+            "--all-verdicts makes every verdict a finding. A run stopped by a budget\n"
+            "is judged the same way (hang, deadlock).\n"
             "Findings are deduplicated by verdict signature: the first run showing a\n"
             "signature is written at once - before the next run starts - to\n"
             "OUT/<oracle>-<signature>/ (scenario.json with the verdicts as its expect,\n"
@@ -860,6 +863,7 @@ static void gen_help(FILE *out)
             "  --seed S             PRNG seed (an integer, decimal or 0x hex)\n"
             "  --count N            number of runs (0: until interrupted)\n"
             "  --misuse             let the decoder emit misuse operations too\n"
+            "  --all-verdicts       scenario-caused verdicts are findings too\n"
             "  --out DIR            where findings go (default ./findings); created when\n"
             "                       the first finding is written; OUT/summary.json at the end\n"
             "  --max-len L          longest byte string drawn, 1..65536 (default 256);\n"
@@ -1020,7 +1024,7 @@ int af_cmd_gen(int argc, char **argv)
     af_runner_options opts;
     af_runner_options_default(&opts);
     uint64_t seed = 0, count = 0;
-    bool have_seed = false, have_count = false, misuse = false, quiet = false;
+    bool have_seed = false, have_count = false, misuse = false, quiet = false, all_verdicts = false;
     const char *outdir = "findings";
     int64_t max_len = 256;
     for (int i = 1; i < argc; i++) {
@@ -1051,6 +1055,8 @@ int af_cmd_gen(int argc, char **argv)
                 return usage_error("gen", "--max-len: '%s' is not an integer in 1..65536", argv[i]);
         } else if (!strcmp(a, "--misuse")) {
             misuse = true;
+        } else if (!strcmp(a, "--all-verdicts")) {
+            all_verdicts = true;
         } else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {
             quiet = true;
         } else {
@@ -1107,6 +1113,8 @@ int af_cmd_gen(int argc, char **argv)
             break;
         }
         runs++;
+        if (!all_verdicts)
+            af_verdict_list_keep_findings(v, misuse);
         if (v->count) {
             verdict_runs++;
             /* New signatures in this run: write one finding folder per new

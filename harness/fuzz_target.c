@@ -88,6 +88,7 @@ int af_fuzz_config_from_env(af_fuzz_config *c, const char *engine, af_error *err
     }
     c->quiet = env_flag("AF_QUIET");
     c->keep_going = env_flag("AF_KEEP_GOING");
+    c->all_causes = env_flag("AF_ALL_CAUSES");
     c->oracles = (1u << AF_ORACLE_COUNT) - 1;
     v = getenv("AF_ORACLES");
     if (v && *v && strcmp(v, "all") != 0) {
@@ -440,6 +441,10 @@ af_fuzz_result af_fuzz_one(af_fuzz *f, const uint8_t *data, size_t size, uint8_t
         af_coverage_from_trace(&f->scenario, &f->trace, map, AF_COV_SEMANTIC_SIZE);
         af_coverage_from_verdicts(&f->verdicts, map, AF_COV_SEMANTIC_SIZE);
     }
+    /* Implementation fuzzing (misuse off): only the target's faults are
+     * findings; verdicts the scenario's own structure explains are not. */
+    if (!f->cfg.all_causes)
+        af_verdict_list_keep_findings(&f->verdicts, 0);
     if (f->cfg.oracles != (1u << AF_ORACLE_COUNT) - 1) {
         int n = 0;
         for (int i = 0; i < f->verdicts.count; i++)

@@ -63,6 +63,7 @@ typedef struct af_fuzz_config {
     char engine[32];          /* "libfuzzer", "afl": used in the finding's origin */
     int keep_going;           /* engines: do not abort on a new finding */
     uint32_t oracles;         /* bit set of af_oracle that count as findings */
+    int all_causes;           /* AF_ALL_CAUSES=1: scenario-caused verdicts are findings too */
     int map_precleared;       /* the engine zeroes the map before each input
                                  (libFuzzer's extra counters): skip our memset */
 } af_fuzz_config;

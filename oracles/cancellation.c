@@ -62,7 +62,9 @@
  *     not count);
  *   (task-end) T finished with a result with cancelling() > 0 while a
  *     request is outstanding (forwarded requests and requests a scenario
- *     handler converted into another exception excepted).
+ *     handler converted into another exception excepted), or while
+ *     requests delivered together as one CancelledError were withdrawn by
+ *     the handler only in part.
  *   The value the probe read at op_enter / op_exit is used when present,
  *   else the value implied by the cancel / uncancel events.
  * cancellation.message - a CancelledError that T received (a `caught`
@@ -90,19 +92,24 @@
  * spurious: except* also receives the CancelledErrors of other tasks that
  * TaskGroups wrapped into the exception groups they raise.
  *
- * Messages: a CancelledError(None) is accounted for by any source task that
- * ended cancelled: shield() cancels its outer future without a message
+ * Messages: a CancelledError(None) explained only by a source task that
+ * ended cancelled is reported with cause scenario: shield() cancels its outer future without a message
  * (tasks.py `outer.cancel()`), and a cancelled task hands the CancelledError
  * that carries the message to its first retrieval only
  * (Future._make_cancelled_error consumes _cancelled_exc; Task.__step
  * cancels with no message), so a second observer (as_completed after an
- * await, ...) gets CancelledError().
+ * await, ...) gets CancelledError(). Neither is a documented contract.
  *
  * Cause:
  *   misuse   - swallowed (handler): the scenario's swallowing handler;
- *              every verdict about a task whose code ran a misuse op (a
- *              swallowing or converting handler, ...): located at that op;
- *   scenario - swallowed (task-end) with an exception when a finally clause
+ *              every verdict about a task whose code ran a misuse handler
+ *              (a try / except* that swallows a CancelledError or turns it
+ *              into another exception): located at that op;
+ *   scenario - count (task-end) when the requests left counted were all
+ *              delivered, coalesced into one CancelledError that a handler
+ *              ended with fewer uncancel() calls than requests;
+ *              message: see Messages above;
+ *              swallowed (task-end) with an exception when a finally clause
  *              of the task ran after the request: an exception raised in a
  *              finally (an await there that failed) replaces the
  *              CancelledError in flight (Python semantics);
@@ -296,13 +303,14 @@ static int raises_in_finally(const af_ctx *c, int T)
 }
 
 /* Candidate messages: requests on T and on every transitive source. */
-static int msg_ok(const af_ctx *c, int T, int upto, const char *msg, int *any_request)
+static int msg_ok(const af_ctx *c, int T, int upto, const char *msg, int *any_request, int *no_msg_source)
 {
     int n = c->ntasks;
     char *mark = calloc((size_t)(n > 0 ? n : 1), 1);
     int *queue = malloc(sizeof(int) * (size_t)(n > 0 ? n : 1));
     int found = 0, qh = 0, qt = 0;
     *any_request = 0;
+    *no_msg_source = 0;
     if (!mark || !queue) {
         free(mark);
         free(queue);
@@ -335,9 +343,10 @@ static int msg_ok(const af_ctx *c, int T, int upto, const char *msg, int *any_re
                 c->tr->events[s->done_ev].exc_type && c->tr->events[s->done_ev].exc_type[0])
                 found = 1; /* a subclass raised by the scenario: its args are not a message */
             if (!msg)
-                found = 1; /* shield's outer.cancel() carries no message; a
-                              cancelled task hands its CancelledError (with
-                              the message) to the first retrieval only */
+                *no_msg_source = 1; /* shield's outer.cancel() carries no
+                              message; a cancelled task hands its
+                              CancelledError (with the message) to the first
+                              retrieval only */
             mark[S] = 1;
             queue[qt++] = S;
         }
@@ -349,8 +358,8 @@ static int msg_ok(const af_ctx *c, int T, int upto, const char *msg, int *any_re
 
 static void check_message(af_ctx *c, const tstate *st, int T, int ev, const char *msg)
 {
-    int any;
-    if (msg_ok(c, T, ev, msg, &any) || !any)
+    int any, benign;
+    if (msg_ok(c, T, ev, msg, &any, &benign) || !any)
         return;
     char b[64];
     const af_event *e = &c->tr->events[ev];
@@ -359,7 +368,11 @@ static void check_message(af_ctx *c, const tstate *st, int T, int ev, const char
                 "task %s received CancelledError(%s) at vtime %lld, a message no cancel() of it or of a task "
                 "it awaits was given",
                 tname(c, T), af_q(msg, b, sizeof b), (long long)e->vtime))
-        set_cause(c, st, AF_CAUSE_TARGET, "asyncio must deliver the message given to cancel()");
+        set_cause(c, st, benign ? AF_CAUSE_SCENARIO : AF_CAUSE_TARGET,
+                  benign ? "the CancelledError came from a cancelled task it waits on, through shield() (which "
+                           "re-cancels without the message) or a second retrieval (the message goes to the first): "
+                           "asyncio documents no message there"
+                         : "asyncio must deliver the message given to cancel()");
 }
 
 /* Parse repr(args) of a CancelledError: "()" -> None, "('m',)" -> m.
@@ -456,7 +469,7 @@ static void judge_task(af_ctx *c, int T, tstate *st)
     const af_trace *tr = c->tr;
     const af_tinfo *ti = af_ctx_task(c, T);
     memset(st, 0, sizeof *st);
-    st->misuse_op = ti ? af_task_misuse_op(c, ti->ir_owner) : -1;
+    st->misuse_op = ti ? af_task_misuse_handler(c, ti->ir_owner) : -1;
     st->count_cause = AF_CAUSE_TARGET;
     snprintf(st->count_why, sizeof st->count_why, "a structured block must leave cancelling() as it found it "
              "unless a request is still to be delivered");
@@ -684,8 +697,21 @@ static void judge_task(af_ctx *c, int T, tstate *st)
                 q->state = R_REPORTED;
                 n++;
             }
-            if (first < 0)
+            if (first < 0) {
+                int co = 0;
+                for (int r = 0; r < st->nreq; r++)
+                    co += st->reqs[r].state == R_COALESCED;
+                if (e->outcome == AF_OUT_RESULT && done_c > 0 && co > 0) {
+                    st->count_cause = AF_CAUSE_SCENARIO;
+                    snprintf(st->count_why, sizeof st->count_why,
+                             "%d request(s) were delivered as one CancelledError and the scenario's handler "
+                             "withdrew fewer with uncancel()", co);
+                    count_once(c, st, T, af_ctx_open_op(c, T, i), i, "task-end",
+                               "task %s finished with a result at vtime %lld with cancelling()=%d", tname(c, T),
+                               (long long)e->vtime, done_c);
+                }
                 break;
+            }
             const req *w = where >= 0 ? &st->reqs[where] : &st->reqs[first];
             const af_event *r = &tr->events[w->ev];
             int op = w->lost_op >= 0 ? w->lost_op : af_ctx_open_op(c, T, w->ev);

@@ -429,7 +429,7 @@ int af_op_reached(const af_ctx *c, int x)
     return 1;
 }
 
-int af_task_misuse_op(const af_ctx *c, int ir_task)
+static int misuse_op(const af_ctx *c, int ir_task, int handlers_only)
 {
     if (!c->s || ir_task < 0)
         return -1;
@@ -437,11 +437,25 @@ int af_task_misuse_op(const af_ctx *c, int ir_task)
         const af_op *o = &c->s->ops[i];
         if (o->task != ir_task || !af_op_is_misuse(o))
             continue;
+        if (handlers_only && o->kind != AF_OP_TRY && o->kind != AF_OP_EXCEPT_STAR)
+            continue;
         for (int k = 0; k < c->tr->nevents; k++)
             if (c->tr->events[k].op == i)
                 return i;
+        if (af_op_reached(c, i))
+            return i;
     }
     return -1;
+}
+
+int af_task_misuse_op(const af_ctx *c, int ir_task)
+{
+    return misuse_op(c, ir_task, 0);
+}
+
+int af_task_misuse_handler(const af_ctx *c, int ir_task)
+{
+    return misuse_op(c, ir_task, 1);
 }
 
 /* ---- deadlock -------------------------------------------------------------- */

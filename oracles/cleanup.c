@@ -15,13 +15,13 @@
  *
  * Cause:
  *   unreleased: the holder finished during the harness's cleanup (it was
- *     pending when the root finished): the cause of that leak; a hold whose
- *     finally awaits (release_sleep) and whose task got a cancel request
- *     (before it finished: a request made before the acquire may be
- *     delivered in the finally's await): scenario (a second CancelledError interrupting a
- *     finally that awaits is Python's semantics); a misuse op that ran in
- *     the holder's code: misuse; otherwise target (a finally that does not
- *     await always runs);
+ *     pending when the root finished): the cause of that leak; a misuse
+ *     handler that ran in the holder's code: misuse; a hold whose finally
+ *     awaits (release_sleep) and whose task got a cancel request before it
+ *     finished (a request made before the acquire may be delivered in the
+ *     finally's await): scenario (a CancelledError interrupting a finally
+ *     that awaits is Python's semantics); otherwise target (a finally that
+ *     does not await always runs);
  *   finally-skipped: inherited from the leak when the task finished after
  *     the root; otherwise target.
  */
@@ -47,7 +47,7 @@ static void cleanup_cause(af_ctx *c, int task, int hold_op, int at)
         af_cause_last(c, k, "task %s was still pending when the root finished: %s", t->name, why);
         return;
     }
-    int m = t && c->s ? af_task_misuse_op(c, t->ir_owner) : -1;
+    int m = t && c->s ? af_task_misuse_handler(c, t->ir_owner) : -1;
     if (m >= 0) {
         af_cause_last(c, AF_CAUSE_MISUSE, "a misuse op (%s) ran in task %s", af_op_kind_name(c->s->ops[m].kind),
                       t->name);

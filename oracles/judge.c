@@ -6,7 +6,16 @@
  * are only missing from the record, so af_judge runs only the oracles that
  * decide from an event's presence (leaked-task, nested-loop,
  * lost-exception, blocking, hang, deadlock) on such a trace.
+ *
+ * After the oracles, one cause rule that concerns all of them: tasks that
+ * await each other in a cycle (t awaits u while u, through its own awaits
+ * and the structured ops that wait for their children, waits for t). Such
+ * a scenario deadlocks by construction, and a cancel entering the cycle
+ * recurses through it (Task.cancel cancels what the task waits on) until
+ * RecursionError, leaving cancelling() counts in the hundreds: verdicts
+ * about the tasks of the cycle are the scenario's, not asyncio's.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -80,12 +89,65 @@ static void build_ctx(af_ctx *c, const af_scenario *s, const af_trace *tr, af_ve
     }
 }
 
+/* Marks in `waits` the tasks task `t`'s code waits for: awaited tasks and
+ * the children of ops that wait for them (all but spawn), in its own body
+ * (not in its child tasks' bodies). */
+static void waits_of_body(const af_scenario *s, const af_body *b, uint32_t *waits)
+{
+    for (int i = b->head; i != AF_NIL; i = s->ops[i].next) {
+        const af_op *op = &s->ops[i];
+        if (op->kind == AF_OP_AWAIT && op->ref >= 0 && op->ref < AF_MAX_TASKS)
+            *waits |= 1u << op->ref;
+        if (af_op_has_children(op->kind) && op->kind != AF_OP_SPAWN)
+            for (int t = op->children.head; t != AF_NIL; t = s->tasks[t].next)
+                *waits |= 1u << t;
+        waits_of_body(s, &op->body, waits);
+        waits_of_body(s, &op->finally_body, waits);
+    }
+}
+
+/* Bit set of the IR tasks that lie on a waits-for cycle. */
+static uint32_t await_cycle_tasks(const af_scenario *s)
+{
+    uint32_t reach[AF_MAX_TASKS] = {0};
+    for (int t = 0; t < s->ntasks; t++)
+        waits_of_body(s, &s->tasks[t].body, &reach[t]);
+    for (int k = 0; k < s->ntasks; k++) /* transitive closure */
+        for (int t = 0; t < s->ntasks; t++)
+            if (reach[t] & (1u << k))
+                reach[t] |= reach[k];
+    uint32_t on_cycle = 0;
+    for (int t = 0; t < s->ntasks; t++)
+        if (reach[t] & (1u << t))
+            on_cycle |= 1u << t;
+    return on_cycle;
+}
+
+static void attribute_await_cycles(const af_scenario *s, af_verdict_list *out, int first)
+{
+    if (!s)
+        return;
+    uint32_t cycle = await_cycle_tasks(s);
+    if (!cycle)
+        return;
+    for (int i = first; i < out->count; i++) {
+        af_verdict *v = &out->items[i];
+        if (v->cause != AF_CAUSE_TARGET || v->ir_task < 0 || v->ir_task >= AF_MAX_TASKS ||
+            !(cycle & (1u << v->ir_task)))
+            continue;
+        v->cause = AF_CAUSE_SCENARIO;
+        snprintf(v->cause_why, sizeof v->cause_why, "%s",
+                 "the scenario's tasks await each other in a cycle");
+    }
+}
+
 int af_judge(const af_scenario *s, const af_trace *tr, af_verdict_list *out)
 {
     af_ctx *c = malloc(sizeof *c);
     if (!c)
         return 0;
     build_ctx(c, s, tr, out);
+    int first = out->count;
     af_oracle_budget(c);
     af_oracle_leaked_task(c);
     af_oracle_nested_loop(c);
@@ -97,5 +159,6 @@ int af_judge(const af_scenario *s, const af_trace *tr, af_verdict_list *out)
     }
     int added = c->added;
     free(c);
+    attribute_await_cycles(s, out, first);
     return added;
 }

@@ -104,6 +104,10 @@ int af_op_reached(const af_ctx *c, int op);
  * nested bodies of the same task) that is a misuse op was executed (has an
  * event or, for spawn, a task). Returns the op or -1. */
 int af_task_misuse_op(const af_ctx *c, int ir_task);
+/* The same, only misuse handlers (try / except* that swallow or convert a
+ * CancelledError): the misuse that can explain a cancellation or cleanup
+ * verdict. */
+int af_task_misuse_handler(const af_ctx *c, int ir_task);
 
 /* The oracles, one per file. */
 void af_oracle_leaked_task(af_ctx *c);

@@ -1,16 +1,18 @@
 /* verdict.c - verdicts: names, op paths, signatures, JSON, and the helpers
  * the oracles share (oracle.h).
  *
- * Signature text: "<oracle>|<path shape>|<primitive stack>|<reason>", where
- * the path shape is af_op_path_shape of the verdict's op, the primitive
- * stack is the asyncio primitives along that path, outermost first (the
- * path's op kinds that are asyncio API: spawn, await, gather, task_group,
- * wait_for, timeout, shield, wait, as_completed, event/lock/condition/
- * semaphore/queue ops, nested_run, block, never_awaited; try, except_star,
- * hold and leaves are left out), and the reason is the oracle's short code
- * for which rule fired. Names, positions, durations, messages and ids never
- * enter it, so the same defect found with different names or timings has the
- * same signature. signature = FNV-1a 64 of the text.
+ * Signature text: "<oracle>|<primitive>|<reason>", where the primitive is
+ * the innermost asyncio primitive on the verdict's op path (the path's op
+ * kinds that are asyncio API: spawn, await, gather, task_group, wait_for,
+ * timeout, shield, wait, as_completed, event/lock/condition/semaphore/queue
+ * ops, nested_run, block, never_awaited; try, except_star, hold and leaves
+ * are left out) and the reason is the oracle's short code for which rule
+ * fired. The whole path stays in the verdict (path), but only the innermost
+ * primitive enters the signature: a defect of wait_for is the same finding
+ * whether the wait_for sits in a gather, a TaskGroup or a shield, so a
+ * campaign that hits it 10,000 times in random surroundings files it once.
+ * Names, positions, durations, messages and ids never enter it either.
+ * signature = FNV-1a 64 of the text.
  */
 #include "oracles/oracle.h"
 
@@ -55,6 +57,19 @@ int af_verdict_is_finding(const af_verdict *v, int misuse_allowed)
     default:
         return 0;
     }
+}
+
+int af_verdict_list_keep_findings(af_verdict_list *list, int misuse_allowed)
+{
+    int n = 0, dropped = 0;
+    for (int i = 0; i < list->count; i++) {
+        if (af_verdict_is_finding(&list->items[i], misuse_allowed))
+            list->items[n++] = list->items[i];
+        else
+            dropped++;
+    }
+    list->count = n;
+    return dropped;
 }
 
 const char *af_oracle_name(af_oracle o)
@@ -460,8 +475,10 @@ int af_emit(af_ctx *c, af_oracle o, int task, int op, int event,
     va_start(ap, fmt);
     vsnprintf(v.evidence, sizeof v.evidence, fmt, ap);
     va_end(ap);
-    snprintf(v.signature_text, sizeof v.signature_text, "%s|%s|%s|%s", af_oracle_name(o), shape,
-             prims, reason ? reason : "");
+    const char *innermost = strrchr(prims, '>');
+    innermost = innermost ? innermost + 1 : prims;
+    snprintf(v.signature_text, sizeof v.signature_text, "%s|%s|%s", af_oracle_name(o), innermost,
+             reason ? reason : "");
     v.signature = af_hash64(v.signature_text, strlen(v.signature_text));
 
     af_verdict_list *l = c->out;
