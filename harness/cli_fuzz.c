@@ -954,6 +954,7 @@ int af_cmd_minimize(int argc, char **argv)
     f.origin = origin;
     f.pyversion = af_embed_pyversion();
     f.primary = primary;
+    f.target = getenv("AF_TARGET"); /* set by --target */
     if (af_finding_write(out_dir, &f, &err) < 0) {
         fprintf(stderr, "asyncfuzz minimize: %s\n", err.message);
         return AF_EXIT_USAGE;

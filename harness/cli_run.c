@@ -140,7 +140,9 @@ static int parse_double(const char *s, double lo, double hi, double *out)
     "  --max-vtime TICKS    virtual ticks per run (default %" PRId64 ")\n"                            \
     "  --watchdog SECONDS   real time per run (default %.0f)\n"                                       \
     "  --slow-ticks TICKS   a callback advancing the clock this much is 'blocking' (default %d)\n"    \
-    "  --pure-python-tasks  use asyncio's pure-Python Task and Future instead of the C ones\n"
+    "  --pure-python-tasks  use asyncio's pure-Python Task and Future instead of the C ones\n"                \
+    "  --target NAME|FILE   the implementation under test: a built-in adapter (asyncio,\n"                  \
+    "                       asyncio_py, planted_wait_for [test only]) or an adapter .py file\n"
 
 static void print_budget_help(FILE *out)
 {
@@ -156,6 +158,14 @@ static int parse_budget(const char *cmd, int argc, char **argv, int *i, af_runne
     int64_t v;
     if (strcmp(a, "--pure-python-tasks") == 0) {
         o->pure_python_tasks = 1;
+        return 1;
+    }
+    if (strcmp(a, "--target") == 0) {
+        if (*i + 1 >= argc || !argv[*i + 1][0] || strlen(argv[*i + 1]) >= sizeof o->target) {
+            usage_error(cmd, "--target needs an adapter name or a .py file");
+            return -1;
+        }
+        snprintf(o->target, sizeof o->target, "%s", argv[++*i]);
         return 1;
     }
     if (strcmp(a, "--max-iterations") && strcmp(a, "--max-vtime") && strcmp(a, "--watchdog") &&
@@ -816,7 +826,7 @@ int af_cmd_repro(int argc, char **argv)
             goto done;
         }
     }
-    text = af_finding_repro(s, v, &err);
+    text = af_finding_repro_target(s, v, opts.target, &err);
     if (!text) {
         print_error("repro", NULL, &err);
         goto done;
@@ -1153,7 +1163,7 @@ int af_cmd_gen(int argc, char **argv)
                 char origin[160];
                 snprintf(origin, sizeof origin, "gen --seed %" PRIu64 "%s --max-len %" PRId64 ", run %" PRIu64,
                          seed, misuse ? " --misuse" : "", max_len, i);
-                af_finding fd = {s, v, &tr, input, len, origin, pyv, k};
+                af_finding fd = {s, v, &tr, input, len, origin, pyv, k, opts.target};
                 if (af_finding_write(f->dir, &fd, &err) < 0) {
                     print_error("gen", NULL, &err);
                     goto done;

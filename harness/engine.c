@@ -410,6 +410,7 @@ static void file_findings(worker *w, const uint8_t *data, size_t len)
         in.scenario = &rec_scenario;
         in.verdicts = &rec_verdicts;
         in.primary = i;
+        in.target = getenv("AF_TARGET"); /* set by `fuzz --target` */
         in.trace = tr;
         in.input = data;
         in.input_len = len;

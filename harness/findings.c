@@ -315,6 +315,7 @@ static int write_folder(const char *tmp, const af_findings_record_in *in, uint64
         f.origin = in->origin;
         f.pyversion = af_embed_pyversion();
         f.primary = in->primary;
+        f.target = in->target;
         if (af_finding_write(tmp, &f, err) < 0)
             return -1;
         char buf[2048];
@@ -341,7 +342,7 @@ static int write_folder(const char *tmp, const af_findings_record_in *in, uint64
         free(json);
         if (rc < 0)
             return -1;
-        char *py = af_finding_repro(&s, NULL, err);
+        char *py = af_finding_repro_target(&s, NULL, in->target, err);
         if (!py)
             return -1;
         rc = write_text(tmp, "repro.py", py, err);

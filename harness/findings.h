@@ -60,6 +60,7 @@ typedef struct af_findings_record_in {
     const char *oracle;
     const char *signature_text;
     const char *evidence;
+    const char *target; /* the target adapter of the run; NULL: stock asyncio */
 } af_findings_record_in;
 
 typedef enum af_findings_result {

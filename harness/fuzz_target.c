@@ -14,6 +14,7 @@
 #include "harness/embed.h"
 #include "harness/file_io.h"
 #include "harness/fuzz_target.h"
+#include "harness/findings.h"
 #include "harness/pycov.h"
 #include "harness/runner.h"
 #include "reports/finding.h"
@@ -111,7 +112,7 @@ int af_fuzz_config_from_env(af_fuzz_config *c, const char *engine, af_error *err
  * supports adapters; until then only stock asyncio is accepted. */
 static int apply_target(af_runner_options *o, const char *target, af_error *err)
 {
-    (void)o;
+    (void)err;
     if (!target[0] || strcmp(target, "asyncio") == 0)
         return 0;
 #ifdef AF_RUNNER_HAS_TARGET
@@ -213,112 +214,43 @@ static void known_add(af_fuzz *f, uint64_t sig)
 
 /* ---- findings on disk ---- */
 
-/* The hits file: one line per report, "ENGINE pid=PID hits=N"; a
- * signature's count is the sum of N over its lines. */
-static void append_hits(const char *sigdir, const af_fuzz *f, uint32_t hits)
-{
-    char path[1200], line[128];
-    snprintf(path, sizeof path, "%s/hits", sigdir);
-    int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-    if (fd < 0)
-        return;
-    int n = snprintf(line, sizeof line, "%s pid=%ld hits=%u\n", f->cfg.engine, (long)getpid(), hits);
-    if (write(fd, line, (size_t)n) < 0) {
-        /* a lost count is not worth failing the campaign for */
-    }
-    close(fd);
-}
-
-static void remove_tree(const char *dir)
-{
-    DIR *d = opendir(dir);
-    if (d) {
-        struct dirent *e;
-        char path[1400];
-        while ((e = readdir(d))) {
-            if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-                continue;
-            snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-            unlink(path);
-        }
-        closedir(d);
-    }
-    rmdir(dir);
-}
-
-static void fsync_dir(const char *dir)
-{
-    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd >= 0) {
-        fsync(fd);
-        close(fd);
-    }
-}
-
-/* File verdict `primary` under its signature. Returns 1 when this process
- * filed it, 0 when it was already on disk, -1 on an I/O error. */
+/* File verdict `primary` in the findings store (harness/findings.h: one
+ * folder per signature, written durably, counted). Returns 1 when this
+ * process filed it first, 0 when it was already on disk, -1 on an I/O
+ * error. */
 static int file_finding(af_fuzz *f, int primary, const uint8_t *data, size_t size, char *sigdir, size_t cap)
 {
-    const af_verdict *v = &f->verdicts.items[primary];
-    char tmp[1200], probe[1300];
-    af_error err;
-
-    snprintf(sigdir, cap, "%s/%016" PRIx64, f->cfg.findings_dir, v->signature);
-    snprintf(probe, sizeof probe, "%s/verdicts.json", sigdir);
-    if (access(probe, F_OK) == 0) {
-        append_hits(sigdir, f, 1);
-        return 0;
-    }
-    memset(&err, 0, sizeof err);
-    if (af_mkdirs(f->cfg.findings_dir, &err) < 0) {
-        fprintf(stderr, "asyncfuzz: cannot create %s: %s\n", f->cfg.findings_dir, err.message);
-        return -1;
-    }
-    static unsigned serial;
-    snprintf(tmp, sizeof tmp, "%s/.tmp-%016" PRIx64 "-%ld-%u", f->cfg.findings_dir, v->signature,
-             (long)getpid(), serial++);
-
     char origin[160];
     snprintf(origin, sizeof origin, "%s, input of %zu bytes", f->cfg.engine, size);
-    af_finding fd;
-    memset(&fd, 0, sizeof fd);
-    fd.scenario = &f->scenario;
-    fd.verdicts = &f->verdicts;
-    fd.trace = &f->trace;
-    fd.input = data;
-    fd.input_len = size;
-    fd.origin = origin;
-    fd.pyversion = af_embed_pyversion();
-    fd.primary = primary;
-    if (af_finding_write(tmp, &fd, &err) < 0) {
-        fprintf(stderr, "asyncfuzz: cannot write the finding to %s: %s\n", tmp, err.message);
-        remove_tree(tmp);
+    af_findings_record_in in;
+    memset(&in, 0, sizeof in);
+    in.scenario = &f->scenario;
+    in.verdicts = &f->verdicts;
+    in.primary = primary;
+    in.target = f->cfg.target;
+    in.trace = &f->trace;
+    in.input = data;
+    in.input_len = size;
+    in.engine = f->cfg.engine;
+    in.origin = origin;
+    af_error err;
+    memset(&err, 0, sizeof err);
+    af_findings_result r = af_findings_record(f->cfg.findings_dir, &in, sigdir, cap, &err);
+    if (r == AF_FINDINGS_ERROR) {
+        fprintf(stderr, "asyncfuzz: cannot file the finding in %s: %s\n", f->cfg.findings_dir,
+                err.message);
         return -1;
     }
-    append_hits(tmp, f, 1);
-    fsync_dir(tmp);
-    if (rename(tmp, sigdir) < 0) {
-        int e = errno;
-        remove_tree(tmp);
-        if (e == EEXIST || e == ENOTEMPTY) { /* another process filed it first */
-            append_hits(sigdir, f, 1);
-            return 0;
-        }
-        fprintf(stderr, "asyncfuzz: cannot rename %s to %s: %s\n", tmp, sigdir, strerror(e));
-        return -1;
-    }
-    fsync_dir(f->cfg.findings_dir);
-    return 1;
+    return r == AF_FINDINGS_NEW ? 1 : 0;
 }
 
-/* Add the pending counts of known signatures to their hits files. */
+/* Add the pending counts of known signatures to the store. */
 static void flush_counts(af_fuzz *f)
 {
-    char sigdir[1200];
+    af_error err;
     for (int i = 0; i < KNOWN_SLOTS; i++) {
         if (f->pending[i]) {
-            snprintf(sigdir, sizeof sigdir, "%s/%016" PRIx64, f->cfg.findings_dir, f->known[i]);
-            append_hits(sigdir, f, f->pending[i]);
+            (void)af_findings_add_count(f->cfg.findings_dir, f->known[i], f->pending[i], &err);
             f->pending[i] = 0;
         }
     }

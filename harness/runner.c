@@ -30,11 +30,31 @@ void af_runner_options_default(af_runner_options *o)
     o->watchdog_seconds = AF_RUNNER_DEFAULT_WATCHDOG_SECONDS;
     o->slow_ticks = AF_RUNNER_DEFAULT_SLOW_TICKS;
     o->pure_python_tasks = 0;
+    o->target[0] = '\0';
 }
 
 const af_runner_options *af_runner_get_options(const af_runner *r)
 {
     return &r->opts;
+}
+
+/* Load the target adapter once, so that a bad one fails here with its
+ * traceback instead of inside every run. */
+static int load_target(const char *target, af_error *err)
+{
+    PyObject *probe = af_embed_import("probe", err);
+    if (!probe)
+        return -1;
+    PyObject *t = PyObject_CallMethod(probe, "load_target", "s", target);
+    Py_DECREF(probe);
+    if (!t) {
+        char context[300];
+        snprintf(context, sizeof context, "loading the target adapter '%s'", target);
+        af_embed_error_from_python(err, context);
+        return -1;
+    }
+    Py_DECREF(t);
+    return 0;
 }
 
 /* interp.KIND_NAMES must list af_op_kind_name(k) for k in 0..COUNT-1. */
@@ -110,13 +130,16 @@ af_runner *af_runner_new(const af_runner_options *opts, af_error *err)
         af_embed_error_from_python(err, "reading interp.run");
         goto error;
     }
-    r->options = Py_BuildValue("(LLdLO)", (long long)r->opts.max_iterations, (long long)r->opts.max_vtime,
+    r->options = Py_BuildValue("(LLdLOz)", (long long)r->opts.max_iterations, (long long)r->opts.max_vtime,
                                r->opts.watchdog_seconds, (long long)r->opts.slow_ticks,
-                               r->opts.pure_python_tasks ? Py_True : Py_False);
+                               r->opts.pure_python_tasks ? Py_True : Py_False,
+                               r->opts.target[0] ? r->opts.target : NULL);
     if (!r->options) {
         af_embed_error_from_python(err, "building the run options");
         goto error;
     }
+    if (r->opts.target[0] && load_target(r->opts.target, err) < 0)
+        goto error;
     Py_DECREF(interp);
     return r;
 error:

@@ -20,7 +20,10 @@
  *   slow_ticks      a callback that advances the virtual clock by at least
  *                   this many ticks is recorded as `slow` ("blocking");
  *   pure_python_tasks  use asyncio's pure-Python Task/Future instead of the
- *                   C ones.
+ *                   C ones;
+ *   target          the implementation under test (a target adapter);
+ *                   af_runner_new fails with the adapter's traceback when
+ *                   it cannot be loaded.
  * A run in which nothing is ready, no timer is pending and the root task
  * has not finished ends with `budget deadlock` ("deadlock").
  *
@@ -47,7 +50,14 @@ typedef struct af_runner_options {
     double watchdog_seconds;
     int64_t slow_ticks;
     int pure_python_tasks; /* bool */
+    /* The target adapter: "" for stock asyncio, else a built-in name
+     * (harness/py/target_<name>.py: asyncio, asyncio_py, planted_wait_for)
+     * or the path of a vendor's adapter file (.py). */
+    char target[256];
 } af_runner_options;
+
+/* Runners take a target adapter (af_runner_options.target). */
+#define AF_RUNNER_HAS_TARGET 1
 
 /* The defaults every command uses unless told otherwise. They equal
  * probe.DEFAULT_OPTIONS (harness/py/probe.py), which the generated

@@ -146,6 +146,12 @@ void af_finding_scenario(const af_scenario *s, const af_verdict_list *v, int pyv
 
 char *af_finding_repro(const af_scenario *s, const af_verdict_list *v, af_error *err)
 {
+    return af_finding_repro_target(s, v, NULL, err);
+}
+
+char *af_finding_repro_target(const af_scenario *s, const af_verdict_list *v, const char *target,
+                              af_error *err)
+{
     struct af_repro_assert asserts[AF_MAX_VERDICTS];
     size_t n = 0;
     /* One assert per verdict; the words say where and what, so that a
@@ -162,9 +168,9 @@ char *af_finding_repro(const af_scenario *s, const af_verdict_list *v, af_error 
         asserts[n].words = x->evidence;
         n++;
     }
-    char *text = af_codegen_python(s, asserts, n);
+    char *text = af_codegen_python_target(s, target, asserts, n);
     if (!text)
-        af_error_set(err, "", "generating the Python reproducer failed (out of memory)");
+        af_error_set(err, "", "generating the Python reproducer failed (unknown target adapter or out of memory)");
     return text;
 }
 
@@ -237,7 +243,7 @@ int af_finding_write(const char *dir, const af_finding *f, af_error *err)
     free(text);
 
     /* repro.py */
-    text = af_finding_repro(f->scenario, f->verdicts, err);
+    text = af_finding_repro_target(f->scenario, f->verdicts, f->target, err);
     if (!text)
         goto done;
     snprintf(path, sizeof path, "%s/repro.py", dir);

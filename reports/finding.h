@@ -41,6 +41,7 @@ typedef struct af_finding {
     const char *origin;     /* how it was found, e.g. "gen --seed 1, run 42" */
     int pyversion;          /* major*100+minor of the interpreter */
     int primary;            /* index in verdicts of the verdict the finding is filed under */
+    const char *target;     /* target adapter the run used; NULL or "": stock asyncio */
 } af_finding;
 
 /* Create `dir` (and missing parents) and write the finding into it.
@@ -50,6 +51,10 @@ int af_finding_write(const char *dir, const af_finding *f, af_error *err);
 /* The reproducer of s with one assert per verdict in v (v may be NULL: no
  * asserts). malloc'd text, the caller frees it; NULL with err set. */
 char *af_finding_repro(const af_scenario *s, const af_verdict_list *v, af_error *err);
+/* The same for a run on a target adapter (NULL or "": stock asyncio): the
+ * program pastes the adapter in and uses its primitives. */
+char *af_finding_repro_target(const af_scenario *s, const af_verdict_list *v, const char *target,
+                              af_error *err);
 
 /* The scenario as stored in a finding: s with description (when `origin`
  * is not NULL, "found by asyncfuzz ORIGIN: ORACLES") and expect replaced by

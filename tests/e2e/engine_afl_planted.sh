@@ -35,7 +35,7 @@ execs=$(awk -F: '/^execs_done/ {print $2+0}' "$st")
 [ "$crashes" -ge 1 ] || fail "planted defect not found in $execs executions"
 echo "found within $execs execs"
 d=$(ls -d "$W/findings"/*/ | head -1)
-for f in scenario.json repro.py verdicts.json input.bin hits; do [ -s "$d/$f" ] || fail "$d lacks $f"; done
+for f in scenario.json repro.py verdicts.json input.bin count; do [ -s "$d/$f" ] || fail "$d lacks $f"; done
 grep -q '"oracle": "cancellation' "$d/verdicts.json" || fail "finding is not a cancellation verdict"
 crash=$(ls "$W/out/default/crashes"/id:* | head -1)
 "$AFL" "$crash" > "$W/log" 2>&1 && fail "the saved crash does not reproduce standalone"
@@ -44,6 +44,6 @@ grep -q "^asyncfuzz: FINDING cancellation" "$W/log" || fail "the crash reproduce
 # dedup: a second campaign over the same findings folder
 before=$(ls -d "$W/findings"/*/ | wc -l)
 timeout 100 afl-fuzz -i corpus/asyncio -o "$W/out2" -E 3000 -- "$AFL" > "$W/log" 2>&1
-hits=$(awk -F'hits=' '{s += $2} END {print s}' "$d/hits")
+hits=$(cat "$d/count")
 echo "dedup: $before folder(s) before, $(ls -d "$W/findings"/*/ | wc -l) after, first signature counted $hits times"
 echo "PASS"

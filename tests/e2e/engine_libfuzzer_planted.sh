@@ -7,7 +7,7 @@
 # 1. found within a bounded number of executions, from the seed corpus;
 #    banner, complete finding folder, crash input saved;
 # 2. deduplicated: the crash input run again as a campaign over the same
-#    findings folder: not announced, not a crash, counted in `hits`;
+#    findings folder: not announced, not a crash, counted in `count`;
 # 3. -minimize_crash shrinks the crash input and the result still reproduces.
 # Exit 77 when the engine or the planted target is not available.
 # (AF_PLANTED_TARGET=asyncio runs the same steps on stock asyncio, where
@@ -39,7 +39,7 @@ line=$(grep -m1 '^asyncfuzz: FINDING cancellation' "$W/log") || fail "no cancell
 hash=$(echo "$line" | awk '{print $4}')
 execs=$(grep -B200 -m1 '^asyncfuzz: FINDING' "$W/log" | sed -nE 's/^#([0-9]+).*/\1/p' | tail -1)
 echo "found after ~${execs:-?} execs: $line"
-for f in scenario.json repro.py verdicts.json input.bin hits; do
+for f in scenario.json repro.py verdicts.json input.bin count; do
   [ -s "$W/findings/$hash/$f" ] || fail "finding lacks $f"
 done
 crash=$(ls "$W"/crash-* 2> /dev/null | head -1)
@@ -53,7 +53,7 @@ for i in 1 2; do
   ! grep -q "^asyncfuzz: FINDING" "$W/log" || fail "the known signature was announced again"
 done
 n=$(ls -d "$W/findings"/*/ | wc -l)
-hits=$(awk -F'hits=' '{s += $2} END {print s}' "$W/findings/$hash/hits")
+hits=$(cat "$W/findings/$hash/count")
 [ "$hits" -ge 3 ] || fail "the repeated signature was not counted (hits $hits)"
 echo "dedup: $n finding folder(s), $hash counted $hits times"
 
