@@ -1085,6 +1085,7 @@ int af_cmd_gen(int argc, char **argv)
     int code = AF_EXIT_USAGE;
     af_scenario *s = malloc(sizeof *s);
     af_verdict_list *v = malloc(sizeof *v);
+    af_verdict_list *all = malloc(sizeof *all); /* v before keeping findings */
     uint8_t *input = malloc((size_t)max_len + 8);
     af_trace tr;
     bool tr_ok = af_trace_init(&tr, 0, 0) == 0;
@@ -1093,7 +1094,7 @@ int af_cmd_gen(int argc, char **argv)
     uint64_t runs = 0, verdict_runs = 0;
     af_error err;
     memset(&err, 0, sizeof err);
-    if (!s || !v || !input || !tr_ok) {
+    if (!s || !v || !all || !input || !tr_ok) {
         fprintf(stderr, "asyncfuzz gen: out of memory\n");
         goto done;
     }
@@ -1123,8 +1124,10 @@ int af_cmd_gen(int argc, char **argv)
             break;
         }
         runs++;
-        if (!all_verdicts)
+        if (!all_verdicts && v->count) {
+            *all = *v;
             af_verdict_list_keep_findings(v, misuse);
+        }
         if (v->count) {
             verdict_runs++;
             /* New signatures in this run: write one finding folder per new
@@ -1163,7 +1166,7 @@ int af_cmd_gen(int argc, char **argv)
                 char origin[160];
                 snprintf(origin, sizeof origin, "gen --seed %" PRIu64 "%s --max-len %" PRId64 ", run %" PRIu64,
                          seed, misuse ? " --misuse" : "", max_len, i);
-                af_finding fd = {s, v, &tr, input, len, origin, pyv, k, opts.target};
+                af_finding fd = {s, v, &tr, input, len, origin, pyv, k, opts.target, all_verdicts ? NULL : all};
                 if (af_finding_write(f->dir, &fd, &err) < 0) {
                     print_error("gen", NULL, &err);
                     goto done;
@@ -1204,6 +1207,7 @@ done:
         af_trace_free(&tr);
     free(input);
     free(v);
+    free(all);
     free(s);
     return finish(code);
 }

@@ -233,7 +233,7 @@ int af_finding_write(const char *dir, const af_finding *f, af_error *err)
     fs = malloc(sizeof *fs);
     if (!fs)
         goto oom;
-    af_finding_scenario(f->scenario, f->verdicts, f->pyversion, f->origin, fs);
+    af_finding_scenario(f->scenario, f->all_verdicts ? f->all_verdicts : f->verdicts, f->pyversion, f->origin, fs);
     text = af_json_write(fs);
     if (!text)
         goto oom;

@@ -42,6 +42,9 @@ typedef struct af_finding {
     int pyversion;          /* major*100+minor of the interpreter */
     int primary;            /* index in verdicts of the verdict the finding is filed under */
     const char *target;     /* target adapter the run used; NULL or "": stock asyncio */
+    /* Every verdict of the run, when `verdicts` holds only the findings:
+     * scenario.json expects all of them, so it replays clean. NULL: verdicts. */
+    const af_verdict_list *all_verdicts;
 } af_finding;
 
 /* Create `dir` (and missing parents) and write the finding into it.

@@ -256,6 +256,11 @@ class op_scope:
         return self
 
     def __exit__(self, et, ev, tb):
+        if et is GeneratorExit:
+            # The coroutine is being closed (collected after the run, or
+            # at the end of a reproducer): not an outcome of the op, and
+            # when it happens depends on the collector.
+            return False
         d = self.detail if self.cm is None else self.cm.expired()
         t = _current_tasks.get(LOOP)
         n = -1 if t is None else t.cancelling()
@@ -661,6 +666,7 @@ def run(root_name, make_root, prim_spec=(), options=None, target=None):
         ALL = []
         ROOT = None
         gc.collect()
+        _finish_late_tasks(loop, watchdog)
         if len(events) - k > 1:
             events[k:] = sorted(events[k:], key=repr)
         loop.leave_running()
@@ -670,6 +676,31 @@ def run(root_name, make_root, prim_spec=(), options=None, target=None):
         if saved[2]:
             gc.enable()
     return events
+
+
+def _finish_late_tasks(loop, watchdog):
+    """Collecting a suspended coroutine runs its finally clauses
+    (GeneratorExit), and one that awaits there can start new tasks (a
+    wait_for's inner task) after the run has ended. Cancel and drain them,
+    and collect again, a bounded number of rounds, so that nothing of this
+    run is left in the loop for the next one."""
+    global ALL
+    for _ in range(4):
+        if not ALL and not loop._ready and not loop._scheduled:
+            return
+        for t in ALL:
+            if not t.done():
+                try:
+                    t.cancel()
+                except Exception:
+                    pass
+        try:
+            loop.run_until(_all_done, 1000, loop._clock + 1000, watchdog)
+        except (KeyboardInterrupt, SystemExit):
+            pass
+        loop.clear_queues()
+        ALL = []
+        gc.collect()
 
 
 def trace_text(events):
