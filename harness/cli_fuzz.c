@@ -195,17 +195,18 @@ static int run_builtin(fuzz_args *a)
     snprintf(findings, sizeof findings, "%s/findings", a->eo.out_dir);
     fprintf(stderr,
             "asyncfuzz fuzz: builtin, %d job(s): %" PRIu64 " execs in %.1f s (%.0f/s), %" PRIu64
-            " features, %" PRIu64 " new finding(s), %" PRIu64 " run(s) with a finding%s; findings in %s/\n",
-            a->eo.jobs, st.execs, st.seconds, st.seconds > 0 ? st.execs / st.seconds : 0.0, st.features,
-            st.unique_findings, st.total_findings, st.crashes + st.hangs ? " (crashes/hangs included)" : "",
-            findings);
+            " features, %" PRIu64 " new finding(s), %" PRIu64
+            " run(s) with a finding%s; findings in %s/\n",
+            a->eo.jobs, st.execs, st.seconds, st.seconds > 0 ? st.execs / st.seconds : 0.0,
+            st.features, st.unique_findings, st.total_findings,
+            st.crashes + st.hangs ? " (crashes/hangs included)" : "", findings);
     if (st.first_finding_seconds > 0)
         fprintf(stderr, "asyncfuzz fuzz: first finding after %.3f s (%" PRIu64 " execs)\n",
                 st.first_finding_seconds, st.first_finding_execs);
     if (a->eo.stop_on) {
         if (st.stop_on_seconds > 0)
-            fprintf(stderr, "asyncfuzz fuzz: '%s' found after %.3f s (%" PRIu64 " execs)\n", a->eo.stop_on,
-                    st.stop_on_seconds, st.stop_on_execs);
+            fprintf(stderr, "asyncfuzz fuzz: '%s' found after %.3f s (%" PRIu64 " execs)\n",
+                    a->eo.stop_on, st.stop_on_seconds, st.stop_on_execs);
         else
             fprintf(stderr, "asyncfuzz fuzz: '%s' not found\n", a->eo.stop_on);
     }
@@ -254,8 +255,9 @@ static bool lf_number(const char *line, const char *key, uint64_t *out)
     return true;
 }
 
-static void ext_progress(bool tty, const char *engine, double elapsed, uint64_t execs, uint64_t rate,
-                         uint64_t features, uint64_t corpus, size_t findings, bool final)
+static void ext_progress(bool tty, const char *engine, double elapsed, uint64_t execs,
+                         uint64_t rate, uint64_t features, uint64_t corpus, size_t findings,
+                         bool final)
 {
     char line[256];
     snprintf(line, sizeof line,
@@ -299,7 +301,8 @@ static int run_libfuzzer(fuzz_args *a)
     snprintf(artifacts, sizeof artifacts, "%s/artifacts/", a->eo.out_dir);
     snprintf(logpath, sizeof logpath, "%s/libfuzzer.log", a->eo.out_dir);
     af_error err;
-    if (af_mkdirs(findings, &err) < 0 || af_mkdirs(corpus, &err) < 0 || af_mkdirs(artifacts, &err) < 0) {
+    if (af_mkdirs(findings, &err) < 0 || af_mkdirs(corpus, &err) < 0 ||
+        af_mkdirs(artifacts, &err) < 0) {
         fprintf(stderr, "asyncfuzz fuzz: %s\n", err.message);
         return AF_EXIT_USAGE;
     }
@@ -368,7 +371,8 @@ static int run_libfuzzer(fuzz_args *a)
         if (strncmp(line, "asyncfuzz: FINDING", 18) == 0 || strncmp(line, "  ", 2) == 0) {
             if (strncmp(line, "asyncfuzz: FINDING", 18) == 0)
                 fputs(tty ? "\r\033[K" : "", stderr);
-            if (strncmp(line, "asyncfuzz: ", 11) == 0 || strstr(line, "finding:") || strstr(line, "repro:"))
+            if (strncmp(line, "asyncfuzz: ", 11) == 0 || strstr(line, "finding:") ||
+                strstr(line, "repro:"))
                 fputs(line, stderr);
             continue;
         }
@@ -387,7 +391,8 @@ static int run_libfuzzer(fuzz_args *a)
         }
         double t = mono();
         if (t - last >= (tty ? 1.0 : 5.0)) {
-            ext_progress(tty, "libfuzzer", t - start, execs, rate, ft, corp, count_findings(findings), false);
+            ext_progress(tty, "libfuzzer", t - start, execs, rate, ft, corp,
+                         count_findings(findings), false);
             last = t;
         }
     }
@@ -436,7 +441,8 @@ static int run_afl(fuzz_args *a)
     if (access(bin, X_OK) != 0) {
         fprintf(stderr,
                 "asyncfuzz fuzz: the AFL++ engine is not built: %s does not exist.\n"
-                "Install Debian's afl++ and rebuild (cmake finds afl-clang-fast), or use --engine builtin.\n",
+                "Install Debian's afl++ and rebuild (cmake finds afl-clang-fast), or use --engine "
+                "builtin.\n",
                 bin);
         return AF_EXIT_USAGE;
     }
@@ -453,7 +459,8 @@ static int run_afl(fuzz_args *a)
         snprintf(corpus, sizeof corpus, "%s/corpus", a->eo.out_dir);
     snprintf(aflout, sizeof aflout, "%s/afl", a->eo.out_dir);
     af_error err;
-    if (af_mkdirs(findings, &err) < 0 || af_mkdirs(corpus, &err) < 0 || af_mkdirs(aflout, &err) < 0) {
+    if (af_mkdirs(findings, &err) < 0 || af_mkdirs(corpus, &err) < 0 ||
+        af_mkdirs(aflout, &err) < 0) {
         fprintf(stderr, "asyncfuzz fuzz: %s\n", err.message);
         return AF_EXIT_USAGE;
     }
@@ -489,7 +496,8 @@ static int run_afl(fuzz_args *a)
     for (int j = 0; j < jobs && j < 256; j++) {
         char name[32], vtime[32], logp[PATH_MAX + 32];
         snprintf(name, sizeof name, j == 0 ? "main" : "sec%d", j);
-        snprintf(vtime, sizeof vtime, "%.0f", a->eo.max_time > 0 ? (a->eo.max_time < 1 ? 1 : a->eo.max_time) : 0);
+        snprintf(vtime, sizeof vtime, "%.0f",
+                 a->eo.max_time > 0 ? (a->eo.max_time < 1 ? 1 : a->eo.max_time) : 0);
         snprintf(logp, sizeof logp, "%s/%s.log", aflout, name);
         char *argv[24];
         int n = 0;
@@ -506,7 +514,8 @@ static int run_afl(fuzz_args *a)
         }
         char runs[32];
         if (a->eo.max_runs) {
-            snprintf(runs, sizeof runs, "%" PRIu64, (a->eo.max_runs + (uint64_t)jobs - 1) / (uint64_t)jobs);
+            snprintf(runs, sizeof runs, "%" PRIu64,
+                     (a->eo.max_runs + (uint64_t)jobs - 1) / (uint64_t)jobs);
             argv[n++] = "-E";
             argv[n++] = runs;
         }
@@ -587,7 +596,8 @@ static int run_afl(fuzz_args *a)
         static double last;
         double t = mono();
         if (t - last >= (tty ? 1.0 : 5.0)) {
-            ext_progress(tty, "afl", t - start, execs, rate, edges, corp, count_findings(findings), false);
+            ext_progress(tty, "afl", t - start, execs, rate, edges, corp, count_findings(findings),
+                         false);
             last = t;
         }
     }
@@ -596,9 +606,11 @@ static int run_afl(fuzz_args *a)
     size_t nf = count_findings(findings);
     ext_progress(tty, "afl", mono() - start, execs, rate, edges, corp, nf, true);
     af_findings_summary(findings, NULL, NULL, &err);
-    fprintf(stderr, "asyncfuzz fuzz: afl-fuzz done (logs and queues in %s/); findings in %s/\n", aflout, findings);
+    fprintf(stderr, "asyncfuzz fuzz: afl-fuzz done (logs and queues in %s/); findings in %s/\n",
+            aflout, findings);
     if (worst != 0 && nf == 0 && execs == 0) {
-        fprintf(stderr, "asyncfuzz fuzz: afl-fuzz failed (exit %d); see %s/main.log\n", worst, aflout);
+        fprintf(stderr, "asyncfuzz fuzz: afl-fuzz failed (exit %d); see %s/main.log\n", worst,
+                aflout);
         return AF_EXIT_USAGE;
     }
     return nf > 0 ? AF_EXIT_FINDING : AF_EXIT_OK;
@@ -646,7 +658,9 @@ int af_cmd_fuzz(int argc, char **argv)
                 return usage_error("fuzz", "--seed wants a number, not '%s'", v);
         } else if (strcmp(o, "--coverage") == 0) {
             if (!v || af_coverage_parse(v, &a.eo.coverage) < 0)
-                return usage_error("fuzz", "--coverage wants semantic,python | semantic | python | none, not '%s'", v);
+                return usage_error(
+                    "fuzz", "--coverage wants semantic,python | semantic | python | none, not '%s'",
+                    v);
             a.coverage_given = true;
         } else if (strcmp(o, "--target") == 0) {
             if (!v)
@@ -875,7 +889,8 @@ int af_cmd_minimize(int argc, char **argv)
 #ifdef AF_RUNNER_HAS_TARGET
         snprintf(ro.target, sizeof ro.target, "%s", target);
 #else
-        fprintf(stderr, "asyncfuzz minimize: target '%s': this build's runner has no target adapters yet\n",
+        fprintf(stderr,
+                "asyncfuzz minimize: target '%s': this build's runner has no target adapters yet\n",
                 target);
         return AF_EXIT_USAGE;
 #endif
@@ -905,15 +920,19 @@ int af_cmd_minimize(int argc, char **argv)
     }
     if (primary < 0) {
         if (have_sig)
-            fprintf(stderr, "asyncfuzz minimize: %s does not reproduce: no verdict with signature %016" PRIx64
-                    " (%d verdict(s) of other signatures)\n", scen_path, sig, c.verdicts.count);
+            fprintf(
+                stderr,
+                "asyncfuzz minimize: %s does not reproduce: no verdict with signature %016" PRIx64
+                " (%d verdict(s) of other signatures)\n",
+                scen_path, sig, c.verdicts.count);
         else
             fprintf(stderr, "asyncfuzz minimize: %s does not reproduce: no %s verdict\n", scen_path,
                     oracle ? oracle : "");
         return AF_EXIT_FINDING;
     }
     c.sig = sig = c.verdicts.items[primary].signature;
-    printf("signature %016" PRIx64 " %s: %s\n", sig, af_oracle_name(c.verdicts.items[primary].oracle),
+    printf("signature %016" PRIx64 " %s: %s\n", sig,
+           af_oracle_name(c.verdicts.items[primary].oracle),
            c.verdicts.items[primary].signature_text);
 
     af_minimize_stats st = {.max_calls = (int)max_calls};
@@ -934,7 +953,8 @@ int af_cmd_minimize(int argc, char **argv)
             primary = i;
             break;
         }
-    printf("before: %d ops, %d tasks, %zu bytes\n", st.ops_before, st.tasks_before, st.bytes_before);
+    printf("before: %d ops, %d tasks, %zu bytes\n", st.ops_before, st.tasks_before,
+           st.bytes_before);
     printf("after:  %d ops, %d tasks, %zu bytes\n", st.ops_after, st.tasks_after, st.bytes_after);
     printf("%d runs in %.2f s, %d accepted, %d round(s)%s\n", st.calls, dt, st.accepted, st.rounds,
            st.budget_exhausted ? " (budget exhausted: --max-calls for more)" : "");
@@ -943,7 +963,8 @@ int af_cmd_minimize(int argc, char **argv)
     snprintf(origin, sizeof origin, "minimize %s", input);
     uint8_t bytes[AF_ENCODE_MAX_BYTES];
     size_t blen = 0;
-    bool have_bytes = af_encode(&outs, af_scenario_has_misuse(&outs), bytes, sizeof bytes, &blen, NULL) == 0;
+    bool have_bytes =
+        af_encode(&outs, af_scenario_has_misuse(&outs), bytes, sizeof bytes, &blen, NULL) == 0;
     af_finding f;
     memset(&f, 0, sizeof f);
     f.scenario = &outs;

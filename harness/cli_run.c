@@ -134,20 +134,21 @@ static int parse_double(const char *s, double lo, double hi, double *out)
     return 0;
 }
 
-#define BUDGET_HELP                                                                                   \
-    "budgets (every run; a run stopped by one gets the verdict hang or deadlock):\n"                  \
-    "  --max-iterations N   loop iterations per run (default %d)\n"                                   \
-    "  --max-vtime TICKS    virtual ticks per run (default %" PRId64 ")\n"                            \
-    "  --watchdog SECONDS   real time per run (default %.0f)\n"                                       \
-    "  --slow-ticks TICKS   a callback advancing the clock this much is 'blocking' (default %d)\n"    \
-    "  --pure-python-tasks  use asyncio's pure-Python Task and Future instead of the C ones\n"                \
-    "  --target NAME|FILE   the implementation under test: a built-in adapter (asyncio,\n"                  \
+#define BUDGET_HELP                                                                                \
+    "budgets (every run; a run stopped by one gets the verdict hang or deadlock):\n"               \
+    "  --max-iterations N   loop iterations per run (default %d)\n"                                \
+    "  --max-vtime TICKS    virtual ticks per run (default %" PRId64 ")\n"                         \
+    "  --watchdog SECONDS   real time per run (default %.0f)\n"                                    \
+    "  --slow-ticks TICKS   a callback advancing the clock this much is 'blocking' (default %d)\n" \
+    "  --pure-python-tasks  use asyncio's pure-Python Task and Future instead of the C ones\n"     \
+    "  --target NAME|FILE   the implementation under test: a built-in adapter (asyncio,\n"         \
     "                       asyncio_py, planted_wait_for [test only]) or an adapter .py file\n"
 
 static void print_budget_help(FILE *out)
 {
-    fprintf(out, BUDGET_HELP, AF_RUNNER_DEFAULT_MAX_ITERATIONS, (int64_t)AF_RUNNER_DEFAULT_MAX_VTIME,
-            AF_RUNNER_DEFAULT_WATCHDOG_SECONDS, AF_RUNNER_DEFAULT_SLOW_TICKS);
+    fprintf(out, BUDGET_HELP, AF_RUNNER_DEFAULT_MAX_ITERATIONS,
+            (int64_t)AF_RUNNER_DEFAULT_MAX_VTIME, AF_RUNNER_DEFAULT_WATCHDOG_SECONDS,
+            AF_RUNNER_DEFAULT_SLOW_TICKS);
 }
 
 /* Parse a budget option at argv[*i]. Returns 1 when consumed, 0 when not
@@ -251,14 +252,15 @@ static void compare(const af_scenario *s, const af_verdict_list *v, int pyversio
 }
 
 /* "unexpected X (task t1 at main/0:spawn); missing Y" into buf. */
-static void describe_difference(const cmp_result *c, const af_verdict_list *v, char *buf, size_t cap)
+static void describe_difference(const cmp_result *c, const af_verdict_list *v, char *buf,
+                                size_t cap)
 {
     size_t pos = 0;
     buf[0] = '\0';
-#define APPEND(...)                                                                                  \
-    do {                                                                                             \
-        if (pos < cap)                                                                               \
-            pos += (size_t)snprintf(buf + pos, cap - pos, __VA_ARGS__);                              \
+#define APPEND(...)                                                                                \
+    do {                                                                                           \
+        if (pos < cap)                                                                             \
+            pos += (size_t)snprintf(buf + pos, cap - pos, __VA_ARGS__);                            \
     } while (0)
     bool first = true;
     for (int o = 0; o < AF_ORACLE_COUNT; o++) {
@@ -270,8 +272,8 @@ static void describe_difference(const cmp_result *c, const af_verdict_list *v, c
                 ex = &v->items[i];
         APPEND("%sunexpected %s", first ? "" : "; ", af_oracle_name((af_oracle)o));
         if (ex)
-            APPEND(" (task %s%s%s: %s)", ex->task_name[0] ? ex->task_name : "-", ex->path[0] ? " at " : "",
-                   ex->path, ex->evidence);
+            APPEND(" (task %s%s%s: %s)", ex->task_name[0] ? ex->task_name : "-",
+                   ex->path[0] ? " at " : "", ex->path, ex->evidence);
         first = false;
     }
     for (int o = 0; o < AF_ORACLE_COUNT; o++) {
@@ -323,7 +325,7 @@ static void json_oracle_array(FILE *out, const cmp_result *c, int which)
     bool first = true;
     fputc('[', out);
     for (int o = 0; o < AF_ORACLE_COUNT; o++) {
-        bool in = which == 0 ? c->expected[o]
+        bool in = which == 0   ? c->expected[o]
                   : which == 1 ? (c->found[o] && !c->expected[o])
                                : (c->expected[o] && !c->found[o]);
         if (!in)
@@ -474,7 +476,8 @@ int af_cmd_run(int argc, char **argv)
         json_verdicts(stdout, v);
         fputs("}\n", stdout);
     } else {
-        printf("%s: %s\nverdicts:\n", file, s->description[0] ? s->description : "(no description)");
+        printf("%s: %s\nverdicts:\n", file,
+               s->description[0] ? s->description : "(no description)");
         print_verdicts_human(stdout, v);
         printf("expected on Python %s: ", pys);
         print_oracle_set(stdout, c.expected);
@@ -567,7 +570,8 @@ static int list_json_dir(const char *dir, strlist *l)
         if (n < 6 || strcmp(e->d_name + n - 5, ".json") != 0 || e->d_name[0] == '.')
             continue;
         char path[4096];
-        snprintf(path, sizeof path, "%s%s%s", dir, dir[strlen(dir) - 1] == '/' ? "" : "/", e->d_name);
+        snprintf(path, sizeof path, "%s%s%s", dir, dir[strlen(dir) - 1] == '/' ? "" : "/",
+                 e->d_name);
         if (strlist_add(l, path) < 0) {
             closedir(d);
             fprintf(stderr, "asyncfuzz replay: out of memory\n");
@@ -688,7 +692,8 @@ int af_cmd_replay(int argc, char **argv)
         }
         if (af_runner_run(r, s, &tr, v, &err) < 0) {
             char msg[1024];
-            snprintf(msg, sizeof msg, "%s: %s%s%s", file, err.path, err.path[0] ? ": " : "", err.message);
+            snprintf(msg, sizeof msg, "%s: %s%s%s", file, err.path, err.path[0] ? ": " : "",
+                     err.message);
             fprintf(stderr, "asyncfuzz replay: %s\n", msg);
             const char *tb = af_embed_last_traceback();
             if (tb[0])
@@ -729,7 +734,8 @@ int af_cmd_replay(int argc, char **argv)
     if (junit) {
         af_error err;
         memset(&err, 0, sizeof err);
-        if (af_junit_write(junit, "asyncfuzz.replay", cases, files.n, now_seconds() - t_all, &err) < 0) {
+        if (af_junit_write(junit, "asyncfuzz.replay", cases, files.n, now_seconds() - t_all, &err) <
+            0) {
             print_error("replay", NULL, &err);
             code = AF_EXIT_USAGE;
         }
@@ -750,21 +756,21 @@ out:
 
 static void repro_help(FILE *out)
 {
-    fprintf(out,
-            "usage: asyncfuzz repro [OPTIONS] FILE|-\n\n"
-            "Run the scenario in the embedded interpreter, then print the standalone\n"
-            "Python program of the scenario with one assert for every verdict the run\n"
-            "found. `python3.11 PROGRAM` runs it with plain asyncio and fails with an\n"
-            "AssertionError (stating the violation) while a verdict still occurs: it\n"
-            "passes once the behaviour is fixed. `python3.11 PROGRAM --trace` prints the\n"
-            "trace as JSON lines, the same text as `asyncfuzz run --trace FILE`. With\n"
-            "--pure-python-tasks here, run the program with --pure-python-tasks too.\n\n"
-            "options:\n"
-            "  -o, --out FILE       write the program to FILE (fsync'd) instead of stdout\n"
-            "  --no-asserts         no asserts: just the program\n"
-            "  -h, --help           this help\n");
+    fprintf(out, "usage: asyncfuzz repro [OPTIONS] FILE|-\n\n"
+                 "Run the scenario in the embedded interpreter, then print the standalone\n"
+                 "Python program of the scenario with one assert for every verdict the run\n"
+                 "found. `python3.11 PROGRAM` runs it with plain asyncio and fails with an\n"
+                 "AssertionError (stating the violation) while a verdict still occurs: it\n"
+                 "passes once the behaviour is fixed. `python3.11 PROGRAM --trace` prints the\n"
+                 "trace as JSON lines, the same text as `asyncfuzz run --trace FILE`. With\n"
+                 "--pure-python-tasks here, run the program with --pure-python-tasks too.\n\n"
+                 "options:\n"
+                 "  -o, --out FILE       write the program to FILE (fsync'd) instead of stdout\n"
+                 "  --no-asserts         no asserts: just the program\n"
+                 "  -h, --help           this help\n");
     print_budget_help(out);
-    fprintf(out, "\nexit: 0 program written, 2 usage error, unreadable scenario or harness failure\n");
+    fprintf(out,
+            "\nexit: 0 program written, 2 usage error, unreadable scenario or harness failure\n");
 }
 
 int af_cmd_repro(int argc, char **argv)
@@ -999,17 +1005,19 @@ static int write_gen_summary(const char *outdir, const gen_table *t, uint64_t se
     }
 #define PUT(...) pos += (size_t)snprintf(buf + pos, pos < cap ? cap - pos : 0, __VA_ARGS__)
     PUT("{\n  \"asyncfuzz_gen\": 1,\n  \"seed\": %" PRIu64 ",\n  \"runs\": %" PRIu64
-        ",\n  \"seconds\": %.3f,\n  \"runs_per_second\": %.1f,\n  \"misuse\": %s,\n  \"max_len\": %zu,\n"
+        ",\n  \"seconds\": %.3f,\n  \"runs_per_second\": %.1f,\n  \"misuse\": %s,\n  \"max_len\": "
+        "%zu,\n"
         "  \"python\": \"%d.%d\",\n  \"findings\": [",
         seed, runs, secs, secs > 0 ? (double)runs / secs : 0.0, misuse ? "true" : "false", max_len,
         af_embed_pyversion() / 100, af_embed_pyversion() % 100);
     for (int i = 0; i < t->n; i++) {
         const gen_finding *f = &t->items[i];
-        PUT("%s\n    {\"oracle\": \"%s\", \"signature\": \"%016" PRIx64 "\", \"text\": ", i ? "," : "",
-            af_oracle_name(f->oracle), f->signature);
+        PUT("%s\n    {\"oracle\": \"%s\", \"signature\": \"%016" PRIx64 "\", \"text\": ",
+            i ? "," : "", af_oracle_name(f->oracle), f->signature);
         if (pos < cap)
             af_json_put_string(buf, cap, &pos, f->sigtext, strlen(f->sigtext));
-        PUT(", \"count\": %" PRIu64 ", \"first_run\": %" PRIu64 ", \"dir\": ", f->count, f->first_run);
+        PUT(", \"count\": %" PRIu64 ", \"first_run\": %" PRIu64 ", \"dir\": ", f->count,
+            f->first_run);
         if (pos < cap)
             af_json_put_string(buf, cap, &pos, f->dir, strlen(f->dir));
         PUT("}");
@@ -1111,12 +1119,14 @@ int af_cmd_gen(int argc, char **argv)
             char path[4200] = "";
             af_error werr;
             if (text && af_mkdirs(outdir, &werr) == 0) {
-                snprintf(path, sizeof path, "%s/harness-error-seed%" PRIu64 "-run%" PRIu64 ".json", outdir, seed, i);
+                snprintf(path, sizeof path, "%s/harness-error-seed%" PRIu64 "-run%" PRIu64 ".json",
+                         outdir, seed, i);
                 if (af_write_file_durable(path, text, strlen(text), &werr) < 0)
                     path[0] = '\0';
             }
-            fprintf(stderr, "asyncfuzz gen: harness failure on run %" PRIu64 " (seed %" PRIu64 ")%s%s\n", i, seed,
-                    path[0] ? "; the scenario is in " : "", path);
+            fprintf(stderr,
+                    "asyncfuzz gen: harness failure on run %" PRIu64 " (seed %" PRIu64 ")%s%s\n", i,
+                    seed, path[0] ? "; the scenario is in " : "", path);
             if (!path[0] && text)
                 fputs(text, stderr);
             free(text);
@@ -1152,8 +1162,8 @@ int af_cmd_gen(int argc, char **argv)
                 }
                 f->oracle = x->oracle;
                 snprintf(f->sigtext, sizeof f->sigtext, "%s", x->signature_text);
-                snprintf(f->dir, sizeof f->dir, "%s/%s-%016" PRIx64, outdir, af_oracle_name(x->oracle),
-                         x->signature);
+                snprintf(f->dir, sizeof f->dir, "%s/%s-%016" PRIx64, outdir,
+                         af_oracle_name(x->oracle), x->signature);
                 f->first_run = i;
                 f->count = 1;
                 if (!outdir_made) {
@@ -1164,9 +1174,11 @@ int af_cmd_gen(int argc, char **argv)
                     outdir_made = true;
                 }
                 char origin[160];
-                snprintf(origin, sizeof origin, "gen --seed %" PRIu64 "%s --max-len %" PRId64 ", run %" PRIu64,
-                         seed, misuse ? " --misuse" : "", max_len, i);
-                af_finding fd = {s, v, &tr, input, len, origin, pyv, k, opts.target, all_verdicts ? NULL : all};
+                snprintf(origin, sizeof origin,
+                         "gen --seed %" PRIu64 "%s --max-len %" PRId64 ", run %" PRIu64, seed,
+                         misuse ? " --misuse" : "", max_len, i);
+                af_finding fd = {s,      v,   &tr, input,       len,
+                                 origin, pyv, k,   opts.target, all_verdicts ? NULL : all};
                 if (af_finding_write(f->dir, &fd, &err) < 0) {
                     print_error("gen", NULL, &err);
                     goto done;
@@ -1176,8 +1188,9 @@ int af_cmd_gen(int argc, char **argv)
         if (!quiet && (runs & 63) == 0) {
             double t = now_seconds();
             if (t - last_progress >= 1.0) {
-                fprintf(stderr, "%sgen: %" PRIu64 " runs, %.0f runs/s, %d findings (%" PRIu64
-                                " runs with verdicts)%s",
+                fprintf(stderr,
+                        "%sgen: %" PRIu64 " runs, %.0f runs/s, %d findings (%" PRIu64
+                        " runs with verdicts)%s",
                         tty ? "\r" : "", runs, (double)runs / (t - t0), table.n, verdict_runs,
                         tty ? "\033[K" : "\n");
                 fflush(stderr);
@@ -1190,12 +1203,14 @@ int af_cmd_gen(int argc, char **argv)
         fputc('\n', stderr);
     for (int i = 0; i < table.n; i++) {
         const gen_finding *f = &table.items[i];
-        printf("%8" PRIu64 "  %-22s %016" PRIx64 "  %s  %s\n", f->count, af_oracle_name(f->oracle), f->signature,
-               f->dir, f->sigtext);
+        printf("%8" PRIu64 "  %-22s %016" PRIx64 "  %s  %s\n", f->count, af_oracle_name(f->oracle),
+               f->signature, f->dir, f->sigtext);
     }
-    printf("gen: %" PRIu64 " runs in %.2f s (%.0f runs/s), %d findings, %" PRIu64 " runs with verdicts\n", runs,
-           secs, secs > 0 ? (double)runs / secs : 0.0, table.n, verdict_runs);
-    if (outdir_made && write_gen_summary(outdir, &table, seed, runs, secs, misuse, (size_t)max_len, &err) < 0) {
+    printf("gen: %" PRIu64 " runs in %.2f s (%.0f runs/s), %d findings, %" PRIu64
+           " runs with verdicts\n",
+           runs, secs, secs > 0 ? (double)runs / secs : 0.0, table.n, verdict_runs);
+    if (outdir_made &&
+        write_gen_summary(outdir, &table, seed, runs, secs, misuse, (size_t)max_len, &err) < 0) {
         print_error("gen", NULL, &err);
         goto done;
     }

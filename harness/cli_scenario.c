@@ -180,8 +180,8 @@ static const char decode_help[] =
     "  --misuse   allow misuse operations (as `gen --misuse` does); without it\n"
     "             the decoding is the one the implementation fuzz targets use\n";
 
-static int parse_io_args(int argc, char **argv, const char *help, bool *misuse,
-                         const char **in, const char **out)
+static int parse_io_args(int argc, char **argv, const char *help, bool *misuse, const char **in,
+                         const char **out)
 {
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--misuse") == 0)

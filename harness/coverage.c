@@ -11,9 +11,9 @@
 #include "harness/coverage.h"
 
 #define MAX_TASKS 256
-#define CTX_ROOT 60     /* the root task / a top-level op of the root */
-#define CTX_ASYNCIO 61  /* a task asyncio made (wait_for's inner task...) */
-#define CTX_UNKNOWN 62  /* no IR available / index out of range */
+#define CTX_ROOT 60    /* the root task / a top-level op of the root */
+#define CTX_ASYNCIO 61 /* a task asyncio made (wait_for's inner task...) */
+#define CTX_UNKNOWN 62 /* no IR available / index out of range */
 
 /* Feature families: the first word of every hashed tuple. */
 enum {
@@ -102,20 +102,46 @@ size_t af_coverage_count(const uint8_t *map, size_t size)
 
 /* ---- small helpers ---- */
 
-static uint64_t h2(uint64_t a, uint64_t b) { return af_cov_mix(a, b); }
-static uint64_t h3(uint64_t a, uint64_t b, uint64_t c) { return af_cov_mix(af_cov_mix(a, b), c); }
-static uint64_t h4(uint64_t a, uint64_t b, uint64_t c, uint64_t d) { return af_cov_mix(h3(a, b, c), d); }
+static uint64_t h2(uint64_t a, uint64_t b)
+{
+    return af_cov_mix(a, b);
+}
+static uint64_t h3(uint64_t a, uint64_t b, uint64_t c)
+{
+    return af_cov_mix(af_cov_mix(a, b), c);
+}
+static uint64_t h4(uint64_t a, uint64_t b, uint64_t c, uint64_t d)
+{
+    return af_cov_mix(h3(a, b, c), d);
+}
 static uint64_t h5(uint64_t a, uint64_t b, uint64_t c, uint64_t d, uint64_t e)
 {
     return af_cov_mix(h4(a, b, c, d), e);
 }
 
-static int clamp(int v, int lo, int hi) { return v < lo ? lo : v > hi ? hi : v; }
-static int sign(int v) { return (v > 0) - (v < 0); }
+static int clamp(int v, int lo, int hi)
+{
+    return v < lo ? lo : v > hi ? hi : v;
+}
+static int sign(int v)
+{
+    return (v > 0) - (v < 0);
+}
 
 /* Exception classes that matter to the oracles. */
-enum { X_NONE = 0, X_CANCELLED, X_CANCELLED_SUB, X_TIMEOUT, X_GROUP, X_APP, X_VALUE,
-       X_KBI, X_SYSEXIT, X_RUNTIME, X_OTHER };
+enum {
+    X_NONE = 0,
+    X_CANCELLED,
+    X_CANCELLED_SUB,
+    X_TIMEOUT,
+    X_GROUP,
+    X_APP,
+    X_VALUE,
+    X_KBI,
+    X_SYSEXIT,
+    X_RUNTIME,
+    X_OTHER
+};
 
 static int exc_class(const char *t)
 {
@@ -208,8 +234,8 @@ static int enclosing_kind(const af_scenario *s, int op)
 
 typedef struct task_info {
     uint8_t seen;
-    uint8_t ctx;     /* op kind that created it, CTX_* */
-    uint8_t ran;     /* the task did something of its own */
+    uint8_t ctx; /* op kind that created it, CTX_* */
+    uint8_t ran; /* the task did something of its own */
     uint8_t done;
     uint8_t outcome;
     int64_t done_iter;
@@ -244,7 +270,10 @@ static int task_ctx(cov_state *st, int t)
     return ti && ti->seen ? ti->ctx : CTX_UNKNOWN;
 }
 
-static void hit(cov_state *st, uint64_t h) { af_cov_hit(st->map, st->size, h); }
+static void hit(cov_state *st, uint64_t h)
+{
+    af_cov_hit(st->map, st->size, h);
+}
 
 /* The event's token: its kind and the one sub-fact that names it. */
 static uint64_t token_of(cov_state *st, const af_event *ev)
@@ -309,7 +338,8 @@ static void one_event(cov_state *st, const af_event *ev)
             ti->ctx = CTX_ROOT;
         else if (ev->op >= 0)
             ti->ctx = (uint8_t)op_kind(s, ev->op);
-        else if (ev->ir_task > 0 && s && ev->ir_task < s->ntasks && s->tasks[ev->ir_task].parent >= 0)
+        else if (ev->ir_task > 0 && s && ev->ir_task < s->ntasks &&
+                 s->tasks[ev->ir_task].parent >= 0)
             ti->ctx = (uint8_t)op_kind(s, s->tasks[ev->ir_task].parent);
         else
             ti->ctx = ev->ir_task < 0 ? CTX_ASYNCIO : CTX_UNKNOWN;
@@ -344,7 +374,8 @@ static void one_event(cov_state *st, const af_event *ev)
             if (!ti->ran)
                 hit(st, h4(F_BEFORE_START, (uint64_t)ctx, (uint64_t)ev->outcome, (uint64_t)xc));
             if (ti->cancel_iter == ev->iter)
-                hit(st, h4(F_COINCIDE_CANCEL_DONE, (uint64_t)ctx, (uint64_t)ev->outcome, (uint64_t)xc));
+                hit(st,
+                    h4(F_COINCIDE_CANCEL_DONE, (uint64_t)ctx, (uint64_t)ev->outcome, (uint64_t)xc));
             if (ti->cancel_true > 0 && ev->outcome != AF_OUT_CANCELLED)
                 hit(st, h4(F_NEAR_RESULT_CANCELLING, (uint64_t)ctx, (uint64_t)ev->outcome,
                            (uint64_t)clamp(ti->cancel_true, 1, 2)));
@@ -364,7 +395,8 @@ static void one_event(cov_state *st, const af_event *ev)
         int bctx = ev->by_task < 0 ? CTX_ASYNCIO : task_ctx(st, ev->by_task);
         int done = ti && ti->done;
         int self = ev->by_task == ev->task;
-        hit(st, h5(F_CANCEL, (uint64_t)(bctx * 64 + tctx), (uint64_t)(ev->returned * 4 + done * 2 + self),
+        hit(st, h5(F_CANCEL, (uint64_t)(bctx * 64 + tctx),
+                   (uint64_t)(ev->returned * 4 + done * 2 + self),
                    (uint64_t)(clamp(ev->before, 0, 3) * 4 + clamp(ev->after, 0, 3)),
                    (uint64_t)(op_kind(s, ev->op) * 4 + (ev->msg != NULL) * 2 + (ti && ti->ran))));
         if (ti) {
@@ -372,7 +404,9 @@ static void one_event(cov_state *st, const af_event *ev)
                 int64_t gap = ev->iter - ti->done_iter;
                 /* the near miss: a cancel that came after its target finished */
                 hit(st, h4(F_NEAR_CANCEL_DONE_TARGET, (uint64_t)tctx, (uint64_t)ti->outcome,
-                           (uint64_t)(gap <= 0 ? 0 : gap == 1 ? 1 : 2)));
+                           (uint64_t)(gap <= 0   ? 0
+                                      : gap == 1 ? 1
+                                                 : 2)));
                 if (gap == 0)
                     hit(st, h4(F_COINCIDE_CANCEL_DONE, (uint64_t)tctx, 10 + (uint64_t)ti->outcome,
                                (uint64_t)ev->returned));
@@ -389,11 +423,13 @@ static void one_event(cov_state *st, const af_event *ev)
 
     case AF_EV_UNCANCEL: {
         int tctx = task_ctx(st, ev->task);
-        hit(st, h4(F_UNCANCEL, (uint64_t)tctx, (uint64_t)(clamp(ev->before, 0, 3) * 4 + clamp(ev->after, 0, 3)),
+        hit(st, h4(F_UNCANCEL, (uint64_t)tctx,
+                   (uint64_t)(clamp(ev->before, 0, 3) * 4 + clamp(ev->after, 0, 3)),
                    (uint64_t)(ev->by_task == ev->task)));
         if (ti) {
             if (ev->after == 0 && ti->cancel_true > 0)
-                hit(st, h3(F_NEAR_UNCANCEL, (uint64_t)tctx, (uint64_t)clamp(ti->cancel_true, 1, 3)));
+                hit(st,
+                    h3(F_NEAR_UNCANCEL, (uint64_t)tctx, (uint64_t)clamp(ti->cancel_true, 1, 3)));
             if (ti->cancel_true > 0)
                 ti->cancel_true--;
         }
@@ -436,20 +472,20 @@ static void one_event(cov_state *st, const af_event *ev)
         hit(st, h5(F_OP_EXIT, (uint64_t)k, (uint64_t)(ev->exit * 16 + xc), (uint64_t)(delta + 1),
                    (uint64_t)detail));
         /* which primitive saw which cancellation and how it ended */
-        hit(st, h5(F_PRIMITIVE, (uint64_t)(enc * 64 + k), (uint64_t)(ev->exit * 16 + xc), (uint64_t)(delta + 1),
-                   (uint64_t)clamp(ev->cancelling, 0, 2)));
+        hit(st, h5(F_PRIMITIVE, (uint64_t)(enc * 64 + k), (uint64_t)(ev->exit * 16 + xc),
+                   (uint64_t)(delta + 1), (uint64_t)clamp(ev->cancelling, 0, 2)));
         /* near miss: a structured block that exits normally with its
          * task's cancel count changed */
         if (ev->exit == AF_OPEXIT_OK && delta != 0)
             hit(st, h3(F_NEAR_BLOCK_COUNT, (uint64_t)k, (uint64_t)(delta + 1)));
         /* a timeout / wait_for ending in the iteration a cancel hit its task */
-        if ((k == AF_OP_WAIT_FOR || k == AF_OP_TIMEOUT || k == AF_OP_TASKGROUP || k == AF_OP_SHIELD ||
-             k == AF_OP_GATHER || k == AF_OP_WAIT) &&
+        if ((k == AF_OP_WAIT_FOR || k == AF_OP_TIMEOUT || k == AF_OP_TASKGROUP ||
+             k == AF_OP_SHIELD || k == AF_OP_GATHER || k == AF_OP_WAIT) &&
             ti && ti->cancel_iter >= 0) {
             int64_t gap = ev->iter - ti->cancel_iter;
             if (gap <= 1)
-                hit(st, h5(F_COINCIDE_BLOCK_CANCEL, (uint64_t)k, (uint64_t)(ev->exit * 16 + xc), (uint64_t)gap,
-                           (uint64_t)detail));
+                hit(st, h5(F_COINCIDE_BLOCK_CANCEL, (uint64_t)k, (uint64_t)(ev->exit * 16 + xc),
+                           (uint64_t)gap, (uint64_t)detail));
         }
         if (ti)
             ti->ran = 1;
@@ -458,7 +494,8 @@ static void one_event(cov_state *st, const af_event *ev)
     }
 
     case AF_EV_FINALLY:
-        hit(st, h3(F_FINALLY, (uint64_t)enclosing_kind(s, ev->op), (uint64_t)(ti && ti->cancel_true > 0)));
+        hit(st, h3(F_FINALLY, (uint64_t)enclosing_kind(s, ev->op),
+                   (uint64_t)(ti && ti->cancel_true > 0)));
         per_task_seq(st, ev->task, tok);
         break;
 
@@ -470,8 +507,8 @@ static void one_event(cov_state *st, const af_event *ev)
         break;
 
     case AF_EV_NESTED:
-        hit(st, h5(F_NESTED, msg_class(ev->name), (uint64_t)exc_class(ev->exc_type), (uint64_t)ev->flag_a,
-                   (uint64_t)ev->flag_b));
+        hit(st, h5(F_NESTED, msg_class(ev->name), (uint64_t)exc_class(ev->exc_type),
+                   (uint64_t)ev->flag_a, (uint64_t)ev->flag_b));
         break;
 
     case AF_EV_LOOP_EXC:

@@ -94,8 +94,8 @@ static void copy_str(PyObject *s, char *buf, size_t cap)
 
 /* The traceback of (type, value, tb) as text, into buf; also returns the
  * innermost frame "FILE:LINE in FUNC" into where. Never raises. */
-static void format_exc(PyObject *type, PyObject *value, PyObject *tb, char *buf, size_t cap, char *where,
-                       size_t wcap)
+static void format_exc(PyObject *type, PyObject *value, PyObject *tb, char *buf, size_t cap,
+                       char *where, size_t wcap)
 {
     PyObject *mod = NULL, *lines = NULL, *empty = NULL, *text = NULL;
     buf[0] = '\0';
@@ -333,7 +333,8 @@ int af_embed_init(af_error *err)
     if (g_ready)
         return 0;
     if (g_failed) {
-        set_plain(err, "the embedded Python interpreter failed to initialise earlier in this process");
+        set_plain(err,
+                  "the embedded Python interpreter failed to initialise earlier in this process");
         return -1;
     }
     if (!Py_IsInitialized() && init_interpreter(err) < 0) {

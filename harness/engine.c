@@ -315,7 +315,8 @@ static void corpus_add(worker *w, const uint8_t *data, size_t len, uint64_t h)
 static sig_entry *sig_find(worker *w, uint64_t sig, bool create)
 {
     uint64_t key = sig ? sig : 1;
-    for (size_t i = key & (SIG_SLOTS - 1), n = 0; n < SIG_SLOTS; n++, i = (i + 1) & (SIG_SLOTS - 1)) {
+    for (size_t i = key & (SIG_SLOTS - 1), n = 0; n < SIG_SLOTS;
+         n++, i = (i + 1) & (SIG_SLOTS - 1)) {
         if (w->sigs[i].sig == key)
             return &w->sigs[i];
         if (!w->sigs[i].sig) {
@@ -367,7 +368,9 @@ static FILE *logf_(const worker *w)
 static void announce(worker *w, const af_verdict *v, const char *dir)
 {
     FILE *log = logf_(w);
-    fprintf(log, "\nasyncfuzz: FINDING %s %016" PRIx64 " %s\n  at %s in task %s, vtime %" PRId64 ": %s\n  finding: %s/\n",
+    fprintf(log,
+            "\nasyncfuzz: FINDING %s %016" PRIx64 " %s\n  at %s in task %s, vtime %" PRId64
+            ": %s\n  finding: %s/\n",
             af_oracle_name(v->oracle), v->signature, v->signature_text, v->path[0] ? v->path : "-",
             v->task_name[0] ? v->task_name : "-", v->vtime, v->evidence, dir);
     fflush(log);
@@ -442,8 +445,8 @@ static void file_findings(worker *w, const uint8_t *data, size_t len)
             announce(w, &rec_verdicts.items[i], dir);
             const af_verdict *v = &rec_verdicts.items[i];
             if (w->o->stop_on &&
-                (strstr(af_oracle_name(v->oracle), w->o->stop_on) || strstr(v->signature_text, w->o->stop_on) ||
-                 strstr(v->evidence, w->o->stop_on))) {
+                (strstr(af_oracle_name(v->oracle), w->o->stop_on) ||
+                 strstr(v->signature_text, w->o->stop_on) || strstr(v->evidence, w->o->stop_on))) {
                 uint64_t z = 0;
                 if (atomic_compare_exchange_strong(&w->sh->stop_on_ns, &z, now_ns())) {
                     uint64_t total = 0;
@@ -489,10 +492,11 @@ static void file_findings(worker *w, const uint8_t *data, size_t len)
                         m.input = mbuf;
                         m.input_len = mlen;
                         char morigin[160];
-                        snprintf(morigin, sizeof morigin, "%s, minimised (%d -> %d ops)", origin, st.ops_before,
-                                 st.ops_after);
+                        snprintf(morigin, sizeof morigin, "%s, minimised (%d -> %d ops)", origin,
+                                 st.ops_before, st.ops_after);
                         m.origin = morigin;
-                        if (af_findings_record(w->findings_dir, &m, NULL, 0, &err) == AF_FINDINGS_SMALLER &&
+                        if (af_findings_record(w->findings_dir, &m, NULL, 0, &err) ==
+                                AF_FINDINGS_SMALLER &&
                             e)
                             af_findings_size_of(&ms, &e->best);
                     }
@@ -519,7 +523,8 @@ static void sync_corpus(worker *w, bool initial)
         while ((de = readdir(d)) && !atomic_load_explicit(&w->sh->stop, memory_order_relaxed)) {
             if (de->d_name[0] == '.')
                 continue;
-            uint64_t nh = hash64((const uint8_t *)de->d_name, strlen(de->d_name)) ^ 0x5a5a5a5a5a5a5a5aull;
+            uint64_t nh =
+                hash64((const uint8_t *)de->d_name, strlen(de->d_name)) ^ 0x5a5a5a5a5a5a5a5aull;
             if (known_has(w, nh))
                 continue;
             known_add(w, nh);
@@ -626,7 +631,8 @@ static void on_worker_term(int sig)
     worker_term = 1;
 }
 
-static int worker_main(shared *sh, int index, const af_engine_options *o, uint64_t seed, bool restarted)
+static int worker_main(shared *sh, int index, const af_engine_options *o, uint64_t seed,
+                       bool restarted)
 {
     signal(SIGINT, SIG_IGN); /* the supervisor decides when to stop */
     signal(SIGTERM, on_worker_term);
@@ -675,8 +681,8 @@ static int worker_main(shared *sh, int index, const af_engine_options *o, uint64
     if (index == 0 && !restarted && o->coverage_check && o->coverage != 0) {
         char msg[1024] = "";
         const char *paths[1] = {w.corpus_dir};
-        if (af_fuzz_check_coverage(w.fuzz, paths, 1, o->quiet ? NULL : (o->log ? o->log : stderr), msg,
-                                   sizeof msg) < 0) {
+        if (af_fuzz_check_coverage(w.fuzz, paths, 1, o->quiet ? NULL : (o->log ? o->log : stderr),
+                                   msg, sizeof msg) < 0) {
             snprintf(sl->error, sizeof sl->error, "%s", msg);
             return WORKER_EXIT_COVERAGE;
         }
@@ -729,7 +735,8 @@ typedef struct sup_worker {
     int consecutive_setup_failures;
 } sup_worker;
 
-static pid_t spawn_worker(shared *sh, int i, const af_engine_options *o, uint64_t seed, bool restarted)
+static pid_t spawn_worker(shared *sh, int i, const af_engine_options *o, uint64_t seed,
+                          bool restarted)
 {
     worker_slot *sl = &sh->slots[i];
     atomic_store(&sl->run_start_ns, 0);
@@ -749,15 +756,24 @@ static pid_t spawn_worker(shared *sh, int i, const af_engine_options *o, uint64_
 static const char *signame(int sig)
 {
     switch (sig) {
-    case SIGSEGV: return "SIGSEGV";
-    case SIGABRT: return "SIGABRT";
-    case SIGBUS: return "SIGBUS";
-    case SIGFPE: return "SIGFPE";
-    case SIGILL: return "SIGILL";
-    case SIGKILL: return "SIGKILL";
-    case SIGTERM: return "SIGTERM";
-    case SIGTRAP: return "SIGTRAP";
-    default: return "signal";
+    case SIGSEGV:
+        return "SIGSEGV";
+    case SIGABRT:
+        return "SIGABRT";
+    case SIGBUS:
+        return "SIGBUS";
+    case SIGFPE:
+        return "SIGFPE";
+    case SIGILL:
+        return "SIGILL";
+    case SIGKILL:
+        return "SIGKILL";
+    case SIGTERM:
+        return "SIGTERM";
+    case SIGTRAP:
+        return "SIGTRAP";
+    default:
+        return "signal";
     }
 }
 
@@ -830,7 +846,8 @@ static void progress(FILE *log, const af_engine_stats *st, double rate, bool tty
     snprintf(line, sizeof line,
              "[builtin] %5.0fs  execs %" PRIu64 " (%.0f/s)  features %" PRIu64 "  corpus %" PRIu64
              "  findings %" PRIu64 "/%" PRIu64,
-             st->seconds, st->execs, rate, st->features, st->corpus, st->unique_findings, st->total_findings);
+             st->seconds, st->execs, rate, st->features, st->corpus, st->unique_findings,
+             st->total_findings);
     if (tty)
         fprintf(log, "\r%s\033[K%s", line, final ? "\n" : "");
     else
@@ -933,16 +950,18 @@ int af_engine_run(const af_engine_options *o, af_engine_stats *stats, af_error *
                 int sig = WTERMSIG(status);
                 char text[64], evidence[256];
                 snprintf(text, sizeof text, "crash:%s", signame(sig));
-                snprintf(evidence, sizeof evidence,
-                         "the worker process was killed by signal %d (%s) while running this input: "
-                         "the interpreter or an extension crashed",
-                         sig, signame(sig));
+                snprintf(
+                    evidence, sizeof evidence,
+                    "the worker process was killed by signal %d (%s) while running this input: "
+                    "the interpreter or an extension crashed",
+                    sig, signame(sig));
                 file_lost(sh, i, &opts, "crash", text, evidence, log);
                 stats->crashes++;
                 ws[i].consecutive_setup_failures = 0;
             } else if (atomic_load(&sl->state) == W_STARTING) {
                 if (++ws[i].consecutive_setup_failures >= 3) {
-                    af_error_set(err, "", "worker %d keeps dying at start-up (status %d)", i, status);
+                    af_error_set(err, "", "worker %d keeps dying at start-up (status %d)", i,
+                                 status);
                     setup_error = true;
                     atomic_store(&sh->stop, 1);
                     alive--;
@@ -965,7 +984,8 @@ int af_engine_run(const af_engine_options *o, af_engine_stats *stats, af_error *
             if (started && t > started && (double)(t - started) / 1e9 > opts.hang_timeout) {
                 char evidence[256];
                 snprintf(evidence, sizeof evidence,
-                         "one input ran for more than %.0f s of real time and the worker stopped responding: "
+                         "one input ran for more than %.0f s of real time and the worker stopped "
+                         "responding: "
                          "a hang where no Python-level watchdog could fire (in C code)",
                          opts.hang_timeout);
                 kill(ws[i].pid, SIGKILL);
@@ -1008,7 +1028,8 @@ int af_engine_run(const af_engine_options *o, af_engine_stats *stats, af_error *
         stats->stop_on_execs = atomic_load(&sh->stop_on_execs);
     }
     if (!opts.quiet)
-        progress(log, stats, stats->seconds > 0 ? (double)stats->execs / stats->seconds : 0, tty, true);
+        progress(log, stats, stats->seconds > 0 ? (double)stats->execs / stats->seconds : 0, tty,
+                 true);
     af_error ignored;
     af_findings_summary(findings, NULL, NULL, &ignored);
     sigaction(SIGINT, &old_int, NULL);

@@ -39,23 +39,23 @@
 #include "scenarios/ir.h"
 
 typedef struct af_engine_options {
-    const char *out_dir;     /* campaign folder: findings in OUT/findings (default ".") */
-    const char *corpus_dir;  /* seeds in, new entries out (default OUT/corpus) */
-    double max_time;         /* seconds, 0 = no limit */
-    uint64_t max_runs;       /* inputs over all workers, 0 = no limit */
-    int jobs;                /* worker processes (>= 1) */
-    uint64_t seed;           /* 0: from the clock */
-    unsigned coverage;       /* AF_COV_* bits (harness/coverage.h) */
-    bool coverage_check;     /* refuse to start when the counters do not move */
-    double hang_timeout;     /* seconds one input may run before the worker is
-                                killed and the input filed as a hang (0: 30) */
-    int minimize_calls;      /* in-worker minimisation budget per new finding (0: off) */
-    int max_len;             /* largest input kept, bytes (0: 4096) */
-    uint64_t max_findings;   /* stop once this many new signatures are filed (0: no limit) */
-    const char *stop_on;     /* stop once a new finding's "oracle signature-text evidence"
-                                contains this text (hunting one known defect); NULL: off */
-    FILE *log;               /* progress and messages (NULL: stderr) */
-    bool quiet;              /* no progress line */
+    const char *out_dir;    /* campaign folder: findings in OUT/findings (default ".") */
+    const char *corpus_dir; /* seeds in, new entries out (default OUT/corpus) */
+    double max_time;        /* seconds, 0 = no limit */
+    uint64_t max_runs;      /* inputs over all workers, 0 = no limit */
+    int jobs;               /* worker processes (>= 1) */
+    uint64_t seed;          /* 0: from the clock */
+    unsigned coverage;      /* AF_COV_* bits (harness/coverage.h) */
+    bool coverage_check;    /* refuse to start when the counters do not move */
+    double hang_timeout;    /* seconds one input may run before the worker is
+                               killed and the input filed as a hang (0: 30) */
+    int minimize_calls;     /* in-worker minimisation budget per new finding (0: off) */
+    int max_len;            /* largest input kept, bytes (0: 4096) */
+    uint64_t max_findings;  /* stop once this many new signatures are filed (0: no limit) */
+    const char *stop_on;    /* stop once a new finding's "oracle signature-text evidence"
+                               contains this text (hunting one known defect); NULL: off */
+    FILE *log;              /* progress and messages (NULL: stderr) */
+    bool quiet;             /* no progress line */
 } af_engine_options;
 
 void af_engine_options_default(af_engine_options *o);
@@ -63,14 +63,14 @@ void af_engine_options_default(af_engine_options *o);
 typedef struct af_engine_stats {
     uint64_t execs;
     double seconds;
-    uint64_t features;       /* distinct features over all workers */
-    uint64_t corpus;         /* largest worker corpus */
-    uint64_t unique_findings; /* signatures filed by this campaign (new to the store) */
-    uint64_t total_findings;  /* runs that hit a finding (all signatures) */
-    uint64_t crashes, hangs;  /* workers lost */
+    uint64_t features;            /* distinct features over all workers */
+    uint64_t corpus;              /* largest worker corpus */
+    uint64_t unique_findings;     /* signatures filed by this campaign (new to the store) */
+    uint64_t total_findings;      /* runs that hit a finding (all signatures) */
+    uint64_t crashes, hangs;      /* workers lost */
     uint64_t first_finding_execs; /* execs when the first finding was filed, 0 none */
     double first_finding_seconds;
-    double stop_on_seconds;       /* when the --stop-on finding was filed, 0 never */
+    double stop_on_seconds; /* when the --stop-on finding was filed, 0 never */
     uint64_t stop_on_execs;
 } af_engine_stats;
 

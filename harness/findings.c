@@ -489,9 +489,9 @@ af_findings_result af_findings_record(const char *dir, const af_findings_record_
     } else {
         /* no RENAME_EXCHANGE on this file system: move the files one by
          * one (each rename is atomic; the folder stays complete) */
-        static const char *const files[] = {"input.bin", "trace.jsonl", "verdicts.json",
-                                            "verdict.json", "repro.py", "scenario.json",
-                                            "meta.json", "count", "hits", NULL};
+        static const char *const files[] = {
+            "input.bin",     "trace.jsonl", "verdicts.json", "verdict.json", "repro.py",
+            "scenario.json", "meta.json",   "count",         "hits",         NULL};
         char from[PATH_CAP], to[PATH_CAP];
         for (int i = 0; files[i]; i++) {
             snprintf(from, sizeof from, "%s/%s", tmp, files[i]);
@@ -641,7 +641,8 @@ static int summary_unlocked(const char *dir, size_t *unique, uint64_t *total, af
         cJSON *m = meta ? cJSON_Parse(meta) : NULL;
         free(meta);
         if (m) {
-            static const char *const keys[] = {"oracle", "signature_text", "engine", "first_seen", NULL};
+            static const char *const keys[] = {"oracle", "signature_text", "engine", "first_seen",
+                                               NULL};
             for (int k = 0; keys[k]; k++) {
                 cJSON *v = cJSON_GetObjectItemCaseSensitive(m, keys[k]);
                 cJSON_AddStringToObject(f, keys[k], cJSON_IsString(v) ? v->valuestring : "");

@@ -52,8 +52,8 @@ typedef struct af_findings_record_in {
     const af_trace *trace;           /* may be NULL */
     const uint8_t *input;            /* may be NULL */
     size_t input_len;
-    const char *engine;              /* "builtin", "libfuzzer", "afl", "minimize" */
-    const char *origin;              /* free text: how it was found */
+    const char *engine; /* "builtin", "libfuzzer", "afl", "minimize" */
+    const char *origin; /* free text: how it was found */
     /* Without verdicts: the finding's oracle name ("crash", "hang"), its
      * signature text ("crash:SIGSEGV") and one sentence of evidence. The
      * signature is af_hash64 of the text. */

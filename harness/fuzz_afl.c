@@ -21,8 +21,8 @@
  * __afl_final_loc and __afl_map_size over it before any fork server can
  * start (afl-showmap/afl-tmin do not defer it to __AFL_INIT): afl-fuzz,
  * afl-showmap, afl-tmin and afl-cmin learn the full size from the
- * handshake, with no AFL_MAP_SIZE to set. Features are written straight into that region of the shared map,
- * which __AFL_LOOP clears before each input. Outside afl-fuzz (no
+ * handshake, with no AFL_MAP_SIZE to set. Features are written straight into that region of the
+ * shared map, which __AFL_LOOP clears before each input. Outside afl-fuzz (no
  * __AFL_SHM_ID) the features go to a private buffer.
  *
  * Findings: as for libFuzzer (fuzz_target.h): a new signature is written to
@@ -104,7 +104,8 @@ int main(int argc, char **argv)
         cfg.quiet = 1; /* afl-fuzz owns the terminal */
     fuzz = af_fuzz_new(&cfg, &err);
     if (!fuzz) {
-        fprintf(stderr, "asyncfuzz-afl: cannot start: %s%s%s\n", err.path, err.path[0] ? ": " : "", err.message);
+        fprintf(stderr, "asyncfuzz-afl: cannot start: %s%s%s\n", err.path, err.path[0] ? ": " : "",
+                err.message);
         return 2;
     }
     const char *seed_dir = getenv("AF_SEED_DIR");

@@ -57,4 +57,7 @@ uint8_t *af_afl_area(void)
     return __afl_area_ptr + region_base;
 }
 
-uint32_t af_afl_map_size(void) { return __afl_map_size; }
+uint32_t af_afl_map_size(void)
+{
+    return __afl_map_size;
+}

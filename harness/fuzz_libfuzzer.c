@@ -31,8 +31,8 @@
 #include "harness/coverage.h"
 #include "harness/fuzz_target.h"
 
-__attribute__((section("__libfuzzer_extra_counters"), used, aligned(64))) static uint8_t
-    af_extra_counters[AF_COV_MAP_SIZE];
+__attribute__((section("__libfuzzer_extra_counters"), used,
+               aligned(64))) static uint8_t af_extra_counters[AF_COV_MAP_SIZE];
 
 static af_fuzz *fuzz;
 static int abort_on_known;
@@ -77,8 +77,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     cfg.map_precleared = 1; /* libFuzzer clears its extra counters before each input */
     fuzz = af_fuzz_new(&cfg, &err);
     if (!fuzz) {
-        fprintf(stderr, "asyncfuzz-libfuzzer: cannot start: %s%s%s\n", err.path, err.path[0] ? ": " : "",
-                err.message);
+        fprintf(stderr, "asyncfuzz-libfuzzer: cannot start: %s%s%s\n", err.path,
+                err.path[0] ? ": " : "", err.message);
         exit(2);
     }
     if (af_fuzz_check_coverage(fuzz, paths, npaths, stderr, msg, sizeof msg) < 0) {
@@ -87,7 +87,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     }
     free(paths);
     if (!cfg.quiet)
-        fprintf(stderr, "asyncfuzz-libfuzzer: findings go to %s/ (one folder per signature)\n", cfg.findings_dir);
+        fprintf(stderr, "asyncfuzz-libfuzzer: findings go to %s/ (one folder per signature)\n",
+                cfg.findings_dir);
     return 0;
 }
 

@@ -31,7 +31,7 @@ struct af_fuzz {
     af_verdict_list verdicts;
     af_scenario scenario;
     uint64_t runs, new_findings, known_findings;
-    uint64_t known[KNOWN_SLOTS]; /* signatures already on disk (0 = empty) */
+    uint64_t known[KNOWN_SLOTS];   /* signatures already on disk (0 = empty) */
     uint32_t pending[KNOWN_SLOTS]; /* hits not yet added to its hits file */
 };
 
@@ -55,8 +55,10 @@ int af_fuzz_config_from_env(af_fuzz_config *c, const char *engine, af_error *err
 
     const char *v = getenv("AF_COVERAGE");
     if (v && af_coverage_parse(v, &c->coverage) < 0) {
-        af_error_set(err, "AF_COVERAGE", "unknown coverage kind in '%s' (want semantic,python | semantic | "
-                                         "python | none)", v);
+        af_error_set(err, "AF_COVERAGE",
+                     "unknown coverage kind in '%s' (want semantic,python | semantic | "
+                     "python | none)",
+                     v);
         return -1;
     }
     v = getenv("AF_FINDINGS");
@@ -119,8 +121,10 @@ static int apply_target(af_runner_options *o, const char *target, af_error *err)
     snprintf(o->target, sizeof o->target, "%s", target);
     return 0;
 #else
-    af_error_set(err, "AF_TARGET", "target '%s': this build's runner has no target adapters yet "
-                                   "(only stock asyncio)", target);
+    af_error_set(err, "AF_TARGET",
+                 "target '%s': this build's runner has no target adapters yet "
+                 "(only stock asyncio)",
+                 target);
     return -1;
 #endif
 }
@@ -169,9 +173,18 @@ void af_fuzz_free(af_fuzz *f)
     free(f);
 }
 
-const af_scenario *af_fuzz_last_scenario(const af_fuzz *f) { return &f->scenario; }
-const af_trace *af_fuzz_last_trace(const af_fuzz *f) { return &f->trace; }
-const af_verdict_list *af_fuzz_last_verdicts(const af_fuzz *f) { return &f->verdicts; }
+const af_scenario *af_fuzz_last_scenario(const af_fuzz *f)
+{
+    return &f->scenario;
+}
+const af_trace *af_fuzz_last_trace(const af_fuzz *f)
+{
+    return &f->trace;
+}
+const af_verdict_list *af_fuzz_last_verdicts(const af_fuzz *f)
+{
+    return &f->verdicts;
+}
 
 void af_fuzz_counts(const af_fuzz *f, uint64_t *runs, uint64_t *new_findings, uint64_t *known)
 {
@@ -189,7 +202,8 @@ static int known_slot(const af_fuzz *f, uint64_t sig)
 {
     if (!sig)
         sig = 1;
-    for (size_t i = sig & (KNOWN_SLOTS - 1), n = 0; n < KNOWN_SLOTS; n++, i = (i + 1) & (KNOWN_SLOTS - 1)) {
+    for (size_t i = sig & (KNOWN_SLOTS - 1), n = 0; n < KNOWN_SLOTS;
+         n++, i = (i + 1) & (KNOWN_SLOTS - 1)) {
         if (f->known[i] == sig)
             return (int)i;
         if (!f->known[i])
@@ -202,7 +216,8 @@ static void known_add(af_fuzz *f, uint64_t sig)
 {
     if (!sig)
         sig = 1;
-    for (size_t i = sig & (KNOWN_SLOTS - 1), n = 0; n < KNOWN_SLOTS - 1; n++, i = (i + 1) & (KNOWN_SLOTS - 1)) {
+    for (size_t i = sig & (KNOWN_SLOTS - 1), n = 0; n < KNOWN_SLOTS - 1;
+         n++, i = (i + 1) & (KNOWN_SLOTS - 1)) {
         if (f->known[i] == sig)
             return;
         if (!f->known[i]) {
@@ -218,7 +233,8 @@ static void known_add(af_fuzz *f, uint64_t sig)
  * folder per signature, written durably, counted). Returns 1 when this
  * process filed it first, 0 when it was already on disk, -1 on an I/O
  * error. */
-static int file_finding(af_fuzz *f, int primary, const uint8_t *data, size_t size, char *sigdir, size_t cap)
+static int file_finding(af_fuzz *f, int primary, const uint8_t *data, size_t size, char *sigdir,
+                        size_t cap)
 {
     char origin[160];
     snprintf(origin, sizeof origin, "%s, input of %zu bytes", f->cfg.engine, size);
@@ -265,13 +281,13 @@ static void flush_counts_at_exit(void)
 static void banner(const af_fuzz *f, int primary, const char *sigdir)
 {
     const af_verdict *v = &f->verdicts.items[primary];
-    fprintf(stderr, "asyncfuzz: FINDING %s %016" PRIx64 " %s\n", af_oracle_name(v->oracle), v->signature,
-            v->signature_text);
+    fprintf(stderr, "asyncfuzz: FINDING %s %016" PRIx64 " %s\n", af_oracle_name(v->oracle),
+            v->signature, v->signature_text);
     for (int i = 0; i < f->verdicts.count; i++) {
         const af_verdict *w = &f->verdicts.items[i];
-        fprintf(stderr, "  %s%s at %s in task %s, vtime %" PRId64 ": %s\n", i == primary ? "" : "also ",
-                af_oracle_name(w->oracle), w->path[0] ? w->path : "-", w->task_name[0] ? w->task_name : "-",
-                w->vtime, w->evidence);
+        fprintf(stderr, "  %s%s at %s in task %s, vtime %" PRId64 ": %s\n",
+                i == primary ? "" : "also ", af_oracle_name(w->oracle), w->path[0] ? w->path : "-",
+                w->task_name[0] ? w->task_name : "-", w->vtime, w->evidence);
     }
     fprintf(stderr, "  finding: %s/\n", sigdir);
     fprintf(stderr, "  replay:  asyncfuzz run %s/scenario.json\n", sigdir);
@@ -328,8 +344,8 @@ static void harness_error(af_fuzz *f, const af_error *err, const uint8_t *data, 
     char dir[1200], path[1300];
     af_error e2;
     snprintf(dir, sizeof dir, "%s/harness-error-%016" PRIx64, f->cfg.findings_dir, h);
-    fprintf(stderr, "asyncfuzz: HARNESS ERROR %016" PRIx64 " %s\n%s\n  saved: %s/\n", h, err->message,
-            af_embed_last_traceback(), dir);
+    fprintf(stderr, "asyncfuzz: HARNESS ERROR %016" PRIx64 " %s\n%s\n  saved: %s/\n", h,
+            err->message, af_embed_last_traceback(), dir);
     if (af_mkdirs(dir, &e2) == 0) {
         snprintf(path, sizeof path, "%s/input.bin", dir);
         af_write_file_durable(path, data, size, &e2);
@@ -348,7 +364,8 @@ static void harness_error(af_fuzz *f, const af_error *err, const uint8_t *data, 
     fflush(stderr);
 }
 
-af_fuzz_result af_fuzz_one(af_fuzz *f, const uint8_t *data, size_t size, uint8_t *map, int report_findings)
+af_fuzz_result af_fuzz_one(af_fuzz *f, const uint8_t *data, size_t size, uint8_t *map,
+                           int report_findings)
 {
     af_error err;
     int rc;
@@ -395,7 +412,7 @@ af_fuzz_result af_fuzz_one(af_fuzz *f, const uint8_t *data, size_t size, uint8_t
 
 typedef struct check_state {
     uint8_t *map;
-    uint8_t *all;      /* union of every map */
+    uint8_t *all; /* union of every map */
     uint64_t first_hash;
     int have_first, moved, inputs, errors;
 } check_state;
@@ -436,7 +453,7 @@ static void check_path(af_fuzz *f, check_state *cs, const char *path, int *budge
     if (S_ISDIR(st.st_mode)) {
         af_path_list list = {0};
         if (af_path_list_add_arg(&list, path, "") == 0)
-            for (size_t i = 0; i < list.count && *budget > 0; i++)
+            for (size_t i = 0; i<list.count && * budget> 0; i++)
                 check_path(f, cs, list.paths[i], budget);
         af_path_list_free(&list);
         return;
@@ -453,7 +470,8 @@ static void check_path(af_fuzz *f, check_state *cs, const char *path, int *budge
     free(data);
 }
 
-int af_fuzz_check_coverage(af_fuzz *f, const char *const *paths, int npaths, FILE *log, char *msg, size_t cap)
+int af_fuzz_check_coverage(af_fuzz *f, const char *const *paths, int npaths, FILE *log, char *msg,
+                           size_t cap)
 {
     check_state cs;
     memset(&cs, 0, sizeof cs);
@@ -488,7 +506,8 @@ int af_fuzz_check_coverage(af_fuzz *f, const char *const *paths, int npaths, FIL
     free(cs.all);
     if (log && !f->cfg.quiet)
         fprintf(log,
-                "asyncfuzz: coverage %s: %d inputs (%d seed files), %zu semantic features, %zu python edges%s\n",
+                "asyncfuzz: coverage %s: %d inputs (%d seed files), %zu semantic features, %zu "
+                "python edges%s\n",
                 af_coverage_name(f->cfg.coverage), cs.inputs, CHECK_MAX_FILES - budget, sem, py,
                 f->cfg.pure_python ? " (pure-Python Task/Future)" : "");
 
@@ -501,21 +520,24 @@ int af_fuzz_check_coverage(af_fuzz *f, const char *const *paths, int npaths, FIL
     else if (!cs.moved)
         why = "every input gave the same coverage map: the counters do not move";
     else if ((f->cfg.coverage & AF_COV_SEMANTIC) && sem < (size_t)f->cfg.min_features) {
-        snprintf(detail, sizeof detail, "only %zu semantic features (want >= %d): is the probe recording events?",
-                 sem, f->cfg.min_features);
+        snprintf(detail, sizeof detail,
+                 "only %zu semantic features (want >= %d): is the probe recording events?", sem,
+                 f->cfg.min_features);
         why = detail;
     } else if ((f->cfg.coverage & AF_COV_PYTHON) && py < (size_t)f->cfg.min_features) {
-        snprintf(detail, sizeof detail,
-                 "only %zu python edges (want >= %d): does AF_PYCOV_PATHS / asyncio's path (%s) match "
-                 "the target's files?",
-                 py, f->cfg.min_features, af_pycov_prefix(0) ? af_pycov_prefix(0) : "?");
+        snprintf(
+            detail, sizeof detail,
+            "only %zu python edges (want >= %d): does AF_PYCOV_PATHS / asyncio's path (%s) match "
+            "the target's files?",
+            py, f->cfg.min_features, af_pycov_prefix(0) ? af_pycov_prefix(0) : "?");
         why = detail;
     }
     if (!why)
         return 0;
     if (f->cfg.skip_coverage_check) {
         if (log)
-            fprintf(log, "asyncfuzz: warning: %s (AF_SKIP_COVERAGE_CHECK=1: starting anyway)\n", why);
+            fprintf(log, "asyncfuzz: warning: %s (AF_SKIP_COVERAGE_CHECK=1: starting anyway)\n",
+                    why);
         return 0;
     }
     snprintf(msg, cap,

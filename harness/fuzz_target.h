@@ -53,19 +53,19 @@
 #include "scenarios/ir.h"
 
 typedef struct af_fuzz_config {
-    unsigned coverage;        /* AF_COV_* bits */
+    unsigned coverage; /* AF_COV_* bits */
     char findings_dir[1024];
     int pure_python;
-    char target[64];          /* "" = stock asyncio */
+    char target[64]; /* "" = stock asyncio */
     int skip_coverage_check;
     int min_features;
     int quiet;
-    char engine[32];          /* "libfuzzer", "afl": used in the finding's origin */
-    int keep_going;           /* engines: do not abort on a new finding */
-    uint32_t oracles;         /* bit set of af_oracle that count as findings */
-    int all_causes;           /* AF_ALL_CAUSES=1: scenario-caused verdicts are findings too */
-    int map_precleared;       /* the engine zeroes the map before each input
-                                 (libFuzzer's extra counters): skip our memset */
+    char engine[32];    /* "libfuzzer", "afl": used in the finding's origin */
+    int keep_going;     /* engines: do not abort on a new finding */
+    uint32_t oracles;   /* bit set of af_oracle that count as findings */
+    int all_causes;     /* AF_ALL_CAUSES=1: scenario-caused verdicts are findings too */
+    int map_precleared; /* the engine zeroes the map before each input
+                           (libFuzzer's extra counters): skip our memset */
 } af_fuzz_config;
 
 /* Defaults, then the environment. Returns 0, or -1 with err set on a bad
@@ -87,8 +87,8 @@ void af_fuzz_free(af_fuzz *f);
 
 /* Run one input: map[0..AF_COV_MAP_SIZE) is cleared and filled with the
  * enabled coverage kinds (map may be NULL: no coverage). Verdicts of
- * oracles outside c->oracles are dropped after they fed the coverage. With report != 0, verdicts become findings (see
- * above); with report == 0 they are only counted (AF_FUZZ_FINDING_KNOWN). */
+ * oracles outside c->oracles are dropped after they fed the coverage. With report != 0, verdicts
+ * become findings (see above); with report == 0 they are only counted (AF_FUZZ_FINDING_KNOWN). */
 af_fuzz_result af_fuzz_one(af_fuzz *f, const uint8_t *data, size_t size, uint8_t *map, int report);
 
 /* The last run's scenario, trace and verdicts. */

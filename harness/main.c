@@ -49,7 +49,8 @@ int main(int argc, char **argv)
         print_usage(stderr);
         return AF_EXIT_USAGE;
     }
-    if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "help") == 0) {
+    if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0 ||
+        strcmp(argv[1], "help") == 0) {
         print_usage(stdout);
         return AF_EXIT_OK;
     }

@@ -11,7 +11,8 @@
 #undef Py_BUILD_CORE
 #define AF_SET_TRACE_LINES(frame, v) ((frame)->f_trace_lines = (char)(v))
 #else
-#define AF_SET_TRACE_LINES(frame, v) PyObject_SetAttrString((PyObject *)(frame), "f_trace_lines", (v) ? Py_True : Py_False)
+#define AF_SET_TRACE_LINES(frame, v)                                                               \
+    PyObject_SetAttrString((PyObject *)(frame), "f_trace_lines", (v) ? Py_True : Py_False)
 #endif
 
 #include <stdlib.h>
@@ -22,8 +23,8 @@
 #include "harness/pycov.h"
 
 typedef struct code_entry {
-    PyObject *code;   /* strong reference; NULL = empty slot */
-    uint64_t key;     /* 0: not traced; else the code object's location seed */
+    PyObject *code; /* strong reference; NULL = empty slot */
+    uint64_t key;   /* 0: not traced; else the code object's location seed */
 } code_entry;
 
 static code_entry table[AF_PYCOV_TABLE_SIZE];
@@ -54,9 +55,15 @@ int af_pycov_add_prefix(const char *prefix)
     return 0;
 }
 
-int af_pycov_prefix_count(void) { return nprefixes; }
+int af_pycov_prefix_count(void)
+{
+    return nprefixes;
+}
 
-const char *af_pycov_prefix(int i) { return i >= 0 && i < nprefixes ? prefixes[i] : NULL; }
+const char *af_pycov_prefix(int i)
+{
+    return i >= 0 && i < nprefixes ? prefixes[i] : NULL;
+}
 
 void af_pycov_stats(size_t *traced, size_t *skipped, uint64_t *lines)
 {
@@ -104,7 +111,8 @@ int af_pycov_init(af_error *err)
         snprintf(buf, sizeof buf, "%s", env);
         for (char *save = NULL, *p = strtok_r(buf, ":", &save); p; p = strtok_r(NULL, ":", &save))
             if (af_pycov_add_prefix(p) < 0) {
-                af_error_set(err, "AF_PYCOV_PATHS", "too many prefixes (at most %d)", AF_PYCOV_MAX_PREFIXES);
+                af_error_set(err, "AF_PYCOV_PATHS", "too many prefixes (at most %d)",
+                             AF_PYCOV_MAX_PREFIXES);
                 return -1;
             }
     }
@@ -125,7 +133,8 @@ static uint64_t fnv(const char *s, size_t n)
 static uint64_t decide(PyCodeObject *co)
 {
     Py_ssize_t n = 0;
-    const char *fn = PyUnicode_Check(co->co_filename) ? PyUnicode_AsUTF8AndSize(co->co_filename, &n) : NULL;
+    const char *fn =
+        PyUnicode_Check(co->co_filename) ? PyUnicode_AsUTF8AndSize(co->co_filename, &n) : NULL;
     if (!fn) {
         PyErr_Clear();
         return 0;

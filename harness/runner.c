@@ -19,8 +19,9 @@
 
 struct af_runner {
     af_runner_options opts;
-    PyObject *run;     /* interp.run */
-    PyObject *options; /* (max_iterations, max_vtime, watchdog_seconds, slow_ticks, pure_python_tasks) */
+    PyObject *run; /* interp.run */
+    PyObject
+        *options; /* (max_iterations, max_vtime, watchdog_seconds, slow_ticks, pure_python_tasks) */
 };
 
 void af_runner_options_default(af_runner_options *o)
@@ -91,8 +92,8 @@ static int check_kind_names(PyObject *interp, af_error *err)
         }
         if (!want || strcmp(want, got) != 0) {
             af_error_set(err, "interp.KIND_NAMES",
-                         "op kind %zd is '%s' in harness/py/interp.py but '%s' in scenarios/ir.h", k, got,
-                         want ? want : "(none)");
+                         "op kind %zd is '%s' in harness/py/interp.py but '%s' in scenarios/ir.h",
+                         k, got, want ? want : "(none)");
             goto done;
         }
     }
@@ -130,10 +131,10 @@ af_runner *af_runner_new(const af_runner_options *opts, af_error *err)
         af_embed_error_from_python(err, "reading interp.run");
         goto error;
     }
-    r->options = Py_BuildValue("(LLdLOz)", (long long)r->opts.max_iterations, (long long)r->opts.max_vtime,
-                               r->opts.watchdog_seconds, (long long)r->opts.slow_ticks,
-                               r->opts.pure_python_tasks ? Py_True : Py_False,
-                               r->opts.target[0] ? r->opts.target : NULL);
+    r->options = Py_BuildValue(
+        "(LLdLOz)", (long long)r->opts.max_iterations, (long long)r->opts.max_vtime,
+        r->opts.watchdog_seconds, (long long)r->opts.slow_ticks,
+        r->opts.pure_python_tasks ? Py_True : Py_False, r->opts.target[0] ? r->opts.target : NULL);
     if (!r->options) {
         af_embed_error_from_python(err, "building the run options");
         goto error;

@@ -19,7 +19,7 @@
 typedef struct conv {
     PyObject *ev; /* the tuple (borrowed) */
     Py_ssize_t n;
-    int index;    /* event index in the list */
+    int index; /* event index in the list */
     af_error *err;
     int failed;
 } conv;
@@ -232,7 +232,8 @@ static int convert_one(conv *c, af_trace *tr)
             Py_ssize_t len = PyTuple_Check(d) ? PyTuple_GET_SIZE(d) : PyList_GET_SIZE(d);
             PyObject *x0 = len == 2 ? PySequence_Fast_GET_ITEM(seq, 0) : NULL;
             PyObject *x1 = len == 2 ? PySequence_Fast_GET_ITEM(seq, 1) : NULL;
-            if (!x0 || !PyLong_Check(x0) || !PyLong_Check(x1) || PyBool_Check(x0) || PyBool_Check(x1)) {
+            if (!x0 || !PyLong_Check(x0) || !PyLong_Check(x1) || PyBool_Check(x0) ||
+                PyBool_Check(x1)) {
                 conv_fail(c, 8, "detail: expected a pair of ints");
                 return -1;
             }
@@ -376,7 +377,8 @@ int af_trace_from_py(PyObject *events, af_trace *tr, af_error *err)
         if (!PyTuple_Check(c.ev)) {
             char path[48];
             snprintf(path, sizeof path, "events[%zd]", i);
-            af_error_set(err, path, "malformed trace event: %s, not a tuple", Py_TYPE(c.ev)->tp_name);
+            af_error_set(err, path, "malformed trace event: %s, not a tuple",
+                         Py_TYPE(c.ev)->tp_name);
             return -1;
         }
         c.n = PyTuple_GET_SIZE(c.ev);

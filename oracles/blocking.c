@@ -20,8 +20,8 @@ void af_oracle_blocking(af_ctx *c)
         int op = af_ctx_nth_op_of_kind(c, AF_OP_BLOCK, nth++);
         int task = op >= 0 ? af_ctx_probe_of_ir(c, c->s->ops[op].task) : -1;
         if (!af_emit(c, AF_ORACLE_BLOCKING, task, op, i, "slow",
-                     "%s held the loop for %lld ticks at vtime %lld", e->name ? e->name : "a callback",
-                     (long long)e->ticks, (long long)e->vtime))
+                     "%s held the loop for %lld ticks at vtime %lld",
+                     e->name ? e->name : "a callback", (long long)e->ticks, (long long)e->vtime))
             continue;
         if (op >= 0)
             af_cause_last(c, AF_CAUSE_MISUSE, "a block op holds the loop (misuse)");

@@ -93,12 +93,11 @@
  * TaskGroups wrapped into the exception groups they raise.
  *
  * Messages: a CancelledError(None) explained only by a source task that
- * ended cancelled is reported with cause scenario: shield() cancels its outer future without a message
- * (tasks.py `outer.cancel()`), and a cancelled task hands the CancelledError
- * that carries the message to its first retrieval only
- * (Future._make_cancelled_error consumes _cancelled_exc; Task.__step
- * cancels with no message), so a second observer (as_completed after an
- * await, ...) gets CancelledError(). Neither is a documented contract.
+ * ended cancelled is reported with cause scenario: shield() cancels its outer future without a
+ * message (tasks.py `outer.cancel()`), and a cancelled task hands the CancelledError that carries
+ * the message to its first retrieval only (Future._make_cancelled_error consumes _cancelled_exc;
+ * Task.__step cancels with no message), so a second observer (as_completed after an await, ...)
+ * gets CancelledError(). Neither is a documented contract.
  *
  * Cause:
  *   misuse   - swallowed (handler): the scenario's swallowing handler;
@@ -138,10 +137,10 @@ enum { R_PENDING = 0, R_DONE, R_LOST, R_REPORTED, R_COALESCED };
 typedef struct req {
     int ev;
     int by;
-    int exempt;   /* forwarded to an awaited task that did not end cancelled */
-    int state;    /* R_PENDING; R_DONE withdrawn / handled / delivered;
-                     R_LOST its CancelledError dropped at lost_op (reported
-                     when the task finishes without a delivery); R_REPORTED */
+    int exempt; /* forwarded to an awaited task that did not end cancelled */
+    int state;  /* R_PENDING; R_DONE withdrawn / handled / delivered;
+                   R_LOST its CancelledError dropped at lost_op (reported
+                   when the task finishes without a delivery); R_REPORTED */
     int lost_op;
     const char *lost_reason;
 } req;
@@ -149,18 +148,18 @@ typedef struct req {
 typedef struct tstate {
     req reqs[MAX_REQ];
     int nreq;
-    int model;          /* cancelling() implied by cancel / uncancel events */
-    int count_reported; /* arith verdict already given */
+    int model;             /* cancelling() implied by cancel / uncancel events */
+    int count_reported;    /* arith verdict already given */
     int spurious_reported; /* one spurious verdict per task */
-    int requests_total; /* requests ever made (spurious) */
-    int sources;        /* awaited / owned tasks that ended cancelled */
-    int received;       /* CancelledErrors received that ended propagation */
+    int requests_total;    /* requests ever made (spurious) */
+    int sources;           /* awaited / owned tasks that ended cancelled */
+    int received;          /* CancelledErrors received that ended propagation */
     int converted_by_scenario;
     int stack[AF_MAX_OPS + 8];
     int stack_enter[AF_MAX_OPS + 8];
     int stack_cancelling[AF_MAX_OPS + 8];
     int nstack;
-    int misuse_op;      /* a misuse op that ran in the task's code, -1 */
+    int misuse_op;        /* a misuse op that ran in the task's code, -1 */
     af_cause count_cause; /* cause for the next count_once verdict */
     char count_why[AF_VERDICT_WHY_MAX];
 } tstate;
@@ -273,7 +272,8 @@ static int raises_cancelled(const af_ctx *c, int T)
         const af_op *o = &c->s->ops[i];
         if (o->task != t->ir_owner || o->exc.kind != AF_EXC_CANCELLED_SUBCLASS)
             continue;
-        if (o->kind == AF_OP_RAISE || (o->kind == AF_OP_TRY && o->on_cancel == AF_ON_CANCEL_RAISE) ||
+        if (o->kind == AF_OP_RAISE ||
+            (o->kind == AF_OP_TRY && o->on_cancel == AF_ON_CANCEL_RAISE) ||
             (o->kind == AF_OP_EXCEPT_STAR && o->reaction == AF_REACT_RAISE))
             return 1;
     }
@@ -294,7 +294,8 @@ static int raises_in_finally(const af_ctx *c, int T)
              child = p, p = c->s->ops[p].parent, g++) {
             const af_op *po = &c->s->ops[p];
             if (po->kind == AF_OP_TRY)
-                for (int k = po->finally_body.head, h = 0; k >= 0 && h < AF_MAX_OPS; k = c->s->ops[k].next, h++)
+                for (int k = po->finally_body.head, h = 0; k >= 0 && h < AF_MAX_OPS;
+                     k = c->s->ops[k].next, h++)
                     if (k == child)
                         return 1;
         }
@@ -303,7 +304,8 @@ static int raises_in_finally(const af_ctx *c, int T)
 }
 
 /* Candidate messages: requests on T and on every transitive source. */
-static int msg_ok(const af_ctx *c, int T, int upto, const char *msg, int *any_request, int *no_msg_source)
+static int msg_ok(const af_ctx *c, int T, int upto, const char *msg, int *any_request,
+                  int *no_msg_source)
 {
     int n = c->ntasks;
     char *mark = calloc((size_t)(n > 0 ? n : 1), 1);
@@ -365,12 +367,15 @@ static void check_message(af_ctx *c, const tstate *st, int T, int ev, const char
     const af_event *e = &c->tr->events[ev];
     int op = e->kind == AF_EV_CAUGHT ? e->op : af_ctx_open_op(c, T, ev);
     if (af_emit(c, AF_ORACLE_CANCEL_MESSAGE, T, op, ev, "message",
-                "task %s received CancelledError(%s) at vtime %lld, a message no cancel() of it or of a task "
+                "task %s received CancelledError(%s) at vtime %lld, a message no cancel() of it or "
+                "of a task "
                 "it awaits was given",
                 tname(c, T), af_q(msg, b, sizeof b), (long long)e->vtime))
         set_cause(c, st, benign ? AF_CAUSE_SCENARIO : AF_CAUSE_TARGET,
-                  benign ? "the CancelledError came from a cancelled task it waits on, through shield() (which "
-                           "re-cancels without the message) or a second retrieval (the message goes to the first): "
+                  benign ? "the CancelledError came from a cancelled task it waits on, through "
+                           "shield() (which "
+                           "re-cancels without the message) or a second retrieval (the message "
+                           "goes to the first): "
                            "asyncio documents no message there"
                          : "asyncio must deliver the message given to cancel()");
 }
@@ -386,7 +391,8 @@ static int parse_args(const char *args, char *out, size_t cap, const char **msg)
         return 1;
     }
     size_t n = strlen(args);
-    if (n >= 5 && args[0] == '(' && args[1] == '\'' && strcmp(args + n - 3, "',)") == 0 && n - 5 < cap) {
+    if (n >= 5 && args[0] == '(' && args[1] == '\'' && strcmp(args + n - 3, "',)") == 0 &&
+        n - 5 < cap) {
         memcpy(out, args + 2, n - 5);
         out[n - 5] = '\0';
         if (strchr(out, '\'') || strchr(out, '\\'))
@@ -403,12 +409,14 @@ static void count_arith(af_ctx *c, tstate *st, int T, int ev, const char *what, 
         return;
     st->count_reported = 1;
     const af_event *e = &c->tr->events[ev];
-    int op = e->op >= 0 && e->kind != AF_EV_CANCEL && e->kind != AF_EV_UNCANCEL ? e->op
-                                                                                 : af_ctx_open_op(c, T, ev);
+    int op = e->op >= 0 && e->kind != AF_EV_CANCEL && e->kind != AF_EV_UNCANCEL
+                 ? e->op
+                 : af_ctx_open_op(c, T, ev);
     if (af_emit(c, AF_ORACLE_CANCEL_COUNT, T, op, ev, "arith",
-                "task %s: %s at vtime %lld is %d where the cancel()/uncancel() calls imply %d", tname(c, T), what,
-                (long long)e->vtime, got, want))
-        set_cause(c, st, AF_CAUSE_TARGET, "cancelling() must count cancel() and uncancel() calls exactly");
+                "task %s: %s at vtime %lld is %d where the cancel()/uncancel() calls imply %d",
+                tname(c, T), what, (long long)e->vtime, got, want))
+        set_cause(c, st, AF_CAUSE_TARGET,
+                  "cancelling() must count cancel() and uncancel() calls exactly");
 }
 
 static void spurious_check(af_ctx *c, tstate *st, int T, int ev, int skip)
@@ -420,13 +428,15 @@ static void spurious_check(af_ctx *c, tstate *st, int T, int ev, int skip)
     st->spurious_reported = 1;
     const af_event *e = &c->tr->events[ev];
     int op = e->kind == AF_EV_CAUGHT ? e->op : af_ctx_open_op(c, T, ev);
-    if (af_emit(c, AF_ORACLE_CANCEL_SPURIOUS, T, op, ev, e->kind == AF_EV_CAUGHT ? "caught" : "task-end",
-                "task %s received CancelledError #%d at vtime %lld but only %d cancel() request(s) on it and %d "
+    if (af_emit(c, AF_ORACLE_CANCEL_SPURIOUS, T, op, ev,
+                e->kind == AF_EV_CAUGHT ? "caught" : "task-end",
+                "task %s received CancelledError #%d at vtime %lld but only %d cancel() request(s) "
+                "on it and %d "
                 "cancelled task(s) it awaits account for CancelledErrors",
-                tname(c, T), st->received + 1, (long long)e->vtime, st->requests_total, st->sources))
+                tname(c, T), st->received + 1, (long long)e->vtime, st->requests_total,
+                st->sources))
         set_cause(c, st, AF_CAUSE_TARGET, "a CancelledError no cancel() request accounts for");
 }
-
 
 /* Mark the outside, counted requests made since event `enter` and still
  * pending as lost at op (reason). Returns how many; *first the first. */
@@ -448,9 +458,10 @@ static int lose_since(tstate *st, int T, int enter, int op, const char *reason, 
     return n;
 }
 
-static void count_once(af_ctx *c, tstate *st, int T, int op, int ev, const char *reason, const char *fmt, ...)
-    __attribute__((format(printf, 7, 8)));
-static void count_once(af_ctx *c, tstate *st, int T, int op, int ev, const char *reason, const char *fmt, ...)
+static void count_once(af_ctx *c, tstate *st, int T, int op, int ev, const char *reason,
+                       const char *fmt, ...) __attribute__((format(printf, 7, 8)));
+static void count_once(af_ctx *c, tstate *st, int T, int op, int ev, const char *reason,
+                       const char *fmt, ...)
 {
     if (st->count_reported)
         return;
@@ -471,7 +482,8 @@ static void judge_task(af_ctx *c, int T, tstate *st)
     memset(st, 0, sizeof *st);
     st->misuse_op = ti ? af_task_misuse_handler(c, ti->ir_owner) : -1;
     st->count_cause = AF_CAUSE_TARGET;
-    snprintf(st->count_why, sizeof st->count_why, "a structured block must leave cancelling() as it found it "
+    snprintf(st->count_why, sizeof st->count_why,
+             "a structured block must leave cancelling() as it found it "
              "unless a request is still to be delivered");
     int skip_spurious = c->escaped || raises_cancelled(c, T);
     int finally_raise = raises_in_finally(c, T);
@@ -494,15 +506,17 @@ static void judge_task(af_ctx *c, int T, tstate *st)
                 count_arith(c, st, T, i, "cancelling() before cancel()", e->before, st->model);
             int want = e->returned ? e->before + 1 : e->before;
             if (e->before >= 0 && e->after >= 0 && e->after != want)
-                count_arith(c, st, T, i, e->returned ? "cancelling() after a cancel() that returned True"
-                                                     : "cancelling() after a cancel() that returned False",
+                count_arith(c, st, T, i,
+                            e->returned ? "cancelling() after a cancel() that returned True"
+                                        : "cancelling() after a cancel() that returned False",
                             e->after, want);
             if (e->after >= 0)
                 st->model = e->after;
             if (e->returned) {
                 st->requests_total++;
                 if (st->nreq < MAX_REQ)
-                    st->reqs[st->nreq++] = (req){i, e->by_task, forwarded(c, i), R_PENDING, -1, NULL};
+                    st->reqs[st->nreq++] =
+                        (req){i, e->by_task, forwarded(c, i), R_PENDING, -1, NULL};
             }
             break;
         }
@@ -551,7 +565,8 @@ static void judge_task(af_ctx *c, int T, tstate *st)
             /* except* also sees the CancelledErrors of other tasks, wrapped
              * in the exception groups their TaskGroups raised: neither a
              * message nor a count can be judged from it */
-            int star = c->s && e->op >= 0 && e->op < c->s->nops && c->s->ops[e->op].kind == AF_OP_EXCEPT_STAR;
+            int star = c->s && e->op >= 0 && e->op < c->s->nops &&
+                       c->s->ops[e->op].kind == AF_OP_EXCEPT_STAR;
             if (af_exc_is_exact_cancelled(e->exc_type) && !after_end && !star)
                 check_message(c, st, T, i, e->msg);
             spurious_check(c, st, T, i, skip_spurious || after_end || star);
@@ -611,18 +626,21 @@ static void judge_task(af_ctx *c, int T, tstate *st)
                 int n = lose_since(st, T, enter, e->op, "block", &first);
                 if (n > 0 && structured && exit_c > enter_c) {
                     const af_event *r = &tr->events[st->reqs[first].ev];
-                    if (r->by_task < 0 && c->end_ev >= 0 && st->reqs[first].ev > c->end_ev && !st->count_reported) {
+                    if (r->by_task < 0 && c->end_ev >= 0 && st->reqs[first].ev > c->end_ev &&
+                        !st->count_reported) {
                         int mop;
                         char sub[AF_VERDICT_WHY_MAX];
                         st->count_cause = af_leak_cause(c, T, sub, sizeof sub, &mop);
-                        snprintf(st->count_why, sizeof st->count_why, "the harness cancelled the task left pending: %s",
-                                 sub);
+                        snprintf(st->count_why, sizeof st->count_why,
+                                 "the harness cancelled the task left pending: %s", sub);
                     }
                     count_once(c, st, T, e->op, i, "block",
-                               "task %s: %s returned normally at vtime %lld with cancelling()=%d, %d at entry: "
+                               "task %s: %s returned normally at vtime %lld with cancelling()=%d, "
+                               "%d at entry: "
                                "cancel(%s) by %s at vtime %lld is still counted",
                                tname(c, T), kname(c, e->op), (long long)e->vtime, exit_c, enter_c,
-                               af_q(r->msg, b1, sizeof b1), tname(c, r->by_task), (long long)r->vtime);
+                               af_q(r->msg, b1, sizeof b1), tname(c, r->by_task),
+                               (long long)r->vtime);
                 }
             } else if (structured && !af_exc_is_cancelled(e->exc_type)) {
                 /* the block consumed the CancelledError into its own exception */
@@ -641,23 +659,30 @@ static void judge_task(af_ctx *c, int T, tstate *st)
                         if (st->reqs[q].state == R_LOST && st->reqs[q].lost_op == e->op)
                             st->reqs[q].state = R_REPORTED;
                     if (af_emit(c, AF_ORACLE_CANCEL_CONVERTED, T, e->op, i, "external-timeout",
-                            "task %s: cancel(%s) by %s at vtime %lld came out of %s as %s at vtime %lld "
-                            "(%d request(s))",
-                            tname(c, T), af_q(r->msg, b1, sizeof b1), tname(c, r->by_task), (long long)r->vtime,
-                            kname(c, e->op), e->exc_type, (long long)e->vtime, n))
-                        set_cause(c, st, AF_CAUSE_TARGET, "an external cancel must not come out as TimeoutError");
+                                "task %s: cancel(%s) by %s at vtime %lld came out of %s as %s at "
+                                "vtime %lld "
+                                "(%d request(s))",
+                                tname(c, T), af_q(r->msg, b1, sizeof b1), tname(c, r->by_task),
+                                (long long)r->vtime, kname(c, e->op), e->exc_type,
+                                (long long)e->vtime, n))
+                        set_cause(c, st, AF_CAUSE_TARGET,
+                                  "an external cancel must not come out as TimeoutError");
                 } else if (any) {
                     lose_since(st, T, enter, e->op, "block-raise", &first);
                 }
             }
-            if (k == AF_OP_TIMEOUT && e->exit == AF_OPEXIT_RAISE && af_exc_is_exact_cancelled(e->exc_type) &&
-                e->detail == AF_DETAIL_BOOL && e->detail_a && exit_c <= enter_c && !st->converted_by_scenario)
+            if (k == AF_OP_TIMEOUT && e->exit == AF_OPEXIT_RAISE &&
+                af_exc_is_exact_cancelled(e->exc_type) && e->detail == AF_DETAIL_BOOL &&
+                e->detail_a && exit_c <= enter_c && !st->converted_by_scenario)
                 if (af_emit(c, AF_ORACLE_CANCEL_CONVERTED, T, e->op, i, "expired-cancelled",
-                        "task %s: the timeout expired and raised CancelledError instead of TimeoutError at "
-                        "vtime %lld although no other cancel request was outstanding (cancelling() %d at entry, "
-                        "%d at exit)",
-                        tname(c, T), (long long)e->vtime, enter_c, exit_c))
-                    set_cause(c, st, AF_CAUSE_TARGET, "an expired timeout must raise TimeoutError (gh-102780 on 3.11)");
+                            "task %s: the timeout expired and raised CancelledError instead of "
+                            "TimeoutError at "
+                            "vtime %lld although no other cancel request was outstanding "
+                            "(cancelling() %d at entry, "
+                            "%d at exit)",
+                            tname(c, T), (long long)e->vtime, enter_c, exit_c))
+                    set_cause(c, st, AF_CAUSE_TARGET,
+                              "an expired timeout must raise TimeoutError (gh-102780 on 3.11)");
             break;
         }
         case AF_EV_TASK_DONE: {
@@ -668,7 +693,8 @@ static void judge_task(af_ctx *c, int T, tstate *st)
                 spurious_check(c, st, T, i, skip_spurious || after_end);
                 char buf[AF_MAX_MSG * 2 + 8];
                 const char *m;
-                if (!after_end && (!e->exc_type || !e->exc_type[0] || af_exc_is_exact_cancelled(e->exc_type)) &&
+                if (!after_end &&
+                    (!e->exc_type || !e->exc_type[0] || af_exc_is_exact_cancelled(e->exc_type)) &&
                     parse_args(e->exc_args, buf, sizeof buf, &m))
                     check_message(c, st, T, i, m);
                 /* delivered, at last */
@@ -704,11 +730,13 @@ static void judge_task(af_ctx *c, int T, tstate *st)
                 if (e->outcome == AF_OUT_RESULT && done_c > 0 && co > 0) {
                     st->count_cause = AF_CAUSE_SCENARIO;
                     snprintf(st->count_why, sizeof st->count_why,
-                             "%d request(s) were delivered as one CancelledError and the scenario's handler "
-                             "withdrew fewer with uncancel()", co);
+                             "%d request(s) were delivered as one CancelledError and the "
+                             "scenario's handler "
+                             "withdrew fewer with uncancel()",
+                             co);
                     count_once(c, st, T, af_ctx_open_op(c, T, i), i, "task-end",
-                               "task %s finished with a result at vtime %lld with cancelling()=%d", tname(c, T),
-                               (long long)e->vtime, done_c);
+                               "task %s finished with a result at vtime %lld with cancelling()=%d",
+                               tname(c, T), (long long)e->vtime, done_c);
                 }
                 break;
             }
@@ -717,7 +745,8 @@ static void judge_task(af_ctx *c, int T, tstate *st)
             int op = w->lost_op >= 0 ? w->lost_op : af_ctx_open_op(c, T, w->ev);
             char lost[160] = "";
             if (w->lost_op >= 0)
-                snprintf(lost, sizeof lost, "; its CancelledError was dropped in %s%s", kname(c, w->lost_op),
+                snprintf(lost, sizeof lost, "; its CancelledError was dropped in %s%s",
+                         kname(c, w->lost_op),
                          strcmp(w->lost_reason, "handler") == 0 ? " (the scenario's handler)" : "");
             af_cause k = AF_CAUSE_TARGET;
             char why[AF_VERDICT_WHY_MAX];
@@ -725,7 +754,8 @@ static void judge_task(af_ctx *c, int T, tstate *st)
                      w->lost_op >= 0 ? " (it was dropped inside an asyncio primitive)" : "");
             if (w->lost_reason && strcmp(w->lost_reason, "handler") == 0) {
                 k = AF_CAUSE_MISUSE;
-                snprintf(why, sizeof why, "the scenario's handler swallowed the CancelledError (misuse)");
+                snprintf(why, sizeof why,
+                         "the scenario's handler swallowed the CancelledError (misuse)");
             } else if (n_harness == n && ti->pending_ev >= 0) {
                 int mop;
                 char sub[AF_VERDICT_WHY_MAX];
@@ -733,13 +763,16 @@ static void judge_task(af_ctx *c, int T, tstate *st)
                 snprintf(why, sizeof why, "the harness cancelled the task left pending: %s", sub);
             } else if (fin_after && where < 0 && e->outcome == AF_OUT_EXCEPTION) {
                 k = AF_CAUSE_SCENARIO;
-                snprintf(why, sizeof why, "a finally clause ran while the CancelledError propagated and the task "
-                                          "ended with %s: an exception raised in a finally replaces the one in flight",
-                         e->exc_type);
+                snprintf(
+                    why, sizeof why,
+                    "a finally clause ran while the CancelledError propagated and the task "
+                    "ended with %s: an exception raised in a finally replaces the one in flight",
+                    e->exc_type);
             } else if (n_self == n && e->outcome == AF_OUT_EXCEPTION) {
                 k = AF_CAUSE_SCENARIO;
-                snprintf(why, sizeof why, "the task cancelled itself and raised before suspending again: the "
-                                          "exception wins over the pending self-cancel");
+                snprintf(why, sizeof why,
+                         "the task cancelled itself and raised before suspending again: the "
+                         "exception wins over the pending self-cancel");
             }
             if (k == AF_CAUSE_MISUSE && w->lost_op >= 0)
                 op = w->lost_op;
@@ -747,19 +780,23 @@ static void judge_task(af_ctx *c, int T, tstate *st)
                 op = st->misuse_op;
             st->count_cause = k;
             snprintf(st->count_why, sizeof st->count_why, "%s", why);
-            if (af_emit(c, AF_ORACLE_CANCEL_SWALLOWED, T, op, i, w->lost_reason ? w->lost_reason : "task-end",
-                    "task %s: cancel(%s) by %s at vtime %lld returned True, but the task finished with %s%s at "
-                    "vtime %lld with cancelling()=%d: %d request(s) neither delivered as CancelledError nor "
-                    "withdrawn by uncancel()%s",
-                    tname(c, T), af_q(r->msg, b1, sizeof b1), tname(c, r->by_task), (long long)r->vtime,
-                    e->outcome == AF_OUT_RESULT ? "a result" : "",
-                    e->outcome == AF_OUT_RESULT ? "" : (e->exc_type ? e->exc_type : "an exception"),
-                    (long long)e->vtime, done_c, n, lost))
+            if (af_emit(c, AF_ORACLE_CANCEL_SWALLOWED, T, op, i,
+                        w->lost_reason ? w->lost_reason : "task-end",
+                        "task %s: cancel(%s) by %s at vtime %lld returned True, but the task "
+                        "finished with %s%s at "
+                        "vtime %lld with cancelling()=%d: %d request(s) neither delivered as "
+                        "CancelledError nor "
+                        "withdrawn by uncancel()%s",
+                        tname(c, T), af_q(r->msg, b1, sizeof b1), tname(c, r->by_task),
+                        (long long)r->vtime, e->outcome == AF_OUT_RESULT ? "a result" : "",
+                        e->outcome == AF_OUT_RESULT ? ""
+                                                    : (e->exc_type ? e->exc_type : "an exception"),
+                        (long long)e->vtime, done_c, n, lost))
                 set_cause(c, st, k, why);
             if (e->outcome == AF_OUT_RESULT && done_c > 0)
                 count_once(c, st, T, op, i, "task-end",
-                           "task %s finished with a result at vtime %lld with cancelling()=%d", tname(c, T),
-                           (long long)e->vtime, done_c);
+                           "task %s finished with a result at vtime %lld with cancelling()=%d",
+                           tname(c, T), (long long)e->vtime, done_c);
             break;
         }
         default:

@@ -170,7 +170,8 @@ static af_cause leak_cause(af_ctx *c, int task, char *why, size_t cap, int *misu
     *misuse_op = -1;
     if (so && !so->keep) {
         *misuse_op = spawn;
-        snprintf(why, cap, "task %s was created by a spawn that drops its reference (misuse)", tn(c, task));
+        snprintf(why, cap, "task %s was created by a spawn that drops its reference (misuse)",
+                 tn(c, task));
         return AF_CAUSE_MISUSE;
     }
     const af_op *o = op_at(c, owner);
@@ -182,19 +183,23 @@ static af_cause leak_cause(af_ctx *c, int task, char *why, size_t cap, int *misu
     if (o->kind == AF_OP_SPAWN) {
         /* the scenario's own: an await that returned while it was pending is asyncio's */
         for (int i = 0; i < c->s->nops; i++) {
-            if (c->s->ops[i].kind != AF_OP_AWAIT || t->ir_task < 0 || c->s->ops[i].ref != t->ir_task)
+            if (c->s->ops[i].kind != AF_OP_AWAIT || t->ir_task < 0 ||
+                c->s->ops[i].ref != t->ir_task)
                 continue;
             int x = af_op_exit_ev(c, i), en = op_enter_ev(c, i);
             /* an await of a task not created yet returns at once ("missing") */
             if (x >= 0 && c->tr->events[x].exit == AF_OPEXIT_OK && en > t->new_ev &&
                 !af_task_done_before(c, task, x)) {
-                snprintf(why, cap, "await of task %s returned at vtime %lld while the task was still pending",
+                snprintf(why, cap,
+                         "await of task %s returned at vtime %lld while the task was still pending",
                          tn(c, task), (long long)c->tr->events[x].vtime);
                 return AF_CAUSE_TARGET;
             }
         }
-        snprintf(why, cap, "task %s was spawned with create_task and no executed await waited for it to finish",
-                 tn(c, task));
+        snprintf(
+            why, cap,
+            "task %s was spawned with create_task and no executed await waited for it to finish",
+            tn(c, task));
         return AF_CAUSE_SCENARIO;
     }
     int x = af_op_exit_ev(c, owner);
@@ -203,11 +208,12 @@ static af_cause leak_cause(af_ctx *c, int task, char *why, size_t cap, int *misu
         if (runner >= 0 && runner != task && is_pending(c, runner) && depth < 64) {
             char sub[AF_VERDICT_WHY_MAX];
             af_cause k = leak_cause(c, runner, sub, sizeof sub, misuse_op, depth + 1);
-            snprintf(why, cap, "its %s never ended because task %s is pending: %s", kn(c, owner), tn(c, runner),
-                     sub);
+            snprintf(why, cap, "its %s never ended because task %s is pending: %s", kn(c, owner),
+                     tn(c, runner), sub);
             return k;
         }
-        snprintf(why, cap, "its %s never ended, yet the task running it is not pending", kn(c, owner));
+        snprintf(why, cap, "its %s never ended, yet the task running it is not pending",
+                 kn(c, owner));
         return AF_CAUSE_TARGET;
     }
     const af_event *ex = &c->tr->events[x];
@@ -215,39 +221,51 @@ static af_cause leak_cause(af_ctx *c, int task, char *why, size_t cap, int *misu
     long long vt = (long long)ex->vtime;
     switch (o->kind) {
     case AF_OP_TASKGROUP:
-        snprintf(why, cap, "the TaskGroup exited at vtime %lld with its child %s still pending", vt, tn(c, task));
+        snprintf(why, cap, "the TaskGroup exited at vtime %lld with its child %s still pending", vt,
+                 tn(c, task));
         return AF_CAUSE_TARGET;
     case AF_OP_GATHER:
         if (ok) {
-            snprintf(why, cap, "gather returned at vtime %lld with its child %s still pending", vt, tn(c, task));
+            snprintf(why, cap, "gather returned at vtime %lld with its child %s still pending", vt,
+                     tn(c, task));
             return AF_CAUSE_TARGET;
         }
-        snprintf(why, cap, "gather raised %s at vtime %lld; it does not wait for the other children (documented)",
-                 ex->exc_type, vt);
+        snprintf(
+            why, cap,
+            "gather raised %s at vtime %lld; it does not wait for the other children (documented)",
+            ex->exc_type, vt);
         return AF_CAUSE_SCENARIO;
     case AF_OP_WAIT:
         if (ok && o->return_when == AF_WHEN_ALL_COMPLETED && o->ticks == AF_NONE) {
-            snprintf(why, cap, "wait(ALL_COMPLETED) returned at vtime %lld with %s still pending", vt, tn(c, task));
+            snprintf(why, cap, "wait(ALL_COMPLETED) returned at vtime %lld with %s still pending",
+                     vt, tn(c, task));
             return AF_CAUSE_TARGET;
         }
-        snprintf(why, cap, "wait %s at vtime %lld with %s pending: the pending set is the caller's (documented)",
-                 ok ? "returned" : "was interrupted", vt, tn(c, task));
+        snprintf(
+            why, cap,
+            "wait %s at vtime %lld with %s pending: the pending set is the caller's (documented)",
+            ok ? "returned" : "was interrupted", vt, tn(c, task));
         return AF_CAUSE_SCENARIO;
     case AF_OP_AS_COMPLETED:
         if (ok) {
-            snprintf(why, cap, "the as_completed loop ended at vtime %lld with %s still pending", vt, tn(c, task));
+            snprintf(why, cap, "the as_completed loop ended at vtime %lld with %s still pending",
+                     vt, tn(c, task));
             return AF_CAUSE_TARGET;
         }
-        snprintf(why, cap, "the as_completed loop was left early with %s at vtime %lld; the rest are the caller's",
-                 ex->exc_type, vt);
+        snprintf(
+            why, cap,
+            "the as_completed loop was left early with %s at vtime %lld; the rest are the caller's",
+            ex->exc_type, vt);
         return AF_CAUSE_SCENARIO;
     case AF_OP_SHIELD:
         if (ok) {
-            snprintf(why, cap, "shield returned at vtime %lld with its task %s still pending", vt, tn(c, task));
+            snprintf(why, cap, "shield returned at vtime %lld with its task %s still pending", vt,
+                     tn(c, task));
             return AF_CAUSE_TARGET;
         }
-        snprintf(why, cap, "shield was left with %s at vtime %lld; the shielded task runs on by design", ex->exc_type,
-                 vt);
+        snprintf(why, cap,
+                 "shield was left with %s at vtime %lld; the shielded task runs on by design",
+                 ex->exc_type, vt);
         return AF_CAUSE_SCENARIO;
     case AF_OP_WAIT_FOR: {
         /* 3.11 wait_for cancels its inner task and waits for it: a further
@@ -263,20 +281,24 @@ static af_cause leak_cause(af_ctx *c, int task, char *why, size_t cap, int *misu
              * before it: same iteration and caller, only cancels between */
             int nested = 0;
             if (e->task == runner && ic < 0)
-                for (int j = i + 1; j < x && c->tr->events[j].kind == AF_EV_CANCEL &&
-                                    c->tr->events[j].iter == e->iter && c->tr->events[j].by_task == e->by_task;
+                for (int j = i + 1;
+                     j < x && c->tr->events[j].kind == AF_EV_CANCEL &&
+                     c->tr->events[j].iter == e->iter && c->tr->events[j].by_task == e->by_task;
                      j++)
                     nested |= c->tr->events[j].task == task && c->tr->events[j].returned;
             if (e->task == task && ic < 0)
                 ic = i;
             else if (e->task == runner && (ic >= 0 || nested)) {
-                snprintf(why, cap, "a further cancel of task %s at vtime %lld interrupted wait_for while it waited "
-                         "for its cancelled inner task", tn(c, runner), (long long)e->vtime);
+                snprintf(why, cap,
+                         "a further cancel of task %s at vtime %lld interrupted wait_for while it "
+                         "waited "
+                         "for its cancelled inner task",
+                         tn(c, runner), (long long)e->vtime);
                 return AF_CAUSE_SCENARIO;
             }
         }
-        snprintf(why, cap, "wait_for exited at vtime %lld (%s) with its inner task still pending", vt,
-                 ok ? "ok" : ex->exc_type);
+        snprintf(why, cap, "wait_for exited at vtime %lld (%s) with its inner task still pending",
+                 vt, ok ? "ok" : ex->exc_type);
         return AF_CAUSE_TARGET;
     }
     default:
@@ -291,7 +313,8 @@ af_cause af_leak_cause(af_ctx *c, int task, char *why, size_t cap, int *misuse_o
     if (c->escaped) {
         if (misuse_op)
             *misuse_op = -1;
-        snprintf(why, cap, "KeyboardInterrupt / SystemExit escaped the loop and interrupted the run");
+        snprintf(why, cap,
+                 "KeyboardInterrupt / SystemExit escaped the loop and interrupted the run");
         return AF_CAUSE_SCENARIO;
     }
     if (c->budget_ev >= 0) {
@@ -515,7 +538,8 @@ static int cond_owed(const af_ctx *c, int prim, int at)
                 owed--;
             if (owed > waiting)
                 owed = waiting;
-        } else if (o->kind == AF_OP_COND_NOTIFY && e->kind == AF_EV_OP_EXIT && e->exit == AF_OPEXIT_OK) {
+        } else if (o->kind == AF_OP_COND_NOTIFY && e->kind == AF_EV_OP_EXIT &&
+                   e->exit == AF_OPEXIT_OK) {
             int avail = waiting - owed;
             int add = o->value == AF_NONE ? avail : (o->value < avail ? o->value : avail);
             owed += add > 0 ? add : 0;
@@ -566,7 +590,8 @@ static int blocked_explained(af_ctx *c, int P, int O, int at, char *buf, size_t 
         return 0;
     }
     const char *pn = o->ref >= 0 && o->ref < c->s->nprims && af_op_prim_kind(o->kind) >= 0
-                         ? c->s->prims[o->ref].name : "";
+                         ? c->s->prims[o->ref].name
+                         : "";
     switch (o->kind) {
     case AF_OP_AWAIT: {
         int q = af_ctx_probe_of_ir(c, o->ref);
@@ -577,8 +602,12 @@ static int blocked_explained(af_ctx *c, int P, int O, int at, char *buf, size_t 
         snprintf(buf, cap, "%s still awaits task %s, which is done", tn(c, P), tn(c, q));
         return 0;
     }
-    case AF_OP_GATHER: case AF_OP_TASKGROUP: case AF_OP_AS_COMPLETED: case AF_OP_SHIELD:
-    case AF_OP_WAIT: case AF_OP_WAIT_FOR: {
+    case AF_OP_GATHER:
+    case AF_OP_TASKGROUP:
+    case AF_OP_AS_COMPLETED:
+    case AF_OP_SHIELD:
+    case AF_OP_WAIT:
+    case AF_OP_WAIT_FOR: {
         int pending = 0, done = 0, failed = 0, cancelled = 0;
         for (int T = 0; T < c->ntasks; T++) {
             if (!af_ctx_task(c, T) || af_task_owner_op(c, T, NULL) != O)
@@ -599,7 +628,8 @@ static int blocked_explained(af_ctx *c, int P, int O, int at, char *buf, size_t 
             ok = 0;
         if (o->kind == AF_OP_WAIT && o->return_when == AF_WHEN_FIRST_EXCEPTION && failed)
             ok = 0;
-        snprintf(buf, cap, "%s waits in %s for %d pending task(s) (%d done)", tn(c, P), kn(c, O), pending, done);
+        snprintf(buf, cap, "%s waits in %s for %d pending task(s) (%d done)", tn(c, P), kn(c, O),
+                 pending, done);
         return ok;
     }
     case AF_OP_EVENT_WAIT:
@@ -619,20 +649,23 @@ static int blocked_explained(af_ctx *c, int P, int O, int at, char *buf, size_t 
         snprintf(buf, cap, "%s puts into queue %s holding %d of %d item(s)", tn(c, P), pn, n, max);
         return max > 0 && n >= max;
     }
-    case AF_OP_LOCK: case AF_OP_SEMAPHORE: {
+    case AF_OP_LOCK:
+    case AF_OP_SEMAPHORE: {
         int h = holders(c, o->ref, at);
         int cap_ = o->kind == AF_OP_LOCK ? 1 : c->s->prims[o->ref].param;
-        snprintf(buf, cap, "%s waits for %s %s held by %d blocked holder(s) of %d", tn(c, P), kn(c, O), pn, h, cap_);
+        snprintf(buf, cap, "%s waits for %s %s held by %d blocked holder(s) of %d", tn(c, P),
+                 kn(c, O), pn, h, cap_);
         return h >= cap_;
     }
     case AF_OP_COND_WAIT: {
         int owed = cond_owed(c, o->ref, at);
-        snprintf(buf, cap, "%s waits on condition %s with %d notification(s) owed to its waiters", tn(c, P), pn,
-                 owed);
+        snprintf(buf, cap, "%s waits on condition %s with %d notification(s) owed to its waiters",
+                 tn(c, P), pn, owed);
         return owed == 0;
     }
     default:
-        snprintf(buf, cap, "%s is blocked in %s, which does not wait on anything", tn(c, P), kn(c, O));
+        snprintf(buf, cap, "%s is blocked in %s, which does not wait on anything", tn(c, P),
+                 kn(c, O));
         return 0;
     }
 }
@@ -661,6 +694,8 @@ af_cause af_deadlock_cause(af_ctx *c, char *why, size_t cap)
         snprintf(why, cap, "no task was pending");
         return AF_CAUSE_TARGET;
     }
-    snprintf(why, cap, "every pending task (%d) waits on something the scenario never provides, e.g. %s", n, first);
+    snprintf(why, cap,
+             "every pending task (%d) waits on something the scenario never provides, e.g. %s", n,
+             first);
     return AF_CAUSE_SCENARIO;
 }

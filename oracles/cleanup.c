@@ -49,8 +49,8 @@ static void cleanup_cause(af_ctx *c, int task, int hold_op, int at)
     }
     int m = t && c->s ? af_task_misuse_handler(c, t->ir_owner) : -1;
     if (m >= 0) {
-        af_cause_last(c, AF_CAUSE_MISUSE, "a misuse op (%s) ran in task %s", af_op_kind_name(c->s->ops[m].kind),
-                      t->name);
+        af_cause_last(c, AF_CAUSE_MISUSE, "a misuse op (%s) ran in task %s",
+                      af_op_kind_name(c->s->ops[m].kind), t->name);
         return;
     }
     if (hold_op >= 0 && c->s && hold_op < c->s->nops && c->s->ops[hold_op].ticks != AF_NONE) {
@@ -60,14 +60,16 @@ static void cleanup_cause(af_ctx *c, int task, int hold_op, int at)
             const af_event *e = &c->tr->events[i];
             if (e->kind == AF_EV_CANCEL && e->task == task && e->returned) {
                 af_cause_last(c, AF_CAUSE_SCENARIO,
-                              "the release awaits in a finally and a cancel request at vtime %lld interrupted it",
+                              "the release awaits in a finally and a cancel request at vtime %lld "
+                              "interrupted it",
                               (long long)e->vtime);
                 return;
             }
         }
     }
-    af_cause_last(c, AF_CAUSE_TARGET, "%s", hold_op >= 0 ? "the release in the finally must run"
-                                                         : "a finally clause must run when its try is left");
+    af_cause_last(c, AF_CAUSE_TARGET, "%s",
+                  hold_op >= 0 ? "the release in the finally must run"
+                               : "a finally clause must run when its try is left");
 }
 
 void af_oracle_cleanup(af_ctx *c)
@@ -96,7 +98,8 @@ void af_oracle_cleanup(af_ctx *c)
         if (released || !finished(c, a->task))
             continue;
         if (!af_emit(c, AF_ORACLE_CLEANUP, a->task, a->op, i, "unreleased",
-                     "resource '%s' acquired at vtime %lld was never released", a->resource, (long long)a->vtime))
+                     "resource '%s' acquired at vtime %lld was never released", a->resource,
+                     (long long)a->vtime))
             continue;
         cleanup_cause(c, a->task, a->op, i);
     }
@@ -124,9 +127,11 @@ void af_oracle_cleanup(af_ctx *c)
             continue;
         const af_event *l = &tr->events[left];
         if (af_emit(c, AF_ORACLE_CLEANUP, e->task, e->op, left, "finally-skipped",
-                "the finally clause of a try entered at vtime %lld did not run before the %s at vtime %lld%s%s",
-                (long long)e->vtime, l->kind == AF_EV_TASK_DONE ? "task finished" : "try ended", (long long)l->vtime,
-                l->exc_type && l->exc_type[0] ? " with " : "", l->exc_type ? l->exc_type : ""))
+                    "the finally clause of a try entered at vtime %lld did not run before the %s "
+                    "at vtime %lld%s%s",
+                    (long long)e->vtime, l->kind == AF_EV_TASK_DONE ? "task finished" : "try ended",
+                    (long long)l->vtime, l->exc_type && l->exc_type[0] ? " with " : "",
+                    l->exc_type ? l->exc_type : ""))
             cleanup_cause(c, e->task, -1, i);
     }
 }

@@ -65,7 +65,8 @@ static int shield_released(const af_ctx *c, int task)
 static int already(const af_ctx *c, int task)
 {
     for (int i = 0; i < c->out->count; i++)
-        if (c->out->items[i].oracle == AF_ORACLE_LEAKED_TASK && c->out->items[i].task == task && task >= 0)
+        if (c->out->items[i].oracle == AF_ORACLE_LEAKED_TASK && c->out->items[i].task == task &&
+            task >= 0)
             return 1;
     return 0;
 }
@@ -80,8 +81,9 @@ static void leak(af_ctx *c, int task, int ev, const char *how)
     af_cause k = af_leak_cause(c, task, why, sizeof why, &mop);
     int op = k == AF_CAUSE_MISUSE && mop >= 0 ? mop : af_ctx_task_op(c, task);
     if (!af_emit(c, AF_ORACLE_LEAKED_TASK, task, op, ev, "pending",
-            "task %s (created at vtime %lld) %s at vtime %lld", t && t->name ? t->name : "?",
-            t ? (long long)c->tr->events[t->new_ev].vtime : -1LL, how, (long long)c->tr->events[ev].vtime))
+                 "task %s (created at vtime %lld) %s at vtime %lld", t && t->name ? t->name : "?",
+                 t ? (long long)c->tr->events[t->new_ev].vtime : -1LL, how,
+                 (long long)c->tr->events[ev].vtime))
         return;
     af_cause_last(c, k, "%s", why);
 }
@@ -121,7 +123,8 @@ static const char *coro_task_name(const char *coro)
 int af_is_nested_target(const char *coro)
 {
     size_t n = strlen(coro), m = strlen("nested_target");
-    return n >= m && strcmp(coro + n - m, "nested_target") == 0 && (n == m || coro[n - m - 1] == '.');
+    return n >= m && strcmp(coro + n - m, "nested_target") == 0 &&
+           (n == m || coro[n - m - 1] == '.');
 }
 
 void af_oracle_leaked_task(af_ctx *c)
@@ -133,7 +136,8 @@ void af_oracle_leaked_task(af_ctx *c)
         const af_event *e = &c->tr->events[i];
         if (e->kind == AF_EV_PENDING) {
             leak(c, e->task, i, "was still pending when the root task finished");
-        } else if (e->kind == AF_EV_LOOP_EXC && e->msg && strstr(e->msg, "Task was destroyed but it is pending")) {
+        } else if (e->kind == AF_EV_LOOP_EXC && e->msg &&
+                   strstr(e->msg, "Task was destroyed but it is pending")) {
             leak(c, e->task, i, "was destroyed while pending");
         } else if (e->kind == AF_EV_WARNING) {
             char name[128];
@@ -143,18 +147,21 @@ void af_oracle_leaked_task(af_ctx *c)
             int op = spawn >= 0 ? spawn : af_ctx_nth_op_of_kind(c, AF_OP_NEVER_AWAITED, nth++);
             int task = op >= 0 ? af_ctx_probe_of_ir(c, c->s->ops[op].task) : -1;
             if (!af_emit(c, AF_ORACLE_LEAKED_TASK, task, op, i, "never-awaited",
-                         "coroutine '%s' was never awaited (warning at vtime %lld)", name, (long long)e->vtime))
+                         "coroutine '%s' was never awaited (warning at vtime %lld)", name,
+                         (long long)e->vtime))
                 continue;
             if (spawn < 0 && op >= 0 && c->s->ops[op].kind == AF_OP_NEVER_AWAITED)
                 af_cause_last(c, AF_CAUSE_MISUSE, "the coroutine of a never_awaited op (misuse)");
             else if (spawn >= 0)
                 af_cause_last(c, AF_CAUSE_TARGET,
-                              "the coroutine of task %s was handed to asyncio (%s%s) and never awaited nor closed%s",
+                              "the coroutine of task %s was handed to asyncio (%s%s) and never "
+                              "awaited nor closed%s",
                               coro_task_name(name), af_op_kind_name(c->s->ops[spawn].kind),
                               c->s->ops[spawn].ref >= 0 ? " into a task group" : "",
                               c->s->ops[spawn].ref >= 0 ? " (gh-115957)" : "");
             else
-                af_cause_last(c, AF_CAUSE_TARGET, "a coroutine no misuse op created was never awaited");
+                af_cause_last(c, AF_CAUSE_TARGET,
+                              "a coroutine no misuse op created was never awaited");
         }
     }
 }

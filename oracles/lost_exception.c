@@ -58,7 +58,8 @@ static int cycle_from(const af_scenario *s, int t, signed char *mark)
         const af_op *o = &s->ops[i];
         if (o->task != t)
             continue;
-        if (o->kind == AF_OP_AWAIT && o->ref >= 0 && o->ref < s->ntasks && cycle_from(s, o->ref, mark))
+        if (o->kind == AF_OP_AWAIT && o->ref >= 0 && o->ref < s->ntasks &&
+            cycle_from(s, o->ref, mark))
             return 1;
         if (af_op_has_children(o->kind) && o->kind != AF_OP_SPAWN)
             for (int k = o->children.head, g = 0; k >= 0 && k < s->ntasks && g < AF_MAX_TASKS;
@@ -88,35 +89,41 @@ static af_cause exc_cause(af_ctx *c, const af_event *e, char *why, size_t cap, i
     const af_tinfo *t = af_ctx_task(c, T);
     *mop = -1;
     if (af_exc_is_escape(e->exc_type)) {
-        snprintf(why, cap, "%s escapes the event loop by design; nobody can retrieve it", e->exc_type);
+        snprintf(why, cap, "%s escapes the event loop by design; nobody can retrieve it",
+                 e->exc_type);
         return AF_CAUSE_SCENARIO;
     }
     if (!t) {
         if (e->exc_type && strcmp(e->exc_type, "builtins.RecursionError") == 0 && await_cycle(c)) {
-            snprintf(why, cap, "cancel() recursed through the scenario's cycle of tasks awaiting each other "
-                               "(asyncio does not detect await cycles)");
+            snprintf(why, cap,
+                     "cancel() recursed through the scenario's cycle of tasks awaiting each other "
+                     "(asyncio does not detect await cycles)");
             return AF_CAUSE_SCENARIO;
         }
         snprintf(why, cap, "an exception of no task (a callback or asyncio's own future)");
         return AF_CAUSE_TARGET;
     }
-    int late = (c->end_ev >= 0 && t->done_ev > c->end_ev) || (c->budget_ev >= 0 && t->done_ev > c->budget_ev);
+    int late = (c->end_ev >= 0 && t->done_ev > c->end_ev) ||
+               (c->budget_ev >= 0 && t->done_ev > c->budget_ev);
     if (late && t->pending_ev >= 0) {
         char sub[AF_VERDICT_WHY_MAX];
         af_cause k = c->budget_ev >= 0 ? af_deadlock_cause(c, sub, sizeof sub)
                                        : af_leak_cause(c, T, sub, sizeof sub, mop);
-        snprintf(why, cap, "task %s raised while the harness cancelled it after the run (%s)", t->name, sub);
+        snprintf(why, cap, "task %s raised while the harness cancelled it after the run (%s)",
+                 t->name, sub);
         return k;
     }
     int spawn = -1;
     int owner = af_task_owner_op(c, T, &spawn);
     if (spawn >= 0 && !c->s->ops[spawn].keep) {
         *mop = spawn;
-        snprintf(why, cap, "task %s was created by a spawn that drops its reference (misuse)", t->name);
+        snprintf(why, cap, "task %s was created by a spawn that drops its reference (misuse)",
+                 t->name);
         return AF_CAUSE_MISUSE;
     }
     if (owner < 0) {
-        snprintf(why, cap, "task %s: no scenario op is responsible; asyncio or the harness must retrieve it",
+        snprintf(why, cap,
+                 "task %s: no scenario op is responsible; asyncio or the harness must retrieve it",
                  t->name ? t->name : "?");
         return AF_CAUSE_TARGET;
     }
@@ -131,32 +138,41 @@ static af_cause exc_cause(af_ctx *c, const af_event *e, char *why, size_t cap, i
         if (r && r->pending_ev >= 0) {
             char sub[AF_VERDICT_WHY_MAX];
             af_cause k = af_leak_cause(c, runner, sub, sizeof sub, mop);
-            snprintf(why, cap, "its %s never ended: task %s was left pending (%s)", af_op_kind_name(o->kind),
-                     r->name, sub);
+            snprintf(why, cap, "its %s never ended: task %s was left pending (%s)",
+                     af_op_kind_name(o->kind), r->name, sub);
             return k;
         }
     }
     switch (o->kind) {
     case AF_OP_SPAWN:
         for (int i = 0; i < c->s->nops; i++) {
-            if (c->s->ops[i].kind != AF_OP_AWAIT || t->ir_task < 0 || c->s->ops[i].ref != t->ir_task)
+            if (c->s->ops[i].kind != AF_OP_AWAIT || t->ir_task < 0 ||
+                c->s->ops[i].ref != t->ir_task)
                 continue;
             int ax = af_op_exit_ev(c, i);
-            if (ax >= 0 && c->tr->events[ax].exit == AF_OPEXIT_OK && af_task_done_before(c, T, ax)) {
-                snprintf(why, cap, "await of task %s returned normally although the task failed", t->name);
+            if (ax >= 0 && c->tr->events[ax].exit == AF_OPEXIT_OK &&
+                af_task_done_before(c, T, ax)) {
+                snprintf(why, cap, "await of task %s returned normally although the task failed",
+                         t->name);
                 return AF_CAUSE_TARGET;
             }
         }
-        snprintf(why, cap, "task %s was spawned with create_task and no executed await retrieved its exception",
-                 t->name);
+        snprintf(
+            why, cap,
+            "task %s was spawned with create_task and no executed await retrieved its exception",
+            t->name);
         return AF_CAUSE_SCENARIO;
     case AF_OP_WAIT:
-        snprintf(why, cap, "asyncio.wait does not retrieve exceptions: task %s's is the caller's (documented)",
-                 t->name);
+        snprintf(
+            why, cap,
+            "asyncio.wait does not retrieve exceptions: task %s's is the caller's (documented)",
+            t->name);
         return AF_CAUSE_SCENARIO;
     case AF_OP_AS_COMPLETED:
         if (!ok) {
-            snprintf(why, cap, "the as_completed loop was left early; task %s's outcome is the caller's", t->name);
+            snprintf(why, cap,
+                     "the as_completed loop was left early; task %s's outcome is the caller's",
+                     t->name);
             return AF_CAUSE_SCENARIO;
         }
         break;
@@ -172,16 +188,18 @@ static af_cause exc_cause(af_ctx *c, const af_event *e, char *why, size_t cap, i
         break;
     case AF_OP_SHIELD:
         if (x >= 0 && !ok && af_exc_is_cancelled(c->tr->events[x].exc_type)) {
-            snprintf(why, cap, "shield was cancelled; the shielded task %s runs on and its outcome is nobody's",
-                     t->name);
+            snprintf(
+                why, cap,
+                "shield was cancelled; the shielded task %s runs on and its outcome is nobody's",
+                t->name);
             return AF_CAUSE_SCENARIO;
         }
         break;
     default:
         break;
     }
-    snprintf(why, cap, "%s is responsible for retrieving the exception of task %s", af_op_kind_name(o->kind),
-             t->name);
+    snprintf(why, cap, "%s is responsible for retrieving the exception of task %s",
+             af_op_kind_name(o->kind), t->name);
     return AF_CAUSE_TARGET;
 }
 
@@ -195,17 +213,19 @@ void af_oracle_lost_exception(af_ctx *c)
             if (e->msg && strstr(e->msg, "Task was destroyed but it is pending"))
                 continue;
             const char *reason = e->msg && strstr(e->msg, "never retrieved") ? "never-retrieved"
-                                 : e->msg && strncmp(e->msg, "Exception in callback", 21) == 0 ? "callback"
-                                                                                               : "handler";
+                                 : e->msg && strncmp(e->msg, "Exception in callback", 21) == 0
+                                     ? "callback"
+                                     : "handler";
             const af_tinfo *t = af_ctx_task(c, e->task);
             char why[AF_VERDICT_WHY_MAX];
             int mop = -1;
             af_cause k = exc_cause(c, e, why, sizeof why, &mop);
             int op = k == AF_CAUSE_MISUSE && mop >= 0 ? mop : af_ctx_task_op(c, e->task);
             if (af_emit(c, AF_ORACLE_LOST_EXCEPTION, e->task, op, i, reason,
-                        "%s raised%s%s reached only the loop's exception handler at vtime %lld: \"%.160s\"",
-                        e->exc_type, t ? " in task " : "", t && t->name ? t->name : "", (long long)e->vtime,
-                        e->msg ? e->msg : ""))
+                        "%s raised%s%s reached only the loop's exception handler at vtime %lld: "
+                        "\"%.160s\"",
+                        e->exc_type, t ? " in task " : "", t && t->name ? t->name : "",
+                        (long long)e->vtime, e->msg ? e->msg : ""))
                 af_cause_last(c, k, "%s", why);
         } else if (e->kind == AF_EV_UNRAISABLE) {
             int left = -1;
@@ -221,9 +241,11 @@ void af_oracle_lost_exception(af_ctx *c)
                 int mop;
                 af_cause k = c->budget_ev >= 0 ? af_deadlock_cause(c, why, sizeof why)
                                                : af_leak_cause(c, left, why, sizeof why, &mop);
-                af_cause_last(c, k, "raised while the collector closed tasks left pending (%s)", why);
+                af_cause_last(c, k, "raised while the collector closed tasks left pending (%s)",
+                              why);
             } else {
-                af_cause_last(c, AF_CAUSE_TARGET, "an exception nobody could catch, with no task left pending");
+                af_cause_last(c, AF_CAUSE_TARGET,
+                              "an exception nobody could catch, with no task left pending");
             }
         }
     }

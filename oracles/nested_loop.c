@@ -38,20 +38,27 @@ void af_oracle_nested_loop(af_ctx *c)
         int takes_coro = strcmp(kind, "run_forever") != 0;
         if (!af_exc_is_runtime_error(e->exc_type))
             (void)(af_emit(c, AF_ORACLE_NESTED_LOOP, e->task, e->op, i, "no-runtime-error",
-                    "%s inside the running loop %s at vtime %lld instead of raising RuntimeError", kind,
-                    e->exc_type && e->exc_type[0] ? "raised another exception" : "returned",
-                    (long long)e->vtime) &&
-            af_cause_last_ok(c, AF_CAUSE_TARGET, "asyncio must refuse to run a loop that is already running"));
+                           "%s inside the running loop %s at vtime %lld instead of raising "
+                           "RuntimeError",
+                           kind,
+                           e->exc_type && e->exc_type[0] ? "raised another exception" : "returned",
+                           (long long)e->vtime) &&
+                   af_cause_last_ok(c, AF_CAUSE_TARGET,
+                                    "asyncio must refuse to run a loop that is already running"));
         if (!e->flag_a)
             (void)(af_emit(c, AF_ORACLE_NESTED_LOOP, e->task, e->op, i, "loop-state",
-                    "after %s at vtime %lld the outer loop is no longer running", kind, (long long)e->vtime) &&
-                af_cause_last_ok(c, AF_CAUSE_TARGET, "a refused nested run must leave the running loop as it was"));
+                           "after %s at vtime %lld the outer loop is no longer running", kind,
+                           (long long)e->vtime) &&
+                   af_cause_last_ok(c, AF_CAUSE_TARGET,
+                                    "a refused nested run must leave the running loop as it was"));
         if (takes_coro && !e->flag_b) {
             not_closed++;
             (void)(af_emit(c, AF_ORACLE_NESTED_LOOP, e->task, e->op, i, "coro-not-closed",
-                    "%s at vtime %lld left the coroutine it was given unclosed (it will never be awaited)", kind,
-                    (long long)e->vtime) &&
-                af_cause_last_ok(c, AF_CAUSE_MISUSE, "the coroutine was handed to a nested run (misuse)"));
+                           "%s at vtime %lld left the coroutine it was given unclosed (it will "
+                           "never be awaited)",
+                           kind, (long long)e->vtime) &&
+                   af_cause_last_ok(c, AF_CAUSE_MISUSE,
+                                    "the coroutine was handed to a nested run (misuse)"));
         }
     }
     int nth = 0;
@@ -75,9 +82,10 @@ void af_oracle_nested_loop(af_ctx *c)
             continue;
         int op = af_ctx_nth_op_of_kind(c, AF_OP_NESTED_RUN, nth - 1);
         int task = op >= 0 ? af_ctx_probe_of_ir(c, c->s->ops[op].task) : -1;
-        if (af_emit(c, AF_ORACLE_NESTED_LOOP, task, op, i, "coro-not-closed",
-                    "coroutine '%s' given to a nested run was never awaited (warning at vtime %lld)", name,
-                    (long long)e->vtime))
+        if (af_emit(
+                c, AF_ORACLE_NESTED_LOOP, task, op, i, "coro-not-closed",
+                "coroutine '%s' given to a nested run was never awaited (warning at vtime %lld)",
+                name, (long long)e->vtime))
             af_cause_last(c, AF_CAUSE_MISUSE, "the coroutine was handed to a nested run (misuse)");
     }
 }

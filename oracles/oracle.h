@@ -12,14 +12,14 @@
 #define AF_CTX_MAX_TASKS 512
 
 typedef struct af_tinfo {
-    int seen;     /* a task_new was recorded */
-    int new_ev;   /* index of task_new */
-    int done_ev;  /* index of task_done, -1 while pending */
+    int seen;       /* a task_new was recorded */
+    int new_ev;     /* index of task_new */
+    int done_ev;    /* index of task_done, -1 while pending */
     int pending_ev; /* index of a `pending` event, -1 none */
-    int parent;   /* probe id, -1 */
-    int op;       /* creating op (task_new.op), -1 */
-    int ir_task;  /* task_new.ir_task, -1 for asyncio's own */
-    int ir_owner; /* the IR task whose code this task runs or serves */
+    int parent;     /* probe id, -1 */
+    int op;         /* creating op (task_new.op), -1 */
+    int ir_task;    /* task_new.ir_task, -1 for asyncio's own */
+    int ir_owner;   /* the IR task whose code this task runs or serves */
     const char *name;
 } af_tinfo;
 
@@ -29,12 +29,12 @@ typedef struct af_ctx {
     af_verdict_list *out;
     int added;
     af_tinfo tasks[AF_CTX_MAX_TASKS];
-    int ntasks;       /* 1 + highest id seen */
+    int ntasks;                    /* 1 + highest id seen */
     int ir_to_probe[AF_MAX_TASKS]; /* first probe id of each IR task, -1 */
-    int budget_ev;    /* first budget event, -1 */
-    int end_ev;       /* the `end` event, -1 */
-    int escaped;      /* KeyboardInterrupt / SystemExit escaped a task */
-    int last;         /* index in out of the verdict the last af_emit added, -1 */
+    int budget_ev;                 /* first budget event, -1 */
+    int end_ev;                    /* the `end` event, -1 */
+    int escaped;                   /* KeyboardInterrupt / SystemExit escaped a task */
+    int last;                      /* index in out of the verdict the last af_emit added, -1 */
     /* cause.c memo: leak cause per probe task (-1 unknown, -2 in progress) */
     signed char leak_memo[AF_CTX_MAX_TASKS];
     char leak_why[AF_CTX_MAX_TASKS][AF_VERDICT_WHY_MAX];
@@ -45,7 +45,7 @@ typedef struct af_ctx {
 int af_exc_is_cancelled(const char *t);       /* CancelledError or a subclass we know */
 int af_exc_is_exact_cancelled(const char *t); /* asyncio's CancelledError itself */
 int af_exc_is_timeout(const char *t);
-int af_exc_is_escape(const char *t);          /* KeyboardInterrupt, SystemExit */
+int af_exc_is_escape(const char *t); /* KeyboardInterrupt, SystemExit */
 int af_exc_is_runtime_error(const char *t);
 
 const af_tinfo *af_ctx_task(const af_ctx *c, int id); /* NULL if unknown */
@@ -66,9 +66,8 @@ int af_ctx_probe_of_ir(const af_ctx *c, int ir_task);
  * signature ("pending", "race", ...). Evidence is printf-formatted. A
  * verdict equal in oracle, task and signature to one already in the list
  * is not added again. Returns 1 when added. */
-int af_emit(af_ctx *c, af_oracle o, int task, int op, int event,
-            const char *reason, const char *fmt, ...)
-    __attribute__((format(printf, 7, 8)));
+int af_emit(af_ctx *c, af_oracle o, int task, int op, int event, const char *reason,
+            const char *fmt, ...) __attribute__((format(printf, 7, 8)));
 
 /* Set the cause of the verdict the last af_emit call added (nothing when it
  * added none). */

@@ -15,9 +15,9 @@
 /* ---- names ------------------------------------------------------------ */
 
 static const char *const ev_kind_names[AF_EV_KIND_COUNT] = {
-    "task_new", "task_done", "cancel",   "uncancel",   "caught",  "op_enter",
-    "op_exit",  "finally",   "acquire",  "release",    "nested",  "loop_exc",
-    "warning",  "unraisable", "slow",    "pending",    "end",     "budget",
+    "task_new", "task_done",  "cancel",  "uncancel", "caught", "op_enter",
+    "op_exit",  "finally",    "acquire", "release",  "nested", "loop_exc",
+    "warning",  "unraisable", "slow",    "pending",  "end",    "budget",
 };
 static const char *const outcome_names[AF_OUT_COUNT] = {"result", "exception", "cancelled"};
 static const char *const opexit_names[AF_OPEXIT_COUNT] = {"ok", "raise"};
@@ -37,34 +37,60 @@ const char *af_ev_kind_name(af_ev_kind k)
 {
     return (unsigned)k < AF_EV_KIND_COUNT ? ev_kind_names[k] : NULL;
 }
-int af_ev_kind_from_name(const char *n) { return name_lookup(ev_kind_names, AF_EV_KIND_COUNT, n); }
+int af_ev_kind_from_name(const char *n)
+{
+    return name_lookup(ev_kind_names, AF_EV_KIND_COUNT, n);
+}
 const char *af_outcome_name(af_outcome v)
 {
     return (unsigned)v < AF_OUT_COUNT ? outcome_names[v] : NULL;
 }
-int af_outcome_from_name(const char *n) { return name_lookup(outcome_names, AF_OUT_COUNT, n); }
+int af_outcome_from_name(const char *n)
+{
+    return name_lookup(outcome_names, AF_OUT_COUNT, n);
+}
 const char *af_opexit_name(af_opexit v)
 {
     return (unsigned)v < AF_OPEXIT_COUNT ? opexit_names[v] : NULL;
 }
-int af_opexit_from_name(const char *n) { return name_lookup(opexit_names, AF_OPEXIT_COUNT, n); }
+int af_opexit_from_name(const char *n)
+{
+    return name_lookup(opexit_names, AF_OPEXIT_COUNT, n);
+}
 const char *af_budget_name(af_budget v)
 {
     return (unsigned)v < AF_BUDGET_COUNT ? budget_names[v] : NULL;
 }
-int af_budget_from_name(const char *n) { return name_lookup(budget_names, AF_BUDGET_COUNT, n); }
+int af_budget_from_name(const char *n)
+{
+    return name_lookup(budget_names, AF_BUDGET_COUNT, n);
+}
 
 /* ---- field table -------------------------------------------------------- */
 
 typedef enum field {
     F_END = 0,
-    F_TASK, F_BY_TASK, F_OP, F_PARENT, F_IR_TASK,       /* int */
-    F_CANCELLING, F_BEFORE, F_AFTER,                    /* int */
-    F_RETURNED, F_FLAG_A, F_FLAG_B,                     /* bool */
-    F_TICKS,                                            /* int64 */
-    F_OUTCOME, F_EXIT, F_BUDGET,                        /* names */
-    F_DETAIL,                                           /* polymorphic */
-    F_NAME, F_EXC_TYPE, F_EXC_ARGS, F_MSG, F_RESOURCE,  /* strings */
+    F_TASK,
+    F_BY_TASK,
+    F_OP,
+    F_PARENT,
+    F_IR_TASK, /* int */
+    F_CANCELLING,
+    F_BEFORE,
+    F_AFTER, /* int */
+    F_RETURNED,
+    F_FLAG_A,
+    F_FLAG_B, /* bool */
+    F_TICKS,  /* int64 */
+    F_OUTCOME,
+    F_EXIT,
+    F_BUDGET, /* names */
+    F_DETAIL, /* polymorphic */
+    F_NAME,
+    F_EXC_TYPE,
+    F_EXC_ARGS,
+    F_MSG,
+    F_RESOURCE, /* strings */
 } field;
 
 #define MAX_FIELDS 8
@@ -92,33 +118,54 @@ static const field kind_fields[AF_EV_KIND_COUNT][MAX_FIELDS] = {
 static int *int_field(af_event *ev, field f)
 {
     switch (f) {
-    case F_TASK: return &ev->task;
-    case F_BY_TASK: return &ev->by_task;
-    case F_OP: return &ev->op;
-    case F_PARENT: return &ev->parent;
-    case F_IR_TASK: return &ev->ir_task;
-    case F_CANCELLING: return &ev->cancelling;
-    case F_BEFORE: return &ev->before;
-    case F_AFTER: return &ev->after;
-    case F_RETURNED: return &ev->returned;
-    case F_FLAG_A: return &ev->flag_a;
-    case F_FLAG_B: return &ev->flag_b;
-    case F_OUTCOME: return &ev->outcome;
-    case F_EXIT: return &ev->exit;
-    case F_BUDGET: return &ev->budget;
-    default: return NULL;
+    case F_TASK:
+        return &ev->task;
+    case F_BY_TASK:
+        return &ev->by_task;
+    case F_OP:
+        return &ev->op;
+    case F_PARENT:
+        return &ev->parent;
+    case F_IR_TASK:
+        return &ev->ir_task;
+    case F_CANCELLING:
+        return &ev->cancelling;
+    case F_BEFORE:
+        return &ev->before;
+    case F_AFTER:
+        return &ev->after;
+    case F_RETURNED:
+        return &ev->returned;
+    case F_FLAG_A:
+        return &ev->flag_a;
+    case F_FLAG_B:
+        return &ev->flag_b;
+    case F_OUTCOME:
+        return &ev->outcome;
+    case F_EXIT:
+        return &ev->exit;
+    case F_BUDGET:
+        return &ev->budget;
+    default:
+        return NULL;
     }
 }
 
 static const char **str_field(af_event *ev, field f)
 {
     switch (f) {
-    case F_NAME: return &ev->name;
-    case F_EXC_TYPE: return &ev->exc_type;
-    case F_EXC_ARGS: return &ev->exc_args;
-    case F_MSG: return &ev->msg;
-    case F_RESOURCE: return &ev->resource;
-    default: return NULL;
+    case F_NAME:
+        return &ev->name;
+    case F_EXC_TYPE:
+        return &ev->exc_type;
+    case F_EXC_ARGS:
+        return &ev->exc_args;
+    case F_MSG:
+        return &ev->msg;
+    case F_RESOURCE:
+        return &ev->resource;
+    default:
+        return NULL;
     }
 }
 
@@ -209,71 +256,93 @@ int af_trace_append(af_trace *tr, const af_event *ev)
 
 /* ---- builders ----------------------------------------------------------- */
 
-#define BEGIN(kind) \
-    af_event ev;    \
+#define BEGIN(kind)                                                                                \
+    af_event ev;                                                                                   \
     af_event_init(&ev, kind, vtime, iter)
 #define FINISH return af_trace_append(tr, &ev)
 
-int af_trace_task_new(af_trace *tr, int64_t vtime, int64_t iter, int task,
-                      const char *name, int parent_task, int op, int ir_task)
+int af_trace_task_new(af_trace *tr, int64_t vtime, int64_t iter, int task, const char *name,
+                      int parent_task, int op, int ir_task)
 {
     BEGIN(AF_EV_TASK_NEW);
-    ev.task = task; ev.name = name; ev.parent = parent_task; ev.op = op; ev.ir_task = ir_task;
+    ev.task = task;
+    ev.name = name;
+    ev.parent = parent_task;
+    ev.op = op;
+    ev.ir_task = ir_task;
     FINISH;
 }
 
-int af_trace_task_done(af_trace *tr, int64_t vtime, int64_t iter, int task,
-                       af_outcome outcome, const char *exc_type,
-                       const char *exc_args, int cancelling)
+int af_trace_task_done(af_trace *tr, int64_t vtime, int64_t iter, int task, af_outcome outcome,
+                       const char *exc_type, const char *exc_args, int cancelling)
 {
     BEGIN(AF_EV_TASK_DONE);
-    ev.task = task; ev.outcome = outcome; ev.exc_type = exc_type; ev.exc_args = exc_args;
+    ev.task = task;
+    ev.outcome = outcome;
+    ev.exc_type = exc_type;
+    ev.exc_args = exc_args;
     ev.cancelling = cancelling;
     FINISH;
 }
 
-int af_trace_cancel(af_trace *tr, int64_t vtime, int64_t iter, int by_task,
-                    int target, int op, const char *msg, int returned,
-                    int cancelling_before, int cancelling_after)
+int af_trace_cancel(af_trace *tr, int64_t vtime, int64_t iter, int by_task, int target, int op,
+                    const char *msg, int returned, int cancelling_before, int cancelling_after)
 {
     BEGIN(AF_EV_CANCEL);
-    ev.by_task = by_task; ev.task = target; ev.op = op; ev.msg = msg; ev.returned = !!returned;
-    ev.before = cancelling_before; ev.after = cancelling_after;
+    ev.by_task = by_task;
+    ev.task = target;
+    ev.op = op;
+    ev.msg = msg;
+    ev.returned = !!returned;
+    ev.before = cancelling_before;
+    ev.after = cancelling_after;
     FINISH;
 }
 
-int af_trace_uncancel(af_trace *tr, int64_t vtime, int64_t iter, int by_task,
-                      int target, int op, int before, int after)
+int af_trace_uncancel(af_trace *tr, int64_t vtime, int64_t iter, int by_task, int target, int op,
+                      int before, int after)
 {
     BEGIN(AF_EV_UNCANCEL);
-    ev.by_task = by_task; ev.task = target; ev.op = op; ev.before = before; ev.after = after;
+    ev.by_task = by_task;
+    ev.task = target;
+    ev.op = op;
+    ev.before = before;
+    ev.after = after;
     FINISH;
 }
 
-int af_trace_caught(af_trace *tr, int64_t vtime, int64_t iter, int task,
-                    int op, const char *exc_type, const char *msg)
+int af_trace_caught(af_trace *tr, int64_t vtime, int64_t iter, int task, int op,
+                    const char *exc_type, const char *msg)
 {
     BEGIN(AF_EV_CAUGHT);
-    ev.task = task; ev.op = op; ev.exc_type = exc_type; ev.msg = msg;
+    ev.task = task;
+    ev.op = op;
+    ev.exc_type = exc_type;
+    ev.msg = msg;
     FINISH;
 }
 
-int af_trace_op_enter(af_trace *tr, int64_t vtime, int64_t iter, int task,
-                      int op, int cancelling)
+int af_trace_op_enter(af_trace *tr, int64_t vtime, int64_t iter, int task, int op, int cancelling)
 {
     BEGIN(AF_EV_OP_ENTER);
-    ev.task = task; ev.op = op; ev.cancelling = cancelling;
+    ev.task = task;
+    ev.op = op;
+    ev.cancelling = cancelling;
     FINISH;
 }
 
-int af_trace_op_exit(af_trace *tr, int64_t vtime, int64_t iter, int task,
-                     int op, af_opexit outcome, const char *exc_type,
-                     const char *exc_args, af_detail detail, int64_t detail_a,
+int af_trace_op_exit(af_trace *tr, int64_t vtime, int64_t iter, int task, int op, af_opexit outcome,
+                     const char *exc_type, const char *exc_args, af_detail detail, int64_t detail_a,
                      int64_t detail_b, const char *detail_str, int cancelling)
 {
     BEGIN(AF_EV_OP_EXIT);
-    ev.task = task; ev.op = op; ev.exit = outcome; ev.exc_type = exc_type;
-    ev.exc_args = exc_args; ev.detail = detail; ev.cancelling = cancelling;
+    ev.task = task;
+    ev.op = op;
+    ev.exit = outcome;
+    ev.exc_type = exc_type;
+    ev.exc_args = exc_args;
+    ev.detail = detail;
+    ev.cancelling = cancelling;
     if (detail == AF_DETAIL_BOOL) {
         ev.detail_a = !!detail_a;
     } else if (detail == AF_DETAIL_PAIR) {
@@ -290,65 +359,77 @@ int af_trace_op_exit(af_trace *tr, int64_t vtime, int64_t iter, int task,
 int af_trace_finally(af_trace *tr, int64_t vtime, int64_t iter, int task, int op)
 {
     BEGIN(AF_EV_FINALLY);
-    ev.task = task; ev.op = op;
+    ev.task = task;
+    ev.op = op;
     FINISH;
 }
 
-int af_trace_acquire(af_trace *tr, int64_t vtime, int64_t iter, int task,
-                     int op, const char *resource)
+int af_trace_acquire(af_trace *tr, int64_t vtime, int64_t iter, int task, int op,
+                     const char *resource)
 {
     BEGIN(AF_EV_ACQUIRE);
-    ev.task = task; ev.op = op; ev.resource = resource;
+    ev.task = task;
+    ev.op = op;
+    ev.resource = resource;
     FINISH;
 }
 
-int af_trace_release(af_trace *tr, int64_t vtime, int64_t iter, int task,
-                     int op, const char *resource)
+int af_trace_release(af_trace *tr, int64_t vtime, int64_t iter, int task, int op,
+                     const char *resource)
 {
     BEGIN(AF_EV_RELEASE);
-    ev.task = task; ev.op = op; ev.resource = resource;
+    ev.task = task;
+    ev.op = op;
+    ev.resource = resource;
     FINISH;
 }
 
-int af_trace_nested(af_trace *tr, int64_t vtime, int64_t iter, int task,
-                    int op, const char *kind, const char *exc_type,
-                    int loop_running_after, int coro_closed)
+int af_trace_nested(af_trace *tr, int64_t vtime, int64_t iter, int task, int op, const char *kind,
+                    const char *exc_type, int loop_running_after, int coro_closed)
 {
     BEGIN(AF_EV_NESTED);
-    ev.task = task; ev.op = op; ev.name = kind; ev.exc_type = exc_type;
-    ev.flag_a = !!loop_running_after; ev.flag_b = !!coro_closed;
+    ev.task = task;
+    ev.op = op;
+    ev.name = kind;
+    ev.exc_type = exc_type;
+    ev.flag_a = !!loop_running_after;
+    ev.flag_b = !!coro_closed;
     FINISH;
 }
 
-int af_trace_loop_exc(af_trace *tr, int64_t vtime, int64_t iter,
-                      const char *message, const char *exc_type, int task)
+int af_trace_loop_exc(af_trace *tr, int64_t vtime, int64_t iter, const char *message,
+                      const char *exc_type, int task)
 {
     BEGIN(AF_EV_LOOP_EXC);
-    ev.msg = message; ev.exc_type = exc_type; ev.task = task;
+    ev.msg = message;
+    ev.exc_type = exc_type;
+    ev.task = task;
     FINISH;
 }
 
-int af_trace_warning(af_trace *tr, int64_t vtime, int64_t iter,
-                     const char *category, const char *message)
+int af_trace_warning(af_trace *tr, int64_t vtime, int64_t iter, const char *category,
+                     const char *message)
 {
     BEGIN(AF_EV_WARNING);
-    ev.name = category; ev.msg = message;
+    ev.name = category;
+    ev.msg = message;
     FINISH;
 }
 
-int af_trace_unraisable(af_trace *tr, int64_t vtime, int64_t iter,
-                        const char *exc_type, const char *message)
+int af_trace_unraisable(af_trace *tr, int64_t vtime, int64_t iter, const char *exc_type,
+                        const char *message)
 {
     BEGIN(AF_EV_UNRAISABLE);
-    ev.exc_type = exc_type; ev.msg = message;
+    ev.exc_type = exc_type;
+    ev.msg = message;
     FINISH;
 }
 
-int af_trace_slow(af_trace *tr, int64_t vtime, int64_t iter, int64_t ticks,
-                  const char *what)
+int af_trace_slow(af_trace *tr, int64_t vtime, int64_t iter, int64_t ticks, const char *what)
 {
     BEGIN(AF_EV_SLOW);
-    ev.ticks = ticks; ev.name = what;
+    ev.ticks = ticks;
+    ev.name = what;
     FINISH;
 }
 
@@ -363,7 +444,8 @@ int af_trace_end(af_trace *tr, int64_t vtime, int64_t iter, af_outcome outcome,
                  const char *exc_type)
 {
     BEGIN(AF_EV_END);
-    ev.outcome = outcome; ev.exc_type = exc_type;
+    ev.outcome = outcome;
+    ev.exc_type = exc_type;
     FINISH;
 }
 
@@ -395,7 +477,8 @@ static void put_char(char *buf, size_t cap, size_t *pos, char c)
 static void put_u16(char *buf, size_t cap, size_t *pos, unsigned v)
 {
     static const char hex[] = "0123456789abcdef";
-    char tmp[6] = {'\\', 'u', hex[(v >> 12) & 15], hex[(v >> 8) & 15], hex[(v >> 4) & 15], hex[v & 15]};
+    char tmp[6] = {'\\',       'u', hex[(v >> 12) & 15], hex[(v >> 8) & 15], hex[(v >> 4) & 15],
+                   hex[v & 15]};
     put_bytes(buf, cap, pos, tmp, 6);
 }
 
@@ -417,10 +500,20 @@ static long utf8_decode(const unsigned char *s, size_t n, size_t *used)
         return c;
     int len;
     long cp, min;
-    if ((c & 0xe0) == 0xc0) { len = 2; cp = c & 0x1f; min = 0x80; }
-    else if ((c & 0xf0) == 0xe0) { len = 3; cp = c & 0x0f; min = 0x800; }
-    else if ((c & 0xf8) == 0xf0) { len = 4; cp = c & 0x07; min = 0x10000; }
-    else return -1;
+    if ((c & 0xe0) == 0xc0) {
+        len = 2;
+        cp = c & 0x1f;
+        min = 0x80;
+    } else if ((c & 0xf0) == 0xe0) {
+        len = 3;
+        cp = c & 0x0f;
+        min = 0x800;
+    } else if ((c & 0xf8) == 0xf0) {
+        len = 4;
+        cp = c & 0x07;
+        min = 0x10000;
+    } else
+        return -1;
     if ((size_t)len > n)
         return -1;
     for (int i = 1; i < len; i++) {
@@ -446,14 +539,29 @@ void af_json_put_string(char *buf, size_t cap, size_t *pos, const char *s, size_
         if (cp < 0)
             cp = 0xfffd;
         switch (cp) {
-        case '"': put_bytes(buf, cap, pos, "\\\"", 2); continue;
-        case '\\': put_bytes(buf, cap, pos, "\\\\", 2); continue;
-        case '\n': put_bytes(buf, cap, pos, "\\n", 2); continue;
-        case '\r': put_bytes(buf, cap, pos, "\\r", 2); continue;
-        case '\t': put_bytes(buf, cap, pos, "\\t", 2); continue;
-        case '\b': put_bytes(buf, cap, pos, "\\b", 2); continue;
-        case '\f': put_bytes(buf, cap, pos, "\\f", 2); continue;
-        default: break;
+        case '"':
+            put_bytes(buf, cap, pos, "\\\"", 2);
+            continue;
+        case '\\':
+            put_bytes(buf, cap, pos, "\\\\", 2);
+            continue;
+        case '\n':
+            put_bytes(buf, cap, pos, "\\n", 2);
+            continue;
+        case '\r':
+            put_bytes(buf, cap, pos, "\\r", 2);
+            continue;
+        case '\t':
+            put_bytes(buf, cap, pos, "\\t", 2);
+            continue;
+        case '\b':
+            put_bytes(buf, cap, pos, "\\b", 2);
+            continue;
+        case '\f':
+            put_bytes(buf, cap, pos, "\\f", 2);
+            continue;
+        default:
+            break;
         }
         if (cp < 0x20 || (cp >= 0x7f && cp < 0x10000)) {
             put_u16(buf, cap, pos, (unsigned)cp);
@@ -498,16 +606,26 @@ static void put_event(const af_event *ev, char *buf, size_t cap, size_t *pos)
             field f = kind_fields[ev->kind][i];
             put_char(buf, cap, pos, ',');
             switch (f) {
-            case F_RETURNED: case F_FLAG_A: case F_FLAG_B:
+            case F_RETURNED:
+            case F_FLAG_A:
+            case F_FLAG_B:
                 if (*int_field(e, f))
                     put_bytes(buf, cap, pos, "true", 4);
                 else
                     put_bytes(buf, cap, pos, "false", 5);
                 break;
-            case F_OUTCOME: put_name(buf, cap, pos, af_outcome_name(ev->outcome), ev->outcome); break;
-            case F_EXIT: put_name(buf, cap, pos, af_opexit_name(ev->exit), ev->exit); break;
-            case F_BUDGET: put_name(buf, cap, pos, af_budget_name(ev->budget), ev->budget); break;
-            case F_TICKS: put_i64(buf, cap, pos, ev->ticks); break;
+            case F_OUTCOME:
+                put_name(buf, cap, pos, af_outcome_name(ev->outcome), ev->outcome);
+                break;
+            case F_EXIT:
+                put_name(buf, cap, pos, af_opexit_name(ev->exit), ev->exit);
+                break;
+            case F_BUDGET:
+                put_name(buf, cap, pos, af_budget_name(ev->budget), ev->budget);
+                break;
+            case F_TICKS:
+                put_i64(buf, cap, pos, ev->ticks);
+                break;
             case F_DETAIL:
                 switch (ev->detail) {
                 case AF_DETAIL_BOOL:
@@ -523,8 +641,12 @@ static void put_event(const af_event *ev, char *buf, size_t cap, size_t *pos)
                     put_i64(buf, cap, pos, ev->detail_b);
                     put_char(buf, cap, pos, ']');
                     break;
-                case AF_DETAIL_STR: put_str_or_null(buf, cap, pos, ev->detail_str); break;
-                default: put_bytes(buf, cap, pos, "null", 4); break;
+                case AF_DETAIL_STR:
+                    put_str_or_null(buf, cap, pos, ev->detail_str);
+                    break;
+                default:
+                    put_bytes(buf, cap, pos, "null", 4);
+                    break;
                 }
                 break;
             default: {
@@ -653,7 +775,8 @@ static int read_line(const char *line, size_t len, int lineno, af_trace *tr, af_
         goto out;
     }
     int64_t vtime, iter;
-    if (get_int64(cJSON_GetArrayItem(root, 1), &vtime) || get_int64(cJSON_GetArrayItem(root, 2), &iter)) {
+    if (get_int64(cJSON_GetArrayItem(root, 1), &vtime) ||
+        get_int64(cJSON_GetArrayItem(root, 2), &iter)) {
         af_error_set(err, path, "vtime and iteration must be integers");
         goto out;
     }
@@ -670,21 +793,27 @@ static int read_line(const char *line, size_t len, int lineno, af_trace *tr, af_
         const cJSON *it = cJSON_GetArrayItem(root, 3 + i);
         int64_t v;
         switch (f) {
-        case F_RETURNED: case F_FLAG_A: case F_FLAG_B:
+        case F_RETURNED:
+        case F_FLAG_A:
+        case F_FLAG_B:
             if (!cJSON_IsBool(it)) {
-                af_error_set(err, path, "%s: field %d must be a boolean", ev_kind_names[kind], 3 + i);
+                af_error_set(err, path, "%s: field %d must be a boolean", ev_kind_names[kind],
+                             3 + i);
                 goto out;
             }
             *int_field(&ev, f) = cJSON_IsTrue(it);
             break;
-        case F_OUTCOME: case F_EXIT: case F_BUDGET: {
+        case F_OUTCOME:
+        case F_EXIT:
+        case F_BUDGET: {
             int x = -1;
             if (cJSON_IsString(it))
                 x = f == F_OUTCOME ? af_outcome_from_name(it->valuestring)
                     : f == F_EXIT  ? af_opexit_from_name(it->valuestring)
                                    : af_budget_from_name(it->valuestring);
             if (x < 0) {
-                af_error_set(err, path, "%s: field %d has an unknown value", ev_kind_names[kind], 3 + i);
+                af_error_set(err, path, "%s: field %d has an unknown value", ev_kind_names[kind],
+                             3 + i);
                 goto out;
             }
             *int_field(&ev, f) = x;
@@ -692,7 +821,8 @@ static int read_line(const char *line, size_t len, int lineno, af_trace *tr, af_
         }
         case F_TICKS:
             if (get_int64(it, &ev.ticks)) {
-                af_error_set(err, path, "%s: field %d must be an integer", ev_kind_names[kind], 3 + i);
+                af_error_set(err, path, "%s: field %d must be an integer", ev_kind_names[kind],
+                             3 + i);
                 goto out;
             }
             break;
@@ -722,12 +852,14 @@ static int read_line(const char *line, size_t len, int lineno, af_trace *tr, af_
                 else if (cJSON_IsString(it))
                     *sp = it->valuestring;
                 else {
-                    af_error_set(err, path, "%s: field %d must be a string or null", ev_kind_names[kind], 3 + i);
+                    af_error_set(err, path, "%s: field %d must be a string or null",
+                                 ev_kind_names[kind], 3 + i);
                     goto out;
                 }
             } else {
                 if (get_int64(it, &v) || v < -2147483648LL || v > 2147483647LL) {
-                    af_error_set(err, path, "%s: field %d must be an integer", ev_kind_names[kind], 3 + i);
+                    af_error_set(err, path, "%s: field %d must be an integer", ev_kind_names[kind],
+                                 3 + i);
                     goto out;
                 }
                 *int_field(&ev, f) = (int)v;
@@ -736,7 +868,8 @@ static int read_line(const char *line, size_t len, int lineno, af_trace *tr, af_
         }
     }
     if (af_trace_append(tr, &ev) != 0) {
-        af_error_set(err, path, "trace full (%d events, %zu arena bytes)", tr->max_events, tr->arena_cap);
+        af_error_set(err, path, "trace full (%d events, %zu arena bytes)", tr->max_events,
+                     tr->arena_cap);
         goto out;
     }
     rc = 0;

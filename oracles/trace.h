@@ -173,41 +173,35 @@ int af_trace_append(af_trace *tr, const af_event *ev);
 void af_event_init(af_event *ev, af_ev_kind kind, int64_t vtime, int64_t iter);
 
 /* Builders, one per kind, fields in TRACE.md order. Booleans are int. */
-int af_trace_task_new(af_trace *tr, int64_t vtime, int64_t iter, int task,
-                      const char *name, int parent_task, int op, int ir_task);
-int af_trace_task_done(af_trace *tr, int64_t vtime, int64_t iter, int task,
-                       af_outcome outcome, const char *exc_type,
-                       const char *exc_args, int cancelling);
-int af_trace_cancel(af_trace *tr, int64_t vtime, int64_t iter, int by_task,
-                    int target, int op, const char *msg, int returned,
-                    int cancelling_before, int cancelling_after);
-int af_trace_uncancel(af_trace *tr, int64_t vtime, int64_t iter, int by_task,
-                      int target, int op, int before, int after);
-int af_trace_caught(af_trace *tr, int64_t vtime, int64_t iter, int task,
-                    int op, const char *exc_type, const char *msg);
-int af_trace_op_enter(af_trace *tr, int64_t vtime, int64_t iter, int task,
-                      int op, int cancelling);
+int af_trace_task_new(af_trace *tr, int64_t vtime, int64_t iter, int task, const char *name,
+                      int parent_task, int op, int ir_task);
+int af_trace_task_done(af_trace *tr, int64_t vtime, int64_t iter, int task, af_outcome outcome,
+                       const char *exc_type, const char *exc_args, int cancelling);
+int af_trace_cancel(af_trace *tr, int64_t vtime, int64_t iter, int by_task, int target, int op,
+                    const char *msg, int returned, int cancelling_before, int cancelling_after);
+int af_trace_uncancel(af_trace *tr, int64_t vtime, int64_t iter, int by_task, int target, int op,
+                      int before, int after);
+int af_trace_caught(af_trace *tr, int64_t vtime, int64_t iter, int task, int op,
+                    const char *exc_type, const char *msg);
+int af_trace_op_enter(af_trace *tr, int64_t vtime, int64_t iter, int task, int op, int cancelling);
 /* detail: AF_DETAIL_NONE; BOOL with a; PAIR with a, b; STR with str. */
-int af_trace_op_exit(af_trace *tr, int64_t vtime, int64_t iter, int task,
-                     int op, af_opexit outcome, const char *exc_type,
-                     const char *exc_args, af_detail detail, int64_t detail_a,
+int af_trace_op_exit(af_trace *tr, int64_t vtime, int64_t iter, int task, int op, af_opexit outcome,
+                     const char *exc_type, const char *exc_args, af_detail detail, int64_t detail_a,
                      int64_t detail_b, const char *detail_str, int cancelling);
 int af_trace_finally(af_trace *tr, int64_t vtime, int64_t iter, int task, int op);
-int af_trace_acquire(af_trace *tr, int64_t vtime, int64_t iter, int task,
-                     int op, const char *resource);
-int af_trace_release(af_trace *tr, int64_t vtime, int64_t iter, int task,
-                     int op, const char *resource);
-int af_trace_nested(af_trace *tr, int64_t vtime, int64_t iter, int task,
-                    int op, const char *kind, const char *exc_type,
-                    int loop_running_after, int coro_closed);
-int af_trace_loop_exc(af_trace *tr, int64_t vtime, int64_t iter,
-                      const char *message, const char *exc_type, int task);
-int af_trace_warning(af_trace *tr, int64_t vtime, int64_t iter,
-                     const char *category, const char *message);
-int af_trace_unraisable(af_trace *tr, int64_t vtime, int64_t iter,
-                        const char *exc_type, const char *message);
-int af_trace_slow(af_trace *tr, int64_t vtime, int64_t iter, int64_t ticks,
-                  const char *what);
+int af_trace_acquire(af_trace *tr, int64_t vtime, int64_t iter, int task, int op,
+                     const char *resource);
+int af_trace_release(af_trace *tr, int64_t vtime, int64_t iter, int task, int op,
+                     const char *resource);
+int af_trace_nested(af_trace *tr, int64_t vtime, int64_t iter, int task, int op, const char *kind,
+                    const char *exc_type, int loop_running_after, int coro_closed);
+int af_trace_loop_exc(af_trace *tr, int64_t vtime, int64_t iter, const char *message,
+                      const char *exc_type, int task);
+int af_trace_warning(af_trace *tr, int64_t vtime, int64_t iter, const char *category,
+                     const char *message);
+int af_trace_unraisable(af_trace *tr, int64_t vtime, int64_t iter, const char *exc_type,
+                        const char *message);
+int af_trace_slow(af_trace *tr, int64_t vtime, int64_t iter, int64_t ticks, const char *what);
 int af_trace_pending(af_trace *tr, int64_t vtime, int64_t iter, int task);
 int af_trace_end(af_trace *tr, int64_t vtime, int64_t iter, af_outcome outcome,
                  const char *exc_type);

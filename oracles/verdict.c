@@ -21,10 +21,18 @@
 #include <string.h>
 
 static const char *const oracle_names[AF_ORACLE_COUNT] = {
-    "leaked-task",          "cancellation.swallowed", "cancellation.spurious",
-    "cancellation.count",   "cancellation.message",   "cancellation.converted",
-    "nested-loop",          "lost-exception",         "cleanup",
-    "blocking",             "hang",                   "deadlock",
+    "leaked-task",
+    "cancellation.swallowed",
+    "cancellation.spurious",
+    "cancellation.count",
+    "cancellation.message",
+    "cancellation.converted",
+    "nested-loop",
+    "lost-exception",
+    "cleanup",
+    "blocking",
+    "hang",
+    "deadlock",
     "differential",
 };
 
@@ -114,15 +122,16 @@ uint64_t af_hash64(const char *s, size_t len)
 /* ---- paths -------------------------------------------------------------- */
 
 typedef struct seg {
-    int kind;      /* 0: op, 1: child task, 2: finally marker, 3: root task */
-    int index;     /* op index or task index */
-    int pos;       /* position in its body (ops) */
+    int kind;  /* 0: op, 1: child task, 2: finally marker, 3: root task */
+    int index; /* op index or task index */
+    int pos;   /* position in its body (ops) */
 } seg;
 
 static int body_pos(const af_scenario *s, int head, int op)
 {
     int pos = 0;
-    for (int i = head; i != AF_NIL && i >= 0 && i < s->nops && pos <= AF_MAX_OPS; i = s->ops[i].next, pos++)
+    for (int i = head; i != AF_NIL && i >= 0 && i < s->nops && pos <= AF_MAX_OPS;
+         i = s->ops[i].next, pos++)
         if (i == op)
             return pos;
     return -1;
@@ -215,9 +224,16 @@ size_t af_op_path(const af_scenario *s, int op, char *buf, size_t cap)
     for (int i = 0; i < n; i++) {
         const char *sep = i ? "/" : "";
         switch (segs[i].kind) {
-        case 0: appendf(buf, cap, &pos, "%s%d:%s", sep, segs[i].pos, kind_name(s, segs[i].index)); break;
-        case 1: case 3: appendf(buf, cap, &pos, "%s%s", sep, s->tasks[segs[i].index].name); break;
-        default: appendf(buf, cap, &pos, "%sfinally", sep); break;
+        case 0:
+            appendf(buf, cap, &pos, "%s%d:%s", sep, segs[i].pos, kind_name(s, segs[i].index));
+            break;
+        case 1:
+        case 3:
+            appendf(buf, cap, &pos, "%s%s", sep, s->tasks[segs[i].index].name);
+            break;
+        default:
+            appendf(buf, cap, &pos, "%sfinally", sep);
+            break;
         }
     }
     return finish(buf, cap, pos);
@@ -235,9 +251,15 @@ size_t af_op_path_shape(const af_scenario *s, int op, char *buf, size_t cap)
         const char *sep = first ? "" : "/";
         first = 0;
         switch (segs[i].kind) {
-        case 0: appendf(buf, cap, &pos, "%s%s", sep, kind_name(s, segs[i].index)); break;
-        case 1: appendf(buf, cap, &pos, "%s@", sep); break;
-        default: appendf(buf, cap, &pos, "%sfinally", sep); break;
+        case 0:
+            appendf(buf, cap, &pos, "%s%s", sep, kind_name(s, segs[i].index));
+            break;
+        case 1:
+            appendf(buf, cap, &pos, "%s@", sep);
+            break;
+        default:
+            appendf(buf, cap, &pos, "%sfinally", sep);
+            break;
         }
     }
     return finish(buf, cap, pos);
@@ -246,8 +268,13 @@ size_t af_op_path_shape(const af_scenario *s, int op, char *buf, size_t cap)
 static int is_api_kind(af_op_kind k)
 {
     switch (k) {
-    case AF_OP_SLEEP: case AF_OP_RETURN: case AF_OP_RAISE: case AF_OP_TRY:
-    case AF_OP_EXCEPT_STAR: case AF_OP_HOLD: case AF_OP_CANCEL:
+    case AF_OP_SLEEP:
+    case AF_OP_RETURN:
+    case AF_OP_RAISE:
+    case AF_OP_TRY:
+    case AF_OP_EXCEPT_STAR:
+    case AF_OP_HOLD:
+    case AF_OP_CANCEL:
         return 0;
     default:
         return 1;
@@ -298,15 +325,16 @@ size_t af_verdict_write_json(const af_verdict *v, char *buf, size_t cap)
     put_jstr(buf, cap, &pos, v->task_name);
     put_raw(buf, cap, &pos, "},\"path\":");
     put_jstr(buf, cap, &pos, v->path);
-    snprintf(num, sizeof num, ",\"op\":%d,\"vtime\":%lld,\"evidence\":", v->op, (long long)v->vtime);
+    snprintf(num, sizeof num, ",\"op\":%d,\"vtime\":%lld,\"evidence\":", v->op,
+             (long long)v->vtime);
     put_raw(buf, cap, &pos, num);
     put_jstr(buf, cap, &pos, v->evidence);
     put_raw(buf, cap, &pos, ",\"cause\":");
     put_jstr(buf, cap, &pos, af_cause_name(v->cause) ? af_cause_name(v->cause) : "?");
     put_raw(buf, cap, &pos, ",\"cause_why\":");
     put_jstr(buf, cap, &pos, v->cause_why);
-    snprintf(num, sizeof num, ",\"signature\":{\"hash\":\"%016llx\",\"text\":",
-             (unsigned long long)v->signature);
+    snprintf(num, sizeof num,
+             ",\"signature\":{\"hash\":\"%016llx\",\"text\":", (unsigned long long)v->signature);
     put_raw(buf, cap, &pos, num);
     put_jstr(buf, cap, &pos, v->signature_text);
     put_raw(buf, cap, &pos, "}}");
@@ -326,8 +354,7 @@ static const char *short_name(const char *t)
 int af_exc_is_exact_cancelled(const char *t)
 {
     return t && (strcmp(t, "asyncio.exceptions.CancelledError") == 0 ||
-                 strcmp(t, "CancelledError") == 0 ||
-                 strcmp(t, "asyncio.CancelledError") == 0 ||
+                 strcmp(t, "CancelledError") == 0 || strcmp(t, "asyncio.CancelledError") == 0 ||
                  strcmp(t, "concurrent.futures._base.CancelledError") == 0);
 }
 
@@ -445,8 +472,8 @@ const char *af_q(const char *s, char *buf, size_t cap)
     return buf;
 }
 
-int af_emit(af_ctx *c, af_oracle o, int task, int op, int event,
-            const char *reason, const char *fmt, ...)
+int af_emit(af_ctx *c, af_oracle o, int task, int op, int event, const char *reason,
+            const char *fmt, ...)
 {
     af_verdict v;
     memset(&v, 0, sizeof v);

@@ -19,19 +19,19 @@
 #include "scenarios/ir.h"
 
 typedef enum af_oracle {
-    AF_ORACLE_LEAKED_TASK = 0,       /* "leaked-task" */
-    AF_ORACLE_CANCEL_SWALLOWED,      /* "cancellation.swallowed" */
-    AF_ORACLE_CANCEL_SPURIOUS,       /* "cancellation.spurious" */
-    AF_ORACLE_CANCEL_COUNT,          /* "cancellation.count" */
-    AF_ORACLE_CANCEL_MESSAGE,        /* "cancellation.message" */
-    AF_ORACLE_CANCEL_CONVERTED,      /* "cancellation.converted" */
-    AF_ORACLE_NESTED_LOOP,           /* "nested-loop" */
-    AF_ORACLE_LOST_EXCEPTION,        /* "lost-exception" */
-    AF_ORACLE_CLEANUP,               /* "cleanup" */
-    AF_ORACLE_BLOCKING,              /* "blocking" */
-    AF_ORACLE_HANG,                  /* "hang" */
-    AF_ORACLE_DEADLOCK,              /* "deadlock" */
-    AF_ORACLE_DIFFERENTIAL,          /* "differential" (not run by af_judge) */
+    AF_ORACLE_LEAKED_TASK = 0,  /* "leaked-task" */
+    AF_ORACLE_CANCEL_SWALLOWED, /* "cancellation.swallowed" */
+    AF_ORACLE_CANCEL_SPURIOUS,  /* "cancellation.spurious" */
+    AF_ORACLE_CANCEL_COUNT,     /* "cancellation.count" */
+    AF_ORACLE_CANCEL_MESSAGE,   /* "cancellation.message" */
+    AF_ORACLE_CANCEL_CONVERTED, /* "cancellation.converted" */
+    AF_ORACLE_NESTED_LOOP,      /* "nested-loop" */
+    AF_ORACLE_LOST_EXCEPTION,   /* "lost-exception" */
+    AF_ORACLE_CLEANUP,          /* "cleanup" */
+    AF_ORACLE_BLOCKING,         /* "blocking" */
+    AF_ORACLE_HANG,             /* "hang" */
+    AF_ORACLE_DEADLOCK,         /* "deadlock" */
+    AF_ORACLE_DIFFERENTIAL,     /* "differential" (not run by af_judge) */
     AF_ORACLE_COUNT
 } af_oracle;
 
@@ -69,17 +69,17 @@ int af_cause_from_name(const char *name);
 
 typedef struct af_verdict {
     af_oracle oracle;
-    int task;     /* probe task id, -1 when the fact belongs to no task */
-    char task_name[AF_VERDICT_NAME_MAX]; /* the task's name, "" when none */
-    int ir_task;  /* IR task index, -1 for asyncio's own tasks / none */
-    int op;       /* IR op index the fact is located at, -1 when none */
-    int event;    /* index in the trace of the deciding event, -1 none */
-    int64_t vtime; /* virtual time of that event */
+    int task;                               /* probe task id, -1 when the fact belongs to no task */
+    char task_name[AF_VERDICT_NAME_MAX];    /* the task's name, "" when none */
+    int ir_task;                            /* IR task index, -1 for asyncio's own tasks / none */
+    int op;                                 /* IR op index the fact is located at, -1 when none */
+    int event;                              /* index in the trace of the deciding event, -1 none */
+    int64_t vtime;                          /* virtual time of that event */
     char path[AF_VERDICT_PATH_MAX];         /* af_op_path of op */
     char evidence[AF_VERDICT_EVIDENCE_MAX]; /* one sentence */
     char signature_text[AF_VERDICT_SIGTEXT_MAX];
-    uint64_t signature; /* FNV-1a 64 of signature_text */
-    af_cause cause;     /* whose fault (default target) */
+    uint64_t signature;                 /* FNV-1a 64 of signature_text */
+    af_cause cause;                     /* whose fault (default target) */
     char cause_why[AF_VERDICT_WHY_MAX]; /* one short sentence: why that cause */
 } af_verdict;
 

@@ -106,8 +106,8 @@ int af_write_file_durable(const char *path, const void *data, size_t len, af_err
     return 0;
 }
 
-void af_finding_scenario(const af_scenario *s, const af_verdict_list *v, int pyversion, const char *origin,
-                         af_scenario *out)
+void af_finding_scenario(const af_scenario *s, const af_verdict_list *v, int pyversion,
+                         const char *origin, af_scenario *out)
 {
     *out = *s;
     out->nexpect = 0;
@@ -170,7 +170,9 @@ char *af_finding_repro_target(const af_scenario *s, const af_verdict_list *v, co
     }
     char *text = af_codegen_python_target(s, target, asserts, n);
     if (!text)
-        af_error_set(err, "", "generating the Python reproducer failed (unknown target adapter or out of memory)");
+        af_error_set(
+            err, "",
+            "generating the Python reproducer failed (unknown target adapter or out of memory)");
     return text;
 }
 
@@ -182,11 +184,11 @@ static char *verdicts_json(const af_finding *f, size_t *len_out)
     if (!buf)
         return NULL;
     size_t pos = 0;
-    const af_verdict *p = f->primary >= 0 && f->primary < f->verdicts->count ? &f->verdicts->items[f->primary]
-                                                                              : NULL;
+    const af_verdict *p =
+        f->primary >= 0 && f->primary < f->verdicts->count ? &f->verdicts->items[f->primary] : NULL;
 #define PUT(...) pos += (size_t)snprintf(buf + pos, pos < cap ? cap - pos : 0, __VA_ARGS__)
-    PUT("{\n  \"asyncfuzz_finding\": 1,\n  \"python\": \"%d.%d\",\n  \"origin\": ", f->pyversion / 100,
-        f->pyversion % 100);
+    PUT("{\n  \"asyncfuzz_finding\": 1,\n  \"python\": \"%d.%d\",\n  \"origin\": ",
+        f->pyversion / 100, f->pyversion % 100);
     const char *origin = f->origin ? f->origin : "";
     if (pos < cap)
         af_json_put_string(buf, cap, &pos, origin, strlen(origin));
@@ -233,7 +235,8 @@ int af_finding_write(const char *dir, const af_finding *f, af_error *err)
     fs = malloc(sizeof *fs);
     if (!fs)
         goto oom;
-    af_finding_scenario(f->scenario, f->all_verdicts ? f->all_verdicts : f->verdicts, f->pyversion, f->origin, fs);
+    af_finding_scenario(f->scenario, f->all_verdicts ? f->all_verdicts : f->verdicts, f->pyversion,
+                        f->origin, fs);
     text = af_json_write(fs);
     if (!text)
         goto oom;

@@ -35,13 +35,13 @@
 typedef struct af_finding {
     const af_scenario *scenario;
     const af_verdict_list *verdicts;
-    const af_trace *trace;  /* may be NULL */
-    const uint8_t *input;   /* may be NULL */
+    const af_trace *trace; /* may be NULL */
+    const uint8_t *input;  /* may be NULL */
     size_t input_len;
-    const char *origin;     /* how it was found, e.g. "gen --seed 1, run 42" */
-    int pyversion;          /* major*100+minor of the interpreter */
-    int primary;            /* index in verdicts of the verdict the finding is filed under */
-    const char *target;     /* target adapter the run used; NULL or "": stock asyncio */
+    const char *origin; /* how it was found, e.g. "gen --seed 1, run 42" */
+    int pyversion;      /* major*100+minor of the interpreter */
+    int primary;        /* index in verdicts of the verdict the finding is filed under */
+    const char *target; /* target adapter the run used; NULL or "": stock asyncio */
     /* Every verdict of the run, when `verdicts` holds only the findings:
      * scenario.json expects all of them, so it replays clean. NULL: verdicts. */
     const af_verdict_list *all_verdicts;

@@ -13,11 +13,21 @@ static void put_escaped(FILE *out, const char *s)
         return;
     for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
         switch (*p) {
-        case '&': fputs("&amp;", out); break;
-        case '<': fputs("&lt;", out); break;
-        case '>': fputs("&gt;", out); break;
-        case '"': fputs("&quot;", out); break;
-        case '\'': fputs("&apos;", out); break;
+        case '&':
+            fputs("&amp;", out);
+            break;
+        case '<':
+            fputs("&lt;", out);
+            break;
+        case '>':
+            fputs("&gt;", out);
+            break;
+        case '"':
+            fputs("&quot;", out);
+            break;
+        case '\'':
+            fputs("&apos;", out);
+            break;
         default:
             if (*p < 0x20 && *p != '\n' && *p != '\t')
                 break; /* not representable in XML 1.0 */
@@ -40,7 +50,9 @@ int af_junit_fwrite(FILE *out, const char *suite, const af_junit_case *cases, in
         strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", &tm);
     fputs("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites>\n  <testsuite name=\"", out);
     put_escaped(out, suite);
-    fprintf(out, "\" tests=\"%d\" failures=\"%d\" errors=\"%d\" skipped=\"0\" time=\"%.3f\" timestamp=\"%s\">\n",
+    fprintf(out,
+            "\" tests=\"%d\" failures=\"%d\" errors=\"%d\" skipped=\"0\" time=\"%.3f\" "
+            "timestamp=\"%s\">\n",
             n, failures, errors, seconds, stamp);
     for (int i = 0; i < n; i++) {
         const af_junit_case *c = &cases[i];
@@ -73,8 +85,8 @@ int af_junit_fwrite(FILE *out, const char *suite, const af_junit_case *cases, in
     return ferror(out) ? -1 : 0;
 }
 
-int af_junit_write(const char *path, const char *suite, const af_junit_case *cases, int n, double seconds,
-                   af_error *err)
+int af_junit_write(const char *path, const char *suite, const af_junit_case *cases, int n,
+                   double seconds, af_error *err)
 {
     FILE *out = fopen(path, "w");
     if (!out) {

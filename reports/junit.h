@@ -25,16 +25,17 @@ typedef struct af_junit_case {
     const char *classname; /* e.g. "asyncfuzz.replay" */
     double seconds;
     af_junit_status status;
-    const char *message; /* failure / error: one line; NULL for pass */
-    const char *detail;  /* failure / error body (may be NULL) */
+    const char *message;    /* failure / error: one line; NULL for pass */
+    const char *detail;     /* failure / error body (may be NULL) */
     const char *system_out; /* e.g. the verdicts found (may be NULL) */
 } af_junit_case;
 
 /* Write the document to `out`. Returns 0 or -1 on a write error. */
-int af_junit_fwrite(FILE *out, const char *suite, const af_junit_case *cases, int n, double seconds);
+int af_junit_fwrite(FILE *out, const char *suite, const af_junit_case *cases, int n,
+                    double seconds);
 
 /* Write it to `path`, fully and fsync'd. Returns 0 or -1 with err set. */
-int af_junit_write(const char *path, const char *suite, const af_junit_case *cases, int n, double seconds,
-                   af_error *err);
+int af_junit_write(const char *path, const char *suite, const af_junit_case *cases, int n,
+                   double seconds, af_error *err);
 
 #endif

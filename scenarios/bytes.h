@@ -34,10 +34,9 @@
  *   ops: per op a more byte, a kind byte, a sub-kind byte and at most 48
  *        bytes of fields (the largest is cancel: 5 + AF_MAX_MSG). */
 #define AF_ENCODE_NAME_BYTES (2 + AF_MAX_NAME)
-#define AF_ENCODE_MAX_BYTES                                                  \
-    (1 + AF_MAX_PRIMITIVES * (3 + AF_ENCODE_NAME_BYTES) +                   \
-     AF_MAX_TASKS * (2 + AF_ENCODE_NAME_BYTES) +                            \
-     AF_MAX_OPS * (3 + 16 + AF_MAX_MSG))
+#define AF_ENCODE_MAX_BYTES                                                                        \
+    (1 + AF_MAX_PRIMITIVES * (3 + AF_ENCODE_NAME_BYTES) +                                          \
+     AF_MAX_TASKS * (2 + AF_ENCODE_NAME_BYTES) + AF_MAX_OPS * (3 + 16 + AF_MAX_MSG))
 
 /* Decode any byte string into *out (fully overwritten). With allow_misuse
  * false the result contains no misuse op (af_scenario_has_misuse is false). */
@@ -46,8 +45,8 @@ void af_decode(const uint8_t *data, size_t size, bool allow_misuse, af_scenario 
 /* Encode a valid scenario into buf[0..cap). Returns 0 and sets *len, or -1
  * with err set when s is invalid, has misuse and !allow_misuse, or buf is
  * too small (cap >= AF_ENCODE_MAX_BYTES always suffices). err may be NULL. */
-int af_encode(const af_scenario *s, bool allow_misuse, uint8_t *buf, size_t cap,
-              size_t *len, af_error *err);
+int af_encode(const af_scenario *s, bool allow_misuse, uint8_t *buf, size_t cap, size_t *len,
+              af_error *err);
 
 /* ---- Internal: shared by decode.c and encode.c (not a public API). ---- */
 
@@ -70,8 +69,7 @@ int af_bytes_kind_list(bool allow_misuse, int nprims, af_op_kind list[AF_OP_KIND
 int af_bytes_sync_ops(af_prim_kind pk, af_op_kind list[2]);
 
 /* Default names (buf holds AF_MAX_NAME + 1 bytes). */
-enum { AF_BYTES_NAME_TASK, AF_BYTES_NAME_GROUP, AF_BYTES_NAME_TIMEOUT,
-       AF_BYTES_NAME_HOLD };
+enum { AF_BYTES_NAME_TASK, AF_BYTES_NAME_GROUP, AF_BYTES_NAME_TIMEOUT, AF_BYTES_NAME_HOLD };
 void af_bytes_default_name(char *buf, int what, int index);
 void af_bytes_default_prim_name(char *buf, af_prim_kind kind, int index);
 

@@ -30,7 +30,8 @@ struct af_repro_assert {
 /* The program text (malloc'd, NUL-terminated; the caller frees it), or NULL
  * when out of memory or when the embedded probe sources are missing. The
  * scenario must be valid (af_scenario_validate). Stock asyncio. */
-char *af_codegen_python(const af_scenario *s, const struct af_repro_assert *asserts, size_t nasserts);
+char *af_codegen_python(const af_scenario *s, const struct af_repro_assert *asserts,
+                        size_t nasserts);
 
 /* The same for a target adapter (harness/py/target_asyncio.py): target is
  * a name (the embedded harness/py/target_<name>.py), the path of an adapter
@@ -41,7 +42,7 @@ char *af_codegen_python(const af_scenario *s, const struct af_repro_assert *asse
  * as interp.run does with options[5] = target. NULL also when the target is
  * unknown or its file unreadable. */
 #define AF_CODEGEN_HAS_TARGET 1
-char *af_codegen_python_target(const af_scenario *s, const char *target, const struct af_repro_assert *asserts,
-                               size_t nasserts);
+char *af_codegen_python_target(const af_scenario *s, const char *target,
+                               const struct af_repro_assert *asserts, size_t nasserts);
 
 #endif

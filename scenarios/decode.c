@@ -11,23 +11,25 @@
 const char af_bytes_name_alpha[] =
     "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_0123456789";
 
-const char af_bytes_msg_alpha[] =
-    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
-    " _-.,:;!?'()[]{}<>=+*/%&|^~@#$`";
+const char af_bytes_msg_alpha[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+                                  " _-.,:;!?'()[]{}<>=+*/%&|^~@#$`";
 
 /* Compile-time checks that the alphabets have the sizes the format uses. */
 _Static_assert(sizeof af_bytes_name_alpha - 1 == AF_BYTES_NAME_REST, "name alphabet");
 _Static_assert(sizeof af_bytes_msg_alpha - 1 == AF_BYTES_MSG_CHARS, "msg alphabet");
 
-static bool is_sync_kind(af_op_kind k) {
+static bool is_sync_kind(af_op_kind k)
+{
     return k >= AF_OP_EVENT_SET && k <= AF_OP_QUEUE_GET;
 }
 
-static bool is_misuse_kind(af_op_kind k) {
+static bool is_misuse_kind(af_op_kind k)
+{
     return k == AF_OP_NESTED_RUN || k == AF_OP_BLOCK || k == AF_OP_NEVER_AWAITED;
 }
 
-int af_bytes_kind_list(bool allow_misuse, int nprims, af_op_kind list[AF_OP_KIND_COUNT]) {
+int af_bytes_kind_list(bool allow_misuse, int nprims, af_op_kind list[AF_OP_KIND_COUNT])
+{
     int n = 0;
     for (int k = 0; k < AF_OP_KIND_COUNT; k++) {
         if (is_sync_kind((af_op_kind)k)) {
@@ -42,7 +44,8 @@ int af_bytes_kind_list(bool allow_misuse, int nprims, af_op_kind list[AF_OP_KIND
     return n;
 }
 
-int af_bytes_sync_ops(af_prim_kind pk, af_op_kind list[2]) {
+int af_bytes_sync_ops(af_prim_kind pk, af_op_kind list[2])
+{
     switch (pk) {
     case AF_PRIM_EVENT:
         list[0] = AF_OP_EVENT_SET;
@@ -67,7 +70,8 @@ int af_bytes_sync_ops(af_prim_kind pk, af_op_kind list[2]) {
     }
 }
 
-void af_bytes_default_name(char *buf, int what, int index) {
+void af_bytes_default_name(char *buf, int what, int index)
+{
     switch (what) {
     case AF_BYTES_NAME_TASK:
         if (index == 0)
@@ -87,9 +91,10 @@ void af_bytes_default_name(char *buf, int what, int index) {
     }
 }
 
-void af_bytes_default_prim_name(char *buf, af_prim_kind kind, int index) {
-    static const char *const names[AF_PRIM_COUNT] = {"event", "lock", "condition",
-                                                     "semaphore", "queue"};
+void af_bytes_default_prim_name(char *buf, af_prim_kind kind, int index)
+{
+    static const char *const names[AF_PRIM_COUNT] = {"event", "lock", "condition", "semaphore",
+                                                     "queue"};
     const char *k = (kind >= 0 && kind < AF_PRIM_COUNT) ? names[kind] : "prim";
     snprintf(buf, AF_MAX_NAME + 1, "%s%d", k, index);
 }
@@ -101,38 +106,44 @@ typedef struct dec {
     size_t size, pos;
     bool misuse;
     af_scenario *s;
-    int64_t used; /* ticks drawn so far (the AF_MAX_TOTAL_TICKS budget) */
-    int ngroups, ntimeouts, nholds; /* pre-order counters for default names */
+    int64_t used;                       /* ticks drawn so far (the AF_MAX_TOTAL_TICKS budget) */
+    int ngroups, ntimeouts, nholds;     /* pre-order counters for default names */
     af_op_kind kinds[AF_OP_KIND_COUNT]; /* the op-kind choice list */
     int nkinds;
 } dec;
 
 /* One choice: the next byte, 0 past the end. */
-static uint8_t draw(dec *d) {
+static uint8_t draw(dec *d)
+{
     return d->pos < d->size ? d->data[d->pos++] : 0;
 }
 
 /* "One more?" of a repeated structure. */
-static bool more(dec *d) {
+static bool more(dec *d)
+{
     return (draw(d) & 3) != 0;
 }
 
-static bool flag(dec *d) {
+static bool flag(dec *d)
+{
     return draw(d) != 0;
 }
 
-static bool boolean(dec *d) {
+static bool boolean(dec *d)
+{
     return (draw(d) & 1) != 0;
 }
 
-static int32_t raw_ticks(dec *d) {
+static int32_t raw_ticks(dec *d)
+{
     int32_t b = draw(d);
     if (b < 128)
         return b;
     return 128 + (((b - 128) << 8) | draw(d));
 }
 
-static int32_t clamp_ticks(dec *d, int32_t v) {
+static int32_t clamp_ticks(dec *d, int32_t v)
+{
     int64_t rem = AF_MAX_TOTAL_TICKS - d->used;
     if (v > AF_MAX_TICKS)
         v = AF_MAX_TICKS;
@@ -142,17 +153,20 @@ static int32_t clamp_ticks(dec *d, int32_t v) {
     return v;
 }
 
-static int32_t draw_ticks(dec *d) {
+static int32_t draw_ticks(dec *d)
+{
     return clamp_ticks(d, raw_ticks(d));
 }
 
-static int32_t draw_opt_ticks(dec *d) {
+static int32_t draw_opt_ticks(dec *d)
+{
     if (!flag(d))
         return AF_NONE;
     return draw_ticks(d);
 }
 
-static void draw_exc(dec *d, af_exc *e) {
+static void draw_exc(dec *d, af_exc *e)
+{
     e->kind = (af_exc_kind)(draw(d) % AF_EXC_KIND_COUNT);
     e->id = draw(d);
 }
@@ -160,7 +174,8 @@ static void draw_exc(dec *d, af_exc *e) {
 /* The exception a CancelledError handler raises instead. Without misuse it
  * must still be a CancelledError (anything else is misuse, see
  * af_op_is_misuse): the kind is then fixed and only the id is drawn. */
-static void draw_cancel_exc(dec *d, af_exc *e) {
+static void draw_cancel_exc(dec *d, af_exc *e)
+{
     if (d->misuse) {
         draw_exc(d, e);
         return;
@@ -171,7 +186,8 @@ static void draw_cancel_exc(dec *d, af_exc *e) {
 
 /* A custom name: length, then chars; always a valid identifier (it may be
  * "self", which the callers reject). */
-static void draw_custom_name(dec *d, char *out) {
+static void draw_custom_name(dec *d, char *out)
+{
     int len = 1 + draw(d) % AF_MAX_NAME;
     out[0] = af_bytes_name_alpha[draw(d) % AF_BYTES_NAME_FIRST];
     for (int i = 1; i < len; i++)
@@ -181,7 +197,8 @@ static void draw_custom_name(dec *d, char *out) {
 
 /* Whether `name` is free in the one namespace of tasks, task groups,
  * timeouts and primitives (entities not named yet have ""). */
-static bool name_free(const af_scenario *s, const char *name) {
+static bool name_free(const af_scenario *s, const char *name)
+{
     if (strcmp(name, "self") == 0)
         return false;
     for (int i = 0; i < s->ntasks; i++)
@@ -201,7 +218,8 @@ static bool name_free(const af_scenario *s, const char *name) {
  * collision: the default, then "<default>_1", "<default>_2", ... (at most
  * AF_MAX_TASKS + AF_MAX_OPS + AF_MAX_PRIMITIVES names exist, so one of the
  * first that many + 1 candidates is free). */
-static void draw_name(dec *d, char *out, const char *def) {
+static void draw_name(dec *d, char *out, const char *def)
+{
     /* built aside: `out` may be the slot being named, and must stay ""
      * while the namespace is searched */
     char name[AF_MAX_NAME + 1];
@@ -211,7 +229,8 @@ static void draw_name(dec *d, char *out, const char *def) {
         snprintf(name, sizeof name, "%s", def);
     if (!name_free(d->s, name)) {
         snprintf(name, sizeof name, "%s", def);
-        for (int n = 1; !name_free(d->s, name) && n <= AF_MAX_TASKS + AF_MAX_OPS + AF_MAX_PRIMITIVES + 1; n++)
+        for (int n = 1;
+             !name_free(d->s, name) && n <= AF_MAX_TASKS + AF_MAX_OPS + AF_MAX_PRIMITIVES + 1; n++)
             snprintf(name, sizeof name, "%s_%d", def, n);
     }
     memcpy(out, name, sizeof name);
@@ -221,7 +240,8 @@ static void decode_body(dec *d, af_body *body, int task, int parent, int depth);
 
 /* One task appended to `list` (owned by op `parent_op`); its body is at
  * `depth`. The caller has checked the task budget. */
-static void decode_task(dec *d, af_tasklist *list, int parent_op, int depth) {
+static void decode_task(dec *d, af_tasklist *list, int parent_op, int depth)
+{
     af_scenario *s = d->s;
     char def[AF_MAX_NAME + 1], name[AF_MAX_NAME + 1];
     af_bytes_default_name(def, AF_BYTES_NAME_TASK, s->ntasks);
@@ -234,13 +254,15 @@ static void decode_task(dec *d, af_tasklist *list, int parent_op, int depth) {
 
 /* children: while more, one task (a more-byte at the task limit is read and
  * treated as stop). */
-static void decode_children(dec *d, int op, int depth) {
+static void decode_children(dec *d, int op, int depth)
+{
     af_scenario *s = d->s;
     while (more(d) && s->ntasks < AF_MAX_TASKS)
         decode_task(d, &s->ops[op].children, op, depth);
 }
 
-static void decode_op(dec *d, af_body *body, int task, int parent, int depth) {
+static void decode_op(dec *d, af_body *body, int task, int parent, int depth)
+{
     af_scenario *s = d->s;
     af_op_kind k = d->kinds[draw(d) % d->nkinds];
     int prim = AF_NIL;
@@ -333,8 +355,8 @@ static void decode_op(dec *d, af_body *body, int task, int parent, int depth) {
         break;
     case AF_OP_TRY:
         /* swallow is the last on_cancel value: without misuse it is left out */
-        op->on_cancel = (af_on_cancel)(draw(d) % (d->misuse ? AF_ON_CANCEL_COUNT
-                                                             : AF_ON_CANCEL_SWALLOW));
+        op->on_cancel =
+            (af_on_cancel)(draw(d) % (d->misuse ? AF_ON_CANCEL_COUNT : AF_ON_CANCEL_SWALLOW));
         if (op->on_cancel == AF_ON_CANCEL_RAISE)
             draw_cancel_exc(d, &op->exc);
         op->on_error = (af_on_error)(draw(d) % AF_ON_ERROR_COUNT);
@@ -401,14 +423,16 @@ static void decode_op(dec *d, af_body *body, int task, int parent, int depth) {
 
 /* body: while more, one op. At the op limit, or below the deepest level,
  * the more-byte is read and treated as stop. */
-static void decode_body(dec *d, af_body *body, int task, int parent, int depth) {
+static void decode_body(dec *d, af_body *body, int task, int parent, int depth)
+{
     while (more(d) && d->s->nops < AF_MAX_OPS && depth <= AF_MAX_DEPTH)
         decode_op(d, body, task, parent, depth);
 }
 
 /* References are drawn as raw bytes and resolved here, once every task,
  * group and timeout exists (so an op may name one defined later). */
-static void resolve_refs(af_scenario *s) {
+static void resolve_refs(af_scenario *s)
+{
     int16_t groups[AF_MAX_OPS], timeouts[AF_MAX_OPS];
     int ngroups = 0, ntimeouts = 0;
     for (int i = 0; i < s->nops; i++) {
@@ -448,7 +472,8 @@ static void resolve_refs(af_scenario *s) {
     }
 }
 
-void af_decode(const uint8_t *data, size_t size, bool allow_misuse, af_scenario *out) {
+void af_decode(const uint8_t *data, size_t size, bool allow_misuse, af_scenario *out)
+{
     dec d = {.data = data, .size = data ? size : 0, .misuse = allow_misuse, .s = out};
     af_scenario_init(out);
     out->tasks[0].name[0] = '\0'; /* named after the primitives */

@@ -30,7 +30,8 @@ typedef struct enc {
 /* Reading past the end yields 0, so trailing zeros (stop bytes, defaults)
  * carry nothing: they are left out of the output, and need no room in it.
  * e->len counts every byte written, e->end is the length that matters. */
-static void put(enc *e, int byte) {
+static void put(enc *e, int byte)
+{
     if (e->len < e->cap)
         e->buf[e->len] = (uint8_t)byte;
     else if (byte != 0)
@@ -42,7 +43,8 @@ static void put(enc *e, int byte) {
 
 /* Something the decoder could not reproduce: only reachable for scenarios
  * that af_scenario_validate rejects, kept as a guard. */
-static void fail(enc *e, const char *what) {
+static void fail(enc *e, const char *what)
+{
     if (!e->failed)
         af_error_set(e->err, "", "not encodable as bytes: %s", what);
     e->failed = true;
@@ -52,12 +54,14 @@ static void fail(enc *e, const char *what) {
 
 static void number_body(enc *e, const af_body *b, int guard);
 
-static void number_task(enc *e, int t, int guard) {
+static void number_task(enc *e, int t, int guard)
+{
     e->task_pos[t] = (int16_t)e->ntasks++;
     number_body(e, &e->s->tasks[t].body, guard + 1);
 }
 
-static void number_body(enc *e, const af_body *b, int guard) {
+static void number_body(enc *e, const af_body *b, int guard)
+{
     const af_scenario *s = e->s;
     if (guard > 2 * AF_MAX_DEPTH + 4)
         return; /* validated scenarios never get here */
@@ -76,7 +80,8 @@ static void number_body(enc *e, const af_body *b, int guard) {
 
 /* ---- second walk: the bytes ---- */
 
-static void put_ticks_raw(enc *e, int32_t v) {
+static void put_ticks_raw(enc *e, int32_t v)
+{
     if (v < 128) {
         put(e, v);
     } else {
@@ -87,7 +92,8 @@ static void put_ticks_raw(enc *e, int32_t v) {
 }
 
 /* Mirrors clamp_ticks: the value must survive the decoder's clamps. */
-static void put_ticks(enc *e, int32_t v) {
+static void put_ticks(enc *e, int32_t v)
+{
     if (v < 0 || v > AF_MAX_TICKS || v > AF_MAX_TOTAL_TICKS - e->used) {
         fail(e, "duration out of range or over the total budget");
         return;
@@ -96,7 +102,8 @@ static void put_ticks(enc *e, int32_t v) {
     e->used += v;
 }
 
-static void put_opt_ticks(enc *e, int32_t v) {
+static void put_opt_ticks(enc *e, int32_t v)
+{
     if (v == AF_NONE) {
         put(e, 0);
         return;
@@ -105,13 +112,15 @@ static void put_opt_ticks(enc *e, int32_t v) {
     put_ticks(e, v);
 }
 
-static void put_exc(enc *e, const af_exc *x) {
+static void put_exc(enc *e, const af_exc *x)
+{
     put(e, x->kind);
     put(e, x->id);
 }
 
 /* Mirrors draw_cancel_exc: without misuse the kind is implied. */
-static void put_cancel_exc(enc *e, const af_exc *x) {
+static void put_cancel_exc(enc *e, const af_exc *x)
+{
     if (e->misuse) {
         put_exc(e, x);
         return;
@@ -123,12 +132,14 @@ static void put_cancel_exc(enc *e, const af_exc *x) {
     put(e, x->id);
 }
 
-static int alpha_index(char c, int n) {
+static int alpha_index(char c, int n)
+{
     const char *p = memchr(af_bytes_name_alpha, c, (size_t)n);
     return p ? (int)(p - af_bytes_name_alpha) : -1;
 }
 
-static void put_custom_name(enc *e, const char *name) {
+static void put_custom_name(enc *e, const char *name)
+{
     size_t len = strlen(name);
     if (len < 1 || len > AF_MAX_NAME) {
         fail(e, "name length");
@@ -145,7 +156,8 @@ static void put_custom_name(enc *e, const char *name) {
     }
 }
 
-static void put_name(enc *e, const char *name, const char *def) {
+static void put_name(enc *e, const char *name, const char *def)
+{
     if (strcmp(name, def) == 0) {
         put(e, 0);
         return;
@@ -156,7 +168,8 @@ static void put_name(enc *e, const char *name, const char *def) {
 
 static void enc_body(enc *e, const af_body *b, int depth);
 
-static void enc_task(enc *e, int t, int depth) {
+static void enc_task(enc *e, int t, int depth)
+{
     char def[AF_MAX_NAME + 1];
     if (e->ntasks >= AF_MAX_TASKS) {
         fail(e, "too many tasks");
@@ -168,7 +181,8 @@ static void enc_task(enc *e, int t, int depth) {
     enc_body(e, &e->s->tasks[t].body, depth);
 }
 
-static void enc_children(enc *e, const af_op *op, int depth) {
+static void enc_children(enc *e, const af_op *op, int depth)
+{
     const af_scenario *s = e->s;
     for (int t = op->children.head; t != AF_NIL && !e->failed; t = s->tasks[t].next) {
         put(e, 1);
@@ -178,7 +192,8 @@ static void enc_children(enc *e, const af_op *op, int depth) {
 }
 
 /* spawn / shield: exactly one task, no more-byte. */
-static void enc_single_task(enc *e, const af_op *op, int depth) {
+static void enc_single_task(enc *e, const af_op *op, int depth)
+{
     if (op->children.count != 1) {
         fail(e, "spawn/shield without exactly one task");
         return;
@@ -186,7 +201,8 @@ static void enc_single_task(enc *e, const af_op *op, int depth) {
     enc_task(e, op->children.head, depth);
 }
 
-static void enc_kind(enc *e, const af_op *op) {
+static void enc_kind(enc *e, const af_op *op)
+{
     const af_scenario *s = e->s;
     const af_op_kind *list = e->kinds;
     int n = e->nkinds;
@@ -214,7 +230,8 @@ static void enc_kind(enc *e, const af_op *op) {
         put(e, sub[1] == op->kind ? 1 : 0);
 }
 
-static void enc_op(enc *e, int i, int depth) {
+static void enc_op(enc *e, int i, int depth)
+{
     const af_scenario *s = e->s;
     const af_op *op = &s->ops[i];
     char def[AF_MAX_NAME + 1];
@@ -368,7 +385,8 @@ static void enc_op(enc *e, int i, int depth) {
     }
 }
 
-static void enc_body(enc *e, const af_body *b, int depth) {
+static void enc_body(enc *e, const af_body *b, int depth)
+{
     const af_scenario *s = e->s;
     for (int i = b->head; i != AF_NIL && !e->failed; i = s->ops[i].next) {
         if (e->nops >= AF_MAX_OPS || depth > AF_MAX_DEPTH) {
@@ -382,7 +400,8 @@ static void enc_body(enc *e, const af_body *b, int depth) {
 }
 
 int af_encode(const af_scenario *s, bool allow_misuse, uint8_t *buf, size_t cap, size_t *len,
-              af_error *err) {
+              af_error *err)
+{
     if (len)
         *len = 0;
     if (af_scenario_validate(s, err) < 0)

@@ -112,8 +112,7 @@ static bool op_equal(const af_scenario *a, const af_op *x, const af_scenario *b,
         return false;
     if (strcmp(ref_name(a, x), ref_name(b, y)) != 0)
         return false;
-    return children_equal(a, x, b, y, depth) &&
-           body_equal(a, &x->body, b, &y->body, depth + 1) &&
+    return children_equal(a, x, b, y, depth) && body_equal(a, &x->body, b, &y->body, depth + 1) &&
            body_equal(a, &x->finally_body, b, &y->finally_body, depth + 1);
 }
 

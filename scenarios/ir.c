@@ -12,19 +12,28 @@
 #include <string.h>
 
 const char *const af_oracle_names[] = {
-    "leaked-task",          "cancellation.swallowed", "cancellation.spurious",
-    "cancellation.count",   "cancellation.message",   "cancellation.converted",
-    "nested-loop",          "lost-exception",         "cleanup",
-    "blocking",             "hang",                   "deadlock",
-    "differential",         NULL,
+    "leaked-task",
+    "cancellation.swallowed",
+    "cancellation.spurious",
+    "cancellation.count",
+    "cancellation.message",
+    "cancellation.converted",
+    "nested-loop",
+    "lost-exception",
+    "cleanup",
+    "blocking",
+    "hang",
+    "deadlock",
+    "differential",
+    NULL,
 };
 
 static const char *const op_kind_names[AF_OP_KIND_COUNT] = {
-    "sleep",       "return",     "raise",      "spawn",       "await",        "cancel",
-    "gather",      "task_group", "wait_for",   "timeout",     "reschedule",   "shield",
-    "wait",        "as_completed", "try",      "except_star", "hold",         "event_set",
-    "event_wait",  "lock",       "cond_wait",  "cond_notify", "semaphore",    "queue_put",
-    "queue_get",   "nested_run", "block",      "never_awaited",
+    "sleep",      "return",       "raise",     "spawn",         "await",      "cancel",
+    "gather",     "task_group",   "wait_for",  "timeout",       "reschedule", "shield",
+    "wait",       "as_completed", "try",       "except_star",   "hold",       "event_set",
+    "event_wait", "lock",         "cond_wait", "cond_notify",   "semaphore",  "queue_put",
+    "queue_get",  "nested_run",   "block",     "never_awaited",
 };
 static const char *const exc_kind_names[AF_EXC_KIND_COUNT] = {
     "app", "value", "keyboard_interrupt", "system_exit", "cancelled_subclass",
@@ -33,11 +42,10 @@ static const char *const on_cancel_names[AF_ON_CANCEL_COUNT] = {
     "none", "reraise", "uncancel", "raise", "swallow",
 };
 static const char *const on_error_names[AF_ON_ERROR_COUNT] = {"none", "swallow"};
-static const char *const match_names[AF_MATCH_COUNT] = {"app", "value", "exception",
-                                                        "cancelled"};
+static const char *const match_names[AF_MATCH_COUNT] = {"app", "value", "exception", "cancelled"};
 static const char *const reaction_names[AF_REACT_COUNT] = {"swallow", "reraise", "raise"};
-static const char *const return_when_names[AF_WHEN_COUNT] = {
-    "all_completed", "first_completed", "first_exception"};
+static const char *const return_when_names[AF_WHEN_COUNT] = {"all_completed", "first_completed",
+                                                             "first_exception"};
 static const char *const nested_names[AF_NESTED_COUNT] = {"asyncio_run", "run_until_complete",
                                                           "run_forever"};
 static const char *const prim_kind_names[AF_PRIM_COUNT] = {"event", "lock", "condition",

@@ -41,35 +41,35 @@
  * first, misuse-only kinds last. Never reorder without bumping
  * AF_SCHEMA_VERSION and regenerating corpus/. */
 typedef enum af_op_kind {
-    AF_OP_SLEEP = 0,      /* await asyncio.sleep(ticks); 0 is a bare yield */
-    AF_OP_RETURN,         /* return value */
-    AF_OP_RAISE,          /* raise exc */
-    AF_OP_SPAWN,          /* create_task(task) (keep or drop; or tg.create_task) */
-    AF_OP_AWAIT,          /* await <task ref> */
-    AF_OP_CANCEL,         /* <task ref>.cancel(msg) [twice] [then uncancel()] */
-    AF_OP_GATHER,         /* await gather(*children, return_exceptions=) */
-    AF_OP_TASKGROUP,      /* async with TaskGroup() as name: children; body */
-    AF_OP_WAIT_FOR,       /* await wait_for(body, timeout) */
-    AF_OP_TIMEOUT,        /* async with timeout(delay) / timeout_at(): body */
-    AF_OP_RESCHEDULE,     /* <timeout ref>.reschedule(now + delay | None) */
-    AF_OP_SHIELD,         /* await shield(task) */
-    AF_OP_WAIT,           /* await wait(children, timeout, return_when) */
-    AF_OP_AS_COMPLETED,   /* for f in as_completed(children, timeout): await f */
-    AF_OP_TRY,            /* try: body except CancelledError: ... finally: ... */
-    AF_OP_EXCEPT_STAR,    /* try: body except* match: reaction */
-    AF_OP_HOLD,           /* acquire resource; try: body finally: release */
-    AF_OP_EVENT_SET,      /* event.set() */
-    AF_OP_EVENT_WAIT,     /* await event.wait() */
-    AF_OP_LOCK,           /* async with lock: body */
-    AF_OP_COND_WAIT,      /* async with cond: await cond.wait() */
-    AF_OP_COND_NOTIFY,    /* async with cond: cond.notify(n) / notify_all() */
-    AF_OP_SEMAPHORE,      /* async with sem: body */
-    AF_OP_QUEUE_PUT,      /* await queue.put(value) */
-    AF_OP_QUEUE_GET,      /* await queue.get() */
+    AF_OP_SLEEP = 0,    /* await asyncio.sleep(ticks); 0 is a bare yield */
+    AF_OP_RETURN,       /* return value */
+    AF_OP_RAISE,        /* raise exc */
+    AF_OP_SPAWN,        /* create_task(task) (keep or drop; or tg.create_task) */
+    AF_OP_AWAIT,        /* await <task ref> */
+    AF_OP_CANCEL,       /* <task ref>.cancel(msg) [twice] [then uncancel()] */
+    AF_OP_GATHER,       /* await gather(*children, return_exceptions=) */
+    AF_OP_TASKGROUP,    /* async with TaskGroup() as name: children; body */
+    AF_OP_WAIT_FOR,     /* await wait_for(body, timeout) */
+    AF_OP_TIMEOUT,      /* async with timeout(delay) / timeout_at(): body */
+    AF_OP_RESCHEDULE,   /* <timeout ref>.reschedule(now + delay | None) */
+    AF_OP_SHIELD,       /* await shield(task) */
+    AF_OP_WAIT,         /* await wait(children, timeout, return_when) */
+    AF_OP_AS_COMPLETED, /* for f in as_completed(children, timeout): await f */
+    AF_OP_TRY,          /* try: body except CancelledError: ... finally: ... */
+    AF_OP_EXCEPT_STAR,  /* try: body except* match: reaction */
+    AF_OP_HOLD,         /* acquire resource; try: body finally: release */
+    AF_OP_EVENT_SET,    /* event.set() */
+    AF_OP_EVENT_WAIT,   /* await event.wait() */
+    AF_OP_LOCK,         /* async with lock: body */
+    AF_OP_COND_WAIT,    /* async with cond: await cond.wait() */
+    AF_OP_COND_NOTIFY,  /* async with cond: cond.notify(n) / notify_all() */
+    AF_OP_SEMAPHORE,    /* async with sem: body */
+    AF_OP_QUEUE_PUT,    /* await queue.put(value) */
+    AF_OP_QUEUE_GET,    /* await queue.get() */
     /* misuse-only kinds */
-    AF_OP_NESTED_RUN,     /* asyncio.run / run_until_complete / run_forever */
-    AF_OP_BLOCK,          /* a blocking call holding the loop for ticks */
-    AF_OP_NEVER_AWAITED,  /* a coroutine created and dropped */
+    AF_OP_NESTED_RUN,    /* asyncio.run / run_until_complete / run_forever */
+    AF_OP_BLOCK,         /* a blocking call holding the loop for ticks */
+    AF_OP_NEVER_AWAITED, /* a coroutine created and dropped */
     AF_OP_KIND_COUNT
 } af_op_kind;
 
@@ -101,10 +101,10 @@ typedef enum af_on_error {
 
 /* except*: which exceptions the clause matches. */
 typedef enum af_match {
-    AF_MATCH_APP = 0,    /* except* AppError */
-    AF_MATCH_VALUE,      /* except* ValueError */
-    AF_MATCH_EXCEPTION,  /* except* Exception */
-    AF_MATCH_CANCELLED,  /* except* CancelledError */
+    AF_MATCH_APP = 0,   /* except* AppError */
+    AF_MATCH_VALUE,     /* except* ValueError */
+    AF_MATCH_EXCEPTION, /* except* Exception */
+    AF_MATCH_CANCELLED, /* except* CancelledError */
     AF_MATCH_COUNT
 } af_match;
 
@@ -124,9 +124,9 @@ typedef enum af_return_when {
 } af_return_when;
 
 typedef enum af_nested_kind {
-    AF_NESTED_ASYNCIO_RUN = 0, /* asyncio.run(coro) */
+    AF_NESTED_ASYNCIO_RUN = 0,    /* asyncio.run(coro) */
     AF_NESTED_RUN_UNTIL_COMPLETE, /* loop.run_until_complete(coro) */
-    AF_NESTED_RUN_FOREVER,     /* loop.run_forever() */
+    AF_NESTED_RUN_FOREVER,        /* loop.run_forever() */
     AF_NESTED_COUNT
 } af_nested_kind;
 
@@ -227,7 +227,7 @@ typedef struct af_primitive {
 
 /* An expected verdict stored in a scenario file. */
 typedef struct af_expect {
-    char oracle[32];          /* an oracle name, see af_oracle_names */
+    char oracle[32];              /* an oracle name, see af_oracle_names */
     char issue[AF_MAX_ISSUE + 1]; /* upstream issue ("gh-86296") or "" */
     /* Python versions (major*100+minor, 311 for 3.11) this verdict is
      * expected on; none means every version. */
@@ -256,9 +256,9 @@ extern const char *const af_oracle_names[];
 /* Error reported upward by every reader and the validator: the caller
  * decides how to print it (the CLI prefixes file:line:col). */
 typedef struct af_error {
-    int line;   /* 1-based; 0 when unknown */
-    int column; /* 1-based; 0 when unknown */
-    char path[160];    /* JSON path of the offending field, e.g. main.body[2].ticks */
+    int line;       /* 1-based; 0 when unknown */
+    int column;     /* 1-based; 0 when unknown */
+    char path[160]; /* JSON path of the offending field, e.g. main.body[2].ticks */
     char message[256];
 } af_error;
 

@@ -101,7 +101,8 @@ static int depth_sum(const af_scenario *s)
     int depth[AF_MAX_OPS], sum = 0;
     for (int i = 0; i < s->nops; i++) {
         const af_op *o = &s->ops[i];
-        int owner = o->parent != AF_NIL ? o->parent : (o->task > 0 ? s->tasks[o->task].parent : AF_NIL);
+        int owner =
+            o->parent != AF_NIL ? o->parent : (o->task > 0 ? s->tasks[o->task].parent : AF_NIL);
         depth[i] = (owner >= 0 && owner < i) ? depth[owner] + 1 : 1;
         sum += depth[i];
     }
@@ -163,7 +164,8 @@ static bool try_candidate(shrinker *k)
     /* the key ignores names; the exact candidate is what runs */
     uint64_t h = hash_bytes(k->cand_key, k->cand_len);
     for (int t = 0; t < k->cand.ntasks; t++)
-        h ^= hash_bytes((const uint8_t *)k->cand.tasks[t].name, strlen(k->cand.tasks[t].name)) * (uint64_t)(t + 1);
+        h ^= hash_bytes((const uint8_t *)k->cand.tasks[t].name, strlen(k->cand.tasks[t].name)) *
+             (uint64_t)(t + 1);
     if (seen_insert(k, h | 1))
         return false;
     k->calls++;
@@ -464,11 +466,13 @@ static bool simplify_field(af_op *o, int which)
     case AF_OP_TRY:
         STEP(o->on_cancel != AF_ON_CANCEL_NONE, o->on_cancel = AF_ON_CANCEL_NONE);
         STEP(o->on_cancel > AF_ON_CANCEL_RERAISE, o->on_cancel = AF_ON_CANCEL_RERAISE);
-        STEP(o->on_cancel == AF_ON_CANCEL_RAISE && o->exc.kind != AF_EXC_APP, o->exc.kind = AF_EXC_APP);
+        STEP(o->on_cancel == AF_ON_CANCEL_RAISE && o->exc.kind != AF_EXC_APP,
+             o->exc.kind = AF_EXC_APP);
         STEP(o->on_cancel == AF_ON_CANCEL_RAISE && o->exc.id != 0, o->exc.id = 0);
         STEP(o->on_error != AF_ON_ERROR_NONE, o->on_error = AF_ON_ERROR_NONE);
-        STEP(o->has_finally, (o->has_finally = false, o->finally_body.head = o->finally_body.tail = AF_NIL,
-                              o->finally_body.count = 0));
+        STEP(o->has_finally,
+             (o->has_finally = false, o->finally_body.head = o->finally_body.tail = AF_NIL,
+              o->finally_body.count = 0));
         break;
     case AF_OP_EXCEPT_STAR:
         STEP(o->reaction != AF_REACT_SWALLOW, o->reaction = AF_REACT_SWALLOW);
@@ -622,7 +626,8 @@ static bool pass_lift(shrinker *k)
     bool progress = false;
     for (int i = 0; i < k->best.nops && !out_of_budget(k); i++) {
         const af_op *o = &k->best.ops[i];
-        int owner = o->parent != AF_NIL ? o->parent : (o->task > 0 ? k->best.tasks[o->task].parent : AF_NIL);
+        int owner = o->parent != AF_NIL ? o->parent
+                                        : (o->task > 0 ? k->best.tasks[o->task].parent : AF_NIL);
         if (owner == AF_NIL)
             continue;
         start(k);

@@ -49,10 +49,10 @@ typedef bool (*af_minimize_pred)(const af_scenario *candidate, void *ctx);
 #define AF_MINIMIZE_DEFAULT_CALLS 5000
 
 typedef struct af_minimize_stats {
-    int max_calls;        /* in: bound on predicate calls (0: the default) */
-    int calls;            /* out: predicate calls made (the input's included) */
-    int accepted;         /* out: candidates that kept the property */
-    int rounds;           /* out: rounds over every pass */
+    int max_calls;         /* in: bound on predicate calls (0: the default) */
+    int calls;             /* out: predicate calls made (the input's included) */
+    int accepted;          /* out: candidates that kept the property */
+    int rounds;            /* out: rounds over every pass */
     bool budget_exhausted; /* out: stopped by max_calls, not at a fixpoint */
     int ops_before, ops_after;
     int tasks_before, tasks_after;

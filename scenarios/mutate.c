@@ -105,7 +105,7 @@ void af_ir_fresh_name(const af_scenario *s, const char *prefix, char *buf)
 typedef struct rebuild {
     const af_scenario *src;
     af_scenario *dst;
-    const bool *skip;     /* src ops left out */
+    const bool *skip; /* src ops left out */
     int16_t op_map[AF_MAX_OPS];
     int16_t task_map[AF_MAX_TASKS];
     int16_t prim_map[AF_MAX_PRIMITIVES];
@@ -330,7 +330,8 @@ static int compact(af_scenario *s, const bool *keep_prims, bool full)
         s->tasks[0].parent = AF_NIL;
         if (rb_refs(&rb, skip) == 0) {
             if (!full)
-                return rb.max_depth <= AF_MAX_DEPTH && rb.total_ticks <= AF_MAX_TOTAL_TICKS ? 0 : -1;
+                return rb.max_depth <= AF_MAX_DEPTH && rb.total_ticks <= AF_MAX_TOTAL_TICKS ? 0
+                                                                                            : -1;
             af_error err;
             return af_scenario_validate(s, &err);
         }
@@ -670,7 +671,8 @@ static void random_exc(af_exc *e, af_rng *rng)
 {
     /* mostly the plain application error */
     e->kind = coin(rng, 2) ? AF_EXC_APP : (af_exc_kind)af_rng_below(rng, AF_EXC_KIND_COUNT);
-    e->id = coin(rng, 2) ? (int32_t)af_rng_below(rng, 4) : (int32_t)af_rng_below(rng, AF_MAX_VALUE + 1);
+    e->id =
+        coin(rng, 2) ? (int32_t)af_rng_below(rng, 4) : (int32_t)af_rng_below(rng, AF_MAX_VALUE + 1);
 }
 
 /* A random task of s other than the root (the root when there is none). */
@@ -723,7 +725,7 @@ static int random_fields(af_scenario *s, int i, bool misuse, af_rng *rng, bool f
     int pk = af_op_prim_kind(k);
     if (pk >= 0) {
         int param = pk == AF_PRIM_SEMAPHORE ? 1 + (int)af_rng_below(rng, 2)
-                  : pk == AF_PRIM_QUEUE     ? (int)af_rng_below(rng, 3)
+                    : pk == AF_PRIM_QUEUE   ? (int)af_rng_below(rng, 3)
                                             : 0;
         int p = prim_for(s, (af_prim_kind)pk, param, rng);
         if (p == AF_NIL)
@@ -795,7 +797,8 @@ static int random_fields(af_scenario *s, int i, bool misuse, af_rng *rng, bool f
         op->ticks = random_opt_ticks(s, rng);
         break;
     case AF_OP_TRY:
-        op->on_cancel = (af_on_cancel)af_rng_below(rng, misuse ? AF_ON_CANCEL_COUNT : AF_ON_CANCEL_SWALLOW);
+        op->on_cancel =
+            (af_on_cancel)af_rng_below(rng, misuse ? AF_ON_CANCEL_COUNT : AF_ON_CANCEL_SWALLOW);
         if (op->on_cancel == AF_ON_CANCEL_RAISE)
             random_exc(&op->exc, rng);
         op->on_error = (af_on_error)af_rng_below(rng, AF_ON_ERROR_COUNT);
@@ -885,16 +888,15 @@ enum {
 };
 
 const char *const af_mutation_names[] = {
-    "insert", "delete", "swap",   "move",      "duration",  "kind",      "field",
-    "ref",    "wrap",   "unwrap", "duplicate", "splice",    "add_child", NULL,
+    "insert", "delete", "swap",   "move",      "duration", "kind",      "field",
+    "ref",    "wrap",   "unwrap", "duplicate", "splice",   "add_child", NULL,
 };
 
 /* Relative weights of the operators. */
 static const uint8_t weights[M_COUNT] = {
-    [M_INSERT] = 14, [M_DELETE] = 6,  [M_SWAP] = 5,   [M_MOVE] = 4,
-    [M_DURATION] = 16, [M_KIND] = 5, [M_FIELD] = 8,   [M_REF] = 6,
-    [M_WRAP] = 8,    [M_UNWRAP] = 3,  [M_DUPLICATE] = 3, [M_SPLICE] = 6,
-    [M_ADD_CHILD] = 4,
+    [M_INSERT] = 14,   [M_DELETE] = 6, [M_SWAP] = 5,      [M_MOVE] = 4, [M_DURATION] = 16,
+    [M_KIND] = 5,      [M_FIELD] = 8,  [M_REF] = 6,       [M_WRAP] = 8, [M_UNWRAP] = 3,
+    [M_DUPLICATE] = 3, [M_SPLICE] = 6, [M_ADD_CHILD] = 4,
 };
 
 static int random_op_index(const af_scenario *s, af_rng *rng)
@@ -1111,7 +1113,8 @@ static int m_field(af_scenario *s, bool misuse, af_rng *rng)
             op->keep = !op->keep;
             return 0;
         }
-        op->ref = op->ref == AF_NIL ? (int16_t)random_named_op(s, AF_OP_TASKGROUP, s->nops, rng) : AF_NIL;
+        op->ref =
+            op->ref == AF_NIL ? (int16_t)random_named_op(s, AF_OP_TASKGROUP, s->nops, rng) : AF_NIL;
         return 0;
     case AF_OP_CANCEL:
         switch (af_rng_below(rng, 3)) {
@@ -1140,13 +1143,16 @@ static int m_field(af_scenario *s, bool misuse, af_rng *rng)
         if (coin(rng, 2))
             op->cancel_pending = !op->cancel_pending;
         else
-            op->return_when = (af_return_when)((op->return_when + 1 + af_rng_below(rng, AF_WHEN_COUNT - 1)) % AF_WHEN_COUNT);
+            op->return_when =
+                (af_return_when)((op->return_when + 1 + af_rng_below(rng, AF_WHEN_COUNT - 1)) %
+                                 AF_WHEN_COUNT);
         return 0;
     case AF_OP_TRY:
         switch (af_rng_below(rng, 4)) {
         case 0:
         case 1:
-            op->on_cancel = (af_on_cancel)af_rng_below(rng, misuse ? AF_ON_CANCEL_COUNT : AF_ON_CANCEL_SWALLOW);
+            op->on_cancel =
+                (af_on_cancel)af_rng_below(rng, misuse ? AF_ON_CANCEL_COUNT : AF_ON_CANCEL_SWALLOW);
             if (op->on_cancel == AF_ON_CANCEL_RAISE)
                 random_exc(&op->exc, rng);
             break;
@@ -1240,12 +1246,12 @@ static int m_ref(af_scenario *s, af_rng *rng)
 }
 
 static const af_op_kind wrap_body_kinds[] = {
-    AF_OP_WAIT_FOR, AF_OP_WAIT_FOR, AF_OP_TIMEOUT, AF_OP_TIMEOUT, AF_OP_TRY,  AF_OP_TRY,
-    AF_OP_TASKGROUP, AF_OP_EXCEPT_STAR, AF_OP_HOLD, AF_OP_LOCK,   AF_OP_SEMAPHORE,
+    AF_OP_WAIT_FOR,  AF_OP_WAIT_FOR,    AF_OP_TIMEOUT, AF_OP_TIMEOUT, AF_OP_TRY,       AF_OP_TRY,
+    AF_OP_TASKGROUP, AF_OP_EXCEPT_STAR, AF_OP_HOLD,    AF_OP_LOCK,    AF_OP_SEMAPHORE,
 };
 static const af_op_kind wrap_task_kinds[] = {
-    AF_OP_SPAWN, AF_OP_SPAWN, AF_OP_SPAWN, AF_OP_GATHER, AF_OP_TASKGROUP,
-    AF_OP_SHIELD, AF_OP_WAIT, AF_OP_AS_COMPLETED,
+    AF_OP_SPAWN,     AF_OP_SPAWN,  AF_OP_SPAWN, AF_OP_GATHER,
+    AF_OP_TASKGROUP, AF_OP_SHIELD, AF_OP_WAIT,  AF_OP_AS_COMPLETED,
 };
 
 /* Wrap a run of 1..3 ops of a body into a new op: its body, or the body of
@@ -1266,8 +1272,11 @@ static int m_wrap(af_scenario *s, bool misuse, af_rng *rng)
         len = n - pos;
     int task = s->ops[i].task, parent = s->ops[i].parent;
     bool into_task = coin(rng, 2);
-    af_op_kind k = into_task ? wrap_task_kinds[af_rng_below(rng, sizeof wrap_task_kinds / sizeof wrap_task_kinds[0])]
-                             : wrap_body_kinds[af_rng_below(rng, sizeof wrap_body_kinds / sizeof wrap_body_kinds[0])];
+    af_op_kind k =
+        into_task
+            ? wrap_task_kinds[af_rng_below(rng, sizeof wrap_task_kinds / sizeof wrap_task_kinds[0])]
+            : wrap_body_kinds[af_rng_below(rng,
+                                           sizeof wrap_body_kinds / sizeof wrap_body_kinds[0])];
     af_body scratch;
     body_clear(&scratch);
     int w = af_scenario_add_op(s, &scratch, k, task, parent);
@@ -1297,8 +1306,7 @@ static int m_wrap(af_scenario *s, bool misuse, af_rng *rng)
         s->tasks[t].body = inner;
         if (!single_child(k) && coin(rng, 3) && add_child_task(s, w, rng) < 0)
             return -1;
-        if (k == AF_OP_TASKGROUP && coin(rng, 2) &&
-            add_leaf(s, &s->ops[w].body, task, w, rng) < 0)
+        if (k == AF_OP_TASKGROUP && coin(rng, 2) && add_leaf(s, &s->ops[w].body, task, w, rng) < 0)
             return -1;
     } else {
         s->ops[w].body = inner;
@@ -1356,7 +1364,7 @@ static int m_splice(af_scenario *s, const af_scenario *donor, af_rng *rng)
     if (c == AF_NIL)
         return -1;
     af_body *b = owner == AF_NIL ? &s->tasks[br.task].body
-               : fin             ? &s->ops[owner].finally_body
+                 : fin           ? &s->ops[owner].finally_body
                                  : &s->ops[owner].body;
     int pos = (int)af_rng_below(rng, (uint32_t)count + 1);
     /* sometimes replace the op at pos instead of inserting */
@@ -1389,7 +1397,8 @@ int af_ir_hoist(af_scenario *s, int op, int which)
     af_op *o = &s->ops[op];
     int16_t inner[2 * AF_MAX_OPS];
     int n = 0;
-    if (af_op_has_body(o->kind) && (!af_op_has_children(o->kind) || o->children.count == 0 || which % 2 == 0)) {
+    if (af_op_has_body(o->kind) &&
+        (!af_op_has_children(o->kind) || o->children.count == 0 || which % 2 == 0)) {
         n += body_ops(s, &o->body, inner + n);
         if (o->kind == AF_OP_TRY && o->has_finally)
             n += body_ops(s, &o->finally_body, inner + n);
@@ -1524,7 +1533,8 @@ size_t af_mutate_bytes(uint8_t *data, size_t len, size_t cap, af_rng *rng)
             data[af_rng_below(rng, (uint32_t)len)] ^= (uint8_t)(1u << af_rng_below(rng, 8));
             break;
         case 1: /* an interesting value */
-            data[af_rng_below(rng, (uint32_t)len)] = interesting[af_rng_below(rng, sizeof interesting)];
+            data[af_rng_below(rng, (uint32_t)len)] =
+                interesting[af_rng_below(rng, sizeof interesting)];
             break;
         case 2: { /* insert 1..4 bytes */
             size_t n = 1 + af_rng_below(rng, 4);
@@ -1533,7 +1543,8 @@ size_t af_mutate_bytes(uint8_t *data, size_t len, size_t cap, af_rng *rng)
             size_t at = af_rng_below(rng, (uint32_t)len + 1);
             memmove(data + at + n, data + at, len - at);
             for (size_t k = 0; k < n; k++)
-                data[at + k] = coin(rng, 2) ? (uint8_t)af_rng_next(rng) : interesting[af_rng_below(rng, sizeof interesting)];
+                data[at + k] = coin(rng, 2) ? (uint8_t)af_rng_next(rng)
+                                            : interesting[af_rng_below(rng, sizeof interesting)];
             len += n;
             break;
         }

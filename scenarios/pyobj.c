@@ -37,15 +37,27 @@ fail:
     return NULL;
 }
 
-#define PACK(...)                                                                  \
-    pack((Py_ssize_t)(sizeof((PyObject *[]){__VA_ARGS__}) / sizeof(PyObject *)), \
+#define PACK(...)                                                                                  \
+    pack((Py_ssize_t)(sizeof((PyObject *[]){__VA_ARGS__}) / sizeof(PyObject *)),                   \
          (PyObject *[]){__VA_ARGS__})
 
-static PyObject *int_obj(long v) { return PyLong_FromLong(v); }
-static PyObject *bool_obj(bool v) { return Py_NewRef(v ? Py_True : Py_False); }
-static PyObject *none_obj(void) { return Py_NewRef(Py_None); }
+static PyObject *int_obj(long v)
+{
+    return PyLong_FromLong(v);
+}
+static PyObject *bool_obj(bool v)
+{
+    return Py_NewRef(v ? Py_True : Py_False);
+}
+static PyObject *none_obj(void)
+{
+    return Py_NewRef(Py_None);
+}
 /* A duration: AF_NONE (-1) is None. */
-static PyObject *ticks_obj(int32_t v) { return v == AF_NONE ? none_obj() : int_obj(v); }
+static PyObject *ticks_obj(int32_t v)
+{
+    return v == AF_NONE ? none_obj() : int_obj(v);
+}
 
 static PyObject *broken(const char *what, int index)
 {
@@ -237,7 +249,8 @@ static PyObject *prims_obj(builder *b)
     if (!tuple)
         return NULL;
     for (int p = 0; p < s->nprims; p++) {
-        PyObject *item = PACK(prim_name(b, p), int_obj(s->prims[p].kind), int_obj(s->prims[p].param));
+        PyObject *item =
+            PACK(prim_name(b, p), int_obj(s->prims[p].kind), int_obj(s->prims[p].param));
         if (!item) {
             Py_DECREF(tuple);
             return NULL;

@@ -43,8 +43,8 @@ static int check_range(walk *w, const char *path, const char *field, int64_t v, 
 }
 
 /* A duration field: >= 0 (or AF_NONE when optional), counted in the total. */
-static int check_ticks(walk *w, const char *path, const char *field, int32_t ticks,
-                       bool optional, int32_t min)
+static int check_ticks(walk *w, const char *path, const char *field, int32_t ticks, bool optional,
+                       int32_t min)
 {
     if (optional && ticks == AF_NONE)
         return 0;
@@ -63,12 +63,12 @@ static int check_exc(walk *w, const char *path, const char *field, const af_exc 
     return check_range(w, sub, "id", e->id, 0, AF_MAX_VALUE);
 }
 
-static int check_ref_kind(walk *w, const char *path, const char *field, int ref,
-                          af_op_kind want)
+static int check_ref_kind(walk *w, const char *path, const char *field, int ref, af_op_kind want)
 {
     if (ref < 0 || ref >= w->s->nops || w->s->ops[ref].kind != want)
-        return fail(w, path, field, want == AF_OP_TASKGROUP ? "does not name a task_group"
-                                                            : "does not name a timeout");
+        return fail(w, path, field,
+                    want == AF_OP_TASKGROUP ? "does not name a task_group"
+                                            : "does not name a timeout");
     return 0;
 }
 
@@ -225,7 +225,8 @@ static int walk_op(walk *w, int oi, int task, int parent, int depth, const char 
         return fail(w, path, "op", "unknown operation kind (corrupt IR)");
     if (op->task != task || op->parent != parent)
         return fail(w, path, "", "operation links are wrong (corrupt IR)");
-    if (check_fields(w, op, path) < 0 || check_enums(w, op, path) < 0 || check_refs(w, op, path) < 0)
+    if (check_fields(w, op, path) < 0 || check_enums(w, op, path) < 0 ||
+        check_refs(w, op, path) < 0)
         return -1;
     char sub[sizeof w->err->path];
     if (af_op_has_children(op->kind) && walk_children(w, op, oi, depth, path) < 0)
@@ -294,9 +295,11 @@ static int check_primitives(walk *w)
             return fail(w, path, "name", "is not a valid name ([A-Za-z_][A-Za-z0-9_]*, not self)");
         if (check_range(w, path, "kind", p->kind, 0, AF_PRIM_COUNT - 1) < 0)
             return -1;
-        if (p->kind == AF_PRIM_SEMAPHORE && check_range(w, path, "value", p->param, 1, AF_MAX_SMALL) < 0)
+        if (p->kind == AF_PRIM_SEMAPHORE &&
+            check_range(w, path, "value", p->param, 1, AF_MAX_SMALL) < 0)
             return -1;
-        if (p->kind == AF_PRIM_QUEUE && check_range(w, path, "maxsize", p->param, 0, AF_MAX_SMALL) < 0)
+        if (p->kind == AF_PRIM_QUEUE &&
+            check_range(w, path, "maxsize", p->param, 0, AF_MAX_SMALL) < 0)
             return -1;
         if (p->kind != AF_PRIM_SEMAPHORE && p->kind != AF_PRIM_QUEUE && p->param != 0)
             return fail(w, path, "", "only a semaphore or a queue takes a parameter");

@@ -67,33 +67,32 @@ static long rss_kib(void)
  * a namespace (as an imported module would be); `bench(scen_src, n)` then
  * compiles and runs the scenario part n times; `bench_full(prog, n)` the
  * whole program. Each returns the seconds taken. */
-static const char user_way_src[] =
-    "import time\n"
-    "MARK = '# ==== the scenario ===='\n"
-    "def split(prog):\n"
-    "    i = prog.index(MARK)\n"
-    "    return prog[:i], prog[i:]\n"
-    "def load_lib(lib):\n"
-    "    ns = {'__name__': 'af_bench_lib'}\n"
-    "    exec(compile(lib, '<lib>', 'exec'), ns)\n"
-    "    return ns\n"
-    "def user_way(lib_ns, scen, n):\n"
-    "    t0 = time.perf_counter()\n"
-    "    for _ in range(n):\n"
-    "        ns = dict(lib_ns)\n"
-    "        ns['__name__'] = 'af_bench_scenario'\n"
-    "        exec(compile(scen, '<scenario>', 'exec'), ns)\n"
-    "        events = ns['run_scenario']()\n"
-    "        lib_ns['close_loop']()\n"
-    "    return time.perf_counter() - t0, len(events)\n"
-    "def full_program(prog, _unused, n):\n"
-    "    t0 = time.perf_counter()\n"
-    "    for _ in range(n):\n"
-    "        ns = {'__name__': 'af_bench_program'}\n"
-    "        exec(compile(prog, '<program>', 'exec'), ns)\n"
-    "        events = ns['run_scenario']()\n"
-    "        ns['close_loop']()\n"
-    "    return time.perf_counter() - t0, len(events)\n";
+static const char user_way_src[] = "import time\n"
+                                   "MARK = '# ==== the scenario ===='\n"
+                                   "def split(prog):\n"
+                                   "    i = prog.index(MARK)\n"
+                                   "    return prog[:i], prog[i:]\n"
+                                   "def load_lib(lib):\n"
+                                   "    ns = {'__name__': 'af_bench_lib'}\n"
+                                   "    exec(compile(lib, '<lib>', 'exec'), ns)\n"
+                                   "    return ns\n"
+                                   "def user_way(lib_ns, scen, n):\n"
+                                   "    t0 = time.perf_counter()\n"
+                                   "    for _ in range(n):\n"
+                                   "        ns = dict(lib_ns)\n"
+                                   "        ns['__name__'] = 'af_bench_scenario'\n"
+                                   "        exec(compile(scen, '<scenario>', 'exec'), ns)\n"
+                                   "        events = ns['run_scenario']()\n"
+                                   "        lib_ns['close_loop']()\n"
+                                   "    return time.perf_counter() - t0, len(events)\n"
+                                   "def full_program(prog, _unused, n):\n"
+                                   "    t0 = time.perf_counter()\n"
+                                   "    for _ in range(n):\n"
+                                   "        ns = {'__name__': 'af_bench_program'}\n"
+                                   "        exec(compile(prog, '<program>', 'exec'), ns)\n"
+                                   "        events = ns['run_scenario']()\n"
+                                   "        ns['close_loop']()\n"
+                                   "    return time.perf_counter() - t0, len(events)\n";
 
 static PyObject *g_ns;
 
@@ -188,7 +187,8 @@ static int bench_one(af_runner *runner, const char *path, double budget)
         PyErr_Print();
         return -1;
     }
-    PyObject *libns = PyObject_CallFunction(PyDict_GetItemString(g_ns, "load_lib"), "O", PyTuple_GET_ITEM(split, 0));
+    PyObject *libns = PyObject_CallFunction(PyDict_GetItemString(g_ns, "load_lib"), "O",
+                                            PyTuple_GET_ITEM(split, 0));
     if (!libns) {
         PyErr_Print();
         return -1;
@@ -222,17 +222,23 @@ static int bench_one(af_runner *runner, const char *path, double budget)
     long rss2 = rss_kib();
 
     printf("%s: %d events per run\n", path, nev);
-    printf("  %-12s %9s %9s %10s %10s  %s\n", "", "runs/s", "us/run", "median", "runs", "in-process is");
-    printf("  %-12s %9.0f %9.1f %10.1f %10ld\n", "in-process", 1 / in_best, 1e6 * in_best, 1e6 * in_med, runs);
-    printf("  %-12s %9.0f %9.1f %10.1f %10ld  %.1fx faster (median %.1fx)\n", "user way", 1 / user_best,
-           1e6 * user_best, 1e6 * user_med, nuser, user_best / in_best, user_med / in_med);
-    printf("  %-12s %9.0f %9.1f %10.1f %10ld  %.1fx faster (median %.1fx)\n", "reproducer", 1 / full_best,
-           1e6 * full_best, 1e6 * full_med, nfull, full_best / in_best, full_med / in_med);
-    printf("  RSS: %ld KiB before the in-process runs, %ld KiB after them (%+ld); %ld KiB after the user-way "
+    printf("  %-12s %9s %9s %10s %10s  %s\n", "", "runs/s", "us/run", "median", "runs",
+           "in-process is");
+    printf("  %-12s %9.0f %9.1f %10.1f %10ld\n", "in-process", 1 / in_best, 1e6 * in_best,
+           1e6 * in_med, runs);
+    printf("  %-12s %9.0f %9.1f %10.1f %10ld  %.1fx faster (median %.1fx)\n", "user way",
+           1 / user_best, 1e6 * user_best, 1e6 * user_med, nuser, user_best / in_best,
+           user_med / in_med);
+    printf("  %-12s %9.0f %9.1f %10.1f %10ld  %.1fx faster (median %.1fx)\n", "reproducer",
+           1 / full_best, 1e6 * full_best, 1e6 * full_med, nfull, full_best / in_best,
+           full_med / in_med);
+    printf("  RSS: %ld KiB before the in-process runs, %ld KiB after them (%+ld); %ld KiB after "
+           "the user-way "
            "runs\n",
            rss0, rss1, rss1 - rss0, rss2);
     if (ev_user != nev || ev_full != nev)
-        printf("  (event counts differ: in-process %d, user way %ld, reproducer %ld)\n", nev, ev_user, ev_full);
+        printf("  (event counts differ: in-process %d, user way %ld, reproducer %ld)\n", nev,
+               ev_user, ev_full);
     Py_DECREF(libns);
     Py_DECREF(split);
     Py_DECREF(progo);
@@ -255,7 +261,8 @@ int main(int argc, char **argv)
         fprintf(stderr, "runner: %s\n%s", err.message, af_embed_last_traceback());
         return 2;
     }
-    printf("asyncfuzz bench: Python %d.%d embedded, %.1f s per measure, RSS %ld KiB at start, %ld KiB with "
+    printf("asyncfuzz bench: Python %d.%d embedded, %.1f s per measure, RSS %ld KiB at start, %ld "
+           "KiB with "
            "the interpreter ready\n",
            af_embed_pyversion() / 100, af_embed_pyversion() % 100, budget, rss_start, rss_kib());
     if (py_init() < 0)

@@ -12,13 +12,15 @@
 static af_scenario s1, s2;
 static uint8_t buf[AF_ENCODE_MAX_BYTES];
 
-static void die(const char *what, bool misuse, const af_error *err) {
+static void die(const char *what, bool misuse, const af_error *err)
+{
     fprintf(stderr, "fuzz_decode: %s (misuse %s)%s%s%s%s\n", what, misuse ? "on" : "off",
             err ? ": " : "", err ? err->path : "", err ? ": " : "", err ? err->message : "");
     abort();
 }
 
-static void round_trip(const af_scenario *s, bool misuse) {
+static void round_trip(const af_scenario *s, bool misuse)
+{
     af_error err = {0};
     size_t len = 0;
     if (af_encode(s, misuse, buf, sizeof buf, &len, &err) != 0)
@@ -30,7 +32,8 @@ static void round_trip(const af_scenario *s, bool misuse) {
         die("decode(encode(s)) != s", misuse, NULL);
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
     for (int m = 0; m < 2; m++) {
         bool misuse = m == 1;
         af_decode(data, size, misuse, &s1);

@@ -24,7 +24,8 @@ static size_t max_seen_len;
 
 /* ---- helpers ---- */
 
-static void assert_valid_within_limits(const af_scenario *s) {
+static void assert_valid_within_limits(const af_scenario *s)
+{
     af_error err = {0};
     int rc = af_scenario_validate(s, &err);
     if (rc != 0)
@@ -37,7 +38,8 @@ static void assert_valid_within_limits(const af_scenario *s) {
 }
 
 /* encode s, decode it again into B, and check equality. */
-static size_t round_trip(const af_scenario *s, bool misuse) {
+static size_t round_trip(const af_scenario *s, bool misuse)
+{
     af_error err = {0};
     size_t len = 0;
     int rc = af_encode(s, misuse, buf, sizeof buf, &len, &err);
@@ -54,20 +56,23 @@ static size_t round_trip(const af_scenario *s, bool misuse) {
 }
 
 static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
-static uint32_t rnd(void) {
+static uint32_t rnd(void)
+{
     rng_state ^= rng_state << 13;
     rng_state ^= rng_state >> 7;
     rng_state ^= rng_state << 17;
     return (uint32_t)(rng_state >> 16);
 }
 
-static int add_op(af_scenario *s, af_body *b, af_op_kind k, int task, int parent) {
+static int add_op(af_scenario *s, af_body *b, af_op_kind k, int task, int parent)
+{
     int i = af_scenario_add_op(s, b, k, task, parent);
     assert_int_not_equal(i, AF_NIL);
     return i;
 }
 
-static int add_task(af_scenario *s, int op, const char *name) {
+static int add_task(af_scenario *s, int op, const char *name)
+{
     int t = af_scenario_add_task(s, &s->ops[op].children, name, op);
     assert_int_not_equal(t, AF_NIL);
     return t;
@@ -75,17 +80,31 @@ static int add_task(af_scenario *s, int op, const char *name) {
 
 /* ---- random byte strings ---- */
 
-static void fill_random(uint8_t *d, size_t n, int dist) {
+static void fill_random(uint8_t *d, size_t n, int dist)
+{
     static const uint8_t picks[] = {0, 1, 2, 3, 4, 0x7f, 0x80, 0xff};
     for (size_t i = 0; i < n; i++) {
         switch (dist) {
-        case 0: d[i] = (uint8_t)rnd(); break;
-        case 1: d[i] = 0; break;
-        case 2: d[i] = 0xff; break;
-        case 3: d[i] = (uint8_t)(rnd() % 8); break;
-        case 4: d[i] = rnd() % 4 ? picks[rnd() % 8] : (uint8_t)rnd(); break;
-        case 5: d[i] = rnd() % 3 == 0 ? 1 : (uint8_t)(rnd() % 32); break;
-        default: break;
+        case 0:
+            d[i] = (uint8_t)rnd();
+            break;
+        case 1:
+            d[i] = 0;
+            break;
+        case 2:
+            d[i] = 0xff;
+            break;
+        case 3:
+            d[i] = (uint8_t)(rnd() % 8);
+            break;
+        case 4:
+            d[i] = rnd() % 4 ? picks[rnd() % 8] : (uint8_t)rnd();
+            break;
+        case 5:
+            d[i] = rnd() % 3 == 0 ? 1 : (uint8_t)(rnd() % 32);
+            break;
+        default:
+            break;
         }
     }
     if (dist == 6) { /* one byte value repeated */
@@ -101,7 +120,8 @@ static void fill_random(uint8_t *d, size_t n, int dist) {
     }
 }
 
-static void test_random_bytes(void **state) {
+static void test_random_bytes(void **state)
+{
     (void)state;
     uint8_t data[300];
     int kinds_seen[AF_OP_KIND_COUNT] = {0};
@@ -139,7 +159,8 @@ static void test_random_bytes(void **state) {
 
 /* ---- edge cases of the input ---- */
 
-static void test_empty_input(void **state) {
+static void test_empty_input(void **state)
+{
     (void)state;
     af_decode(NULL, 0, true, &A);
     assert_valid_within_limits(&A);
@@ -160,7 +181,8 @@ static void test_empty_input(void **state) {
 /* ---- hand-built scenarios ---- */
 
 /* Every op kind, with the less common field values; misuse on. */
-static void build_every_kind(af_scenario *s) {
+static void build_every_kind(af_scenario *s)
+{
     af_scenario_init(s);
     snprintf(s->tasks[0].name, sizeof s->tasks[0].name, "entry");
     int ev = af_scenario_add_primitive(s, AF_PRIM_EVENT, "event0", 0);
@@ -343,7 +365,8 @@ static void build_every_kind(af_scenario *s) {
     add_op(s, root, AF_OP_NEVER_AWAITED, 0, AF_NIL);
 }
 
-static void test_every_kind(void **state) {
+static void test_every_kind(void **state)
+{
     (void)state;
     build_every_kind(&A);
     assert_valid_within_limits(&A);
@@ -386,7 +409,8 @@ static void test_every_kind(void **state) {
 }
 
 /* Without misuse ops, from the every-kind scenario: encodes both ways. */
-static void test_no_misuse(void **state) {
+static void test_no_misuse(void **state)
+{
     (void)state;
     build_every_kind(&A);
     for (int i = 0; i < A.nops; i++) {
@@ -428,18 +452,19 @@ static void test_no_misuse(void **state) {
 }
 
 /* Name collisions in the input fall back deterministically to defaults. */
-static void test_name_collisions(void **state) {
+static void test_name_collisions(void **state)
+{
     (void)state;
     /* primitive 0: event named "a"; root named "a" too -> "main";
      * root body: a task_group named "a" -> default "tg0". */
     const uint8_t in[] = {
-        1, 0, 1, 0, 0,       /* more, event, custom name len 1 "a" */
-        0,                   /* no more primitives */
-        1, 0, 0,             /* root: custom "a" -> collision -> "main" */
-        1, 7, 1, 0, 0, 0, 0, /* more, task_group custom "a" -> "tg0", no children, empty body */
-        1, 7, 0, 0, 0,       /* more, task_group default "tg1" */
+        1, 0, 1, 0, 0,        /* more, event, custom name len 1 "a" */
+        0,                    /* no more primitives */
+        1, 0, 0,              /* root: custom "a" -> collision -> "main" */
+        1, 7, 1, 0, 0,  0, 0, /* more, task_group custom "a" -> "tg0", no children, empty body */
+        1, 7, 0, 0, 0,        /* more, task_group default "tg1" */
         1, 7, 1, 2, 19, 6, 54, 0, 0, /* task_group custom "tg1" -> taken -> "tg2" */
-        1, 7, 1, 3, 18, 4, 11, 5,   /* task_group custom "self" -> "tg3" */
+        1, 7, 1, 3, 18, 4, 11, 5,    /* task_group custom "self" -> "tg3" */
     };
     af_decode(in, sizeof in, false, &A);
     assert_valid_within_limits(&A);
@@ -465,7 +490,8 @@ static void test_name_collisions(void **state) {
 
 /* Every limit reached exactly: 8 primitives, 16 tasks, 64 ops, depth 8,
  * 100000 ticks in total. */
-static void test_limits_exact(void **state) {
+static void test_limits_exact(void **state)
+{
     (void)state;
     af_scenario *s = &A;
     af_scenario_init(s);
@@ -508,10 +534,14 @@ static void test_limits_exact(void **state) {
     /* Asking for more than the limits gives exactly the limits. */
     uint8_t in[1024];
     size_t n = 0;
-    in[n++] = 0; /* no primitives */
-    in[n++] = 0; /* root: main */
+    in[n++] = 0;                   /* no primitives */
+    in[n++] = 0;                   /* root: main */
     for (int d = 0; d < 20; d++) { /* try inside try ...: 20 deep */
-        in[n++] = 1; in[n++] = 14; in[n++] = 0; in[n++] = 0; in[n++] = 0;
+        in[n++] = 1;
+        in[n++] = 14;
+        in[n++] = 0;
+        in[n++] = 0;
+        in[n++] = 0;
     }
     af_decode(in, n, false, &B);
     assert_valid_within_limits(&B);
@@ -523,13 +553,21 @@ static void test_limits_exact(void **state) {
 
     n = 2;
     in[0] = in[1] = 0;
-    in[n++] = 1; in[n++] = 6; in[n++] = 0; /* gather */
+    in[n++] = 1;
+    in[n++] = 6;
+    in[n++] = 0;                             /* gather */
     for (int t = 1; t < AF_MAX_TASKS; t++) { /* 15 children: the task limit */
-        in[n++] = 1; in[n++] = 0; in[n++] = 0;
+        in[n++] = 1;
+        in[n++] = 0;
+        in[n++] = 0;
     }
     in[n++] = 1; /* one more asked for: read, and treated as stop */
-    in[n++] = 1; in[n++] = 3; /* spawn with no task budget left: sleep 0 */
-    in[n++] = 1; in[n++] = 0; in[n++] = 200; in[n++] = 255; /* sleep 200 + ... */
+    in[n++] = 1;
+    in[n++] = 3; /* spawn with no task budget left: sleep 0 */
+    in[n++] = 1;
+    in[n++] = 0;
+    in[n++] = 200;
+    in[n++] = 255; /* sleep 200 + ... */
     af_decode(in, n, false, &B);
     assert_valid_within_limits(&B);
     assert_int_equal(B.ntasks, AF_MAX_TASKS);
@@ -542,7 +580,9 @@ static void test_limits_exact(void **state) {
 
     n = 2;
     for (int i = 0; i < 100; i++) { /* 100 sleeps of 10000 asked for */
-        in[n++] = 1; in[n++] = 0; in[n++] = 128 + ((AF_MAX_TICKS - 128) >> 8);
+        in[n++] = 1;
+        in[n++] = 0;
+        in[n++] = 128 + ((AF_MAX_TICKS - 128) >> 8);
         in[n++] = (AF_MAX_TICKS - 128) & 0xff;
     }
     af_decode(in, n, true, &B);
@@ -554,12 +594,13 @@ static void test_limits_exact(void **state) {
 }
 
 /* Deleting the bytes of one "more" step deletes exactly that step. */
-static void test_shrinking(void **state) {
+static void test_shrinking(void **state)
+{
     (void)state;
-    const uint8_t head[] = {0, 0};                    /* no primitives, root "main" */
-    const uint8_t step1[] = {1, 0, 5};                /* sleep 5 */
+    const uint8_t head[] = {0, 0};                          /* no primitives, root "main" */
+    const uint8_t step1[] = {1, 0, 5};                      /* sleep 5 */
     const uint8_t step2[] = {1, 6, 1, 1, 0, 1, 1, 9, 0, 0}; /* gather(t1: return 9) */
-    const uint8_t step3[] = {1, 1, 7};                /* return 7 */
+    const uint8_t step3[] = {1, 1, 7};                      /* return 7 */
     const uint8_t *steps[] = {step1, step2, step3};
     const size_t lens[] = {sizeof step1, sizeof step2, sizeof step3};
 
@@ -615,7 +656,8 @@ static void test_shrinking(void **state) {
 
 /* Every catalog file round-trips (description and expect are not part of
  * the byte format). */
-static void test_catalog(void **state) {
+static void test_catalog(void **state)
+{
     (void)state;
     const char *dir = AF_SOURCE_DIR "/scenarios/catalog";
     DIR *d = opendir(dir);
@@ -644,16 +686,13 @@ static void test_catalog(void **state) {
     print_message("catalog: %d files round-tripped\n", files);
 }
 
-int main(void) {
+int main(void)
+{
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_empty_input),
-        cmocka_unit_test(test_every_kind),
-        cmocka_unit_test(test_no_misuse),
-        cmocka_unit_test(test_name_collisions),
-        cmocka_unit_test(test_limits_exact),
-        cmocka_unit_test(test_shrinking),
-        cmocka_unit_test(test_catalog),
-        cmocka_unit_test(test_random_bytes),
+        cmocka_unit_test(test_empty_input),  cmocka_unit_test(test_every_kind),
+        cmocka_unit_test(test_no_misuse),    cmocka_unit_test(test_name_collisions),
+        cmocka_unit_test(test_limits_exact), cmocka_unit_test(test_shrinking),
+        cmocka_unit_test(test_catalog),      cmocka_unit_test(test_random_bytes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

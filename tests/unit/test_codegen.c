@@ -123,8 +123,8 @@ static char *interp_trace_target(const af_scenario *s, bool pure, const char *ta
     if (target) {
         Py_DECREF(opts);
         opts = Py_BuildValue("(OOOOOs)", PyTuple_GET_ITEM(dflt, 0), PyTuple_GET_ITEM(dflt, 1),
-                             PyTuple_GET_ITEM(dflt, 2), PyTuple_GET_ITEM(dflt, 3), pure ? Py_True : Py_False,
-                             target);
+                             PyTuple_GET_ITEM(dflt, 2), PyTuple_GET_ITEM(dflt, 3),
+                             pure ? Py_True : Py_False, target);
     } else if (pure) {
         Py_DECREF(opts);
         opts = Py_BuildValue("(OOOOO)", PyTuple_GET_ITEM(dflt, 0), PyTuple_GET_ITEM(dflt, 1),
@@ -165,8 +165,8 @@ static char *read_all(FILE *f)
     return buf;
 }
 
-static const char *write_program_target(const af_scenario *s, const char *target, const struct af_repro_assert *a,
-                                        size_t na)
+static const char *write_program_target(const af_scenario *s, const char *target,
+                                        const struct af_repro_assert *a, size_t na)
 {
     static char path[512];
     snprintf(path, sizeof path, "%s/test_codegen_prog_%d.py", AF_BINARY_DIR, (int)getpid());
@@ -186,7 +186,8 @@ static const char *write_program(const af_scenario *s, const struct af_repro_ass
 }
 
 /* Run `env python [flags] path args`, return stdout; *rc the exit status. */
-static char *run_program(const char *env, const char *flags, const char *path, const char *args, int *rc)
+static char *run_program(const char *env, const char *flags, const char *path, const char *args,
+                         int *rc)
 {
     char cmd[1024];
     snprintf(cmd, sizeof cmd, "%s %s %s %s %s", env, PYTHON, flags, path, args);
@@ -208,7 +209,8 @@ static void report_diff(const char *name, const char *what, const char *a, const
             line++;
         pa++, pb++;
     }
-    fprintf(stderr, "%s: %s differ at line %d\n--- interp:\n%s\n--- other:\n%s\n", name, what, line, a, b);
+    fprintf(stderr, "%s: %s differ at line %d\n--- interp:\n%s\n--- other:\n%s\n", name, what, line,
+            a, b);
 }
 
 /* The whole check for one scenario; returns the number of mismatches. */
@@ -229,9 +231,9 @@ static int check_scenario(const char *name, const af_scenario *s)
             bad++;
         }
         int rc = 0;
-        char *b = run_program(pure ? "PYTHONHASHSEED=12345" : "PYTHONHASHSEED=1",
-                              pure ? "" : "-X dev", path,
-                              pure ? "--trace --pure-python-tasks" : "--trace", &rc);
+        char *b =
+            run_program(pure ? "PYTHONHASHSEED=12345" : "PYTHONHASHSEED=1", pure ? "" : "-X dev",
+                        path, pure ? "--trace --pure-python-tasks" : "--trace", &rc);
         if (rc != 0 || strcmp(a, b) != 0) {
             report_diff(name, pure ? "pure: interp and program" : "interp and program", a, b);
             bad++;
@@ -268,121 +270,184 @@ static int check_target(const char *name, const af_scenario *s, const char *targ
 
 static const char *const hand[] = {
     /* sleep, return, raise, spawn (kept, dropped), await, cancel self */
-    "{\"asyncfuzz\":1,\"description\":\"leaves\",\"expect\":[],\"main\":{\"name\":\"main\",\"body\":["
-    "{\"op\":\"spawn\",\"task\":{\"name\":\"a\",\"body\":[{\"op\":\"sleep\",\"ticks\":3},{\"op\":\"return\",\"value\":7}]}},"
-    "{\"op\":\"spawn\",\"keep\":false,\"task\":{\"name\":\"b\",\"body\":[{\"op\":\"raise\",\"exc\":{\"kind\":\"value\",\"id\":2}}]}},"
+    "{\"asyncfuzz\":1,\"description\":\"leaves\",\"expect\":[],\"main\":{\"name\":\"main\","
+    "\"body\":["
+    "{\"op\":\"spawn\",\"task\":{\"name\":\"a\",\"body\":[{\"op\":\"sleep\",\"ticks\":3},{\"op\":"
+    "\"return\",\"value\":7}]}},"
+    "{\"op\":\"spawn\",\"keep\":false,\"task\":{\"name\":\"b\",\"body\":[{\"op\":\"raise\",\"exc\":"
+    "{\"kind\":\"value\",\"id\":2}}]}},"
     "{\"op\":\"sleep\",\"ticks\":0},{\"op\":\"await\",\"task\":\"a\"},"
-    "{\"op\":\"spawn\",\"task\":{\"name\":\"c\",\"body\":[{\"op\":\"cancel\",\"target\":\"self\",\"msg\":\"me\"},"
+    "{\"op\":\"spawn\",\"task\":{\"name\":\"c\",\"body\":[{\"op\":\"cancel\",\"target\":\"self\","
+    "\"msg\":\"me\"},"
     "{\"op\":\"sleep\",\"ticks\":1}]}},{\"op\":\"sleep\",\"ticks\":5}]}}",
     /* await a task not created yet; cancel twice + uncancel; cancel missing */
     "{\"asyncfuzz\":1,\"description\":\"refs\",\"expect\":[],\"main\":{\"name\":\"main\",\"body\":["
     "{\"op\":\"spawn\",\"task\":{\"name\":\"w\",\"body\":[{\"op\":\"await\",\"task\":\"late\"},"
     "{\"op\":\"cancel\",\"target\":\"late2\"},{\"op\":\"sleep\",\"ticks\":10}]}},"
-    "{\"op\":\"sleep\",\"ticks\":1},{\"op\":\"cancel\",\"target\":\"w\",\"msg\":\"x\",\"count\":2,\"uncancel\":true},"
-    "{\"op\":\"spawn\",\"task\":{\"name\":\"late\",\"body\":[]}},{\"op\":\"spawn\",\"task\":{\"name\":\"late2\",\"body\":[]}},"
+    "{\"op\":\"sleep\",\"ticks\":1},{\"op\":\"cancel\",\"target\":\"w\",\"msg\":\"x\",\"count\":2,"
+    "\"uncancel\":true},"
+    "{\"op\":\"spawn\",\"task\":{\"name\":\"late\",\"body\":[]}},{\"op\":\"spawn\",\"task\":{"
+    "\"name\":\"late2\",\"body\":[]}},"
     "{\"op\":\"await\",\"task\":\"w\"}]}}",
     /* gather both ways, return inside bodies, try/finally with return */
-    "{\"asyncfuzz\":1,\"description\":\"gather\",\"expect\":[],\"main\":{\"name\":\"main\",\"body\":["
+    "{\"asyncfuzz\":1,\"description\":\"gather\",\"expect\":[],\"main\":{\"name\":\"main\","
+    "\"body\":["
     "{\"op\":\"gather\",\"return_exceptions\":true,\"children\":["
-    "{\"name\":\"g1\",\"body\":[{\"op\":\"try\",\"body\":[{\"op\":\"return\",\"value\":1}],\"finally\":[{\"op\":\"sleep\",\"ticks\":2}]}]},"
+    "{\"name\":\"g1\",\"body\":[{\"op\":\"try\",\"body\":[{\"op\":\"return\",\"value\":1}],"
+    "\"finally\":[{\"op\":\"sleep\",\"ticks\":2}]}]},"
     "{\"name\":\"g2\",\"body\":[{\"op\":\"raise\",\"exc\":{\"kind\":\"app\",\"id\":5}}]},"
-    "{\"name\":\"g3\",\"body\":[{\"op\":\"try\",\"body\":[{\"op\":\"raise\",\"exc\":{\"kind\":\"app\",\"id\":6}}],"
+    "{\"name\":\"g3\",\"body\":[{\"op\":\"try\",\"body\":[{\"op\":\"raise\",\"exc\":{\"kind\":"
+    "\"app\",\"id\":6}}],"
     "\"finally\":[{\"op\":\"return\",\"value\":9}]}]}]},"
     "{\"op\":\"gather\",\"children\":[{\"name\":\"g4\",\"body\":[{\"op\":\"sleep\",\"ticks\":1}]},"
     "{\"name\":\"g5\",\"body\":[{\"op\":\"raise\",\"exc\":{\"kind\":\"value\",\"id\":1}}]}]}]}}",
     /* task group: children, body, spawn into it, spawn after it ended, nested */
-    "{\"asyncfuzz\":1,\"description\":\"groups\",\"expect\":[],\"main\":{\"name\":\"main\",\"body\":["
-    "{\"op\":\"try\",\"on_error\":\"swallow\",\"body\":[{\"op\":\"task_group\",\"name\":\"tg1\",\"children\":["
-    "{\"name\":\"k1\",\"body\":[{\"op\":\"sleep\",\"ticks\":4}]},{\"name\":\"k2\",\"body\":[{\"op\":\"sleep\",\"ticks\":2},"
+    "{\"asyncfuzz\":1,\"description\":\"groups\",\"expect\":[],\"main\":{\"name\":\"main\","
+    "\"body\":["
+    "{\"op\":\"try\",\"on_error\":\"swallow\",\"body\":[{\"op\":\"task_group\",\"name\":\"tg1\","
+    "\"children\":["
+    "{\"name\":\"k1\",\"body\":[{\"op\":\"sleep\",\"ticks\":4}]},{\"name\":\"k2\",\"body\":[{"
+    "\"op\":\"sleep\",\"ticks\":2},"
     "{\"op\":\"raise\",\"exc\":{\"kind\":\"app\",\"id\":3}}]}],"
-    "\"body\":[{\"op\":\"spawn\",\"group\":\"tg1\",\"task\":{\"name\":\"k3\",\"body\":[{\"op\":\"sleep\",\"ticks\":8}]}},"
-    "{\"op\":\"task_group\",\"name\":\"tg2\",\"children\":[{\"name\":\"k4\",\"body\":[{\"op\":\"sleep\",\"ticks\":1}]}]}]}]},"
-    "{\"op\":\"try\",\"on_error\":\"swallow\",\"body\":[{\"op\":\"spawn\",\"group\":\"tg2\",\"task\":{\"name\":\"k5\",\"body\":[]}}]},"
+    "\"body\":[{\"op\":\"spawn\",\"group\":\"tg1\",\"task\":{\"name\":\"k3\",\"body\":[{\"op\":"
+    "\"sleep\",\"ticks\":8}]}},"
+    "{\"op\":\"task_group\",\"name\":\"tg2\",\"children\":[{\"name\":\"k4\",\"body\":[{\"op\":"
+    "\"sleep\",\"ticks\":1}]}]}]}]},"
+    "{\"op\":\"try\",\"on_error\":\"swallow\",\"body\":[{\"op\":\"spawn\",\"group\":\"tg2\","
+    "\"task\":{\"name\":\"k5\",\"body\":[]}}]},"
     "{\"op\":\"sleep\",\"ticks\":1}]}}",
     /* wait_for (expires, none, zero, completes), timeout, timeout_at, reschedule */
-    "{\"asyncfuzz\":1,\"description\":\"deadlines\",\"expect\":[],\"main\":{\"name\":\"main\",\"body\":["
-    "{\"op\":\"try\",\"on_error\":\"swallow\",\"body\":[{\"op\":\"wait_for\",\"timeout\":3,\"body\":[{\"op\":\"sleep\",\"ticks\":5}]}]},"
-    "{\"op\":\"wait_for\",\"timeout\":null,\"body\":[{\"op\":\"sleep\",\"ticks\":1},{\"op\":\"return\",\"value\":4}]},"
-    "{\"op\":\"try\",\"on_error\":\"swallow\",\"body\":[{\"op\":\"wait_for\",\"timeout\":0,\"body\":[{\"op\":\"sleep\",\"ticks\":1}]}]},"
+    "{\"asyncfuzz\":1,\"description\":\"deadlines\",\"expect\":[],\"main\":{\"name\":\"main\","
+    "\"body\":["
+    "{\"op\":\"try\",\"on_error\":\"swallow\",\"body\":[{\"op\":\"wait_for\",\"timeout\":3,"
+    "\"body\":[{\"op\":\"sleep\",\"ticks\":5}]}]},"
+    "{\"op\":\"wait_for\",\"timeout\":null,\"body\":[{\"op\":\"sleep\",\"ticks\":1},{\"op\":"
+    "\"return\",\"value\":4}]},"
+    "{\"op\":\"try\",\"on_error\":\"swallow\",\"body\":[{\"op\":\"wait_for\",\"timeout\":0,"
+    "\"body\":[{\"op\":\"sleep\",\"ticks\":1}]}]},"
     "{\"op\":\"wait_for\",\"timeout\":9,\"body\":[{\"op\":\"sleep\",\"ticks\":1}]},"
-    "{\"op\":\"try\",\"on_error\":\"swallow\",\"body\":[{\"op\":\"timeout\",\"name\":\"to1\",\"delay\":4,\"body\":["
+    "{\"op\":\"try\",\"on_error\":\"swallow\",\"body\":[{\"op\":\"timeout\",\"name\":\"to1\","
+    "\"delay\":4,\"body\":["
     "{\"op\":\"reschedule\",\"timeout\":\"to1\",\"delay\":2},{\"op\":\"sleep\",\"ticks\":6}]}]},"
-    "{\"op\":\"timeout\",\"name\":\"to2\",\"delay\":2,\"at\":true,\"body\":[{\"op\":\"reschedule\",\"timeout\":\"to2\",\"delay\":null},"
+    "{\"op\":\"timeout\",\"name\":\"to2\",\"delay\":2,\"at\":true,\"body\":[{\"op\":\"reschedule\","
+    "\"timeout\":\"to2\",\"delay\":null},"
     "{\"op\":\"sleep\",\"ticks\":3}]},"
-    "{\"op\":\"timeout\",\"name\":\"to3\",\"delay\":null,\"body\":[{\"op\":\"sleep\",\"ticks\":1}]},"
-    "{\"op\":\"try\",\"on_error\":\"swallow\",\"body\":[{\"op\":\"reschedule\",\"timeout\":\"to3\",\"delay\":1}]}]}}",
+    "{\"op\":\"timeout\",\"name\":\"to3\",\"delay\":null,\"body\":[{\"op\":\"sleep\",\"ticks\":1}]}"
+    ","
+    "{\"op\":\"try\",\"on_error\":\"swallow\",\"body\":[{\"op\":\"reschedule\",\"timeout\":\"to3\","
+    "\"delay\":1}]}]}}",
     /* shield, wait (each return_when, timeout, cancel_pending), as_completed */
-    "{\"asyncfuzz\":1,\"description\":\"waiting\",\"expect\":[],\"main\":{\"name\":\"main\",\"body\":["
+    "{\"asyncfuzz\":1,\"description\":\"waiting\",\"expect\":[],\"main\":{\"name\":\"main\","
+    "\"body\":["
     "{\"op\":\"shield\",\"task\":{\"name\":\"s1\",\"body\":[{\"op\":\"sleep\",\"ticks\":2}]}},"
     "{\"op\":\"wait\",\"return_when\":\"first_completed\",\"cancel_pending\":true,\"children\":["
-    "{\"name\":\"w1\",\"body\":[{\"op\":\"sleep\",\"ticks\":1}]},{\"name\":\"w2\",\"body\":[{\"op\":\"sleep\",\"ticks\":5}]},"
+    "{\"name\":\"w1\",\"body\":[{\"op\":\"sleep\",\"ticks\":1}]},{\"name\":\"w2\",\"body\":[{"
+    "\"op\":\"sleep\",\"ticks\":5}]},"
     "{\"name\":\"w3\",\"body\":[{\"op\":\"sleep\",\"ticks\":6}]}]},"
     "{\"op\":\"wait\",\"return_when\":\"first_exception\",\"timeout\":4,\"children\":["
-    "{\"name\":\"w4\",\"body\":[{\"op\":\"sleep\",\"ticks\":9}]},{\"name\":\"w5\",\"body\":[{\"op\":\"sleep\",\"ticks\":7}]}]},"
-    "{\"op\":\"wait\",\"children\":[{\"name\":\"w6\",\"body\":[{\"op\":\"raise\",\"exc\":{\"kind\":\"app\",\"id\":1}}]}]},"
-    "{\"op\":\"try\",\"on_error\":\"swallow\",\"body\":[{\"op\":\"as_completed\",\"timeout\":3,\"children\":["
-    "{\"name\":\"c1\",\"body\":[{\"op\":\"sleep\",\"ticks\":1}]},{\"name\":\"c2\",\"body\":[{\"op\":\"sleep\",\"ticks\":8}]}]}]},"
-    "{\"op\":\"as_completed\",\"children\":[{\"name\":\"c3\",\"body\":[]},{\"name\":\"c4\",\"body\":[{\"op\":\"sleep\",\"ticks\":1}]}]}]}}",
+    "{\"name\":\"w4\",\"body\":[{\"op\":\"sleep\",\"ticks\":9}]},{\"name\":\"w5\",\"body\":[{"
+    "\"op\":\"sleep\",\"ticks\":7}]}]},"
+    "{\"op\":\"wait\",\"children\":[{\"name\":\"w6\",\"body\":[{\"op\":\"raise\",\"exc\":{\"kind\":"
+    "\"app\",\"id\":1}}]}]},"
+    "{\"op\":\"try\",\"on_error\":\"swallow\",\"body\":[{\"op\":\"as_completed\",\"timeout\":3,"
+    "\"children\":["
+    "{\"name\":\"c1\",\"body\":[{\"op\":\"sleep\",\"ticks\":1}]},{\"name\":\"c2\",\"body\":[{"
+    "\"op\":\"sleep\",\"ticks\":8}]}]}]},"
+    "{\"op\":\"as_completed\",\"children\":[{\"name\":\"c3\",\"body\":[]},{\"name\":\"c4\","
+    "\"body\":[{\"op\":\"sleep\",\"ticks\":1}]}]}]}}",
     /* try: every on_cancel reaction, on_error, finally that awaits */
-    "{\"asyncfuzz\":1,\"description\":\"handlers\",\"expect\":[],\"main\":{\"name\":\"main\",\"body\":["
-    "{\"op\":\"spawn\",\"task\":{\"name\":\"h1\",\"body\":[{\"op\":\"try\",\"on_cancel\":\"uncancel\",\"body\":[{\"op\":\"sleep\",\"ticks\":5}]},"
+    "{\"asyncfuzz\":1,\"description\":\"handlers\",\"expect\":[],\"main\":{\"name\":\"main\","
+    "\"body\":["
+    "{\"op\":\"spawn\",\"task\":{\"name\":\"h1\",\"body\":[{\"op\":\"try\",\"on_cancel\":"
+    "\"uncancel\",\"body\":[{\"op\":\"sleep\",\"ticks\":5}]},"
     "{\"op\":\"try\",\"on_cancel\":\"swallow\",\"body\":[{\"op\":\"sleep\",\"ticks\":5}]},"
-    "{\"op\":\"try\",\"on_cancel\":\"raise\",\"raise\":{\"kind\":\"cancelled_subclass\",\"id\":4},\"body\":[{\"op\":\"sleep\",\"ticks\":5}],"
+    "{\"op\":\"try\",\"on_cancel\":\"raise\",\"raise\":{\"kind\":\"cancelled_subclass\",\"id\":4},"
+    "\"body\":[{\"op\":\"sleep\",\"ticks\":5}],"
     "\"finally\":[{\"op\":\"sleep\",\"ticks\":1}]}]}},"
-    "{\"op\":\"sleep\",\"ticks\":1},{\"op\":\"cancel\",\"target\":\"h1\",\"msg\":\"one\"},{\"op\":\"sleep\",\"ticks\":1},"
-    "{\"op\":\"cancel\",\"target\":\"h1\"},{\"op\":\"sleep\",\"ticks\":1},{\"op\":\"cancel\",\"target\":\"h1\",\"msg\":\"three\"},"
-    "{\"op\":\"try\",\"on_cancel\":\"reraise\",\"on_error\":\"swallow\",\"body\":[{\"op\":\"await\",\"task\":\"h1\"}]},"
-    "{\"op\":\"try\",\"on_cancel\":\"raise\",\"raise\":{\"kind\":\"app\",\"id\":8},\"on_error\":\"swallow\",\"body\":[{\"op\":\"sleep\",\"ticks\":1}]}]}}",
+    "{\"op\":\"sleep\",\"ticks\":1},{\"op\":\"cancel\",\"target\":\"h1\",\"msg\":\"one\"},{\"op\":"
+    "\"sleep\",\"ticks\":1},"
+    "{\"op\":\"cancel\",\"target\":\"h1\"},{\"op\":\"sleep\",\"ticks\":1},{\"op\":\"cancel\","
+    "\"target\":\"h1\",\"msg\":\"three\"},"
+    "{\"op\":\"try\",\"on_cancel\":\"reraise\",\"on_error\":\"swallow\",\"body\":[{\"op\":"
+    "\"await\",\"task\":\"h1\"}]},"
+    "{\"op\":\"try\",\"on_cancel\":\"raise\",\"raise\":{\"kind\":\"app\",\"id\":8},\"on_error\":"
+    "\"swallow\",\"body\":[{\"op\":\"sleep\",\"ticks\":1}]}]}}",
     /* except_star: each match and reaction */
-    "{\"asyncfuzz\":1,\"description\":\"except star\",\"expect\":[],\"main\":{\"name\":\"main\",\"body\":["
-    "{\"op\":\"except_star\",\"match\":\"app\",\"reaction\":\"swallow\",\"body\":[{\"op\":\"task_group\",\"name\":\"g\",\"children\":["
+    "{\"asyncfuzz\":1,\"description\":\"except "
+    "star\",\"expect\":[],\"main\":{\"name\":\"main\",\"body\":["
+    "{\"op\":\"except_star\",\"match\":\"app\",\"reaction\":\"swallow\",\"body\":[{\"op\":\"task_"
+    "group\",\"name\":\"g\",\"children\":["
     "{\"name\":\"e1\",\"body\":[{\"op\":\"raise\",\"exc\":{\"kind\":\"app\",\"id\":1}}]},"
     "{\"name\":\"e2\",\"body\":[{\"op\":\"raise\",\"exc\":{\"kind\":\"app\",\"id\":2}}]}]}]},"
-    "{\"op\":\"try\",\"on_error\":\"swallow\",\"body\":[{\"op\":\"except_star\",\"match\":\"value\",\"reaction\":\"raise\","
-    "\"raise\":{\"kind\":\"app\",\"id\":9},\"body\":[{\"op\":\"raise\",\"exc\":{\"kind\":\"value\",\"id\":3}}]}]},"
-    "{\"op\":\"try\",\"on_error\":\"swallow\",\"body\":[{\"op\":\"except_star\",\"match\":\"exception\",\"reaction\":\"reraise\","
+    "{\"op\":\"try\",\"on_error\":\"swallow\",\"body\":[{\"op\":\"except_star\",\"match\":"
+    "\"value\",\"reaction\":\"raise\","
+    "\"raise\":{\"kind\":\"app\",\"id\":9},\"body\":[{\"op\":\"raise\",\"exc\":{\"kind\":\"value\","
+    "\"id\":3}}]}]},"
+    "{\"op\":\"try\",\"on_error\":\"swallow\",\"body\":[{\"op\":\"except_star\",\"match\":"
+    "\"exception\",\"reaction\":\"reraise\","
     "\"body\":[{\"op\":\"raise\",\"exc\":{\"kind\":\"value\",\"id\":4}}]}]},"
-    "{\"op\":\"spawn\",\"task\":{\"name\":\"e3\",\"body\":[{\"op\":\"except_star\",\"match\":\"cancelled\",\"reaction\":\"swallow\","
+    "{\"op\":\"spawn\",\"task\":{\"name\":\"e3\",\"body\":[{\"op\":\"except_star\",\"match\":"
+    "\"cancelled\",\"reaction\":\"swallow\","
     "\"body\":[{\"op\":\"sleep\",\"ticks\":9}]},{\"op\":\"return\",\"value\":1}]}},"
-    "{\"op\":\"sleep\",\"ticks\":1},{\"op\":\"cancel\",\"target\":\"e3\",\"msg\":\"m\"},{\"op\":\"await\",\"task\":\"e3\"}]}}",
+    "{\"op\":\"sleep\",\"ticks\":1},{\"op\":\"cancel\",\"target\":\"e3\",\"msg\":\"m\"},{\"op\":"
+    "\"await\",\"task\":\"e3\"}]}}",
     /* hold (release sleep, cancelled in the finally), event, lock, semaphore */
     "{\"asyncfuzz\":1,\"description\":\"sync\",\"expect\":[],"
     "\"primitives\":[{\"name\":\"ev\",\"kind\":\"event\"},{\"name\":\"lk\",\"kind\":\"lock\"},"
     "{\"name\":\"sem\",\"kind\":\"semaphore\",\"value\":2}],\"main\":{\"name\":\"main\",\"body\":["
-    "{\"op\":\"spawn\",\"task\":{\"name\":\"h\",\"body\":[{\"op\":\"hold\",\"resource\":\"db\",\"release_sleep\":3,"
+    "{\"op\":\"spawn\",\"task\":{\"name\":\"h\",\"body\":[{\"op\":\"hold\",\"resource\":\"db\","
+    "\"release_sleep\":3,"
     "\"body\":[{\"op\":\"event_wait\",\"primitive\":\"ev\"}]}]}},"
-    "{\"op\":\"spawn\",\"task\":{\"name\":\"l\",\"body\":[{\"op\":\"lock\",\"primitive\":\"lk\",\"body\":[{\"op\":\"sleep\",\"ticks\":2}]}]}},"
-    "{\"op\":\"spawn\",\"task\":{\"name\":\"m\",\"body\":[{\"op\":\"semaphore\",\"primitive\":\"sem\",\"body\":[{\"op\":\"sleep\",\"ticks\":1}]}]}},"
-    "{\"op\":\"lock\",\"primitive\":\"lk\",\"body\":[{\"op\":\"semaphore\",\"primitive\":\"sem\",\"body\":[{\"op\":\"sleep\",\"ticks\":1}]}]},"
-    "{\"op\":\"event_set\",\"primitive\":\"ev\"},{\"op\":\"sleep\",\"ticks\":1},{\"op\":\"cancel\",\"target\":\"h\"},"
+    "{\"op\":\"spawn\",\"task\":{\"name\":\"l\",\"body\":[{\"op\":\"lock\",\"primitive\":\"lk\","
+    "\"body\":[{\"op\":\"sleep\",\"ticks\":2}]}]}},"
+    "{\"op\":\"spawn\",\"task\":{\"name\":\"m\",\"body\":[{\"op\":\"semaphore\",\"primitive\":"
+    "\"sem\",\"body\":[{\"op\":\"sleep\",\"ticks\":1}]}]}},"
+    "{\"op\":\"lock\",\"primitive\":\"lk\",\"body\":[{\"op\":\"semaphore\",\"primitive\":\"sem\","
+    "\"body\":[{\"op\":\"sleep\",\"ticks\":1}]}]},"
+    "{\"op\":\"event_set\",\"primitive\":\"ev\"},{\"op\":\"sleep\",\"ticks\":1},{\"op\":\"cancel\","
+    "\"target\":\"h\"},"
     "{\"op\":\"hold\",\"resource\":\"mine\",\"body\":[{\"op\":\"sleep\",\"ticks\":1}]}]}}",
     /* condition wait / notify(n) / notify_all, queue put / get with maxsize */
     "{\"asyncfuzz\":1,\"description\":\"cond queue\",\"expect\":[],"
-    "\"primitives\":[{\"name\":\"cv\",\"kind\":\"condition\"},{\"name\":\"q\",\"kind\":\"queue\",\"maxsize\":1}],"
+    "\"primitives\":[{\"name\":\"cv\",\"kind\":\"condition\"},{\"name\":\"q\",\"kind\":\"queue\","
+    "\"maxsize\":1}],"
     "\"main\":{\"name\":\"main\",\"body\":["
-    "{\"op\":\"spawn\",\"task\":{\"name\":\"x1\",\"body\":[{\"op\":\"cond_wait\",\"primitive\":\"cv\"},{\"op\":\"queue_put\",\"primitive\":\"q\",\"value\":1},"
+    "{\"op\":\"spawn\",\"task\":{\"name\":\"x1\",\"body\":[{\"op\":\"cond_wait\",\"primitive\":"
+    "\"cv\"},{\"op\":\"queue_put\",\"primitive\":\"q\",\"value\":1},"
     "{\"op\":\"queue_put\",\"primitive\":\"q\",\"value\":2}]}},"
-    "{\"op\":\"spawn\",\"task\":{\"name\":\"x2\",\"body\":[{\"op\":\"cond_wait\",\"primitive\":\"cv\"}]}},"
-    "{\"op\":\"sleep\",\"ticks\":1},{\"op\":\"cond_notify\",\"primitive\":\"cv\",\"n\":1},{\"op\":\"sleep\",\"ticks\":1},"
-    "{\"op\":\"cond_notify\",\"primitive\":\"cv\",\"n\":null},{\"op\":\"queue_get\",\"primitive\":\"q\"},"
+    "{\"op\":\"spawn\",\"task\":{\"name\":\"x2\",\"body\":[{\"op\":\"cond_wait\",\"primitive\":"
+    "\"cv\"}]}},"
+    "{\"op\":\"sleep\",\"ticks\":1},{\"op\":\"cond_notify\",\"primitive\":\"cv\",\"n\":1},{\"op\":"
+    "\"sleep\",\"ticks\":1},"
+    "{\"op\":\"cond_notify\",\"primitive\":\"cv\",\"n\":null},{\"op\":\"queue_get\",\"primitive\":"
+    "\"q\"},"
     "{\"op\":\"queue_get\",\"primitive\":\"q\"},{\"op\":\"sleep\",\"ticks\":1}]}}",
     /* misuse: nested runs, block, never awaited, leaked pending task */
-    "{\"asyncfuzz\":1,\"description\":\"misuse\",\"expect\":[],\"primitives\":[{\"name\":\"never\",\"kind\":\"event\"}],"
+    "{\"asyncfuzz\":1,\"description\":\"misuse\",\"expect\":[],\"primitives\":[{\"name\":\"never\","
+    "\"kind\":\"event\"}],"
     "\"main\":{\"name\":\"main\",\"body\":["
-    "{\"op\":\"nested_run\",\"kind\":\"asyncio_run\"},{\"op\":\"nested_run\",\"kind\":\"run_until_complete\"},"
-    "{\"op\":\"nested_run\",\"kind\":\"run_forever\"},{\"op\":\"block\",\"ticks\":150},{\"op\":\"block\",\"ticks\":5},"
+    "{\"op\":\"nested_run\",\"kind\":\"asyncio_run\"},{\"op\":\"nested_run\",\"kind\":\"run_until_"
+    "complete\"},"
+    "{\"op\":\"nested_run\",\"kind\":\"run_forever\"},{\"op\":\"block\",\"ticks\":150},{\"op\":"
+    "\"block\",\"ticks\":5},"
     "{\"op\":\"never_awaited\"},"
-    "{\"op\":\"spawn\",\"keep\":false,\"task\":{\"name\":\"stuck\",\"body\":[{\"op\":\"try\",\"on_cancel\":\"swallow\","
-    "\"body\":[{\"op\":\"event_wait\",\"primitive\":\"never\"}]},{\"op\":\"event_wait\",\"primitive\":\"never\"}]}},"
-    "{\"op\":\"spawn\",\"task\":{\"name\":\"lost\",\"body\":[{\"op\":\"raise\",\"exc\":{\"kind\":\"app\",\"id\":1}}]}},"
+    "{\"op\":\"spawn\",\"keep\":false,\"task\":{\"name\":\"stuck\",\"body\":[{\"op\":\"try\",\"on_"
+    "cancel\":\"swallow\","
+    "\"body\":[{\"op\":\"event_wait\",\"primitive\":\"never\"}]},{\"op\":\"event_wait\","
+    "\"primitive\":\"never\"}]}},"
+    "{\"op\":\"spawn\",\"task\":{\"name\":\"lost\",\"body\":[{\"op\":\"raise\",\"exc\":{\"kind\":"
+    "\"app\",\"id\":1}}]}},"
     "{\"op\":\"sleep\",\"ticks\":1}]}}",
     /* deadlock, and KeyboardInterrupt out of a child */
-    "{\"asyncfuzz\":1,\"description\":\"deadlock\",\"expect\":[],\"primitives\":[{\"name\":\"ev\",\"kind\":\"event\"}],"
+    "{\"asyncfuzz\":1,\"description\":\"deadlock\",\"expect\":[],\"primitives\":[{\"name\":\"ev\","
+    "\"kind\":\"event\"}],"
     "\"main\":{\"name\":\"main\",\"body\":[{\"op\":\"event_wait\",\"primitive\":\"ev\"}]}}",
     "{\"asyncfuzz\":1,\"description\":\"kbi\",\"expect\":[],\"main\":{\"name\":\"main\",\"body\":["
-    "{\"op\":\"spawn\",\"task\":{\"name\":\"k\",\"body\":[{\"op\":\"try\",\"finally\":[],\"body\":[{\"op\":\"raise\",\"exc\":{\"kind\":\"keyboard_interrupt\",\"id\":1}}]}]}},"
+    "{\"op\":\"spawn\",\"task\":{\"name\":\"k\",\"body\":[{\"op\":\"try\",\"finally\":[],\"body\":["
+    "{\"op\":\"raise\",\"exc\":{\"kind\":\"keyboard_interrupt\",\"id\":1}}]}]}},"
     "{\"op\":\"sleep\",\"ticks\":3}]}}",
-    "{\"asyncfuzz\":1,\"description\":\"sysexit root\",\"expect\":[],\"main\":{\"name\":\"main\",\"body\":["
+    "{\"asyncfuzz\":1,\"description\":\"sysexit "
+    "root\",\"expect\":[],\"main\":{\"name\":\"main\",\"body\":["
     "{\"op\":\"spawn\",\"task\":{\"name\":\"k\",\"body\":[{\"op\":\"sleep\",\"ticks\":9}]}},"
     "{\"op\":\"raise\",\"exc\":{\"kind\":\"system_exit\",\"id\":2}}]}}",
 };
@@ -394,7 +459,8 @@ static void test_kind_names(void **state)
     assert_non_null(names);
     assert_int_equal(PyTuple_Size(names), AF_OP_KIND_COUNT);
     for (int k = 0; k < AF_OP_KIND_COUNT; k++)
-        assert_string_equal(PyUnicode_AsUTF8(PyTuple_GET_ITEM(names, k)), af_op_kind_name((af_op_kind)k));
+        assert_string_equal(PyUnicode_AsUTF8(PyTuple_GET_ITEM(names, k)),
+                            af_op_kind_name((af_op_kind)k));
     Py_DECREF(names);
 }
 
@@ -439,7 +505,8 @@ static void test_targets(void **state)
         free(a);
         free(b);
         /* The stock target's program is af_codegen_python's. */
-        char *p1 = af_codegen_python(&S, NULL, 0), *p2 = af_codegen_python_target(&S, "asyncio", NULL, 0);
+        char *p1 = af_codegen_python(&S, NULL, 0),
+             *p2 = af_codegen_python_target(&S, "asyncio", NULL, 0);
         assert_non_null(p1);
         assert_non_null(p2);
         assert_string_equal(p1, p2);
@@ -450,10 +517,12 @@ static void test_targets(void **state)
 
     /* The planted defect: a task cancelled inside wait_for goes on. */
     static const char planted[] =
-        "{\"asyncfuzz\":1,\"description\":\"planted\",\"expect\":[],\"main\":{\"name\":\"main\",\"body\":["
+        "{\"asyncfuzz\":1,\"description\":\"planted\",\"expect\":[],\"main\":{\"name\":\"main\","
+        "\"body\":["
         "{\"op\":\"spawn\",\"task\":{\"name\":\"w\",\"body\":[{\"op\":\"wait_for\",\"timeout\":100,"
         "\"body\":[{\"op\":\"sleep\",\"ticks\":50}]},{\"op\":\"sleep\",\"ticks\":5}]}},"
-        "{\"op\":\"sleep\",\"ticks\":10},{\"op\":\"cancel\",\"target\":\"w\"},{\"op\":\"await\",\"task\":\"w\"}]}}";
+        "{\"op\":\"sleep\",\"ticks\":10},{\"op\":\"cancel\",\"target\":\"w\"},{\"op\":\"await\","
+        "\"task\":\"w\"}]}}";
     af_error err = {0};
     assert_int_equal(af_json_read(planted, strlen(planted), &S, &err), 0);
     char *stock = interp_trace_target(&S, false, "asyncio");
@@ -466,7 +535,8 @@ static void test_targets(void **state)
 
     /* Unknown: ImportError naming it; no program. */
     PyObject *scen = af_scenario_to_py(&S);
-    PyObject *opts = Py_BuildValue("(iidiOs)", 100000, 1000000, 10.0, 10, Py_False, "no_such_target");
+    PyObject *opts =
+        Py_BuildValue("(iidiOs)", 100000, 1000000, 10.0, 10, Py_False, "no_such_target");
     PyObject *run = PyObject_GetAttrString(interp_mod, "run");
     PyObject *r = PyObject_CallFunctionObjArgs(run, scen, opts, NULL);
     assert_null(r);
@@ -543,12 +613,16 @@ static void test_asserts(void **state)
     }
     /* a well-behaved scenario passes every assert */
     static const char good[] =
-        "{\"asyncfuzz\":1,\"description\":\"good\",\"expect\":[],\"main\":{\"name\":\"main\",\"body\":["
-        "{\"op\":\"gather\",\"children\":[{\"name\":\"b\",\"body\":[{\"op\":\"sleep\",\"ticks\":1}]},"
+        "{\"asyncfuzz\":1,\"description\":\"good\",\"expect\":[],\"main\":{\"name\":\"main\","
+        "\"body\":["
+        "{\"op\":\"gather\",\"children\":[{\"name\":\"b\",\"body\":[{\"op\":\"sleep\",\"ticks\":1}]"
+        "},"
         "{\"name\":\"c\",\"body\":[{\"op\":\"hold\",\"resource\":\"r\",\"body\":[]}]}]}]}}";
     assert_int_equal(af_json_read(good, strlen(good), &S, &err), 0);
-    struct af_repro_assert ok[] = {{"leaked-task", NULL, "leak"}, {"cleanup", NULL, "cleanup"},
-                                   {"hang", NULL, "hang"}, {"cancellation.swallowed", NULL, "sw"}};
+    struct af_repro_assert ok[] = {{"leaked-task", NULL, "leak"},
+                                   {"cleanup", NULL, "cleanup"},
+                                   {"hang", NULL, "hang"},
+                                   {"cancellation.swallowed", NULL, "sw"}};
     const char *path = write_program(&S, ok, 4);
     int rc = 0;
     char *out = run_program("", "", path, "2>&1", &rc);
@@ -562,7 +636,8 @@ static void test_unknown_kind(void **state)
 {
     (void)state;
     PyObject *run = PyObject_GetAttrString(interp_mod, "run");
-    PyObject *sc = Py_BuildValue("(N(s(N)i))", PyTuple_New(0), "main", Py_BuildValue("(ii)", 99, 0), 0);
+    PyObject *sc =
+        Py_BuildValue("(N(s(N)i))", PyTuple_New(0), "main", Py_BuildValue("(ii)", 99, 0), 0);
     PyObject *r = PyObject_CallFunctionObjArgs(run, sc, NULL);
     /* the root task fails with the ValueError: the run itself returns */
     assert_non_null(r);
@@ -611,9 +686,11 @@ static void test_pyobj_no_leak_and_cost(void **state)
     (void)state;
     /* a small scenario: 3 tasks, a gather, a cancel */
     static const char small[] =
-        "{\"asyncfuzz\":1,\"description\":\"small\",\"expect\":[],\"main\":{\"name\":\"main\",\"body\":["
+        "{\"asyncfuzz\":1,\"description\":\"small\",\"expect\":[],\"main\":{\"name\":\"main\","
+        "\"body\":["
         "{\"op\":\"spawn\",\"task\":{\"name\":\"a\",\"body\":[{\"op\":\"sleep\",\"ticks\":5}]}},"
-        "{\"op\":\"gather\",\"children\":[{\"name\":\"b\",\"body\":[{\"op\":\"sleep\",\"ticks\":1}]},"
+        "{\"op\":\"gather\",\"children\":[{\"name\":\"b\",\"body\":[{\"op\":\"sleep\",\"ticks\":1}]"
+        "},"
         "{\"name\":\"c\",\"body\":[{\"op\":\"return\",\"value\":2}]}]},"
         "{\"op\":\"cancel\",\"target\":\"a\",\"msg\":\"stop\"},{\"op\":\"sleep\",\"ticks\":1}]}}";
     af_error err = {0};
@@ -629,8 +706,8 @@ static void test_pyobj_no_leak_and_cost(void **state)
     }
     double dt = now_s() - t0;
     Py_ssize_t after = allocated_blocks();
-    fprintf(stderr, "af_scenario_to_py: %.3f us per small scenario; blocks %zd -> %zd\n", dt / 10000 * 1e6,
-            before, after);
+    fprintf(stderr, "af_scenario_to_py: %.3f us per small scenario; blocks %zd -> %zd\n",
+            dt / 10000 * 1e6, before, after);
     assert_true(after - before < 16);
 
     /* every hand-written scenario too, and the broken-reference error path */

@@ -73,7 +73,8 @@ static void build_core(af_scenario *s)
 }
 
 /* Grow s with random mutations that keep pred. */
-static void grow(af_scenario *s, bool (*pred)(const af_scenario *, void *), uint64_t seed, int steps)
+static void grow(af_scenario *s, bool (*pred)(const af_scenario *, void *), uint64_t seed,
+                 int steps)
 {
     af_rng rng;
     af_rng_seed(&rng, seed);

@@ -59,7 +59,8 @@ static void assert_valid(const af_scenario *s, bool misuse)
     af_error err = {0};
     if (af_scenario_validate(s, &err) != 0)
         fail_msg("mutant does not validate: %s: %s", err.path, err.message);
-    assert_true(s->nops <= AF_MAX_OPS && s->ntasks <= AF_MAX_TASKS && s->nprims <= AF_MAX_PRIMITIVES);
+    assert_true(s->nops <= AF_MAX_OPS && s->ntasks <= AF_MAX_TASKS &&
+                s->nprims <= AF_MAX_PRIMITIVES);
     assert_true(af_scenario_depth(s) <= AF_MAX_DEPTH);
     assert_true(af_scenario_total_ticks(s) <= AF_MAX_TOTAL_TICKS);
     if (!misuse)

@@ -53,13 +53,22 @@ static void fresh(void)
 }
 
 /* ops */
-static int op_root(af_op_kind k) { return af_scenario_add_op(S, &S->tasks[0].body, k, 0, AF_NIL); }
+static int op_root(af_op_kind k)
+{
+    return af_scenario_add_op(S, &S->tasks[0].body, k, 0, AF_NIL);
+}
 static int op_in(int parent, af_op_kind k)
 {
     return af_scenario_add_op(S, &S->ops[parent].body, k, S->ops[parent].task, parent);
 }
-static int op_task(int task, af_op_kind k) { return af_scenario_add_op(S, &S->tasks[task].body, k, task, AF_NIL); }
-static int child(int op, const char *name) { return af_scenario_add_task(S, &S->ops[op].children, name, op); }
+static int op_task(int task, af_op_kind k)
+{
+    return af_scenario_add_op(S, &S->tasks[task].body, k, task, AF_NIL);
+}
+static int child(int op, const char *name)
+{
+    return af_scenario_add_task(S, &S->ops[op].children, name, op);
+}
 
 static int judge(void)
 {
@@ -92,26 +101,26 @@ static void dump(void)
     }
 }
 
-#define EXPECT_ONLY(o, n)                                 \
-    do {                                                  \
-        if (count_of(o) != (n) || V.count != (n))         \
-            dump();                                       \
-        assert_int_equal(count_of(o), (n));               \
-        assert_int_equal(V.count, (n));                   \
+#define EXPECT_ONLY(o, n)                                                                          \
+    do {                                                                                           \
+        if (count_of(o) != (n) || V.count != (n))                                                  \
+            dump();                                                                                \
+        assert_int_equal(count_of(o), (n));                                                        \
+        assert_int_equal(V.count, (n));                                                            \
     } while (0)
-#define EXPECT_TWO(o1, o2)                                          \
-    do {                                                            \
-        if (V.count != 2 || count_of(o1) != 1 || count_of(o2) != 1) \
-            dump();                                                 \
-        assert_int_equal(V.count, 2);                               \
-        assert_int_equal(count_of(o1), 1);                          \
-        assert_int_equal(count_of(o2), 1);                          \
+#define EXPECT_TWO(o1, o2)                                                                         \
+    do {                                                                                           \
+        if (V.count != 2 || count_of(o1) != 1 || count_of(o2) != 1)                                \
+            dump();                                                                                \
+        assert_int_equal(V.count, 2);                                                              \
+        assert_int_equal(count_of(o1), 1);                                                         \
+        assert_int_equal(count_of(o2), 1);                                                         \
     } while (0)
-#define EXPECT_NONE()            \
-    do {                         \
-        if (V.count)             \
-            dump();              \
-        assert_int_equal(V.count, 0); \
+#define EXPECT_NONE()                                                                              \
+    do {                                                                                           \
+        if (V.count)                                                                               \
+            dump();                                                                                \
+        assert_int_equal(V.count, 0);                                                              \
     } while (0)
 
 /* ---- scenario: main spawns t1, which cancels main; main runs wait_for ---- */
@@ -246,7 +255,8 @@ static void test_swallowed_quiet_delivered(void **state)
     af_trace_task_done(&TR, 5, 5, 1, AF_OUT_RESULT, "", "", 0);
     af_trace_cancel(&TR, 5, 6, 0, 2, -1, NULL, 1, 0, 1);
     af_trace_task_done(&TR, 5, 7, 2, AF_OUT_CANCELLED, CE, "()", 1);
-    af_trace_op_exit(&TR, 5, 8, 0, g.wait_for, AF_OPEXIT_RAISE, CE, "()", AF_DETAIL_BOOL, 0, 0, NULL, 1);
+    af_trace_op_exit(&TR, 5, 8, 0, g.wait_for, AF_OPEXIT_RAISE, CE, "()", AF_DETAIL_BOOL, 0, 0,
+                     NULL, 1);
     af_trace_task_done(&TR, 5, 8, 0, AF_OUT_CANCELLED, CE, "()", 1);
     af_trace_end(&TR, 5, 8, AF_OUT_CANCELLED, CE);
     judge();
@@ -426,7 +436,8 @@ static void test_spurious_quiet(void **state)
     af_trace_cancel(&TR, 0, 0, 0, 1, cancel, "x", 1, 0, 1);
     af_trace_op_enter(&TR, 0, 0, 0, aw, 0);
     af_trace_task_done(&TR, 0, 1, 1, AF_OUT_CANCELLED, CE, "('x',)", 1);
-    af_trace_op_exit(&TR, 0, 2, 0, aw, AF_OPEXIT_RAISE, CE, "('x',)", AF_DETAIL_NONE, 0, 0, NULL, 0);
+    af_trace_op_exit(&TR, 0, 2, 0, aw, AF_OPEXIT_RAISE, CE, "('x',)", AF_DETAIL_NONE, 0, 0, NULL,
+                     0);
     af_trace_task_done(&TR, 0, 2, 0, AF_OUT_CANCELLED, CE, "('x',)", 0);
     af_trace_end(&TR, 0, 2, AF_OUT_CANCELLED, CE);
     judge();
@@ -476,7 +487,8 @@ static void test_spurious_quiet(void **state)
     af_trace_task_new(&TR, 0, 0, 1, "t1", 0, g, 1);
     af_trace_task_new(&TR, 0, 0, 2, "t2", 0, g, 2);
     af_trace_task_done(&TR, 0, 1, 1, AF_OUT_CANCELLED, "AppCancelled", "(3,)", 0);
-    af_trace_op_exit(&TR, 0, 2, 0, g, AF_OPEXIT_RAISE, "AppCancelled", "(3,)", AF_DETAIL_NONE, 0, 0, NULL, 0);
+    af_trace_op_exit(&TR, 0, 2, 0, g, AF_OPEXIT_RAISE, "AppCancelled", "(3,)", AF_DETAIL_NONE, 0, 0,
+                     NULL, 0);
     af_trace_task_done(&TR, 0, 2, 0, AF_OUT_CANCELLED, "AppCancelled", "(3,)", 0);
     af_trace_end(&TR, 0, 2, AF_OUT_CANCELLED, "AppCancelled");
     af_trace_pending(&TR, 0, 2, 2);
@@ -548,8 +560,7 @@ static void test_count_fires(void **state)
     EXPECT_TWO(AF_ORACLE_CANCEL_COUNT, AF_ORACLE_CANCEL_SWALLOWED);
     const af_verdict *v = first_of(AF_ORACLE_CANCEL_SWALLOWED);
     assert_string_equal(v->path, "main/0:except_star/0:task_group");
-    assert_string_equal(v->signature_text,
-                        "cancellation.swallowed|task_group|block-raise");
+    assert_string_equal(v->signature_text, "cancellation.swallowed|task_group|block-raise");
     assert_string_equal(first_of(AF_ORACLE_CANCEL_COUNT)->signature_text,
                         "cancellation.count|task_group|task-end");
 }
@@ -645,7 +656,8 @@ static int msg_scenario(int *t1op, int *cancel)
 
 static void msg_finish(int t1op, const char *done_args)
 {
-    af_trace_op_exit(&TR, 0, 2, 1, t1op, AF_OPEXIT_RAISE, CE, done_args, AF_DETAIL_NONE, 0, 0, NULL, 1);
+    af_trace_op_exit(&TR, 0, 2, 1, t1op, AF_OPEXIT_RAISE, CE, done_args, AF_DETAIL_NONE, 0, 0, NULL,
+                     1);
     af_trace_task_done(&TR, 0, 2, 1, AF_OUT_CANCELLED, CE, done_args, 1);
     af_trace_task_done(&TR, 0, 3, 0, AF_OUT_RESULT, "", "", 0);
     af_trace_end(&TR, 0, 3, AF_OUT_RESULT, "");
@@ -704,7 +716,8 @@ static void test_message_quiet(void **state)
     af_trace_cancel(&TR, 0, 1, 0, 1, cancel, "a", 1, 0, 1);
     af_trace_cancel(&TR, 0, 1, 0, 1, cancel, "b", 1, 1, 2);
     af_trace_caught(&TR, 0, 2, 1, tr_, CE, "a");
-    af_trace_op_exit(&TR, 0, 2, 1, tr_, AF_OPEXIT_RAISE, CE, "('a',)", AF_DETAIL_NONE, 0, 0, NULL, 2);
+    af_trace_op_exit(&TR, 0, 2, 1, tr_, AF_OPEXIT_RAISE, CE, "('a',)", AF_DETAIL_NONE, 0, 0, NULL,
+                     2);
     af_trace_task_done(&TR, 0, 2, 1, AF_OUT_CANCELLED, CE, "('a',)", 2);
     af_trace_task_done(&TR, 0, 3, 0, AF_OUT_RESULT, "", "", 0);
     af_trace_end(&TR, 0, 3, AF_OUT_RESULT, "");
@@ -728,9 +741,11 @@ static void test_message_quiet(void **state)
     af_trace_op_enter(&TR, 0, 0, 0, tr2, 0);
     af_trace_op_enter(&TR, 0, 0, 0, aw, 0);
     af_trace_task_done(&TR, 0, 1, 1, AF_OUT_CANCELLED, CE, "('c',)", 1);
-    af_trace_op_exit(&TR, 0, 2, 0, aw, AF_OPEXIT_RAISE, CE, "('c',)", AF_DETAIL_NONE, 0, 0, NULL, 0);
+    af_trace_op_exit(&TR, 0, 2, 0, aw, AF_OPEXIT_RAISE, CE, "('c',)", AF_DETAIL_NONE, 0, 0, NULL,
+                     0);
     af_trace_caught(&TR, 0, 2, 0, tr2, CE, "c");
-    af_trace_op_exit(&TR, 0, 2, 0, tr2, AF_OPEXIT_RAISE, CE, "('c',)", AF_DETAIL_NONE, 0, 0, NULL, 0);
+    af_trace_op_exit(&TR, 0, 2, 0, tr2, AF_OPEXIT_RAISE, CE, "('c',)", AF_DETAIL_NONE, 0, 0, NULL,
+                     0);
     af_trace_task_done(&TR, 0, 2, 0, AF_OUT_CANCELLED, CE, "('c',)", 0);
     af_trace_end(&TR, 0, 2, AF_OUT_CANCELLED, CE);
     judge();
@@ -780,7 +795,8 @@ static void test_converted_fires(void **state)
     af_trace_task_done(&TR, 5, 5, 1, AF_OUT_RESULT, "", "", 0);
     af_trace_cancel(&TR, 5, 6, 0, 2, -1, NULL, 1, 0, 1);
     af_trace_task_done(&TR, 5, 7, 2, AF_OUT_CANCELLED, CE, "()", 1);
-    af_trace_op_exit(&TR, 5, 8, 0, g.wait_for, AF_OPEXIT_RAISE, TE, "()", AF_DETAIL_BOOL, 1, 0, NULL, 1);
+    af_trace_op_exit(&TR, 5, 8, 0, g.wait_for, AF_OPEXIT_RAISE, TE, "()", AF_DETAIL_BOOL, 1, 0,
+                     NULL, 1);
     af_trace_task_done(&TR, 5, 8, 0, AF_OUT_EXCEPTION, TE, "()", 1);
     af_trace_end(&TR, 5, 8, AF_OUT_EXCEPTION, TE);
     judge();
@@ -859,9 +875,11 @@ static void test_converted_quiet(void **state)
     af_trace_op_enter(&TR, 0, 0, 0, tr_, 0);
     af_trace_cancel(&TR, 3, 1, -1, 0, -1, NULL, 1, 0, 1);
     af_trace_caught(&TR, 3, 2, 0, tr_, CE, NULL);
-    af_trace_op_exit(&TR, 3, 2, 0, tr_, AF_OPEXIT_RAISE, "AppError", "(1,)", AF_DETAIL_NONE, 0, 0, NULL, 1);
+    af_trace_op_exit(&TR, 3, 2, 0, tr_, AF_OPEXIT_RAISE, "AppError", "(1,)", AF_DETAIL_NONE, 0, 0,
+                     NULL, 1);
     af_trace_uncancel(&TR, 3, 2, 0, 0, -1, 1, 0);
-    af_trace_op_exit(&TR, 3, 2, 0, to, AF_OPEXIT_RAISE, "AppError", "(1,)", AF_DETAIL_BOOL, 1, 0, NULL, 0);
+    af_trace_op_exit(&TR, 3, 2, 0, to, AF_OPEXIT_RAISE, "AppError", "(1,)", AF_DETAIL_BOOL, 1, 0,
+                     NULL, 0);
     af_trace_task_done(&TR, 3, 2, 0, AF_OUT_EXCEPTION, "AppError", "(1,)", 0);
     af_trace_end(&TR, 3, 2, AF_OUT_EXCEPTION, "AppError");
     judge();
@@ -965,7 +983,8 @@ static void test_lost_exception(void **state)
     af_trace_task_done(&TR, 0, 1, 1, AF_OUT_EXCEPTION, "AppError", "(0,)", 0);
     af_trace_loop_exc(&TR, 0, 2, "Task exception was never retrieved", "AppError", 1);
     af_trace_loop_exc(&TR, 0, 2, "Exception in callback Foo()", "builtins.ValueError", -1);
-    af_trace_unraisable(&TR, 0, 2, "builtins.RuntimeError", "Exception ignored in: <coroutine object x>");
+    af_trace_unraisable(&TR, 0, 2, "builtins.RuntimeError",
+                        "Exception ignored in: <coroutine object x>");
     af_trace_task_done(&TR, 0, 2, 0, AF_OUT_RESULT, "", "", 0);
     af_trace_end(&TR, 0, 2, AF_OUT_RESULT, "");
     judge();
@@ -986,7 +1005,8 @@ static void test_lost_exception(void **state)
     af_trace_task_new(&TR, 0, 0, 1, "t1", 0, sp, 1);
     af_trace_op_enter(&TR, 0, 0, 0, aw, 0);
     af_trace_task_done(&TR, 0, 1, 1, AF_OUT_EXCEPTION, "AppError", "(0,)", 0);
-    af_trace_op_exit(&TR, 0, 2, 0, aw, AF_OPEXIT_RAISE, "AppError", "(0,)", AF_DETAIL_NONE, 0, 0, NULL, 0);
+    af_trace_op_exit(&TR, 0, 2, 0, aw, AF_OPEXIT_RAISE, "AppError", "(0,)", AF_DETAIL_NONE, 0, 0,
+                     NULL, 0);
     af_trace_task_done(&TR, 0, 2, 0, AF_OUT_EXCEPTION, "AppError", "(0,)", 0);
     af_trace_end(&TR, 0, 2, AF_OUT_EXCEPTION, "AppError");
     af_trace_loop_exc(&TR, 0, 2, "Task was destroyed but it is pending!", "", 1);
@@ -1043,7 +1063,8 @@ static void test_nested_loop(void **state)
     int na = op_root(AF_OP_NEVER_AWAITED);
     (void)na;
     simple_main();
-    af_trace_warning(&TR, 0, 0, "RuntimeWarning", "coroutine 'not_nested_target_x' was never awaited");
+    af_trace_warning(&TR, 0, 0, "RuntimeWarning",
+                     "coroutine 'not_nested_target_x' was never awaited");
     af_trace_task_done(&TR, 0, 0, 0, AF_OUT_RESULT, "", "", 0);
     af_trace_end(&TR, 0, 0, AF_OUT_RESULT, "");
     judge();
@@ -1299,7 +1320,8 @@ static void test_cause_cases(void **state)
                 found = strcmp(af_oracle_name(V.items[j].oracle), cc->v[i].oracle) == 0 &&
                         strcmp(af_cause_name(V.items[j].cause), cc->v[i].cause) == 0;
             if (!found) {
-                printf("  case %s: no %s verdict caused by %s\n", cc->name, cc->v[i].oracle, cc->v[i].cause);
+                printf("  case %s: no %s verdict caused by %s\n", cc->name, cc->v[i].oracle,
+                       cc->v[i].cause);
                 dump();
             }
             assert_true(found);

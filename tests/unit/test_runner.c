@@ -250,9 +250,10 @@ static void kind_names_and_defaults(void **state)
     assert_non_null(probe);
     PyObject *d = PyObject_GetAttrString(probe, "DEFAULT_OPTIONS");
     assert_non_null(d);
-    PyObject *want = Py_BuildValue("(LLdLO)", (long long)AF_RUNNER_DEFAULT_MAX_ITERATIONS,
-                                   (long long)AF_RUNNER_DEFAULT_MAX_VTIME, AF_RUNNER_DEFAULT_WATCHDOG_SECONDS,
-                                   (long long)AF_RUNNER_DEFAULT_SLOW_TICKS, Py_False);
+    PyObject *want =
+        Py_BuildValue("(LLdLO)", (long long)AF_RUNNER_DEFAULT_MAX_ITERATIONS,
+                      (long long)AF_RUNNER_DEFAULT_MAX_VTIME, AF_RUNNER_DEFAULT_WATCHDOG_SECONDS,
+                      (long long)AF_RUNNER_DEFAULT_SLOW_TICKS, Py_False);
     assert_non_null(want);
     int eq = PyObject_RichCompareBool(d, want, Py_EQ);
     if (eq != 1) {
@@ -266,9 +267,10 @@ static void kind_names_and_defaults(void **state)
     /* Python-side state: hash seed fixed, warnings "always", isolated. */
     PyObject *m = PyImport_AddModule("__main__");
     PyObject *g = PyModule_GetDict(m);
-    PyObject *r = PyRun_String("import sys\nok = (sys.flags.hash_randomization == 0 and sys.flags.isolated == 1"
-                               " and 'always' in sys.warnoptions)\n",
-                               Py_file_input, g, g);
+    PyObject *r = PyRun_String(
+        "import sys\nok = (sys.flags.hash_randomization == 0 and sys.flags.isolated == 1"
+        " and 'always' in sys.warnoptions)\n",
+        Py_file_input, g, g);
     assert_non_null(r);
     Py_DECREF(r);
     assert_true(PyDict_GetItemString(g, "ok") == Py_True);
@@ -296,8 +298,8 @@ static void determinism(void **state)
             }
         } else if (strcmp(a, b) != 0) {
             if (diffs++ < 5) {
-                print_error("%s: two runs in one process differ:\n--- first\n%s--- second\n%s", set.names[i],
-                            a, b);
+                print_error("%s: two runs in one process differ:\n--- first\n%s--- second\n%s",
+                            set.names[i], a, b);
                 keep_scenario(&set.items[i], "nondeterministic", i);
             }
         }
@@ -351,9 +353,10 @@ static void determinism(void **state)
     } else {
         unlink(path);
     }
-    print_message("determinism: %d scenarios (%d catalog + %d random), %d harness errors, %d in-process "
-                  "differences, fresh process %s\n",
-                  set.n, set.n - nrandom, nrandom, errors, diffs, same ? "identical" : "DIFFERENT");
+    print_message(
+        "determinism: %d scenarios (%d catalog + %d random), %d harness errors, %d in-process "
+        "differences, fresh process %s\n",
+        set.n, set.n - nrandom, nrandom, errors, diffs, same ? "identical" : "DIFFERENT");
     free(fresh);
     free(all);
     af_trace_free(&tr);
@@ -455,17 +458,18 @@ static void equivalence(void **state)
             snprintf(exp, sizeof exp, "%s/s%04d.expected", dir, i);
             write_all(exp, expected[i] ? expected[i] : "(harness error)\n");
             if (differ++ < 5)
-                print_error("%s: python3.11 %s/s%04d.py --trace (.out) differs from the in-process trace "
-                            "(.expected)\n",
-                            set.names[i], dir, i);
+                print_error(
+                    "%s: python3.11 %s/s%04d.py --trace (.out) differs from the in-process trace "
+                    "(.expected)\n",
+                    set.names[i], dir, i);
         }
         free(got);
         free(expected[i]);
     }
     if (differ == 0)
         rmdir(dir);
-    print_message("equivalence: %d of %d scenarios (%d random) identical%s%s\n", same, set.n, nrandom,
-                  differ ? "; programs and outputs kept in " : "", differ ? dir : "");
+    print_message("equivalence: %d of %d scenarios (%d random) identical%s%s\n", same, set.n,
+                  nrandom, differ ? "; programs and outputs kept in " : "", differ ? dir : "");
     free(expected);
     af_trace_free(&tr);
     free_set(&set);
@@ -481,7 +485,8 @@ static double now_s(void)
 
 /* Run JSON text with given options; expect `oracle` among the verdicts and
  * a `budget` event; return the wall time. */
-static double expect_budget(const char *json, const af_runner_options *o, af_oracle oracle, const char *budget)
+static double expect_budget(const char *json, const af_runner_options *o, af_oracle oracle,
+                            const char *budget)
 {
     af_scenario s;
     af_error err;
@@ -506,7 +511,8 @@ static double expect_budget(const char *json, const af_runner_options *o, af_ora
         size_t n = af_trace_write_jsonl(&tr, NULL, 0);
         char *t = malloc(n + 1);
         af_trace_write_jsonl(&tr, t, n + 1);
-        print_error("expected budget %s and verdict %s; trace:\n%s", budget, af_oracle_name(oracle), t);
+        print_error("expected budget %s and verdict %s; trace:\n%s", budget, af_oracle_name(oracle),
+                    t);
         free(t);
         fail();
     }
@@ -521,10 +527,11 @@ static void budgets(void **state)
     af_runner_options o;
     /* Deadlock: waiting on an Event nobody sets. */
     af_runner_options_default(&o);
-    double t = expect_budget("{\"asyncfuzz\":1,\"description\":\"wait forever\",\"expect\":[],"
-                             "\"primitives\":[{\"name\":\"never\",\"kind\":\"event\"}],"
-                             "\"main\":{\"name\":\"main\",\"body\":[{\"op\":\"event_wait\",\"primitive\":\"never\"}]}}",
-                             &o, AF_ORACLE_DEADLOCK, "deadlock");
+    double t = expect_budget(
+        "{\"asyncfuzz\":1,\"description\":\"wait forever\",\"expect\":[],"
+        "\"primitives\":[{\"name\":\"never\",\"kind\":\"event\"}],"
+        "\"main\":{\"name\":\"main\",\"body\":[{\"op\":\"event_wait\",\"primitive\":\"never\"}]}}",
+        &o, AF_ORACLE_DEADLOCK, "deadlock");
     assert_true(t < o.watchdog_seconds);
     /* Deadlock between two tasks: each holds a lock the other wants is not
      * expressible without loops; a Condition nobody notifies is. */
@@ -540,9 +547,12 @@ static void budgets(void **state)
     o.max_iterations = 5;
     t = expect_budget("{\"asyncfuzz\":1,\"description\":\"many yields\",\"expect\":[],"
                       "\"main\":{\"name\":\"main\",\"body\":["
-                      "{\"op\":\"sleep\",\"ticks\":0},{\"op\":\"sleep\",\"ticks\":0},{\"op\":\"sleep\",\"ticks\":0},"
-                      "{\"op\":\"sleep\",\"ticks\":0},{\"op\":\"sleep\",\"ticks\":0},{\"op\":\"sleep\",\"ticks\":0},"
-                      "{\"op\":\"sleep\",\"ticks\":0},{\"op\":\"sleep\",\"ticks\":0},{\"op\":\"sleep\",\"ticks\":0}]}}",
+                      "{\"op\":\"sleep\",\"ticks\":0},{\"op\":\"sleep\",\"ticks\":0},{\"op\":"
+                      "\"sleep\",\"ticks\":0},"
+                      "{\"op\":\"sleep\",\"ticks\":0},{\"op\":\"sleep\",\"ticks\":0},{\"op\":"
+                      "\"sleep\",\"ticks\":0},"
+                      "{\"op\":\"sleep\",\"ticks\":0},{\"op\":\"sleep\",\"ticks\":0},{\"op\":"
+                      "\"sleep\",\"ticks\":0}]}}",
                       &o, AF_ORACLE_HANG, "hang");
     assert_true(t < o.watchdog_seconds);
     /* Hang by virtual time: a sleep past max_vtime. */
@@ -595,9 +605,10 @@ static void no_growth(void **state)
             errors++;
     double dt = now_s() - t0;
     long after = rss_kib();
-    print_message("no_growth: %d runs over %d scenarios in %.2f s (%.0f runs/s): RSS %ld KiB -> %ld KiB "
-                  "(%+ld KiB)\n",
-                  runs, nok, dt, runs / dt, before, after, after - before);
+    print_message(
+        "no_growth: %d runs over %d scenarios in %.2f s (%.0f runs/s): RSS %ld KiB -> %ld KiB "
+        "(%+ld KiB)\n",
+        runs, nok, dt, runs / dt, before, after, after - before);
     free(ok);
     free(v);
     af_trace_free(&tr);

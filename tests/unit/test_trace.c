@@ -19,7 +19,9 @@
 static const char *const expected[] = {
     "[\"task_new\",0,0,0,\"main\",-1,-1,0]",
     "[\"cancel\",5,3,-1,1,7,\"bye \\\"q\\\" \\\\ \\n\\r\\t\\b\\f\\u0001\\u001f\\u007f\",true,0,1]",
+    /* clang-format off */
     "[\"caught\",5,4,1,7,\"asyncio.exceptions.CancelledError\",\"\\u00e9 \\u00fc \\u4e2d \\ud83d\\ude00 \\u2028\"]",
+    /* clang-format on */
     "[\"op_exit\",9,7,0,3,\"ok\",\"\",\"\",[2,1],0]",
     "[\"op_exit\",9,7,0,3,\"raise\",\"builtins.TimeoutError\",\"()\",true,1]",
     "[\"op_exit\",9,7,0,3,\"ok\",\"\",\"\",\"[1, 'a']\",0]",
@@ -38,25 +40,35 @@ static const char *const expected[] = {
 static void build_all(af_trace *tr)
 {
     assert_int_equal(af_trace_task_new(tr, 0, 0, 0, "main", -1, -1, 0), 0);
-    assert_int_equal(af_trace_cancel(tr, 5, 3, -1, 1, 7, "bye \"q\" \\ \n\r\t\b\f\x01\x1f\x7f", 1, 0, 1), 0);
-    assert_int_equal(af_trace_caught(tr, 5, 4, 1, 7, "asyncio.exceptions.CancelledError",
-                                     "\xc3\xa9 \xc3\xbc \xe4\xb8\xad \xf0\x9f\x98\x80 \xe2\x80\xa8"),
+    assert_int_equal(
+        af_trace_cancel(tr, 5, 3, -1, 1, 7, "bye \"q\" \\ \n\r\t\b\f\x01\x1f\x7f", 1, 0, 1), 0);
+    assert_int_equal(
+        af_trace_caught(tr, 5, 4, 1, 7, "asyncio.exceptions.CancelledError",
+                        "\xc3\xa9 \xc3\xbc \xe4\xb8\xad \xf0\x9f\x98\x80 \xe2\x80\xa8"),
+        0);
+    assert_int_equal(
+        af_trace_op_exit(tr, 9, 7, 0, 3, AF_OPEXIT_OK, "", "", AF_DETAIL_PAIR, 2, 1, NULL, 0), 0);
+    assert_int_equal(af_trace_op_exit(tr, 9, 7, 0, 3, AF_OPEXIT_RAISE, "builtins.TimeoutError",
+                                      "()", AF_DETAIL_BOOL, 1, 0, NULL, 1),
                      0);
-    assert_int_equal(af_trace_op_exit(tr, 9, 7, 0, 3, AF_OPEXIT_OK, "", "", AF_DETAIL_PAIR, 2, 1, NULL, 0), 0);
-    assert_int_equal(af_trace_op_exit(tr, 9, 7, 0, 3, AF_OPEXIT_RAISE, "builtins.TimeoutError", "()",
-                                      AF_DETAIL_BOOL, 1, 0, NULL, 1),
-                     0);
-    assert_int_equal(af_trace_op_exit(tr, 9, 7, 0, 3, AF_OPEXIT_OK, "", "", AF_DETAIL_STR, 0, 0, "[1, 'a']", 0), 0);
-    assert_int_equal(af_trace_op_exit(tr, 9, 7, 0, 3, AF_OPEXIT_OK, "", "", AF_DETAIL_NONE, 0, 0, NULL, 0), 0);
-    assert_int_equal(af_trace_warning(tr, 1, 1, "RuntimeWarning", "coroutine 'nested_target' was never awaited"), 0);
+    assert_int_equal(
+        af_trace_op_exit(tr, 9, 7, 0, 3, AF_OPEXIT_OK, "", "", AF_DETAIL_STR, 0, 0, "[1, 'a']", 0),
+        0);
+    assert_int_equal(
+        af_trace_op_exit(tr, 9, 7, 0, 3, AF_OPEXIT_OK, "", "", AF_DETAIL_NONE, 0, 0, NULL, 0), 0);
+    assert_int_equal(
+        af_trace_warning(tr, 1, 1, "RuntimeWarning", "coroutine 'nested_target' was never awaited"),
+        0);
     assert_int_equal(af_trace_budget(tr, 100, 10000, AF_BUDGET_HANG), 0);
     assert_int_equal(af_trace_slow(tr, 3, 2, 50, "Task.__step"), 0);
-    assert_int_equal(af_trace_nested(tr, 1, 1, 0, 2, "asyncio_run", "builtins.RuntimeError", 1, 0), 0);
-    assert_int_equal(af_trace_task_done(tr, 4, 4, 1, AF_OUT_CANCELLED, "asyncio.exceptions.CancelledError",
-                                        "('m',)", 0),
+    assert_int_equal(af_trace_nested(tr, 1, 1, 0, 2, "asyncio_run", "builtins.RuntimeError", 1, 0),
+                     0);
+    assert_int_equal(af_trace_task_done(tr, 4, 4, 1, AF_OUT_CANCELLED,
+                                        "asyncio.exceptions.CancelledError", "('m',)", 0),
                      0);
     assert_int_equal(af_trace_uncancel(tr, 4, 4, 0, 0, -1, 1, 0), 0);
-    assert_int_equal(af_trace_loop_exc(tr, 4, 4, "Task exception was never retrieved", "AppError", 2), 0);
+    assert_int_equal(
+        af_trace_loop_exc(tr, 4, 4, "Task exception was never retrieved", "AppError", 2), 0);
     assert_int_equal(af_trace_end(tr, 4, 4, AF_OUT_RESULT, ""), 0);
 }
 
@@ -121,7 +133,8 @@ static void test_round_trip(void **state)
     assert_int_equal(b.events[1].by_task, -1);
     assert_int_equal(b.events[1].task, 1);
     assert_string_equal(b.events[1].msg, "bye \"q\" \\ \n\r\t\b\f\x01\x1f\x7f");
-    assert_string_equal(b.events[2].msg, "\xc3\xa9 \xc3\xbc \xe4\xb8\xad \xf0\x9f\x98\x80 \xe2\x80\xa8");
+    assert_string_equal(b.events[2].msg,
+                        "\xc3\xa9 \xc3\xbc \xe4\xb8\xad \xf0\x9f\x98\x80 \xe2\x80\xa8");
     assert_int_equal(b.events[3].detail, AF_DETAIL_PAIR);
     assert_int_equal(b.events[3].detail_a, 2);
     assert_int_equal(b.events[3].detail_b, 1);
@@ -138,7 +151,8 @@ static void test_round_trip(void **state)
     free(again);
     /* None stays None, "" stays "" */
     af_trace_reset(&b);
-    const char *nulls = "[\"cancel\",1,1,0,1,-1,null,false,0,0]\n\n[\"caught\",1,1,1,-1,\"\",null]\n";
+    const char *nulls =
+        "[\"cancel\",1,1,0,1,-1,null,false,0,0]\n\n[\"caught\",1,1,1,-1,\"\",null]\n";
     assert_int_equal(af_trace_read_jsonl(nulls, strlen(nulls), &b, &err), 0);
     assert_int_equal(b.nevents, 2);
     assert_null(b.events[0].msg);
@@ -158,14 +172,14 @@ static void test_read_errors(void **state)
     af_error err;
     assert_int_equal(af_trace_init(&tr, 8, 1024), 0);
     static const char *const bad[] = {
-        "[\"task_new\",0,0,0,\"main\",-1,-1]",      /* too few fields */
-        "[\"nope\",0,0]",                           /* unknown kind */
-        "{\"kind\":1}",                             /* not an array */
-        "[\"cancel\",1,1,0,1,-1,null,1,0,0]",       /* returned not a bool */
-        "[\"end\",1,1,\"weird\",\"\"]",             /* unknown outcome */
-        "[\"task_new\",0.5,0,0,\"main\",-1,-1,0]",  /* vtime not an integer */
+        "[\"task_new\",0,0,0,\"main\",-1,-1]",          /* too few fields */
+        "[\"nope\",0,0]",                               /* unknown kind */
+        "{\"kind\":1}",                                 /* not an array */
+        "[\"cancel\",1,1,0,1,-1,null,1,0,0]",           /* returned not a bool */
+        "[\"end\",1,1,\"weird\",\"\"]",                 /* unknown outcome */
+        "[\"task_new\",0.5,0,0,\"main\",-1,-1,0]",      /* vtime not an integer */
         "[\"op_exit\",1,1,0,3,\"ok\",\"\",\"\",[1],0]", /* bad detail */
-        "[\"pending\",1,1,0",                       /* not JSON */
+        "[\"pending\",1,1,0",                           /* not JSON */
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         af_trace_reset(&tr);
@@ -220,8 +234,9 @@ static void test_bounded(void **state)
     }
     /* the reader reports a full trace */
     af_trace_reset(&tr);
-    const char *text = "[\"pending\",0,0,1]\n[\"pending\",0,0,1]\n[\"pending\",0,0,1]\n[\"pending\",0,0,1]\n"
-                       "[\"pending\",0,0,1]\n";
+    const char *text =
+        "[\"pending\",0,0,1]\n[\"pending\",0,0,1]\n[\"pending\",0,0,1]\n[\"pending\",0,0,1]\n"
+        "[\"pending\",0,0,1]\n";
     af_error err;
     assert_int_equal(af_trace_read_jsonl(text, strlen(text), &tr, &err), -1);
     assert_int_equal(err.line, 5);
@@ -234,7 +249,10 @@ static void test_invalid_utf8(void **state)
     char buf[64];
     size_t pos = 0;
     /* a lone continuation byte and a truncated sequence become U+FFFD */
-    af_json_put_string(buf, sizeof buf, &pos, "a\x80" "b\xe4\xb8", 5);
+    af_json_put_string(buf, sizeof buf, &pos,
+                       "a\x80"
+                       "b\xe4\xb8",
+                       5);
     buf[pos] = '\0';
     assert_string_equal(buf, "\"a\\ufffdb\\ufffd\\ufffd\"");
 }
