@@ -141,6 +141,23 @@ static void attribute_await_cycles(const af_scenario *s, af_verdict_list *out, i
     }
 }
 
+/* The cause is part of the signature: the same fact caused by a misuse
+ * op and by the target are two findings ("...|misuse"), and a target
+ * finding is never deduplicated into a misuse one. Target verdicts keep
+ * the plain "<oracle>|<primitive>|<reason>". */
+static void finish_signatures(af_verdict_list *out, int first)
+{
+    for (int i = first; i < out->count; i++) {
+        af_verdict *v = &out->items[i];
+        if (v->cause == AF_CAUSE_TARGET)
+            continue;
+        size_t n = strlen(v->signature_text);
+        snprintf(v->signature_text + n, sizeof v->signature_text - n, "|%s",
+                 af_cause_name(v->cause));
+        v->signature = af_hash64(v->signature_text, strlen(v->signature_text));
+    }
+}
+
 int af_judge(const af_scenario *s, const af_trace *tr, af_verdict_list *out)
 {
     af_ctx *c = malloc(sizeof *c);
@@ -160,5 +177,6 @@ int af_judge(const af_scenario *s, const af_trace *tr, af_verdict_list *out)
     int added = c->added;
     free(c);
     attribute_await_cycles(s, out, first);
+    finish_signatures(out, first);
     return added;
 }

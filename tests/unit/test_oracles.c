@@ -212,7 +212,7 @@ static void test_swallowed_handler(void **state)
     const af_verdict *v = first_of(AF_ORACLE_CANCEL_SWALLOWED);
     assert_string_equal(v->path, "main/0:spawn/t1/0:try");
     assert_int_equal(v->task, 1);
-    assert_string_equal(v->signature_text, "cancellation.swallowed|spawn|handler");
+    assert_string_equal(v->signature_text, "cancellation.swallowed|spawn|handler|misuse");
 }
 
 static void test_swallowed_task_end(void **state)
@@ -991,7 +991,7 @@ static void test_lost_exception(void **state)
     EXPECT_ONLY(AF_ORACLE_LOST_EXCEPTION, 3);
     assert_string_equal(V.items[0].path, "main/0:spawn");
     assert_int_equal(V.items[0].task, 1);
-    assert_string_equal(V.items[0].signature_text, "lost-exception|spawn|never-retrieved");
+    assert_string_equal(V.items[0].signature_text, "lost-exception|spawn|never-retrieved|misuse");
 
     /* quiet: the exception was awaited; a pending task destroyed is a
      * leak, not a lost exception; a handler call without an exception */
@@ -1039,7 +1039,7 @@ static void test_nested_loop(void **state)
     assert_string_equal(V.items[0].path, "main/0:nested_run");
     assert_string_equal(V.items[1].path, "main/1:nested_run");
     assert_string_equal(V.items[2].path, "main/2:nested_run");
-    assert_string_equal(V.items[2].signature_text, "nested-loop|nested_run|coro-not-closed");
+    assert_string_equal(V.items[2].signature_text, "nested-loop|nested_run|coro-not-closed|misuse");
 
     /* quiet: each refused with RuntimeError, loop running, coroutine
      * closed; run_forever takes no coroutine; other coroutines' warnings
@@ -1161,7 +1161,7 @@ static void test_blocking_and_budget(void **state)
     EXPECT_ONLY(AF_ORACLE_BLOCKING, 3);
     assert_string_equal(V.items[0].path, "main/0:block");
     assert_string_equal(V.items[1].path, "main/1:try/0:block");
-    assert_string_equal(V.items[1].signature_text, "blocking|block|slow");
+    assert_string_equal(V.items[1].signature_text, "blocking|block|slow|misuse");
     assert_string_equal(V.items[2].path, ""); /* no block op left: no location */
 
     /* quiet: nothing slow */
