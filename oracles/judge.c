@@ -132,8 +132,12 @@ static void attribute_await_cycles(const af_scenario *s, af_verdict_list *out, i
         return;
     for (int i = first; i < out->count; i++) {
         af_verdict *v = &out->items[i];
-        if (v->cause != AF_CAUSE_TARGET || v->ir_task < 0 || v->ir_task >= AF_MAX_TASKS ||
-            !(cycle & (1u << v->ir_task)))
+        /* asyncio's own tasks (wait_for's inner task on 3.11) run code of
+         * the IR task whose op created them */
+        int t = v->ir_task;
+        if (t < 0 && v->op >= 0 && v->op < s->nops)
+            t = s->ops[v->op].task;
+        if (v->cause != AF_CAUSE_TARGET || t < 0 || t >= AF_MAX_TASKS || !(cycle & (1u << t)))
             continue;
         v->cause = AF_CAUSE_SCENARIO;
         snprintf(v->cause_why, sizeof v->cause_why, "%s",

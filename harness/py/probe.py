@@ -92,6 +92,10 @@ def _task_id():
 # -- tasks ---------------------------------------------------------------------
 
 _IN_CANCEL = set()  # ids of the tasks whose cancel() is running
+# The message of each task's last successful cancel(): a cancelled task's
+# CancelledError is gone once an awaiter has retrieved it (the C Future
+# hands it over), and _on_done may run after that awaiter.
+_CANCEL_MSG = {}
 
 
 def _make_task_class(base):
@@ -121,6 +125,8 @@ def _make_task_class(base):
                 r = base.cancel(self, msg)
             finally:
                 _IN_CANCEL.discard(tid)
+            if r:
+                _CANCEL_MSG[tid] = msg
             EVENTS.append(("cancel", LOOP._clock, LOOP._iteration, _task_id(),
                            tid, CUR_OP, msg, r, before, self.cancelling()))
             return r
@@ -163,6 +169,8 @@ def _on_done(t):
         e = _cancelled_exc(t)
         if e is None:
             m = t._cancel_message
+            if m is None:
+                m = _CANCEL_MSG.get(t._af_id)
             ev = ("task_done", LOOP._clock, LOOP._iteration, t._af_id, "cancelled",
                   "asyncio.exceptions.CancelledError", "()" if m is None else repr((m,)),
                   t.cancelling())
@@ -639,6 +647,7 @@ def run(root_name, make_root, prim_spec=(), options=None, target=None):
     ROOT = None
     _root_seen = False
     _next_id = 0
+    _CANCEL_MSG.clear()
     CUR_OP = -1
     _TaskCls = PyTask if pure else CTask
     _TaskInit = asyncio.tasks._PyTask.__init__ if pure else asyncio.tasks.Task.__init__
