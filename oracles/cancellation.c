@@ -761,6 +761,17 @@ static void judge_task(af_ctx *c, int T, tstate *st)
                 char sub[AF_VERDICT_WHY_MAX];
                 k = af_leak_cause(c, T, sub, sizeof sub, &mop);
                 snprintf(why, sizeof why, "the harness cancelled the task left pending: %s", sub);
+            } else if (w->lost_op >= 0 && c->s && w->lost_op < c->s->nops &&
+                       (c->s->ops[w->lost_op].kind == AF_OP_TRY ||
+                        c->s->ops[w->lost_op].kind == AF_OP_EXCEPT_STAR)) {
+                /* try / except* are Python statements, not asyncio: a
+                 * `return` or an exception in their finally replaces the
+                 * CancelledError in flight; that is the scenario's code. */
+                k = AF_CAUSE_SCENARIO;
+                snprintf(why, sizeof why,
+                         "the scenario's own %s statement dropped the CancelledError (a return "
+                         "or an exception in its finally replaces the one in flight)",
+                         kname(c, w->lost_op));
             } else if (fin_after && where < 0 && e->outcome == AF_OUT_EXCEPTION) {
                 k = AF_CAUSE_SCENARIO;
                 snprintf(
