@@ -79,7 +79,9 @@
  *     exit is not higher than at entry (no other request is outstanding, so
  *     the CancelledError is the timeout's own and must have become
  *     TimeoutError; 3.11's `uncancel() == 0` test fails this when an earlier
- *     request was left counted, gh-102780); skipped when T's scenario
+ *     request was left counted, gh-102780); skipped while a request made
+ *     before the block is still undelivered (the CancelledError may be its
+ *     own), and when T's scenario
  *     handlers had converted a CancelledError into another exception before
  *     (that leaves the count up on purpose); or
  *   (external-timeout) a wait_for / timeout block raised TimeoutError while
@@ -535,6 +537,12 @@ static void judge_task(af_ctx *c, int T, tstate *st)
                 for (int k = 0; k < st->nreq && w < 0; k++)
                     if (st->reqs[k].state == R_COALESCED)
                         w = k;
+                /* asyncio's own uncancel (timeout, TaskGroup exit) takes back
+                 * asyncio's own request: the newest one no scenario op made */
+                for (int k = st->nreq - 1; k >= 0 && w < 0 && e->op < 0; k--)
+                    if ((st->reqs[k].state == R_PENDING || st->reqs[k].state == R_LOST) &&
+                        tr->events[st->reqs[k].ev].op < 0)
+                        w = k;
                 for (int k = 0; k < st->nreq && w < 0; k++)
                     if (st->reqs[k].state == R_PENDING || st->reqs[k].state == R_LOST)
                         w = k;
@@ -671,9 +679,16 @@ static void judge_task(af_ctx *c, int T, tstate *st)
                     lose_since(st, T, enter, e->op, "block-raise", &first);
                 }
             }
+            /* A request made before the block and not delivered yet is
+             * outstanding: the CancelledError may be its own (a task that
+             * cancelled itself, then entered an expiring timeout). */
+            int undelivered_before = 0;
+            for (int r = 0; r < st->nreq; r++)
+                undelivered_before |= st->reqs[r].state == R_PENDING && st->reqs[r].ev < enter;
             if (k == AF_OP_TIMEOUT && e->exit == AF_OPEXIT_RAISE &&
                 af_exc_is_exact_cancelled(e->exc_type) && e->detail == AF_DETAIL_BOOL &&
-                e->detail_a && exit_c <= enter_c && !st->converted_by_scenario)
+                e->detail_a && exit_c <= enter_c && !st->converted_by_scenario &&
+                !undelivered_before)
                 if (af_emit(c, AF_ORACLE_CANCEL_CONVERTED, T, e->op, i, "expired-cancelled",
                             "task %s: the timeout expired and raised CancelledError instead of "
                             "TimeoutError at "
