@@ -294,10 +294,9 @@ static int run_libfuzzer(fuzz_args *a)
     }
     char findings[PATH_MAX], corpus[PATH_MAX], artifacts[PATH_MAX + 16], logpath[PATH_MAX + 16];
     snprintf(findings, sizeof findings, "%s/findings", a->eo.out_dir);
-    if (a->eo.corpus_dir)
-        snprintf(corpus, sizeof corpus, "%s", a->eo.corpus_dir);
-    else
-        snprintf(corpus, sizeof corpus, "%s/corpus", a->eo.out_dir);
+    /* New inputs go to OUT/corpus; --corpus is read as seeds, never written
+     * (libFuzzer writes into its first corpus folder only). */
+    snprintf(corpus, sizeof corpus, "%s/corpus", a->eo.out_dir);
     snprintf(artifacts, sizeof artifacts, "%s/artifacts/", a->eo.out_dir);
     snprintf(logpath, sizeof logpath, "%s/libfuzzer.log", a->eo.out_dir);
     af_error err;
@@ -329,6 +328,8 @@ static int run_libfuzzer(fuzz_args *a)
     if (dict)
         OPT("-dict=%s", dict);
     argv[n++] = corpus;
+    if (a->eo.corpus_dir)
+        argv[n++] = (char *)a->eo.corpus_dir;
     argv[n] = NULL;
 #undef OPT
 

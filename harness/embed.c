@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "harness/embed.h"
+#include "harness/probe_c.h"
 #include "harness/py_embed.h"
 
 static int g_ready;
@@ -338,6 +339,12 @@ int af_embed_init(af_error *err)
         return -1;
     }
     if (!Py_IsInitialized() && init_interpreter(err) < 0) {
+        g_failed = 1;
+        return -1;
+    }
+    /* The probe's C hooks (probe_c.h), importable before probe.py is. */
+    if (af_probe_c_register() < 0) {
+        af_embed_error_from_python(err, "creating the module _af_probe");
         g_failed = 1;
         return -1;
     }

@@ -855,6 +855,41 @@ static void progress(FILE *log, const af_engine_stats *st, double rate, bool tty
     fflush(log);
 }
 
+
+/* Copies every regular file of `from` into `to` (existing names kept). */
+static int copy_seeds(const char *from, const char *to, af_error *err)
+{
+    if (strcmp(from, to) == 0)
+        return 0;
+    DIR *d = opendir(from);
+    if (!d) {
+        af_error_set(err, "", "cannot read the corpus folder %s: %s", from, strerror(errno));
+        return -1;
+    }
+    struct dirent *de;
+    int rc = 0;
+    while (rc == 0 && (de = readdir(d)) != NULL) {
+        if (de->d_name[0] == '.')
+            continue;
+        char src[4096], dst[4096];
+        snprintf(src, sizeof src, "%s/%s", from, de->d_name);
+        snprintf(dst, sizeof dst, "%s/%s", to, de->d_name);
+        struct stat st;
+        if (stat(src, &st) != 0 || !S_ISREG(st.st_mode) || access(dst, F_OK) == 0)
+            continue;
+        char *data = NULL;
+        size_t len = 0;
+        if (af_read_file(src, INPUT_CAP, &data, &len, err) < 0) {
+            rc = 0; /* an unreadable or oversized seed is skipped, not fatal */
+            continue;
+        }
+        rc = af_write_file(dst, data, len, err);
+        free(data);
+    }
+    closedir(d);
+    return rc;
+}
+
 int af_engine_run(const af_engine_options *o, af_engine_stats *stats, af_error *err)
 {
     af_engine_stats local;
@@ -872,12 +907,14 @@ int af_engine_run(const af_engine_options *o, af_engine_stats *stats, af_error *
 
     char findings[2048], corpus[2048];
     snprintf(findings, sizeof findings, "%s/findings", opts.out_dir);
-    if (opts.corpus_dir)
-        snprintf(corpus, sizeof corpus, "%s", opts.corpus_dir);
-    else
-        snprintf(corpus, sizeof corpus, "%s/corpus", opts.out_dir);
+    snprintf(corpus, sizeof corpus, "%s/corpus", opts.out_dir);
     if (af_mkdirs(findings, err) < 0 || af_mkdirs(corpus, err) < 0)
         return 2;
+    /* --corpus holds seeds: copied into OUT/corpus, the working corpus the
+     * workers write, so a seed folder under version control stays as is */
+    if (opts.corpus_dir && copy_seeds(opts.corpus_dir, corpus, err) < 0)
+        return 2;
+    opts.corpus_dir = NULL;
 
     size_t shsize = sizeof(shared) + (size_t)jobs * sizeof(worker_slot);
     shared *sh = mmap(NULL, shsize, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);

@@ -85,6 +85,26 @@ static int write_all(int fd, const void *data, size_t len)
     return 0;
 }
 
+/* fsync the folder holding path, so that a rename into it is durable. */
+static int fsync_parent(const char *path)
+{
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s", path);
+    char *slash = strrchr(dir, '/');
+    if (slash == dir)
+        slash[1] = '\0';
+    else if (slash)
+        *slash = '\0';
+    else
+        snprintf(dir, sizeof dir, ".");
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    int rc = fsync(fd);
+    close(fd);
+    return rc;
+}
+
 int af_write_file(const char *path, const void *data, size_t len, af_error *err)
 {
     if (!path || strcmp(path, "-") == 0) {
@@ -110,8 +130,11 @@ int af_write_file(const char *path, const void *data, size_t len, af_error *err)
     if (rc == 0)
         rc = rename(tmp, path);
     if (rc != 0) {
-        af_error_set(err, "", "cannot write: %s", strerror(errno));
+        af_error_set(err, "", "%s: cannot write: %s", path, strerror(errno));
         unlink(tmp);
+    } else if (fsync_parent(path) != 0) {
+        af_error_set(err, "", "%s: fsync of its folder failed: %s", path, strerror(errno));
+        rc = -1;
     }
     free(tmp);
     return rc == 0 ? 0 : -1;

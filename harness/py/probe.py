@@ -213,6 +213,24 @@ def _task_factory(loop, coro, context=None):
     return t
 
 
+# The embedded harness provides _task_factory, _on_done and the tasks' hash
+# in C (harness/probe_c.c: the same reads, writes and events, without a
+# Python frame per task); elsewhere (a reproducer, where this text is not
+# the module `probe`) the code above runs.
+_af_probe = None
+if __name__ == "probe":
+    try:
+        import _af_probe
+    except ImportError:
+        pass
+if _af_probe is not None:
+    _af_probe.bind(globals())
+    _task_factory = _af_probe._task_factory
+    _on_done = _af_probe._on_done
+    _af_probe.use_id_hash(CTask)
+    _af_probe.use_id_hash(PyTask)
+
+
 def start(op, name, coro, ir, keep=True, group=None):
     """Create the scenario task `name` (IR task index ir) for op: on the loop,
     or in the task group named `group`. keep=False drops the reference."""

@@ -37,6 +37,22 @@ _copy_context = contextvars.copy_context
 _heappush = heapq.heappush
 _heappop = heapq.heappop
 
+# The embedded harness runs the loop's iterations in C (harness/probe_c.c:
+# the same reads, writes and calls as run_until and _run_once below, without
+# their Python frames); elsewhere (a reproducer, where this text is not the
+# module `vloop`) the Python code runs.
+_af_probe = None
+if __name__ == "vloop":
+    try:
+        import _af_probe
+    except ImportError:
+        pass
+if _af_probe is not None:
+    _af_probe.bind_vloop(globals())
+    _c_run_until = _af_probe.run_until
+else:
+    _c_run_until = None
+
 
 class _VTimerHandle(_TimerHandle):
     """A TimerHandle whose cancel() skips the debug bookkeeping (the loop
@@ -216,6 +232,8 @@ class VirtualLoop(asyncio.base_events.BaseEventLoop):
         or "watchdog". Must be called between enter_running() and
         leave_running(). KeyboardInterrupt and SystemExit raised by a
         callback propagate."""
+        if _c_run_until is not None:
+            return _c_run_until(self, pred, max_iterations, max_vtime, watchdog_seconds)
         start_it = self._iteration
         deadline = _time.monotonic() + watchdog_seconds
         while not (self.halted if pred is None else pred()):
@@ -235,6 +253,19 @@ class VirtualLoop(asyncio.base_events.BaseEventLoop):
             self._run_once()
         return None
 
+    def _purge_cancelled(self, sched):
+        """Drop every cancelled timer of sched (the heap); the new heap."""
+        keep = []
+        for h in sched:
+            if h._cancelled:
+                h._scheduled = False
+            else:
+                keep.append(h)
+        heapq.heapify(keep)
+        self._scheduled = keep
+        self._timer_cancelled_count = 0
+        return keep
+
     def _run_once(self):
         """One iteration: like BaseEventLoop._run_once without the selector.
 
@@ -248,15 +279,7 @@ class VirtualLoop(asyncio.base_events.BaseEventLoop):
         sched = self._scheduled
         # Purge cancelled timers: from the head always, wholesale when many.
         if self._timer_cancelled_count > 64 and self._timer_cancelled_count * 2 > len(sched):
-            keep = []
-            for h in sched:
-                if h._cancelled:
-                    h._scheduled = False
-                else:
-                    keep.append(h)
-            heapq.heapify(keep)
-            self._scheduled = sched = keep
-            self._timer_cancelled_count = 0
+            sched = self._purge_cancelled(sched)
         while sched and sched[0]._cancelled:
             self._timer_cancelled_count -= 1
             _heappop(sched)._scheduled = False
@@ -291,3 +314,8 @@ class VirtualLoop(asyncio.base_events.BaseEventLoop):
                     self.events.append(("slow", self._clock, self._iteration, dt,
                                         self._slow_what or "callback"))
                 self._slow_what = None
+
+
+if _af_probe is not None:
+    _py_call_soon = VirtualLoop.call_soon  # what the C one does in debug mode
+    VirtualLoop.call_soon = _af_probe.call_soon_descr(VirtualLoop)

@@ -1,0 +1,1417 @@
+/* probe_c.c - the probe's per-task hooks in C (probe_c.h).
+ *
+ * The module `_af_probe`, created from C by af_probe_c_register():
+ *
+ *   bind(globals)          probe.py's module globals: every function below
+ *                          reads and writes the probe's state there (EVENTS,
+ *                          LOOP, ALL, _next_id, ...), by name, at each call,
+ *                          exactly as the Python functions do.
+ *   _task_factory(loop, coro, context=None)
+ *   _on_done(task)         probe._task_factory / probe._on_done, statement
+ *                          for statement (same reads, writes, calls, in the
+ *                          same order; same event tuples).
+ *   use_id_hash(cls)       make cls's instances hash by their `_af_id` slot
+ *                          in C (tp_hash), the value ProbeTask.__hash__
+ *                          returns, without a Python frame per hash.
+ *
+ * Reference counting follows CPython's own discipline: every new reference
+ * is owned by one variable and released on every path (Py_XDECREF at a
+ * single exit label); borrowed references (dict lookups) are never
+ * released and never kept across a call that could run Python code.
+ * The module's state (the globals dict and interned names) lives for the
+ * process, as the embedded interpreter does.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <structmember.h>
+
+#include "harness/probe_c.h"
+
+/* Interned names, created once. */
+enum {
+    N_EVENTS,
+    N_LOOP,
+    N_CUR_OP,
+    N_ALL,
+    N_ROOT,
+    N_root_seen,
+    N_next_id,
+    N_pending_name,
+    N_pending_ir,
+    N_TaskCls,
+    N_TaskInit,
+    N_on_done,
+    N_tname,
+    N_TN,
+    N_ADDRESS,
+    N_PyTask,
+    N_current_tasks,
+    N_clock,
+    N_iteration,
+    N_af_id,
+    N_halted,
+    N_qualname,
+    N_cancelled,
+    N_cancelling,
+    N_cancel_message,
+    N_exception,
+    N_cancelled_exc,
+    N_add_done_callback,
+    N_append,
+    N_args,
+    N_sub,
+    N_loop,
+    N_name,
+    N_context,
+    N_ready,
+    N_scheduled,
+    N_timer_cancelled_count,
+    N_purge_cancelled,
+    N_cancelled_attr,
+    N_when,
+    N_scheduled_attr,
+    N_popleft,
+    N_context_attr,
+    N_callback,
+    N_args_attr,
+    N_run,
+    N_slow_ticks,
+    N_events,
+    N_slow_what,
+    N_has_work,
+    N_run_once,
+    N_time,
+    N_monotonic,
+    N_heappop,
+    N_callback_failed,
+    N_WATCHDOG_EVERY,
+    N_debug,
+    N_closed,
+    N_Handle,
+    N_new,
+    N_copy_context,
+    N_loop_attr,
+    N_repr,
+    N_source_traceback,
+    N_py_call_soon,
+    N_COUNT
+};
+
+static const char *const name_text[N_COUNT] = {
+    "EVENTS",        "LOOP",          "CUR_OP",       "ALL",
+    "ROOT",          "_root_seen",    "_next_id",     "_pending_name",
+    "_pending_ir",   "_TaskCls",      "_TaskInit",    "_on_done",
+    "tname",         "_TN",           "_ADDRESS",     "PyTask",
+    "_current_tasks", "_clock",       "_iteration",   "_af_id",
+    "halted",        "__qualname__",  "cancelled",    "cancelling",
+    "_cancel_message", "_exception",  "_cancelled_exc", "add_done_callback",
+    "append",        "args",          "sub",          "loop",
+    "name",          "context",
+    "_ready",        "_scheduled",    "_timer_cancelled_count", "_purge_cancelled",
+    "_cancelled",    "_when",         "_scheduled",   "popleft",
+    "_context",      "_callback",     "_args",        "run",
+    "slow_ticks",    "events",        "_slow_what",   "has_work",
+    "_run_once",     "_time",         "monotonic",    "_heappop",
+    "_callback_failed", "WATCHDOG_EVERY",
+    "_debug",        "_closed",       "_Handle",      "_new",
+    "_copy_context", "_loop",         "_repr",        "_source_traceback",
+    "_py_call_soon",
+};
+
+static PyObject *N[N_COUNT];
+
+/* Constant values of the events. */
+static PyObject *s_task_new, *s_task_done, *s_result, *s_exception, *s_cancelled, *s_empty,
+    *s_empty_args, *s_cancelled_error_name, *s_task, *s_at;
+static PyObject *g_globals;         /* probe's globals (bind) */
+static PyObject *g_cancelled_error; /* asyncio.CancelledError */
+static PyObject *g_init_kwnames;    /* ("loop", "name", "context") */
+static PyObject *g_empty_tuple;
+static PyObject *g_minus_one;
+static PyObject *g_one;
+
+/* A probe global: borrowed reference, or NULL with NameError set. */
+static PyObject *gget(int n)
+{
+    if (!g_globals) {
+        PyErr_SetString(PyExc_RuntimeError, "_af_probe: bind(globals) was not called");
+        return NULL;
+    }
+    PyObject *v = PyDict_GetItemWithError(g_globals, N[n]);
+    if (!v && !PyErr_Occurred())
+        PyErr_Format(PyExc_NameError, "name '%U' is not defined", N[n]);
+    return v;
+}
+
+static int gset(int n, PyObject *v)
+{
+    return PyDict_SetItem(g_globals, N[n], v);
+}
+
+static PyObject *call_method0(PyObject *obj, PyObject *name)
+{
+    PyObject *args[1] = {obj};
+    return PyObject_VectorcallMethod(name, args, 1 | PY_VECTORCALL_ARGUMENTS_OFFSET, NULL);
+}
+
+/* lst.append(v): the list method for a list, else whatever append is. */
+static int append_to(PyObject *lst, PyObject *v)
+{
+    if (PyList_CheckExact(lst))
+        return PyList_Append(lst, v);
+    PyObject *args[2] = {lst, v};
+    PyObject *r = PyObject_VectorcallMethod(N[N_append], args, 2 | PY_VECTORCALL_ARGUMENTS_OFFSET,
+                                            NULL);
+    if (!r)
+        return -1;
+    Py_DECREF(r);
+    return 0;
+}
+
+/* getattr(obj, name, dflt): new reference. */
+static PyObject *getattr_default(PyObject *obj, PyObject *name, PyObject *dflt)
+{
+    PyObject *v = PyObject_GetAttr(obj, name);
+    if (!v && PyErr_ExceptionMatches(PyExc_AttributeError)) {
+        PyErr_Clear();
+        v = Py_NewRef(dflt);
+    }
+    return v;
+}
+
+/* probe._task_id(): the current task's _af_id, or -1. New reference. */
+static PyObject *task_id(void)
+{
+    PyObject *cur = gget(N_current_tasks);
+    if (!cur)
+        return NULL;
+    PyObject *loop = gget(N_LOOP);
+    if (!loop)
+        return NULL;
+    PyObject *t;
+    if (PyDict_CheckExact(cur)) {
+        t = PyDict_GetItemWithError(cur, loop);
+        if (!t) {
+            if (PyErr_Occurred())
+                return NULL;
+            return Py_NewRef(g_minus_one);
+        }
+        Py_INCREF(t);
+    } else {
+        PyObject *args[2] = {cur, loop};
+        PyObject *get = PyUnicode_InternFromString("get");
+        if (!get)
+            return NULL;
+        t = PyObject_VectorcallMethod(get, args, 2 | PY_VECTORCALL_ARGUMENTS_OFFSET, NULL);
+        Py_DECREF(get);
+        if (!t)
+            return NULL;
+        if (t == Py_None) {
+            Py_DECREF(t);
+            return Py_NewRef(g_minus_one);
+        }
+    }
+    PyObject *id = getattr_default(t, N[N_af_id], g_minus_one);
+    Py_DECREF(t);
+    return id;
+}
+
+/* probe.tname(tp): new reference. */
+static PyObject *tname_of(PyObject *tp)
+{
+    PyObject *tn = gget(N_TN);
+    if (!tn)
+        return NULL;
+    if (PyDict_CheckExact(tn)) {
+        PyObject *n = PyDict_GetItemWithError(tn, tp);
+        if (n)
+            return Py_NewRef(n);
+        if (PyErr_Occurred())
+            return NULL;
+    }
+    PyObject *f = gget(N_tname);
+    if (!f)
+        return NULL;
+    return PyObject_CallOneArg(f, tp);
+}
+
+/* probe.args_text(e): new reference. */
+static PyObject *args_text_of(PyObject *e)
+{
+    PyObject *args = NULL, *r = NULL, *sub = NULL, *res = NULL;
+    args = PyObject_GetAttr(e, N[N_args]);
+    if (!args)
+        goto done;
+    r = PyObject_Repr(args);
+    if (!r)
+        goto done;
+    int has = PySequence_Contains(r, s_at);
+    if (has < 0)
+        goto done;
+    if (!has) {
+        res = Py_NewRef(r);
+        goto done;
+    }
+    PyObject *address = gget(N_ADDRESS);
+    if (!address)
+        goto done;
+    sub = PyObject_GetAttr(address, N[N_sub]);
+    if (!sub)
+        goto done;
+    res = PyObject_CallFunctionObjArgs(sub, s_empty, r, NULL);
+done:
+    Py_XDECREF(sub);
+    Py_XDECREF(r);
+    Py_XDECREF(args);
+    return res;
+}
+
+static int referents_visit(PyObject *obj, void *list)
+{
+    return PyList_Append((PyObject *)list, obj) < 0;
+}
+
+/* probe._cancelled_exc(t): the CancelledError a cancelled task ended with,
+ * from gc.get_referents(t) (the same traversal), or None. New reference. */
+static PyObject *cancelled_exc(PyObject *t)
+{
+    PyObject *pytask = gget(N_PyTask);
+    if (!pytask)
+        return NULL;
+    if ((PyObject *)Py_TYPE(t) == pytask)
+        return PyObject_GetAttr(t, N[N_cancelled_exc]);
+    PyObject *refs = PyList_New(0);
+    if (!refs)
+        return NULL;
+    traverseproc traverse = Py_TYPE(t)->tp_traverse;
+    if (PyObject_IS_GC(t) && traverse) {
+        if (traverse(t, referents_visit, refs)) {
+            Py_DECREF(refs);
+            return NULL;
+        }
+    }
+    PyObject *found = NULL;
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(refs); i++) {
+        PyObject *r = PyList_GET_ITEM(refs, i);
+        int is = PyObject_IsInstance(r, g_cancelled_error);
+        if (is < 0) {
+            Py_DECREF(refs);
+            return NULL;
+        }
+        if (is) {
+            found = Py_NewRef(r);
+            break;
+        }
+    }
+    Py_DECREF(refs);
+    return found ? found : Py_NewRef(Py_None);
+}
+
+/* _task_factory(loop, coro, context=None) */
+static PyObject *task_factory(PyObject *self, PyObject *const *args, Py_ssize_t nargs,
+                              PyObject *kwnames)
+{
+    (void)self;
+    Py_ssize_t nkw = kwnames ? PyTuple_GET_SIZE(kwnames) : 0;
+    PyObject *context = Py_None;
+    if (nargs < 2 || nargs + nkw > 3) {
+        PyErr_Format(PyExc_TypeError, "_task_factory() takes from 2 to 3 arguments (%zd given)",
+                     nargs + nkw);
+        return NULL;
+    }
+    if (nargs == 3) {
+        if (nkw) {
+            PyErr_SetString(PyExc_TypeError, "_task_factory() got multiple values for argument");
+            return NULL;
+        }
+        context = args[2];
+    } else if (nkw == 1) {
+        PyObject *k = PyTuple_GET_ITEM(kwnames, 0);
+        if (!PyUnicode_Check(k) || PyUnicode_Compare(k, N[N_context]) != 0) {
+            if (PyErr_Occurred())
+                return NULL;
+            PyErr_Format(PyExc_TypeError,
+                         "_task_factory() got an unexpected keyword argument '%S'", k);
+            return NULL;
+        }
+        context = args[2];
+    }
+    PyObject *loop = args[0], *coro = args[1];
+    PyObject *name = NULL, *ir = NULL, *parent = NULL, *t = NULL, *id = NULL, *next = NULL,
+             *r = NULL, *clock = NULL, *it = NULL, *ev = NULL, *result = NULL;
+    PyObject *v, *lp;
+
+    /* name = _pending_name; ir; _pending_name = None */
+    v = gget(N_pending_name);
+    if (!v)
+        goto done;
+    if (v == Py_None) {
+        name = getattr_default(coro, N[N_qualname], s_task);
+        if (!name)
+            goto done;
+        ir = Py_NewRef(g_minus_one);
+    } else {
+        name = Py_NewRef(v);
+        v = gget(N_pending_ir);
+        if (!v)
+            goto done;
+        ir = Py_NewRef(v);
+        if (gset(N_pending_name, Py_None) < 0)
+            goto done;
+    }
+    parent = task_id();
+    if (!parent)
+        goto done;
+    /* t = _task_new(_TaskCls) */
+    v = gget(N_TaskCls);
+    if (!v)
+        goto done;
+    if (!PyType_Check(v) || !((PyTypeObject *)v)->tp_new) {
+        PyErr_SetString(PyExc_TypeError, "probe._TaskCls is not a type with __new__");
+        goto done;
+    }
+    t = ((PyTypeObject *)v)->tp_new((PyTypeObject *)v, g_empty_tuple, NULL);
+    if (!t)
+        goto done;
+    /* t._af_id = _next_id; _next_id += 1 */
+    v = gget(N_next_id);
+    if (!v)
+        goto done;
+    id = Py_NewRef(v);
+    if (PyObject_SetAttr(t, N[N_af_id], id) < 0)
+        goto done;
+    next = PyNumber_Add(id, g_one);
+    if (!next || gset(N_next_id, next) < 0)
+        goto done;
+    /* _TaskInit(t, coro, loop=loop, name=name, context=context) */
+    v = gget(N_TaskInit);
+    if (!v)
+        goto done;
+    {
+        PyObject *init = Py_NewRef(v);
+        PyObject *cargs[5] = {t, coro, loop, name, context};
+        r = PyObject_Vectorcall(init, cargs, 2, g_init_kwnames);
+        Py_DECREF(init);
+    }
+    if (!r)
+        goto done;
+    /* ALL.append(t) */
+    v = gget(N_ALL);
+    if (!v || append_to(v, t) < 0)
+        goto done;
+    /* EVENTS.append(("task_new", LOOP._clock, LOOP._iteration, t._af_id, name,
+     *                parent, CUR_OP, ir)) */
+    v = gget(N_EVENTS);
+    if (!v)
+        goto done;
+    {
+        PyObject *events = Py_NewRef(v);
+        PyObject *tid = NULL, *cur_op = NULL;
+        lp = gget(N_LOOP);
+        if (lp)
+            clock = PyObject_GetAttr(lp, N[N_clock]);
+        if (clock)
+            lp = gget(N_LOOP);
+        if (clock && lp)
+            it = PyObject_GetAttr(lp, N[N_iteration]);
+        if (it)
+            tid = PyObject_GetAttr(t, N[N_af_id]);
+        if (tid) {
+            cur_op = gget(N_CUR_OP);
+            if (cur_op)
+                ev = PyTuple_Pack(8, s_task_new, clock, it, tid, name, parent, cur_op, ir);
+        }
+        int rc = ev ? append_to(events, ev) : -1;
+        Py_XDECREF(tid);
+        Py_DECREF(events);
+        if (rc < 0)
+            goto done;
+    }
+    /* t.add_done_callback(_on_done) */
+    v = gget(N_on_done);
+    if (!v)
+        goto done;
+    {
+        PyObject *cb = Py_NewRef(v);
+        PyObject *cargs[2] = {t, cb};
+        PyObject *r2 = PyObject_VectorcallMethod(N[N_add_done_callback], cargs,
+                                                 2 | PY_VECTORCALL_ARGUMENTS_OFFSET, NULL);
+        Py_DECREF(cb);
+        if (!r2)
+            goto done;
+        Py_DECREF(r2);
+    }
+    result = Py_NewRef(t);
+done:
+    Py_XDECREF(ev);
+    Py_XDECREF(it);
+    Py_XDECREF(clock);
+    Py_XDECREF(r);
+    Py_XDECREF(next);
+    Py_XDECREF(id);
+    Py_XDECREF(t);
+    Py_XDECREF(parent);
+    Py_XDECREF(ir);
+    Py_XDECREF(name);
+    return result;
+}
+
+/* LOOP._clock, LOOP._iteration (new references into *clock, *it). */
+static int clock_and_iteration(PyObject **clock, PyObject **it)
+{
+    PyObject *lp = gget(N_LOOP);
+    if (!lp)
+        return -1;
+    *clock = PyObject_GetAttr(lp, N[N_clock]);
+    if (!*clock)
+        return -1;
+    lp = gget(N_LOOP);
+    if (!lp)
+        return -1;
+    *it = PyObject_GetAttr(lp, N[N_iteration]);
+    return *it ? 0 : -1;
+}
+
+/* _on_done(t) */
+static PyObject *on_done(PyObject *self, PyObject *t)
+{
+    (void)self;
+    PyObject *c = NULL, *e = NULL, *m = NULL, *clock = NULL, *it = NULL, *id = NULL,
+             *etype = NULL, *eargs = NULL, *n = NULL, *ev = NULL, *result = NULL;
+    PyObject *outcome, *v;
+
+    c = call_method0(t, N[N_cancelled]);
+    if (!c)
+        goto done;
+    int cancelled = PyObject_IsTrue(c);
+    if (cancelled < 0)
+        goto done;
+    if (cancelled) {
+        outcome = s_cancelled;
+        e = cancelled_exc(t);
+        if (!e)
+            goto done;
+        if (e == Py_None) {
+            m = PyObject_GetAttr(t, N[N_cancel_message]);
+            if (!m || clock_and_iteration(&clock, &it) < 0)
+                goto done;
+            id = PyObject_GetAttr(t, N[N_af_id]);
+            if (!id)
+                goto done;
+            etype = Py_NewRef(s_cancelled_error_name);
+            if (m == Py_None) {
+                eargs = Py_NewRef(s_empty_args);
+            } else {
+                PyObject *one = PyTuple_Pack(1, m);
+                if (!one)
+                    goto done;
+                eargs = PyObject_Repr(one);
+                Py_DECREF(one);
+                if (!eargs)
+                    goto done;
+            }
+        } else {
+            if (clock_and_iteration(&clock, &it) < 0)
+                goto done;
+            id = PyObject_GetAttr(t, N[N_af_id]);
+            if (!id)
+                goto done;
+            etype = tname_of((PyObject *)Py_TYPE(e));
+            if (!etype)
+                goto done;
+            eargs = args_text_of(e);
+            if (!eargs)
+                goto done;
+        }
+    } else {
+        e = PyObject_GetAttr(t, N[N_exception]); /* not exception(): retrieves */
+        if (!e || clock_and_iteration(&clock, &it) < 0)
+            goto done;
+        id = PyObject_GetAttr(t, N[N_af_id]);
+        if (!id)
+            goto done;
+        if (e == Py_None) {
+            outcome = s_result;
+            etype = Py_NewRef(s_empty);
+            eargs = Py_NewRef(s_empty);
+        } else {
+            outcome = s_exception;
+            etype = tname_of((PyObject *)Py_TYPE(e));
+            if (!etype)
+                goto done;
+            eargs = args_text_of(e);
+            if (!eargs)
+                goto done;
+        }
+    }
+    n = call_method0(t, N[N_cancelling]);
+    if (!n)
+        goto done;
+    ev = PyTuple_Pack(8, s_task_done, clock, it, id, outcome, etype, eargs, n);
+    if (!ev)
+        goto done;
+    v = gget(N_EVENTS);
+    if (!v || append_to(v, ev) < 0)
+        goto done;
+    /* if t is ROOT: _root_seen = True; LOOP.halted = True */
+    v = gget(N_ROOT);
+    if (!v)
+        goto done;
+    if (v == t) {
+        if (gset(N_root_seen, Py_True) < 0)
+            goto done;
+        v = gget(N_LOOP);
+        if (!v || PyObject_SetAttr(v, N[N_halted], Py_True) < 0)
+            goto done;
+    }
+    result = Py_NewRef(Py_None);
+done:
+    Py_XDECREF(ev);
+    Py_XDECREF(n);
+    Py_XDECREF(eargs);
+    Py_XDECREF(etype);
+    Py_XDECREF(id);
+    Py_XDECREF(it);
+    Py_XDECREF(clock);
+    Py_XDECREF(m);
+    Py_XDECREF(e);
+    Py_XDECREF(c);
+    return result;
+}
+
+/* use_id_hash: ProbeTask.__hash__ (return self._af_id) as tp_hash, reading
+ * the _af_id slot through the class's own member descriptor; for a class
+ * without one (a subclass made later inherits the slot) the generic way. */
+
+/* What slot_tp_hash does with the int __hash__ returned. */
+static Py_hash_t hash_of_id(PyObject *v)
+{
+    if (!PyLong_Check(v)) {
+        PyErr_SetString(PyExc_TypeError, "__hash__ method should return an integer");
+        return -1;
+    }
+    Py_hash_t h = PyLong_AsSsize_t(v);
+    if (h == -1 && PyErr_Occurred()) {
+        PyErr_Clear();
+        h = PyLong_Type.tp_hash(v);
+    } else if (h == -1) {
+        h = -2;
+    }
+    return h;
+}
+
+/* The offset of tp's own _af_id object slot, or -1. */
+static Py_ssize_t id_slot_offset(PyTypeObject *tp)
+{
+    PyObject *d = tp->tp_dict ? PyDict_GetItemWithError(tp->tp_dict, N[N_af_id]) : NULL;
+    if (!d) {
+        PyErr_Clear();
+        return -1;
+    }
+    if (!Py_IS_TYPE(d, &PyMemberDescr_Type) ||
+        ((PyMemberDescrObject *)d)->d_member->type != T_OBJECT_EX ||
+        ((PyMemberDescrObject *)d)->d_common.d_type != tp)
+        return -1;
+    return ((PyMemberDescrObject *)d)->d_member->offset;
+}
+
+static Py_hash_t id_hash(PyObject *self)
+{
+    PyTypeObject *tp = Py_TYPE(self);
+    Py_ssize_t off = id_slot_offset(tp);
+    if (off >= 0) {
+        PyObject *v = *(PyObject **)((char *)self + off);
+        if (!v) {
+            PyErr_Format(PyExc_AttributeError, "'%.100s' object has no attribute '_af_id'",
+                         tp->tp_name);
+            return -1;
+        }
+        return hash_of_id(v);
+    }
+    PyObject *v = PyObject_GetAttr(self, N[N_af_id]);
+    if (!v)
+        return -1;
+    Py_hash_t h = hash_of_id(v);
+    Py_DECREF(v);
+    return h;
+}
+
+static PyObject *use_id_hash(PyObject *self, PyObject *cls)
+{
+    (void)self;
+    if (!PyType_Check(cls) || !(((PyTypeObject *)cls)->tp_flags & Py_TPFLAGS_HEAPTYPE)) {
+        PyErr_SetString(PyExc_TypeError, "use_id_hash: a class is required");
+        return NULL;
+    }
+    if (id_slot_offset((PyTypeObject *)cls) < 0) {
+        PyErr_SetString(PyExc_TypeError, "use_id_hash: _af_id is not an object slot of the class");
+        return NULL;
+    }
+    ((PyTypeObject *)cls)->tp_hash = id_hash;
+    Py_RETURN_NONE;
+}
+
+/* -- the virtual-time loop's iterations (vloop.VirtualLoop.run_until) ------
+ *
+ * run_until(loop, pred, max_iterations, max_vtime, watchdog_seconds) is
+ * VirtualLoop.run_until with its _run_once inlined, statement for
+ * statement: the same attribute reads and writes on the loop and its
+ * handles, in the same order, the same calls (heapq.heappop, deque.popleft,
+ * Context.run, _callback_failed, has_work, _purge_cancelled), and the same
+ * moments at which a handle is released. Only the Python frames are gone.
+ * bind_vloop(globals) gives it vloop's globals (_heappop, _callback_failed,
+ * _time, WATCHDOG_EVERY). */
+
+static PyObject *g_vloop;   /* vloop's globals (bind_vloop) */
+static PyObject *s_hang, *s_deadlock, *s_watchdog, *s_slow, *s_callback;
+static PyObject *g_sixty_four, *g_two;
+
+static PyObject *vget(int n)
+{
+    if (!g_vloop) {
+        PyErr_SetString(PyExc_RuntimeError, "_af_probe: bind_vloop(globals) was not called");
+        return NULL;
+    }
+    PyObject *v = PyDict_GetItemWithError(g_vloop, N[n]);
+    if (!v && !PyErr_Occurred())
+        PyErr_Format(PyExc_NameError, "name '%U' is not defined", N[n]);
+    return v;
+}
+
+/* bool(obj.name): 1, 0, or -1 with an exception. */
+static int attr_true(PyObject *obj, int n)
+{
+    PyObject *v = PyObject_GetAttr(obj, N[n]);
+    if (!v)
+        return -1;
+    int r = PyObject_IsTrue(v);
+    Py_DECREF(v);
+    return r;
+}
+
+/* compare(obj.name, other, op): 1, 0, -1. */
+static int attr_compare(PyObject *obj, int n, PyObject *other, int op)
+{
+    PyObject *v = PyObject_GetAttr(obj, N[n]);
+    if (!v)
+        return -1;
+    int r = PyObject_RichCompareBool(v, other, op);
+    Py_DECREF(v);
+    return r;
+}
+
+/* obj.name = obj.name + delta */
+static int attr_add(PyObject *obj, int n, PyObject *delta, int subtract)
+{
+    PyObject *v = PyObject_GetAttr(obj, N[n]);
+    if (!v)
+        return -1;
+    PyObject *w = subtract ? PyNumber_InPlaceSubtract(v, delta) : PyNumber_InPlaceAdd(v, delta);
+    Py_DECREF(v);
+    if (!w)
+        return -1;
+    int r = PyObject_SetAttr(obj, N[n], w);
+    Py_DECREF(w);
+    return r;
+}
+
+/* compare(sched[0].name, other, op) for a non-empty list sched. */
+static int head_compare(PyObject *sched, int n, PyObject *other, int op)
+{
+    PyObject *h0 = Py_NewRef(PyList_GET_ITEM(sched, 0));
+    int r = other ? attr_compare(h0, n, other, op) : attr_true(h0, n);
+    Py_DECREF(h0);
+    return r;
+}
+
+/* _heappop(sched)._scheduled = False; returns the handle (new reference). */
+static PyObject *pop_timer(PyObject *heappop, PyObject *sched)
+{
+    PyObject *h = PyObject_CallOneArg(heappop, sched);
+    if (!h)
+        return NULL;
+    if (PyObject_SetAttr(h, N[N_scheduled], Py_False) < 0) {
+        Py_DECREF(h);
+        return NULL;
+    }
+    return h;
+}
+
+/* h._context.run(h._callback, *h._args): new reference or NULL. */
+static PyObject *run_handle(PyObject *h)
+{
+    PyObject *ctx = NULL, *cb = NULL, *args = NULL, *targs = NULL, *r = NULL;
+    PyObject *small[8];
+    PyObject **argv = small;
+    ctx = PyObject_GetAttr(h, N[N_context_attr]);
+    if (!ctx)
+        goto done;
+    cb = PyObject_GetAttr(h, N[N_callback]);
+    if (!cb)
+        goto done;
+    args = PyObject_GetAttr(h, N[N_args_attr]);
+    if (!args)
+        goto done;
+    targs = PyTuple_CheckExact(args) ? Py_NewRef(args) : PySequence_Tuple(args);
+    if (!targs) {
+        if (PyErr_ExceptionMatches(PyExc_TypeError) && !PySequence_Check(args)) {
+            PyErr_Clear();
+            PyErr_Format(PyExc_TypeError,
+                         "Context.run() argument after * must be an iterable, not %.200s",
+                         Py_TYPE(args)->tp_name);
+        }
+        goto done;
+    }
+    Py_ssize_t n = PyTuple_GET_SIZE(targs);
+    if (n + 3 > (Py_ssize_t)(sizeof small / sizeof small[0])) {
+        argv = PyMem_Malloc((size_t)(n + 3) * sizeof *argv);
+        if (!argv) {
+            PyErr_NoMemory();
+            goto done;
+        }
+    }
+    argv[1] = ctx;
+    argv[2] = cb;
+    for (Py_ssize_t i = 0; i < n; i++)
+        argv[3 + i] = PyTuple_GET_ITEM(targs, i);
+    r = PyObject_VectorcallMethod(N[N_run], argv + 1, (size_t)(n + 2) | PY_VECTORCALL_ARGUMENTS_OFFSET,
+                                  NULL);
+    if (argv != small)
+        PyMem_Free(argv);
+done:
+    Py_XDECREF(targs);
+    Py_XDECREF(args);
+    Py_XDECREF(cb);
+    Py_XDECREF(ctx);
+    return r;
+}
+
+/* What the except clauses of _run_once do with a callback's exception:
+ * SystemExit / KeyboardInterrupt propagate (-1), anything else goes to
+ * _callback_failed(h, exc) while it is the exception being handled. */
+static int callback_failed(PyObject *cb_failed, PyObject *h)
+{
+    if (PyErr_ExceptionMatches(PyExc_SystemExit) || PyErr_ExceptionMatches(PyExc_KeyboardInterrupt))
+        return -1;
+    PyObject *type, *value, *tb;
+    PyErr_Fetch(&type, &value, &tb);
+    PyErr_NormalizeException(&type, &value, &tb);
+    if (tb && value)
+        PyException_SetTraceback(value, tb);
+    Py_XDECREF(type);
+    Py_XDECREF(tb);
+    if (!value) /* cannot happen: an exception was set */
+        return -1;
+    PyObject *old = PyErr_GetHandledException();
+    PyErr_SetHandledException(value);
+    PyObject *r = PyObject_CallFunctionObjArgs(cb_failed, h, value, NULL);
+    PyErr_SetHandledException(old);
+    Py_XDECREF(old);
+    Py_DECREF(value);
+    if (!r)
+        return -1;
+    Py_DECREF(r);
+    return 0;
+}
+
+/* The clock moved during a callback (self._clock != t0):
+ *     dt = self._clock - t0
+ *     if dt >= self.slow_ticks:
+ *         self.events.append(("slow", self._clock, self._iteration, dt,
+ *                             self._slow_what or "callback"))
+ *     self._slow_what = None */
+static int slow_check(PyObject *loop, PyObject *t0)
+{
+    int rc = -1, r;
+    PyObject *c = NULL, *dt = NULL, *events = NULL, *it = NULL, *what = NULL, *ev = NULL;
+    c = PyObject_GetAttr(loop, N[N_clock]);
+    if (!c)
+        goto done;
+    dt = PyNumber_Subtract(c, t0);
+    Py_CLEAR(c);
+    if (!dt)
+        goto done;
+    {
+        PyObject *st = PyObject_GetAttr(loop, N[N_slow_ticks]);
+        if (!st)
+            goto done;
+        r = PyObject_RichCompareBool(dt, st, Py_GE);
+        Py_DECREF(st);
+    }
+    if (r < 0)
+        goto done;
+    if (r) {
+        events = PyObject_GetAttr(loop, N[N_events]);
+        if (!events)
+            goto done;
+        c = PyObject_GetAttr(loop, N[N_clock]);
+        if (!c)
+            goto done;
+        it = PyObject_GetAttr(loop, N[N_iteration]);
+        if (!it)
+            goto done;
+        what = PyObject_GetAttr(loop, N[N_slow_what]);
+        if (!what)
+            goto done;
+        r = PyObject_IsTrue(what);
+        if (r < 0)
+            goto done;
+        if (!r)
+            Py_SETREF(what, Py_NewRef(s_callback));
+        ev = PyTuple_Pack(5, s_slow, c, it, dt, what);
+        if (!ev || append_to(events, ev) < 0)
+            goto done;
+    }
+    rc = PyObject_SetAttr(loop, N[N_slow_what], Py_None);
+done:
+    Py_XDECREF(ev);
+    Py_XDECREF(what);
+    Py_XDECREF(it);
+    Py_XDECREF(c);
+    Py_XDECREF(events);
+    Py_XDECREF(dt);
+    return rc;
+}
+
+/* One iteration: VirtualLoop._run_once. */
+static int run_once(PyObject *loop, PyObject *heappop, PyObject *cb_failed)
+{
+    int rc = -1, r;
+    PyObject *ready = NULL, *sched = NULL, *now = NULL, *popleft = NULL, *h = NULL, *t0 = NULL,
+             *x = NULL;
+
+    if (attr_add(loop, N_iteration, g_one, 0) < 0)
+        goto done;
+    ready = PyObject_GetAttr(loop, N[N_ready]);
+    if (!ready)
+        goto done;
+    sched = PyObject_GetAttr(loop, N[N_scheduled]);
+    if (!sched)
+        goto done;
+    if (!PyList_CheckExact(sched)) { /* not the loop's own list: the Python code */
+        PyErr_SetString(PyExc_TypeError, "_af_probe.run_until: loop._scheduled is not a list");
+        goto done;
+    }
+    /* Purge cancelled timers: wholesale when many (the Python method). */
+    r = attr_compare(loop, N_timer_cancelled_count, g_sixty_four, Py_GT);
+    if (r < 0)
+        goto done;
+    if (r) {
+        x = PyObject_GetAttr(loop, N[N_timer_cancelled_count]);
+        PyObject *twice = x ? PyNumber_Multiply(x, g_two) : NULL;
+        Py_CLEAR(x);
+        if (!twice)
+            goto done;
+        PyObject *len = PyLong_FromSsize_t(PyList_GET_SIZE(sched));
+        r = len ? PyObject_RichCompareBool(twice, len, Py_GT) : -1;
+        Py_XDECREF(len);
+        Py_DECREF(twice);
+        if (r < 0)
+            goto done;
+        if (r) {
+            PyObject *args[2] = {loop, sched};
+            x = PyObject_VectorcallMethod(N[N_purge_cancelled], args,
+                                          2 | PY_VECTORCALL_ARGUMENTS_OFFSET, NULL);
+            if (!x)
+                goto done;
+            Py_SETREF(sched, x);
+            x = NULL;
+            if (!PyList_CheckExact(sched)) {
+                PyErr_SetString(PyExc_TypeError, "_purge_cancelled did not return a list");
+                goto done;
+            }
+        }
+    }
+    while (PyList_GET_SIZE(sched) > 0) {
+        r = head_compare(sched, N_cancelled_attr, NULL, 0);
+        if (r < 0)
+            goto done;
+        if (!r)
+            break;
+        if (attr_add(loop, N_timer_cancelled_count, g_one, 1) < 0)
+            goto done;
+        x = pop_timer(heappop, sched);
+        if (!x)
+            goto done;
+        Py_CLEAR(x);
+    }
+    /* Nothing ready: jump to the earliest timer. */
+    r = PyObject_IsTrue(ready);
+    if (r < 0)
+        goto done;
+    if (!r && PyList_GET_SIZE(sched) > 0) {
+        PyObject *h0 = Py_NewRef(PyList_GET_ITEM(sched, 0));
+        PyObject *when = PyObject_GetAttr(h0, N[N_when]);
+        Py_DECREF(h0);
+        if (!when)
+            goto done;
+        r = attr_compare(loop, N_clock, when, Py_LT); /* when > self._clock */
+        if (r > 0) {
+            PyObject *iw = PyNumber_Long(when), *nw = NULL;
+            if (iw) {
+                r = PyObject_RichCompareBool(iw, when, Py_EQ);
+                if (r > 0)
+                    nw = Py_NewRef(iw);
+                else if (r == 0)
+                    nw = PyNumber_Add(iw, g_one);
+            }
+            r = nw ? PyObject_SetAttr(loop, N[N_clock], nw) : -1;
+            Py_XDECREF(nw);
+            Py_XDECREF(iw);
+        }
+        Py_DECREF(when);
+        if (r < 0)
+            goto done;
+    }
+    now = PyObject_GetAttr(loop, N[N_clock]);
+    if (!now)
+        goto done;
+    while (PyList_GET_SIZE(sched) > 0) {
+        r = head_compare(sched, N_when, now, Py_LE);
+        if (r < 0)
+            goto done;
+        if (!r)
+            break;
+        x = pop_timer(heappop, sched);
+        if (!x)
+            goto done;
+        PyObject *args[2] = {ready, x};
+        PyObject *a = PyObject_VectorcallMethod(N[N_append], args,
+                                                2 | PY_VECTORCALL_ARGUMENTS_OFFSET, NULL);
+        Py_CLEAR(x);
+        if (!a)
+            goto done;
+        Py_DECREF(a);
+    }
+    popleft = PyObject_GetAttr(ready, N[N_popleft]);
+    if (!popleft)
+        goto done;
+    Py_ssize_t n = PyObject_Size(ready);
+    if (n < 0)
+        goto done;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        x = PyObject_CallNoArgs(popleft);
+        if (!x)
+            goto done;
+        Py_XSETREF(h, x); /* h = popleft() */
+        x = NULL;
+        r = attr_true(h, N_cancelled_attr);
+        if (r < 0)
+            goto done;
+        if (r)
+            continue;
+        t0 = PyObject_GetAttr(loop, N[N_clock]);
+        if (!t0)
+            goto done;
+        x = run_handle(h);
+        if (x)
+            Py_CLEAR(x);
+        else if (callback_failed(cb_failed, h) < 0)
+            goto done;
+        Py_CLEAR(h); /* h = None */
+        r = attr_compare(loop, N_clock, t0, Py_NE);
+        if (r < 0)
+            goto done;
+        if (r && slow_check(loop, t0) < 0)
+            goto done;
+        Py_CLEAR(t0);
+    }
+    rc = 0;
+done:
+    Py_XDECREF(x);
+    Py_XDECREF(t0);
+    Py_XDECREF(h);
+    Py_XDECREF(popleft);
+    Py_XDECREF(now);
+    Py_XDECREF(sched);
+    Py_XDECREF(ready);
+    return rc;
+}
+
+/* run_until(loop, pred, max_iterations, max_vtime, watchdog_seconds) */
+static PyObject *run_until(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    (void)self;
+    if (nargs != 5) {
+        PyErr_SetString(PyExc_TypeError,
+                        "run_until(loop, pred, max_iterations, max_vtime, watchdog_seconds)");
+        return NULL;
+    }
+    PyObject *loop = args[0], *pred = args[1], *max_it = args[2], *max_vtime = args[3],
+             *watchdog = args[4];
+    PyObject *start_it = NULL, *time_mod = NULL, *mono = NULL, *deadline = NULL, *heappop = NULL,
+             *cb_failed = NULL, *every = NULL, *every1 = NULL, *x = NULL, *result = NULL;
+    PyObject *v;
+    int r;
+
+    if (!(v = vget(N_heappop)))
+        return NULL;
+    heappop = Py_NewRef(v);
+    if (!(v = vget(N_callback_failed)))
+        goto done;
+    cb_failed = Py_NewRef(v);
+    if (!(v = vget(N_WATCHDOG_EVERY)))
+        goto done;
+    every = Py_NewRef(v);
+    every1 = PyNumber_Subtract(every, g_one);
+    if (!every1)
+        goto done;
+    start_it = PyObject_GetAttr(loop, N[N_iteration]);
+    if (!start_it)
+        goto done;
+    /* deadline = _time.monotonic() + watchdog_seconds */
+    if (!(v = vget(N_time)))
+        goto done;
+    time_mod = Py_NewRef(v);
+    mono = PyObject_GetAttr(time_mod, N[N_monotonic]);
+    if (!mono)
+        goto done;
+    x = PyObject_CallNoArgs(mono);
+    if (!x)
+        goto done;
+    deadline = PyNumber_Add(x, watchdog);
+    Py_CLEAR(x);
+    if (!deadline)
+        goto done;
+    for (;;) {
+        /* while not (self.halted if pred is None else pred()): */
+        if (pred == Py_None) {
+            r = attr_true(loop, N_halted);
+        } else {
+            x = PyObject_CallNoArgs(pred);
+            r = x ? PyObject_IsTrue(x) : -1;
+            Py_CLEAR(x);
+        }
+        if (r < 0)
+            goto done;
+        if (r)
+            break;
+        /* n = self._iteration - start_it */
+        PyObject *it = PyObject_GetAttr(loop, N[N_iteration]);
+        if (!it)
+            goto done;
+        PyObject *n = PyNumber_Subtract(it, start_it);
+        Py_DECREF(it);
+        if (!n)
+            goto done;
+        r = PyObject_RichCompareBool(n, max_it, Py_GE);
+        if (r) {
+            Py_DECREF(n);
+            if (r < 0)
+                goto done;
+            result = Py_NewRef(s_hang);
+            goto done;
+        }
+        x = PyNumber_Remainder(n, every);
+        Py_DECREF(n);
+        if (!x)
+            goto done;
+        r = PyObject_RichCompareBool(x, every1, Py_EQ);
+        Py_CLEAR(x);
+        if (r < 0)
+            goto done;
+        if (r) {
+            PyObject *m = PyObject_GetAttr(time_mod, N[N_monotonic]);
+            x = m ? PyObject_CallNoArgs(m) : NULL;
+            Py_XDECREF(m);
+            r = x ? PyObject_RichCompareBool(x, deadline, Py_GT) : -1;
+            Py_CLEAR(x);
+            if (r < 0)
+                goto done;
+            if (r) {
+                result = Py_NewRef(s_watchdog);
+                goto done;
+            }
+        }
+        /* if not self._ready: */
+        r = attr_true(loop, N_ready);
+        if (r < 0)
+            goto done;
+        if (!r) {
+            PyObject *a[1] = {loop};
+            x = PyObject_VectorcallMethod(N[N_has_work], a, 1 | PY_VECTORCALL_ARGUMENTS_OFFSET,
+                                          NULL);
+            r = x ? PyObject_IsTrue(x) : -1;
+            Py_CLEAR(x);
+            if (r < 0)
+                goto done;
+            if (!r) {
+                result = Py_NewRef(s_deadlock);
+                goto done;
+            }
+            /* when = self._scheduled[0]._when; if when > max_vtime: "hang" */
+            PyObject *sch = PyObject_GetAttr(loop, N[N_scheduled]);
+            PyObject *h0 = sch ? PySequence_GetItem(sch, 0) : NULL;
+            Py_XDECREF(sch);
+            r = h0 ? attr_compare(h0, N_when, max_vtime, Py_GT) : -1;
+            Py_XDECREF(h0);
+            if (r < 0)
+                goto done;
+            if (r) {
+                result = Py_NewRef(s_hang);
+                goto done;
+            }
+        }
+        /* if self._clock > max_vtime: "hang" */
+        r = attr_compare(loop, N_clock, max_vtime, Py_GT);
+        if (r < 0)
+            goto done;
+        if (r) {
+            result = Py_NewRef(s_hang);
+            goto done;
+        }
+        if (run_once(loop, heappop, cb_failed) < 0)
+            goto done;
+    }
+    result = Py_NewRef(Py_None);
+done:
+    Py_XDECREF(x);
+    Py_XDECREF(deadline);
+    Py_XDECREF(mono);
+    Py_XDECREF(time_mod);
+    Py_XDECREF(start_it);
+    Py_XDECREF(every1);
+    Py_XDECREF(every);
+    Py_XDECREF(cb_failed);
+    Py_XDECREF(heappop);
+    return result;
+}
+
+static PyObject *bind_vloop(PyObject *self, PyObject *globals)
+{
+    (void)self;
+    if (!PyDict_CheckExact(globals)) {
+        PyErr_SetString(PyExc_TypeError, "bind_vloop: vloop's globals dict is required");
+        return NULL;
+    }
+    Py_INCREF(globals);
+    Py_XSETREF(g_vloop, globals);
+    Py_RETURN_NONE;
+}
+
+
+/* VirtualLoop.call_soon(self, callback, *args, context=None), as a method
+ * (call_soon_descr: a method descriptor of the class): the same handle,
+ * made the same way; in debug mode, the Python method (_py_call_soon). */
+static PyObject *call_soon(PyObject *self, PyObject *const *args, Py_ssize_t nargs,
+                           PyObject *kwnames)
+{
+    Py_ssize_t nkw = kwnames ? PyTuple_GET_SIZE(kwnames) : 0;
+    PyObject *context = Py_None, *h = NULL, *cargs = NULL, *ctx = NULL, *ready = NULL,
+             *result = NULL, *v;
+    int r;
+    if (nargs < 1) {
+        PyErr_SetString(PyExc_TypeError,
+                        "VirtualLoop.call_soon() missing 1 required positional argument: 'callback'");
+        return NULL;
+    }
+    for (Py_ssize_t i = 0; i < nkw; i++) {
+        PyObject *k = PyTuple_GET_ITEM(kwnames, i);
+        if (PyUnicode_Compare(k, N[N_context]) != 0) {
+            if (!PyErr_Occurred())
+                PyErr_Format(PyExc_TypeError,
+                             "VirtualLoop.call_soon() got an unexpected keyword argument '%S'", k);
+            return NULL;
+        }
+        context = args[nargs + i];
+    }
+    r = attr_true(self, N_debug);
+    if (r < 0)
+        return NULL;
+    if (r) {
+        if (!(v = vget(N_py_call_soon)))
+            return NULL;
+        PyObject *f = Py_NewRef(v);
+        PyObject **a = PyMem_Malloc((size_t)(nargs + nkw + 1) * sizeof *a);
+        if (!a) {
+            Py_DECREF(f);
+            return PyErr_NoMemory();
+        }
+        a[0] = self;
+        for (Py_ssize_t i = 0; i < nargs + nkw; i++)
+            a[1 + i] = args[i];
+        result = PyObject_Vectorcall(f, a, (size_t)(nargs + 1), kwnames);
+        PyMem_Free(a);
+        Py_DECREF(f);
+        return result;
+    }
+    r = attr_true(self, N_closed);
+    if (r < 0)
+        return NULL;
+    if (r) {
+        PyErr_SetString(PyExc_RuntimeError, "Event loop is closed");
+        return NULL;
+    }
+    /* h = _new(_Handle) */
+    {
+        PyObject *nw = vget(N_new), *cls;
+        if (!nw)
+            return NULL;
+        nw = Py_NewRef(nw);
+        cls = vget(N_Handle);
+        h = cls ? PyObject_CallOneArg(nw, cls) : NULL;
+        Py_DECREF(nw);
+        if (!h)
+            return NULL;
+    }
+    if (context == Py_None) {
+        if (!(v = vget(N_copy_context)))
+            goto done;
+        v = Py_NewRef(v);
+        ctx = PyObject_CallNoArgs(v);
+        Py_DECREF(v);
+    } else {
+        ctx = Py_NewRef(context);
+    }
+    if (!ctx || PyObject_SetAttr(h, N[N_context_attr], ctx) < 0)
+        goto done;
+    if (PyObject_SetAttr(h, N[N_loop_attr], self) < 0 ||
+        PyObject_SetAttr(h, N[N_callback], args[0]) < 0)
+        goto done;
+    cargs = PyTuple_New(nargs - 1);
+    if (!cargs)
+        goto done;
+    for (Py_ssize_t i = 1; i < nargs; i++)
+        PyTuple_SET_ITEM(cargs, i - 1, Py_NewRef(args[i]));
+    if (PyObject_SetAttr(h, N[N_args_attr], cargs) < 0 ||
+        PyObject_SetAttr(h, N[N_cancelled_attr], Py_False) < 0 ||
+        PyObject_SetAttr(h, N[N_repr], Py_None) < 0 ||
+        PyObject_SetAttr(h, N[N_source_traceback], Py_None) < 0)
+        goto done;
+    ready = PyObject_GetAttr(self, N[N_ready]);
+    if (!ready)
+        goto done;
+    {
+        PyObject *a[2] = {ready, h};
+        v = PyObject_VectorcallMethod(N[N_append], a, 2 | PY_VECTORCALL_ARGUMENTS_OFFSET, NULL);
+        if (!v)
+            goto done;
+        Py_DECREF(v);
+    }
+    result = Py_NewRef(h);
+done:
+    Py_XDECREF(ready);
+    Py_XDECREF(cargs);
+    Py_XDECREF(ctx);
+    Py_XDECREF(h);
+    return result;
+}
+
+static PyMethodDef call_soon_def = {
+    "call_soon", (PyCFunction)(void (*)(void))call_soon, METH_FASTCALL | METH_KEYWORDS,
+    "VirtualLoop.call_soon in C (harness/probe_c.c)."};
+
+/* call_soon_descr(cls): call_soon as a method descriptor of cls. */
+static PyObject *call_soon_descr(PyObject *self, PyObject *cls)
+{
+    (void)self;
+    if (!PyType_Check(cls)) {
+        PyErr_SetString(PyExc_TypeError, "call_soon_descr: a class is required");
+        return NULL;
+    }
+    return PyDescr_NewMethod((PyTypeObject *)cls, &call_soon_def);
+}
+
+static PyObject *bind(PyObject *self, PyObject *globals)
+{
+    (void)self;
+    if (!PyDict_CheckExact(globals)) {
+        PyErr_SetString(PyExc_TypeError, "bind: the probe's globals dict is required");
+        return NULL;
+    }
+    PyObject *asyncio = PyImport_ImportModule("asyncio");
+    if (!asyncio)
+        return NULL;
+    PyObject *ce = PyObject_GetAttrString(asyncio, "CancelledError");
+    Py_DECREF(asyncio);
+    if (!ce)
+        return NULL;
+    Py_XSETREF(g_cancelled_error, ce);
+    Py_INCREF(globals);
+    Py_XSETREF(g_globals, globals);
+    Py_RETURN_NONE;
+}
+
+static PyMethodDef methods[] = {
+    {"bind", bind, METH_O, "bind(globals): the probe module's globals."},
+    {"_task_factory", (PyCFunction)(void (*)(void))task_factory, METH_FASTCALL | METH_KEYWORDS,
+     "probe._task_factory(loop, coro, context=None), in C."},
+    {"_on_done", on_done, METH_O, "probe._on_done(task), in C."},
+    {"bind_vloop", bind_vloop, METH_O, "bind_vloop(globals): vloop's module globals."},
+    {"run_until", (PyCFunction)(void (*)(void))run_until, METH_FASTCALL,
+     "VirtualLoop.run_until(loop, pred, max_iterations, max_vtime, watchdog_seconds), in C."},
+    {"call_soon_descr", call_soon_descr, METH_O,
+     "call_soon_descr(cls): VirtualLoop.call_soon in C, as a method of cls."},
+    {"use_id_hash", use_id_hash, METH_O,
+     "use_id_hash(cls): instances of cls hash by their _af_id slot (tp_hash in C)."},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module_def = {
+    PyModuleDef_HEAD_INIT, "_af_probe",
+    "The probe's per-task hooks in C (asyncfuzz harness/probe_c.c).", -1, methods,
+    NULL, NULL, NULL, NULL,
+};
+
+static int init_constants(void)
+{
+    if (N[0])
+        return 0;
+    for (int i = 0; i < N_COUNT; i++) {
+        N[i] = PyUnicode_InternFromString(name_text[i]);
+        if (!N[i])
+            return -1;
+    }
+    struct {
+        PyObject **dst;
+        const char *text;
+    } strs[] = {
+        {&s_task_new, "task_new"},
+        {&s_task_done, "task_done"},
+        {&s_result, "result"},
+        {&s_exception, "exception"},
+        {&s_cancelled, "cancelled"},
+        {&s_empty, ""},
+        {&s_empty_args, "()"},
+        {&s_cancelled_error_name, "asyncio.exceptions.CancelledError"},
+        {&s_task, "task"},
+        {&s_at, " at "},
+        {&s_hang, "hang"},
+        {&s_deadlock, "deadlock"},
+        {&s_watchdog, "watchdog"},
+        {&s_slow, "slow"},
+        {&s_callback, "callback"},
+    };
+    for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++) {
+        *strs[i].dst = PyUnicode_InternFromString(strs[i].text);
+        if (!*strs[i].dst)
+            return -1;
+    }
+    g_init_kwnames = PyTuple_Pack(3, N[N_loop], N[N_name], N[N_context]);
+    g_empty_tuple = PyTuple_New(0);
+    g_minus_one = PyLong_FromLong(-1);
+    g_one = PyLong_FromLong(1);
+    g_two = PyLong_FromLong(2);
+    g_sixty_four = PyLong_FromLong(64);
+    if (!g_init_kwnames || !g_empty_tuple || !g_minus_one || !g_one || !g_two || !g_sixty_four)
+        return -1;
+    return 0;
+}
+
+PyObject *af_probe_c_create(void)
+{
+    if (init_constants() < 0)
+        return NULL;
+    return PyModule_Create(&module_def);
+}
+
+int af_probe_c_register(void)
+{
+    PyObject *m = af_probe_c_create();
+    if (!m)
+        return -1;
+    PyObject *modules = PyImport_GetModuleDict(); /* borrowed */
+    int rc = PyDict_SetItemString(modules, "_af_probe", m);
+    Py_DECREF(m);
+    return rc;
+}
