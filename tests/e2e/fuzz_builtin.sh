@@ -61,7 +61,8 @@ feat2=$(sed -nE 's/.* ([0-9]+) features,.*/\1/p' "$W/log" | tail -1)
 [ "${feat2:-0}" -gt "$feat" ] || fail "features did not grow past the seeds ($feat -> ${feat2:-none})"
 "$PY" -c 'import json,sys; json.load(open(sys.argv[1]))' "$W/o2/findings/summary.json" || fail "summary.json"
 for d in $(folders "$W/o2/findings"); do check_folder "$d"; done
-[ "$(ls "$W/seeds" | wc -l)" -gt "$nseeds" ] || fail "no new corpus entry written to --corpus"
+[ "$(ls "$W/o2/corpus" | wc -l)" -gt "$nseeds" ] || fail "no new corpus entry written to OUT/corpus"
+[ "$(ls "$W/seeds" | wc -l)" -eq "$nseeds" ] || fail "the --corpus seed folder was written to"
 echo "campaign: $feat2 features, $(folders "$W/o2/findings" | wc -l) finding folder(s), all complete"
 
 # 3. a defect found, deduplicated, minimised
