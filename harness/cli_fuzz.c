@@ -321,7 +321,10 @@ static int run_libfuzzer(fuzz_args *a)
     if (a->eo.jobs > 1)
         OPT("-fork=%d", a->eo.jobs);
     OPT("-artifact_prefix=%s", artifacts);
-    OPT("-max_len=%d", a->eo.max_len > 0 ? a->eo.max_len : 4096);
+    /* the measured recommendation (docs/engines.md): scenarios are small,
+     * a fixed length cap finds deep interleavings sooner */
+    OPT("-max_len=%d", a->eo.max_len > 0 ? a->eo.max_len : 128);
+    OPT("-len_control=0");
     OPT("-print_final_stats=1");
     char dictbuf[PATH_MAX];
     const char *dict = find_dict(a->dict, dictbuf, sizeof dictbuf);
@@ -482,6 +485,7 @@ static int run_afl(fuzz_args *a)
     set_common_env(a, findings);
     setenv("AFL_NO_UI", "1", 1);
     setenv("AFL_SKIP_CPUFREQ", "1", 1);
+    setenv("AFL_FAST_CAL", "1", 0); /* measured: faster start, same finds */
     setenv("AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES", "1", 1);
     setenv("AFL_SUPPRESS_AFL_ENV_WARNINGS", "1", 1);
     if (!getenv("AFL_MAP_SIZE")) {

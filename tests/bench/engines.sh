@@ -2,7 +2,7 @@
 # engines.sh - benchmark of the fuzz engines (prints figures, asserts nothing).
 #
 #   bash tests/bench/engines.sh [BUILD_DIR]        (default: build)
-#   BENCH_SECONDS=10 BENCH_RUNS=5 BENCH_FIND_LIMIT=60 bash tests/bench/engines.sh
+#   BENCH_SECONDS=10 BENCH_RUNS=5 GH_LIMIT=60 bash tests/bench/engines.sh
 #
 # 1. execs/s on the seed corpus (corpus/asyncio), one core, for
 #    libFuzzer and AFL++ with coverage none / semantic / python /
@@ -13,9 +13,7 @@
 # 2. time to the first finding of CPython gh-86296 (3.11's wait_for loses an
 #    outer cancellation when the inner task completes in the same loop
 #    iteration) from an EMPTY corpus, per engine, BENCH_RUNS runs, median:
-#    the first finding whose signature is cancellation.swallowed with wait_for
-#    in its path. Measured from the engine's start (interpreter start-up
-#    included) to the finding folder appearing on disk.
+#    tests/bench/gh86296.sh (which see).
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 SRC=$PWD
@@ -23,7 +21,6 @@ B=${1:-build}
 B=$(cd "$B" && pwd)
 T=${BENCH_SECONDS:-10}
 RUNS=${BENCH_RUNS:-5}
-LIMIT=${BENCH_FIND_LIMIT:-60}
 LF=$B/asyncfuzz-libfuzzer
 AFL=$B/asyncfuzz-afl
 PY=/usr/bin/python3.11
@@ -41,7 +38,7 @@ echo
 
 lf_rate() { # coverage -> execs/s
   rm -rf "$W/c" "$W/f"; cp -r corpus/asyncio "$W/c"
-  AF_COVERAGE=$1 AF_FINDINGS=$W/f "$LF" -max_total_time="$T" -seed=1 -dict=corpus/asyncio.dict \
+  AF_COVERAGE=$1 AF_FINDINGS=$W/f "$LF" -max_total_time="$T" -seed=1 -dict=corpus/asyncio.dict -len_control=0 -max_len=128 \
     -artifact_prefix="$W/" "$W/c" > "$W/lf.log" 2>&1
   grep -E '^#[0-9]+.*(DONE|pulse)' "$W/lf.log" | tail -1 | sed -E 's/.*exec\/s: ([0-9]+).*/\1/'
 }
@@ -105,41 +102,5 @@ echo "  AFL++ semantic,python     $(ratio "${R[afl_semantic,python]}" "$pt")   (
 echo
 
 # ---- time to the first gh-86296 finding from an empty corpus ----
-# poll the findings folder for the wait_for swallowed-cancellation signature
-found_gh86296() {
-  grep -l '"text": "cancellation.swallowed|[^"]*wait_for' "$1"/*/verdicts.json > /dev/null 2>&1
-}
-time_to_find() { # engine seed -> seconds or "timeout"
-  local eng=$1 seed=$2 pid start now
-  rm -rf "$W/e" "$W/f" "$W/o"; mkdir -p "$W/e"
-  start=$(date +%s.%N)
-  if [ "$eng" = libfuzzer ]; then
-    AF_FINDINGS=$W/f "$LF" -seed="$seed" -max_total_time="$LIMIT" -artifact_prefix="$W/" "$W/e" \
-      > /dev/null 2>&1 &
-  else
-    printf '\0' > "$W/e/empty" # afl-fuzz needs one input: the empty scenario
-    AF_FINDINGS=$W/f AFL_NO_UI=1 afl-fuzz -s "$seed" -i "$W/e" -o "$W/o" -V "$LIMIT" -- "$AFL" \
-      > /dev/null 2>&1 &
-  fi
-  pid=$!
-  while kill -0 "$pid" 2> /dev/null; do
-    if found_gh86296 "$W/f"; then
-      now=$(date +%s.%N)
-      kill "$pid" 2> /dev/null; wait "$pid" 2> /dev/null
-      awk -v a="$start" -v b="$now" 'BEGIN { printf "%.2f", b - a }'
-      return
-    fi
-    sleep 0.02
-  done
-  wait "$pid" 2> /dev/null
-  if found_gh86296 "$W/f"; then echo "end"; else echo "none"; fi
-}
-median() { tr ' ' '\n' | grep -E '^[0-9.]+$' | sort -n | awk '{a[NR]=$1} END {if (NR) print a[int((NR+1)/2)]; else print "-"}'; }
-echo "time to first gh-86296 finding from an empty corpus (s, ${RUNS} runs, limit ${LIMIT}s, start-up included):"
-for eng in libfuzzer afl; do
-  if [ "$eng" = libfuzzer ] && [ ! -x "$LF" ]; then continue; fi
-  if [ "$eng" = afl ] && { [ ! -x "$AFL" ] || ! command -v afl-fuzz > /dev/null; }; then continue; fi
-  ts=""
-  for i in $(seq 1 "$RUNS"); do ts="$ts $(time_to_find "$eng" "$i")"; done
-  printf '  %-10s runs:%s   median: %s\n' "$eng" "$ts" "$(echo $ts | median)"
-done
+# tests/bench/gh86296.sh: the banner on stderr, start-up included, 5 runs
+bash tests/bench/gh86296.sh "$B" "$RUNS" "libfuzzer afl"
