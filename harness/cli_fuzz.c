@@ -159,6 +159,8 @@ static void fuzz_help(void)
            "  --target NAME        target adapter (sets AF_TARGET)\n"
            "  --pure-python-tasks  asyncio's pure-Python Task/Future (more Python edges)\n"
            "  --max-findings N     stop once N new signatures are filed (builtin)\n"
+           "  --max-len N          longest input in bytes, 1..8192 (builtin default 4096,\n"
+           "                       libfuzzer 128 with -len_control=0: measured faster)\n"
            "  --stop-on TEXT       stop once a new finding's oracle, signature or evidence\n"
            "                       contains TEXT, e.g. 'dropped in wait_for' (builtin)\n"
            "  --hang-timeout S     real seconds one input may take before the worker is\n"
@@ -179,6 +181,7 @@ typedef struct fuzz_args {
     const char *dict;
     uint64_t max_findings;
     bool coverage_given;
+    bool max_len_given;
 } fuzz_args;
 
 static int run_builtin(fuzz_args *a)
@@ -323,7 +326,7 @@ static int run_libfuzzer(fuzz_args *a)
     OPT("-artifact_prefix=%s", artifacts);
     /* the measured recommendation (docs/engines.md): scenarios are small,
      * a fixed length cap finds deep interleavings sooner */
-    OPT("-max_len=%d", a->eo.max_len > 0 ? a->eo.max_len : 128);
+    OPT("-max_len=%d", a->max_len_given ? a->eo.max_len : 128);
     OPT("-len_control=0");
     OPT("-print_final_stats=1");
     char dictbuf[PATH_MAX];
@@ -687,6 +690,7 @@ int af_cmd_fuzz(int argc, char **argv)
             if (parse_u64(v, &c) < 0 || c < 1 || c > 8192)
                 return usage_error("fuzz", "--max-len wants 1..8192, not '%s'", v);
             a.eo.max_len = (int)c;
+            a.max_len_given = true;
         } else if (strcmp(o, "--stop-on") == 0) {
             if (!v || !*v)
                 return usage_error("fuzz", "--stop-on wants a text%s", NULL);
