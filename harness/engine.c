@@ -855,7 +855,6 @@ static void progress(FILE *log, const af_engine_stats *st, double rate, bool tty
     fflush(log);
 }
 
-
 /* Copies every regular file of `from` into `to` (existing names kept). */
 static int copy_seeds(const char *from, const char *to, af_error *err)
 {

@@ -98,23 +98,70 @@ enum {
 };
 
 static const char *const name_text[N_COUNT] = {
-    "EVENTS",        "LOOP",          "CUR_OP",       "ALL",
-    "ROOT",          "_root_seen",    "_next_id",     "_pending_name",
-    "_pending_ir",   "_TaskCls",      "_TaskInit",    "_on_done",
-    "tname",         "_TN",           "_ADDRESS",     "PyTask",
-    "_current_tasks", "_clock",       "_iteration",   "_af_id",
-    "halted",        "__qualname__",  "cancelled",    "cancelling",
-    "_cancel_message", "_exception",  "_cancelled_exc", "add_done_callback",
-    "append",        "args",          "sub",          "loop",
-    "name",          "context",
-    "_ready",        "_scheduled",    "_timer_cancelled_count", "_purge_cancelled",
-    "_cancelled",    "_when",         "_scheduled",   "popleft",
-    "_context",      "_callback",     "_args",        "run",
-    "slow_ticks",    "events",        "_slow_what",   "has_work",
-    "_run_once",     "_time",         "monotonic",    "_heappop",
-    "_callback_failed", "WATCHDOG_EVERY",
-    "_debug",        "_closed",       "_Handle",      "_new",
-    "_copy_context", "_loop",         "_repr",        "_source_traceback",
+    "EVENTS",
+    "LOOP",
+    "CUR_OP",
+    "ALL",
+    "ROOT",
+    "_root_seen",
+    "_next_id",
+    "_pending_name",
+    "_pending_ir",
+    "_TaskCls",
+    "_TaskInit",
+    "_on_done",
+    "tname",
+    "_TN",
+    "_ADDRESS",
+    "PyTask",
+    "_current_tasks",
+    "_clock",
+    "_iteration",
+    "_af_id",
+    "halted",
+    "__qualname__",
+    "cancelled",
+    "cancelling",
+    "_cancel_message",
+    "_exception",
+    "_cancelled_exc",
+    "add_done_callback",
+    "append",
+    "args",
+    "sub",
+    "loop",
+    "name",
+    "context",
+    "_ready",
+    "_scheduled",
+    "_timer_cancelled_count",
+    "_purge_cancelled",
+    "_cancelled",
+    "_when",
+    "_scheduled",
+    "popleft",
+    "_context",
+    "_callback",
+    "_args",
+    "run",
+    "slow_ticks",
+    "events",
+    "_slow_what",
+    "has_work",
+    "_run_once",
+    "_time",
+    "monotonic",
+    "_heappop",
+    "_callback_failed",
+    "WATCHDOG_EVERY",
+    "_debug",
+    "_closed",
+    "_Handle",
+    "_new",
+    "_copy_context",
+    "_loop",
+    "_repr",
+    "_source_traceback",
     "_py_call_soon",
 };
 
@@ -160,8 +207,8 @@ static int append_to(PyObject *lst, PyObject *v)
     if (PyList_CheckExact(lst))
         return PyList_Append(lst, v);
     PyObject *args[2] = {lst, v};
-    PyObject *r = PyObject_VectorcallMethod(N[N_append], args, 2 | PY_VECTORCALL_ARGUMENTS_OFFSET,
-                                            NULL);
+    PyObject *r =
+        PyObject_VectorcallMethod(N[N_append], args, 2 | PY_VECTORCALL_ARGUMENTS_OFFSET, NULL);
     if (!r)
         return -1;
     Py_DECREF(r);
@@ -330,8 +377,8 @@ static PyObject *task_factory(PyObject *self, PyObject *const *args, Py_ssize_t 
         if (!PyUnicode_Check(k) || PyUnicode_Compare(k, N[N_context]) != 0) {
             if (PyErr_Occurred())
                 return NULL;
-            PyErr_Format(PyExc_TypeError,
-                         "_task_factory() got an unexpected keyword argument '%S'", k);
+            PyErr_Format(PyExc_TypeError, "_task_factory() got an unexpected keyword argument '%S'",
+                         k);
             return NULL;
         }
         context = args[2];
@@ -476,8 +523,8 @@ static int clock_and_iteration(PyObject **clock, PyObject **it)
 static PyObject *on_done(PyObject *self, PyObject *t)
 {
     (void)self;
-    PyObject *c = NULL, *e = NULL, *m = NULL, *clock = NULL, *it = NULL, *id = NULL,
-             *etype = NULL, *eargs = NULL, *n = NULL, *ev = NULL, *result = NULL;
+    PyObject *c = NULL, *e = NULL, *m = NULL, *clock = NULL, *it = NULL, *id = NULL, *etype = NULL,
+             *eargs = NULL, *n = NULL, *ev = NULL, *result = NULL;
     PyObject *outcome, *v;
 
     c = call_method0(t, N[N_cancelled]);
@@ -662,7 +709,7 @@ static PyObject *use_id_hash(PyObject *self, PyObject *cls)
  * bind_vloop(globals) gives it vloop's globals (_heappop, _callback_failed,
  * _time, WATCHDOG_EVERY). */
 
-static PyObject *g_vloop;   /* vloop's globals (bind_vloop) */
+static PyObject *g_vloop; /* vloop's globals (bind_vloop) */
 static PyObject *s_hang, *s_deadlock, *s_watchdog, *s_slow, *s_callback;
 static PyObject *g_sixty_four, *g_two;
 
@@ -774,8 +821,8 @@ static PyObject *run_handle(PyObject *h)
     argv[2] = cb;
     for (Py_ssize_t i = 0; i < n; i++)
         argv[3 + i] = PyTuple_GET_ITEM(targs, i);
-    r = PyObject_VectorcallMethod(N[N_run], argv + 1, (size_t)(n + 2) | PY_VECTORCALL_ARGUMENTS_OFFSET,
-                                  NULL);
+    r = PyObject_VectorcallMethod(N[N_run], argv + 1,
+                                  (size_t)(n + 2) | PY_VECTORCALL_ARGUMENTS_OFFSET, NULL);
     if (argv != small)
         PyMem_Free(argv);
 done:
@@ -976,8 +1023,8 @@ static int run_once(PyObject *loop, PyObject *heappop, PyObject *cb_failed)
         if (!x)
             goto done;
         PyObject *args[2] = {ready, x};
-        PyObject *a = PyObject_VectorcallMethod(N[N_append], args,
-                                                2 | PY_VECTORCALL_ARGUMENTS_OFFSET, NULL);
+        PyObject *a =
+            PyObject_VectorcallMethod(N[N_append], args, 2 | PY_VECTORCALL_ARGUMENTS_OFFSET, NULL);
         Py_CLEAR(x);
         if (!a)
             goto done;
@@ -1189,7 +1236,6 @@ static PyObject *bind_vloop(PyObject *self, PyObject *globals)
     Py_RETURN_NONE;
 }
 
-
 /* VirtualLoop.call_soon(self, callback, *args, context=None), as a method
  * (call_soon_descr: a method descriptor of the class): the same handle,
  * made the same way; in debug mode, the Python method (_py_call_soon). */
@@ -1201,8 +1247,9 @@ static PyObject *call_soon(PyObject *self, PyObject *const *args, Py_ssize_t nar
              *result = NULL, *v;
     int r;
     if (nargs < 1) {
-        PyErr_SetString(PyExc_TypeError,
-                        "VirtualLoop.call_soon() missing 1 required positional argument: 'callback'");
+        PyErr_SetString(
+            PyExc_TypeError,
+            "VirtualLoop.call_soon() missing 1 required positional argument: 'callback'");
         return NULL;
     }
     for (Py_ssize_t i = 0; i < nkw; i++) {
@@ -1297,9 +1344,9 @@ done:
     return result;
 }
 
-static PyMethodDef call_soon_def = {
-    "call_soon", (PyCFunction)(void (*)(void))call_soon, METH_FASTCALL | METH_KEYWORDS,
-    "VirtualLoop.call_soon in C (harness/probe_c.c)."};
+static PyMethodDef call_soon_def = {"call_soon", (PyCFunction)(void (*)(void))call_soon,
+                                    METH_FASTCALL | METH_KEYWORDS,
+                                    "VirtualLoop.call_soon in C (harness/probe_c.c)."};
 
 /* call_soon_descr(cls): call_soon as a method descriptor of cls. */
 static PyObject *call_soon_descr(PyObject *self, PyObject *cls)
@@ -1348,9 +1395,15 @@ static PyMethodDef methods[] = {
 };
 
 static struct PyModuleDef module_def = {
-    PyModuleDef_HEAD_INIT, "_af_probe",
-    "The probe's per-task hooks in C (asyncfuzz harness/probe_c.c).", -1, methods,
-    NULL, NULL, NULL, NULL,
+    PyModuleDef_HEAD_INIT,
+    "_af_probe",
+    "The probe's per-task hooks in C (asyncfuzz harness/probe_c.c).",
+    -1,
+    methods,
+    NULL,
+    NULL,
+    NULL,
+    NULL,
 };
 
 static int init_constants(void)
@@ -1366,20 +1419,13 @@ static int init_constants(void)
         PyObject **dst;
         const char *text;
     } strs[] = {
-        {&s_task_new, "task_new"},
-        {&s_task_done, "task_done"},
-        {&s_result, "result"},
-        {&s_exception, "exception"},
-        {&s_cancelled, "cancelled"},
-        {&s_empty, ""},
-        {&s_empty_args, "()"},
-        {&s_cancelled_error_name, "asyncio.exceptions.CancelledError"},
-        {&s_task, "task"},
-        {&s_at, " at "},
-        {&s_hang, "hang"},
-        {&s_deadlock, "deadlock"},
-        {&s_watchdog, "watchdog"},
-        {&s_slow, "slow"},
+        {&s_task_new, "task_new"},   {&s_task_done, "task_done"},
+        {&s_result, "result"},       {&s_exception, "exception"},
+        {&s_cancelled, "cancelled"}, {&s_empty, ""},
+        {&s_empty_args, "()"},       {&s_cancelled_error_name, "asyncio.exceptions.CancelledError"},
+        {&s_task, "task"},           {&s_at, " at "},
+        {&s_hang, "hang"},           {&s_deadlock, "deadlock"},
+        {&s_watchdog, "watchdog"},   {&s_slow, "slow"},
         {&s_callback, "callback"},
     };
     for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++) {
