@@ -305,7 +305,7 @@ static void json_str(FILE *out, const char *s)
     size_t pos = 0;
     af_json_put_string(buf, sizeof buf, &pos, s, strlen(s));
     if (pos < sizeof buf) {
-        fputs(buf, out);
+        fwrite(buf, 1, pos, out); /* af_json_put_string does not terminate */
         return;
     }
     char *big = malloc(pos + 1);
@@ -315,7 +315,7 @@ static void json_str(FILE *out, const char *s)
     }
     size_t p2 = 0;
     af_json_put_string(big, pos + 1, &p2, s, strlen(s));
-    fputs(big, out);
+    fwrite(big, 1, p2, out);
     free(big);
 }
 
