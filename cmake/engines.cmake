@@ -8,6 +8,9 @@
 #                        afl-clang-fast (through cmake/afl-cc.sh as the
 #                        compiler/linker launcher), when afl-clang-fast is
 #                        installed
+#   asyncfuzz-afl-mutator.so  harness/afl_mutator.c, an AFL++ custom mutator
+#                        (AFL_CUSTOM_MUTATOR_LIBRARY) over scenarios/mutate.h,
+#                        linking af_scenarios (built position-independent)
 #
 # Both link af_core (uninstrumented: the coverage that matters comes from
 # harness/coverage.c and harness/pycov.c, not from compiler edges).
@@ -18,7 +21,7 @@ find_program(AF_AFL_FUZZ NAMES afl-fuzz)
 # The engine entry points define main / LLVMFuzzerTestOneInput: keep them
 # out of af_core (which globs harness/*.c).
 get_target_property(_af_core_src af_core SOURCES)
-list(FILTER _af_core_src EXCLUDE REGEX ".*/harness/fuzz_(libfuzzer|afl)\\.c$")
+list(FILTER _af_core_src EXCLUDE REGEX ".*/harness/(fuzz_(libfuzzer|afl)|afl_mutator)\\.c$")
 set_property(TARGET af_core PROPERTY SOURCES ${_af_core_src})
 
 set(AF_ENGINE_TARGETS "")
@@ -44,6 +47,13 @@ if(AF_AFL_CLANG_FAST)
                                                  C_LINKER_LAUNCHER "${_af_launch}")
   target_link_libraries(asyncfuzz-afl PRIVATE af_core)
   list(APPEND AF_ENGINE_TARGETS asyncfuzz-afl)
+  # The custom mutator afl-fuzz loads (plain compiler, no instrumentation).
+  set_property(TARGET af_scenarios PROPERTY POSITION_INDEPENDENT_CODE ON)
+  add_library(asyncfuzz-afl-mutator SHARED ${CMAKE_SOURCE_DIR}/harness/afl_mutator.c)
+  set_target_properties(asyncfuzz-afl-mutator PROPERTIES PREFIX "" C_VISIBILITY_PRESET hidden)
+  target_link_libraries(asyncfuzz-afl-mutator PRIVATE af_scenarios)
+  target_link_options(asyncfuzz-afl-mutator PRIVATE -Wl,--exclude-libs,ALL)
+  list(APPEND AF_ENGINE_TARGETS asyncfuzz-afl-mutator)
 else()
   message(STATUS "afl-clang-fast not found: asyncfuzz-afl not built")
 endif()

@@ -491,6 +491,12 @@ static int run_afl(fuzz_args *a)
     setenv("AFL_FAST_CAL", "1", 0); /* measured: faster start, same finds */
     setenv("AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES", "1", 1);
     setenv("AFL_SUPPRESS_AFL_ENV_WARNINGS", "1", 1);
+    /* the structure-aware custom mutator (harness/afl_mutator.c), next to
+     * the binary; AFL++'s havoc still runs after it */
+    char mutator[PATH_MAX + 32];
+    snprintf(mutator, sizeof mutator, "%s/asyncfuzz-afl-mutator.so", dir);
+    if (access(mutator, R_OK) == 0)
+        setenv("AFL_CUSTOM_MUTATOR_LIBRARY", mutator, 0);
     if (!getenv("AFL_MAP_SIZE")) {
         char ms[32];
         snprintf(ms, sizeof ms, "%d", AF_COV_MAP_SIZE);

@@ -6,7 +6,9 @@
 #   BUILD_DIR default build, RUNS default 5, ENGINES default "builtin libfuzzer afl"
 #   GH_LIMIT=60 (s per run), GH_DIR=/dev/shm (scratch), GH_COVERAGE (default
 #   semantic), GH_LF_FLAGS / GH_AFL_FLAGS / GH_AFL_ENV (default: the recommended
-#   flags of docs/engines.md), GH_SHOW_BANNERS=1 (list the banners counted)
+#   flags of docs/engines.md; AFL++ gets AFL_CUSTOM_MUTATOR_LIBRARY=
+#   BUILD_DIR/asyncfuzz-afl-mutator.so when it is built; GH_AFL_ENV=AFL_FAST_CAL=1
+#   runs without it), GH_SHOW_BANNERS=1 (list the banners counted)
 #
 # gh-86296 (Debian's CPython 3.11): asyncio.wait_for loses an outer
 # cancellation when the inner task completes in the same loop iteration.
@@ -51,6 +53,8 @@ PAT='^asyncfuzz: FINDING cancellation\.(swallowed|count) [0-9a-f]+ ([^ ]*wait_fo
 LF_FLAGS="-dict=$DICT -len_control=0 -max_len=128"
 AFL_FLAGS="-x $DICT"
 AFL_ENV="AFL_FAST_CAL=1"
+# the structure-aware custom mutator (harness/afl_mutator.c), when built
+[ -f "$B/asyncfuzz-afl-mutator.so" ] && AFL_ENV="$AFL_ENV AFL_CUSTOM_MUTATOR_LIBRARY=$B/asyncfuzz-afl-mutator.so"
 # The command lines (also printed): the recommended ones of docs/engines.md.
 cmd_for() { # engine seed -> command (in $W/run)
   case $1 in
