@@ -282,19 +282,29 @@ static void set_common_env(const fuzz_args *a, const char *findings)
         setenv("AF_SKIP_COVERAGE_CHECK", "1", 1);
 }
 
+/* The engine binary `name` next to this one; prints how to build it when
+ * it is missing. */
+static int find_engine(char *bin, size_t cap, const char *name, const char *label, const char *how)
+{
+    char dir[PATH_MAX];
+    self_dir(dir, sizeof dir);
+    snprintf(bin, cap, "%s/%s", dir, name);
+    if (access(bin, X_OK) == 0)
+        return 0;
+    fprintf(stderr,
+            "asyncfuzz fuzz: the %s engine is not built: %s does not exist.\n"
+            "%s, or use --engine builtin.\n",
+            label, bin, how);
+    return -1;
+}
+
 static int run_libfuzzer(fuzz_args *a)
 {
-    char dir[PATH_MAX], bin[PATH_MAX + 32];
-    self_dir(dir, sizeof dir);
-    snprintf(bin, sizeof bin, "%s/asyncfuzz-libfuzzer", dir);
-    if (access(bin, X_OK) != 0) {
-        fprintf(stderr,
-                "asyncfuzz fuzz: the libFuzzer engine is not built: %s does not exist.\n"
-                "Build it with clang (cmake -S . -B build && cmake --build build --target "
-                "asyncfuzz-libfuzzer), or use --engine builtin.\n",
-                bin);
+    char bin[PATH_MAX + 32];
+    if (find_engine(bin, sizeof bin, "asyncfuzz-libfuzzer", "libFuzzer",
+                    "Build it with clang (cmake -S . -B build && cmake --build build --target "
+                    "asyncfuzz-libfuzzer)") < 0)
         return AF_EXIT_USAGE;
-    }
     char findings[PATH_MAX], corpus[PATH_MAX], artifacts[PATH_MAX + 16], logpath[PATH_MAX + 16];
     snprintf(findings, sizeof findings, "%s/findings", a->eo.out_dir);
     /* New inputs go to OUT/corpus; --corpus is read as seeds, never written
@@ -442,17 +452,10 @@ static bool stats_value(const char *text, const char *key, uint64_t *out)
 
 static int run_afl(fuzz_args *a)
 {
-    char dir[PATH_MAX], bin[PATH_MAX + 32];
-    self_dir(dir, sizeof dir);
-    snprintf(bin, sizeof bin, "%s/asyncfuzz-afl", dir);
-    if (access(bin, X_OK) != 0) {
-        fprintf(stderr,
-                "asyncfuzz fuzz: the AFL++ engine is not built: %s does not exist.\n"
-                "Install Debian's afl++ and rebuild (cmake finds afl-clang-fast), or use --engine "
-                "builtin.\n",
-                bin);
+    char bin[PATH_MAX + 32];
+    if (find_engine(bin, sizeof bin, "asyncfuzz-afl", "AFL++",
+                    "Install Debian's afl++ and rebuild (cmake finds afl-clang-fast)") < 0)
         return AF_EXIT_USAGE;
-    }
     const char *afl_fuzz = "afl-fuzz";
     if (system("command -v afl-fuzz >/dev/null 2>&1") != 0) {
         fprintf(stderr, "asyncfuzz fuzz: afl-fuzz is not installed (Debian package afl++)\n");
@@ -493,7 +496,8 @@ static int run_afl(fuzz_args *a)
     setenv("AFL_SUPPRESS_AFL_ENV_WARNINGS", "1", 1);
     /* the structure-aware custom mutator (harness/afl_mutator.c), next to
      * the binary; AFL++'s havoc still runs after it */
-    char mutator[PATH_MAX + 32];
+    char dir[PATH_MAX], mutator[PATH_MAX + 32];
+    self_dir(dir, sizeof dir);
     snprintf(mutator, sizeof mutator, "%s/asyncfuzz-afl-mutator.so", dir);
     if (access(mutator, R_OK) == 0)
         setenv("AFL_CUSTOM_MUTATOR_LIBRARY", mutator, 0);
