@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "harness/embed.h"
+#include "harness/loop_c.h"
 #include "harness/probe_c.h"
 #include "harness/py_embed.h"
 
@@ -342,9 +343,10 @@ int af_embed_init(af_error *err)
         g_failed = 1;
         return -1;
     }
-    /* The probe's C hooks (probe_c.h), importable before probe.py is. */
-    if (af_probe_c_register() < 0) {
-        af_embed_error_from_python(err, "creating the module _af_probe");
+    /* The probe's and the loop's C code (probe_c.h, loop_c.h), importable
+     * before probe.py and vloop.py are. */
+    if (af_probe_c_register() < 0 || af_loop_c_register() < 0) {
+        af_embed_error_from_python(err, "creating the modules _af_probe and _af_loop");
         g_failed = 1;
         return -1;
     }

@@ -25,6 +25,7 @@
 #include <Python.h>
 #include <structmember.h>
 
+#include "harness/loop_c.h"
 #include "harness/probe_c.h"
 
 /* Interned names, created once. */
@@ -67,19 +68,11 @@ enum {
     N_scheduled,
     N_timer_cancelled_count,
     N_purge_cancelled,
-    N_cancelled_attr,
-    N_when,
-    N_scheduled_attr,
     N_popleft,
-    N_context_attr,
-    N_callback,
-    N_args_attr,
     N_run,
     N_slow_ticks,
     N_events,
     N_slow_what,
-    N_has_work,
-    N_run_once,
     N_time,
     N_monotonic,
     N_heappop,
@@ -87,13 +80,12 @@ enum {
     N_WATCHDOG_EVERY,
     N_debug,
     N_closed,
-    N_Handle,
-    N_new,
-    N_copy_context,
-    N_loop_attr,
-    N_repr,
-    N_source_traceback,
     N_py_call_soon,
+    N_expired,
+    N_groups,
+    N_tasks,
+    N_close,
+    N_create_task,
     N_COUNT
 };
 
@@ -136,19 +128,11 @@ static const char *const name_text[N_COUNT] = {
     "_scheduled",
     "_timer_cancelled_count",
     "_purge_cancelled",
-    "_cancelled",
-    "_when",
-    "_scheduled",
     "popleft",
-    "_context",
-    "_callback",
-    "_args",
     "run",
     "slow_ticks",
     "events",
     "_slow_what",
-    "has_work",
-    "_run_once",
     "_time",
     "monotonic",
     "_heappop",
@@ -156,23 +140,24 @@ static const char *const name_text[N_COUNT] = {
     "WATCHDOG_EVERY",
     "_debug",
     "_closed",
-    "_Handle",
-    "_new",
-    "_copy_context",
-    "_loop",
-    "_repr",
-    "_source_traceback",
     "_py_call_soon",
+    "expired",
+    "groups",
+    "tasks",
+    "close",
+    "create_task",
 };
 
 static PyObject *N[N_COUNT];
 
 /* Constant values of the events. */
 static PyObject *s_task_new, *s_task_done, *s_result, *s_exception, *s_cancelled, *s_empty,
-    *s_empty_args, *s_cancelled_error_name, *s_task, *s_at;
+    *s_empty_args, *s_cancelled_error_name, *s_task, *s_at, *s_op_enter, *s_op_exit, *s_ok,
+    *s_raise;
 static PyObject *g_globals;         /* probe's globals (bind) */
 static PyObject *g_cancelled_error; /* asyncio.CancelledError */
 static PyObject *g_init_kwnames;    /* ("loop", "name", "context") */
+static PyObject *g_name_kwnames;    /* ("name",) */
 static PyObject *g_empty_tuple;
 static PyObject *g_minus_one;
 static PyObject *g_one;
@@ -762,22 +747,32 @@ static int attr_add(PyObject *obj, int n, PyObject *delta, int subtract)
     return r;
 }
 
-/* compare(sched[0].name, other, op) for a non-empty list sched. */
-static int head_compare(PyObject *sched, int n, PyObject *other, int op)
+/* compare(sched[0].<slot>, other, op), or bool(sched[0].<slot>) when other
+ * is NULL, for a non-empty list sched. */
+static int head_compare(PyObject *sched, af_hslot slot, PyObject *other, int op)
 {
     PyObject *h0 = Py_NewRef(PyList_GET_ITEM(sched, 0));
-    int r = other ? attr_compare(h0, n, other, op) : attr_true(h0, n);
+    int r;
+    if (other) {
+        PyObject *v = af_handle_get(h0, slot);
+        r = v ? PyObject_RichCompareBool(v, other, op) : -1;
+        Py_XDECREF(v);
+    } else {
+        r = af_handle_true(h0, slot);
+    }
     Py_DECREF(h0);
     return r;
 }
 
-/* _heappop(sched)._scheduled = False; returns the handle (new reference). */
+/* _heappop(sched)._scheduled = False; returns the handle (new reference).
+ * heappop is vloop's _heappop; the C heap (loop_c.h) keeps heapq's order. */
 static PyObject *pop_timer(PyObject *heappop, PyObject *sched)
 {
-    PyObject *h = PyObject_CallOneArg(heappop, sched);
+    (void)heappop;
+    PyObject *h = af_heap_pop(sched);
     if (!h)
         return NULL;
-    if (PyObject_SetAttr(h, N[N_scheduled], Py_False) < 0) {
+    if (af_handle_set(h, AF_H_SCHEDULED, Py_False) < 0) {
         Py_DECREF(h);
         return NULL;
     }
@@ -790,13 +785,13 @@ static PyObject *run_handle(PyObject *h)
     PyObject *ctx = NULL, *cb = NULL, *args = NULL, *targs = NULL, *r = NULL;
     PyObject *small[8];
     PyObject **argv = small;
-    ctx = PyObject_GetAttr(h, N[N_context_attr]);
+    ctx = af_handle_get(h, AF_H_CONTEXT);
     if (!ctx)
         goto done;
-    cb = PyObject_GetAttr(h, N[N_callback]);
+    cb = af_handle_get(h, AF_H_CALLBACK);
     if (!cb)
         goto done;
-    args = PyObject_GetAttr(h, N[N_args_attr]);
+    args = af_handle_get(h, AF_H_ARGS);
     if (!args)
         goto done;
     targs = PyTuple_CheckExact(args) ? Py_NewRef(args) : PySequence_Tuple(args);
@@ -970,7 +965,7 @@ static int run_once(PyObject *loop, PyObject *heappop, PyObject *cb_failed)
         }
     }
     while (PyList_GET_SIZE(sched) > 0) {
-        r = head_compare(sched, N_cancelled_attr, NULL, 0);
+        r = head_compare(sched, AF_H_CANCELLED, NULL, 0);
         if (r < 0)
             goto done;
         if (!r)
@@ -988,7 +983,7 @@ static int run_once(PyObject *loop, PyObject *heappop, PyObject *cb_failed)
         goto done;
     if (!r && PyList_GET_SIZE(sched) > 0) {
         PyObject *h0 = Py_NewRef(PyList_GET_ITEM(sched, 0));
-        PyObject *when = PyObject_GetAttr(h0, N[N_when]);
+        PyObject *when = af_handle_get(h0, AF_H_WHEN);
         Py_DECREF(h0);
         if (!when)
             goto done;
@@ -1014,7 +1009,7 @@ static int run_once(PyObject *loop, PyObject *heappop, PyObject *cb_failed)
     if (!now)
         goto done;
     while (PyList_GET_SIZE(sched) > 0) {
-        r = head_compare(sched, N_when, now, Py_LE);
+        r = head_compare(sched, AF_H_WHEN, now, Py_LE);
         if (r < 0)
             goto done;
         if (!r)
@@ -1042,7 +1037,7 @@ static int run_once(PyObject *loop, PyObject *heappop, PyObject *cb_failed)
             goto done;
         Py_XSETREF(h, x); /* h = popleft() */
         x = NULL;
-        r = attr_true(h, N_cancelled_attr);
+        r = af_handle_true(h, AF_H_CANCELLED);
         if (r < 0)
             goto done;
         if (r)
@@ -1073,6 +1068,32 @@ done:
     Py_XDECREF(sched);
     Py_XDECREF(ready);
     return rc;
+}
+
+/* VirtualLoop.has_work() when self._ready is empty: drop cancelled timers
+ * from the heap's head; whether a timer is left. 1, 0, -1. */
+static int has_work(PyObject *loop, PyObject *heappop)
+{
+    PyObject *sched = PyObject_GetAttr(loop, N[N_scheduled]);
+    if (!sched)
+        return -1;
+    int r = 0;
+    while (PyObject_IsTrue(sched) > 0) {
+        r = PyList_Check(sched) ? head_compare(sched, AF_H_CANCELLED, NULL, 0) : -1;
+        if (r <= 0)
+            break;
+        PyObject *h = NULL;
+        if (attr_add(loop, N_timer_cancelled_count, g_one, 1) < 0 ||
+            !(h = pop_timer(heappop, sched))) {
+            r = -1;
+            break;
+        }
+        Py_DECREF(h);
+    }
+    if (r >= 0)
+        r = PyObject_IsTrue(sched);
+    Py_DECREF(sched);
+    return r;
 }
 
 /* run_until(loop, pred, max_iterations, max_vtime, watchdog_seconds) */
@@ -1175,11 +1196,7 @@ static PyObject *run_until(PyObject *self, PyObject *const *args, Py_ssize_t nar
         if (r < 0)
             goto done;
         if (!r) {
-            PyObject *a[1] = {loop};
-            x = PyObject_VectorcallMethod(N[N_has_work], a, 1 | PY_VECTORCALL_ARGUMENTS_OFFSET,
-                                          NULL);
-            r = x ? PyObject_IsTrue(x) : -1;
-            Py_CLEAR(x);
+            r = has_work(loop, heappop);
             if (r < 0)
                 goto done;
             if (!r) {
@@ -1190,7 +1207,12 @@ static PyObject *run_until(PyObject *self, PyObject *const *args, Py_ssize_t nar
             PyObject *sch = PyObject_GetAttr(loop, N[N_scheduled]);
             PyObject *h0 = sch ? PySequence_GetItem(sch, 0) : NULL;
             Py_XDECREF(sch);
-            r = h0 ? attr_compare(h0, N_when, max_vtime, Py_GT) : -1;
+            r = -1;
+            if (h0) {
+                PyObject *w = af_handle_get(h0, AF_H_WHEN);
+                r = w ? PyObject_RichCompareBool(w, max_vtime, Py_GT) : -1;
+                Py_XDECREF(w);
+            }
             Py_XDECREF(h0);
             if (r < 0)
                 goto done;
@@ -1289,42 +1311,24 @@ static PyObject *call_soon(PyObject *self, PyObject *const *args, Py_ssize_t nar
         PyErr_SetString(PyExc_RuntimeError, "Event loop is closed");
         return NULL;
     }
-    /* h = _new(_Handle) */
-    {
-        PyObject *nw = vget(N_new), *cls;
-        if (!nw)
-            return NULL;
-        nw = Py_NewRef(nw);
-        cls = vget(N_Handle);
-        h = cls ? PyObject_CallOneArg(nw, cls) : NULL;
-        Py_DECREF(nw);
-        if (!h)
-            return NULL;
-    }
-    if (context == Py_None) {
-        if (!(v = vget(N_copy_context)))
-            goto done;
-        v = Py_NewRef(v);
-        ctx = PyObject_CallNoArgs(v);
-        Py_DECREF(v);
-    } else {
+    if (context == Py_None)
+        ctx = PyContext_CopyCurrent();
+    else
         ctx = Py_NewRef(context);
-    }
-    if (!ctx || PyObject_SetAttr(h, N[N_context_attr], ctx) < 0)
-        goto done;
-    if (PyObject_SetAttr(h, N[N_loop_attr], self) < 0 ||
-        PyObject_SetAttr(h, N[N_callback], args[0]) < 0)
-        goto done;
+    if (!ctx)
+        return NULL;
     cargs = PyTuple_New(nargs - 1);
     if (!cargs)
         goto done;
     for (Py_ssize_t i = 1; i < nargs; i++)
         PyTuple_SET_ITEM(cargs, i - 1, Py_NewRef(args[i]));
-    if (PyObject_SetAttr(h, N[N_args_attr], cargs) < 0 ||
-        PyObject_SetAttr(h, N[N_cancelled_attr], Py_False) < 0 ||
-        PyObject_SetAttr(h, N[N_repr], Py_None) < 0 ||
-        PyObject_SetAttr(h, N[N_source_traceback], Py_None) < 0)
+    /* h = _new(_Handle), its slots set as vloop sets them (loop_c.h) */
+    h = af_handle_new(0, self, args[0], cargs, ctx, NULL);
+    if (!h) {
+        if (!PyErr_Occurred())
+            PyErr_SetString(PyExc_RuntimeError, "_af_loop.bind_handles was not called");
         goto done;
+    }
     ready = PyObject_GetAttr(self, N[N_ready]);
     if (!ready)
         goto done;
@@ -1348,15 +1352,385 @@ static PyMethodDef call_soon_def = {"call_soon", (PyCFunction)(void (*)(void))ca
                                     METH_FASTCALL | METH_KEYWORDS,
                                     "VirtualLoop.call_soon in C (harness/probe_c.c)."};
 
-/* call_soon_descr(cls): call_soon as a method descriptor of cls. */
+/* VirtualLoop.run_until(self, pred, max_iterations, max_vtime,
+ * watchdog_seconds) as a method: run_until(self, ...). */
+static PyObject *run_until_method(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 4) {
+        PyErr_SetString(PyExc_TypeError,
+                        "VirtualLoop.run_until(pred, max_iterations, max_vtime, watchdog_seconds)");
+        return NULL;
+    }
+    PyObject *all[5] = {self, args[0], args[1], args[2], args[3]};
+    return run_until(NULL, all, 5);
+}
+
+static PyMethodDef run_until_def = {"run_until", (PyCFunction)(void (*)(void))run_until_method,
+                                    METH_FASTCALL,
+                                    "VirtualLoop.run_until in C (harness/probe_c.c)."};
+
+/* call_soon_descr(cls) / run_until_descr(cls): the C method as a method
+ * descriptor of cls. */
+static PyObject *method_descr(PyObject *cls, PyMethodDef *def)
+{
+    if (!PyType_Check(cls)) {
+        PyErr_Format(PyExc_TypeError, "%s_descr: a class is required", def->ml_name);
+        return NULL;
+    }
+    return PyDescr_NewMethod((PyTypeObject *)cls, def);
+}
+
 static PyObject *call_soon_descr(PyObject *self, PyObject *cls)
 {
     (void)self;
-    if (!PyType_Check(cls)) {
-        PyErr_SetString(PyExc_TypeError, "call_soon_descr: a class is required");
+    return method_descr(cls, &call_soon_def);
+}
+
+static PyObject *run_until_descr(PyObject *self, PyObject *cls)
+{
+    (void)self;
+    return method_descr(cls, &run_until_def);
+}
+
+/* probe.start(op, name, coro, ir, keep=True, group=None), statement for
+ * statement: create the scenario task `name` for op, on the loop (through
+ * the task factory) or in the task group named `group` (a group that does
+ * not exist: the coroutine is closed, None); keep: tasks[name] = t. */
+static PyObject *start_task(PyObject *self, PyObject *const *args, Py_ssize_t nargs,
+                            PyObject *kwnames)
+{
+    (void)self;
+    if (nargs < 4 || nargs > 6 || (kwnames && PyTuple_GET_SIZE(kwnames))) {
+        PyErr_SetString(PyExc_TypeError, "start(op, name, coro, ir, keep=True, group=None)");
         return NULL;
     }
-    return PyDescr_NewMethod((PyTypeObject *)cls, &call_soon_def);
+    PyObject *op = args[0], *name = args[1], *coro = args[2], *ir = args[3];
+    PyObject *keep = nargs > 4 ? args[4] : Py_True, *group = nargs > 5 ? args[5] : Py_None;
+    PyObject *tg = NULL, *t = NULL;
+    if (group != Py_None) {
+        PyObject *groups = gget(N_groups);
+        if (!groups)
+            return NULL;
+        tg = PyDict_CheckExact(groups) ? PyDict_GetItemWithError(groups, group) : NULL;
+        if (!tg) {
+            if (PyErr_Occurred() || !PyDict_CheckExact(groups)) {
+                if (!PyErr_Occurred())
+                    PyErr_SetString(PyExc_TypeError, "probe.groups is not a dict");
+                return NULL;
+            }
+            PyObject *r = call_method0(coro, N[N_close]);
+            if (!r)
+                return NULL;
+            Py_DECREF(r);
+            Py_RETURN_NONE;
+        }
+        Py_INCREF(tg);
+    }
+    if (gset(N_CUR_OP, op) < 0 || gset(N_pending_name, name) < 0 || gset(N_pending_ir, ir) < 0)
+        goto done;
+    if (tg == NULL) {
+        PyObject *loop = gget(N_LOOP);
+        if (loop) {
+            PyObject *a[2] = {loop, coro};
+            Py_INCREF(loop);
+            t = task_factory(NULL, a, 2, NULL);
+            Py_DECREF(loop);
+        }
+    } else {
+        PyObject *a[3] = {tg, coro, name};
+        t = PyObject_VectorcallMethod(N[N_create_task], a, 2 | PY_VECTORCALL_ARGUMENTS_OFFSET,
+                                      g_name_kwnames);
+    }
+    { /* finally: CUR_OP = -1; _pending_name = None */
+        PyObject *et, *ev, *tb;
+        PyErr_Fetch(&et, &ev, &tb);
+        int r = gset(N_CUR_OP, g_minus_one) < 0 || gset(N_pending_name, Py_None) < 0;
+        if (r) {
+            Py_XDECREF(et);
+            Py_XDECREF(ev);
+            Py_XDECREF(tb);
+            Py_CLEAR(t);
+            goto done;
+        }
+        PyErr_Restore(et, ev, tb);
+    }
+    if (!t)
+        goto done;
+    int k = PyObject_IsTrue(keep);
+    if (k < 0)
+        Py_CLEAR(t);
+    else if (k) {
+        PyObject *tasks = gget(N_tasks);
+        if (!tasks || PyObject_SetItem(tasks, name, t) < 0)
+            Py_CLEAR(t);
+    }
+done:
+    Py_XDECREF(tg);
+    return t;
+}
+
+/* -- op_scope: the probe's record of one structured operation ---------------
+ *
+ * probe.op_scope and probe.wait_for_scope in C, statement for statement:
+ *   with op_scope(op) as o:   op_enter (task, op, cancelling()) on entry;
+ *                             op_exit (outcome, exception, detail,
+ *                             cancelling()) on exit, unless the coroutine
+ *                             is being closed (GeneratorExit). o.detail, or
+ *                             o.cm.expired() when o.cm is set, is the
+ *                             detail.
+ *   wait_for_scope(op, timeout): the same, detail = whether the deadline
+ *                             (clock at entry + timeout) had passed. */
+
+typedef struct op_scope_object {
+    PyObject_HEAD PyObject *op;
+    PyObject *task;
+    PyObject *detail;
+    PyObject *cm;
+    PyObject *deadline; /* wait_for_scope: None or the deadline; NULL for op_scope */
+} op_scope_object;
+
+static PyTypeObject op_scope_type;
+
+/* (current task or None) for LOOP: new reference. */
+static PyObject *current_task(void)
+{
+    PyObject *cur = gget(N_current_tasks), *loop = cur ? gget(N_LOOP) : NULL, *t;
+    if (!loop)
+        return NULL;
+    if (PyDict_CheckExact(cur)) {
+        t = PyDict_GetItemWithError(cur, loop);
+        if (!t)
+            return PyErr_Occurred() ? NULL : Py_NewRef(Py_None);
+        return Py_NewRef(t);
+    }
+    PyObject *get = PyObject_GetAttrString(cur, "get");
+    t = get ? PyObject_CallOneArg(get, loop) : NULL;
+    Py_XDECREF(get);
+    return t;
+}
+
+/* t.cancelling(), or -1 for no task: new reference. */
+static PyObject *cancelling_of(PyObject *t)
+{
+    return t == Py_None ? Py_NewRef(g_minus_one) : call_method0(t, N[N_cancelling]);
+}
+
+/* EVENTS.append(ev) for a new tuple ev (stolen). */
+static int record(PyObject *ev)
+{
+    if (!ev)
+        return -1;
+    PyObject *events = gget(N_EVENTS);
+    int r = events ? append_to(events, ev) : -1;
+    Py_DECREF(ev);
+    return r;
+}
+
+static PyObject *op_scope_new(PyTypeObject *tp, PyObject *args, PyObject *kw)
+{
+    PyObject *op;
+    static char *kwlist[] = {"op", NULL};
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "O:op_scope", kwlist, &op))
+        return NULL;
+    op_scope_object *o = (op_scope_object *)tp->tp_alloc(tp, 0);
+    if (!o)
+        return NULL;
+    o->op = Py_NewRef(op);
+    o->detail = Py_NewRef(Py_None);
+    o->cm = Py_NewRef(Py_None);
+    return (PyObject *)o;
+}
+
+static int op_scope_traverse(op_scope_object *o, visitproc visit, void *arg)
+{
+    Py_VISIT(o->op);
+    Py_VISIT(o->task);
+    Py_VISIT(o->detail);
+    Py_VISIT(o->cm);
+    Py_VISIT(o->deadline);
+    return 0;
+}
+
+static int op_scope_clear(op_scope_object *o)
+{
+    Py_CLEAR(o->op);
+    Py_CLEAR(o->task);
+    Py_CLEAR(o->detail);
+    Py_CLEAR(o->cm);
+    Py_CLEAR(o->deadline);
+    return 0;
+}
+
+static void op_scope_dealloc(op_scope_object *o)
+{
+    PyObject_GC_UnTrack(o);
+    op_scope_clear(o);
+    Py_TYPE(o)->tp_free((PyObject *)o);
+}
+
+static PyObject *op_scope_enter(op_scope_object *self, PyObject *unused)
+{
+    (void)unused;
+    PyObject *t = NULL, *n = NULL, *clock = NULL, *it = NULL, *result = NULL;
+    t = current_task();
+    if (!t)
+        goto done;
+    if (t == Py_None) {
+        Py_XSETREF(self->task, Py_NewRef(g_minus_one));
+        n = Py_NewRef(g_minus_one);
+    } else {
+        PyObject *id = PyObject_GetAttr(t, N[N_af_id]);
+        if (!id)
+            goto done;
+        Py_XSETREF(self->task, id);
+        n = cancelling_of(t);
+        if (!n)
+            goto done;
+    }
+    if (clock_and_iteration(&clock, &it) < 0 ||
+        record(PyTuple_Pack(6, s_op_enter, clock, it, self->task, self->op, n)) < 0)
+        goto done;
+    result = Py_NewRef(self);
+done:
+    Py_XDECREF(it);
+    Py_XDECREF(clock);
+    Py_XDECREF(n);
+    Py_XDECREF(t);
+    return result;
+}
+
+/* wait_for_scope's detail: deadline is not None and LOOP._clock >= deadline */
+static PyObject *deadline_passed(PyObject *deadline)
+{
+    if (deadline == Py_None)
+        return Py_NewRef(Py_False);
+    PyObject *loop = gget(N_LOOP);
+    PyObject *clock = loop ? PyObject_GetAttr(loop, N[N_clock]) : NULL;
+    if (!clock)
+        return NULL;
+    PyObject *r = PyObject_RichCompare(clock, deadline, Py_GE);
+    Py_DECREF(clock);
+    return r;
+}
+
+static PyObject *op_scope_exit(op_scope_object *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    PyObject *d = NULL, *t = NULL, *n = NULL, *clock = NULL, *it = NULL, *tn = NULL, *at = NULL;
+    PyObject *result = NULL;
+    if (nargs != 3) {
+        PyErr_SetString(PyExc_TypeError, "__exit__(exc_type, exc, tb)");
+        return NULL;
+    }
+    PyObject *et = args[0], *ev = args[1];
+    if (self->deadline) {
+        d = deadline_passed(self->deadline);
+        if (!d)
+            return NULL;
+        Py_SETREF(self->detail, d);
+        d = NULL;
+    }
+    if (et == PyExc_GeneratorExit)
+        Py_RETURN_FALSE; /* closed, not an outcome of the op (probe.py) */
+    if (!self->task) {
+        PyErr_SetString(PyExc_AttributeError, "'op_scope' object has no attribute 'task'");
+        return NULL;
+    }
+    if (self->cm == Py_None) {
+        d = Py_NewRef(self->detail);
+    } else {
+        PyObject *cm = Py_NewRef(self->cm);
+        d = call_method0(cm, N[N_expired]);
+        Py_DECREF(cm);
+        if (!d)
+            goto done;
+    }
+    t = current_task();
+    n = t ? cancelling_of(t) : NULL;
+    if (!n || clock_and_iteration(&clock, &it) < 0)
+        goto done;
+    if (ev == Py_None) {
+        if (record(PyTuple_Pack(10, s_op_exit, clock, it, self->task, self->op, s_ok, s_empty,
+                                s_empty, d, n)) < 0)
+            goto done;
+    } else {
+        tn = tname_of(et);
+        at = tn ? args_text_of(ev) : NULL;
+        if (!at || record(PyTuple_Pack(10, s_op_exit, clock, it, self->task, self->op, s_raise, tn,
+                                       at, d, n)) < 0)
+            goto done;
+    }
+    result = Py_NewRef(Py_False);
+done:
+    Py_XDECREF(at);
+    Py_XDECREF(tn);
+    Py_XDECREF(it);
+    Py_XDECREF(clock);
+    Py_XDECREF(n);
+    Py_XDECREF(t);
+    Py_XDECREF(d);
+    return result;
+}
+
+static PyMethodDef op_scope_methods[] = {
+    {"__enter__", (PyCFunction)op_scope_enter, METH_NOARGS, "Records op_enter."},
+    {"__exit__", (PyCFunction)(void (*)(void))op_scope_exit, METH_FASTCALL,
+     "Records op_exit (not on GeneratorExit)."},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyMemberDef op_scope_members[] = {
+    {"op", T_OBJECT, offsetof(op_scope_object, op), 0, "the IR op index"},
+    {"task", T_OBJECT_EX, offsetof(op_scope_object, task), 0, "the task's _af_id, -1"},
+    {"detail", T_OBJECT, offsetof(op_scope_object, detail), 0, "op_exit's detail"},
+    {"cm", T_OBJECT, offsetof(op_scope_object, cm), 0, "a Timeout: detail is cm.expired()"},
+    {"deadline", T_OBJECT, offsetof(op_scope_object, deadline), READONLY,
+     "wait_for_scope's deadline"},
+    {NULL, 0, 0, 0, NULL},
+};
+
+static PyTypeObject op_scope_type = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "_af_probe.op_scope",
+    .tp_basicsize = sizeof(op_scope_object),
+    .tp_dealloc = (destructor)op_scope_dealloc,
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
+    .tp_doc = "with op_scope(op): records op_enter, then op_exit with the outcome.",
+    .tp_traverse = (traverseproc)op_scope_traverse,
+    .tp_clear = (inquiry)op_scope_clear,
+    .tp_methods = op_scope_methods,
+    .tp_members = op_scope_members,
+    .tp_new = op_scope_new,
+};
+
+/* wait_for_scope(op, timeout): an op_scope whose detail is whether
+ * LOOP._clock + timeout (at creation) had passed when it exits. */
+static PyObject *wait_for_scope(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    (void)self;
+    if (nargs != 2) {
+        PyErr_SetString(PyExc_TypeError, "wait_for_scope(op, timeout)");
+        return NULL;
+    }
+    PyObject *deadline;
+    if (args[1] == Py_None) {
+        deadline = Py_NewRef(Py_None);
+    } else {
+        PyObject *loop = gget(N_LOOP);
+        PyObject *clock = loop ? PyObject_GetAttr(loop, N[N_clock]) : NULL;
+        deadline = clock ? PyNumber_Add(clock, args[1]) : NULL;
+        Py_XDECREF(clock);
+        if (!deadline)
+            return NULL;
+    }
+    op_scope_object *o = (op_scope_object *)op_scope_type.tp_alloc(&op_scope_type, 0);
+    if (!o) {
+        Py_DECREF(deadline);
+        return NULL;
+    }
+    o->op = Py_NewRef(args[0]);
+    o->detail = Py_NewRef(Py_None);
+    o->cm = Py_NewRef(Py_None);
+    o->deadline = deadline;
+    return (PyObject *)o;
 }
 
 static PyObject *bind(PyObject *self, PyObject *globals)
@@ -1389,6 +1763,12 @@ static PyMethodDef methods[] = {
      "VirtualLoop.run_until(loop, pred, max_iterations, max_vtime, watchdog_seconds), in C."},
     {"call_soon_descr", call_soon_descr, METH_O,
      "call_soon_descr(cls): VirtualLoop.call_soon in C, as a method of cls."},
+    {"run_until_descr", run_until_descr, METH_O,
+     "run_until_descr(cls): VirtualLoop.run_until in C, as a method of cls."},
+    {"start", (PyCFunction)(void (*)(void))start_task, METH_FASTCALL | METH_KEYWORDS,
+     "probe.start(op, name, coro, ir, keep=True, group=None), in C."},
+    {"wait_for_scope", (PyCFunction)(void (*)(void))wait_for_scope, METH_FASTCALL,
+     "probe.wait_for_scope(op, timeout), in C (an op_scope with a deadline)."},
     {"use_id_hash", use_id_hash, METH_O,
      "use_id_hash(cls): instances of cls hash by their _af_id slot (tp_hash in C)."},
     {NULL, NULL, 0, NULL},
@@ -1426,7 +1806,9 @@ static int init_constants(void)
         {&s_task, "task"},           {&s_at, " at "},
         {&s_hang, "hang"},           {&s_deadlock, "deadlock"},
         {&s_watchdog, "watchdog"},   {&s_slow, "slow"},
-        {&s_callback, "callback"},
+        {&s_callback, "callback"},   {&s_op_enter, "op_enter"},
+        {&s_op_exit, "op_exit"},     {&s_ok, "ok"},
+        {&s_raise, "raise"},
     };
     for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++) {
         *strs[i].dst = PyUnicode_InternFromString(strs[i].text);
@@ -1434,21 +1816,26 @@ static int init_constants(void)
             return -1;
     }
     g_init_kwnames = PyTuple_Pack(3, N[N_loop], N[N_name], N[N_context]);
+    g_name_kwnames = PyTuple_Pack(1, N[N_name]);
     g_empty_tuple = PyTuple_New(0);
     g_minus_one = PyLong_FromLong(-1);
     g_one = PyLong_FromLong(1);
     g_two = PyLong_FromLong(2);
     g_sixty_four = PyLong_FromLong(64);
-    if (!g_init_kwnames || !g_empty_tuple || !g_minus_one || !g_one || !g_two || !g_sixty_four)
+    if (!g_init_kwnames || !g_name_kwnames || !g_empty_tuple || !g_minus_one || !g_one || !g_two ||
+        !g_sixty_four)
         return -1;
     return 0;
 }
 
 PyObject *af_probe_c_create(void)
 {
-    if (init_constants() < 0)
+    if (init_constants() < 0 || PyType_Ready(&op_scope_type) < 0)
         return NULL;
-    return PyModule_Create(&module_def);
+    PyObject *m = PyModule_Create(&module_def);
+    if (m && PyModule_AddObjectRef(m, "op_scope", (PyObject *)&op_scope_type) < 0)
+        Py_CLEAR(m);
+    return m;
 }
 
 int af_probe_c_register(void)

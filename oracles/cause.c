@@ -331,6 +331,8 @@ af_cause af_leak_cause(af_ctx *c, int task, char *why, size_t cap, int *misuse_o
             *misuse_op = -1;
         return AF_CAUSE_TARGET;
     }
+    if (task >= c->nslots) /* a task the trace never names: nothing to memoise */
+        return leak_cause(c, task, why, cap, misuse_op ? misuse_op : &mop, 0);
     if (c->leak_memo[task] < 0) {
         af_cause k = leak_cause(c, task, c->leak_why[task], sizeof c->leak_why[task], &mop, 0);
         c->leak_memo[task] = (signed char)k;

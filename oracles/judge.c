@@ -21,16 +21,36 @@
 
 #include "oracles/oracle.h"
 
+/* 1 + the highest task id any event names (task or parent), at most
+ * AF_CTX_MAX_TASKS: the per-task slots build_ctx initialises. */
+static int task_slots(const af_trace *tr)
+{
+    int hi = 0;
+    for (int i = 0; i < tr->nevents; i++) {
+        const af_event *e = &tr->events[i];
+        int m = e->task > e->parent ? e->task : e->parent;
+        if (m + 1 > hi)
+            hi = m + 1;
+    }
+    return hi < AF_CTX_MAX_TASKS ? hi : AF_CTX_MAX_TASKS;
+}
+
+/* Only the slots of tasks the trace names are initialised (the context is
+ * ~125 KiB; clearing all of it cost more than every oracle together). */
 static void build_ctx(af_ctx *c, const af_scenario *s, const af_trace *tr, af_verdict_list *out)
 {
-    memset(c, 0, sizeof *c);
     c->s = s;
     c->tr = tr;
     c->out = out;
+    c->added = 0;
+    c->ntasks = 0;
+    c->nslots = task_slots(tr);
+    c->escaped = 0;
     c->budget_ev = -1;
     c->end_ev = -1;
     c->last = -1;
-    for (int i = 0; i < AF_CTX_MAX_TASKS; i++) {
+    memset(c->tasks, 0, (size_t)c->nslots * sizeof c->tasks[0]);
+    for (int i = 0; i < c->nslots; i++) {
         c->leak_memo[i] = -1;
         c->leak_misuse_op[i] = -1;
     }
@@ -38,7 +58,7 @@ static void build_ctx(af_ctx *c, const af_scenario *s, const af_trace *tr, af_ve
         c->ir_to_probe[i] = -1;
     for (int i = 0; i < tr->nevents; i++) {
         const af_event *e = &tr->events[i];
-        af_tinfo *t = (e->task >= 0 && e->task < AF_CTX_MAX_TASKS) ? &c->tasks[e->task] : NULL;
+        af_tinfo *t = (e->task >= 0 && e->task < c->nslots) ? &c->tasks[e->task] : NULL;
         switch (e->kind) {
         case AF_EV_TASK_NEW:
             if (!t || t->seen)
@@ -59,7 +79,7 @@ static void build_ctx(af_ctx *c, const af_scenario *s, const af_trace *tr, af_ve
             t->ir_owner = e->ir_task;
             if (t->ir_owner < 0 && s && e->op >= 0 && e->op < s->nops)
                 t->ir_owner = s->ops[e->op].task;
-            if (t->ir_owner < 0 && e->parent >= 0 && e->parent < AF_CTX_MAX_TASKS &&
+            if (t->ir_owner < 0 && e->parent >= 0 && e->parent < c->nslots &&
                 c->tasks[e->parent].seen)
                 t->ir_owner = c->tasks[e->parent].ir_owner;
             break;

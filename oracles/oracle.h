@@ -29,7 +29,8 @@ typedef struct af_ctx {
     af_verdict_list *out;
     int added;
     af_tinfo tasks[AF_CTX_MAX_TASKS];
-    int ntasks;                    /* 1 + highest id seen */
+    int ntasks; /* 1 + highest id seen */
+    int nslots; /* per-task arrays initialised for ids [0, nslots): every id the trace names */
     int ir_to_probe[AF_MAX_TASKS]; /* first probe id of each IR task, -1 */
     int budget_ev;                 /* first budget event, -1 */
     int end_ev;                    /* the `end` event, -1 */

@@ -27,8 +27,8 @@ static int name_lookup(const char *const *names, int n, const char *name)
 {
     if (!name)
         return -1;
-    for (int i = 0; i < n; i++)
-        if (strcmp(names[i], name) == 0)
+    for (int i = 0; i < n; i++) /* first byte first: most names differ there */
+        if (names[i][0] == name[0] && strcmp(names[i], name) == 0)
             return i;
     return -1;
 }

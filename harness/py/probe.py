@@ -223,7 +223,12 @@ if __name__ == "probe":
         import _af_probe
     except ImportError:
         pass
+_af_loop = None
 if _af_probe is not None:
+    import _af_loop
+    # asyncio's registry of all tasks (a WeakSet) without a Python frame
+    # per task (harness/loop_c.c).
+    _af_loop.fast_registry(asyncio.tasks._all_tasks)
     _af_probe.bind(globals())
     _task_factory = _af_probe._task_factory
     _on_done = _af_probe._on_done
@@ -310,6 +315,12 @@ class wait_for_scope(op_scope):
     def __exit__(self, et, ev, tb):
         self.detail = self.deadline is not None and LOOP._clock >= self.deadline
         return op_scope.__exit__(self, et, ev, tb)
+
+
+if _af_probe is not None:  # the same, in C (harness/probe_c.c)
+    start = _af_probe.start
+    op_scope = _af_probe.op_scope
+    wait_for_scope = _af_probe.wait_for_scope
 
 
 async def await_task(op, name):

@@ -41,12 +41,13 @@ _heappop = heapq.heappop
 # the same reads, writes and calls as run_until and _run_once below, without
 # their Python frames); elsewhere (a reproducer, where this text is not the
 # module `vloop`) the Python code runs.
-_af_probe = None
+_af_probe = _af_loop = None
 if __name__ == "vloop":
     try:
+        import _af_loop
         import _af_probe
     except ImportError:
-        pass
+        _af_probe = _af_loop = None
 if _af_probe is not None:
     _af_probe.bind_vloop(globals())
     _c_run_until = _af_probe.run_until
@@ -204,9 +205,14 @@ class VirtualLoop(asyncio.base_events.BaseEventLoop):
 
     # -- running -------------------------------------------------------------
     def enter_running(self):
-        """Make this the running loop of the thread (as run_forever does)."""
-        self._check_closed()
-        self._check_running()
+        """Make this the running loop of the thread (as run_forever does,
+        with the checks of _check_closed and _check_running inlined)."""
+        if self._closed:
+            raise RuntimeError("Event loop is closed")
+        if self._thread_id is not None:  # self.is_running()
+            raise RuntimeError("This event loop is already running")
+        if asyncio.events._get_running_loop() is not None:
+            raise RuntimeError("Cannot run the event loop while another loop is running")
         self._thread_id = threading.get_ident()
         asyncio.events._set_running_loop(self)
 
@@ -316,6 +322,18 @@ class VirtualLoop(asyncio.base_events.BaseEventLoop):
                 self._slow_what = None
 
 
+# Embedded, the scheduling methods are C too (harness/loop_c.c: the same
+# handles, the same heap order); each keeps its Python method to defer to
+# in debug mode.
 if _af_probe is not None:
-    _py_call_soon = VirtualLoop.call_soon  # what the C one does in debug mode
+    _af_loop.bind_handles(_Handle, _VTimerHandle)
+    _py_call_soon = VirtualLoop.call_soon
     VirtualLoop.call_soon = _af_probe.call_soon_descr(VirtualLoop)
+    VirtualLoop.run_until = _af_probe.run_until_descr(VirtualLoop)
+    for _name in ("call_at", "call_later", "create_future", "get_debug"):
+        setattr(VirtualLoop, _name,
+                _af_loop.method(VirtualLoop, _name, getattr(VirtualLoop, _name)))
+    _VTimerHandle.cancel = _af_loop.method(_VTimerHandle, "cancel", _VTimerHandle.cancel)
+    _heappop = _af_loop.heappop
+    _heappush = _af_loop.heappush
+    del _name
