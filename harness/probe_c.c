@@ -28,124 +28,80 @@
 #include "harness/loop_c.h"
 #include "harness/probe_c.h"
 
-/* Interned names, created once. */
+/* Interned names, created once: X(enum id, text), one list so the two
+ * cannot drift apart. */
+#define AF_PROBE_NAMES(X)                                                                          \
+    X(N_EVENTS, "EVENTS")                                                                          \
+    X(N_LOOP, "LOOP")                                                                              \
+    X(N_CUR_OP, "CUR_OP")                                                                          \
+    X(N_ALL, "ALL")                                                                                \
+    X(N_ROOT, "ROOT")                                                                              \
+    X(N_root_seen, "_root_seen")                                                                   \
+    X(N_next_id, "_next_id")                                                                       \
+    X(N_pending_name, "_pending_name")                                                             \
+    X(N_pending_ir, "_pending_ir")                                                                 \
+    X(N_TaskCls, "_TaskCls")                                                                       \
+    X(N_TaskInit, "_TaskInit")                                                                     \
+    X(N_on_done, "_on_done")                                                                       \
+    X(N_tname, "tname")                                                                            \
+    X(N_TN, "_TN")                                                                                 \
+    X(N_ADDRESS, "_ADDRESS")                                                                       \
+    X(N_PyTask, "PyTask")                                                                          \
+    X(N_current_tasks, "_current_tasks")                                                           \
+    X(N_clock, "_clock")                                                                           \
+    X(N_iteration, "_iteration")                                                                   \
+    X(N_af_id, "_af_id")                                                                           \
+    X(N_halted, "halted")                                                                          \
+    X(N_qualname, "__qualname__")                                                                  \
+    X(N_cancelled, "cancelled")                                                                    \
+    X(N_cancelling, "cancelling")                                                                  \
+    X(N_cancel_message, "_cancel_message")                                                         \
+    X(N_exception, "_exception")                                                                   \
+    X(N_cancelled_exc, "_cancelled_exc")                                                           \
+    X(N_add_done_callback, "add_done_callback")                                                    \
+    X(N_append, "append")                                                                          \
+    X(N_args, "args")                                                                              \
+    X(N_sub, "sub")                                                                                \
+    X(N_loop, "loop")                                                                              \
+    X(N_name, "name")                                                                              \
+    X(N_context, "context")                                                                        \
+    X(N_ready, "_ready")                                                                           \
+    X(N_scheduled, "_scheduled")                                                                   \
+    X(N_timer_cancelled_count, "_timer_cancelled_count")                                           \
+    X(N_purge_cancelled, "_purge_cancelled")                                                       \
+    X(N_popleft, "popleft")                                                                        \
+    X(N_run, "run")                                                                                \
+    X(N_slow_ticks, "slow_ticks")                                                                  \
+    X(N_events, "events")                                                                          \
+    X(N_slow_what, "_slow_what")                                                                   \
+    X(N_time, "_time")                                                                             \
+    X(N_monotonic, "monotonic")                                                                    \
+    X(N_heappop, "_heappop")                                                                       \
+    X(N_callback_failed, "_callback_failed")                                                       \
+    X(N_WATCHDOG_EVERY, "WATCHDOG_EVERY")                                                          \
+    X(N_debug, "_debug")                                                                           \
+    X(N_closed, "_closed")                                                                         \
+    X(N_py_call_soon, "_py_call_soon")                                                             \
+    X(N_expired, "expired")                                                                        \
+    X(N_groups, "groups")                                                                          \
+    X(N_tasks, "tasks")                                                                            \
+    X(N_close, "close")                                                                            \
+    X(N_create_task, "create_task")                                                                \
+    X(N_IN_CANCEL, "_IN_CANCEL")                                                                   \
+    X(N_CANCEL_MSG, "_CANCEL_MSG")                                                                 \
+    X(N_cancel, "cancel")
+
 enum {
-    N_EVENTS,
-    N_LOOP,
-    N_CUR_OP,
-    N_ALL,
-    N_ROOT,
-    N_root_seen,
-    N_next_id,
-    N_pending_name,
-    N_pending_ir,
-    N_TaskCls,
-    N_TaskInit,
-    N_on_done,
-    N_tname,
-    N_TN,
-    N_ADDRESS,
-    N_PyTask,
-    N_current_tasks,
-    N_clock,
-    N_iteration,
-    N_af_id,
-    N_halted,
-    N_qualname,
-    N_cancelled,
-    N_cancelling,
-    N_cancel_message,
-    N_exception,
-    N_cancelled_exc,
-    N_add_done_callback,
-    N_append,
-    N_args,
-    N_sub,
-    N_loop,
-    N_name,
-    N_context,
-    N_ready,
-    N_scheduled,
-    N_timer_cancelled_count,
-    N_purge_cancelled,
-    N_popleft,
-    N_run,
-    N_slow_ticks,
-    N_events,
-    N_slow_what,
-    N_time,
-    N_monotonic,
-    N_heappop,
-    N_callback_failed,
-    N_WATCHDOG_EVERY,
-    N_debug,
-    N_closed,
-    N_py_call_soon,
-    N_expired,
-    N_groups,
-    N_tasks,
-    N_close,
-    N_create_task,
-    N_COUNT
+#define AF_NAME_ID(id, text) id,
+    AF_PROBE_NAMES(AF_NAME_ID)
+#undef AF_NAME_ID
+        N_COUNT
 };
 
 static const char *const name_text[N_COUNT] = {
-    "EVENTS",
-    "LOOP",
-    "CUR_OP",
-    "ALL",
-    "ROOT",
-    "_root_seen",
-    "_next_id",
-    "_pending_name",
-    "_pending_ir",
-    "_TaskCls",
-    "_TaskInit",
-    "_on_done",
-    "tname",
-    "_TN",
-    "_ADDRESS",
-    "PyTask",
-    "_current_tasks",
-    "_clock",
-    "_iteration",
-    "_af_id",
-    "halted",
-    "__qualname__",
-    "cancelled",
-    "cancelling",
-    "_cancel_message",
-    "_exception",
-    "_cancelled_exc",
-    "add_done_callback",
-    "append",
-    "args",
-    "sub",
-    "loop",
-    "name",
-    "context",
-    "_ready",
-    "_scheduled",
-    "_timer_cancelled_count",
-    "_purge_cancelled",
-    "popleft",
-    "run",
-    "slow_ticks",
-    "events",
-    "_slow_what",
-    "_time",
-    "monotonic",
-    "_heappop",
-    "_callback_failed",
-    "WATCHDOG_EVERY",
-    "_debug",
-    "_closed",
-    "_py_call_soon",
-    "expired",
-    "groups",
-    "tasks",
-    "close",
-    "create_task",
+#define AF_NAME_TEXT(id, text) text,
+    AF_PROBE_NAMES(AF_NAME_TEXT)
+#undef AF_NAME_TEXT
 };
 
 static PyObject *N[N_COUNT];
@@ -1701,6 +1657,127 @@ static PyTypeObject op_scope_type = {
     .tp_new = op_scope_new,
 };
 
+/* ProbeTask.cancel(self, msg=None), installed by task_cancel_descr(cls,
+ * base_cancel), statement for statement as probe.py's: a cancel event
+ * with cancelling() before and after; a second cancel of a task whose
+ * cancel() is already running (tasks awaiting each other in a cycle) is
+ * recorded and refused instead of recursing. */
+static PyObject *g_base_cancel[2]; /* the base classes' cancel, by slot */
+static PyTypeObject *g_cancel_cls[2];
+
+static PyObject *cancel_event(PyObject *tid, PyObject *msg, PyObject *r, PyObject *before,
+                              PyObject *after)
+{
+    PyObject *clock = NULL, *it = NULL, *by = NULL, *cur_op, *ev = NULL;
+    if (clock_and_iteration(&clock, &it) == 0 && (by = task_id()) && (cur_op = gget(N_CUR_OP)))
+        ev = PyTuple_Pack(10, N[N_cancel], clock, it, by, tid, cur_op, msg, r, before, after);
+    Py_XDECREF(by);
+    Py_XDECREF(it);
+    Py_XDECREF(clock);
+    return ev;
+}
+
+static PyObject *task_cancel(PyObject *self, PyObject *const *args, Py_ssize_t nargs,
+                             PyObject *kwnames)
+{
+    PyObject *msg = Py_None, *before = NULL, *tid = NULL, *in_cancel = NULL, *r = NULL,
+             *after = NULL, *result = NULL;
+    static const char *const kw[] = {"msg"};
+    Py_ssize_t nkw = kwnames ? PyTuple_GET_SIZE(kwnames) : 0;
+    if (nargs + nkw > 1 ||
+        (nkw && PyUnicode_CompareWithASCIIString(PyTuple_GET_ITEM(kwnames, 0), kw[0]) != 0)) {
+        PyErr_SetString(PyExc_TypeError, "cancel(msg=None)");
+        return NULL;
+    }
+    if (nargs + nkw == 1)
+        msg = args[0];
+    int slot = Py_IS_TYPE(self, g_cancel_cls[0]) ? 0 : Py_IS_TYPE(self, g_cancel_cls[1]) ? 1 : -1;
+    if (slot < 0) {
+        PyErr_Format(PyExc_TypeError, "cancel: a probe task is required, not %.100s",
+                     Py_TYPE(self)->tp_name);
+        return NULL;
+    }
+    before = call_method0(self, N[N_cancelling]);
+    tid = before ? PyObject_GetAttr(self, N[N_af_id]) : NULL;
+    in_cancel = tid ? gget(N_IN_CANCEL) : NULL;
+    if (!in_cancel)
+        goto done;
+    int busy = PySet_Contains(in_cancel, tid);
+    if (busy < 0)
+        goto done;
+    if (busy) {
+        if (record(cancel_event(tid, msg, Py_False, before, before)) == 0)
+            result = Py_NewRef(Py_False);
+        goto done;
+    }
+    Py_INCREF(in_cancel);
+    if (PySet_Add(in_cancel, tid) < 0) {
+        Py_DECREF(in_cancel);
+        goto done;
+    }
+    { /* try: r = base.cancel(self, msg) finally: _IN_CANCEL.discard(tid) */
+        PyObject *a[2] = {self, msg};
+        r = PyObject_Vectorcall(g_base_cancel[slot], a, 2, NULL);
+        PyObject *et, *ev, *tb;
+        PyErr_Fetch(&et, &ev, &tb);
+        int d = PySet_Discard(in_cancel, tid);
+        Py_DECREF(in_cancel);
+        if (d < 0) {
+            Py_XDECREF(et);
+            Py_XDECREF(ev);
+            Py_XDECREF(tb);
+            Py_CLEAR(r);
+            goto done;
+        }
+        PyErr_Restore(et, ev, tb);
+    }
+    if (!r)
+        goto done;
+    int t = PyObject_IsTrue(r);
+    if (t < 0)
+        goto done;
+    if (t) {
+        PyObject *cm = gget(N_CANCEL_MSG);
+        if (!cm || PyObject_SetItem(cm, tid, msg) < 0)
+            goto done;
+    }
+    after = call_method0(self, N[N_cancelling]);
+    if (!after || record(cancel_event(tid, msg, r, before, after)) < 0)
+        goto done;
+    result = Py_NewRef(r);
+done:
+    Py_XDECREF(after);
+    Py_XDECREF(r);
+    Py_XDECREF(tid);
+    Py_XDECREF(before);
+    return result;
+}
+
+static PyMethodDef task_cancel_def = {"cancel", (PyCFunction)(void (*)(void))task_cancel,
+                                      METH_FASTCALL | METH_KEYWORDS,
+                                      "ProbeTask.cancel in C (harness/probe_c.c)."};
+
+/* task_cancel_descr(cls, base_cancel): ProbeTask.cancel for cls (one of
+ * the probe's two task classes), deferring to base_cancel. */
+static PyObject *task_cancel_descr(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    (void)self;
+    if (nargs != 2 || !PyType_Check(args[0])) {
+        PyErr_SetString(PyExc_TypeError, "task_cancel_descr(cls, base_cancel)");
+        return NULL;
+    }
+    int slot = g_cancel_cls[0] == NULL || g_cancel_cls[0] == (PyTypeObject *)args[0]   ? 0
+               : g_cancel_cls[1] == NULL || g_cancel_cls[1] == (PyTypeObject *)args[0] ? 1
+                                                                                       : -1;
+    if (slot < 0) {
+        PyErr_SetString(PyExc_RuntimeError, "task_cancel_descr: two task classes at most");
+        return NULL;
+    }
+    Py_XSETREF(g_cancel_cls[slot], (PyTypeObject *)Py_NewRef(args[0]));
+    Py_XSETREF(g_base_cancel[slot], Py_NewRef(args[1]));
+    return PyDescr_NewMethod((PyTypeObject *)args[0], &task_cancel_def);
+}
+
 /* wait_for_scope(op, timeout): an op_scope whose detail is whether
  * LOOP._clock + timeout (at creation) had passed when it exits. */
 static PyObject *wait_for_scope(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
@@ -1767,6 +1844,8 @@ static PyMethodDef methods[] = {
      "run_until_descr(cls): VirtualLoop.run_until in C, as a method of cls."},
     {"start", (PyCFunction)(void (*)(void))start_task, METH_FASTCALL | METH_KEYWORDS,
      "probe.start(op, name, coro, ir, keep=True, group=None), in C."},
+    {"task_cancel_descr", (PyCFunction)(void (*)(void))task_cancel_descr, METH_FASTCALL,
+     "task_cancel_descr(cls, base_cancel): ProbeTask.cancel in C for cls."},
     {"wait_for_scope", (PyCFunction)(void (*)(void))wait_for_scope, METH_FASTCALL,
      "probe.wait_for_scope(op, timeout), in C (an op_scope with a deadline)."},
     {"use_id_hash", use_id_hash, METH_O,

@@ -234,6 +234,8 @@ if _af_probe is not None:
     _on_done = _af_probe._on_done
     _af_probe.use_id_hash(CTask)
     _af_probe.use_id_hash(PyTask)
+    CTask.cancel = _af_probe.task_cancel_descr(CTask, asyncio.tasks.Task.cancel)
+    PyTask.cancel = _af_probe.task_cancel_descr(PyTask, asyncio.tasks._PyTask.cancel)
 
 
 def start(op, name, coro, ir, keep=True, group=None):
