@@ -157,6 +157,8 @@ static void fuzz_help(void)
            "  --coverage K         semantic,python (default) | semantic | python | none\n"
            "  --no-coverage-check  start even when the coverage counters do not move\n"
            "  --target NAME        target adapter (sets AF_TARGET)\n"
+           "  --reference NAME     only findings the reference adapter NAME (e.g. asyncio)\n"
+           "                       does not share on the same input (sets AF_REFERENCE)\n"
            "  --pure-python-tasks  asyncio's pure-Python Task/Future (more Python edges)\n"
            "  --max-findings N     stop once N new signatures are filed (builtin)\n"
            "  --max-len N          longest input in bytes, 1..8192 (builtin default 4096,\n"
@@ -684,6 +686,10 @@ int af_cmd_fuzz(int argc, char **argv)
             if (!v)
                 return usage_error("fuzz", "--target wants an adapter name%s", NULL);
             setenv("AF_TARGET", v, 1);
+        } else if (strcmp(o, "--reference") == 0) {
+            if (!v)
+                return usage_error("fuzz", "--reference wants an adapter name%s", NULL);
+            setenv("AF_REFERENCE", v, 1);
         } else if (strcmp(o, "--max-findings") == 0) {
             if (parse_u64(v, &a.max_findings) < 0)
                 return usage_error("fuzz", "--max-findings wants a count, not '%s'", v);

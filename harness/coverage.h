@@ -6,8 +6,9 @@
  *   [AF_COV_SEMANTIC_SIZE, AF_COV_MAP_SIZE)  Python line edges of the target's
  *                                        own modules (harness/pycov.h)
  *
- * Semantic features (each hashed to one counter of the semantic region; a
- * counter counts how often the feature occurred, saturating at 255):
+ * Semantic features (each hashed to one counter of the semantic region,
+ * which is set to 1 when the feature occurs: no hit counts, a fact that
+ * repeats is not a new behaviour):
  *   - events in context: every trace event with its kind and the facts that
  *     matter for it (the op kind of the enclosing structured operation, the
  *     outcome, the exception class, whether cancelling() is > 0 ...);
@@ -20,7 +21,6 @@
  *     event with up to AF_COV_PAIR_WINDOW earlier events of that iteration),
  *     and the specific pairs "cancel + task_done of its target", "op_exit of
  *     a timeout/wait_for + a cancel of the same task";
- *   - per task, consecutive event pairs (what one task did next);
  *   - oracle near-misses: cancel() returning False on a done task (and with
  *     which outcome), a task_done with a result while cancelling() > 0, a
  *     structured block exiting normally with cancelling() changed, a cancel
@@ -80,13 +80,6 @@ static inline uint64_t af_cov_mix(uint64_t a, uint64_t b)
     x *= 0xc4ceb9fe1a85ec53ull;
     x ^= x >> 33;
     return x;
-}
-
-static inline void af_cov_hit(uint8_t *map, size_t size, uint64_t h)
-{
-    uint8_t *c = &map[h % size];
-    if (*c != 255)
-        (*c)++;
 }
 
 #endif

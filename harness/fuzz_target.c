@@ -29,6 +29,9 @@ struct af_fuzz {
     af_runner *runner;
     af_trace trace;
     af_verdict_list verdicts;
+    af_runner *ref_runner; /* AF_REFERENCE, else NULL */
+    af_trace ref_trace;
+    af_verdict_list ref_verdicts;
     af_scenario scenario;
     uint64_t runs, new_findings, known_findings;
     uint64_t known[KNOWN_SLOTS];   /* signatures already on disk (0 = empty) */
@@ -77,6 +80,14 @@ int af_fuzz_config_from_env(af_fuzz_config *c, const char *engine, af_error *err
             return -1;
         }
         snprintf(c->target, sizeof c->target, "%s", v);
+    }
+    v = getenv("AF_REFERENCE");
+    if (v && *v) {
+        if (strlen(v) >= sizeof c->reference) {
+            af_error_set(err, "AF_REFERENCE", "name too long");
+            return -1;
+        }
+        snprintf(c->reference, sizeof c->reference, "%s", v);
     }
     c->skip_coverage_check = env_flag("AF_SKIP_COVERAGE_CHECK");
     v = getenv("AF_MIN_FEATURES");
@@ -153,6 +164,15 @@ af_fuzz *af_fuzz_new(const af_fuzz_config *c, af_error *err)
     f->runner = af_runner_new(&o, err);
     if (!f->runner)
         goto error;
+    if (c->reference[0]) {
+        af_runner_options_default(&o);
+        o.pure_python_tasks = c->pure_python;
+        if (apply_target(&o, c->reference, err) < 0 || af_trace_init(&f->ref_trace, 0, 0) < 0)
+            goto error;
+        f->ref_runner = af_runner_new(&o, err);
+        if (!f->ref_runner)
+            goto error;
+    }
     if ((c->coverage & AF_COV_PYTHON) && af_pycov_init(err) < 0)
         goto error;
     return f;
@@ -170,6 +190,8 @@ void af_fuzz_free(af_fuzz *f)
         flush_at_exit = NULL;
     af_runner_free(f->runner);
     af_trace_free(&f->trace);
+    af_runner_free(f->ref_runner);
+    af_trace_free(&f->ref_trace);
     free(f);
 }
 
@@ -364,6 +386,25 @@ static void harness_error(af_fuzz *f, const af_error *err, const uint8_t *data, 
     fflush(stderr);
 }
 
+/* The differential filter (AF_REFERENCE): the same scenario on the
+ * reference; the target's verdicts whose signature the reference also
+ * gives are dropped. 0, or -1 with err set. */
+static int drop_reference_verdicts(af_fuzz *f, af_error *err)
+{
+    if (af_runner_run(f->ref_runner, &f->scenario, &f->ref_trace, &f->ref_verdicts, err) < 0)
+        return -1;
+    int n = 0;
+    for (int i = 0; i < f->verdicts.count; i++) {
+        int shared = 0;
+        for (int j = 0; j < f->ref_verdicts.count && !shared; j++)
+            shared = f->ref_verdicts.items[j].signature == f->verdicts.items[i].signature;
+        if (!shared)
+            f->verdicts.items[n++] = f->verdicts.items[i];
+    }
+    f->verdicts.count = n;
+    return 0;
+}
+
 af_fuzz_result af_fuzz_one(af_fuzz *f, const uint8_t *data, size_t size, uint8_t *map,
                            int report_findings)
 {
@@ -400,6 +441,10 @@ af_fuzz_result af_fuzz_one(af_fuzz *f, const uint8_t *data, size_t size, uint8_t
             if (f->cfg.oracles & (1u << f->verdicts.items[i].oracle))
                 f->verdicts.items[n++] = f->verdicts.items[i];
         f->verdicts.count = n;
+    }
+    if (f->verdicts.count && f->ref_runner && drop_reference_verdicts(f, &err) < 0) {
+        harness_error(f, &err, data, size);
+        return AF_FUZZ_ERROR;
     }
     if (f->verdicts.count == 0)
         return AF_FUZZ_OK;

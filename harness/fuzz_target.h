@@ -39,6 +39,12 @@
  *                              (the input is in the finding's input.bin)
  *   AF_ORACLES=o1,o2           only verdicts of these oracles are findings
  *                              (the others still feed coverage); default all
+ *   AF_REFERENCE=NAME          differential filter: an input with verdicts is
+ *                              run again on the reference adapter NAME
+ *                              (asyncio: stock), and only verdicts whose
+ *                              signature the reference does not also give
+ *                              are findings: the target's own defects, not
+ *                              the ones it shares with the reference
  */
 #ifndef ASYNCFUZZ_FUZZ_TARGET_H
 #define ASYNCFUZZ_FUZZ_TARGET_H
@@ -56,7 +62,8 @@ typedef struct af_fuzz_config {
     unsigned coverage; /* AF_COV_* bits */
     char findings_dir[1024];
     int pure_python;
-    char target[64]; /* "" = stock asyncio */
+    char target[64];    /* "" = stock asyncio */
+    char reference[64]; /* "" = no differential filter (AF_REFERENCE) */
     int skip_coverage_check;
     int min_features;
     int quiet;

@@ -99,28 +99,42 @@ dedup_and_minimize() { # $1 label, $2 out dir, $3 text in the folder's verdict.j
   # minimisation keeps the signature and reproduces
   env "${@:4}" "$AF" minimize "$d" --out "$W/min-$label" > "$W/log" 2>&1 || fail "$label: minimize exit $?"
   grep -E '^(before|after):' "$W/log" | sed "s/^/$label: /"
-  check_folder_min "$W/min-$label" "$(basename "$d")"
+  # replayed on the implementation it was found on (AF_TARGET in the env)
+  local a target_args=()
+  for a in "${@:4}"; do [[ $a == AF_TARGET=* ]] && target_args=(--target "${a#AF_TARGET=}"); done
+  check_folder_min "$W/min-$label" "$(basename "$d")" "${target_args[@]}"
 }
-check_folder_min() {
+check_folder_min() { # folder signature [run options...]
   local m=$1 sig=$2
+  shift 2
   "$PY" -c 'import json,sys; json.load(open(sys.argv[1])); json.load(open(sys.argv[2]))' "$m/scenario.json" "$m/verdict.json" \
     || fail "minimized JSON"
   grep -q "\"$sig\"" "$m/verdict.json" || fail "minimized verdict has another signature"
   # still reproduces: `run` meets its expected verdicts (the ones found)
-  "$AF" run "$m/scenario.json" > "$W/run.log" 2>&1 || { cat "$W/run.log"; fail "minimized scenario does not reproduce"; }
-  "$AF" run --json "$m/scenario.json" | grep -q "$sig" || fail "minimized run lacks the signature"
+  "$AF" run "$@" "$m/scenario.json" > "$W/run.log" 2>&1 || { cat "$W/run.log"; fail "minimized scenario does not reproduce"; }
+  "$AF" run "$@" --json "$m/scenario.json" | grep -q "$sig" || fail "minimized run lacks the signature"
 }
 
 # 3a. the planted adapter, when the runtime supports target adapters
 if "$AF" run --help 2>&1 | grep -q -- "--target" || AF_TARGET=planted_wait_for "$AF" fuzz --runs 1 --out "$W/probe" --quiet > "$W/log" 2>&1; then
-  hunt planted "$W/o3" "wait_for" AF_TARGET=planted_wait_for
-  dedup_and_minimize planted "$W/o3" wait_for AF_TARGET=planted_wait_for
+  hunt planted "$W/o3" "wait_for" AF_TARGET=planted_wait_for AF_REFERENCE=asyncio
+  dedup_and_minimize planted "$W/o3" wait_for AF_TARGET=planted_wait_for AF_REFERENCE=asyncio
 else
   echo "planted: SKIP (this build's runner has no target adapters: $(grep -o "target '[^']*'.*" "$W/log" | head -1))"
 fi
 # 3b. CPython gh-86296 on stock asyncio 3.11 (the real defect)
 hunt gh-86296 "$W/o4" "dropped in wait_for" AF_ORACLES=cancellation.swallowed
 dedup_and_minimize gh-86296 "$W/o4" "dropped in wait_for" AF_ORACLES=cancellation.swallowed
+
+# 3c. the differential filter: stock asyncio against itself shares every
+# verdict, so a campaign that finds stock 3.11's defects without the filter
+# files nothing with it
+"$AF" fuzz --out "$W/o7" --runs 4000 --seed 2 --coverage semantic --quiet > "$W/log" 2>&1
+[ "$(folders "$W/o7/findings" | wc -l)" -gt 0 ] || fail "reference: no finding without the filter"
+"$AF" fuzz --out "$W/o8" --runs 4000 --seed 2 --coverage semantic --reference asyncio --quiet > "$W/log" 2>&1 ||
+  fail "reference: exit $? with --reference asyncio"
+[ "$(folders "$W/o8/findings" | wc -l)" -eq 0 ] || fail "reference: findings shared with the reference were filed"
+echo "reference: $(folders "$W/o7/findings" | wc -l) finding(s) without the filter, none with --reference asyncio"
 
 # 4. isolation: crash and hang become findings, the campaign goes on
 AF_ENGINE_SELFTEST=crash:shield AF_ORACLES=differential "$AF" fuzz --out "$W/o5" --time 4 --seed 5 \
