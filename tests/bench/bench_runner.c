@@ -15,7 +15,11 @@
  *                library) compiled and exec'd per run, then run on a fresh
  *                loop that is closed afterwards (asyncio.run's life cycle);
  *   reproducer   the whole generated program compiled and exec'd per run
- *                (`python3 prog.py` without the interpreter's start-up).
+ *                (`python3 prog.py` without the interpreter's start-up);
+ *   bare loop    (small.json only) the same program written by hand
+ *                (bench_py.py's bare_runner) on the same reused loop in
+ *                this process: no probe, no scenario interpreter, no
+ *                oracles; the floor the in-process path is compared with.
  * and RSS (/proc/self/statm) before and after. Each is measured in
  * windows (500 / 50 / 10 runs) for the time given; the best window is
  * printed as runs/s and us/run, the median window next to it (on a shared
@@ -85,6 +89,18 @@ static const char user_way_src[] = "import time\n"
                                    "        events = ns['run_scenario']()\n"
                                    "        lib_ns['close_loop']()\n"
                                    "    return time.perf_counter() - t0, len(events)\n"
+                                   "_bare = []\n"
+                                   "def bare_loop(src_dir, _unused, n):\n"
+                                   "    if not _bare:\n"
+                                   "        import sys\n"
+                                   "        sys.path.insert(0, src_dir + '/tests/bench')\n"
+                                   "        import bench_py\n"
+                                   "        _bare.append(bench_py.bare_runner())\n"
+                                   "    one = _bare[0]\n"
+                                   "    t0 = time.perf_counter()\n"
+                                   "    for _ in range(n):\n"
+                                   "        one()\n"
+                                   "    return time.perf_counter() - t0, 0\n"
                                    "def full_program(prog, _unused, n):\n"
                                    "    t0 = time.perf_counter()\n"
                                    "    for _ in range(n):\n"
@@ -184,6 +200,30 @@ static int bench_one(af_runner *runner, const char *path, double budget)
     best_median(win, nwin, &in_best, &in_med);
     long rss1 = rss_kib();
 
+    /* The floor, for small.json only: the same program written by hand
+     * (tests/bench/bench_py.py bare_runner) on the same reused loop, in this
+     * process (so with the loop's C scheduling), without probe, scenario
+     * interpreter or oracles. */
+    double bare_best = 0, bare_med = 0;
+    long nbare = 0;
+    if (strstr(path, "small.json")) {
+        PyObject *src = PyUnicode_FromString(AF_SOURCE_DIR);
+        long unused;
+        py_time("bare_loop", src, Py_None, 500, &unused); /* warm up */
+        nwin = 0;
+        t0 = now_s();
+        do {
+            double secs = py_time("bare_loop", src, Py_None, 500, &unused);
+            if (secs < 0)
+                return -1;
+            if (nwin < 4096)
+                win[nwin++] = secs / 500;
+            nbare += 500;
+        } while (now_s() - t0 < budget);
+        best_median(win, nwin, &bare_best, &bare_med);
+        Py_XDECREF(src);
+    }
+
     /* The user way and the full program, in windows too. */
     char *prog = af_codegen_python(s, NULL, 0);
     PyObject *progo = PyUnicode_FromString(prog);
@@ -231,6 +271,10 @@ static int bench_one(af_runner *runner, const char *path, double budget)
            "in-process is");
     printf("  %-12s %9.0f %9.1f %10.1f %10ld\n", "in-process", 1 / in_best, 1e6 * in_best,
            1e6 * in_med, runs);
+    if (nbare)
+        printf("  %-12s %9.0f %9.1f %10.1f %10ld  %.2fx its time (median %.2fx)\n", "bare loop",
+               1 / bare_best, 1e6 * bare_best, 1e6 * bare_med, nbare, in_best / bare_best,
+               in_med / bare_med);
     printf("  %-12s %9.0f %9.1f %10.1f %10ld  %.1fx faster (median %.1fx)\n", "user way",
            1 / user_best, 1e6 * user_best, 1e6 * user_med, nuser, user_best / in_best,
            user_med / in_med);
