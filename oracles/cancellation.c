@@ -30,12 +30,19 @@
  *     returned normally (op_exit ok) with the request still outstanding:
  *     asyncio's code inside B dropped the CancelledError (3.11 wait_for,
  *     gh-86296: the inner future completes in the iteration the outer task
- *     is cancelled, wait_for returns the result);
+ *     is cancelled, wait_for returns the result); or T made it on itself
+ *     before op B exited, T suspended inside B after it (B exits in a later
+ *     iteration than the request and than its own entry: the request was
+ *     due at that suspension), and B exited without delivering it (the
+ *     same wait_for defect, reached through a self-cancel; gh-107547);
  *   (block-raise) it was made from outside during a structured block
  *     (task_group, timeout, wait_for) that then raised an exception other
  *     than CancelledError without uncancel()ing it (3.11 TaskGroup,
  *     gh-116720: a child fails while the parent is cancelled / waits in
- *     __aexit__);
+ *     __aexit__); when that exception came out of a gather / wait / await
+ *     nested in the block (the deeper op raised the same exception in the
+ *     same step), the requests made while that op was open are left to
+ *     it (they end as task-end at it), not blamed on the block;
  *   (task-end) otherwise: at the op open in T when the request was made.
  * cancellation.spurious - (once per task) T received a CancelledError (a
  *   scenario handler caught one, or T ended cancelled) when the number of
@@ -46,8 +53,8 @@
  *   (await, shield, gather, as_completed, wait, task_group children,
  *   asyncio's internal tasks T created: their CancelledError propagates to
  *   T; a source's end counts from the trace up to the iteration after the
- *   delivery, as the probe records it from a done callback). Skipped for a task whose own code may raise a CancelledError
- *   subclass (raise cancelled_subclass), after a KeyboardInterrupt /
+ *   delivery, as the probe records it from a done callback). Skipped for a task whose own code may
+ * raise a CancelledError subclass (raise cancelled_subclass), after a KeyboardInterrupt /
  *   SystemExit escaped, and for deliveries after `end` to a task the harness
  *   found pending (it cancels those).
  * cancellation.count - (once per task) the cancelling() counter is wrong:
@@ -67,7 +74,10 @@
  *     requests delivered together as one CancelledError were withdrawn by
  *     the handler only in part.
  *   The value the probe read at op_enter / op_exit is used when present,
- *   else the value implied by the cancel / uncancel events.
+ *   else the value implied by the cancel / uncancel events. (arith) is
+ *   judged up to `end` (or a budget): after it the probe sorts the events
+ *   the final garbage collection produced, so their order is canonical,
+ *   not the order of the calls.
  * cancellation.message - a CancelledError that T received (a `caught`
  *   event of exactly asyncio's CancelledError, or T's task_done when the
  *   probe recorded its args) carries a message that no request on T, nor on
@@ -163,6 +173,9 @@ typedef struct tstate {
     int stack_cancelling[AF_MAX_OPS + 8];
     int nstack;
     int misuse_op;        /* a misuse op that ran in the task's code, -1 */
+    int raise_src_ev;     /* last op_exit raise of T: the op_exit where that exception */
+    int raise_src_enter;  /* first came out of an op, and that op's op_enter (-1) */
+    int last_exit_ev;     /* T's last op_exit event, -1 */
     af_cause count_cause; /* cause for the next count_once verdict */
     char count_why[AF_VERDICT_WHY_MAX];
 } tstate;
@@ -216,6 +229,29 @@ static int forwarded(const af_ctx *c, int i)
             continue;
         if (s->done_ev < 0 || c->tr->events[s->done_ev].outcome != AF_OUT_CANCELLED)
             return 1;
+    }
+    /* A request T made on itself sets _must_cancel; Task.__step passes it
+     * on when T next suspends, to the future T then awaits
+     * (tasks.py:307-310 `self._fut_waiter.cancel(...)`): when that is a
+     * task T awaits (an `await` op open in T), its cancel event, by T with
+     * no op, comes later in the same step. If that task did not end
+     * cancelled it took the request, as for a forward from outside. */
+    if (e->by_task == e->task && c->s) {
+        for (int j = i + 1; j < c->tr->nevents; j++) {
+            const af_event *p = &c->tr->events[j];
+            if (p->iter != e->iter)
+                break;
+            if (p->kind != AF_EV_CANCEL || p->by_task != e->task || p->task == e->task ||
+                p->op >= 0 || !p->returned)
+                continue;
+            const af_tinfo *s = af_ctx_task(c, p->task);
+            int aw = af_ctx_open_op(c, e->task, j);
+            if (!s || aw < 0 || aw >= c->s->nops || c->s->ops[aw].kind != AF_OP_AWAIT ||
+                c->s->ops[aw].ref != s->ir_task)
+                continue;
+            if (s->done_ev < 0 || c->tr->events[s->done_ev].outcome != AF_OUT_CANCELLED)
+                return 1;
+        }
     }
     return 0;
 }
@@ -410,6 +446,11 @@ static void count_arith(af_ctx *c, tstate *st, int T, int ev, const char *what, 
 {
     if (st->count_reported)
         return;
+    /* After `end` / a budget the probe puts the garbage collector's batch
+     * of events in a canonical (sorted) order: not the order of the calls. */
+    int cut = c->end_ev >= 0 ? c->end_ev : c->budget_ev;
+    if (cut >= 0 && ev > cut)
+        return;
     st->count_reported = 1;
     const af_event *e = &c->tr->events[ev];
     int op = e->op >= 0 && e->kind != AF_EV_CANCEL && e->kind != AF_EV_UNCANCEL
@@ -481,6 +522,28 @@ static int lose_since(tstate *st, int T, int enter, int op, const char *reason, 
     return n;
 }
 
+/* Requests T made on itself are delivered at T's first suspension after
+ * them (tasks.py:254-257, 307-310). One still pending when op B exits, in
+ * a later iteration than both the request and B's entry (so T suspended
+ * inside B after the request), was dropped inside B. */
+static int lose_self_since(const af_trace *tr, tstate *st, int T, int enter, int exit_ev, int op,
+                           const char *reason)
+{
+    int n = 0, it_exit = tr->events[exit_ev].iter;
+    if (it_exit <= tr->events[enter].iter)
+        return 0;
+    for (int r = 0; r < st->nreq; r++) {
+        req *q = &st->reqs[r];
+        if (q->state != R_PENDING || q->exempt || q->by != T || it_exit <= tr->events[q->ev].iter)
+            continue;
+        q->state = R_LOST;
+        q->lost_op = op;
+        q->lost_reason = reason;
+        n++;
+    }
+    return n;
+}
+
 static void count_once(af_ctx *c, tstate *st, int T, int op, int ev, const char *reason,
                        const char *fmt, ...) __attribute__((format(printf, 7, 8)));
 static void count_once(af_ctx *c, tstate *st, int T, int op, int ev, const char *reason,
@@ -504,6 +567,7 @@ static void judge_task(af_ctx *c, int T, tstate *st)
     const af_tinfo *ti = af_ctx_task(c, T);
     memset(st, 0, sizeof *st);
     st->misuse_op = ti ? af_task_misuse_handler(c, ti->ir_owner) : -1;
+    st->raise_src_ev = st->raise_src_enter = st->last_exit_ev = -1;
     st->count_cause = AF_CAUSE_TARGET;
     snprintf(st->count_why, sizeof st->count_why,
              "a structured block must leave cancelling() as it found it "
@@ -650,6 +714,32 @@ static void judge_task(af_ctx *c, int T, tstate *st)
             af_op_kind k = op_kind(c, e->op);
             int structured = k == AF_OP_TASKGROUP || k == AF_OP_TIMEOUT || k == AF_OP_WAIT_FOR;
             int first;
+            /* Patch B: where the exception this op raises came from. When
+             * the op that exited just before in T (a deeper one, in the
+             * same step) raised the same exception, it passed it up. */
+            int src_ev = i, src_enter = enter;
+            if (e->exit == AF_OPEXIT_RAISE && st->last_exit_ev >= 0 && st->raise_src_ev >= 0) {
+                const af_event *pe = &tr->events[st->last_exit_ev];
+                if (pe->exit == AF_OPEXIT_RAISE && pe->iter == e->iter && pe->op != e->op &&
+                    pe->exc_type && e->exc_type && strcmp(pe->exc_type, e->exc_type) == 0 &&
+                    pe->exc_args && e->exc_args && strcmp(pe->exc_args, e->exc_args) == 0 &&
+                    st->raise_src_enter > enter) {
+                    src_ev = st->raise_src_ev;
+                    src_enter = st->raise_src_enter;
+                }
+            }
+            st->last_exit_ev = i;
+            st->raise_src_ev = e->exit == AF_OPEXIT_RAISE ? src_ev : -1;
+            st->raise_src_enter = e->exit == AF_OPEXIT_RAISE ? src_enter : -1;
+            /* the exception came out of a non-structured asyncio op (gather,
+             * wait, await, ...) nested in this block: requests made while
+             * that op was open are that op's to answer for, not this block's */
+            af_op_kind sk = op_kind(c, tr->events[src_ev].op);
+            int inner_enter = src_ev != i && sk != AF_OP_TASKGROUP && sk != AF_OP_TIMEOUT &&
+                                      sk != AF_OP_WAIT_FOR && sk != AF_OP_TRY &&
+                                      sk != AF_OP_EXCEPT_STAR
+                                  ? src_enter
+                                  : -1;
 
             if (e->exit == AF_OPEXIT_OK) {
                 int n = lose_since(st, T, enter, e->op, "block", &first);
@@ -676,7 +766,8 @@ static void judge_task(af_ctx *c, int T, tstate *st)
                 int external = 0, any = 0;
                 for (int r = 0; r < st->nreq; r++) {
                     req *q = &st->reqs[r];
-                    if (q->state == R_PENDING && !q->exempt && q->by != T && q->ev >= enter) {
+                    if (q->state == R_PENDING && !q->exempt && q->by != T && q->ev >= enter &&
+                        !(inner_enter >= 0 && q->ev >= inner_enter)) {
                         any = 1;
                         external |= is_scenario_cancel(c, &tr->events[q->ev]);
                     }
@@ -697,9 +788,25 @@ static void judge_task(af_ctx *c, int T, tstate *st)
                         set_cause(c, st, AF_CAUSE_TARGET,
                                   "an external cancel must not come out as TimeoutError");
                 } else if (any) {
+                    /* only the requests made before the inner op opened */
+                    int save[MAX_REQ], ns = 0;
+                    if (inner_enter >= 0)
+                        for (int r = 0; r < st->nreq; r++)
+                            if (st->reqs[r].state == R_PENDING && st->reqs[r].ev >= inner_enter) {
+                                st->reqs[r].state = R_DONE; /* parked */
+                                save[ns++] = r;
+                            }
                     lose_since(st, T, enter, e->op, "block-raise", &first);
+                    for (int r = 0; r < ns; r++)
+                        st->reqs[save[r]].state = R_PENDING;
                 }
             }
+            /* Patch A: self-requests still pending after T suspended in
+             * this op (a CancelledError exit delivers them) */
+            if (e->exit == AF_OPEXIT_OK)
+                lose_self_since(tr, st, T, enter, i, e->op, "block");
+            else if (!af_exc_is_cancelled(e->exc_type))
+                lose_self_since(tr, st, T, enter, i, e->op, "block-raise");
             /* A request made before the block and not delivered yet is
              * outstanding: the CancelledError may be its own (a task that
              * cancelled itself, then entered an expiring timeout). */

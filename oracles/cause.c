@@ -441,7 +441,8 @@ int af_op_reached(const af_ctx *c, int x)
     if (l < 0) {
         int p = af_ctx_probe_of_ir(c, xo->task);
         const af_tinfo *t = af_ctx_task(c, p);
-        return t && t->done_ev >= 0 && c->tr->events[t->done_ev].outcome == AF_OUT_RESULT;
+        return t && t->done_ev >= 0 && t->done_ev < cut &&
+               c->tr->events[t->done_ev].outcome == AF_OUT_RESULT;
     }
     const af_op *p = &s->ops[xo->parent];
     if (l == 0 && (p->kind == AF_OP_TRY || p->kind == AF_OP_EXCEPT_STAR))

@@ -82,16 +82,13 @@ void af_oracle_cleanup(af_ctx *c)
         const af_event *a = &tr->events[i];
         if (a->kind != AF_EV_ACQUIRE || !a->resource)
             continue;
-        /* the k-th acquire of this resource matches the k-th release */
-        int k = 0, r = 0;
-        for (int j = 0; j < i; j++)
-            if (tr->events[j].kind == AF_EV_ACQUIRE && tr->events[j].resource &&
-                strcmp(tr->events[j].resource, a->resource) == 0)
-                k++;
+        /* a hold releases what it acquired: the release of the same
+         * resource by the same task and the same hold op */
         int released = 0;
-        for (int j = 0; j < tr->nevents; j++)
+        for (int j = i + 1; j < tr->nevents; j++)
             if (tr->events[j].kind == AF_EV_RELEASE && tr->events[j].resource &&
-                strcmp(tr->events[j].resource, a->resource) == 0 && r++ == k) {
+                tr->events[j].task == a->task && tr->events[j].op == a->op &&
+                strcmp(tr->events[j].resource, a->resource) == 0) {
                 released = 1;
                 break;
             }

@@ -105,6 +105,27 @@ static af_cause exc_cause(af_ctx *c, const af_event *e, char *why, size_t cap, i
     }
     int late = (c->end_ev >= 0 && t->done_ev > c->end_ev) ||
                (c->budget_ev >= 0 && t->done_ev > c->budget_ev);
+    /* a task created while the harness cleaned up (after `end` / a budget)
+     * belongs to the pending task whose cleanup created it */
+    int cut = c->end_ev >= 0 ? c->end_ev : c->budget_ev;
+    int P = T;
+    for (int g = 0; late && P >= 0 && g < AF_CTX_MAX_TASKS; g++) {
+        const af_tinfo *pt = af_ctx_task(c, P);
+        if (!pt || pt->pending_ev >= 0 || pt->new_ev < cut)
+            break;
+        P = pt->parent;
+    }
+    const af_tinfo *pt = af_ctx_task(c, P);
+    if (late && P != T && pt && pt->pending_ev >= 0) {
+        char sub[AF_VERDICT_WHY_MAX];
+        af_cause k = c->budget_ev >= 0 ? af_deadlock_cause(c, sub, sizeof sub)
+                                       : af_leak_cause(c, P, sub, sizeof sub, mop);
+        snprintf(why, cap,
+                 "task %s was created and raised while the harness cancelled task %s after the "
+                 "run (%s)",
+                 t->name, pt->name, sub);
+        return k;
+    }
     if (late && t->pending_ev >= 0) {
         char sub[AF_VERDICT_WHY_MAX];
         af_cause k = c->budget_ev >= 0 ? af_deadlock_cause(c, sub, sizeof sub)
