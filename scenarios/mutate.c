@@ -653,7 +653,7 @@ static int32_t random_ticks(const af_scenario *s, af_rng *rng)
         if (n) {
             int32_t v = s->ops[cand[af_rng_below(rng, (uint32_t)n)]].ticks;
             v += coin(rng, 2) ? 0 : (int32_t)af_rng_below(rng, 3) - 1;
-            return v < 0 ? 0 : v;
+            return v < 0 ? 0 : v > AF_MAX_TICKS ? AF_MAX_TICKS : v;
         }
         return 1 + (int32_t)af_rng_below(rng, 10);
     }
