@@ -3,7 +3,13 @@
  * Terms. A *request* on task T is a `cancel` event with target T that
  * returned True (Task.cancel() on a done task returns False and is no
  * request). A request is *withdrawn* by an `uncancel` event on T that
- * lowered the count (matched oldest request first). It is *handled* by the
+ * lowered the count: the requests a handler caught first; an uncancel()
+ * asyncio makes right before an expired timeout's (or a 3.12 wait_for's)
+ * op_exit takes back the timeout's own request, one made with no task and
+ * no op while that block was open (one still pending before one a nested
+ * block already dropped); another uncancel() of asyncio's own (TaskGroup
+ * exit) the newest request no scenario op made; else the oldest request
+ * outstanding. It is *handled* by the
  * scenario when a scenario handler in T caught a CancelledError after it
  * (`caught` event) and ended the propagation (on_cancel uncancel / raise /
  * swallow, except* swallow / raise; a re-raising handler handles nothing).
@@ -31,10 +37,15 @@
  *     asyncio's code inside B dropped the CancelledError (3.11 wait_for,
  *     gh-86296: the inner future completes in the iteration the outer task
  *     is cancelled, wait_for returns the result); or T made it on itself
- *     before op B exited, T suspended inside B after it (B exits in a later
- *     iteration than the request and than its own entry: the request was
- *     due at that suspension), and B exited without delivering it (the
- *     same wait_for defect, reached through a self-cancel; gh-107547);
+ *     while B was open or in the step in which T entered B, B exits in a
+ *     later iteration than the request (a task runs one step per
+ *     iteration: T's first suspension after the request, where it was
+ *     due, was inside B), and B exited without delivering it (the same
+ *     wait_for defect, reached through a self-cancel; gh-107547). A
+ *     self-request made in an earlier step than B's entry was due at a
+ *     suspension before B and thrown there: a `finally` that then awaits
+ *     B with the CancelledError in flight and returns (or raises) drops it
+ *     in the enclosing try (cause scenario), not in B;
  *   (block-raise) it was made from outside during a structured block
  *     (task_group, timeout, wait_for) that then raised an exception other
  *     than CancelledError without uncancel()ing it (3.11 TaskGroup,
@@ -42,7 +53,9 @@
  *     __aexit__); when that exception came out of a gather / wait / await
  *     nested in the block (the deeper op raised the same exception in the
  *     same step), the requests made while that op was open are left to
- *     it (they end as task-end at it), not blamed on the block;
+ *     it (they end as task-end at it), not blamed on the block. A request
+ *     T made on itself: as in (block), op B (of any kind) raising such an
+ *     exception (3.11 wait_for raising the inner task's exception);
  *   (task-end) otherwise: at the op open in T when the request was made.
  * cancellation.spurious - (once per task) T received a CancelledError (a
  *   scenario handler caught one, or T ended cancelled) when the number of
@@ -121,6 +134,12 @@
  *              delivered, coalesced into one CancelledError that a handler
  *              ended with fewer uncancel() calls than requests;
  *              message: see Messages above;
+ *              swallowed located at a try / except* op: the scenario's
+ *              own statement dropped the CancelledError (a `return` or an
+ *              exception in its finally replaces the one in flight, Python
+ *              semantics), e.g. a task cancels itself, the CancelledError
+ *              is thrown at its next await in the try body, and the
+ *              finally awaits something (innocent) and returns;
  *              swallowed (task-end) with an exception when a finally clause
  *              of the task ran after the request: an exception raised in a
  *              finally (an await there that failed) replaces the
@@ -523,18 +542,26 @@ static int lose_since(tstate *st, int T, int enter, int op, const char *reason, 
 }
 
 /* Requests T made on itself are delivered at T's first suspension after
- * them (tasks.py:254-257, 307-310). One still pending when op B exits, in
- * a later iteration than both the request and B's entry (so T suspended
- * inside B after the request), was dropped inside B. */
+ * them (tasks.py:254-257, 307-310). One still pending when op B exits was
+ * dropped inside B when that first suspension was inside B: B exits in a
+ * later iteration than the request (T suspended after it, B still open),
+ * and B was open at the request or entered in the same step (a task runs
+ * at most one step per loop iteration, so T did not suspend between the
+ * request and B's entry). A request made in an earlier step than B's
+ * entry was due at a suspension before B: its CancelledError was thrown
+ * there and, if T goes on, it propagates (through a `finally` that may
+ * await B) and is answered for by the ops open at that suspension. */
 static int lose_self_since(const af_trace *tr, tstate *st, int T, int enter, int exit_ev, int op,
                            const char *reason)
 {
-    int n = 0, it_exit = tr->events[exit_ev].iter;
-    if (it_exit <= tr->events[enter].iter)
+    int n = 0, it_exit = tr->events[exit_ev].iter, it_enter = tr->events[enter].iter;
+    if (it_exit <= it_enter)
         return 0;
     for (int r = 0; r < st->nreq; r++) {
         req *q = &st->reqs[r];
-        if (q->state != R_PENDING || q->exempt || q->by != T || it_exit <= tr->events[q->ev].iter)
+        int it_req = tr->events[q->ev].iter;
+        if (q->state != R_PENDING || q->exempt || q->by != T || it_exit <= it_req ||
+            it_req < it_enter)
             continue;
         q->state = R_LOST;
         q->lost_op = op;
@@ -542,6 +569,25 @@ static int lose_self_since(const af_trace *tr, tstate *st, int T, int enter, int
         n++;
     }
     return n;
+}
+
+/* The op whose exit follows uncancel event i of T in the same step, with
+ * no other op or handler event of T between (the block whose __aexit__
+ * made the call), or -1. */
+static int exiting_op(const af_ctx *c, int T, int i)
+{
+    const af_trace *tr = c->tr;
+    for (int j = i + 1; j < tr->nevents && tr->events[j].iter == tr->events[i].iter; j++) {
+        const af_event *p = &tr->events[j];
+        if (p->task != T)
+            continue;
+        if (p->kind == AF_EV_OP_EXIT)
+            return p->op;
+        if (p->kind == AF_EV_OP_ENTER || p->kind == AF_EV_TASK_DONE || p->kind == AF_EV_CAUGHT ||
+            p->kind == AF_EV_FINALLY || p->kind == AF_EV_UNCANCEL)
+            return -1;
+    }
+    return -1;
 }
 
 static void count_once(af_ctx *c, tstate *st, int T, int op, int ev, const char *reason,
@@ -622,7 +668,26 @@ static void judge_task(af_ctx *c, int T, tstate *st)
                 for (int k = 0; k < st->nreq && w < 0; k++)
                     if (st->reqs[k].state == R_COALESCED)
                         w = k;
-                /* asyncio's own uncancel (timeout, TaskGroup exit) takes back
+                /* an expired timeout's __aexit__ (timeouts.py, state
+                 * EXPIRING; also the timeout inside a 3.12 wait_for) takes
+                 * back the request its own callback made: one made with no
+                 * task and no op while that op was open; one another block
+                 * inside it already dropped (R_LOST) only if there is no
+                 * other */
+                int xop = e->op < 0 ? exiting_op(c, T, i) : -1;
+                af_op_kind xk = op_kind(c, xop);
+                int xd = st->nstack - 1;
+                while (xop >= 0 && xd >= 0 && st->stack[xd] != xop)
+                    xd--;
+                if (xd >= 0 && (xk == AF_OP_TIMEOUT || xk == AF_OP_WAIT_FOR))
+                    for (int pass = 0; pass < 2 && w < 0; pass++)
+                        for (int k = 0; k < st->nreq && w < 0; k++) {
+                            const req *q = &st->reqs[k];
+                            if (q->state == (pass ? R_LOST : R_PENDING) && q->by < 0 &&
+                                tr->events[q->ev].op < 0 && q->ev > st->stack_enter[xd])
+                                w = k;
+                        }
+                /* other asyncio uncancels (TaskGroup exit) take back
                  * asyncio's own request: the newest one no scenario op made */
                 for (int k = st->nreq - 1; k >= 0 && w < 0 && e->op < 0; k--)
                     if ((st->reqs[k].state == R_PENDING || st->reqs[k].state == R_LOST) &&

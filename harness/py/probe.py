@@ -13,7 +13,7 @@
 # Determinism: task ids are assigned in creation order (root 0) and a task
 # hashes by its id, so sets of tasks (TaskGroup._tasks, asyncio.wait's sets)
 # iterate in the same order in every process. Automatic garbage collection
-# is off during a run; the final gc.collect() batch of events (destroyed
+# is off during a run; the final collection's batch of events (destroyed
 # pending tasks, never-retrieved exceptions, unawaited coroutines) is sorted.
 import asyncio
 import asyncio.futures
@@ -613,6 +613,15 @@ def _root_done():
     return _root_seen
 
 
+def _collect():
+    """Collect the run's garbage: a full collection. (Collecting only the
+    young generations was tried: pending tasks whose coroutines the
+    collector closed come back to life through their finalizers, get
+    promoted, and then stay in the oldest generation as garbage that only a
+    full collection frees, with finalizers that would run in a later run.)"""
+    return gc.collect()
+
+
 def _all_done():
     if LOOP._ready:
         return False
@@ -705,7 +714,7 @@ def run(root_name, make_root, prim_spec=(), options=None, target=None):
         prims.clear()
         ALL = []
         ROOT = None
-        gc.collect()
+        _collect()
         _finish_late_tasks(loop, watchdog)
         if len(events) - k > 1:
             events[k:] = sorted(events[k:], key=repr)
@@ -740,7 +749,7 @@ def _finish_late_tasks(loop, watchdog):
             pass
         loop.clear_queues()
         ALL = []
-        gc.collect()
+        _collect()
 
 
 def trace_text(events):

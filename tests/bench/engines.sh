@@ -36,9 +36,9 @@ echo "asyncfuzz engine benchmark: $(nproc) cores, ${T}s per figure, $(ls corpus/
 echo "python: $($PY -c 'import sys; print(sys.version.split()[0])'), $(clang-14 --version | head -1)"
 echo
 
-lf_rate() { # coverage -> execs/s
+lf_rate() { # coverage [max_len] -> execs/s
   rm -rf "$W/c" "$W/f"; cp -r corpus/asyncio "$W/c"
-  AF_COVERAGE=$1 AF_FINDINGS=$W/f "$LF" -max_total_time="$T" -seed=1 -dict=corpus/asyncio.dict -len_control=0 -max_len=128 \
+  AF_COVERAGE=$1 AF_FINDINGS=$W/f "$LF" -max_total_time="$T" -seed=1 -dict=corpus/asyncio.dict -len_control=0 -max_len="${2:-128}" \
     -artifact_prefix="$W/" "$W/c" > "$W/lf.log" 2>&1
   grep -E '^#[0-9]+.*(DONE|pulse)' "$W/lf.log" | tail -1 | sed -E 's/.*exec\/s: ([0-9]+).*/\1/'
 }
@@ -58,6 +58,17 @@ for cov in none semantic python semantic,python; do
   R[lf_$cov]=$a; R[afl_$cov]=$b
   printf '%-18s %12s %12s   execs/s\n' "$cov" "$a" "$b"
 done
+
+# Small scenarios: inputs of at most 64 bytes (tests/bench/small.json, 3
+# tasks + a gather + a cancel, encodes to 52 bytes).
+if [ -x "$LF" ]; then
+  echo
+  printf '%-18s %12s\n' "max_len 64" "libFuzzer"
+  for cov in semantic semantic,python; do
+    R[small_$cov]=$(lf_rate "$cov" 64)
+    printf '%-18s %12s   execs/s (inputs <= 64 bytes: small scenarios)\n' "$cov" "${R[small_$cov]}"
+  done
+fi
 
 # Per input on the seeds themselves (no mutation, no corpus growth): what the
 # same scenarios cost in-process, comparable to the Python way below.
@@ -95,7 +106,7 @@ echo
 echo "ratios (engine / Python way with coverage):"
 echo "  seeds only, semantic         $(ratio "${R[seed_semantic]:-}" "$pt")"
 echo "  seeds only, semantic,python  $(ratio "${R[seed_semantic,python]:-}" "$pt")"
-echo "  libFuzzer semantic        $(ratio "${R[lf_semantic]}" "$pt")"
+echo "  libFuzzer semantic        $(ratio "${R[lf_semantic]}" "$pt")   (small scenarios: $(ratio "${R[small_semantic]:-}" "$pt"))"
 echo "  libFuzzer semantic,python $(ratio "${R[lf_semantic,python]}" "$pt")"
 echo "  AFL++ semantic            $(ratio "${R[afl_semantic]}" "$pt")   (AFL++ / libFuzzer: $(ratio "${R[afl_semantic]}" "${R[lf_semantic]}"))"
 echo "  AFL++ semantic,python     $(ratio "${R[afl_semantic,python]}" "$pt")   (AFL++ / libFuzzer: $(ratio "${R[afl_semantic,python]}" "${R[lf_semantic,python]}"))"

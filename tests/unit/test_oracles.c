@@ -1327,6 +1327,19 @@ static void test_cause_cases(void **state)
             assert_true(found);
             assert_true(V.items[i].cause_why[0] != '\0');
         }
+        for (size_t g = 0; g < sizeof CAUSE_SIGS / sizeof CAUSE_SIGS[0]; g++) {
+            if (strcmp(CAUSE_SIGS[g].name, cc->name) != 0)
+                continue;
+            int found = 0;
+            for (int j = 0; j < V.count && !found; j++)
+                found = strcmp(af_oracle_name(V.items[j].oracle), CAUSE_SIGS[g].oracle) == 0 &&
+                        strcmp(V.items[j].signature_text, CAUSE_SIGS[g].sig) == 0;
+            if (!found) {
+                printf("  case %s: no verdict with signature %s\n", cc->name, CAUSE_SIGS[g].sig);
+                dump();
+            }
+            assert_true(found);
+        }
     }
 }
 
