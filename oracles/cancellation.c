@@ -66,7 +66,10 @@
  *   (await, shield, gather, as_completed, wait, task_group children,
  *   asyncio's internal tasks T created: their CancelledError propagates to
  *   T; a source's end counts from the trace up to the iteration after the
- *   delivery, as the probe records it from a done callback). Skipped for a task whose own code may
+ *   delivery, as the probe records it from a done callback; a source
+ *   counts once per op of T that retrieves its outcome and that T entered:
+ *   the op that created it, then each `await` of it, as a cancelled task
+ *   raises its CancelledError to every retrieval). Skipped for a task whose own code may
  * raise a CancelledError subclass (raise cancelled_subclass), after a KeyboardInterrupt /
  *   SystemExit escaped, and for deliveries after `end` to a task the harness
  *   found pending (it cancels those).
@@ -95,7 +98,12 @@
  *   event of exactly asyncio's CancelledError, or T's task_done when the
  *   probe recorded its args) carries a message that no request on T, nor on
  *   a task whose cancellation can propagate into T (transitively, as for
- *   spurious), was given. Skipped when there is no request at all (that is
+ *   spurious: a source that ended cancelled, its end recorded up to the
+ *   iteration after the delivery), was given; for a gather child that did
+ *   not end cancelled, the message of the last request on it made while
+ *   it ran (gather, cancelled, builds its CancelledError from its last
+ *   child, cancelled or not, and a running task keeps the message of its
+ *   latest cancel()). Skipped when there is no request at all (that is
  *   spurious).
  * cancellation.converted -
  *   (expired-cancelled) a timeout block whose timeout expired (op_exit
@@ -361,6 +369,25 @@ static int raises_in_finally(const af_ctx *c, int T)
     return 0;
 }
 
+/* Whether S is a child of a gather op run by X. */
+static int gather_child(const af_ctx *c, int X, int S)
+{
+    const af_tinfo *x = af_ctx_task(c, X), *s = af_ctx_task(c, S);
+    if (!x || !s || !c->s || s->ir_task < 0 || x->ir_owner < 0)
+        return 0;
+    const af_scenario *sc = c->s;
+    for (int i = 0; i < sc->nops; i++) {
+        const af_op *o = &sc->ops[i];
+        if (o->task != x->ir_owner || o->kind != AF_OP_GATHER)
+            continue;
+        for (int k = o->children.head, g = 0; k >= 0 && k < sc->ntasks && g < AF_MAX_TASKS;
+             k = sc->tasks[k].next, g++)
+            if (k == s->ir_task)
+                return 1;
+    }
+    return 0;
+}
+
 /* Candidate messages: requests on T and on every transitive source. */
 static int msg_ok(const af_ctx *c, int T, int upto, const char *msg, int *any_request,
                   int *no_msg_source)
@@ -396,9 +423,32 @@ static int msg_ok(const af_ctx *c, int T, int upto, const char *msg, int *any_re
             if (mark[S] || !is_source(c, X, S))
                 continue;
             const af_tinfo *s = af_ctx_task(c, S);
-            if (!s || s->done_ev < 0 || s->done_ev >= upto ||
-                c->tr->events[s->done_ev].outcome != AF_OUT_CANCELLED)
+            /* a source's end is recorded up to an iteration after the
+             * delivery (done callback; see late_sources) */
+            if (!s || s->done_ev < 0 ||
+                c->tr->events[s->done_ev].iter > c->tr->events[upto].iter + 1)
                 continue;
+            if (c->tr->events[s->done_ev].outcome != AF_OUT_CANCELLED) {
+                /* gather cancelled with all children done builds its
+                 * CancelledError from the last child even when that child
+                 * was not cancelled (tasks.py `exc =
+                 * fut._make_cancelled_error()`): the message of the last
+                 * cancel() on it that took effect while it ran
+                 * (_must_cancel path: `self._cancel_message = msg`) */
+                if (gather_child(c, X, S)) {
+                    const af_event *last = NULL;
+                    for (int i = 0; i < upto; i++) {
+                        const af_event *q = &c->tr->events[i];
+                        if (q->kind == AF_EV_CANCEL && q->task == S && q->by_task == S &&
+                            q->returned)
+                            last = q;
+                    }
+                    if (last &&
+                        ((!last->msg && !msg) || (last->msg && msg && strcmp(last->msg, msg) == 0)))
+                        found = 1;
+                }
+                continue;
+            }
             if (!af_exc_is_exact_cancelled(c->tr->events[s->done_ev].exc_type) &&
                 c->tr->events[s->done_ev].exc_type && c->tr->events[s->done_ev].exc_type[0])
                 found = 1; /* a subclass raised by the scenario: its args are not a message */
@@ -500,13 +550,58 @@ static int late_sources(const af_ctx *c, int T, int ev)
     return n;
 }
 
+/* Whether scenario op `op` (of T's code) retrieves the outcome of IR task
+ * k: an await / shield of it, or an op (not spawn) that has it as a child. */
+static int op_retrieves(const af_ctx *c, int op, int k)
+{
+    const af_scenario *sc = c->s;
+    if (!sc || op < 0 || op >= sc->nops || k < 0)
+        return 0;
+    const af_op *o = &sc->ops[op];
+    if ((o->kind == AF_OP_AWAIT || o->kind == AF_OP_SHIELD) && o->ref == k)
+        return 1;
+    if (af_op_has_children(o->kind) && o->kind != AF_OP_SPAWN)
+        for (int j = o->children.head, g = 0; j >= 0 && j < sc->ntasks && g < AF_MAX_TASKS;
+             j = sc->tasks[j].next, g++)
+            if (j == k)
+                return 1;
+    return 0;
+}
+
+/* CancelledErrors that sources of T can account for beyond the one each:
+ * a cancelled task raises its CancelledError again to every later
+ * retrieval (`await t` of a done, cancelled task raises it, Future.result),
+ * so a source retrieved by n ops T entered before event ev (the op that
+ * created it, then `await` ops of it) accounts for n. */
+static int repeat_retrievals(const af_ctx *c, int T, int ev)
+{
+    const af_trace *tr = c->tr;
+    int extra = 0;
+    for (int S = 0; S < c->ntasks; S++) {
+        const af_tinfo *s = af_ctx_task(c, S);
+        if (!s || s->ir_task < 0 || s->done_ev < 0 ||
+            tr->events[s->done_ev].outcome != AF_OUT_CANCELLED ||
+            tr->events[s->done_ev].iter > tr->events[ev].iter + 1 || !is_source(c, T, S))
+            continue;
+        int n = 0;
+        for (int j = 0; j < ev; j++)
+            if (tr->events[j].kind == AF_EV_OP_ENTER && tr->events[j].task == T &&
+                op_retrieves(c, tr->events[j].op, s->ir_task))
+                n++;
+        if (n > 1)
+            extra += n - 1;
+    }
+    return extra;
+}
+
 static void spurious_check(af_ctx *c, tstate *st, int T, int ev, int skip)
 {
     if (skip || st->spurious_reported)
         return;
     if (st->received + 1 <= st->requests_total + st->sources)
         return;
-    if (st->received + 1 <= st->requests_total + st->sources + late_sources(c, T, ev))
+    if (st->received + 1 <=
+        st->requests_total + st->sources + late_sources(c, T, ev) + repeat_retrievals(c, T, ev))
         return;
     st->spurious_reported = 1;
     const af_event *e = &c->tr->events[ev];

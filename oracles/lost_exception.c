@@ -23,6 +23,13 @@
  *              a wait child (asyncio.wait never retrieves: the done set is
  *              the caller's, documented); an as_completed loop left early;
  *              a shield that was cancelled (the inner task is nobody's);
+ *              an exception of no task (a callback, asyncio's own future:
+ *              e.g. the _GatheringFuture of a gather that a finally clause
+ *              started while the collector closed a pending task's
+ *              coroutine) that reached the handler after `end` / a budget
+ *              while a task was left pending: only the code of the tasks
+ *              left pending runs then; the cause of that leak / deadlock
+ *              (inherited);
  *   misuse   - T was created by a spawn that drops its reference;
  *              a RecursionError in a callback when the scenario has a cycle
  *              of tasks awaiting each other (cancel() recurses through it);
@@ -34,7 +41,8 @@
  *   target   - gather, TaskGroup and wait_for children (they retrieve every
  *              outcome), an await / as_completed loop that returned
  *              normally, the root, asyncio's own tasks, callbacks
- *              ("Exception in callback"), unraisable exceptions unless a
+ *              ("Exception in callback") and futures during the run,
+ *              unraisable exceptions unless a
  *              task was still pending when the run ended (then scenario:
  *              the collector closed its coroutine).
  */
@@ -99,6 +107,24 @@ static af_cause exc_cause(af_ctx *c, const af_event *e, char *why, size_t cap, i
                      "cancel() recursed through the scenario's cycle of tasks awaiting each other "
                      "(asyncio does not detect await cycles)");
             return AF_CAUSE_SCENARIO;
+        }
+        /* after `end` / a budget only the harness's cleanup and the
+         * collector run code: that of the tasks left pending (a finally
+         * clause run by GeneratorExit that builds a gather, ...) */
+        int cut = c->end_ev >= 0 ? c->end_ev : c->budget_ev;
+        int left = -1;
+        for (int P = 0; cut >= 0 && e - c->tr->events > cut && P < c->ntasks && left < 0; P++)
+            if (af_ctx_task(c, P) && c->tasks[P].pending_ev >= 0)
+                left = P;
+        if (left >= 0) {
+            char sub[AF_VERDICT_WHY_MAX];
+            af_cause k = c->budget_ev >= 0 ? af_deadlock_cause(c, sub, sizeof sub)
+                                           : af_leak_cause(c, left, sub, sizeof sub, mop);
+            snprintf(why, cap,
+                     "an exception of no task, reported while the harness cleaned up the tasks "
+                     "left pending (%s)",
+                     sub);
+            return k;
         }
         snprintf(why, cap, "an exception of no task (a callback or asyncio's own future)");
         return AF_CAUSE_TARGET;

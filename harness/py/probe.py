@@ -688,6 +688,7 @@ def run(root_name, make_root, prim_spec=(), options=None, target=None):
     _root_seen = False
     _next_id = 0
     _CANCEL_MSG.clear()
+    _forget_names()  # nothing of an earlier run may be found by name
     CUR_OP = -1
     _TaskCls = PyTask if pure else CTask
     _TaskInit = asyncio.tasks._PyTask.__init__ if pure else asyncio.tasks.Task.__init__
@@ -708,10 +709,7 @@ def run(root_name, make_root, prim_spec=(), options=None, target=None):
         # (its order depends on the collector's generations).
         k = len(events)
         loop.clear_queues()
-        tasks.clear()
-        groups.clear()
-        timeouts.clear()
-        prims.clear()
+        _forget_names()
         ALL = []
         ROOT = None
         _collect()
@@ -727,14 +725,28 @@ def run(root_name, make_root, prim_spec=(), options=None, target=None):
     return events
 
 
+def _forget_names():
+    """Drop the run's named tasks, groups, timeouts and primitives."""
+    tasks.clear()
+    groups.clear()
+    timeouts.clear()
+    prims.clear()
+
+
 def _finish_late_tasks(loop, watchdog):
     """Collecting a suspended coroutine runs its finally clauses
     (GeneratorExit), and one that awaits there can start new tasks (a
     wait_for's inner task) after the run has ended. Cancel and drain them,
     and collect again, a bounded number of rounds, so that nothing of this
-    run is left in the loop for the next one."""
+    run is left in the loop for the next one. That code also registers
+    what it creates by name (start() -> tasks[name], a task group, a
+    timeout): forget those names every round, or the next run, which
+    reuses this process, would find a task of this run under a name it
+    has not created yet (an await or cancel of it would act on the stale
+    task)."""
     global ALL
     for _ in range(4):
+        _forget_names()
         if not ALL and not loop._ready and not loop._scheduled:
             return
         for t in ALL:
@@ -749,7 +761,9 @@ def _finish_late_tasks(loop, watchdog):
             pass
         loop.clear_queues()
         ALL = []
+        _forget_names()
         _collect()
+    _forget_names()
 
 
 def trace_text(events):

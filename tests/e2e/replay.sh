@@ -55,7 +55,39 @@ printf '{"asyncfuzz": 1, "description": "x", "expect": [], "main": {"body": [{"o
 grep -q "d_bad.json:1:" "$tmp/err" || { echo "FAIL: error without position: $(cat "$tmp/err")"; fails=$((fails+1)); }
 [[ $(tail -n1 "$tmp/out") == "1 passed, 3 failed" ]] || { echo "FAIL: summary with error: $(tail -n1 "$tmp/out")"; fails=$((fails+1)); }
 
-# 5. Usage errors.
+# 5. Runs share the process: nothing one run registers by name may be found
+#    by the next. x is still suspended when the run's references are
+#    dropped; collecting it runs its finally, whose wait creates task a after
+#    the run (start() -> probe.tasks["a"]). The next scenario cancels and
+#    awaits a task a it has not created yet: both must be no-ops there
+#    (before the fix they acted on the previous run's a: a spurious
+#    CancelledError, a wrong cancelling() count).
+mkdir "$tmp/names"
+$PY - "$tmp/names" <<'PYEOF'
+import json, sys
+def tr(body):
+    return {"op": "try", "body": body, "on_cancel": "uncancel", "finally": []}
+ew = {"op": "event_wait", "primitive": "e"}
+inner = [ew]
+for _ in range(4):  # outlives the harness's three cleanup cancels
+    inner = [tr(inner), ew]
+x = {"name": "x", "body": [{"op": "try", "body": inner, "on_cancel": "uncancel", "finally": [
+    {"op": "wait", "children": [{"name": "a", "body": []}], "timeout": 1}]}]}
+json.dump({"asyncfuzz": 1, "description": "creates task a while being collected",
+           "expect": [{"oracle": "leaked-task"}, {"oracle": "lost-exception"}],
+           "primitives": [{"name": "e", "kind": "event"}],
+           "main": {"name": "p", "body": [{"op": "spawn", "task": x}, {"op": "sleep", "ticks": 1}]}},
+          open(sys.argv[1] + "/a_late_task.json", "w"))
+json.dump({"asyncfuzz": 1, "description": "cancel and await a task not created yet", "expect": [],
+           "main": {"name": "v", "body": [{"op": "cancel", "target": "a", "count": 2},
+                                          {"op": "await", "task": "a"},
+                                          {"op": "spawn", "task": {"name": "a", "body": []}}]}},
+          open(sys.argv[1] + "/b_name_not_yet.json", "w"))
+PYEOF
+"$AF" replay "$tmp/names" >"$tmp/out" 2>&1; check "replay: no name survives its run" 0 $?
+cat "$tmp/out"
+
+# 6. Usage errors.
 "$AF" replay >/dev/null 2>&1; check "replay without files" 2 $?
 "$AF" replay "$tmp/empty-dir-does-not-exist" >/dev/null 2>&1; check "replay missing path" 2 $?
 "$AF" replay --junit >/dev/null 2>&1; check "replay --junit without file" 2 $?

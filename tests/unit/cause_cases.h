@@ -3,7 +3,10 @@
  * cases: facts stock asyncio does not produce). Used by test_oracles.c.
  * sw_self_finally_* / sw_timeout_finally_tg: minimised campaign findings
  * (a CancelledError replaced in a finally; an expired timeout around a
- * failing TaskGroup, gh-116720), checked with their signatures. */
+ * failing TaskGroup, gh-116720), checked with their signatures.
+ * lost_late_gather_future, spurious_await_cancelled_twice, message_*:
+ * minimised campaign findings (second round, list B; false positives
+ * before: target causes, spurious and message verdicts). */
 typedef struct cause_expect {
     const char *oracle, *cause;
 } cause_expect;
@@ -434,6 +437,131 @@ static const cause_case CAUSE_CASES[] = {
      "",
      1,
      {{"cleanup", "target"}}},
+    /* a gather started by a finally clause while the collector closes a
+     * deadlocked task: its future's exception is the deadlock's (scenario) */
+    {"lost_late_gather_future",
+     "{\"asyncfuzz\": 1, \"description\": \"\", \"expect\": [], \"main\": {\"name\": \"main\", "
+     "\"body\": [{\"op\": \"gather\", \"children\": [{\"name\": \"t1\", \"body\": [{\"op\": "
+     "\"try\", \"body\": [{\"op\": \"await\", \"task\": \"main\"}], \"finally\": [{\"op\": "
+     "\"gather\", \"children\": [{\"name\": \"t2\", \"body\": []}]}]}]}]}]}}",
+     "[\"task_new\",0,0,0,\"main\",-1,-1,0]\n"
+     "[\"op_enter\",0,1,0,0,0]\n"
+     "[\"task_new\",0,1,1,\"t1\",0,0,1]\n"
+     "[\"op_enter\",0,2,1,1,0]\n"
+     "[\"op_enter\",0,2,1,2,0]\n"
+     "[\"budget\",0,2,\"deadlock\"]\n"
+     "[\"pending\",0,2,0]\n"
+     "[\"pending\",0,2,1]\n"
+     "[\"cancel\",0,2,-1,0,-1,null,false,1,1]\n"
+     "[\"cancel\",0,2,-1,1,-1,null,true,0,1]\n"
+     "[\"cancel\",0,2,-1,0,-1,null,true,0,1]\n"
+     "[\"cancel\",0,2,-1,1,-1,null,false,2,2]\n"
+     "[\"cancel\",0,2,-1,0,-1,null,true,1,2]\n"
+     "[\"cancel\",0,2,-1,1,-1,null,true,1,2]\n"
+     "[\"cancel\",0,2,-1,0,-1,null,false,3,3]\n"
+     "[\"cancel\",0,2,-1,1,-1,null,true,2,3]\n"
+     "[\"cancel\",0,2,-1,0,-1,null,true,2,3]\n"
+     "[\"cancel\",0,2,-1,1,-1,null,false,4,4]\n"
+     "[\"cancel\",0,2,-1,0,-1,null,true,3,4]\n"
+     "[\"cancel\",0,2,-1,1,-1,null,true,3,4]\n"
+     "[\"cancel\",0,2,-1,0,-1,null,false,5,5]\n"
+     "[\"cancel\",0,2,-1,1,-1,null,true,4,5]\n"
+     "[\"cancel\",0,2,-1,0,-1,null,true,4,5]\n"
+     "[\"cancel\",0,2,-1,1,-1,null,false,6,6]\n"
+     "[\"cancel\",0,2,-1,0,-1,null,true,5,6]\n"
+     "[\"cancel\",0,2,-1,1,-1,null,true,5,6]\n"
+     "[\"cancel\",0,2,-1,2,-1,null,true,0,1]\n"
+     "[\"finally\",0,2,-1,1]\n"
+     "[\"loop_exc\",0,2,\"Task was destroyed but it is pending!\",\"\",0]\n"
+     "[\"loop_exc\",0,2,\"Task was destroyed but it is pending!\",\"\",1]\n"
+     "[\"loop_exc\",0,4,\"_GatheringFuture exception was never retrieved\","
+     "\"asyncio.exceptions.CancelledError\",-1]\n"
+     "[\"op_enter\",0,2,-1,3,-1]\n"
+     "[\"task_done\",0,4,2,\"cancelled\",\"asyncio.exceptions.CancelledError\",\"()\",1]\n"
+     "[\"task_new\",0,2,2,\"t2\",-1,3,2]\n"
+     "[\"unraisable\",0,2,\"builtins.RuntimeError\",\"coroutine ignored GeneratorExit\"]\n"
+     "",
+     3,
+     {{"deadlock", "scenario"}, {"lost-exception", "scenario"}, {"lost-exception", "scenario"}}},
+    /* a cancelled task raises its CancelledError to every retrieval: gather,
+     * then an await of the same task (no verdict) */
+    {"spurious_await_cancelled_twice",
+     "{\"asyncfuzz\": 1, \"description\": \"\", \"expect\": [], \"main\": {\"name\": \"main\", "
+     "\"body\": [{\"op\": \"try\", \"body\": [{\"op\": \"try\", \"body\": [{\"op\": \"gather\", "
+     "\"children\": [{\"name\": \"t1\", \"body\": [{\"op\": \"cancel\", \"target\": "
+     "\"self\"}]}]}], \"on_cancel\": \"uncancel\"}, {\"op\": \"await\", \"task\": \"t1\"}], "
+     "\"on_cancel\": \"reraise\"}]}}",
+     "[\"task_new\",0,0,0,\"main\",-1,-1,0]\n"
+     "[\"op_enter\",0,1,0,0,0]\n"
+     "[\"op_enter\",0,1,0,1,0]\n"
+     "[\"op_enter\",0,1,0,2,0]\n"
+     "[\"task_new\",0,1,1,\"t1\",0,2,1]\n"
+     "[\"cancel\",0,2,1,1,3,null,true,0,1]\n"
+     "[\"task_done\",0,3,1,\"cancelled\",\"asyncio.exceptions.CancelledError\",\"()\",1]\n"
+     "[\"op_exit\",0,4,0,2,\"raise\",\"asyncio.exceptions.CancelledError\",\"()\",null,0]\n"
+     "[\"caught\",0,4,0,1,\"asyncio.exceptions.CancelledError\",null]\n"
+     "[\"uncancel\",0,4,0,0,1,0,0]\n"
+     "[\"op_exit\",0,4,0,1,\"ok\",\"\",\"\",null,0]\n"
+     "[\"op_enter\",0,4,0,4,0]\n"
+     "[\"op_exit\",0,4,0,4,\"raise\",\"asyncio.exceptions.CancelledError\",\"()\",null,0]\n"
+     "[\"caught\",0,4,0,0,\"asyncio.exceptions.CancelledError\",null]\n"
+     "[\"op_exit\",0,4,0,0,\"raise\",\"asyncio.exceptions.CancelledError\",\"()\",null,0]\n"
+     "[\"task_done\",0,5,0,\"cancelled\",\"asyncio.exceptions.CancelledError\",\"()\",0]\n"
+     "[\"end\",0,5,\"cancelled\",\"asyncio.exceptions.CancelledError\"]\n"
+     "",
+     0,
+     {{NULL, NULL}}},
+    /* 3.11 wait_for raises its inner task's CancelledError, with that task's
+     * message; the inner task's end is recorded a step later (no verdict) */
+    {"message_wait_for_inner_msg",
+     "{\"asyncfuzz\": 1, \"description\": \"\", \"expect\": [], \"main\": {\"name\": \"main\", "
+     "\"body\": [{\"op\": \"try\", \"body\": [{\"op\": \"cancel\", \"target\": \"self\"}, "
+     "{\"op\": \"wait_for\", \"timeout\": 1, \"body\": [{\"op\": \"cancel\", \"target\": "
+     "\"self\", \"msg\": \"PP\"}]}], \"on_cancel\": \"reraise\"}]}}",
+     "[\"task_new\",0,0,0,\"main\",-1,-1,0]\n"
+     "[\"op_enter\",0,1,0,0,0]\n"
+     "[\"cancel\",0,1,0,0,1,null,true,0,1]\n"
+     "[\"op_enter\",0,1,0,2,1]\n"
+     "[\"task_new\",0,1,1,\"body_2\",0,-1,-1]\n"
+     "[\"cancel\",0,2,1,1,3,\"PP\",true,0,1]\n"
+     "[\"op_exit\",0,2,0,2,\"raise\",\"asyncio.exceptions.CancelledError\",\"('PP',)\",false,"
+     "1]\n"
+     "[\"caught\",0,2,0,0,\"asyncio.exceptions.CancelledError\",\"PP\"]\n"
+     "[\"op_exit\",0,2,0,0,\"raise\",\"asyncio.exceptions.CancelledError\",\"('PP',)\",null,1]\n"
+     "[\"task_done\",0,3,1,\"cancelled\",\"asyncio.exceptions.CancelledError\",\"('PP',)\",1]\n"
+     "[\"task_done\",0,3,0,\"cancelled\",\"asyncio.exceptions.CancelledError\",\"('PP',)\",1]\n"
+     "[\"end\",0,3,\"cancelled\",\"asyncio.exceptions.CancelledError\"]\n"
+     "",
+     0,
+     {{NULL, NULL}}},
+    /* gather builds its CancelledError from a child that was not cancelled:
+     * that child's latest cancel() message (no message verdict) */
+    {"message_gather_child_self_cancel",
+     "{\"asyncfuzz\": 1, \"description\": \"\", \"expect\": [], \"main\": {\"name\": \"main\", "
+     "\"body\": [{\"op\": \"try\", \"body\": [{\"op\": \"gather\", \"children\": [{\"name\": "
+     "\"t2\", \"body\": [{\"op\": \"cancel\", \"target\": \"main\", \"msg\": \"X\"}, {\"op\": "
+     "\"try\", \"body\": [{\"op\": \"cancel\", \"target\": \"self\"}, {\"op\": \"sleep\", "
+     "\"ticks\": 0}], \"on_cancel\": \"uncancel\"}]}]}], \"on_cancel\": \"reraise\"}]}}",
+     "[\"task_new\",0,0,0,\"main\",-1,-1,0]\n"
+     "[\"op_enter\",0,1,0,0,0]\n"
+     "[\"op_enter\",0,1,0,1,0]\n"
+     "[\"task_new\",0,1,1,\"t2\",0,1,1]\n"
+     "[\"cancel\",0,2,1,1,2,\"X\",true,0,1]\n"
+     "[\"cancel\",0,2,1,0,2,\"X\",true,0,1]\n"
+     "[\"op_enter\",0,2,1,3,1]\n"
+     "[\"cancel\",0,2,1,1,4,null,true,1,2]\n"
+     "[\"caught\",0,3,1,3,\"asyncio.exceptions.CancelledError\",null]\n"
+     "[\"uncancel\",0,3,1,1,3,2,1]\n"
+     "[\"op_exit\",0,3,1,3,\"ok\",\"\",\"\",null,1]\n"
+     "[\"task_done\",0,4,1,\"result\",\"\",\"\",1]\n"
+     "[\"op_exit\",0,5,0,1,\"raise\",\"asyncio.exceptions.CancelledError\",\"()\",null,1]\n"
+     "[\"caught\",0,5,0,0,\"asyncio.exceptions.CancelledError\",null]\n"
+     "[\"op_exit\",0,5,0,0,\"raise\",\"asyncio.exceptions.CancelledError\",\"()\",null,1]\n"
+     "[\"task_done\",0,6,0,\"cancelled\",\"asyncio.exceptions.CancelledError\",\"()\",1]\n"
+     "[\"end\",0,6,\"cancelled\",\"asyncio.exceptions.CancelledError\"]\n"
+     "",
+     1,
+     {{"cancellation.count", "scenario"}}},
 };
 
 /* The signature text some of the cases' verdicts must have, too. */
@@ -446,4 +574,5 @@ static const cause_sig CAUSE_SIGS[] = {
      "cancellation.swallowed||block-raise|scenario"},
     {"sw_timeout_finally_tg", "cancellation.swallowed",
      "cancellation.swallowed|task_group|block-raise"},
+    {"lost_late_gather_future", "lost-exception", "lost-exception||never-retrieved|scenario"},
 };
