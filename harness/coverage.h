@@ -42,8 +42,8 @@
 #include "oracles/verdict.h"
 #include "scenarios/ir.h"
 
-#define AF_COV_MAP_SIZE (64 * 1024)
-#define AF_COV_SEMANTIC_SIZE (32 * 1024)
+#define AF_COV_MAP_SIZE (32 * 1024)
+#define AF_COV_SEMANTIC_SIZE (24 * 1024)
 #define AF_COV_PYTHON_SIZE (AF_COV_MAP_SIZE - AF_COV_SEMANTIC_SIZE)
 #define AF_COV_PAIR_WINDOW 8
 
