@@ -91,6 +91,13 @@ static int await_cycle(const af_ctx *c)
     return 0;
 }
 
+/* Whose fault a task left pending when the run stopped is (the harness
+ * then cancels it): the deadlock's, after a budget, else its leak's. */
+static af_cause cleanup_cause(af_ctx *c, int task, char *why, size_t cap, int *mop)
+{
+    return c->budget_ev >= 0 ? af_deadlock_cause(c, why, cap)
+                             : af_leak_cause(c, task, why, cap, mop);
+}
 static af_cause exc_cause(af_ctx *c, const af_event *e, char *why, size_t cap, int *mop)
 {
     int T = e->task;
@@ -118,8 +125,7 @@ static af_cause exc_cause(af_ctx *c, const af_event *e, char *why, size_t cap, i
                 left = P;
         if (left >= 0) {
             char sub[AF_VERDICT_WHY_MAX];
-            af_cause k = c->budget_ev >= 0 ? af_deadlock_cause(c, sub, sizeof sub)
-                                           : af_leak_cause(c, left, sub, sizeof sub, mop);
+            af_cause k = cleanup_cause(c, left, sub, sizeof sub, mop);
             snprintf(why, cap,
                      "an exception of no task, reported while the harness cleaned up the tasks "
                      "left pending (%s)",
@@ -144,8 +150,7 @@ static af_cause exc_cause(af_ctx *c, const af_event *e, char *why, size_t cap, i
     const af_tinfo *pt = af_ctx_task(c, P);
     if (late && P != T && pt && pt->pending_ev >= 0) {
         char sub[AF_VERDICT_WHY_MAX];
-        af_cause k = c->budget_ev >= 0 ? af_deadlock_cause(c, sub, sizeof sub)
-                                       : af_leak_cause(c, P, sub, sizeof sub, mop);
+        af_cause k = cleanup_cause(c, P, sub, sizeof sub, mop);
         snprintf(why, cap,
                  "task %s was created and raised while the harness cancelled task %s after the "
                  "run (%s)",
@@ -154,8 +159,7 @@ static af_cause exc_cause(af_ctx *c, const af_event *e, char *why, size_t cap, i
     }
     if (late && t->pending_ev >= 0) {
         char sub[AF_VERDICT_WHY_MAX];
-        af_cause k = c->budget_ev >= 0 ? af_deadlock_cause(c, sub, sizeof sub)
-                                       : af_leak_cause(c, T, sub, sizeof sub, mop);
+        af_cause k = cleanup_cause(c, T, sub, sizeof sub, mop);
         snprintf(why, cap, "task %s raised while the harness cancelled it after the run (%s)",
                  t->name, sub);
         return k;
