@@ -36,36 +36,34 @@ typedef struct handle_layout {
 static handle_layout g_layout;
 static PyObject *g_slot_name[AF_H_COUNT];
 
+/* Interned names: X(enum id, text), one list so the two cannot drift. */
+#define AF_LOOP_NAMES(X)                                                                           \
+    X(S_debug, "_debug")                                                                           \
+    X(S_closed, "_closed")                                                                         \
+    X(S_scheduled, "_scheduled")                                                                   \
+    X(S_ready, "_ready")                                                                           \
+    X(S_append, "append")                                                                          \
+    X(S_clock, "_clock")                                                                           \
+    X(S_future_cls, "_future_cls")                                                                 \
+    X(S_timer_cancelled_count, "_timer_cancelled_count")                                           \
+    X(S_data, "data")                                                                              \
+    X(S_pending_removals, "_pending_removals")                                                     \
+    X(S_commit_removals, "_commit_removals")                                                       \
+    X(S_iterating, "_iterating")                                                                   \
+    X(S_Future, "Future")                                                                          \
+    X(S_loop, "loop")                                                                              \
+    X(S_context, "context")
+
 enum {
-    S_debug,
-    S_closed,
-    S_scheduled,
-    S_clock,
-    S_future_cls,
-    S_timer_cancelled_count,
-    S_data,
-    S_pending_removals,
-    S_commit_removals,
-    S_iterating,
-    S_Future,
-    S_loop,
-    S_context,
-    S_COUNT
+#define AF_NAME_ID(id, text) id,
+    AF_LOOP_NAMES(AF_NAME_ID)
+#undef AF_NAME_ID
+        S_COUNT
 };
 static const char *const name_text[S_COUNT] = {
-    "_debug",
-    "_closed",
-    "_scheduled",
-    "_clock",
-    "_future_cls",
-    "_timer_cancelled_count",
-    "data",
-    "_pending_removals",
-    "_commit_removals",
-    "_iterating",
-    "Future",
-    "loop",
-    "context",
+#define AF_NAME_TEXT(id, text) text,
+    AF_LOOP_NAMES(AF_NAME_TEXT)
+#undef AF_NAME_TEXT
 };
 static PyObject *S[S_COUNT];
 static PyObject *g_loop_kwnames;   /* ("loop",) */
@@ -73,7 +71,7 @@ static PyObject *g_futures_module; /* asyncio.futures: create_future reads .Futu
 static PyObject *g_one;
 
 /* The Python methods the C ones defer to in debug mode (method()). */
-enum { M_CALL_AT, M_CALL_LATER, M_CREATE_FUTURE, M_GET_DEBUG, M_CANCEL, M_COUNT };
+enum { M_CALL_SOON, M_CALL_AT, M_CALL_LATER, M_CREATE_FUTURE, M_GET_DEBUG, M_CANCEL, M_COUNT };
 static PyObject *g_fallback[M_COUNT];
 
 /* ---- handles -------------------------------------------------------------- */
@@ -355,11 +353,13 @@ static PyObject *call_fallback(int m, PyObject *self, PyObject *const *args, Py_
     return r;
 }
 
-/* The timer of call_at(when, callback, *args, context=context). */
-static PyObject *schedule_timer(PyObject *self, PyObject *when, PyObject *const *rest,
-                                Py_ssize_t nrest, PyObject *context)
+/* The handle of call_soon(callback, *args, context=context) (when NULL)
+ * or of call_at(when, ...): a closed loop refuses; the context is copied
+ * when none is given. rest = (callback, *args). New reference or NULL. */
+static PyObject *make_handle(PyObject *self, PyObject *when, PyObject *const *rest,
+                             Py_ssize_t nrest, PyObject *context)
 {
-    PyObject *ctx = NULL, *cargs = NULL, *h = NULL, *sched = NULL, *result = NULL;
+    PyObject *ctx = NULL, *cargs = NULL, *h = NULL;
     int r = attr_true(self, S[S_closed]);
     if (r < 0)
         return NULL;
@@ -375,22 +375,59 @@ static PyObject *schedule_timer(PyObject *self, PyObject *when, PyObject *const 
         goto done;
     for (Py_ssize_t i = 1; i < nrest; i++)
         PyTuple_SET_ITEM(cargs, i - 1, Py_NewRef(rest[i]));
-    h = af_handle_new(1, self, rest[0], cargs, ctx, when);
-    if (!h) {
-        if (!PyErr_Occurred())
-            PyErr_SetString(PyExc_RuntimeError, "_af_loop: bind_handles was not called");
-        goto done;
-    }
-    sched = PyObject_GetAttr(self, S[S_scheduled]);
-    if (!sched || af_heap_push(sched, h) < 0)
-        goto done;
-    result = Py_NewRef(h);
+    h = af_handle_new(when != NULL, self, rest[0], cargs, ctx, when);
+    if (!h && !PyErr_Occurred())
+        PyErr_SetString(PyExc_RuntimeError, "_af_loop: bind_handles was not called");
 done:
-    Py_XDECREF(sched);
-    Py_XDECREF(h);
     Py_XDECREF(cargs);
     Py_XDECREF(ctx);
-    return result;
+    return h;
+}
+
+/* The handle made and put in the queue: self._ready.append(h) (when
+ * NULL) or heappush(self._scheduled, h). New reference or NULL. */
+static PyObject *schedule(PyObject *self, PyObject *when, PyObject *const *rest, Py_ssize_t nrest,
+                          PyObject *context)
+{
+    PyObject *h = make_handle(self, when, rest, nrest, context);
+    if (!h)
+        return NULL;
+    PyObject *queue = PyObject_GetAttr(self, S[when ? S_scheduled : S_ready]);
+    int r = -1;
+    if (queue && when) {
+        r = af_heap_push(queue, h);
+    } else if (queue) {
+        PyObject *a[2] = {queue, h};
+        PyObject *x =
+            PyObject_VectorcallMethod(S[S_append], a, 2 | PY_VECTORCALL_ARGUMENTS_OFFSET, NULL);
+        r = x ? 0 : -1;
+        Py_XDECREF(x);
+    }
+    Py_XDECREF(queue);
+    if (r < 0)
+        Py_CLEAR(h);
+    return h;
+}
+
+/* VirtualLoop.call_soon(self, callback, *args, context=None) */
+static PyObject *call_soon(PyObject *self, PyObject *const *args, Py_ssize_t nargs,
+                           PyObject *kwnames)
+{
+    PyObject *context;
+    if (nargs < 1) {
+        PyErr_SetString(PyExc_TypeError,
+                        "VirtualLoop.call_soon() missing 1 required positional argument: "
+                        "'callback'");
+        return NULL;
+    }
+    if (context_kwarg("call_soon", args, nargs, kwnames, &context) < 0)
+        return NULL;
+    int r = attr_true(self, S[S_debug]);
+    if (r < 0)
+        return NULL;
+    if (r)
+        return call_fallback(M_CALL_SOON, self, args, nargs, kwnames);
+    return schedule(self, NULL, args, nargs, context);
 }
 
 /* The arguments of call_at(when, ...) / call_later(delay, ...): at least
@@ -427,7 +464,7 @@ static PyObject *call_at(PyObject *self, PyObject *const *args, Py_ssize_t nargs
         return NULL;
     if (r)
         return call_fallback(M_CALL_AT, self, args, nargs, kwnames);
-    return schedule_timer(self, args[0], args + 1, nargs - 1, context);
+    return schedule(self, args[0], args + 1, nargs - 1, context);
 }
 
 /* VirtualLoop.call_later(self, delay, callback, *args, context=None):
@@ -449,7 +486,7 @@ static PyObject *call_later(PyObject *self, PyObject *const *args, Py_ssize_t na
     PyObject *r = NULL;
     int debug = attr_true(self, S[S_debug]);
     if (debug == 0) {
-        r = schedule_timer(self, when, args + 1, nargs - 1, context);
+        r = schedule(self, when, args + 1, nargs - 1, context);
     } else if (debug > 0) { /* self.call_at(when, ...) in debug mode */
         PyObject **a =
             PyMem_Malloc((size_t)(nargs + (kwnames ? PyTuple_GET_SIZE(kwnames) : 0)) * sizeof *a);
@@ -529,6 +566,8 @@ static PyObject *timer_cancel(PyObject *self, PyObject *unused)
 }
 
 static PyMethodDef loop_methods[M_COUNT] = {
+    {"call_soon", (PyCFunction)(void (*)(void))call_soon, METH_FASTCALL | METH_KEYWORDS,
+     "VirtualLoop.call_soon in C (harness/loop_c.c)."},
     {"call_at", (PyCFunction)(void (*)(void))call_at, METH_FASTCALL | METH_KEYWORDS,
      "VirtualLoop.call_at in C (harness/loop_c.c)."},
     {"call_later", (PyCFunction)(void (*)(void))call_later, METH_FASTCALL | METH_KEYWORDS,

@@ -13,14 +13,14 @@
  *                                       (exact types: their object slots
  *                                       are read and written directly);
  *   method(cls, name)                   a method descriptor for cls:
- *                                       "call_at", "call_later",
+ *                                       "call_soon", "call_at", "call_later",
  *                                       "create_future", "get_debug"
  *                                       (VirtualLoop) or
  *                                       "cancel" (the timer class);
  *   fast_registry(weakset)              asyncio's task registry without a
  *                                       Python frame per task (see loop_c.c).
  *
- * The C helpers below are shared with probe_c.c (call_soon, run_until).
+ * The C helpers below are shared with probe_c.c (run_until).
  */
 #ifndef ASYNCFUZZ_LOOP_C_H
 #define ASYNCFUZZ_LOOP_C_H

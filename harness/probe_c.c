@@ -76,12 +76,8 @@
     X(N_slow_what, "_slow_what")                                                                   \
     X(N_time, "_time")                                                                             \
     X(N_monotonic, "monotonic")                                                                    \
-    X(N_heappop, "_heappop")                                                                       \
     X(N_callback_failed, "_callback_failed")                                                       \
     X(N_WATCHDOG_EVERY, "WATCHDOG_EVERY")                                                          \
-    X(N_debug, "_debug")                                                                           \
-    X(N_closed, "_closed")                                                                         \
-    X(N_py_call_soon, "_py_call_soon")                                                             \
     X(N_expired, "expired")                                                                        \
     X(N_groups, "groups")                                                                          \
     X(N_tasks, "tasks")                                                                            \
@@ -644,10 +640,11 @@ static PyObject *use_id_hash(PyObject *self, PyObject *cls)
  * run_until(loop, pred, max_iterations, max_vtime, watchdog_seconds) is
  * VirtualLoop.run_until with its _run_once inlined, statement for
  * statement: the same attribute reads and writes on the loop and its
- * handles, in the same order, the same calls (heapq.heappop, deque.popleft,
- * Context.run, _callback_failed, has_work, _purge_cancelled), and the same
- * moments at which a handle is released. Only the Python frames are gone.
- * bind_vloop(globals) gives it vloop's globals (_heappop, _callback_failed,
+ * handles, in the same order, the same calls (heap pops in heapq's order,
+ * deque.popleft, Context.run, _callback_failed, has_work, _purge_cancelled),
+ * and the same moments at which a handle is released. Only the Python
+ * frames are gone.
+ * bind_vloop(globals) gives it vloop's globals (_callback_failed,
  * _time, WATCHDOG_EVERY). */
 
 static PyObject *g_vloop; /* vloop's globals (bind_vloop) */
@@ -721,10 +718,9 @@ static int head_compare(PyObject *sched, af_hslot slot, PyObject *other, int op)
 }
 
 /* _heappop(sched)._scheduled = False; returns the handle (new reference).
- * heappop is vloop's _heappop; the C heap (loop_c.h) keeps heapq's order. */
-static PyObject *pop_timer(PyObject *heappop, PyObject *sched)
+ * The C heap (loop_c.h) keeps heapq's order. */
+static PyObject *pop_timer(PyObject *sched)
 {
-    (void)heappop;
     PyObject *h = af_heap_pop(sched);
     if (!h)
         return NULL;
@@ -733,6 +729,27 @@ static PyObject *pop_timer(PyObject *heappop, PyObject *sched)
         return NULL;
     }
     return h;
+}
+
+/* Drop cancelled timers from the head of the heap (a list):
+ *     while sched and sched[0]._cancelled:
+ *         self._timer_cancelled_count -= 1
+ *         _heappop(sched)._scheduled = False
+ * 0, or -1 with an exception. */
+static int drop_cancelled_head(PyObject *loop, PyObject *sched)
+{
+    while (PyList_GET_SIZE(sched) > 0) {
+        int r = head_compare(sched, AF_H_CANCELLED, NULL, 0);
+        if (r <= 0)
+            return r;
+        if (attr_add(loop, N_timer_cancelled_count, g_one, 1) < 0)
+            return -1;
+        PyObject *h = pop_timer(sched);
+        if (!h)
+            return -1;
+        Py_DECREF(h);
+    }
+    return 0;
 }
 
 /* h._context.run(h._callback, *h._args): new reference or NULL. */
@@ -872,7 +889,7 @@ done:
 }
 
 /* One iteration: VirtualLoop._run_once. */
-static int run_once(PyObject *loop, PyObject *heappop, PyObject *cb_failed)
+static int run_once(PyObject *loop, PyObject *cb_failed)
 {
     int rc = -1, r;
     PyObject *ready = NULL, *sched = NULL, *now = NULL, *popleft = NULL, *h = NULL, *t0 = NULL,
@@ -920,19 +937,8 @@ static int run_once(PyObject *loop, PyObject *heappop, PyObject *cb_failed)
             }
         }
     }
-    while (PyList_GET_SIZE(sched) > 0) {
-        r = head_compare(sched, AF_H_CANCELLED, NULL, 0);
-        if (r < 0)
-            goto done;
-        if (!r)
-            break;
-        if (attr_add(loop, N_timer_cancelled_count, g_one, 1) < 0)
-            goto done;
-        x = pop_timer(heappop, sched);
-        if (!x)
-            goto done;
-        Py_CLEAR(x);
-    }
+    if (drop_cancelled_head(loop, sched) < 0)
+        goto done;
     /* Nothing ready: jump to the earliest timer. */
     r = PyObject_IsTrue(ready);
     if (r < 0)
@@ -970,7 +976,7 @@ static int run_once(PyObject *loop, PyObject *heappop, PyObject *cb_failed)
             goto done;
         if (!r)
             break;
-        x = pop_timer(heappop, sched);
+        x = pop_timer(sched);
         if (!x)
             goto done;
         PyObject *args[2] = {ready, x};
@@ -1028,26 +1034,16 @@ done:
 
 /* VirtualLoop.has_work() when self._ready is empty: drop cancelled timers
  * from the heap's head; whether a timer is left. 1, 0, -1. */
-static int has_work(PyObject *loop, PyObject *heappop)
+static int has_work(PyObject *loop)
 {
     PyObject *sched = PyObject_GetAttr(loop, N[N_scheduled]);
     if (!sched)
         return -1;
-    int r = 0;
-    while (PyObject_IsTrue(sched) > 0) {
-        r = PyList_Check(sched) ? head_compare(sched, AF_H_CANCELLED, NULL, 0) : -1;
-        if (r <= 0)
-            break;
-        PyObject *h = NULL;
-        if (attr_add(loop, N_timer_cancelled_count, g_one, 1) < 0 ||
-            !(h = pop_timer(heappop, sched))) {
-            r = -1;
-            break;
-        }
-        Py_DECREF(h);
-    }
-    if (r >= 0)
-        r = PyObject_IsTrue(sched);
+    int r = -1;
+    if (!PyList_CheckExact(sched))
+        PyErr_SetString(PyExc_TypeError, "_af_probe.run_until: loop._scheduled is not a list");
+    else if (drop_cancelled_head(loop, sched) == 0)
+        r = PyList_GET_SIZE(sched) > 0;
     Py_DECREF(sched);
     return r;
 }
@@ -1063,16 +1059,13 @@ static PyObject *run_until(PyObject *self, PyObject *const *args, Py_ssize_t nar
     }
     PyObject *loop = args[0], *pred = args[1], *max_it = args[2], *max_vtime = args[3],
              *watchdog = args[4];
-    PyObject *start_it = NULL, *time_mod = NULL, *mono = NULL, *deadline = NULL, *heappop = NULL,
-             *cb_failed = NULL, *every = NULL, *every1 = NULL, *x = NULL, *result = NULL;
+    PyObject *start_it = NULL, *time_mod = NULL, *mono = NULL, *deadline = NULL, *cb_failed = NULL,
+             *every = NULL, *every1 = NULL, *x = NULL, *result = NULL;
     PyObject *v;
     int r;
 
-    if (!(v = vget(N_heappop)))
-        return NULL;
-    heappop = Py_NewRef(v);
     if (!(v = vget(N_callback_failed)))
-        goto done;
+        return NULL;
     cb_failed = Py_NewRef(v);
     if (!(v = vget(N_WATCHDOG_EVERY)))
         goto done;
@@ -1152,7 +1145,7 @@ static PyObject *run_until(PyObject *self, PyObject *const *args, Py_ssize_t nar
         if (r < 0)
             goto done;
         if (!r) {
-            r = has_work(loop, heappop);
+            r = has_work(loop);
             if (r < 0)
                 goto done;
             if (!r) {
@@ -1185,7 +1178,7 @@ static PyObject *run_until(PyObject *self, PyObject *const *args, Py_ssize_t nar
             result = Py_NewRef(s_hang);
             goto done;
         }
-        if (run_once(loop, heappop, cb_failed) < 0)
+        if (run_once(loop, cb_failed) < 0)
             goto done;
     }
     result = Py_NewRef(Py_None);
@@ -1198,7 +1191,6 @@ done:
     Py_XDECREF(every1);
     Py_XDECREF(every);
     Py_XDECREF(cb_failed);
-    Py_XDECREF(heappop);
     return result;
 }
 
@@ -1213,100 +1205,6 @@ static PyObject *bind_vloop(PyObject *self, PyObject *globals)
     Py_XSETREF(g_vloop, globals);
     Py_RETURN_NONE;
 }
-
-/* VirtualLoop.call_soon(self, callback, *args, context=None), as a method
- * (call_soon_descr: a method descriptor of the class): the same handle,
- * made the same way; in debug mode, the Python method (_py_call_soon). */
-static PyObject *call_soon(PyObject *self, PyObject *const *args, Py_ssize_t nargs,
-                           PyObject *kwnames)
-{
-    Py_ssize_t nkw = kwnames ? PyTuple_GET_SIZE(kwnames) : 0;
-    PyObject *context = Py_None, *h = NULL, *cargs = NULL, *ctx = NULL, *ready = NULL,
-             *result = NULL, *v;
-    int r;
-    if (nargs < 1) {
-        PyErr_SetString(
-            PyExc_TypeError,
-            "VirtualLoop.call_soon() missing 1 required positional argument: 'callback'");
-        return NULL;
-    }
-    for (Py_ssize_t i = 0; i < nkw; i++) {
-        PyObject *k = PyTuple_GET_ITEM(kwnames, i);
-        if (PyUnicode_Compare(k, N[N_context]) != 0) {
-            if (!PyErr_Occurred())
-                PyErr_Format(PyExc_TypeError,
-                             "VirtualLoop.call_soon() got an unexpected keyword argument '%S'", k);
-            return NULL;
-        }
-        context = args[nargs + i];
-    }
-    r = attr_true(self, N_debug);
-    if (r < 0)
-        return NULL;
-    if (r) {
-        if (!(v = vget(N_py_call_soon)))
-            return NULL;
-        PyObject *f = Py_NewRef(v);
-        PyObject **a = PyMem_Malloc((size_t)(nargs + nkw + 1) * sizeof *a);
-        if (!a) {
-            Py_DECREF(f);
-            return PyErr_NoMemory();
-        }
-        a[0] = self;
-        for (Py_ssize_t i = 0; i < nargs + nkw; i++)
-            a[1 + i] = args[i];
-        result = PyObject_Vectorcall(f, a, (size_t)(nargs + 1), kwnames);
-        PyMem_Free(a);
-        Py_DECREF(f);
-        return result;
-    }
-    r = attr_true(self, N_closed);
-    if (r < 0)
-        return NULL;
-    if (r) {
-        PyErr_SetString(PyExc_RuntimeError, "Event loop is closed");
-        return NULL;
-    }
-    if (context == Py_None)
-        ctx = PyContext_CopyCurrent();
-    else
-        ctx = Py_NewRef(context);
-    if (!ctx)
-        return NULL;
-    cargs = PyTuple_New(nargs - 1);
-    if (!cargs)
-        goto done;
-    for (Py_ssize_t i = 1; i < nargs; i++)
-        PyTuple_SET_ITEM(cargs, i - 1, Py_NewRef(args[i]));
-    /* h = _new(_Handle), its slots set as vloop sets them (loop_c.h) */
-    h = af_handle_new(0, self, args[0], cargs, ctx, NULL);
-    if (!h) {
-        if (!PyErr_Occurred())
-            PyErr_SetString(PyExc_RuntimeError, "_af_loop.bind_handles was not called");
-        goto done;
-    }
-    ready = PyObject_GetAttr(self, N[N_ready]);
-    if (!ready)
-        goto done;
-    {
-        PyObject *a[2] = {ready, h};
-        v = PyObject_VectorcallMethod(N[N_append], a, 2 | PY_VECTORCALL_ARGUMENTS_OFFSET, NULL);
-        if (!v)
-            goto done;
-        Py_DECREF(v);
-    }
-    result = Py_NewRef(h);
-done:
-    Py_XDECREF(ready);
-    Py_XDECREF(cargs);
-    Py_XDECREF(ctx);
-    Py_XDECREF(h);
-    return result;
-}
-
-static PyMethodDef call_soon_def = {"call_soon", (PyCFunction)(void (*)(void))call_soon,
-                                    METH_FASTCALL | METH_KEYWORDS,
-                                    "VirtualLoop.call_soon in C (harness/probe_c.c)."};
 
 /* VirtualLoop.run_until(self, pred, max_iterations, max_vtime,
  * watchdog_seconds) as a method: run_until(self, ...). */
@@ -1325,8 +1223,7 @@ static PyMethodDef run_until_def = {"run_until", (PyCFunction)(void (*)(void))ru
                                     METH_FASTCALL,
                                     "VirtualLoop.run_until in C (harness/probe_c.c)."};
 
-/* call_soon_descr(cls) / run_until_descr(cls): the C method as a method
- * descriptor of cls. */
+/* run_until_descr(cls): run_until as a method descriptor of cls. */
 static PyObject *method_descr(PyObject *cls, PyMethodDef *def)
 {
     if (!PyType_Check(cls)) {
@@ -1334,12 +1231,6 @@ static PyObject *method_descr(PyObject *cls, PyMethodDef *def)
         return NULL;
     }
     return PyDescr_NewMethod((PyTypeObject *)cls, def);
-}
-
-static PyObject *call_soon_descr(PyObject *self, PyObject *cls)
-{
-    (void)self;
-    return method_descr(cls, &call_soon_def);
 }
 
 static PyObject *run_until_descr(PyObject *self, PyObject *cls)
@@ -1838,8 +1729,6 @@ static PyMethodDef methods[] = {
     {"bind_vloop", bind_vloop, METH_O, "bind_vloop(globals): vloop's module globals."},
     {"run_until", (PyCFunction)(void (*)(void))run_until, METH_FASTCALL,
      "VirtualLoop.run_until(loop, pred, max_iterations, max_vtime, watchdog_seconds), in C."},
-    {"call_soon_descr", call_soon_descr, METH_O,
-     "call_soon_descr(cls): VirtualLoop.call_soon in C, as a method of cls."},
     {"run_until_descr", run_until_descr, METH_O,
      "run_until_descr(cls): VirtualLoop.run_until in C, as a method of cls."},
     {"start", (PyCFunction)(void (*)(void))start_task, METH_FASTCALL | METH_KEYWORDS,

@@ -327,10 +327,8 @@ class VirtualLoop(asyncio.base_events.BaseEventLoop):
 # in debug mode.
 if _af_probe is not None:
     _af_loop.bind_handles(_Handle, _VTimerHandle)
-    _py_call_soon = VirtualLoop.call_soon
-    VirtualLoop.call_soon = _af_probe.call_soon_descr(VirtualLoop)
     VirtualLoop.run_until = _af_probe.run_until_descr(VirtualLoop)
-    for _name in ("call_at", "call_later", "create_future", "get_debug"):
+    for _name in ("call_soon", "call_at", "call_later", "create_future", "get_debug"):
         setattr(VirtualLoop, _name,
                 _af_loop.method(VirtualLoop, _name, getattr(VirtualLoop, _name)))
     _VTimerHandle.cancel = _af_loop.method(_VTimerHandle, "cancel", _VTimerHandle.cancel)

@@ -9,7 +9,8 @@
  *   timers            call_at / call_later make the handle vloop.py makes
  *                     and schedule it; their errors; cancel() counts a
  *                     scheduled timer once;
- *   futures_debug     create_future and get_debug;
+ *   futures_debug     create_future and get_debug; call_soon in debug mode
+ *                     defers to BaseEventLoop's (a handle with its traceback);
  *   registry          asyncio.all_tasks() sees a pending task; a task that
  *                     dies leaves the WeakSet; during an iteration its
  *                     removal waits in _pending_removals, as WeakSet does.
@@ -166,6 +167,10 @@ static void futures_debug(void **state)
                  "loop._debug = True\n"
                  "if loop.get_debug() is not True:\n"
                  "    why = 'get_debug does not read _debug'\n"
+                 "h = loop.call_soon(print)\n" /* debug mode: BaseEventLoop's call_soon */
+                 "if h not in loop._ready or h._source_traceback is None:\n"
+                 "    why = 'call_soon in debug mode did not defer to BaseEventLoop'\n"
+                 "loop._ready.clear()\n"
                  "loop.close()\n");
 }
 
