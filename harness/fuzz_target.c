@@ -48,6 +48,21 @@ static int env_flag(const char *name)
     return v && *v && strcmp(v, "0") != 0;
 }
 
+/* A non-empty environment variable copied into dst (cap bytes, room
+ * for a suffix when cap < sizeof dst): 0, or -1 with err when too long. */
+static int env_string(const char *name, char *dst, size_t cap, const char *what, af_error *err)
+{
+    const char *v = getenv(name);
+    if (!v || !*v)
+        return 0;
+    if (strlen(v) >= cap) {
+        af_error_set(err, name, "%s too long", what);
+        return -1;
+    }
+    snprintf(dst, cap, "%s", v);
+    return 0;
+}
+
 int af_fuzz_config_from_env(af_fuzz_config *c, const char *engine, af_error *err)
 {
     memset(c, 0, sizeof *c);
@@ -64,31 +79,11 @@ int af_fuzz_config_from_env(af_fuzz_config *c, const char *engine, af_error *err
                      v);
         return -1;
     }
-    v = getenv("AF_FINDINGS");
-    if (v && *v) {
-        if (strlen(v) >= sizeof c->findings_dir - 64) {
-            af_error_set(err, "AF_FINDINGS", "path too long");
-            return -1;
-        }
-        snprintf(c->findings_dir, sizeof c->findings_dir, "%s", v);
-    }
+    if (env_string("AF_FINDINGS", c->findings_dir, sizeof c->findings_dir - 64, "path", err) < 0 ||
+        env_string("AF_TARGET", c->target, sizeof c->target, "name", err) < 0 ||
+        env_string("AF_REFERENCE", c->reference, sizeof c->reference, "name", err) < 0)
+        return -1;
     c->pure_python = env_flag("AF_PURE_PYTHON");
-    v = getenv("AF_TARGET");
-    if (v && *v) {
-        if (strlen(v) >= sizeof c->target) {
-            af_error_set(err, "AF_TARGET", "name too long");
-            return -1;
-        }
-        snprintf(c->target, sizeof c->target, "%s", v);
-    }
-    v = getenv("AF_REFERENCE");
-    if (v && *v) {
-        if (strlen(v) >= sizeof c->reference) {
-            af_error_set(err, "AF_REFERENCE", "name too long");
-            return -1;
-        }
-        snprintf(c->reference, sizeof c->reference, "%s", v);
-    }
     c->skip_coverage_check = env_flag("AF_SKIP_COVERAGE_CHECK");
     v = getenv("AF_MIN_FEATURES");
     if (v && *v) {
