@@ -138,7 +138,7 @@ void af_op_init(af_op *op, af_op_kind kind)
     memset(op, 0, sizeof *op);
     op->kind = kind;
     op->next = op->parent = op->task = op->ref = AF_NIL;
-    op->ticks = 0;
+    op->ticks = af_ir_ticks_optional(kind) ? AF_NONE : 0; /* absent where optional */
     op->value = 0;
     op->keep = true;
     op->return_when = AF_WHEN_ALL_COMPLETED;
@@ -150,14 +150,6 @@ void af_op_init(af_op *op, af_op_kind kind)
     switch (kind) {
     case AF_OP_CANCEL:
         op->value = 1; /* cancel() called once */
-        break;
-    case AF_OP_WAIT_FOR:
-    case AF_OP_TIMEOUT:
-    case AF_OP_RESCHEDULE:
-    case AF_OP_WAIT:
-    case AF_OP_AS_COMPLETED:
-    case AF_OP_HOLD:
-        op->ticks = AF_NONE;
         break;
     case AF_OP_COND_NOTIFY:
         op->value = 1;
@@ -341,6 +333,28 @@ bool af_op_has_body(af_op_kind kind)
     default:
         return false;
     }
+}
+
+bool af_ir_has_ticks(af_op_kind k)
+{
+    switch (k) {
+    case AF_OP_SLEEP:
+    case AF_OP_BLOCK:
+    case AF_OP_WAIT_FOR:
+    case AF_OP_TIMEOUT:
+    case AF_OP_RESCHEDULE:
+    case AF_OP_WAIT:
+    case AF_OP_AS_COMPLETED:
+    case AF_OP_HOLD:
+        return true;
+    default:
+        return false;
+    }
+}
+
+bool af_ir_ticks_optional(af_op_kind k)
+{
+    return af_ir_has_ticks(k) && k != AF_OP_SLEEP && k != AF_OP_BLOCK;
 }
 
 bool af_op_has_children(af_op_kind kind)

@@ -318,6 +318,10 @@ bool af_scenario_has_misuse(const af_scenario *s);
 /* Which ops own a body / children / a finally. */
 bool af_op_has_body(af_op_kind kind);
 bool af_op_has_children(af_op_kind kind);
+/* Whether op kind k has a duration field (ticks), and whether it may be
+ * AF_NONE. */
+bool af_ir_has_ticks(af_op_kind k);
+bool af_ir_ticks_optional(af_op_kind k);
 /* The primitive kind an op needs, or -1 for non-synchronisation ops. */
 int af_op_prim_kind(af_op_kind kind);
 

@@ -58,28 +58,6 @@ static void tasklist_clear(af_tasklist *l)
     l->count = 0;
 }
 
-bool af_ir_has_ticks(af_op_kind k)
-{
-    switch (k) {
-    case AF_OP_SLEEP:
-    case AF_OP_BLOCK:
-    case AF_OP_WAIT_FOR:
-    case AF_OP_TIMEOUT:
-    case AF_OP_RESCHEDULE:
-    case AF_OP_WAIT:
-    case AF_OP_AS_COMPLETED:
-    case AF_OP_HOLD:
-        return true;
-    default:
-        return false;
-    }
-}
-
-bool af_ir_ticks_optional(af_op_kind k)
-{
-    return af_ir_has_ticks(k) && k != AF_OP_SLEEP && k != AF_OP_BLOCK;
-}
-
 static bool single_child(af_op_kind k)
 {
     return k == AF_OP_SPAWN || k == AF_OP_SHIELD;

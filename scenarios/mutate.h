@@ -90,11 +90,6 @@ int af_ir_copy_subtree(af_scenario *s, const af_scenario *src, int op, af_rng *r
 /* A name of the form "<prefix><n>" not taken in s (buf: AF_MAX_NAME + 1). */
 void af_ir_fresh_name(const af_scenario *s, const char *prefix, char *buf);
 
-/* Whether op kind k has a duration field (ticks), and whether it may be
- * AF_NONE. */
-bool af_ir_has_ticks(af_op_kind k);
-bool af_ir_ticks_optional(af_op_kind k);
-
 /* ---- mutation ---- */
 
 typedef struct af_mutate_options {
