@@ -1239,6 +1239,22 @@ static PyObject *run_until_descr(PyObject *self, PyObject *cls)
     return method_descr(cls, &run_until_def);
 }
 
+/* The end of a C `finally` block: (et, ev, tb) is what PyErr_Fetch took
+ * before the cleanup ran (an exception of the try part, or none). When the
+ * cleanup failed, its own exception replaces that one, as in Python, and
+ * -1 is returned; else the saved one is restored and 0 returned. */
+static int end_finally(int cleanup_failed, PyObject *et, PyObject *ev, PyObject *tb)
+{
+    if (cleanup_failed) {
+        Py_XDECREF(et);
+        Py_XDECREF(ev);
+        Py_XDECREF(tb);
+        return -1;
+    }
+    PyErr_Restore(et, ev, tb);
+    return 0;
+}
+
 /* probe.start(op, name, coro, ir, keep=True, group=None), statement for
  * statement: create the scenario task `name` for op, on the loop (through
  * the task factory) or in the task group named `group` (a group that does
@@ -1291,15 +1307,11 @@ static PyObject *start_task(PyObject *self, PyObject *const *args, Py_ssize_t na
     { /* finally: CUR_OP = -1; _pending_name = None */
         PyObject *et, *ev, *tb;
         PyErr_Fetch(&et, &ev, &tb);
-        int r = gset(N_CUR_OP, g_minus_one) < 0 || gset(N_pending_name, Py_None) < 0;
-        if (r) {
-            Py_XDECREF(et);
-            Py_XDECREF(ev);
-            Py_XDECREF(tb);
+        int failed = gset(N_CUR_OP, g_minus_one) < 0 || gset(N_pending_name, Py_None) < 0;
+        if (end_finally(failed, et, ev, tb) < 0) {
             Py_CLEAR(t);
             goto done;
         }
-        PyErr_Restore(et, ev, tb);
     }
     if (!t)
         goto done;
@@ -1613,14 +1625,10 @@ static PyObject *task_cancel(PyObject *self, PyObject *const *args, Py_ssize_t n
         PyErr_Fetch(&et, &ev, &tb);
         int d = PySet_Discard(in_cancel, tid);
         Py_DECREF(in_cancel);
-        if (d < 0) {
-            Py_XDECREF(et);
-            Py_XDECREF(ev);
-            Py_XDECREF(tb);
+        if (end_finally(d < 0, et, ev, tb) < 0) {
             Py_CLEAR(r);
             goto done;
         }
-        PyErr_Restore(et, ev, tb);
     }
     if (!r)
         goto done;
