@@ -103,16 +103,6 @@ static bool is_file(const char *p)
     return stat(p, &st) == 0 && S_ISREG(st.st_mode);
 }
 
-static bool sig_name(const char *n)
-{
-    if (strlen(n) != 16)
-        return false;
-    for (int i = 0; i < 16; i++)
-        if (!((n[i] >= '0' && n[i] <= '9') || (n[i] >= 'a' && n[i] <= 'f')))
-            return false;
-    return true;
-}
-
 /* Signature folders in a findings store. */
 static size_t count_findings(const char *dir)
 {
@@ -122,7 +112,7 @@ static size_t count_findings(const char *dir)
     size_t n = 0;
     struct dirent *e;
     while ((e = readdir(d)))
-        if (sig_name(e->d_name))
+        if (af_findings_is_sig_name(e->d_name))
             n++;
     closedir(d);
     return n;
@@ -805,7 +795,7 @@ static int read_sig_from(const char *dir, uint64_t *sig)
     if (bl < sizeof name) {
         memcpy(name, base, bl);
         name[bl] = '\0';
-        if (sig_name(name)) {
+        if (af_findings_is_sig_name(name)) {
             *sig = strtoull(name, NULL, 16);
             return 0;
         }
@@ -823,7 +813,7 @@ static int read_sig_from(const char *dir, uint64_t *sig)
         char hex[17];
         memcpy(hex, h + 1, 16);
         hex[16] = '\0';
-        if (sig_name(hex)) {
+        if (af_findings_is_sig_name(hex)) {
             *sig = strtoull(hex, NULL, 16);
             rc = 0;
         }
@@ -848,7 +838,7 @@ int af_cmd_minimize(int argc, char **argv)
             out = v;
             i++;
         } else if (strcmp(o, "--signature") == 0 && v) {
-            if (!sig_name(v))
+            if (!af_findings_is_sig_name(v))
                 return usage_error("minimize", "--signature wants 16 hex digits, not '%s'", v);
             sig = strtoull(v, NULL, 16);
             have_sig = true;

@@ -546,7 +546,7 @@ static int entry_cmp(const void *a, const void *b)
     return strcmp(x->name, y->name);
 }
 
-static bool is_sig_name(const char *n)
+bool af_findings_is_sig_name(const char *n)
 {
     if (strlen(n) != 16)
         return false;
@@ -598,7 +598,7 @@ static int summary_unlocked(const char *dir, size_t *unique, uint64_t *total, af
     entry *list = malloc(cap * sizeof *list);
     struct dirent *e;
     while (list && (e = readdir(d))) {
-        if (!is_sig_name(e->d_name))
+        if (!af_findings_is_sig_name(e->d_name))
             continue;
         if (n == cap) {
             entry *bigger = realloc(list, 2 * cap * sizeof *list);

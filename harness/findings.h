@@ -38,6 +38,7 @@
 #ifndef ASYNCFUZZ_FINDINGS_H
 #define ASYNCFUZZ_FINDINGS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -95,6 +96,9 @@ int af_findings_add_count(const char *dir, uint64_t signature, uint64_t n, af_er
 
 /* The smallest size on disk for a signature; -1 when the folder is absent. */
 int af_findings_stored_size(const char *dir, uint64_t signature, af_findings_size *out);
+
+/* Whether a folder name is a signature's: 16 lowercase hex digits. */
+bool af_findings_is_sig_name(const char *name);
 
 /* Regenerate STORE/summary.json from the folders. When unique / total are
  * not NULL they receive the number of signatures and the sum of counts.
