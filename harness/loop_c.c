@@ -36,16 +36,24 @@ typedef struct handle_layout {
 static handle_layout g_layout;
 static PyObject *g_slot_name[AF_H_COUNT];
 
+static const char *const loop_slot_names[AF_L_COUNT] = {
+    "_clock",     "_iteration", "_ready",  "_scheduled",  "_timer_cancelled_count",
+    "halted",     "_debug",     "_closed", "_future_cls", "slow_ticks",
+    "_slow_what", "events",
+};
+
+/* The bound loop class and where its slots are. */
+typedef struct loop_layout {
+    PyTypeObject *cls; /* strong reference, from bind_loop */
+    Py_ssize_t off[AF_L_COUNT];
+} loop_layout;
+
+static loop_layout g_loop;
+static PyObject *g_loop_slot_name[AF_L_COUNT];
+
 /* Interned names: X(enum id, text), one list so the two cannot drift. */
 #define AF_LOOP_NAMES(X)                                                                           \
-    X(S_debug, "_debug")                                                                           \
-    X(S_closed, "_closed")                                                                         \
-    X(S_scheduled, "_scheduled")                                                                   \
-    X(S_ready, "_ready")                                                                           \
     X(S_append, "append")                                                                          \
-    X(S_clock, "_clock")                                                                           \
-    X(S_future_cls, "_future_cls")                                                                 \
-    X(S_timer_cancelled_count, "_timer_cancelled_count")                                           \
     X(S_data, "data")                                                                              \
     X(S_pending_removals, "_pending_removals")                                                     \
     X(S_commit_removals, "_commit_removals")                                                       \
@@ -93,17 +101,34 @@ static PyObject **slot_addr(PyObject *h, af_hslot s)
     return (PyObject **)((char *)h + g_layout.off[s]);
 }
 
+/* The value in an object slot (new reference), or NULL with the
+ * AttributeError getattr raises for an unset slot. */
+static PyObject *read_slot(PyObject *obj, PyObject *const *addr, const char *name)
+{
+    PyObject *v = *addr;
+    if (!v) {
+        PyErr_Format(PyExc_AttributeError, "'%.100s' object has no attribute '%s'",
+                     Py_TYPE(obj)->tp_name, name);
+        return NULL;
+    }
+    return Py_NewRef(v);
+}
+
+/* bool(v), v a new reference that is released (NULL: -1). */
+static int consume_truth(PyObject *v)
+{
+    if (!v)
+        return -1;
+    int r = v == Py_True ? 1 : v == Py_False ? 0 : PyObject_IsTrue(v);
+    Py_DECREF(v);
+    return r;
+}
+
 PyObject *af_handle_get(PyObject *h, af_hslot s)
 {
     if (!slot_fast(h, s))
         return PyObject_GetAttr(h, g_slot_name[s]);
-    PyObject *v = *slot_addr(h, s);
-    if (!v) {
-        PyErr_Format(PyExc_AttributeError, "'%.100s' object has no attribute '%s'",
-                     Py_TYPE(h)->tp_name, slot_names[s]);
-        return NULL;
-    }
-    return Py_NewRef(v);
+    return read_slot(h, slot_addr(h, s), slot_names[s]);
 }
 
 int af_handle_set(PyObject *h, af_hslot s, PyObject *v)
@@ -116,12 +141,7 @@ int af_handle_set(PyObject *h, af_hslot s, PyObject *v)
 
 int af_handle_true(PyObject *h, af_hslot s)
 {
-    PyObject *v = af_handle_get(h, s);
-    if (!v)
-        return -1;
-    int r = v == Py_True ? 1 : v == Py_False ? 0 : PyObject_IsTrue(v);
-    Py_DECREF(v);
-    return r;
+    return consume_truth(af_handle_get(h, s));
 }
 
 PyObject *af_handle_new(int timer, PyObject *loop, PyObject *callback, PyObject *args,
@@ -141,6 +161,33 @@ PyObject *af_handle_new(int timer, PyObject *loop, PyObject *callback, PyObject 
     return h;
 }
 
+/* ---- the loop's slots ----------------------------------------------------- */
+
+static PyObject **loop_slot_addr(PyObject *loop, af_lslot s)
+{
+    return (PyObject **)((char *)loop + g_loop.off[s]);
+}
+
+PyObject *af_loop_get(PyObject *loop, af_lslot s)
+{
+    if (!g_loop.cls || !Py_IS_TYPE(loop, g_loop.cls))
+        return PyObject_GetAttr(loop, g_loop_slot_name[s]);
+    return read_slot(loop, loop_slot_addr(loop, s), loop_slot_names[s]);
+}
+
+int af_loop_set(PyObject *loop, af_lslot s, PyObject *v)
+{
+    if (!g_loop.cls || !Py_IS_TYPE(loop, g_loop.cls))
+        return PyObject_SetAttr(loop, g_loop_slot_name[s], v);
+    Py_XSETREF(*loop_slot_addr(loop, s), Py_NewRef(v));
+    return 0;
+}
+
+int af_loop_true(PyObject *loop, af_lslot s)
+{
+    return consume_truth(af_loop_get(loop, s));
+}
+
 /* Offset of tp's object slot `name` (its own or inherited), or -1 with
  * TypeError. */
 static Py_ssize_t slot_offset(PyTypeObject *tp, PyObject *name)
@@ -155,7 +202,7 @@ static Py_ssize_t slot_offset(PyTypeObject *tp, PyObject *name)
         off = ((PyMemberDescrObject *)d)->d_member->offset;
     Py_DECREF(d);
     if (off < 0)
-        PyErr_Format(PyExc_TypeError, "bind_handles: %U is not an object slot of %s", name,
+        PyErr_Format(PyExc_TypeError, "_af_loop: %U is not an object slot of %s", name,
                      tp->tp_name);
     return off;
 }
@@ -184,6 +231,24 @@ static PyObject *bind_handles(PyObject *self, PyObject *const *args, Py_ssize_t 
     Py_XSETREF(g_layout.handle, (PyTypeObject *)Py_NewRef(handle));
     Py_XSETREF(g_layout.timer, (PyTypeObject *)Py_NewRef(timer));
     memcpy(g_layout.off, off, sizeof off);
+    Py_RETURN_NONE;
+}
+
+static PyObject *bind_loop(PyObject *self, PyObject *cls)
+{
+    (void)self;
+    if (!PyType_Check(cls)) {
+        PyErr_SetString(PyExc_TypeError, "bind_loop(VirtualLoop): a class is required");
+        return NULL;
+    }
+    Py_ssize_t off[AF_L_COUNT];
+    for (int s = 0; s < AF_L_COUNT; s++) {
+        off[s] = slot_offset((PyTypeObject *)cls, g_loop_slot_name[s]);
+        if (off[s] < 0)
+            return NULL;
+    }
+    Py_XSETREF(g_loop.cls, (PyTypeObject *)Py_NewRef(cls));
+    memcpy(g_loop.off, off, sizeof off);
     Py_RETURN_NONE;
 }
 
@@ -360,7 +425,7 @@ static PyObject *make_handle(PyObject *self, PyObject *when, PyObject *const *re
                              Py_ssize_t nrest, PyObject *context)
 {
     PyObject *ctx = NULL, *cargs = NULL, *h = NULL;
-    int r = attr_true(self, S[S_closed]);
+    int r = af_loop_true(self, AF_L_CLOSED);
     if (r < 0)
         return NULL;
     if (r) {
@@ -392,7 +457,7 @@ static PyObject *schedule(PyObject *self, PyObject *when, PyObject *const *rest,
     PyObject *h = make_handle(self, when, rest, nrest, context);
     if (!h)
         return NULL;
-    PyObject *queue = PyObject_GetAttr(self, S[when ? S_scheduled : S_ready]);
+    PyObject *queue = af_loop_get(self, when ? AF_L_SCHEDULED : AF_L_READY);
     int r = -1;
     if (queue && when) {
         r = af_heap_push(queue, h);
@@ -422,7 +487,7 @@ static PyObject *call_soon(PyObject *self, PyObject *const *args, Py_ssize_t nar
     }
     if (context_kwarg("call_soon", args, nargs, kwnames, &context) < 0)
         return NULL;
-    int r = attr_true(self, S[S_debug]);
+    int r = af_loop_true(self, AF_L_DEBUG);
     if (r < 0)
         return NULL;
     if (r)
@@ -459,7 +524,7 @@ static PyObject *call_at(PyObject *self, PyObject *const *args, Py_ssize_t nargs
     PyObject *context;
     if (timer_args("call_at", "'when'", "when cannot be None", args, nargs, kwnames, &context) < 0)
         return NULL;
-    int r = attr_true(self, S[S_debug]);
+    int r = af_loop_true(self, AF_L_DEBUG);
     if (r < 0)
         return NULL;
     if (r)
@@ -476,7 +541,7 @@ static PyObject *call_later(PyObject *self, PyObject *const *args, Py_ssize_t na
     if (timer_args("call_later", "'delay'", "delay must not be None", args, nargs, kwnames,
                    &context) < 0)
         return NULL;
-    PyObject *clock = PyObject_GetAttr(self, S[S_clock]);
+    PyObject *clock = af_loop_get(self, AF_L_CLOCK);
     if (!clock)
         return NULL;
     PyObject *when = PyNumber_Add(clock, args[0]);
@@ -484,7 +549,7 @@ static PyObject *call_later(PyObject *self, PyObject *const *args, Py_ssize_t na
     if (!when)
         return NULL;
     PyObject *r = NULL;
-    int debug = attr_true(self, S[S_debug]);
+    int debug = af_loop_true(self, AF_L_DEBUG);
     if (debug == 0) {
         r = schedule(self, when, args + 1, nargs - 1, context);
     } else if (debug > 0) { /* self.call_at(when, ...) in debug mode */
@@ -509,7 +574,7 @@ static PyObject *call_later(PyObject *self, PyObject *const *args, Py_ssize_t na
 static PyObject *create_future(PyObject *self, PyObject *unused)
 {
     (void)unused;
-    PyObject *cls = PyObject_GetAttr(self, S[S_future_cls]);
+    PyObject *cls = af_loop_get(self, AF_L_FUTURE_CLS);
     if (!cls)
         return NULL;
     if (cls == Py_None) {
@@ -530,7 +595,7 @@ static PyObject *create_future(PyObject *self, PyObject *unused)
 static PyObject *get_debug(PyObject *self, PyObject *unused)
 {
     (void)unused;
-    return PyObject_GetAttr(self, S[S_debug]);
+    return af_loop_get(self, AF_L_DEBUG);
 }
 
 /* _VTimerHandle.cancel(self) */
@@ -549,10 +614,10 @@ static PyObject *timer_cancel(PyObject *self, PyObject *unused)
         PyObject *loop = af_handle_get(self, AF_H_LOOP);
         if (!loop)
             return NULL;
-        PyObject *n = PyObject_GetAttr(loop, S[S_timer_cancelled_count]);
+        PyObject *n = af_loop_get(loop, AF_L_TIMER_CANCELLED_COUNT);
         PyObject *n1 = n ? PyNumber_InPlaceAdd(n, g_one) : NULL;
         Py_XDECREF(n);
-        r = n1 ? PyObject_SetAttr(loop, S[S_timer_cancelled_count], n1) : -1;
+        r = n1 ? af_loop_set(loop, AF_L_TIMER_CANCELLED_COUNT, n1) : -1;
         Py_XDECREF(n1);
         Py_DECREF(loop);
         if (r < 0)
@@ -711,6 +776,7 @@ static PyObject *heappop_py(PyObject *self, PyObject *heap)
 static PyMethodDef module_methods[] = {
     {"bind_handles", (PyCFunction)(void (*)(void))bind_handles, METH_FASTCALL,
      "bind_handles(Handle, TimerHandle): the handle classes the loop makes."},
+    {"bind_loop", bind_loop, METH_O, "bind_loop(VirtualLoop): the loop class."},
     {"method", (PyCFunction)(void (*)(void))method, METH_FASTCALL,
      "method(cls, name, python_method): a C method of VirtualLoop / the timer class."},
     {"fast_registry", fast_registry, METH_O,
@@ -742,6 +808,9 @@ static int init_constants(void)
             return -1;
     for (int i = 0; i < AF_H_COUNT; i++)
         if (!(g_slot_name[i] = PyUnicode_InternFromString(slot_names[i])))
+            return -1;
+    for (int i = 0; i < AF_L_COUNT; i++)
+        if (!(g_loop_slot_name[i] = PyUnicode_InternFromString(loop_slot_names[i])))
             return -1;
     g_loop_kwnames = PyTuple_Pack(1, S[S_loop]);
     g_one = PyLong_FromLong(1);

@@ -17,6 +17,9 @@
  *                                       "create_future", "get_debug"
  *                                       (VirtualLoop) or
  *                                       "cancel" (the timer class);
+ *   bind_loop(VirtualLoop)              the loop class (exact type: its
+ *                                       slots, af_lslot, are read and
+ *                                       written directly);
  *   fast_registry(weakset)              asyncio's task registry without a
  *                                       Python frame per task (see loop_c.c).
  *
@@ -41,6 +44,32 @@ typedef enum af_hslot {
     AF_H_SCHEDULED, /* timers only */
     AF_H_COUNT
 } af_hslot;
+
+/* The VirtualLoop attributes the C code reads and writes: object slots of
+ * the class (vloop.py's __slots__), read at their offsets once
+ * bind_loop(VirtualLoop) has run, by name otherwise. */
+typedef enum af_lslot {
+    AF_L_CLOCK,
+    AF_L_ITERATION,
+    AF_L_READY,
+    AF_L_SCHEDULED,
+    AF_L_TIMER_CANCELLED_COUNT,
+    AF_L_HALTED,
+    AF_L_DEBUG,
+    AF_L_CLOSED,
+    AF_L_FUTURE_CLS,
+    AF_L_SLOW_TICKS,
+    AF_L_SLOW_WHAT,
+    AF_L_EVENTS,
+    AF_L_COUNT
+} af_lslot;
+
+/* loop.<slot>: new reference, or NULL with AttributeError. */
+PyObject *af_loop_get(PyObject *loop, af_lslot s);
+/* loop.<slot> = v: 0, or -1 with an exception. */
+int af_loop_set(PyObject *loop, af_lslot s, PyObject *v);
+/* bool(loop.<slot>): 1, 0, -1. */
+int af_loop_true(PyObject *loop, af_lslot s);
 
 /* Create the module and enter it in sys.modules as `_af_loop`. Call with
  * the interpreter initialised, before vloop.py is imported. Returns 0, or

@@ -10,6 +10,10 @@
  *   _on_done(task)         probe._task_factory / probe._on_done, statement
  *                          for statement (same reads, writes, calls, in the
  *                          same order; same event tuples).
+ *   run(root_name, make_root, prim_spec=(), options=None, target=None)
+ *                          probe.run: one scenario run from state reset to
+ *                          final collection, step for step (the rare paths
+ *                          call the Python helpers).
  *   use_id_hash(cls)       make cls's instances hash by their `_af_id` slot
  *                          in C (tp_hash), the value ProbeTask.__hash__
  *                          returns, without a Python frame per hash.
@@ -48,10 +52,7 @@
     X(N_ADDRESS, "_ADDRESS")                                                                       \
     X(N_PyTask, "PyTask")                                                                          \
     X(N_current_tasks, "_current_tasks")                                                           \
-    X(N_clock, "_clock")                                                                           \
-    X(N_iteration, "_iteration")                                                                   \
     X(N_af_id, "_af_id")                                                                           \
-    X(N_halted, "halted")                                                                          \
     X(N_qualname, "__qualname__")                                                                  \
     X(N_cancelled, "cancelled")                                                                    \
     X(N_cancelling, "cancelling")                                                                  \
@@ -65,15 +66,9 @@
     X(N_loop, "loop")                                                                              \
     X(N_name, "name")                                                                              \
     X(N_context, "context")                                                                        \
-    X(N_ready, "_ready")                                                                           \
-    X(N_scheduled, "_scheduled")                                                                   \
-    X(N_timer_cancelled_count, "_timer_cancelled_count")                                           \
     X(N_purge_cancelled, "_purge_cancelled")                                                       \
     X(N_popleft, "popleft")                                                                        \
     X(N_run, "run")                                                                                \
-    X(N_slow_ticks, "slow_ticks")                                                                  \
-    X(N_events, "events")                                                                          \
-    X(N_slow_what, "_slow_what")                                                                   \
     X(N_time, "_time")                                                                             \
     X(N_monotonic, "monotonic")                                                                    \
     X(N_callback_failed, "_callback_failed")                                                       \
@@ -85,7 +80,40 @@
     X(N_create_task, "create_task")                                                                \
     X(N_IN_CANCEL, "_IN_CANCEL")                                                                   \
     X(N_CANCEL_MSG, "_CANCEL_MSG")                                                                 \
-    X(N_cancel, "cancel")
+    X(N_cancel, "cancel")                                                                          \
+    X(N_DEFAULT_OPTIONS, "DEFAULT_OPTIONS")                                                        \
+    X(N_PURE_PYTHON_TASKS, "PURE_PYTHON_TASKS")                                                    \
+    X(N_clear, "clear")                                                                            \
+    X(N_asyncio, "asyncio")                                                                        \
+    X(N_TARGET, "TARGET")                                                                          \
+    X(N_TASK_KINDS, "_TASK_KINDS")                                                                 \
+    X(N_task_new, "_task_new")                                                                     \
+    X(N_exception_handler, "_exception_handler")                                                   \
+    X(N_task_factory, "_task_factory")                                                             \
+    X(N_reset, "reset")                                                                            \
+    X(N_filters_mutated, "_filters_mutated")                                                       \
+    X(N_warnings, "warnings")                                                                      \
+    X(N_sys, "sys")                                                                                \
+    X(N_showwarning, "showwarning")                                                                \
+    X(N_unraisablehook, "unraisablehook")                                                          \
+    X(N_filters, "filters")                                                                        \
+    X(N_showwarning_hook, "_showwarning")                                                          \
+    X(N_ALWAYS, "_ALWAYS")                                                                         \
+    X(N_unraisablehook_hook, "_unraisablehook")                                                    \
+    X(N_exception_method, "exception")                                                             \
+    X(N_done, "done")                                                                              \
+    X(N_make_prims, "make_prims")                                                                  \
+    X(N_run_until, "run_until")                                                                    \
+    X(N_all_done, "_all_done")                                                                     \
+    X(N_gc, "gc")                                                                                  \
+    X(N_collect, "collect")                                                                        \
+    X(N_finish_late_tasks, "_finish_late_tasks")                                                   \
+    X(N_clear_queues, "clear_queues")                                                              \
+    X(N_leave_running, "leave_running")                                                            \
+    X(N_enter_running, "enter_running")                                                            \
+    X(N_get_loop, "get_loop")                                                                      \
+    X(N_timeouts, "timeouts")                                                                      \
+    X(N_prims, "prims")
 
 enum {
 #define AF_NAME_ID(id, text) id,
@@ -105,7 +133,7 @@ static PyObject *N[N_COUNT];
 /* Constant values of the events. */
 static PyObject *s_task_new, *s_task_done, *s_result, *s_exception, *s_cancelled, *s_empty,
     *s_empty_args, *s_cancelled_error_name, *s_task, *s_at, *s_op_enter, *s_op_exit, *s_ok,
-    *s_raise;
+    *s_raise, *s_end, *s_budget, *s_pending;
 static PyObject *g_globals;         /* probe's globals (bind) */
 static PyObject *g_cancelled_error; /* asyncio.CancelledError */
 static PyObject *g_init_kwnames;    /* ("loop", "name", "context") */
@@ -113,6 +141,8 @@ static PyObject *g_name_kwnames;    /* ("name",) */
 static PyObject *g_empty_tuple;
 static PyObject *g_minus_one;
 static PyObject *g_one;
+static PyObject *g_zero;
+static PyObject *g_thousand;
 
 /* A probe global: borrowed reference, or NULL with NameError set. */
 static PyObject *gget(int n)
@@ -393,11 +423,11 @@ static PyObject *task_factory(PyObject *self, PyObject *const *args, Py_ssize_t 
         PyObject *tid = NULL, *cur_op = NULL;
         lp = gget(N_LOOP);
         if (lp)
-            clock = PyObject_GetAttr(lp, N[N_clock]);
+            clock = af_loop_get(lp, AF_L_CLOCK);
         if (clock)
             lp = gget(N_LOOP);
         if (clock && lp)
-            it = PyObject_GetAttr(lp, N[N_iteration]);
+            it = af_loop_get(lp, AF_L_ITERATION);
         if (it)
             tid = PyObject_GetAttr(t, N[N_af_id]);
         if (tid) {
@@ -446,13 +476,13 @@ static int clock_and_iteration(PyObject **clock, PyObject **it)
     PyObject *lp = gget(N_LOOP);
     if (!lp)
         return -1;
-    *clock = PyObject_GetAttr(lp, N[N_clock]);
+    *clock = af_loop_get(lp, AF_L_CLOCK);
     if (!*clock)
         return -1;
     lp = gget(N_LOOP);
     if (!lp)
         return -1;
-    *it = PyObject_GetAttr(lp, N[N_iteration]);
+    *it = af_loop_get(lp, AF_L_ITERATION);
     return *it ? 0 : -1;
 }
 
@@ -545,7 +575,7 @@ static PyObject *on_done(PyObject *self, PyObject *t)
         if (gset(N_root_seen, Py_True) < 0)
             goto done;
         v = gget(N_LOOP);
-        if (!v || PyObject_SetAttr(v, N[N_halted], Py_True) < 0)
+        if (!v || af_loop_set(v, AF_L_HALTED, Py_True) < 0)
             goto done;
     }
     result = Py_NewRef(Py_None);
@@ -663,21 +693,10 @@ static PyObject *vget(int n)
     return v;
 }
 
-/* bool(obj.name): 1, 0, or -1 with an exception. */
-static int attr_true(PyObject *obj, int n)
+/* compare(loop.<slot>, other, op): 1, 0, -1. */
+static int loop_compare(PyObject *loop, af_lslot s, PyObject *other, int op)
 {
-    PyObject *v = PyObject_GetAttr(obj, N[n]);
-    if (!v)
-        return -1;
-    int r = PyObject_IsTrue(v);
-    Py_DECREF(v);
-    return r;
-}
-
-/* compare(obj.name, other, op): 1, 0, -1. */
-static int attr_compare(PyObject *obj, int n, PyObject *other, int op)
-{
-    PyObject *v = PyObject_GetAttr(obj, N[n]);
+    PyObject *v = af_loop_get(loop, s);
     if (!v)
         return -1;
     int r = PyObject_RichCompareBool(v, other, op);
@@ -685,17 +704,17 @@ static int attr_compare(PyObject *obj, int n, PyObject *other, int op)
     return r;
 }
 
-/* obj.name = obj.name + delta */
-static int attr_add(PyObject *obj, int n, PyObject *delta, int subtract)
+/* loop.<slot> = loop.<slot> + delta (or - delta) */
+static int loop_add(PyObject *loop, af_lslot s, PyObject *delta, int subtract)
 {
-    PyObject *v = PyObject_GetAttr(obj, N[n]);
+    PyObject *v = af_loop_get(loop, s);
     if (!v)
         return -1;
     PyObject *w = subtract ? PyNumber_InPlaceSubtract(v, delta) : PyNumber_InPlaceAdd(v, delta);
     Py_DECREF(v);
     if (!w)
         return -1;
-    int r = PyObject_SetAttr(obj, N[n], w);
+    int r = af_loop_set(loop, s, w);
     Py_DECREF(w);
     return r;
 }
@@ -742,7 +761,7 @@ static int drop_cancelled_head(PyObject *loop, PyObject *sched)
         int r = head_compare(sched, AF_H_CANCELLED, NULL, 0);
         if (r <= 0)
             return r;
-        if (attr_add(loop, N_timer_cancelled_count, g_one, 1) < 0)
+        if (loop_add(loop, AF_L_TIMER_CANCELLED_COUNT, g_one, 1) < 0)
             return -1;
         PyObject *h = pop_timer(sched);
         if (!h)
@@ -839,7 +858,7 @@ static int slow_check(PyObject *loop, PyObject *t0)
 {
     int rc = -1, r;
     PyObject *c = NULL, *dt = NULL, *events = NULL, *it = NULL, *what = NULL, *ev = NULL;
-    c = PyObject_GetAttr(loop, N[N_clock]);
+    c = af_loop_get(loop, AF_L_CLOCK);
     if (!c)
         goto done;
     dt = PyNumber_Subtract(c, t0);
@@ -847,7 +866,7 @@ static int slow_check(PyObject *loop, PyObject *t0)
     if (!dt)
         goto done;
     {
-        PyObject *st = PyObject_GetAttr(loop, N[N_slow_ticks]);
+        PyObject *st = af_loop_get(loop, AF_L_SLOW_TICKS);
         if (!st)
             goto done;
         r = PyObject_RichCompareBool(dt, st, Py_GE);
@@ -856,16 +875,16 @@ static int slow_check(PyObject *loop, PyObject *t0)
     if (r < 0)
         goto done;
     if (r) {
-        events = PyObject_GetAttr(loop, N[N_events]);
+        events = af_loop_get(loop, AF_L_EVENTS);
         if (!events)
             goto done;
-        c = PyObject_GetAttr(loop, N[N_clock]);
+        c = af_loop_get(loop, AF_L_CLOCK);
         if (!c)
             goto done;
-        it = PyObject_GetAttr(loop, N[N_iteration]);
+        it = af_loop_get(loop, AF_L_ITERATION);
         if (!it)
             goto done;
-        what = PyObject_GetAttr(loop, N[N_slow_what]);
+        what = af_loop_get(loop, AF_L_SLOW_WHAT);
         if (!what)
             goto done;
         r = PyObject_IsTrue(what);
@@ -877,7 +896,7 @@ static int slow_check(PyObject *loop, PyObject *t0)
         if (!ev || append_to(events, ev) < 0)
             goto done;
     }
-    rc = PyObject_SetAttr(loop, N[N_slow_what], Py_None);
+    rc = af_loop_set(loop, AF_L_SLOW_WHAT, Py_None);
 done:
     Py_XDECREF(ev);
     Py_XDECREF(what);
@@ -895,12 +914,12 @@ static int run_once(PyObject *loop, PyObject *cb_failed)
     PyObject *ready = NULL, *sched = NULL, *now = NULL, *popleft = NULL, *h = NULL, *t0 = NULL,
              *x = NULL;
 
-    if (attr_add(loop, N_iteration, g_one, 0) < 0)
+    if (loop_add(loop, AF_L_ITERATION, g_one, 0) < 0)
         goto done;
-    ready = PyObject_GetAttr(loop, N[N_ready]);
+    ready = af_loop_get(loop, AF_L_READY);
     if (!ready)
         goto done;
-    sched = PyObject_GetAttr(loop, N[N_scheduled]);
+    sched = af_loop_get(loop, AF_L_SCHEDULED);
     if (!sched)
         goto done;
     if (!PyList_CheckExact(sched)) { /* not the loop's own list: the Python code */
@@ -908,11 +927,11 @@ static int run_once(PyObject *loop, PyObject *cb_failed)
         goto done;
     }
     /* Purge cancelled timers: wholesale when many (the Python method). */
-    r = attr_compare(loop, N_timer_cancelled_count, g_sixty_four, Py_GT);
+    r = loop_compare(loop, AF_L_TIMER_CANCELLED_COUNT, g_sixty_four, Py_GT);
     if (r < 0)
         goto done;
     if (r) {
-        x = PyObject_GetAttr(loop, N[N_timer_cancelled_count]);
+        x = af_loop_get(loop, AF_L_TIMER_CANCELLED_COUNT);
         PyObject *twice = x ? PyNumber_Multiply(x, g_two) : NULL;
         Py_CLEAR(x);
         if (!twice)
@@ -949,7 +968,7 @@ static int run_once(PyObject *loop, PyObject *cb_failed)
         Py_DECREF(h0);
         if (!when)
             goto done;
-        r = attr_compare(loop, N_clock, when, Py_LT); /* when > self._clock */
+        r = loop_compare(loop, AF_L_CLOCK, when, Py_LT); /* when > self._clock */
         if (r > 0) {
             PyObject *iw = PyNumber_Long(when), *nw = NULL;
             if (iw) {
@@ -959,7 +978,7 @@ static int run_once(PyObject *loop, PyObject *cb_failed)
                 else if (r == 0)
                     nw = PyNumber_Add(iw, g_one);
             }
-            r = nw ? PyObject_SetAttr(loop, N[N_clock], nw) : -1;
+            r = nw ? af_loop_set(loop, AF_L_CLOCK, nw) : -1;
             Py_XDECREF(nw);
             Py_XDECREF(iw);
         }
@@ -967,7 +986,7 @@ static int run_once(PyObject *loop, PyObject *cb_failed)
         if (r < 0)
             goto done;
     }
-    now = PyObject_GetAttr(loop, N[N_clock]);
+    now = af_loop_get(loop, AF_L_CLOCK);
     if (!now)
         goto done;
     while (PyList_GET_SIZE(sched) > 0) {
@@ -1004,7 +1023,7 @@ static int run_once(PyObject *loop, PyObject *cb_failed)
             goto done;
         if (r)
             continue;
-        t0 = PyObject_GetAttr(loop, N[N_clock]);
+        t0 = af_loop_get(loop, AF_L_CLOCK);
         if (!t0)
             goto done;
         x = run_handle(h);
@@ -1013,7 +1032,7 @@ static int run_once(PyObject *loop, PyObject *cb_failed)
         else if (callback_failed(cb_failed, h) < 0)
             goto done;
         Py_CLEAR(h); /* h = None */
-        r = attr_compare(loop, N_clock, t0, Py_NE);
+        r = loop_compare(loop, AF_L_CLOCK, t0, Py_NE);
         if (r < 0)
             goto done;
         if (r && slow_check(loop, t0) < 0)
@@ -1036,7 +1055,7 @@ done:
  * from the heap's head; whether a timer is left. 1, 0, -1. */
 static int has_work(PyObject *loop)
 {
-    PyObject *sched = PyObject_GetAttr(loop, N[N_scheduled]);
+    PyObject *sched = af_loop_get(loop, AF_L_SCHEDULED);
     if (!sched)
         return -1;
     int r = -1;
@@ -1073,7 +1092,7 @@ static PyObject *run_until(PyObject *self, PyObject *const *args, Py_ssize_t nar
     every1 = PyNumber_Subtract(every, g_one);
     if (!every1)
         goto done;
-    start_it = PyObject_GetAttr(loop, N[N_iteration]);
+    start_it = af_loop_get(loop, AF_L_ITERATION);
     if (!start_it)
         goto done;
     /* deadline = _time.monotonic() + watchdog_seconds */
@@ -1093,7 +1112,7 @@ static PyObject *run_until(PyObject *self, PyObject *const *args, Py_ssize_t nar
     for (;;) {
         /* while not (self.halted if pred is None else pred()): */
         if (pred == Py_None) {
-            r = attr_true(loop, N_halted);
+            r = af_loop_true(loop, AF_L_HALTED);
         } else {
             x = PyObject_CallNoArgs(pred);
             r = x ? PyObject_IsTrue(x) : -1;
@@ -1104,7 +1123,7 @@ static PyObject *run_until(PyObject *self, PyObject *const *args, Py_ssize_t nar
         if (r)
             break;
         /* n = self._iteration - start_it */
-        PyObject *it = PyObject_GetAttr(loop, N[N_iteration]);
+        PyObject *it = af_loop_get(loop, AF_L_ITERATION);
         if (!it)
             goto done;
         PyObject *n = PyNumber_Subtract(it, start_it);
@@ -1141,7 +1160,7 @@ static PyObject *run_until(PyObject *self, PyObject *const *args, Py_ssize_t nar
             }
         }
         /* if not self._ready: */
-        r = attr_true(loop, N_ready);
+        r = af_loop_true(loop, AF_L_READY);
         if (r < 0)
             goto done;
         if (!r) {
@@ -1153,7 +1172,7 @@ static PyObject *run_until(PyObject *self, PyObject *const *args, Py_ssize_t nar
                 goto done;
             }
             /* when = self._scheduled[0]._when; if when > max_vtime: "hang" */
-            PyObject *sch = PyObject_GetAttr(loop, N[N_scheduled]);
+            PyObject *sch = af_loop_get(loop, AF_L_SCHEDULED);
             PyObject *h0 = sch ? PySequence_GetItem(sch, 0) : NULL;
             Py_XDECREF(sch);
             r = -1;
@@ -1171,7 +1190,7 @@ static PyObject *run_until(PyObject *self, PyObject *const *args, Py_ssize_t nar
             }
         }
         /* if self._clock > max_vtime: "hang" */
-        r = attr_compare(loop, N_clock, max_vtime, Py_GT);
+        r = loop_compare(loop, AF_L_CLOCK, max_vtime, Py_GT);
         if (r < 0)
             goto done;
         if (r) {
@@ -1464,7 +1483,7 @@ static PyObject *deadline_passed(PyObject *deadline)
     if (deadline == Py_None)
         return Py_NewRef(Py_False);
     PyObject *loop = gget(N_LOOP);
-    PyObject *clock = loop ? PyObject_GetAttr(loop, N[N_clock]) : NULL;
+    PyObject *clock = loop ? af_loop_get(loop, AF_L_CLOCK) : NULL;
     if (!clock)
         return NULL;
     PyObject *r = PyObject_RichCompare(clock, deadline, Py_GE);
@@ -1691,7 +1710,7 @@ static PyObject *wait_for_scope(PyObject *self, PyObject *const *args, Py_ssize_
         deadline = Py_NewRef(Py_None);
     } else {
         PyObject *loop = gget(N_LOOP);
-        PyObject *clock = loop ? PyObject_GetAttr(loop, N[N_clock]) : NULL;
+        PyObject *clock = loop ? af_loop_get(loop, AF_L_CLOCK) : NULL;
         deadline = clock ? PyNumber_Add(clock, args[1]) : NULL;
         Py_XDECREF(clock);
         if (!deadline)
@@ -1707,6 +1726,553 @@ static PyObject *wait_for_scope(PyObject *self, PyObject *const *args, Py_ssize_
     o->cm = Py_NewRef(Py_None);
     o->deadline = deadline;
     return (PyObject *)o;
+}
+
+/* -- probe.run in C ----------------------------------------------------------
+ *
+ * probe.run(root_name, make_root, prim_spec=(), options=None, target=None),
+ * statement for statement: the same state reset, hooks, phases, cleanup
+ * rounds and final collection, the same events in the same order. The rare
+ * paths (primitives to make, tasks left after the run, garbage whose
+ * finalizers start tasks, events of the final collection to sort) call the
+ * Python helpers themselves. */
+
+/* obj.<name>(args...): new reference. */
+static PyObject *call_method_n(PyObject *obj, int name, PyObject *const *args, size_t nargs)
+{
+    PyObject *all[8];
+    if (nargs > 7) {
+        PyErr_SetString(PyExc_SystemError, "call_method_n: too many arguments");
+        return NULL;
+    }
+    all[0] = obj;
+    for (size_t i = 0; i < nargs; i++)
+        all[i + 1] = args[i];
+    return PyObject_VectorcallMethod(N[name], all, (nargs + 1) | PY_VECTORCALL_ARGUMENTS_OFFSET,
+                                     NULL);
+}
+
+/* As call_method_n, the result dropped: 0 or -1. */
+static int call_method_void(PyObject *obj, int name, PyObject *const *args, size_t nargs)
+{
+    PyObject *r = call_method_n(obj, name, args, nargs);
+    Py_XDECREF(r);
+    return r ? 0 : -1;
+}
+
+/* A probe global called with args: new reference. */
+static PyObject *call_global(int name, PyObject *const *args, size_t nargs)
+{
+    PyObject *f = gget(name);
+    if (!f)
+        return NULL;
+    Py_INCREF(f);
+    PyObject *r = PyObject_Vectorcall(f, args, nargs, NULL);
+    Py_DECREF(f);
+    return r;
+}
+
+/* Whether the raised exception is KeyboardInterrupt or SystemExit. */
+static int interrupt_raised(void)
+{
+    return PyErr_ExceptionMatches(PyExc_KeyboardInterrupt) ||
+           PyErr_ExceptionMatches(PyExc_SystemExit);
+}
+
+/* The run's options, read as probe.run reads them. */
+typedef struct {
+    PyObject *seq;                                        /* owned: options as a fast sequence */
+    PyObject *max_it, *max_vtime, *watchdog, *slow_ticks; /* borrowed from seq */
+    int pure;
+} run_options;
+
+static int read_run_options(PyObject *options, PyObject *target, run_options *o)
+{
+    if (options == Py_None && !(options = gget(N_DEFAULT_OPTIONS)))
+        return -1;
+    o->seq = PySequence_Fast(options, "probe.run: options must be a sequence");
+    if (!o->seq)
+        return -1;
+    if (PySequence_Fast_GET_SIZE(o->seq) < 5) {
+        PyErr_SetString(PyExc_ValueError, "probe.run: options needs 5 values");
+        return -1;
+    }
+    PyObject **items = PySequence_Fast_ITEMS(o->seq);
+    o->max_it = items[0];
+    o->max_vtime = items[1];
+    o->watchdog = items[2];
+    o->slow_ticks = items[3];
+    o->pure = PyObject_IsTrue(items[4]);
+    if (o->pure < 0)
+        return -1;
+    /* if target is not None and target is not asyncio and
+     *         getattr(target, "PURE_PYTHON_TASKS", False): pure = True
+     * (stock asyncio has no such attribute: not asking it saves raising
+     * and clearing an AttributeError per run) */
+    PyObject *asyncio = gget(N_asyncio);
+    if (!asyncio)
+        return -1;
+    if (target == Py_None || target == asyncio)
+        return 0;
+    PyObject *p = getattr_default(target, N[N_PURE_PYTHON_TASKS], Py_False);
+    int r = p ? PyObject_IsTrue(p) : -1;
+    Py_XDECREF(p);
+    if (r > 0)
+        o->pure = 1;
+    return r < 0 ? -1 : 0;
+}
+
+/* _forget_names(): tasks, groups, timeouts and prims cleared. */
+static int forget_names(void)
+{
+    static const int dicts[] = {N_tasks, N_groups, N_timeouts, N_prims};
+    for (size_t i = 0; i < sizeof dicts / sizeof dicts[0]; i++) {
+        PyObject *d = gget(dicts[i]);
+        if (!d)
+            return -1;
+        if (PyDict_CheckExact(d))
+            PyDict_Clear(d);
+        else if (call_method_void(d, N_clear, NULL, 0) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* The state reset of probe.run, up to loop.reset(...). */
+static int reset_state(PyObject *target, PyObject *loop, PyObject *events, const run_options *o)
+{
+    PyObject *v, *all = NULL;
+    int rc = -1;
+    if (!(v = target == Py_None ? gget(N_asyncio) : target) || gset(N_TARGET, v) < 0)
+        return -1;
+    all = PyList_New(0);
+    if (!all || gset(N_EVENTS, events) < 0 || gset(N_ALL, all) < 0 || gset(N_ROOT, Py_None) < 0 ||
+        gset(N_root_seen, Py_False) < 0 || gset(N_next_id, g_zero) < 0)
+        goto done;
+    if (!(v = gget(N_CANCEL_MSG)))
+        goto done;
+    if (PyDict_CheckExact(v))
+        PyDict_Clear(v);
+    else if (call_method_void(v, N_clear, NULL, 0) < 0)
+        goto done;
+    if (forget_names() < 0 || gset(N_CUR_OP, g_minus_one) < 0)
+        goto done;
+    /* _TaskCls, _TaskInit, _task_new, future_cls = _TASK_KINDS[pure] */
+    if (!(v = gget(N_TASK_KINDS)))
+        goto done;
+    PyObject *kind = PySequence_GetItem(v, o->pure ? 1 : 0);
+    if (!kind)
+        goto done;
+    if (!PyTuple_Check(kind) || PyTuple_GET_SIZE(kind) != 4) {
+        PyErr_SetString(PyExc_TypeError, "probe._TASK_KINDS: 4-tuples expected");
+    } else if (gset(N_TaskCls, PyTuple_GET_ITEM(kind, 0)) == 0 &&
+               gset(N_TaskInit, PyTuple_GET_ITEM(kind, 1)) == 0 &&
+               gset(N_task_new, PyTuple_GET_ITEM(kind, 2)) == 0) {
+        PyObject *handler = gget(N_exception_handler), *factory = gget(N_task_factory);
+        if (handler && factory) {
+            PyObject *a[5] = {events, handler, factory, o->slow_ticks, PyTuple_GET_ITEM(kind, 3)};
+            rc = call_method_void(loop, N_reset, a, 5);
+        }
+    }
+    Py_DECREF(kind);
+done:
+    Py_XDECREF(all);
+    return rc;
+}
+
+/* What probe.run saves before it installs its hooks. */
+typedef struct {
+    PyObject *showwarning, *unraisablehook, *filters; /* owned */
+    int gc_enabled;
+} saved_hooks;
+
+/* warnings._filters_mutated() */
+static int filters_mutated(PyObject *warnings)
+{
+    return call_method_void(warnings, N_filters_mutated, NULL, 0);
+}
+
+/* The run's warning, unraisable-exception and collector settings. */
+static int install_hooks(saved_hooks *s)
+{
+    PyObject *warnings = gget(N_warnings), *sys = gget(N_sys), *v;
+    if (!warnings || !sys)
+        return -1;
+    s->showwarning = PyObject_GetAttr(warnings, N[N_showwarning]);
+    if (!s->showwarning)
+        return -1;
+    s->unraisablehook = PyObject_GetAttr(sys, N[N_unraisablehook]);
+    if (!s->unraisablehook)
+        return -1;
+    s->gc_enabled = PyGC_IsEnabled();
+    s->filters = PyObject_GetAttr(warnings, N[N_filters]);
+    if (!s->filters)
+        return -1;
+    if (!(v = gget(N_showwarning_hook)) || PyObject_SetAttr(warnings, N[N_showwarning], v) < 0)
+        return -1;
+    if (!(v = gget(N_ALWAYS)))
+        return -1;
+    PyObject *filters = PyList_New(1);
+    if (!filters)
+        return -1;
+    PyList_SET_ITEM(filters, 0, Py_NewRef(v));
+    int r = PyObject_SetAttr(warnings, N[N_filters], filters);
+    Py_DECREF(filters);
+    if (r < 0 || filters_mutated(warnings) < 0)
+        return -1;
+    if (!(v = gget(N_unraisablehook_hook)) || PyObject_SetAttr(sys, N[N_unraisablehook], v) < 0)
+        return -1;
+    PyGC_Disable();
+    return 0;
+}
+
+static int restore_hooks(saved_hooks *s)
+{
+    PyObject *warnings = gget(N_warnings), *sys = gget(N_sys);
+    if (!warnings || !sys || PyObject_SetAttr(warnings, N[N_showwarning], s->showwarning) < 0 ||
+        PyObject_SetAttr(sys, N[N_unraisablehook], s->unraisablehook) < 0 ||
+        PyObject_SetAttr(warnings, N[N_filters], s->filters) < 0 || filters_mutated(warnings) < 0)
+        return -1;
+    if (s->gc_enabled)
+        PyGC_Enable();
+    return 0;
+}
+
+static void saved_hooks_clear(saved_hooks *s)
+{
+    Py_CLEAR(s->showwarning);
+    Py_CLEAR(s->unraisablehook);
+    Py_CLEAR(s->filters);
+}
+
+/* events.append((kind, loop._clock, loop._iteration, a[, b])) */
+static int append_loop_event(PyObject *events, PyObject *loop, PyObject *kind, PyObject *a,
+                             PyObject *b)
+{
+    PyObject *clock = af_loop_get(loop, AF_L_CLOCK), *it = NULL, *ev = NULL;
+    if (clock)
+        it = af_loop_get(loop, AF_L_ITERATION);
+    if (it)
+        ev = b ? PyTuple_Pack(5, kind, clock, it, a, b) : PyTuple_Pack(4, kind, clock, it, a);
+    int rc = ev ? append_to(events, ev) : -1;
+    Py_XDECREF(ev);
+    Py_XDECREF(it);
+    Py_XDECREF(clock);
+    return rc;
+}
+
+/* t.done() / t.cancelled(): 1, 0, -1. */
+static int call_true(PyObject *t, int name)
+{
+    PyObject *r = call_method_n(t, name, NULL, 0);
+    int b = r ? PyObject_IsTrue(r) : -1;
+    Py_XDECREF(r);
+    return b;
+}
+
+/* events.append(_end_event(ROOT)): the root's outcome; its exception is
+ * retrieved (t.exception()), as asyncio.run does. */
+static int append_end_event(PyObject *events, PyObject *loop, PyObject *root)
+{
+    int c = call_true(root, N_cancelled);
+    if (c < 0)
+        return -1;
+    if (c)
+        return append_loop_event(events, loop, s_end, s_cancelled, s_cancelled_error_name);
+    PyObject *e = call_method_n(root, N_exception_method, NULL, 0), *n = NULL;
+    if (!e)
+        return -1;
+    int rc = -1;
+    if (e == Py_None)
+        rc = append_loop_event(events, loop, s_end, s_result, s_empty);
+    else if ((n = tname_of((PyObject *)Py_TYPE(e))))
+        rc = append_loop_event(events, loop, s_end, s_exception, n);
+    Py_XDECREF(n);
+    Py_DECREF(e);
+    return rc;
+}
+
+/* The `except (KeyboardInterrupt, SystemExit)` clause of _run_phases. */
+static int interrupted_end(PyObject *events, PyObject *loop)
+{
+    PyObject *et, *ev, *tb, *n = NULL;
+    PyErr_Fetch(&et, &ev, &tb);
+    int rc = -1;
+    if ((n = tname_of(et)) && append_loop_event(events, loop, s_end, s_exception, n) == 0) {
+        /* if ROOT is not None and ROOT.done() and not ROOT.cancelled():
+         *     ROOT.exception() */
+        PyObject *root = gget(N_ROOT);
+        rc = root ? 0 : -1;
+        if (root && root != Py_None) {
+            Py_INCREF(root);
+            int d = call_true(root, N_done);
+            int c = d > 0 ? call_true(root, N_cancelled) : 0;
+            if (d < 0 || c < 0)
+                rc = -1;
+            else if (d && !c)
+                rc = call_method_void(root, N_exception_method, NULL, 0);
+            Py_DECREF(root);
+        }
+    }
+    Py_XDECREF(n);
+    Py_XDECREF(et);
+    Py_XDECREF(ev);
+    Py_XDECREF(tb);
+    return rc;
+}
+
+/* The root task made and run: the end or budget event appended. */
+static int run_root(PyObject *loop, PyObject *events, PyObject *root_name, PyObject *make_root,
+                    PyObject *prim_spec, const run_options *o)
+{
+    PyObject *x, *coro, *root, *why;
+    Py_ssize_t nspec = PyObject_Size(prim_spec);
+    if (nspec < 0)
+        return -1;
+    if (nspec > 0) { /* make_prims(()) does nothing */
+        if (!(x = call_global(N_make_prims, &prim_spec, 1)))
+            return -1;
+        Py_DECREF(x);
+    }
+    if (!(coro = PyObject_CallNoArgs(make_root)))
+        return -1;
+    PyObject *sargs[4] = {g_minus_one, root_name, coro, g_zero};
+    root = start_task(NULL, sargs, 4, NULL);
+    Py_DECREF(coro);
+    if (!root)
+        return -1;
+    int rc = gset(N_ROOT, root);
+    if (rc == 0) {
+        PyObject *a[4] = {Py_None, o->max_it, o->max_vtime, o->watchdog};
+        why = call_method_n(loop, N_run_until, a, 4);
+        if (!why)
+            rc = -1;
+        else if (why != Py_None)
+            rc = append_loop_event(events, loop, s_budget, why, NULL);
+        else
+            rc = append_end_event(events, loop, root);
+        Py_XDECREF(why);
+    }
+    Py_DECREF(root);
+    return rc;
+}
+
+/* [t for t in ALL if not t.done()]: new reference. */
+static PyObject *undone_tasks(void)
+{
+    PyObject *all = gget(N_ALL);
+    if (!all)
+        return NULL;
+    PyObject *seq = PySequence_Fast(all, "probe.ALL is not a sequence");
+    if (!seq)
+        return NULL;
+    PyObject *left = PyList_New(0);
+    for (Py_ssize_t i = 0; left && i < PySequence_Fast_GET_SIZE(seq); i++) {
+        PyObject *t = PySequence_Fast_GET_ITEM(seq, i);
+        int d = call_true(t, N_done);
+        if (d < 0 || (!d && PyList_Append(left, t) < 0))
+            Py_CLEAR(left);
+    }
+    Py_DECREF(seq);
+    return left;
+}
+
+/* The cleanup rounds of _run_phases: cancel what is left, drain the loop. */
+static int cancel_and_drain(PyObject *loop, const run_options *o)
+{
+    for (int round = 0; round < 3; round++) {
+        PyObject *left = undone_tasks();
+        if (!left)
+            return -1;
+        int ready = PyList_GET_SIZE(left) ? 1 : af_loop_true(loop, AF_L_READY);
+        if (ready <= 0) {
+            Py_DECREF(left);
+            return ready;
+        }
+        for (Py_ssize_t i = 0; i < PyList_GET_SIZE(left); i++) {
+            if (call_method_void(PyList_GET_ITEM(left, i), N_cancel, NULL, 0) < 0) {
+                if (!PyErr_ExceptionMatches(PyExc_Exception)) {
+                    Py_DECREF(left);
+                    return -1;
+                }
+                PyErr_Clear(); /* e.g. RecursionError from an await cycle */
+            }
+        }
+        Py_DECREF(left);
+        PyObject *clock = af_loop_get(loop, AF_L_CLOCK);
+        PyObject *until = clock ? PyNumber_Add(clock, o->max_vtime) : NULL;
+        PyObject *pred = until ? gget(N_all_done) : NULL;
+        int rc = -1;
+        if (pred) {
+            PyObject *a[4] = {pred, g_thousand, until, o->watchdog};
+            rc = call_method_void(loop, N_run_until, a, 4);
+            if (rc < 0 && interrupt_raised()) {
+                PyErr_Clear();
+                rc = 0;
+            }
+        }
+        Py_XDECREF(until);
+        Py_XDECREF(clock);
+        if (rc < 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* _run_phases(loop, ...) */
+static int run_phases(PyObject *loop, PyObject *events, PyObject *root_name, PyObject *make_root,
+                      PyObject *prim_spec, const run_options *o)
+{
+    if (run_root(loop, events, root_name, make_root, prim_spec, o) < 0) {
+        if (!interrupt_raised() || interrupted_end(events, loop) < 0)
+            return -1;
+    }
+    PyObject *left = undone_tasks();
+    if (!left)
+        return -1;
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(left); i++) {
+        PyObject *id = PyObject_GetAttr(PyList_GET_ITEM(left, i), N[N_af_id]);
+        int r = id ? append_loop_event(events, loop, s_pending, id, NULL) : -1;
+        Py_XDECREF(id);
+        if (r < 0) {
+            Py_DECREF(left);
+            return -1;
+        }
+    }
+    Py_DECREF(left);
+    return cancel_and_drain(loop, o);
+}
+
+/* _collect(): the young generation, then everything if it held garbage. */
+static int collect_garbage(void)
+{
+    PyObject *gc = gget(N_gc);
+    if (!gc)
+        return -1;
+    PyObject *zero = g_zero;
+    PyObject *n = call_method_n(gc, N_collect, &zero, 1);
+    if (!n)
+        return -1;
+    int found = PyObject_IsTrue(n);
+    Py_DECREF(n);
+    if (found > 0)
+        found = call_method_void(gc, N_collect, NULL, 0);
+    return found < 0 ? -1 : 0;
+}
+
+/* _finish_late_tasks(loop, watchdog), in Python only when there is
+ * something to finish (its first check, made here). */
+static int finish_late_tasks(PyObject *loop, PyObject *watchdog)
+{
+    if (forget_names() < 0)
+        return -1;
+    PyObject *all = gget(N_ALL);
+    int r = all ? PyObject_IsTrue(all) : -1;
+    if (r == 0)
+        r = af_loop_true(loop, AF_L_READY);
+    if (r == 0)
+        r = af_loop_true(loop, AF_L_SCHEDULED);
+    if (r <= 0)
+        return r;
+    PyObject *a[2] = {loop, watchdog};
+    PyObject *x = call_global(N_finish_late_tasks, a, 2);
+    Py_XDECREF(x);
+    return x ? 0 : -1;
+}
+
+/* events[k:] = sorted(events[k:], key=repr) */
+static int sort_tail(PyObject *events, Py_ssize_t k)
+{
+    Py_ssize_t n = PyList_GET_SIZE(events);
+    if (n - k <= 1)
+        return 0;
+    PyObject *tail = PyList_GetSlice(events, k, n), *key = NULL, *r = NULL;
+    int rc = -1;
+    if (!tail)
+        return -1;
+    key = PyDict_New();
+    PyObject *builtins = PyEval_GetBuiltins(); /* borrowed */
+    PyObject *repr = builtins ? PyDict_GetItemString(builtins, "repr") : NULL;
+    if (key && repr && PyDict_SetItemString(key, "key", repr) == 0) {
+        PyObject *sort = PyObject_GetAttrString(tail, "sort");
+        if (sort)
+            r = PyObject_Call(sort, g_empty_tuple, key);
+        Py_XDECREF(sort);
+    }
+    if (r)
+        rc = PyList_SetSlice(events, k, n, tail);
+    Py_XDECREF(r);
+    Py_XDECREF(key);
+    Py_DECREF(tail);
+    return rc;
+}
+
+/* The `finally` part of probe.run but the hooks' restoration. */
+static int end_run(PyObject *loop, PyObject *events, const run_options *o)
+{
+    if (!PyList_CheckExact(events)) {
+        PyErr_SetString(PyExc_TypeError, "probe.run: the event list was replaced");
+        return -1;
+    }
+    Py_ssize_t k = PyList_GET_SIZE(events);
+    PyObject *all = NULL;
+    if (call_method_void(loop, N_clear_queues, NULL, 0) < 0 || forget_names() < 0 ||
+        !(all = PyList_New(0)) || gset(N_ALL, all) < 0 || gset(N_ROOT, Py_None) < 0) {
+        Py_XDECREF(all);
+        return -1;
+    }
+    Py_DECREF(all);
+    if (collect_garbage() < 0 || finish_late_tasks(loop, o->watchdog) < 0 ||
+        sort_tail(events, k) < 0)
+        return -1;
+    return call_method_void(loop, N_leave_running, NULL, 0);
+}
+
+/* The reused loop: LOOP, or get_loop() the first time. New reference. */
+static PyObject *the_loop(void)
+{
+    PyObject *loop = gget(N_LOOP);
+    if (!loop)
+        return NULL;
+    if (loop != Py_None)
+        return Py_NewRef(loop);
+    return call_global(N_get_loop, NULL, 0);
+}
+
+/* run(root_name, make_root, prim_spec=(), options=None, target=None) */
+static PyObject *probe_run(PyObject *self, PyObject *const *args, Py_ssize_t nargs,
+                           PyObject *kwnames)
+{
+    (void)self;
+    if (nargs < 2 || nargs > 5 || (kwnames && PyTuple_GET_SIZE(kwnames))) {
+        PyErr_SetString(PyExc_TypeError,
+                        "run(root_name, make_root, prim_spec=(), options=None, target=None)");
+        return NULL;
+    }
+    PyObject *root_name = args[0], *make_root = args[1];
+    PyObject *prim_spec = nargs > 2 ? args[2] : g_empty_tuple;
+    PyObject *options = nargs > 3 ? args[3] : Py_None, *target = nargs > 4 ? args[4] : Py_None;
+    run_options o = {0};
+    saved_hooks saved = {0};
+    PyObject *loop = NULL, *events = NULL, *result = NULL;
+
+    if (read_run_options(options, target, &o) < 0 || !(loop = the_loop()) ||
+        !(events = PyList_New(0)) || reset_state(target, loop, events, &o) < 0 ||
+        install_hooks(&saved) < 0 || call_method_void(loop, N_enter_running, NULL, 0) < 0)
+        goto done;
+    int failed = run_phases(loop, events, root_name, make_root, prim_spec, &o) < 0;
+    PyObject *et, *ev, *tb;
+    PyErr_Fetch(&et, &ev, &tb);
+    int cleanup_failed = end_run(loop, events, &o) < 0 || restore_hooks(&saved) < 0;
+    if (end_finally(cleanup_failed, et, ev, tb) < 0 || failed)
+        goto done;
+    result = Py_NewRef(events);
+done:
+    saved_hooks_clear(&saved);
+    Py_XDECREF(events);
+    Py_XDECREF(loop);
+    Py_XDECREF(o.seq);
+    return result;
 }
 
 static PyObject *bind(PyObject *self, PyObject *globals)
@@ -1745,6 +2311,8 @@ static PyMethodDef methods[] = {
      "task_cancel_descr(cls, base_cancel): ProbeTask.cancel in C for cls."},
     {"wait_for_scope", (PyCFunction)(void (*)(void))wait_for_scope, METH_FASTCALL,
      "probe.wait_for_scope(op, timeout), in C (an op_scope with a deadline)."},
+    {"run", (PyCFunction)(void (*)(void))probe_run, METH_FASTCALL | METH_KEYWORDS,
+     "probe.run(root_name, make_root, prim_spec=(), options=None, target=None), in C."},
     {"use_id_hash", use_id_hash, METH_O,
      "use_id_hash(cls): instances of cls hash by their _af_id slot (tp_hash in C)."},
     {NULL, NULL, 0, NULL},
@@ -1784,7 +2352,8 @@ static int init_constants(void)
         {&s_watchdog, "watchdog"},   {&s_slow, "slow"},
         {&s_callback, "callback"},   {&s_op_enter, "op_enter"},
         {&s_op_exit, "op_exit"},     {&s_ok, "ok"},
-        {&s_raise, "raise"},
+        {&s_raise, "raise"},         {&s_end, "end"},
+        {&s_budget, "budget"},       {&s_pending, "pending"},
     };
     for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++) {
         *strs[i].dst = PyUnicode_InternFromString(strs[i].text);
@@ -1798,8 +2367,10 @@ static int init_constants(void)
     g_one = PyLong_FromLong(1);
     g_two = PyLong_FromLong(2);
     g_sixty_four = PyLong_FromLong(64);
+    g_zero = PyLong_FromLong(0);
+    g_thousand = PyLong_FromLong(1000);
     if (!g_init_kwnames || !g_name_kwnames || !g_empty_tuple || !g_minus_one || !g_one || !g_two ||
-        !g_sixty_four)
+        !g_sixty_four || !g_zero || !g_thousand)
         return -1;
     return 0;
 }

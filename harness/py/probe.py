@@ -149,6 +149,11 @@ PyTask = _make_task_class(asyncio.tasks._PyTask)
 _TaskCls = CTask
 _TaskInit = asyncio.tasks.Task.__init__
 _task_new = CTask.__new__
+# What run() uses for C tasks [0] and pure-Python tasks [1]: the task class,
+# its __init__ and __new__, and the loop's future class (None: asyncio's).
+_TASK_KINDS = ((CTask, asyncio.tasks.Task.__init__, CTask.__new__, None),
+               (PyTask, asyncio.tasks._PyTask.__init__, PyTask.__new__,
+                asyncio.futures._PyFuture))
 
 
 def _cancelled_exc(t):
@@ -687,7 +692,7 @@ def run(root_name, make_root, prim_spec=(), options=None, target=None):
         options = DEFAULT_OPTIONS
     max_it, max_vtime, watchdog, slow_ticks, pure = options[:5]
     TARGET = asyncio if target is None else target
-    if getattr(target, "PURE_PYTHON_TASKS", False):
+    if TARGET is not asyncio and getattr(target, "PURE_PYTHON_TASKS", False):
         pure = True
     loop = get_loop()
     events = EVENTS = []
@@ -698,11 +703,8 @@ def run(root_name, make_root, prim_spec=(), options=None, target=None):
     _CANCEL_MSG.clear()
     _forget_names()  # nothing of an earlier run may be found by name
     CUR_OP = -1
-    _TaskCls = PyTask if pure else CTask
-    _TaskInit = asyncio.tasks._PyTask.__init__ if pure else asyncio.tasks.Task.__init__
-    _task_new = _TaskCls.__new__
-    loop.reset(events, _exception_handler, _task_factory, slow_ticks,
-               asyncio.futures._PyFuture if pure else None)
+    _TaskCls, _TaskInit, _task_new, future_cls = _TASK_KINDS[1 if pure else 0]
+    loop.reset(events, _exception_handler, _task_factory, slow_ticks, future_cls)
     saved = (warnings.showwarning, sys.unraisablehook, gc.isenabled(), warnings.filters)
     warnings.showwarning = _showwarning
     warnings.filters = [_ALWAYS]
@@ -731,6 +733,11 @@ def run(root_name, make_root, prim_spec=(), options=None, target=None):
         if saved[2]:
             gc.enable()
     return events
+
+
+# Embedded, run() is C (harness/probe_c.c: the same steps, the same events).
+if _af_probe is not None:
+    run = _af_probe.run
 
 
 def _forget_names():

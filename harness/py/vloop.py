@@ -83,6 +83,13 @@ def _callback_failed(h, exc):
 
 
 class VirtualLoop(asyncio.base_events.BaseEventLoop):
+    # Object slots (instances keep a __dict__ for the rest): the attributes
+    # every iteration reads; the embedded harness reads and writes them at
+    # their offsets (harness/loop_c.c, bind_loop below).
+    __slots__ = ("_clock", "_iteration", "_ready", "_scheduled", "_timer_cancelled_count",
+                 "halted", "_debug", "_closed", "_future_cls", "slow_ticks", "_slow_what",
+                 "events")
+
     def __init__(self):
         super().__init__()
         self._clock = 0
@@ -327,6 +334,7 @@ class VirtualLoop(asyncio.base_events.BaseEventLoop):
 # in debug mode.
 if _af_probe is not None:
     _af_loop.bind_handles(_Handle, _VTimerHandle)
+    _af_loop.bind_loop(VirtualLoop)
     VirtualLoop.run_until = _af_probe.run_until_descr(VirtualLoop)
     for _name in ("call_soon", "call_at", "call_later", "create_future", "get_debug"):
         setattr(VirtualLoop, _name,
