@@ -77,6 +77,8 @@ static PyObject *S[S_COUNT];
 static PyObject *g_loop_kwnames;   /* ("loop",) */
 static PyObject *g_futures_module; /* asyncio.futures: create_future reads .Future per call */
 static PyObject *g_one;
+static PyTypeObject *g_deque_type; /* collections.deque */
+static PyObject *g_deque_append;   /* its append method descriptor */
 
 /* The Python methods the C ones defer to in debug mode (method()). */
 enum { M_CALL_SOON, M_CALL_AT, M_CALL_LATER, M_CREATE_FUTURE, M_GET_DEBUG, M_CANCEL, M_COUNT };
@@ -449,6 +451,19 @@ done:
     return h;
 }
 
+/* queue.append(h) (loop_c.h). For the loop's own deque, deque.append is
+ * called without looking it up on the instance each time. */
+int af_queue_append(PyObject *queue, PyObject *h)
+{
+    PyObject *a[2] = {queue, h}, *x;
+    if (g_deque_append && Py_IS_TYPE(queue, g_deque_type))
+        x = PyObject_Vectorcall(g_deque_append, a, 2, NULL);
+    else
+        x = PyObject_VectorcallMethod(S[S_append], a, 2 | PY_VECTORCALL_ARGUMENTS_OFFSET, NULL);
+    Py_XDECREF(x);
+    return x ? 0 : -1;
+}
+
 /* The handle made and put in the queue: self._ready.append(h) (when
  * NULL) or heappush(self._scheduled, h). New reference or NULL. */
 static PyObject *schedule(PyObject *self, PyObject *when, PyObject *const *rest, Py_ssize_t nrest,
@@ -462,11 +477,7 @@ static PyObject *schedule(PyObject *self, PyObject *when, PyObject *const *rest,
     if (queue && when) {
         r = af_heap_push(queue, h);
     } else if (queue) {
-        PyObject *a[2] = {queue, h};
-        PyObject *x =
-            PyObject_VectorcallMethod(S[S_append], a, 2 | PY_VECTORCALL_ARGUMENTS_OFFSET, NULL);
-        r = x ? 0 : -1;
-        Py_XDECREF(x);
+        r = af_queue_append(queue, h);
     }
     Py_XDECREF(queue);
     if (r < 0)
@@ -815,7 +826,16 @@ static int init_constants(void)
     g_loop_kwnames = PyTuple_Pack(1, S[S_loop]);
     g_one = PyLong_FromLong(1);
     g_futures_module = PyImport_ImportModule("asyncio.futures");
-    return g_loop_kwnames && g_one && g_futures_module ? 0 : -1;
+    PyObject *collections = PyImport_ImportModule("collections");
+    PyObject *deque = collections ? PyObject_GetAttrString(collections, "deque") : NULL;
+    Py_XDECREF(collections);
+    if (deque && PyType_Check(deque)) {
+        g_deque_type = (PyTypeObject *)deque;
+        g_deque_append = PyObject_GetAttr(deque, S[S_append]);
+    } else {
+        Py_XDECREF(deque);
+    }
+    return g_loop_kwnames && g_one && g_futures_module && g_deque_append ? 0 : -1;
 }
 
 int af_loop_c_register(void)

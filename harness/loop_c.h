@@ -92,6 +92,10 @@ int af_handle_set(PyObject *h, af_hslot s, PyObject *v);
 /* bool(h.<slot>): 1, 0, -1. */
 int af_handle_true(PyObject *h, af_hslot s);
 
+/* queue.append(h) for the loop's ready queue (a deque: its append method
+ * without a lookup per call): 0, or -1 with an exception. */
+int af_queue_append(PyObject *queue, PyObject *h);
+
 /* heapq.heappush / heapq.heappop on a list of timers, with heapq's
  * algorithm and TimerHandle's order. push: 0 or -1; pop: new reference or
  * NULL (IndexError on an empty heap). */

@@ -321,6 +321,19 @@ static PyObject *cancelled_exc(PyObject *t)
     return found ? found : Py_NewRef(Py_None);
 }
 
+/* LOOP._clock, LOOP._iteration (new references into *clock, *it). */
+static int clock_and_iteration(PyObject **clock, PyObject **it)
+{
+    PyObject *lp = gget(N_LOOP); /* LOOP._clock's read cannot rebind LOOP */
+    if (!lp)
+        return -1;
+    *clock = af_loop_get(lp, AF_L_CLOCK);
+    if (!*clock)
+        return -1;
+    *it = af_loop_get(lp, AF_L_ITERATION);
+    return *it ? 0 : -1;
+}
+
 /* _task_factory(loop, coro, context=None) */
 static PyObject *task_factory(PyObject *self, PyObject *const *args, Py_ssize_t nargs,
                               PyObject *kwnames)
@@ -353,7 +366,7 @@ static PyObject *task_factory(PyObject *self, PyObject *const *args, Py_ssize_t 
     PyObject *loop = args[0], *coro = args[1];
     PyObject *name = NULL, *ir = NULL, *parent = NULL, *t = NULL, *id = NULL, *next = NULL,
              *r = NULL, *clock = NULL, *it = NULL, *ev = NULL, *result = NULL;
-    PyObject *v, *lp;
+    PyObject *v;
 
     /* name = _pending_name; ir; _pending_name = None */
     v = gget(N_pending_name);
@@ -421,14 +434,7 @@ static PyObject *task_factory(PyObject *self, PyObject *const *args, Py_ssize_t 
     {
         PyObject *events = Py_NewRef(v);
         PyObject *tid = NULL, *cur_op = NULL;
-        lp = gget(N_LOOP);
-        if (lp)
-            clock = af_loop_get(lp, AF_L_CLOCK);
-        if (clock)
-            lp = gget(N_LOOP);
-        if (clock && lp)
-            it = af_loop_get(lp, AF_L_ITERATION);
-        if (it)
+        if (clock_and_iteration(&clock, &it) == 0)
             tid = PyObject_GetAttr(t, N[N_af_id]);
         if (tid) {
             cur_op = gget(N_CUR_OP);
@@ -468,22 +474,6 @@ done:
     Py_XDECREF(ir);
     Py_XDECREF(name);
     return result;
-}
-
-/* LOOP._clock, LOOP._iteration (new references into *clock, *it). */
-static int clock_and_iteration(PyObject **clock, PyObject **it)
-{
-    PyObject *lp = gget(N_LOOP);
-    if (!lp)
-        return -1;
-    *clock = af_loop_get(lp, AF_L_CLOCK);
-    if (!*clock)
-        return -1;
-    lp = gget(N_LOOP);
-    if (!lp)
-        return -1;
-    *it = af_loop_get(lp, AF_L_ITERATION);
-    return *it ? 0 : -1;
 }
 
 /* _on_done(t) */
@@ -808,8 +798,19 @@ static PyObject *run_handle(PyObject *h)
     argv[2] = cb;
     for (Py_ssize_t i = 0; i < n; i++)
         argv[3 + i] = PyTuple_GET_ITEM(targs, i);
-    r = PyObject_VectorcallMethod(N[N_run], argv + 1,
-                                  (size_t)(n + 2) | PY_VECTORCALL_ARGUMENTS_OFFSET, NULL);
+    if (PyContext_CheckExact(ctx)) {
+        /* ctx.run(cb, *args) is enter, call, exit: without the method
+         * lookup. Entering a context that is already entered raises the
+         * RuntimeError Context.run raises. */
+        if (PyContext_Enter(ctx) == 0) {
+            r = PyObject_Vectorcall(cb, argv + 3, (size_t)n | PY_VECTORCALL_ARGUMENTS_OFFSET, NULL);
+            if (PyContext_Exit(ctx) < 0)
+                Py_CLEAR(r);
+        }
+    } else {
+        r = PyObject_VectorcallMethod(N[N_run], argv + 1,
+                                      (size_t)(n + 2) | PY_VECTORCALL_ARGUMENTS_OFFSET, NULL);
+    }
     if (argv != small)
         PyMem_Free(argv);
 done:
@@ -998,13 +999,10 @@ static int run_once(PyObject *loop, PyObject *cb_failed)
         x = pop_timer(sched);
         if (!x)
             goto done;
-        PyObject *args[2] = {ready, x};
-        PyObject *a =
-            PyObject_VectorcallMethod(N[N_append], args, 2 | PY_VECTORCALL_ARGUMENTS_OFFSET, NULL);
+        r = af_queue_append(ready, x);
         Py_CLEAR(x);
-        if (!a)
+        if (r < 0)
             goto done;
-        Py_DECREF(a);
     }
     popleft = PyObject_GetAttr(ready, N[N_popleft]);
     if (!popleft)
