@@ -38,7 +38,6 @@ typedef struct worker_slot {
     _Atomic uint64_t run_start_ns; /* monotonic time the current input started, 0 idle */
     _Atomic uint32_t cur_len;
     _Atomic uint32_t corpus;
-    _Atomic uint32_t features;
     _Atomic int state;
     _Atomic uint64_t findings_new;   /* signatures this worker filed first */
     _Atomic uint64_t findings_total; /* runs with a finding */
@@ -92,9 +91,12 @@ static void init_buckets(void)
     }
 }
 
-/* Merge map into virgin; returns the number of new (counter, bucket)
- * features; also ORs them into the shared union. */
-static int merge_features(uint8_t *virgin, uint8_t *global, const uint8_t *map)
+/* Merge map into the campaign's union of features, which every worker
+ * shares: returns the number of (counter, bucket) features that no worker
+ * had seen. One union rather than one per worker: an input that is new to
+ * the campaign is kept by the worker that ran it, and the others take it
+ * from the corpus folder without running it again (sync_corpus). */
+static int merge_features(uint8_t *global, const uint8_t *map)
 {
     int fresh = 0;
     const uint64_t *w = (const uint64_t *)map;
@@ -103,11 +105,9 @@ static int merge_features(uint8_t *virgin, uint8_t *global, const uint8_t *map)
             continue;
         for (size_t i = k * 8; i < k * 8 + 8; i++) {
             uint8_t bit = bucket_bit[map[i]];
-            if (bit && !(virgin[i] & bit)) {
-                virgin[i] |= bit;
+            if (bit && !(__atomic_load_n(&global[i], __ATOMIC_RELAXED) & bit) &&
+                !(__atomic_fetch_or(&global[i], bit, __ATOMIC_RELAXED) & bit))
                 fresh++;
-                __atomic_fetch_or(&global[i], bit, __ATOMIC_RELAXED);
-            }
         }
     }
     return fresh;
@@ -147,7 +147,6 @@ typedef struct worker {
     char findings_dir[2048];
     char corpus_dir[2048];
     uint8_t *map;
-    uint8_t *virgin;
     entry *corpus;
     size_t ncorpus, corpus_cap;
     size_t nwritten; /* corpus entries already in the folder */
@@ -509,8 +508,11 @@ static void file_findings(worker *w, const uint8_t *data, size_t len)
 
 /* ---- the corpus folder ---- */
 
-/* Run every file of the corpus folder this worker has not seen; keep those
- * with new features. With initial, an empty folder seeds the empty input. */
+/* Take in every file of the corpus folder this worker has not seen. The
+ * first time (initial: the seeds) each is run, for its features and its
+ * findings, and kept; later, the files are other workers' new entries,
+ * whose features are in the shared union already: they are kept without
+ * being run again. With initial, an empty folder seeds the empty input. */
 static void sync_corpus(worker *w, bool initial)
 {
     /* our own new entries first */
@@ -538,14 +540,15 @@ static void sync_corpus(worker *w, bool initial)
             if (af_read_file(path, (size_t)w->max_len, &data, &len, &err) != 0)
                 continue;
             uint64_t h = hash64((const uint8_t *)data, len);
-            if (!known_has(w, h)) {
+            if (!known_has(w, h) && !initial) {
+                corpus_add(w, (const uint8_t *)data, len, h);
+                w->nwritten = w->ncorpus; /* it is in the folder already */
+            } else if (!known_has(w, h)) {
                 af_fuzz_result r = run_input(w, (const uint8_t *)data, len, w->map);
                 if (r != AF_FUZZ_ERROR) {
-                    int fresh = merge_features(w->virgin, w->sh->virgin, w->map);
-                    if (fresh > 0 || initial) {
-                        corpus_add(w, (const uint8_t *)data, len, h);
-                        w->nwritten = w->ncorpus; /* it is in the folder already */
-                    }
+                    merge_features(w->sh->virgin, w->map);
+                    corpus_add(w, (const uint8_t *)data, len, h);
+                    w->nwritten = w->ncorpus; /* it is in the folder already */
                     if (r == AF_FUZZ_FINDING_KNOWN)
                         file_findings(w, (const uint8_t *)data, len);
                 }
@@ -557,7 +560,7 @@ static void sync_corpus(worker *w, bool initial)
     if (w->ncorpus == 0) {
         /* the empty input: the empty scenario */
         run_input(w, (const uint8_t *)"", 0, w->map);
-        merge_features(w->virgin, w->sh->virgin, w->map);
+        merge_features(w->sh->virgin, w->map);
         corpus_add(w, (const uint8_t *)"", 0, hash64((const uint8_t *)"", 0));
     }
     w->last_sync_ns = now_ns();
@@ -612,7 +615,7 @@ static void fuzz_one(worker *w)
     af_fuzz_result r = run_input(w, w->buf, len, w->map);
     if (r == AF_FUZZ_ERROR)
         return;
-    int fresh = merge_features(w->virgin, w->sh->virgin, w->map);
+    int fresh = merge_features(w->sh->virgin, w->map);
     if (fresh > 0 && !known_has(w, h)) {
         corpus_add(w, w->buf, len, h);
         w->last_new_exec = execs;
@@ -653,8 +656,7 @@ static int worker_main(shared *sh, int index, const af_engine_options *o, uint64
     else
         snprintf(w.corpus_dir, sizeof w.corpus_dir, "%s/corpus", o->out_dir);
     w.map = aligned_alloc(64, AF_COV_MAP_SIZE);
-    w.virgin = calloc(1, AF_COV_MAP_SIZE);
-    if (!w.map || !w.virgin) {
+    if (!w.map) {
         snprintf(sl->error, sizeof sl->error, "out of memory");
         return WORKER_EXIT_SETUP;
     }
@@ -701,8 +703,6 @@ static int worker_main(shared *sh, int index, const af_engine_options *o, uint64
         fuzz_one(&w);
         if ((atomic_load_explicit(&sl->execs, memory_order_relaxed) & 63) == 0) {
             uint64_t t = now_ns();
-            atomic_store_explicit(&sl->features, (uint32_t)count_bits(w.virgin, AF_COV_MAP_SIZE),
-                                  memory_order_relaxed);
             if (t - w.last_flush_ns > 1000000000ull)
                 flush_counts(&w);
             if (t - w.last_sync_ns > sync_every)
@@ -712,7 +712,6 @@ static int worker_main(shared *sh, int index, const af_engine_options *o, uint64
     flush_counts(&w);
     for (; w.nwritten < w.ncorpus; w.nwritten++)
         write_corpus_file(&w, &w.corpus[w.nwritten]);
-    atomic_store(&sl->features, (uint32_t)count_bits(w.virgin, AF_COV_MAP_SIZE));
     atomic_store(&sl->state, W_FINISHED);
     fflush(NULL);
     /* skip interpreter finalisation: nothing left to flush there */
