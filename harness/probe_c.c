@@ -29,6 +29,8 @@
 #include <Python.h>
 #include <structmember.h>
 
+#include <stdarg.h>
+
 #include "harness/loop_c.h"
 #include "harness/probe_c.h"
 
@@ -191,6 +193,31 @@ static PyObject *getattr_default(PyObject *obj, PyObject *name, PyObject *dflt)
         v = Py_NewRef(dflt);
     }
     return v;
+}
+
+/* An event tuple: PyTuple_Pack(n, ...), then untracked by the collector
+ * when no item can be part of a reference cycle (ints, strings, None...),
+ * as the collector would untrack it at its first pass. A run's events stay
+ * alive until its final collection: untracked, that collection does not
+ * walk them. */
+static PyObject *event_pack(Py_ssize_t n, ...)
+{
+    PyObject *t = PyTuple_New(n);
+    if (!t)
+        return NULL;
+    va_list ap;
+    va_start(ap, n);
+    int atomic = 1;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *v = va_arg(ap, PyObject *);
+        if (PyObject_IS_GC(v) && (!PyTuple_CheckExact(v) || PyObject_GC_IsTracked(v)))
+            atomic = 0;
+        PyTuple_SET_ITEM(t, i, Py_NewRef(v));
+    }
+    va_end(ap);
+    if (atomic)
+        PyObject_GC_UnTrack(t);
+    return t;
 }
 
 /* probe._task_id(): the current task's _af_id, or -1. New reference. */
@@ -439,7 +466,7 @@ static PyObject *task_factory(PyObject *self, PyObject *const *args, Py_ssize_t 
         if (tid) {
             cur_op = gget(N_CUR_OP);
             if (cur_op)
-                ev = PyTuple_Pack(8, s_task_new, clock, it, tid, name, parent, cur_op, ir);
+                ev = event_pack(8, s_task_new, clock, it, tid, name, parent, cur_op, ir);
         }
         int rc = ev ? append_to(events, ev) : -1;
         Py_XDECREF(tid);
@@ -551,7 +578,7 @@ static PyObject *on_done(PyObject *self, PyObject *t)
     n = call_method0(t, N[N_cancelling]);
     if (!n)
         goto done;
-    ev = PyTuple_Pack(8, s_task_done, clock, it, id, outcome, etype, eargs, n);
+    ev = event_pack(8, s_task_done, clock, it, id, outcome, etype, eargs, n);
     if (!ev)
         goto done;
     v = gget(N_EVENTS);
@@ -893,7 +920,7 @@ static int slow_check(PyObject *loop, PyObject *t0)
             goto done;
         if (!r)
             Py_SETREF(what, Py_NewRef(s_callback));
-        ev = PyTuple_Pack(5, s_slow, c, it, dt, what);
+        ev = event_pack(5, s_slow, c, it, dt, what);
         if (!ev || append_to(events, ev) < 0)
             goto done;
     }
@@ -1464,7 +1491,7 @@ static PyObject *op_scope_enter(op_scope_object *self, PyObject *unused)
             goto done;
     }
     if (clock_and_iteration(&clock, &it) < 0 ||
-        record(PyTuple_Pack(6, s_op_enter, clock, it, self->task, self->op, n)) < 0)
+        record(event_pack(6, s_op_enter, clock, it, self->task, self->op, n)) < 0)
         goto done;
     result = Py_NewRef(self);
 done:
@@ -1525,14 +1552,14 @@ static PyObject *op_scope_exit(op_scope_object *self, PyObject *const *args, Py_
     if (!n || clock_and_iteration(&clock, &it) < 0)
         goto done;
     if (ev == Py_None) {
-        if (record(PyTuple_Pack(10, s_op_exit, clock, it, self->task, self->op, s_ok, s_empty,
-                                s_empty, d, n)) < 0)
+        if (record(event_pack(10, s_op_exit, clock, it, self->task, self->op, s_ok, s_empty,
+                              s_empty, d, n)) < 0)
             goto done;
     } else {
         tn = tname_of(et);
         at = tn ? args_text_of(ev) : NULL;
-        if (!at || record(PyTuple_Pack(10, s_op_exit, clock, it, self->task, self->op, s_raise, tn,
-                                       at, d, n)) < 0)
+        if (!at || record(event_pack(10, s_op_exit, clock, it, self->task, self->op, s_raise, tn,
+                                     at, d, n)) < 0)
             goto done;
     }
     result = Py_NewRef(Py_False);
@@ -1590,7 +1617,7 @@ static PyObject *cancel_event(PyObject *tid, PyObject *msg, PyObject *r, PyObjec
 {
     PyObject *clock = NULL, *it = NULL, *by = NULL, *cur_op, *ev = NULL;
     if (clock_and_iteration(&clock, &it) == 0 && (by = task_id()) && (cur_op = gget(N_CUR_OP)))
-        ev = PyTuple_Pack(10, N[N_cancel], clock, it, by, tid, cur_op, msg, r, before, after);
+        ev = event_pack(10, N[N_cancel], clock, it, by, tid, cur_op, msg, r, before, after);
     Py_XDECREF(by);
     Py_XDECREF(it);
     Py_XDECREF(clock);
@@ -1951,7 +1978,7 @@ static int append_loop_event(PyObject *events, PyObject *loop, PyObject *kind, P
     if (clock)
         it = af_loop_get(loop, AF_L_ITERATION);
     if (it)
-        ev = b ? PyTuple_Pack(5, kind, clock, it, a, b) : PyTuple_Pack(4, kind, clock, it, a);
+        ev = b ? event_pack(5, kind, clock, it, a, b) : event_pack(4, kind, clock, it, a);
     int rc = ev ? append_to(events, ev) : -1;
     Py_XDECREF(ev);
     Py_XDECREF(it);

@@ -17,6 +17,17 @@ typedef struct builder {
     int depth;
 } builder;
 
+/* The scenario is a tree of tuples whose leaves are ints, strings, None
+ * and bools: it cannot be part of a reference cycle, so each tuple is
+ * untracked by the collector once filled (as the collector would do at its
+ * first pass over it), and a run's collection does not walk the scenario. */
+static PyObject *untracked(PyObject *t)
+{
+    if (t && PyObject_GC_IsTracked(t))
+        PyObject_GC_UnTrack(t);
+    return t;
+}
+
 /* A tuple of the n items, stealing them (also when one is NULL or the
  * tuple cannot be created: then every item is released, NULL returned). */
 static PyObject *pack(Py_ssize_t n, PyObject *const *items)
@@ -30,7 +41,7 @@ static PyObject *pack(Py_ssize_t n, PyObject *const *items)
         goto fail;
     for (Py_ssize_t i = 0; i < n; i++)
         PyTuple_SET_ITEM(t, i, items[i]);
-    return t;
+    return untracked(t);
 fail:
     for (Py_ssize_t i = 0; i < n; i++)
         Py_XDECREF(items[i]);
@@ -127,7 +138,7 @@ static PyObject *tasklist_obj(builder *b, const af_tasklist *list)
         }
         PyTuple_SET_ITEM(tuple, i++, item);
     }
-    return tuple;
+    return untracked(tuple);
 }
 
 /* The one child task of spawn / shield. */
@@ -239,7 +250,7 @@ static PyObject *body_obj(builder *b, const af_body *body)
         }
     }
     b->depth--;
-    return tuple;
+    return untracked(tuple);
 }
 
 static PyObject *prims_obj(builder *b)
@@ -257,7 +268,7 @@ static PyObject *prims_obj(builder *b)
         }
         PyTuple_SET_ITEM(tuple, p, item);
     }
-    return tuple;
+    return untracked(tuple);
 }
 
 PyObject *af_scenario_to_py(const af_scenario *s)
