@@ -37,9 +37,10 @@ static handle_layout g_layout;
 static PyObject *g_slot_name[AF_H_COUNT];
 
 static const char *const loop_slot_names[AF_L_COUNT] = {
-    "_clock",     "_iteration", "_ready",  "_scheduled",  "_timer_cancelled_count",
-    "halted",     "_debug",     "_closed", "_future_cls", "slow_ticks",
-    "_slow_what", "events",
+    "_clock",        "_iteration", "_ready",     "_scheduled",  "_timer_cancelled_count",
+    "halted",        "_debug",     "_closed",    "_future_cls", "slow_ticks",
+    "_slow_what",    "events",     "_thread_id", "_stopping",   "_exception_handler",
+    "_task_factory",
 };
 
 /* The bound loop class and where its slots are. */
@@ -60,7 +61,10 @@ static PyObject *g_loop_slot_name[AF_L_COUNT];
     X(S_iterating, "_iterating")                                                                   \
     X(S_Future, "Future")                                                                          \
     X(S_loop, "loop")                                                                              \
-    X(S_context, "context")
+    X(S_context, "context")                                                                        \
+    X(S_clear, "clear")                                                                            \
+    X(S__get_running_loop, "_get_running_loop")                                                    \
+    X(S__set_running_loop, "_set_running_loop")
 
 enum {
 #define AF_NAME_ID(id, text) id,
@@ -77,11 +81,26 @@ static PyObject *S[S_COUNT];
 static PyObject *g_loop_kwnames;   /* ("loop",) */
 static PyObject *g_futures_module; /* asyncio.futures: create_future reads .Future per call */
 static PyObject *g_one;
+static PyObject *g_zero;
+static PyObject *g_hundred;
+static PyObject *g_events_module;  /* asyncio.events: its functions read per call */
 static PyTypeObject *g_deque_type; /* collections.deque */
 static PyObject *g_deque_append;   /* its append method descriptor */
 
 /* The Python methods the C ones defer to in debug mode (method()). */
-enum { M_CALL_SOON, M_CALL_AT, M_CALL_LATER, M_CREATE_FUTURE, M_GET_DEBUG, M_CANCEL, M_COUNT };
+enum {
+    M_CALL_SOON,
+    M_CALL_AT,
+    M_CALL_LATER,
+    M_CREATE_FUTURE,
+    M_GET_DEBUG,
+    M_CANCEL,
+    M_RESET,
+    M_CLEAR_QUEUES,
+    M_ENTER_RUNNING,
+    M_LEAVE_RUNNING,
+    M_COUNT
+};
 static PyObject *g_fallback[M_COUNT];
 
 /* ---- handles -------------------------------------------------------------- */
@@ -641,6 +660,162 @@ static PyObject *timer_cancel(PyObject *self, PyObject *unused)
     Py_RETURN_NONE;
 }
 
+/* ---- reuse and running: VirtualLoop.reset, clear_queues, enter_running,
+ * leave_running, statement for statement ---- */
+
+/* obj.clear(): 0 or -1. */
+static int call_clear(PyObject *obj)
+{
+    PyObject *a[1] = {obj};
+    PyObject *x =
+        PyObject_VectorcallMethod(S[S_clear], a, 1 | PY_VECTORCALL_ARGUMENTS_OFFSET, NULL);
+    Py_XDECREF(x);
+    return x ? 0 : -1;
+}
+
+/* for h in self._scheduled: h._scheduled = False */
+static int unschedule_all(PyObject *sched)
+{
+    PyObject *it = PyObject_GetIter(sched), *h;
+    if (!it)
+        return -1;
+    while ((h = PyIter_Next(it))) {
+        int r = af_handle_set(h, AF_H_SCHEDULED, Py_False);
+        Py_DECREF(h);
+        if (r < 0)
+            break;
+    }
+    Py_DECREF(it);
+    return PyErr_Occurred() ? -1 : 0;
+}
+
+/* for h in self._scheduled: h._scheduled = False; self._ready.clear();
+ * self._scheduled.clear(); self._timer_cancelled_count = 0 */
+static int clear_queues_c(PyObject *self)
+{
+    PyObject *sched = af_loop_get(self, AF_L_SCHEDULED), *ready = NULL;
+    int rc = -1;
+    if (!sched)
+        return -1;
+    if (unschedule_all(sched) == 0 && (ready = af_loop_get(self, AF_L_READY)) &&
+        call_clear(ready) == 0 && call_clear(sched) == 0)
+        rc = af_loop_set(self, AF_L_TIMER_CANCELLED_COUNT, g_zero);
+    Py_XDECREF(ready);
+    Py_DECREF(sched);
+    return rc;
+}
+
+static PyObject *clear_queues(PyObject *self, PyObject *unused)
+{
+    (void)unused;
+    if (clear_queues_c(self) < 0)
+        return NULL;
+    Py_RETURN_NONE;
+}
+
+/* reset(self, events, exception_handler, task_factory, slow_ticks=100,
+ *       future_cls=None) */
+static PyObject *reset(PyObject *self, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
+{
+    if (kwnames && PyTuple_GET_SIZE(kwnames)) {
+        PyErr_SetString(PyExc_TypeError, "VirtualLoop.reset() takes positional arguments only");
+        return NULL;
+    }
+    if (nargs < 3 || nargs > 5) {
+        PyErr_Format(PyExc_TypeError, "VirtualLoop.reset() takes from 3 to 5 arguments (%zd given)",
+                     nargs);
+        return NULL;
+    }
+    PyObject *slow_ticks = nargs > 3 ? args[3] : g_hundred;
+    PyObject *future_cls = nargs > 4 ? args[4] : Py_None;
+    if (clear_queues_c(self) < 0)
+        return NULL;
+    const struct {
+        af_lslot slot;
+        PyObject *value;
+    } sets[] = {
+        {AF_L_STOPPING, Py_False},
+        {AF_L_CLOCK, g_zero},
+        {AF_L_ITERATION, g_zero},
+        {AF_L_SLOW_WHAT, Py_None},
+        {AF_L_HALTED, Py_False},
+        {AF_L_EVENTS, args[0]},
+        {AF_L_SLOW_TICKS, slow_ticks},
+        {AF_L_FUTURE_CLS, future_cls},
+        {AF_L_EXCEPTION_HANDLER, args[1]},
+        {AF_L_TASK_FACTORY, args[2]},
+        {AF_L_DEBUG, Py_False},
+    };
+    for (size_t i = 0; i < sizeof sets / sizeof sets[0]; i++)
+        if (af_loop_set(self, sets[i].slot, sets[i].value) < 0)
+            return NULL;
+    Py_RETURN_NONE;
+}
+
+/* asyncio.events.<name>(arg), or () when arg is NULL: new reference. The
+ * function is looked up at each call, as vloop.py's code does. */
+static PyObject *events_call(int name, PyObject *arg)
+{
+    PyObject *f = PyObject_GetAttr(g_events_module, S[name]);
+    if (!f)
+        return NULL;
+    PyObject *r = arg ? PyObject_CallOneArg(f, arg) : PyObject_CallNoArgs(f);
+    Py_DECREF(f);
+    return r;
+}
+
+/* v is not None, v a new reference that is released (NULL: -1). */
+static int consume_not_none(PyObject *v)
+{
+    if (!v)
+        return -1;
+    int r = v != Py_None;
+    Py_DECREF(v);
+    return r;
+}
+
+/* A check of enter_running: 0 when it passed (cond 0), -1 with
+ * RuntimeError(msg) when it failed (cond 1) or an exception (cond -1). */
+static int running_check(int cond, const char *msg)
+{
+    if (cond > 0)
+        PyErr_SetString(PyExc_RuntimeError, msg);
+    return cond ? -1 : 0;
+}
+
+static PyObject *enter_running(PyObject *self, PyObject *unused)
+{
+    (void)unused;
+    if (running_check(af_loop_true(self, AF_L_CLOSED), "Event loop is closed") < 0 ||
+        running_check(consume_not_none(af_loop_get(self, AF_L_THREAD_ID)),
+                      "This event loop is already running") < 0 ||
+        running_check(consume_not_none(events_call(S__get_running_loop, NULL)),
+                      "Cannot run the event loop while another loop is running") < 0)
+        return NULL;
+    PyObject *tid =
+        PyLong_FromUnsignedLong(PyThread_get_thread_ident()); /* threading.get_ident() */
+    int r = tid ? af_loop_set(self, AF_L_THREAD_ID, tid) : -1;
+    Py_XDECREF(tid);
+    PyObject *x = r < 0 ? NULL : events_call(S__set_running_loop, self);
+    if (!x)
+        return NULL;
+    Py_DECREF(x);
+    Py_RETURN_NONE;
+}
+
+static PyObject *leave_running(PyObject *self, PyObject *unused)
+{
+    (void)unused;
+    if (af_loop_set(self, AF_L_STOPPING, Py_False) < 0 ||
+        af_loop_set(self, AF_L_THREAD_ID, Py_None) < 0)
+        return NULL;
+    PyObject *x = events_call(S__set_running_loop, Py_None);
+    if (!x)
+        return NULL;
+    Py_DECREF(x);
+    Py_RETURN_NONE;
+}
+
 static PyMethodDef loop_methods[M_COUNT] = {
     {"call_soon", (PyCFunction)(void (*)(void))call_soon, METH_FASTCALL | METH_KEYWORDS,
      "VirtualLoop.call_soon in C (harness/loop_c.c)."},
@@ -652,6 +827,14 @@ static PyMethodDef loop_methods[M_COUNT] = {
      "VirtualLoop.create_future in C (harness/loop_c.c)."},
     {"get_debug", get_debug, METH_NOARGS, "BaseEventLoop.get_debug in C (harness/loop_c.c)."},
     {"cancel", timer_cancel, METH_NOARGS, "_VTimerHandle.cancel in C (harness/loop_c.c)."},
+    {"reset", (PyCFunction)(void (*)(void))reset, METH_FASTCALL | METH_KEYWORDS,
+     "VirtualLoop.reset in C (harness/loop_c.c)."},
+    {"clear_queues", clear_queues, METH_NOARGS,
+     "VirtualLoop.clear_queues in C (harness/loop_c.c)."},
+    {"enter_running", enter_running, METH_NOARGS,
+     "VirtualLoop.enter_running in C (harness/loop_c.c)."},
+    {"leave_running", leave_running, METH_NOARGS,
+     "VirtualLoop.leave_running in C (harness/loop_c.c)."},
 };
 
 /* method(cls, name, python_method): cls's C method `name`; python_method
@@ -826,6 +1009,11 @@ static int init_constants(void)
     g_loop_kwnames = PyTuple_Pack(1, S[S_loop]);
     g_one = PyLong_FromLong(1);
     g_futures_module = PyImport_ImportModule("asyncio.futures");
+    g_events_module = PyImport_ImportModule("asyncio.events");
+    g_zero = PyLong_FromLong(0);
+    g_hundred = PyLong_FromLong(100);
+    if (!g_events_module || !g_zero || !g_hundred)
+        return -1;
     PyObject *collections = PyImport_ImportModule("collections");
     PyObject *deque = collections ? PyObject_GetAttrString(collections, "deque") : NULL;
     Py_XDECREF(collections);

@@ -61,6 +61,10 @@ typedef enum af_lslot {
     AF_L_SLOW_TICKS,
     AF_L_SLOW_WHAT,
     AF_L_EVENTS,
+    AF_L_THREAD_ID,
+    AF_L_STOPPING,
+    AF_L_EXCEPTION_HANDLER,
+    AF_L_TASK_FACTORY,
     AF_L_COUNT
 } af_lslot;
 

@@ -82,6 +82,8 @@ async def run_body(body, end=NORET):
     which every enclosing block of the same task passes on (as Python's
     return statement does); `end` (NORET) when the body ran to its end (a
     task's coroutine passes None: one coroutine per task, not two)."""
+    # The commonest ops are written out here (a call or a coroutine less
+    # each); the others go through _SYNC / _ASYNC.
     for op in body:
         k = op[0]
         if k == 0:
@@ -90,6 +92,18 @@ async def run_body(body, end=NORET):
             return op[2]
         elif k == 2:
             raise EXC_TYPES[op[2]](op[3])
+        elif k == 3:  # spawn
+            t = op[2]
+            start(op[1], t[0], task_coro(t), t[2], op[3], op[4])
+        elif k == 4:  # await
+            await await_task(op[1], op[2])
+        elif k == 5:  # cancel
+            cancel_task(op[1], op[2], op[3], op[4], op[5])
+        elif k == 6:  # gather
+            i = op[1]
+            with op_scope(i) as o:
+                o.detail = repr(await T.gather(*[start(i, t[0], task_coro(t), t[2]) for t in op[2]],
+                                               return_exceptions=op[3]))
         elif k >= _NK or k < 0:
             _unknown(op)
         else:
@@ -115,15 +129,6 @@ def _start(i, t):
 
 # -- operations without a suspension point ---------------------------------------
 
-def _spawn(op):
-    t = op[2]
-    start(op[1], t[0], task_coro(t), t[2], op[3], op[4])
-
-
-def _cancel(op):
-    cancel_task(op[1], op[2], op[3], op[4], op[5])
-
-
 def _reschedule(op):
     reschedule(op[1], op[2], op[3])
 
@@ -146,19 +151,6 @@ def _never_awaited(op):
 
 
 # -- operations that may suspend or own a body --------------------------------------
-
-async def _await(op):
-    await await_task(op[1], op[2])
-    return NORET
-
-
-async def _gather(op):
-    _, i, children, rexc = op
-    with op_scope(i) as o:
-        o.detail = repr(await T.gather(*[_start(i, t) for t in children],
-                                             return_exceptions=rexc))
-    return NORET
-
 
 async def _task_group(op):
     _, i, name, children, body = op
@@ -328,10 +320,10 @@ def _unknown(op):
 _NK = len(KIND_NAMES)
 _SYNC = [None] * _NK
 _ASYNC = [None] * _NK
-for _k, _f in ((3, _spawn), (5, _cancel), (10, _reschedule), (17, _event_set),
+for _k, _f in ((10, _reschedule), (17, _event_set),
                (25, _nested_run), (26, _block), (27, _never_awaited)):
     _SYNC[_k] = _f
-for _k, _f in ((4, _await), (6, _gather), (7, _task_group), (8, _wait_for),
+for _k, _f in ((7, _task_group), (8, _wait_for),
                (9, _timeout), (11, _shield), (12, _wait), (13, _as_completed),
                (14, _try), (15, _except_star), (16, _hold), (18, _event_wait),
                (19, _locked), (20, _cond_wait), (21, _cond_notify), (22, _locked),

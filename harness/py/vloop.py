@@ -88,7 +88,7 @@ class VirtualLoop(asyncio.base_events.BaseEventLoop):
     # their offsets (harness/loop_c.c, bind_loop below).
     __slots__ = ("_clock", "_iteration", "_ready", "_scheduled", "_timer_cancelled_count",
                  "halted", "_debug", "_closed", "_future_cls", "slow_ticks", "_slow_what",
-                 "events")
+                 "events", "_thread_id", "_stopping", "_exception_handler", "_task_factory")
 
     def __init__(self):
         super().__init__()
@@ -336,7 +336,8 @@ if _af_probe is not None:
     _af_loop.bind_handles(_Handle, _VTimerHandle)
     _af_loop.bind_loop(VirtualLoop)
     VirtualLoop.run_until = _af_probe.run_until_descr(VirtualLoop)
-    for _name in ("call_soon", "call_at", "call_later", "create_future", "get_debug"):
+    for _name in ("call_soon", "call_at", "call_later", "create_future", "get_debug", "reset",
+                  "clear_queues", "enter_running", "leave_running"):
         setattr(VirtualLoop, _name,
                 _af_loop.method(VirtualLoop, _name, getattr(VirtualLoop, _name)))
     _VTimerHandle.cancel = _af_loop.method(_VTimerHandle, "cancel", _VTimerHandle.cancel)
