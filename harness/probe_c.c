@@ -2103,10 +2103,12 @@ static PyObject *undone_tasks(void)
 }
 
 /* The cleanup rounds of _run_phases: cancel what is left, drain the loop. */
-static int cancel_and_drain(PyObject *loop, const run_options *o)
+static int cancel_and_drain(PyObject *loop, const run_options *o, PyObject *first_left)
 {
     for (int round = 0; round < 3; round++) {
-        PyObject *left = undone_tasks();
+        /* round 0: the list the pending events were made from (nothing
+         * has run since: it is what the comprehension would give) */
+        PyObject *left = round == 0 ? first_left : undone_tasks();
         if (!left)
             return -1;
         int ready = PyList_GET_SIZE(left) ? 1 : af_loop_true(loop, AF_L_READY);
@@ -2164,8 +2166,7 @@ static int run_phases(PyObject *loop, PyObject *events, PyObject *root_name, PyO
             return -1;
         }
     }
-    Py_DECREF(left);
-    return cancel_and_drain(loop, o);
+    return cancel_and_drain(loop, o, left); /* takes left */
 }
 
 /* _collect(): the young generation, then everything if it held garbage. */
