@@ -17,14 +17,16 @@
  *     input into shared memory (so that it survives the worker), run it,
  *     keep it when its feature map (harness/coverage.h semantic features and
  *     pycov.h Python line edges, bucketed like AFL's hit counts) has a
- *     feature the worker has not seen; a verdict is a finding: filed in the
+ *     feature no worker has seen (one union of features for the campaign,
+ *     in shared memory); a verdict is a finding: filed in the
  *     findings store (harness/findings.h) before the next input runs, then
  *     minimised in the worker (scenarios/minimize.h, a small budget) and
  *     filed again when smaller. Known signatures are counted in memory and
  *     added to the store about once a second.
  *     Every few seconds a worker writes its new corpus entries to the corpus
- *     folder (named by content hash) and runs the entries other workers
- *     wrote there.
+ *     folder (named by content hash) and takes in the entries other workers
+ *     wrote there, without running them (their features are in the union
+ *     already; the seeds, at the start, are run).
  *
  * Misuse is off (implementation fuzzing): any verdict is a finding against
  * the target.

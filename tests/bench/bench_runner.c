@@ -4,6 +4,10 @@
  *
  *   usage: bench_runner [SECONDS_PER_MEASURE] [SCENARIO.json...]
  *          (default 3 s, tests/bench/small.json and medium.json)
+ *          bench_runner --count in-process|bare N [SCENARIO.json]
+ *          (200 runs to warm up, then N runs, silently: for counting
+ *          instructions under callgrind, tests/bench/instructions.sh;
+ *          bare runs tests/bench/small.json's program)
  *
  * For each scenario, in one process, one after the other:
  *   in-process   af_runner_run: scenario tuples built from C, interp.run on
@@ -298,8 +302,59 @@ static int bench_one(af_runner *runner, const char *path, double budget)
     return 0;
 }
 
+/* --count: warm-up plus n runs of one kind, nothing printed. */
+static int count_runs(af_runner *runner, const char *what, long n, const char *path)
+{
+    long total = 200 + n;
+    if (strcmp(what, "bare") == 0) {
+        PyObject *src = PyUnicode_FromString(AF_SOURCE_DIR);
+        long unused;
+        double secs = src ? py_time("bare_loop", src, Py_None, total, &unused) : -1;
+        Py_XDECREF(src);
+        return secs < 0 ? 2 : 0;
+    }
+    if (strcmp(what, "in-process") != 0) {
+        fprintf(stderr, "bench_runner --count: in-process or bare, not '%s'\n", what);
+        return 2;
+    }
+    af_scenario *s = malloc(sizeof *s);
+    af_verdict_list *v = malloc(sizeof *v);
+    af_error err;
+    af_trace tr;
+    int rc = 0;
+    af_trace_init(&tr, 0, 0);
+    if (!s || !v || af_json_read_file(path, s, &err) < 0) {
+        fprintf(stderr, "%s: %s\n", path, s && v ? err.message : "out of memory");
+        rc = 2;
+    }
+    PyRun_SimpleString("import gc; gc.collect(); gc.freeze()");
+    for (long i = 0; rc == 0 && i < total; i++)
+        if (af_runner_run(runner, s, &tr, v, &err) < 0) {
+            fprintf(stderr, "%s: %s\n", path, err.message);
+            rc = 2;
+        }
+    af_trace_free(&tr);
+    free(v);
+    free(s);
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
+    if (argc > 1 && strcmp(argv[1], "--count") == 0) {
+        if (argc < 4) {
+            fprintf(stderr, "usage: bench_runner --count in-process|bare N [SCENARIO.json]\n");
+            return 2;
+        }
+        af_error err;
+        af_runner *r = af_runner_new(NULL, &err);
+        if (!r || py_init() < 0) {
+            fprintf(stderr, "runner: %s\n", r ? "python helpers" : err.message);
+            return 2;
+        }
+        return count_runs(r, argv[2], atol(argv[3]),
+                          argc > 4 ? argv[4] : AF_SOURCE_DIR "/tests/bench/small.json");
+    }
     double budget = argc > 1 ? atof(argv[1]) : 3.0;
     if (budget <= 0)
         budget = 3.0;

@@ -73,7 +73,7 @@ fi
 # Per input on the seeds themselves (no mutation, no corpus growth): what the
 # same scenarios cost in-process, comparable to the Python way below.
 seed_rate() { # coverage -> execs/s (libFuzzer replaying each seed file K times)
-  local k=200 n a b c d
+  local k=1000 n a b c d
   n=$(ls corpus/asyncio/*.bin | wc -l)
   a=$(date +%s.%N); AF_COVERAGE=$1 "$LF" -runs=1 corpus/asyncio/*.bin > /dev/null 2>&1; b=$(date +%s.%N)
   c=$(date +%s.%N); AF_COVERAGE=$1 "$LF" -runs=$k corpus/asyncio/*.bin > /dev/null 2>&1; d=$(date +%s.%N)
