@@ -373,6 +373,21 @@ static int raises_in_finally(const af_ctx *c, int T)
     return 0;
 }
 
+/* Whether the exception op exit `at` raises came up (src_ev, Patch B)
+ * from a try statement of T whose finally clause ran after `enter`: the
+ * finally's own exception replaced what was in flight. */
+static int replaced_in_finally(const af_ctx *c, int T, int src_ev, int at, int enter)
+{
+    const af_trace *tr = c->tr;
+    if (src_ev == at || src_ev < 0 || op_kind(c, tr->events[src_ev].op) != AF_OP_TRY)
+        return 0;
+    for (int j = enter + 1; j < src_ev; j++)
+        if (tr->events[j].kind == AF_EV_FINALLY && tr->events[j].task == T &&
+            tr->events[j].op == tr->events[src_ev].op)
+            return 1;
+    return 0;
+}
+
 /* Whether S is a child of a gather op run by X. */
 static int gather_child(const af_ctx *c, int X, int S)
 {
@@ -925,6 +940,13 @@ static void judge_task(af_ctx *c, int T, tstate *st)
                                af_q(r->msg, b1, sizeof b1), tname(c, r->by_task),
                                (long long)r->vtime);
                 }
+            } else if (structured && !af_exc_is_cancelled(e->exc_type) &&
+                       replaced_in_finally(c, T, src_ev, i, enter)) {
+                /* the exception came up from a try whose finally ran inside
+                 * this block: an exception raised there replaced the
+                 * CancelledError in flight (Python semantics), so the
+                 * requests were dropped by that statement, not the block */
+                lose_since(st, T, enter, tr->events[src_ev].op, "block-raise", &first);
             } else if (structured && !af_exc_is_cancelled(e->exc_type)) {
                 /* the block consumed the CancelledError into its own exception */
                 int external = 0, any = 0;
