@@ -147,7 +147,12 @@
  *              exception in its finally replaces the one in flight, Python
  *              semantics), e.g. a task cancels itself, the CancelledError
  *              is thrown at its next await in the try body, and the
- *              finally awaits something (innocent) and returns;
+ *              finally awaits something (innocent) and returns; also when
+ *              an asyncio block (timeout, task group, wait_for) exits with
+ *              an exception that came out of a try inside it whose finally
+ *              ran while a CancelledError was in flight (the finally's
+ *              exception, e.g. from a wait_for or a reschedule in it,
+ *              replaced it): located at that try, not at the block;
  *              swallowed (task-end) with an exception when a finally clause
  *              of the task ran after the request: an exception raised in a
  *              finally (an await there that failed) replaces the
@@ -373,19 +378,58 @@ static int raises_in_finally(const af_ctx *c, int T)
     return 0;
 }
 
-/* Whether the exception op exit `at` raises came up (src_ev, Patch B)
- * from a try statement of T whose finally clause ran after `enter`: the
- * finally's own exception replaced what was in flight. */
-static int replaced_in_finally(const af_ctx *c, int T, int src_ev, int at, int enter)
+/* Whether a CancelledError was in flight in T when event j (a finally of
+ * T) happened: a request on T still pending was made before j, and every
+ * event of T between that request and j is an op that exited with a
+ * CancelledError (the error propagating from where it was thrown, an await
+ * that records nothing or an op, up to the finally). */
+static int cancel_in_flight(const af_ctx *c, const tstate *st, int T, int j)
 {
     const af_trace *tr = c->tr;
-    if (src_ev == at || src_ev < 0 || op_kind(c, tr->events[src_ev].op) != AF_OP_TRY)
-        return 0;
-    for (int j = enter + 1; j < src_ev; j++)
-        if (tr->events[j].kind == AF_EV_FINALLY && tr->events[j].task == T &&
-            tr->events[j].op == tr->events[src_ev].op)
+    for (int r = 0; r < st->nreq; r++) {
+        const req *q = &st->reqs[r];
+        if (q->state != R_PENDING || q->exempt || q->ev >= j)
+            continue;
+        int clean = 1;
+        for (int k = q->ev + 1; k < j && clean; k++) {
+            const af_event *p = &tr->events[k];
+            if (p->kind == AF_EV_CANCEL) /* about T when T is the target */
+                clean = p->by_task != T;
+            else if (p->task == T)
+                clean = p->kind == AF_EV_OP_EXIT && p->exit == AF_OPEXIT_RAISE &&
+                        af_exc_is_cancelled(p->exc_type);
+        }
+        if (clean)
             return 1;
+    }
     return 0;
+}
+
+/* The try statement whose finally clause replaced a CancelledError with
+ * the exception op exit `at` raises, or -1: a finally of T that ran inside
+ * the block (after `enter`) while a CancelledError was in flight, of a try
+ * that then exited with the block's exception. An exception raised in a
+ * finally replaces the one in flight: Python semantics, the scenario's
+ * statement. */
+static int replaced_in_finally(const af_ctx *c, const tstate *st, int T, int enter, int at)
+{
+    const af_trace *tr = c->tr;
+    const af_event *x = &tr->events[at];
+    for (int j = enter + 1; j < at; j++) {
+        const af_event *f = &tr->events[j];
+        if (f->kind != AF_EV_FINALLY || f->task != T || op_kind(c, f->op) != AF_OP_TRY ||
+            !cancel_in_flight(c, st, T, j))
+            continue;
+        for (int k = j + 1; k <= at; k++) {
+            const af_event *q = &tr->events[k];
+            if (q->kind == AF_EV_OP_EXIT && q->task == T && q->op == f->op)
+                return q->exit == AF_OPEXIT_RAISE && q->exc_type && x->exc_type &&
+                               strcmp(q->exc_type, x->exc_type) == 0
+                           ? f->op
+                           : -1;
+        }
+    }
+    return -1;
 }
 
 /* Whether S is a child of a gather op run by X. */
@@ -907,6 +951,7 @@ static void judge_task(af_ctx *c, int T, tstate *st)
                     src_enter = st->raise_src_enter;
                 }
             }
+            int fin_try;
             st->last_exit_ev = i;
             st->raise_src_ev = e->exit == AF_OPEXIT_RAISE ? src_ev : -1;
             st->raise_src_enter = e->exit == AF_OPEXIT_RAISE ? src_enter : -1;
@@ -941,12 +986,12 @@ static void judge_task(af_ctx *c, int T, tstate *st)
                                (long long)r->vtime);
                 }
             } else if (structured && !af_exc_is_cancelled(e->exc_type) &&
-                       replaced_in_finally(c, T, src_ev, i, enter)) {
+                       (fin_try = replaced_in_finally(c, st, T, enter, i)) >= 0) {
                 /* the exception came up from a try whose finally ran inside
                  * this block: an exception raised there replaced the
                  * CancelledError in flight (Python semantics), so the
                  * requests were dropped by that statement, not the block */
-                lose_since(st, T, enter, tr->events[src_ev].op, "block-raise", &first);
+                lose_since(st, T, enter, fin_try, "block-raise", &first);
             } else if (structured && !af_exc_is_cancelled(e->exc_type)) {
                 /* the block consumed the CancelledError into its own exception */
                 int external = 0, any = 0;
