@@ -381,8 +381,9 @@ static int raises_in_finally(const af_ctx *c, int T)
 /* Whether a CancelledError was in flight in T when event j (a finally of
  * T) happened: a request on T still pending was made before j, and every
  * event of T between that request and j is an op that exited with a
- * CancelledError (the error propagating from where it was thrown, an await
- * that records nothing or an op, up to the finally). */
+ * CancelledError or a handler that re-raises it (the error propagating
+ * from where it was thrown, an await that records nothing or an op, up to
+ * the finally). */
 static int cancel_in_flight(const af_ctx *c, const tstate *st, int T, int j)
 {
     const af_trace *tr = c->tr;
@@ -395,6 +396,10 @@ static int cancel_in_flight(const af_ctx *c, const tstate *st, int T, int j)
             const af_event *p = &tr->events[k];
             if (p->kind == AF_EV_CANCEL) /* about T when T is the target */
                 clean = p->by_task != T;
+            else if (p->task == T && p->kind == AF_EV_CAUGHT) /* re-raised on */
+                clean = c->s && p->op >= 0 && p->op < c->s->nops &&
+                        c->s->ops[p->op].kind == AF_OP_TRY &&
+                        c->s->ops[p->op].on_cancel == AF_ON_CANCEL_RERAISE;
             else if (p->task == T)
                 clean = p->kind == AF_EV_OP_EXIT && p->exit == AF_OPEXIT_RAISE &&
                         af_exc_is_cancelled(p->exc_type);

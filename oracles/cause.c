@@ -30,7 +30,9 @@
  *     cancelled (a second CancelledError interrupting cleanup that awaits);
  *   - the root: the harness retrieves its outcome (probe `end`).
  * A responsible op that never exited because the task running it is itself
- * pending passes the question on to that task (af_leak_cause recurses).
+ * pending (or never finished: created during the harness's cleanup and
+ * destroyed pending) passes the question on to that task (af_leak_cause
+ * recurses).
  * Tasks left pending because KeyboardInterrupt / SystemExit escaped the loop
  * are the scenario's (it raised them); after a budget stopped the run, the
  * budget verdict's cause (deadlock accounting, below) applies.
@@ -114,6 +116,15 @@ static int is_pending(const af_ctx *c, int task)
 {
     const af_tinfo *t = af_ctx_task(c, task);
     return t && t->pending_ev >= 0;
+}
+
+/* Pending at the end of the run, or never finished at all: a task created
+ * while the harness cleaned up (after `end`) and destroyed pending has no
+ * `pending` event, yet it never left the op it ran. */
+static int never_finished(const af_ctx *c, int task)
+{
+    const af_tinfo *t = af_ctx_task(c, task);
+    return t && (t->pending_ev >= 0 || t->done_ev < 0);
 }
 
 static const af_op *op_at(const af_ctx *c, int op)
@@ -205,7 +216,7 @@ static af_cause leak_cause(af_ctx *c, int task, char *why, size_t cap, int *misu
     int x = af_op_exit_ev(c, owner);
     if (x < 0) {
         int runner = af_op_runner(c, owner);
-        if (runner >= 0 && runner != task && is_pending(c, runner) && depth < 64) {
+        if (runner >= 0 && runner != task && never_finished(c, runner) && depth < 64) {
             char sub[AF_VERDICT_WHY_MAX];
             af_cause k = leak_cause(c, runner, sub, sizeof sub, misuse_op, depth + 1);
             snprintf(why, cap, "its %s never ended because task %s is pending: %s", kn(c, owner),
