@@ -396,6 +396,8 @@ static int cancel_in_flight(const af_ctx *c, const tstate *st, int T, int j)
             const af_event *p = &tr->events[k];
             if (p->kind == AF_EV_CANCEL) /* about T when T is the target */
                 clean = p->by_task != T;
+            else if (p->kind == AF_EV_PENDING) /* the harness's record, not T running */
+                continue;
             else if (p->task == T && p->kind == AF_EV_CAUGHT) /* re-raised on */
                 clean = c->s && p->op >= 0 && p->op < c->s->nops &&
                         c->s->ops[p->op].kind == AF_OP_TRY &&
@@ -413,9 +415,9 @@ static int cancel_in_flight(const af_ctx *c, const tstate *st, int T, int j)
 /* The try statement whose finally clause replaced a CancelledError with
  * the exception op exit `at` raises, or -1: a finally of T that ran inside
  * the block (after `enter`) while a CancelledError was in flight, of a try
- * that then exited with the block's exception. An exception raised in a
- * finally replaces the one in flight: Python semantics, the scenario's
- * statement. */
+ * that then exited with another exception, which (or a group wrapping it)
+ * is what the block raises. An exception raised in a finally replaces the
+ * one in flight: Python semantics, the scenario's statement. */
 static int replaced_in_finally(const af_ctx *c, const tstate *st, int T, int enter, int at)
 {
     const af_trace *tr = c->tr;
@@ -425,14 +427,22 @@ static int replaced_in_finally(const af_ctx *c, const tstate *st, int T, int ent
         if (f->kind != AF_EV_FINALLY || f->task != T || op_kind(c, f->op) != AF_OP_TRY ||
             !cancel_in_flight(c, st, T, j))
             continue;
-        for (int k = j + 1; k <= at; k++) {
+        int k = j + 1;
+        while (k < at && !(tr->events[k].kind == AF_EV_OP_EXIT && tr->events[k].task == T &&
+                           tr->events[k].op == f->op))
+            k++;
+        if (k >= at || tr->events[k].exit != AF_OPEXIT_RAISE ||
+            af_exc_is_cancelled(tr->events[k].exc_type))
+            return -1;
+        /* from the try up to the block, only exceptions other than a
+         * CancelledError (an except* may wrap it in a group) */
+        for (k++; k < at; k++) {
             const af_event *q = &tr->events[k];
-            if (q->kind == AF_EV_OP_EXIT && q->task == T && q->op == f->op)
-                return q->exit == AF_OPEXIT_RAISE && q->exc_type && x->exc_type &&
-                               strcmp(q->exc_type, x->exc_type) == 0
-                           ? f->op
-                           : -1;
+            if (q->kind == AF_EV_OP_EXIT && q->task == T &&
+                (q->exit != AF_OPEXIT_RAISE || af_exc_is_cancelled(q->exc_type)))
+                return -1;
         }
+        return af_exc_is_cancelled(x->exc_type) ? -1 : f->op;
     }
     return -1;
 }
