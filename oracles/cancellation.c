@@ -379,35 +379,32 @@ static int raises_in_finally(const af_ctx *c, int T)
 }
 
 /* Whether a CancelledError was in flight in T when event j (a finally of
- * T) happened: a request on T still pending was made before j, and every
- * event of T between that request and j is an op that exited with a
- * CancelledError or a handler that re-raises it (the error propagating
- * from where it was thrown, an await that records nothing or an op, up to
- * the finally). */
-static int cancel_in_flight(const af_ctx *c, const tstate *st, int T, int j)
+ * T) happened. Going back from j to the last thing T itself did: an op
+ * that exited with a CancelledError, or a handler that re-raises it, means
+ * yes (the error propagating up to the finally); a cancel request on T by
+ * another task first means yes too (made while T was suspended: thrown at
+ * the await T was in, which may record nothing, a bare sleep); anything
+ * else T did means no. The harness's `pending` records are not T running. */
+static int cancel_in_flight(const af_ctx *c, int T, int j)
 {
     const af_trace *tr = c->tr;
-    for (int r = 0; r < st->nreq; r++) {
-        const req *q = &st->reqs[r];
-        if (q->state != R_PENDING || q->exempt || q->ev >= j)
+    for (int k = j - 1; k >= 0; k--) {
+        const af_event *p = &tr->events[k];
+        if (p->kind == AF_EV_CANCEL) {
+            if (p->by_task == T)
+                return 0;
+            if (p->task == T)
+                return 1;
             continue;
-        int clean = 1;
-        for (int k = q->ev + 1; k < j && clean; k++) {
-            const af_event *p = &tr->events[k];
-            if (p->kind == AF_EV_CANCEL) /* about T when T is the target */
-                clean = p->by_task != T;
-            else if (p->kind == AF_EV_PENDING) /* the harness's record, not T running */
-                continue;
-            else if (p->task == T && p->kind == AF_EV_CAUGHT) /* re-raised on */
-                clean = c->s && p->op >= 0 && p->op < c->s->nops &&
-                        c->s->ops[p->op].kind == AF_OP_TRY &&
-                        c->s->ops[p->op].on_cancel == AF_ON_CANCEL_RERAISE;
-            else if (p->task == T)
-                clean = p->kind == AF_EV_OP_EXIT && p->exit == AF_OPEXIT_RAISE &&
-                        af_exc_is_cancelled(p->exc_type);
         }
-        if (clean)
-            return 1;
+        if (p->task != T || p->kind == AF_EV_PENDING)
+            continue;
+        if (p->kind == AF_EV_OP_EXIT)
+            return p->exit == AF_OPEXIT_RAISE && af_exc_is_cancelled(p->exc_type);
+        if (p->kind == AF_EV_CAUGHT)
+            return c->s && p->op >= 0 && p->op < c->s->nops && c->s->ops[p->op].kind == AF_OP_TRY &&
+                   c->s->ops[p->op].on_cancel == AF_ON_CANCEL_RERAISE;
+        return 0;
     }
     return 0;
 }
@@ -418,14 +415,14 @@ static int cancel_in_flight(const af_ctx *c, const tstate *st, int T, int j)
  * that then exited with another exception, which (or a group wrapping it)
  * is what the block raises. An exception raised in a finally replaces the
  * one in flight: Python semantics, the scenario's statement. */
-static int replaced_in_finally(const af_ctx *c, const tstate *st, int T, int enter, int at)
+static int replaced_in_finally(const af_ctx *c, int T, int enter, int at)
 {
     const af_trace *tr = c->tr;
     const af_event *x = &tr->events[at];
     for (int j = enter + 1; j < at; j++) {
         const af_event *f = &tr->events[j];
         if (f->kind != AF_EV_FINALLY || f->task != T || op_kind(c, f->op) != AF_OP_TRY ||
-            !cancel_in_flight(c, st, T, j))
+            !cancel_in_flight(c, T, j))
             continue;
         int k = j + 1;
         while (k < at && !(tr->events[k].kind == AF_EV_OP_EXIT && tr->events[k].task == T &&
@@ -1001,7 +998,7 @@ static void judge_task(af_ctx *c, int T, tstate *st)
                                (long long)r->vtime);
                 }
             } else if (structured && !af_exc_is_cancelled(e->exc_type) &&
-                       (fin_try = replaced_in_finally(c, st, T, enter, i)) >= 0) {
+                       (fin_try = replaced_in_finally(c, T, enter, i)) >= 0) {
                 /* the exception came up from a try whose finally ran inside
                  * this block: an exception raised there replaced the
                  * CancelledError in flight (Python semantics), so the
