@@ -11,8 +11,9 @@
  * binaries (asyncfuzz-libfuzzer, asyncfuzz-afl, next to this one): `fuzz`
  * starts them with the right flags and environment (harness/fuzz_target.h:
  * AF_FINDINGS, AF_COVERAGE, AF_KEEP_GOING...), shows one progress line from
- * their output / fuzzer_stats, and the findings land in OUT/findings like
- * the builtin engine's.
+ * their output (libFuzzer) or from the inputs the AFL++ targets count
+ * themselves (AF_EXEC_COUNTER) and afl-fuzz's fuzzer_stats, and the
+ * findings land in OUT/findings like the builtin engine's.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -442,6 +443,38 @@ static bool stats_value(const char *text, const char *key, uint64_t *out)
     return false;
 }
 
+/* The inputs afl-fuzz instance `name` has run, counted by its target
+ * (AF_EXEC_COUNTER, harness/fuzz_afl.c): an 8-byte file in the AFL output
+ * folder, zeroed before the instance starts. */
+static void reset_exec_counter(const char *path)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (fd < 0)
+        return;
+    uint64_t zero = 0;
+    if (write(fd, &zero, sizeof zero) != (ssize_t)sizeof zero)
+        (void)unlink(path);
+    close(fd);
+}
+
+static uint64_t live_execs(const char *aflout, int jobs)
+{
+    uint64_t sum = 0;
+    for (int j = 0; j < jobs; j++) {
+        char path[PATH_MAX + 32], name[32];
+        snprintf(name, sizeof name, j == 0 ? "main" : "sec%d", j);
+        snprintf(path, sizeof path, "%s/%s.execs", aflout, name);
+        int fd = open(path, O_RDONLY);
+        uint64_t v = 0;
+        if (fd >= 0) {
+            if (pread(fd, &v, sizeof v, 0) == (ssize_t)sizeof v)
+                sum += v;
+            close(fd);
+        }
+    }
+    return sum;
+}
+
 static int run_afl(fuzz_args *a)
 {
     char bin[PATH_MAX + 32];
@@ -542,8 +575,12 @@ static int run_afl(fuzz_args *a)
         argv[n++] = "--";
         argv[n++] = bin;
         argv[n] = NULL;
+        char counterp[PATH_MAX + 32];
+        snprintf(counterp, sizeof counterp, "%s/%s.execs", aflout, name);
+        reset_exec_counter(counterp);
         pid_t pid = fork();
         if (pid == 0) {
+            setenv("AF_EXEC_COUNTER", counterp, 1); /* harness/fuzz_afl.c */
             int fd = open(logp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
             if (fd >= 0) {
                 dup2(fd, 1);
@@ -603,12 +640,22 @@ static int run_afl(fuzz_args *a)
                 corp = v;
             free(text);
         }
-        static double last;
+        /* the targets' own count is live; fuzzer_stats is a minute old */
+        static double last, last_t;
+        static uint64_t last_live;
         double t = mono();
+        uint64_t live = live_execs(aflout, jobs);
+        if (live > execs) {
+            execs = live;
+            if (t > last_t && live >= last_live && last_t > 0)
+                rate = (uint64_t)((double)(live - last_live) / (t - last_t));
+        }
         if (t - last >= (tty ? 1.0 : 5.0)) {
             ext_progress(tty, "afl", t - start, execs, rate, edges, corp, count_findings(findings),
                          false);
             last = t;
+            last_live = live;
+            last_t = t;
         }
     }
     sigaction(SIGINT, &oi, NULL);

@@ -25,16 +25,21 @@
  * shared map, which __AFL_LOOP clears before each input. Outside afl-fuzz (no
  * __AFL_SHM_ID) the features go to a private buffer.
  *
+ * Progress: with AF_EXEC_COUNTER set, every input run adds one to the
+ * 64-bit count in that file (see exec_counter_open).
+ *
  * Findings: as for libFuzzer (fuzz_target.h): a new signature is written to
  * AF_FINDINGS first, then the banner, then abort() so that afl-fuzz keeps
  * the input in out/.../crashes/; a signature already filed is counted and
  * not reported as a crash (afl-fuzz does not fill up with duplicates).
  * Standalone runs abort on every verdict.
  */
+#include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "harness/coverage.h"
@@ -58,6 +63,26 @@ __AFL_FUZZ_INIT();
 static uint8_t private_map[AF_COV_MAP_SIZE];
 
 static af_fuzz *fuzz;
+
+/* AF_EXEC_COUNTER (set by `asyncfuzz fuzz --engine afl`): a file holding
+ * one 64-bit count of the inputs run, mapped shared before the fork
+ * server starts, so every child adds to it; the front door's progress line
+ * reads it (afl-fuzz rewrites its fuzzer_stats only once a minute). NULL
+ * when unset or unusable: counting is a convenience, never a failure. */
+static uint64_t *exec_counter_open(void)
+{
+    const char *path = getenv("AF_EXEC_COUNTER");
+    if (!path || !*path)
+        return NULL;
+    int fd = open(path, O_RDWR | O_CREAT, 0644);
+    if (fd < 0)
+        return NULL;
+    void *p = MAP_FAILED;
+    if (ftruncate(fd, (off_t)sizeof(uint64_t)) == 0)
+        p = mmap(NULL, sizeof(uint64_t), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    close(fd);
+    return p == MAP_FAILED ? NULL : (uint64_t *)p;
+}
 
 static int run_standalone(int argc, char **argv)
 {
@@ -119,9 +144,12 @@ int main(int argc, char **argv)
     if (!in_afl)
         return run_standalone(argc, argv);
 
+    uint64_t *counter = exec_counter_open();
     __AFL_INIT();
     unsigned char *buf = __AFL_FUZZ_TESTCASE_BUF;
     while (__AFL_LOOP(100000)) {
+        if (counter)
+            __atomic_fetch_add(counter, 1, __ATOMIC_RELAXED);
         size_t len = (size_t)__AFL_FUZZ_TESTCASE_LEN;
         uint8_t *map = private_map;
 #ifdef __AFL_COMPILER
