@@ -540,18 +540,19 @@ static void sync_corpus(worker *w, bool initial)
             if (af_read_file(path, (size_t)w->max_len, &data, &len, &err) != 0)
                 continue;
             uint64_t h = hash64((const uint8_t *)data, len);
-            if (!known_has(w, h) && !initial) {
-                corpus_add(w, (const uint8_t *)data, len, h);
-                w->nwritten = w->ncorpus; /* it is in the folder already */
-            } else if (!known_has(w, h)) {
-                af_fuzz_result r = run_input(w, (const uint8_t *)data, len, w->map);
+            if (!known_has(w, h)) {
+                af_fuzz_result r = AF_FUZZ_OK;
+                if (initial) { /* a seed: run for its features and findings */
+                    r = run_input(w, (const uint8_t *)data, len, w->map);
+                    if (r != AF_FUZZ_ERROR)
+                        merge_features(w->sh->virgin, w->map);
+                }
                 if (r != AF_FUZZ_ERROR) {
-                    merge_features(w->sh->virgin, w->map);
                     corpus_add(w, (const uint8_t *)data, len, h);
                     w->nwritten = w->ncorpus; /* it is in the folder already */
-                    if (r == AF_FUZZ_FINDING_KNOWN)
-                        file_findings(w, (const uint8_t *)data, len);
                 }
+                if (r == AF_FUZZ_FINDING_KNOWN)
+                    file_findings(w, (const uint8_t *)data, len);
             }
             free(data);
         }

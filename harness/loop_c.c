@@ -18,6 +18,7 @@
  * the embedded interpreter does.
  */
 #include "harness/loop_c.h"
+#include "harness/names.h"
 
 #include <structmember.h>
 
@@ -66,17 +67,7 @@ static PyObject *g_loop_slot_name[AF_L_COUNT];
     X(S__get_running_loop, "_get_running_loop")                                                    \
     X(S__set_running_loop, "_set_running_loop")
 
-enum {
-#define AF_NAME_ID(id, text) id,
-    AF_LOOP_NAMES(AF_NAME_ID)
-#undef AF_NAME_ID
-        S_COUNT
-};
-static const char *const name_text[S_COUNT] = {
-#define AF_NAME_TEXT(id, text) text,
-    AF_LOOP_NAMES(AF_NAME_TEXT)
-#undef AF_NAME_TEXT
-};
+AF_NAME_TABLE(AF_LOOP_NAMES, S_COUNT, name_text)
 static PyObject *S[S_COUNT];
 static PyObject *g_loop_kwnames;   /* ("loop",) */
 static PyObject *g_futures_module; /* asyncio.futures: create_future reads .Future per call */
@@ -275,26 +266,26 @@ static PyObject *bind_loop(PyObject *self, PyObject *cls)
 
 /* ---- the timer heap: heapq's algorithm, TimerHandle's order ------------- */
 
-/* a < b as heapq compares timers: TimerHandle.__lt__ is a._when < b._when. */
-static int timer_less(PyObject *a, PyObject *b)
+/* a < b, both held for the comparison (it may run Python code). */
+static int less_held(PyObject *a, PyObject *b)
 {
-    if (g_layout.timer && Py_IS_TYPE(a, g_layout.timer) && Py_IS_TYPE(b, g_layout.timer)) {
-        PyObject *wa = *slot_addr(a, AF_H_WHEN), *wb = *slot_addr(b, AF_H_WHEN);
-        if (wa && wb) {
-            Py_INCREF(wa);
-            Py_INCREF(wb);
-            int r = PyObject_RichCompareBool(wa, wb, Py_LT);
-            Py_DECREF(wa);
-            Py_DECREF(wb);
-            return r;
-        }
-    }
     Py_INCREF(a);
     Py_INCREF(b);
     int r = PyObject_RichCompareBool(a, b, Py_LT);
     Py_DECREF(a);
     Py_DECREF(b);
     return r;
+}
+
+/* a < b as heapq compares timers: TimerHandle.__lt__ is a._when < b._when. */
+static int timer_less(PyObject *a, PyObject *b)
+{
+    if (g_layout.timer && Py_IS_TYPE(a, g_layout.timer) && Py_IS_TYPE(b, g_layout.timer)) {
+        PyObject *wa = *slot_addr(a, AF_H_WHEN), *wb = *slot_addr(b, AF_H_WHEN);
+        if (wa && wb)
+            return less_held(wa, wb);
+    }
+    return less_held(a, b);
 }
 
 static int heap_changed(PyObject *heap, Py_ssize_t size)
@@ -997,15 +988,10 @@ static int init_constants(void)
 {
     if (S[0])
         return 0;
-    for (int i = 0; i < S_COUNT; i++)
-        if (!(S[i] = PyUnicode_InternFromString(name_text[i])))
-            return -1;
-    for (int i = 0; i < AF_H_COUNT; i++)
-        if (!(g_slot_name[i] = PyUnicode_InternFromString(slot_names[i])))
-            return -1;
-    for (int i = 0; i < AF_L_COUNT; i++)
-        if (!(g_loop_slot_name[i] = PyUnicode_InternFromString(loop_slot_names[i])))
-            return -1;
+    if (af_intern_names(S, name_text, S_COUNT) < 0 ||
+        af_intern_names(g_slot_name, slot_names, AF_H_COUNT) < 0 ||
+        af_intern_names(g_loop_slot_name, loop_slot_names, AF_L_COUNT) < 0)
+        return -1;
     g_loop_kwnames = PyTuple_Pack(1, S[S_loop]);
     g_one = PyLong_FromLong(1);
     g_futures_module = PyImport_ImportModule("asyncio.futures");

@@ -32,6 +32,7 @@
 #include <stdarg.h>
 
 #include "harness/loop_c.h"
+#include "harness/names.h"
 #include "harness/probe_c.h"
 
 /* Interned names, created once: X(enum id, text), one list so the two
@@ -117,18 +118,7 @@
     X(N_timeouts, "timeouts")                                                                      \
     X(N_prims, "prims")
 
-enum {
-#define AF_NAME_ID(id, text) id,
-    AF_PROBE_NAMES(AF_NAME_ID)
-#undef AF_NAME_ID
-        N_COUNT
-};
-
-static const char *const name_text[N_COUNT] = {
-#define AF_NAME_TEXT(id, text) text,
-    AF_PROBE_NAMES(AF_NAME_TEXT)
-#undef AF_NAME_TEXT
-};
+AF_NAME_TABLE(AF_PROBE_NAMES, N_COUNT, name_text)
 
 static PyObject *N[N_COUNT];
 
@@ -349,16 +339,28 @@ static PyObject *cancelled_exc(PyObject *t)
 }
 
 /* LOOP._clock, LOOP._iteration (new references into *clock, *it). */
+/* loop._clock, loop._iteration (new references into *clock, *it; on
+ * failure both are NULL). */
+static int loop_clock_iteration(PyObject *loop, PyObject **clock, PyObject **it)
+{
+    *it = NULL;
+    *clock = af_loop_get(loop, AF_L_CLOCK);
+    if (!*clock)
+        return -1;
+    *it = af_loop_get(loop, AF_L_ITERATION);
+    if (!*it)
+        Py_CLEAR(*clock);
+    return *it ? 0 : -1;
+}
+
 static int clock_and_iteration(PyObject **clock, PyObject **it)
 {
     PyObject *lp = gget(N_LOOP); /* LOOP._clock's read cannot rebind LOOP */
-    if (!lp)
+    if (!lp) {
+        *clock = *it = NULL;
         return -1;
-    *clock = af_loop_get(lp, AF_L_CLOCK);
-    if (!*clock)
-        return -1;
-    *it = af_loop_get(lp, AF_L_ITERATION);
-    return *it ? 0 : -1;
+    }
+    return loop_clock_iteration(lp, clock, it);
 }
 
 /* _task_factory(loop, coro, context=None) */
@@ -906,11 +908,7 @@ static int slow_check(PyObject *loop, PyObject *t0)
         events = af_loop_get(loop, AF_L_EVENTS);
         if (!events)
             goto done;
-        c = af_loop_get(loop, AF_L_CLOCK);
-        if (!c)
-            goto done;
-        it = af_loop_get(loop, AF_L_ITERATION);
-        if (!it)
+        if (loop_clock_iteration(loop, &c, &it) < 0)
             goto done;
         what = af_loop_get(loop, AF_L_SLOW_WHAT);
         if (!what)
@@ -1974,10 +1972,8 @@ static void saved_hooks_clear(saved_hooks *s)
 static int append_loop_event(PyObject *events, PyObject *loop, PyObject *kind, PyObject *a,
                              PyObject *b)
 {
-    PyObject *clock = af_loop_get(loop, AF_L_CLOCK), *it = NULL, *ev = NULL;
-    if (clock)
-        it = af_loop_get(loop, AF_L_ITERATION);
-    if (it)
+    PyObject *clock, *it, *ev = NULL;
+    if (loop_clock_iteration(loop, &clock, &it) == 0)
         ev = b ? event_pack(5, kind, clock, it, a, b) : event_pack(4, kind, clock, it, a);
     int rc = ev ? append_to(events, ev) : -1;
     Py_XDECREF(ev);
@@ -2360,11 +2356,8 @@ static int init_constants(void)
 {
     if (N[0])
         return 0;
-    for (int i = 0; i < N_COUNT; i++) {
-        N[i] = PyUnicode_InternFromString(name_text[i]);
-        if (!N[i])
-            return -1;
-    }
+    if (af_intern_names(N, name_text, N_COUNT) < 0)
+        return -1;
     struct {
         PyObject **dst;
         const char *text;

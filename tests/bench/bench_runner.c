@@ -158,6 +158,33 @@ static double py_time(const char *fn, PyObject *a, PyObject *b, long n, long *ne
     return secs;
 }
 
+/* Windows of `per` runs of fn(a, b, per) for `budget` seconds: the best
+ * and the median window's seconds per run, and the runs made. -1 when a
+ * call failed (printed). */
+typedef struct windows {
+    double best, median;
+    long runs;
+} windows;
+
+static int py_windows(const char *fn, PyObject *a, PyObject *b, long per, double budget, windows *w,
+                      long *nevents)
+{
+    static double win[4096];
+    int nwin = 0;
+    w->runs = 0;
+    double t0 = now_s();
+    do {
+        double secs = py_time(fn, a, b, per, nevents);
+        if (secs < 0)
+            return -1;
+        if (nwin < 4096)
+            win[nwin++] = secs / (double)per;
+        w->runs += per;
+    } while (now_s() - t0 < budget);
+    best_median(win, nwin, &w->best, &w->median);
+    return 0;
+}
+
 static int bench_one(af_runner *runner, const char *path, double budget)
 {
     af_scenario *s = malloc(sizeof *s);
@@ -208,24 +235,15 @@ static int bench_one(af_runner *runner, const char *path, double budget)
      * (tests/bench/bench_py.py bare_runner) on the same reused loop, in this
      * process (so with the loop's C scheduling), without probe, scenario
      * interpreter or oracles. */
-    double bare_best = 0, bare_med = 0;
-    long nbare = 0;
+    windows bare = {0, 0, 0};
     if (strstr(path, "small.json")) {
         PyObject *src = PyUnicode_FromString(AF_SOURCE_DIR);
         long unused;
         py_time("bare_loop", src, Py_None, 500, &unused); /* warm up */
-        nwin = 0;
-        t0 = now_s();
-        do {
-            double secs = py_time("bare_loop", src, Py_None, 500, &unused);
-            if (secs < 0)
-                return -1;
-            if (nwin < 4096)
-                win[nwin++] = secs / 500;
-            nbare += 500;
-        } while (now_s() - t0 < budget);
-        best_median(win, nwin, &bare_best, &bare_med);
+        int rc = py_windows("bare_loop", src, Py_None, 500, budget, &bare, &unused);
         Py_XDECREF(src);
+        if (rc < 0)
+            return -1;
     }
 
     /* The user way and the full program, in windows too. */
@@ -242,32 +260,13 @@ static int bench_one(af_runner *runner, const char *path, double budget)
         PyErr_Print();
         return -1;
     }
-    long ev_user = 0, ev_full = 0, nuser = 0, nfull = 0;
+    long ev_user = 0, ev_full = 0;
+    windows user, full;
     py_time("user_way", libns, PyTuple_GET_ITEM(split, 1), 50, &ev_user); /* warm up */
-    nwin = 0;
-    t0 = now_s();
-    do {
-        double secs = py_time("user_way", libns, PyTuple_GET_ITEM(split, 1), 50, &ev_user);
-        if (secs < 0)
-            return -1;
-        if (nwin < 4096)
-            win[nwin++] = secs / 50;
-        nuser += 50;
-    } while (now_s() - t0 < budget);
-    double user_best, user_med;
-    best_median(win, nwin, &user_best, &user_med);
-    nwin = 0;
-    t0 = now_s();
-    do {
-        double secs = py_time("full_program", progo, Py_None, 10, &ev_full);
-        if (secs < 0)
-            return -1;
-        if (nwin < 4096)
-            win[nwin++] = secs / 10;
-        nfull += 10;
-    } while (now_s() - t0 < budget / 2);
-    double full_best, full_med;
-    best_median(win, nwin, &full_best, &full_med);
+    if (py_windows("user_way", libns, PyTuple_GET_ITEM(split, 1), 50, budget, &user, &ev_user) <
+            0 ||
+        py_windows("full_program", progo, Py_None, 10, budget / 2, &full, &ev_full) < 0)
+        return -1;
     long rss2 = rss_kib();
 
     printf("%s: %d events per run\n", path, nev);
@@ -275,16 +274,16 @@ static int bench_one(af_runner *runner, const char *path, double budget)
            "in-process is");
     printf("  %-12s %9.0f %9.1f %10.1f %10ld\n", "in-process", 1 / in_best, 1e6 * in_best,
            1e6 * in_med, runs);
-    if (nbare)
+    if (bare.runs)
         printf("  %-12s %9.0f %9.1f %10.1f %10ld  %.2fx its time (median %.2fx)\n", "bare loop",
-               1 / bare_best, 1e6 * bare_best, 1e6 * bare_med, nbare, in_best / bare_best,
-               in_med / bare_med);
+               1 / bare.best, 1e6 * bare.best, 1e6 * bare.median, bare.runs, in_best / bare.best,
+               in_med / bare.median);
     printf("  %-12s %9.0f %9.1f %10.1f %10ld  %.1fx faster (median %.1fx)\n", "user way",
-           1 / user_best, 1e6 * user_best, 1e6 * user_med, nuser, user_best / in_best,
-           user_med / in_med);
+           1 / user.best, 1e6 * user.best, 1e6 * user.median, user.runs, user.best / in_best,
+           user.median / in_med);
     printf("  %-12s %9.0f %9.1f %10.1f %10ld  %.1fx faster (median %.1fx)\n", "reproducer",
-           1 / full_best, 1e6 * full_best, 1e6 * full_med, nfull, full_best / in_best,
-           full_med / in_med);
+           1 / full.best, 1e6 * full.best, 1e6 * full.median, full.runs, full.best / in_best,
+           full.median / in_med);
     printf("  RSS: %ld KiB before the in-process runs, %ld KiB after them (%+ld); %ld KiB after "
            "the user-way "
            "runs\n",
