@@ -102,7 +102,7 @@ async def run_body(body, end=NORET):
         elif k == 6:  # gather
             i = op[1]
             with op_scope(i) as o:
-                o.detail = repr(await T.gather(*[start(i, t[0], task_coro(t), t[2]) for t in op[2]],
+                o.detail = repr(await T.gather(*[_start(i, t) for t in op[2]],
                                                return_exceptions=op[3]))
         elif k >= _NK or k < 0:
             _unknown(op)

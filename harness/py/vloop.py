@@ -186,11 +186,7 @@ class VirtualLoop(asyncio.base_events.BaseEventLoop):
     def reset(self, events, exception_handler, task_factory, slow_ticks=100,
               future_cls=None):
         """Back to tick 0 with empty queues, for the next run."""
-        for h in self._scheduled:
-            h._scheduled = False
-        self._ready.clear()
-        self._scheduled.clear()
-        self._timer_cancelled_count = 0
+        self.clear_queues()
         self._stopping = False
         self._clock = 0
         self._iteration = 0
