@@ -15,12 +15,26 @@
 
 #include "harness/py_embed.h"
 
+/* CPython compiles at most 20 statically nested blocks per function (with,
+ * async with, for, try, finally, except handlers: CO_MAXBLOCKS); one op puts
+ * at most OP_MAX_BLOCKS around its own bodies (try with except ... as e and
+ * finally: with, try, handler, handler cleanup). An op that would pass the
+ * limit is written as a coroutine function of its own, nest_<op>(), awaited
+ * where it stood: the same task, the same exceptions, and a `return` inside
+ * comes back as the function's value and is returned again (NORET: it ran
+ * to its end), as interp.py's run_body passes it on. */
+#define PY_MAX_BLOCKS 20
+#define OP_MAX_BLOCKS 4
+
 typedef struct gen {
     const af_scenario *s;
     const char *T; /* where the primitives come from: "asyncio" or "target" (an adapter) */
     char *buf;
     size_t len, cap;
     bool oom;
+    int blocks;              /* static blocks around the line being written */
+    int hoisted[AF_MAX_OPS]; /* ops written as nest_<op>() functions, in order */
+    int nhoisted;
 } gen;
 
 static void put_n(gen *g, const char *text, size_t n)
@@ -167,10 +181,58 @@ static void put_children(gen *g, int op, const af_tasklist *list, int depth)
 
 static void emit_body(gen *g, const af_body *body, int depth);
 
+/* A body inside `extra` more static blocks. */
+static void emit_body_in(gen *g, const af_body *body, int depth, int extra)
+{
+    int saved = g->blocks;
+    g->blocks += extra;
+    emit_body(g, body, depth);
+    g->blocks = saved;
+}
+
+/* Whether an op's code opens a block (everything written inside
+ * `with op_scope`). */
+static bool opens_block(af_op_kind kind)
+{
+    switch (kind) {
+    case AF_OP_SLEEP:
+    case AF_OP_RETURN:
+    case AF_OP_RAISE:
+    case AF_OP_SPAWN:
+    case AF_OP_AWAIT:
+    case AF_OP_CANCEL:
+    case AF_OP_RESCHEDULE:
+    case AF_OP_EVENT_SET:
+    case AF_OP_BLOCK:
+    case AF_OP_NEVER_AWAITED:
+        return false;
+    default:
+        return true;
+    }
+}
+
+/* Past the block limit: the op's call in place, its function later. */
+static bool emit_hoisted_call(gen *g, int i, int depth)
+{
+    if (!opens_block(g->s->ops[i].kind) || g->blocks + OP_MAX_BLOCKS <= PY_MAX_BLOCKS ||
+        g->nhoisted >= AF_MAX_OPS)
+        return false;
+    g->hoisted[g->nhoisted++] = i;
+    ind(g, depth);
+    putf(g, "r%d = await nest_%d()  # op %d: past Python's 20 nested blocks\n", i, i, i);
+    ind(g, depth);
+    putf(g, "if r%d is not NORET:\n", i);
+    ind(g, depth + 1);
+    putf(g, "return r%d\n", i);
+    return true;
+}
+
 static void emit_op(gen *g, int i, int depth)
 {
     const af_scenario *s = g->s;
     const af_op *op = &s->ops[i];
+    if (emit_hoisted_call(g, i, depth))
+        return;
     switch (op->kind) {
     case AF_OP_SLEEP:
         ind(g, depth);
@@ -246,7 +308,7 @@ static void emit_op(gen *g, int i, int depth)
             put(g, "\n");
         }
         if (op->body.head != AF_NIL)
-            emit_body(g, &op->body, depth + 2);
+            emit_body_in(g, &op->body, depth + 2, 2);
         return;
     case AF_OP_WAIT_FOR:
         ind(g, depth);
@@ -276,7 +338,7 @@ static void emit_op(gen *g, int i, int depth)
         put_lit(g, op->name);
         put(g, "] = cm\n");
         if (op->body.head != AF_NIL)
-            emit_body(g, &op->body, depth + 2);
+            emit_body_in(g, &op->body, depth + 2, 2);
         return;
     case AF_OP_RESCHEDULE:
         ind(g, depth);
@@ -330,12 +392,13 @@ static void emit_op(gen *g, int i, int depth)
         ind(g, depth);
         putf(g, "with op_scope(%d):\n", i);
         if (!any) {
-            emit_body(g, &op->body, depth + 1);
+            emit_body_in(g, &op->body, depth + 1, 1);
             return;
         }
+        bool handlers = op->on_cancel != AF_ON_CANCEL_NONE || op->on_error != AF_ON_ERROR_NONE;
         ind(g, depth + 1);
         put(g, "try:\n");
-        emit_body(g, &op->body, depth + 2);
+        emit_body_in(g, &op->body, depth + 2, 1 + handlers + op->has_finally);
         if (op->on_cancel != AF_ON_CANCEL_NONE) {
             ind(g, depth + 1);
             put(g, "except asyncio.CancelledError as e:\n");
@@ -369,7 +432,7 @@ static void emit_op(gen *g, int i, int depth)
             ind(g, depth + 2);
             putf(g, "entered_finally(%d)\n", i);
             if (op->finally_body.head != AF_NIL)
-                emit_body(g, &op->finally_body, depth + 2);
+                emit_body_in(g, &op->finally_body, depth + 2, 2);
         }
         return;
     }
@@ -378,7 +441,7 @@ static void emit_op(gen *g, int i, int depth)
         putf(g, "with op_scope(%d):\n", i);
         ind(g, depth + 1);
         put(g, "try:\n");
-        emit_body(g, &op->body, depth + 2);
+        emit_body_in(g, &op->body, depth + 2, 2);
         ind(g, depth + 1);
         putf(g, "except* %s as eg:\n", match_class[op->match % AF_MATCH_COUNT]);
         if (op->match == AF_MATCH_CANCELLED) {
@@ -402,7 +465,7 @@ static void emit_op(gen *g, int i, int depth)
         put(g, ")\n");
         ind(g, depth + 1);
         put(g, "try:\n");
-        emit_body(g, &op->body, depth + 2);
+        emit_body_in(g, &op->body, depth + 2, 2);
         ind(g, depth + 1);
         put(g, "finally:\n");
         if (op->ticks != AF_NONE) {
@@ -443,7 +506,7 @@ static void emit_op(gen *g, int i, int depth)
         put(g, "async with prims[");
         put_lit(g, s->prims[op->ref].name);
         put(g, "]:\n");
-        emit_body(g, &op->body, depth + 2);
+        emit_body_in(g, &op->body, depth + 2, 2);
         return;
     case AF_OP_COND_WAIT:
     case AF_OP_COND_NOTIFY:
@@ -711,6 +774,14 @@ char *af_codegen_python_target(const af_scenario *s, const char *target,
         putf(&g, "\n\nasync def body_%d():  # the body of wait_for op %d\n", i, i);
         emit_body(&g, &s->ops[i].body, 1);
     }
+    for (int k = 0; k < g.nhoisted; k++) { /* may add more */
+        int i = g.hoisted[k];
+        putf(&g, "\n\nasync def nest_%d():  # op %d, in a function of its own\n", i, i);
+        emit_op(&g, i, 1);
+        put(&g, "    return NORET\n");
+    }
+    if (g.nhoisted > 0)
+        put(&g, "\n\nNORET = object()  # what a nest_<op>() returns when it ran to its end\n");
 
     put(&g, "\n\ndef run_scenario(pure=False):\n");
     put(&g, "    return run(");
