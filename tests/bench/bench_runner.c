@@ -8,6 +8,13 @@
  *          (200 runs to warm up, then N runs, silently: for counting
  *          instructions under callgrind, tests/bench/instructions.sh;
  *          bare runs tests/bench/small.json's program)
+ *          bench_runner --inputs SECONDS INPUT...
+ *          (the engines' per-input path, af_fuzz_one, over fuzz inputs:
+ *          decode with misuse off, run, judge, coverage into a map as
+ *          AF_COVERAGE says, verdicts counted and never filed; every input
+ *          once to warm up, then rounds over all of them for SECONDS;
+ *          prints "execs_per_sec N inputs M": what the engines pay per
+ *          input without their own bookkeeping, tests/bench/engines.sh)
  *
  * For each scenario, in one process, one after the other:
  *   in-process   af_runner_run: scenario tuples built from C, interp.run on
@@ -42,6 +49,7 @@
 #include <unistd.h>
 
 #include "harness/embed.h"
+#include "harness/fuzz_target.h"
 #include "harness/runner.h"
 #include "oracles/trace.h"
 #include "oracles/verdict.h"
@@ -338,8 +346,77 @@ static int count_runs(af_runner *runner, const char *what, long n, const char *p
     return rc;
 }
 
+/* One input file into a new buffer; *len its size. NULL on error. */
+static uint8_t *read_input(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    uint8_t *buf = NULL;
+    long size = -1;
+    if (f && fseek(f, 0, SEEK_END) == 0 && (size = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0)
+        buf = malloc((size_t)size + 1);
+    if (buf && fread(buf, 1, (size_t)size, f) != (size_t)size) {
+        free(buf);
+        buf = NULL;
+    }
+    if (f)
+        fclose(f);
+    *len = buf ? (size_t)size : 0;
+    return buf;
+}
+
+/* --inputs: af_fuzz_one over the inputs, round after round. */
+static int replay_inputs(double secs, int n, char **paths)
+{
+    af_error err;
+    af_fuzz_config c;
+    if (af_fuzz_config_from_env(&c, "bench", &err) < 0) {
+        fprintf(stderr, "bench_runner: %s: %s\n", err.path, err.message);
+        return 2;
+    }
+    c.quiet = 1;
+    c.skip_coverage_check = 1;
+    af_fuzz *f = af_fuzz_new(&c, &err);
+    uint8_t **data = calloc((size_t)n, sizeof *data);
+    size_t *len = calloc((size_t)n, sizeof *len);
+    static uint8_t map[AF_COV_MAP_SIZE];
+    int rc = f && data && len ? 0 : 2;
+    if (!f)
+        fprintf(stderr, "bench_runner: %s\n", err.message);
+    for (int i = 0; rc == 0 && i < n; i++)
+        if (!(data[i] = read_input(paths[i], &len[i]))) {
+            fprintf(stderr, "bench_runner: cannot read %s\n", paths[i]);
+            rc = 2;
+        }
+    long runs = 0;
+    double start = 0, elapsed = 0;
+    for (int round = 0; rc == 0 && (round == 0 || elapsed < secs); round++) {
+        if (round == 1)
+            start = now_s();
+        for (int i = 0; rc == 0 && i < n; i++)
+            if (af_fuzz_one(f, data[i], len[i], map, 0) == AF_FUZZ_ERROR)
+                rc = 2;
+        runs += round > 0 ? n : 0;
+        elapsed = round > 0 ? now_s() - start : 0;
+    }
+    if (rc == 0)
+        printf("execs_per_sec %.0f inputs %d\n", (double)runs / elapsed, n);
+    for (int i = 0; data && i < n; i++)
+        free(data[i]);
+    free(data);
+    free(len);
+    af_fuzz_free(f);
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
+    if (argc > 1 && strcmp(argv[1], "--inputs") == 0) {
+        if (argc < 4 || atof(argv[2]) <= 0) {
+            fprintf(stderr, "usage: bench_runner --inputs SECONDS INPUT...\n");
+            return 2;
+        }
+        return replay_inputs(atof(argv[2]), argc - 3, argv + 3);
+    }
     if (argc > 1 && strcmp(argv[1], "--count") == 0) {
         if (argc < 4) {
             fprintf(stderr, "usage: bench_runner --count in-process|bare N [SCENARIO.json]\n");
