@@ -409,16 +409,33 @@ static int cancel_in_flight(const af_ctx *c, int T, int j)
     return 0;
 }
 
+/* Whether, from event `from` up to (not including) `at`, T's ops exited
+ * only by raising exceptions other than a CancelledError (an except* may
+ * wrap one in a group): one exception passed up unchanged. */
+static int raised_through(const af_trace *tr, int T, int from, int at)
+{
+    for (int k = from; k < at; k++) {
+        const af_event *q = &tr->events[k];
+        if (q->kind == AF_EV_OP_EXIT && q->task == T &&
+            (q->exit != AF_OPEXIT_RAISE || af_exc_is_cancelled(q->exc_type)))
+            return 0;
+    }
+    return 1;
+}
+
 /* The try statement whose finally clause replaced a CancelledError with
  * the exception op exit `at` raises, or -1: a finally of T that ran inside
  * the block (after `enter`) while a CancelledError was in flight, of a try
  * that then exited with another exception, which (or a group wrapping it)
  * is what the block raises. An exception raised in a finally replaces the
- * one in flight: Python semantics, the scenario's statement. */
+ * one in flight: Python semantics, the scenario's statement. A finally that
+ * passed the CancelledError on (an inner try's) is not the one: the search
+ * goes on to the enclosing ones. */
 static int replaced_in_finally(const af_ctx *c, int T, int enter, int at)
 {
     const af_trace *tr = c->tr;
-    const af_event *x = &tr->events[at];
+    if (af_exc_is_cancelled(tr->events[at].exc_type))
+        return -1;
     for (int j = enter + 1; j < at; j++) {
         const af_event *f = &tr->events[j];
         if (f->kind != AF_EV_FINALLY || f->task != T || op_kind(c, f->op) != AF_OP_TRY ||
@@ -428,18 +445,9 @@ static int replaced_in_finally(const af_ctx *c, int T, int enter, int at)
         while (k < at && !(tr->events[k].kind == AF_EV_OP_EXIT && tr->events[k].task == T &&
                            tr->events[k].op == f->op))
             k++;
-        if (k >= at || tr->events[k].exit != AF_OPEXIT_RAISE ||
-            af_exc_is_cancelled(tr->events[k].exc_type))
-            return -1;
-        /* from the try up to the block, only exceptions other than a
-         * CancelledError (an except* may wrap it in a group) */
-        for (k++; k < at; k++) {
-            const af_event *q = &tr->events[k];
-            if (q->kind == AF_EV_OP_EXIT && q->task == T &&
-                (q->exit != AF_OPEXIT_RAISE || af_exc_is_cancelled(q->exc_type)))
-                return -1;
-        }
-        return af_exc_is_cancelled(x->exc_type) ? -1 : f->op;
+        if (k < at && tr->events[k].exit == AF_OPEXIT_RAISE &&
+            !af_exc_is_cancelled(tr->events[k].exc_type) && raised_through(tr, T, k + 1, at))
+            return f->op;
     }
     return -1;
 }
