@@ -36,6 +36,7 @@
 #include "harness/engine.h"
 #include "harness/file_io.h"
 #include "harness/findings.h"
+#include "harness/flight.h"
 #include "harness/runner.h"
 #include "reports/finding.h"
 #include "scenarios/bytes.h"
@@ -156,8 +157,10 @@ static void fuzz_help(void)
            "                       libfuzzer 128 with -len_control=0: measured faster)\n"
            "  --stop-on TEXT       stop once a new finding's oracle, signature or evidence\n"
            "                       contains TEXT, e.g. 'dropped in wait_for' (builtin)\n"
-           "  --hang-timeout S     real seconds one input may take before the worker is\n"
-           "                       killed and the input filed as a `hang` (builtin, default 30)\n"
+           "  --hang-timeout S     real seconds one input may take before its process is\n"
+           "                       killed and the input filed as a `hang` (default 30; a\n"
+           "                       Python-level loop is stopped sooner, by the run's own\n"
+           "                       10 s watchdog)\n"
            "  --minimize-calls N   runs spent minimising each new finding in the worker\n"
            "                       (builtin, default 400; 0 = off)\n"
            "  --dict FILE          dictionary for libFuzzer / AFL++ (default corpus/asyncio.dict)\n"
@@ -192,10 +195,11 @@ static int run_builtin(fuzz_args *a)
     fprintf(stderr,
             "asyncfuzz fuzz: builtin, %d job(s): %" PRIu64 " execs in %.1f s (%.0f/s), %" PRIu64
             " features, %" PRIu64 " new finding(s), %" PRIu64
-            " run(s) with a finding%s; findings in %s/\n",
+            " run(s) with a finding%s; %zu signature(s) in %s/\n",
             a->eo.jobs, st.execs, st.seconds, st.seconds > 0 ? st.execs / st.seconds : 0.0,
             st.features, st.unique_findings, st.total_findings,
-            st.crashes + st.hangs ? " (crashes/hangs included)" : "", findings);
+            st.crashes + st.hangs ? " (crashes/hangs included)" : "", count_findings(findings),
+            findings);
     if (st.first_finding_seconds > 0)
         fprintf(stderr, "asyncfuzz fuzz: first finding after %.3f s (%" PRIu64 " execs)\n",
                 st.first_finding_seconds, st.first_finding_execs);
@@ -271,6 +275,9 @@ static void set_common_env(const fuzz_args *a, const char *findings)
     setenv("AF_FINDINGS", findings, 1);
     setenv("AF_COVERAGE", af_coverage_name(a->eo.coverage), 1);
     setenv("AF_KEEP_GOING", "1", 1);
+    char hang[32];
+    snprintf(hang, sizeof hang, "%g", a->eo.hang_timeout);
+    setenv("AF_HANG_TIMEOUT", hang, 1);
     if (!a->eo.coverage_check)
         setenv("AF_SKIP_COVERAGE_CHECK", "1", 1);
 }
@@ -289,6 +296,138 @@ static int find_engine(char *bin, size_t cap, const char *name, const char *labe
             "%s, or use --engine builtin.\n",
             label, bin, how);
     return -1;
+}
+
+/* What one libFuzzer process did, read from its stderr. */
+typedef struct lf_progress {
+    uint64_t execs, rate, ft, corp; /* of the current process */
+    uint64_t execs_before;          /* of the processes before it */
+    int artifacts;                  /* "Test unit written to" lines */
+    bool stopping;
+} lf_progress;
+
+/* Relays one libFuzzer process's stderr: the log file gets everything, the
+ * terminal the findings and errors, and the progress line. */
+static void lf_pump(FILE *in, FILE *logf, pid_t pid, bool tty, double start, const char *findings,
+                    lf_progress *p)
+{
+    char line[4096];
+    double last = 0;
+    while (fgets(line, sizeof line, in)) {
+        if (logf)
+            fputs(line, logf);
+        if (ext_stop && !p->stopping) {
+            kill(-pid, SIGINT);
+            p->stopping = true;
+        }
+        if (strncmp(line, "asyncfuzz: FINDING", 18) == 0 || strncmp(line, "  ", 2) == 0) {
+            if (strncmp(line, "asyncfuzz: FINDING", 18) == 0)
+                fputs(tty ? "\r\033[K" : "", stderr);
+            if (strncmp(line, "asyncfuzz: ", 11) == 0 || strstr(line, "finding:") ||
+                strstr(line, "repro:"))
+                fputs(line, stderr);
+            continue;
+        }
+        if (line[0] == '#') {
+            uint64_t v;
+            if (lf_number(line, "#", &v))
+                p->execs = v;
+            if (lf_number(line, "ft:", &v))
+                p->ft = v;
+            if (lf_number(line, "corp:", &v))
+                p->corp = v;
+            if (lf_number(line, "exec/s:", &v) || lf_number(line, "exec/s", &v))
+                p->rate = v;
+        } else if (strstr(line, "Test unit written to")) {
+            p->artifacts++;
+            fputs(line, stderr);
+        } else if (strstr(line, "ERROR") || strstr(line, "refuses") || strstr(line, "asyncfuzz:")) {
+            fputs(line, stderr);
+        }
+        double t = mono();
+        if (t - last >= (tty ? 1.0 : 5.0)) {
+            ext_progress(tty, "libfuzzer", t - start, p->execs_before + p->execs, p->rate, p->ft,
+                         p->corp, count_findings(findings), false);
+            last = t;
+        }
+    }
+}
+
+/* Starts asyncfuzz-libfuzzer with argv, its stderr on a pipe; -1 on error. */
+static pid_t lf_spawn(const char *bin, char **argv, FILE **out)
+{
+    int pipefd[2];
+    if (pipe(pipefd) < 0) {
+        perror("asyncfuzz fuzz: pipe");
+        return -1;
+    }
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid == 0) {
+        setpgid(0, 0);
+        dup2(pipefd[1], 2);
+        close(pipefd[0]);
+        close(pipefd[1]);
+        execv(bin, argv);
+        fprintf(stderr, "cannot run %s: %s\n", bin, strerror(errno));
+        _exit(127);
+    }
+    close(pipefd[1]);
+    if (pid < 0) {
+        close(pipefd[0]);
+        return -1;
+    }
+    *out = fdopen(pipefd[0], "r");
+    return pid;
+}
+
+/* The libFuzzer command line of one process, given what is left of the
+ * campaign's time and runs. Returns argc; strings live in opt. */
+static int lf_argv(const fuzz_args *a, const char *bin, const char *corpus, const char *artifacts,
+                   double time_left, uint64_t runs_left, int restart, char **argv,
+                   char opt[][PATH_MAX + 64])
+{
+    int n = 0, k = 0;
+    argv[n++] = (char *)bin;
+#define OPT(...) (snprintf(opt[k], PATH_MAX + 64, __VA_ARGS__), argv[n++] = opt[k++])
+    if (time_left > 0)
+        OPT("-max_total_time=%.0f", time_left < 1 ? 1 : time_left);
+    if (runs_left)
+        OPT("-runs=%" PRIu64, runs_left);
+    if (a->eo.seed) /* a restart must not walk the same mutations again */
+        OPT("-seed=%" PRIu64, (a->eo.seed + 7919u * (uint64_t)restart) % 4294967295u);
+    if (a->eo.jobs > 1) {
+        /* a crash or hang stops only its own job */
+        OPT("-fork=%d", a->eo.jobs);
+        OPT("-ignore_crashes=1");
+    }
+    /* libFuzzer's own hang limit, just past the flight record's mark */
+    OPT("-timeout=%.0f", a->eo.hang_timeout + 1);
+    OPT("-artifact_prefix=%s", artifacts);
+    /* the measured recommendation (docs/engines.md): scenarios are small,
+     * a fixed length cap finds deep interleavings sooner */
+    OPT("-max_len=%d", a->max_len_given ? a->eo.max_len : 128);
+    OPT("-len_control=0");
+    OPT("-print_final_stats=1");
+    char dictbuf[PATH_MAX];
+    const char *dict = find_dict(a->dict, dictbuf, sizeof dictbuf);
+    if (dict)
+        OPT("-dict=%s", dict);
+#undef OPT
+    argv[n++] = (char *)corpus;
+    if (a->eo.corpus_dir)
+        argv[n++] = (char *)a->eo.corpus_dir;
+    argv[n] = NULL;
+    return n;
+}
+
+/* Files what dead targets left in their flight records (the last process
+ * of a campaign has no successor to do it). */
+static void recover_flights(const char *findings)
+{
+    char by[64];
+    snprintf(by, sizeof by, "the front door (pid %d)", (int)getpid());
+    af_flight_recover(findings, by, stderr, NULL, NULL);
 }
 
 static int run_libfuzzer(fuzz_args *a)
@@ -313,53 +452,6 @@ static int run_libfuzzer(fuzz_args *a)
     }
     set_common_env(a, findings);
 
-    char *argv[32];
-    char opt[16][PATH_MAX + 64];
-    int n = 0, k = 0;
-    argv[n++] = bin;
-#define OPT(...) (snprintf(opt[k], sizeof opt[k], __VA_ARGS__), argv[n++] = opt[k++])
-    if (a->eo.max_time > 0)
-        OPT("-max_total_time=%.0f", a->eo.max_time < 1 ? 1 : a->eo.max_time);
-    if (a->eo.max_runs)
-        OPT("-runs=%" PRIu64, a->eo.max_runs);
-    if (a->eo.seed)
-        OPT("-seed=%" PRIu64, a->eo.seed % 4294967295u);
-    if (a->eo.jobs > 1)
-        OPT("-fork=%d", a->eo.jobs);
-    OPT("-artifact_prefix=%s", artifacts);
-    /* the measured recommendation (docs/engines.md): scenarios are small,
-     * a fixed length cap finds deep interleavings sooner */
-    OPT("-max_len=%d", a->max_len_given ? a->eo.max_len : 128);
-    OPT("-len_control=0");
-    OPT("-print_final_stats=1");
-    char dictbuf[PATH_MAX];
-    const char *dict = find_dict(a->dict, dictbuf, sizeof dictbuf);
-    if (dict)
-        OPT("-dict=%s", dict);
-    argv[n++] = corpus;
-    if (a->eo.corpus_dir)
-        argv[n++] = (char *)a->eo.corpus_dir;
-    argv[n] = NULL;
-#undef OPT
-
-    int pipefd[2];
-    if (pipe(pipefd) < 0) {
-        perror("asyncfuzz fuzz: pipe");
-        return AF_EXIT_USAGE;
-    }
-    fflush(NULL);
-    pid_t pid = fork();
-    if (pid == 0) {
-        setpgid(0, 0);
-        dup2(pipefd[1], 2);
-        close(pipefd[0]);
-        close(pipefd[1]);
-        execv(bin, argv);
-        fprintf(stderr, "cannot run %s: %s\n", bin, strerror(errno));
-        _exit(127);
-    }
-    close(pipefd[1]);
-    FILE *in = fdopen(pipefd[0], "r");
     FILE *logf = fopen(logpath, "w");
     struct sigaction sa, oi, ot;
     memset(&sa, 0, sizeof sa);
@@ -367,58 +459,75 @@ static int run_libfuzzer(fuzz_args *a)
     sigaction(SIGINT, &sa, &oi);
     sigaction(SIGTERM, &sa, &ot);
     bool tty = isatty(2);
-    double start = mono(), last = 0;
-    uint64_t execs = 0, rate = 0, ft = 0, corp = 0;
-    char line[4096];
-    bool stopping = false;
-    while (fgets(line, sizeof line, in)) {
+    double start = mono();
+    lf_progress p;
+    memset(&p, 0, sizeof p);
+    int status = 0, restarts = 0, idle_deaths = 0;
+    bool setup_failed = false;
+    /* One libFuzzer process without -fork stops at a crash or hang of the
+     * target: the flight record keeps the input, and the next process
+     * (started here) files it and goes on with the same corpus. */
+    for (;;) {
+        double left = a->eo.max_time > 0 ? a->eo.max_time - (mono() - start) : 0;
+        uint64_t done = p.execs_before + p.execs;
+        if ((a->eo.max_time > 0 && left < 0.5) || (a->eo.max_runs && done >= a->eo.max_runs))
+            break;
+        char *argv[40];
+        char opt[20][PATH_MAX + 64];
+        lf_argv(a, bin, corpus, artifacts, left, a->eo.max_runs ? a->eo.max_runs - done : 0,
+                restarts, argv, opt);
+        FILE *in = NULL;
+        pid_t pid = lf_spawn(bin, argv, &in);
+        if (pid < 0 || !in) {
+            setup_failed = true;
+            break;
+        }
+        p.execs = 0;
+        lf_pump(in, logf, pid, tty, start, findings, &p);
+        fclose(in);
+        waitpid(pid, &status, 0);
+        int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+        /* -fork (jobs > 1) goes on past crashes itself (-ignore_crashes) */
+        if (code == 0 || ext_stop || p.stopping || a->eo.jobs > 1)
+            break;
+        if (code == AF_EXIT_USAGE || code == 127) {
+            setup_failed = true; /* our own start-up refused (message shown) */
+            break;
+        }
+        idle_deaths = p.execs == 0 ? idle_deaths + 1 : 0;
+        if (idle_deaths >= 3) {
+            fprintf(stderr,
+                    "\nasyncfuzz fuzz: libFuzzer keeps dying before it runs an input "
+                    "(status %d); stopping\n",
+                    code);
+            setup_failed = true;
+            break;
+        }
+        p.execs_before += p.execs;
+        restarts++;
+        fprintf(stderr,
+                "%sasyncfuzz fuzz: libFuzzer stopped on a crash or hang (status %d); "
+                "restarting (%d) on the same corpus\n",
+                tty ? "\r\033[K" : "", code, restarts);
         if (logf)
-            fputs(line, logf);
-        if (ext_stop && !stopping) {
-            kill(-pid, SIGINT);
-            stopping = true;
-        }
-        if (strncmp(line, "asyncfuzz: FINDING", 18) == 0 || strncmp(line, "  ", 2) == 0) {
-            if (strncmp(line, "asyncfuzz: FINDING", 18) == 0)
-                fputs(tty ? "\r\033[K" : "", stderr);
-            if (strncmp(line, "asyncfuzz: ", 11) == 0 || strstr(line, "finding:") ||
-                strstr(line, "repro:"))
-                fputs(line, stderr);
-            continue;
-        }
-        if (line[0] == '#') {
-            uint64_t v;
-            if (lf_number(line, "#", &v))
-                execs = v;
-            if (lf_number(line, "ft:", &v))
-                ft = v;
-            if (lf_number(line, "corp:", &v))
-                corp = v;
-            if (lf_number(line, "exec/s:", &v) || lf_number(line, "exec/s", &v))
-                rate = v;
-        } else if (strstr(line, "ERROR") || strstr(line, "refuses") || strstr(line, "asyncfuzz:")) {
-            fputs(line, stderr);
-        }
-        double t = mono();
-        if (t - last >= (tty ? 1.0 : 5.0)) {
-            ext_progress(tty, "libfuzzer", t - start, execs, rate, ft, corp,
-                         count_findings(findings), false);
-            last = t;
-        }
+            fprintf(logf, "asyncfuzz fuzz: restart %d after status %d\n", restarts, code);
     }
-    int status = 0;
-    waitpid(pid, &status, 0);
     sigaction(SIGINT, &oi, NULL);
     sigaction(SIGTERM, &ot, NULL);
-    fclose(in);
     if (logf)
         fclose(logf);
+    recover_flights(findings);
     size_t nf = count_findings(findings);
-    ext_progress(tty, "libfuzzer", mono() - start, execs, rate, ft, corp, nf, true);
+    ext_progress(tty, "libfuzzer", mono() - start, p.execs_before + p.execs, p.rate, p.ft, p.corp,
+                 nf, true);
     af_findings_summary(findings, NULL, NULL, &err);
-    fprintf(stderr, "asyncfuzz fuzz: libFuzzer exited with status %d; log in %s; findings in %s/\n",
-            WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status), logpath, findings);
-    if (WIFEXITED(status) && WEXITSTATUS(status) != 0 && nf == 0) {
+    fprintf(stderr,
+            "asyncfuzz fuzz: libFuzzer exited with status %d after %d restart(s); log in %s; "
+            "findings in %s/%s%s\n",
+            WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status), restarts, logpath,
+            findings, p.artifacts ? "; libFuzzer's own crash files in " : "",
+            p.artifacts ? artifacts : "");
+    if ((setup_failed || (a->eo.jobs > 1 && status != 0)) && nf == 0) {
         fprintf(stderr, "asyncfuzz fuzz: libFuzzer failed; see %s\n", logpath);
         return AF_EXIT_USAGE;
     }
@@ -518,6 +627,9 @@ static int run_afl(fuzz_args *a)
     setenv("AFL_SKIP_CPUFREQ", "1", 1);
     setenv("AFL_FAST_CAL", "1", 0); /* measured: faster start, same finds */
     setenv("AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES", "1", 1);
+    /* a seed that crashes is filed and quarantined by the target's start-up
+     * check; should one still crash, afl-fuzz must not refuse to start */
+    setenv("AFL_SKIP_CRASHES", "1", 1);
     setenv("AFL_SUPPRESS_AFL_ENV_WARNINGS", "1", 1);
     /* the structure-aware custom mutator (harness/afl_mutator.c), next to
      * the binary; AFL++'s havoc still runs after it */
@@ -555,6 +667,11 @@ static int run_afl(fuzz_args *a)
             argv[n++] = "-V";
             argv[n++] = vtime;
         }
+        /* afl-fuzz's hang limit, just past the flight record's mark */
+        char tmo[32];
+        snprintf(tmo, sizeof tmo, "%.0f", (a->eo.hang_timeout + 1) * 1000);
+        argv[n++] = "-t";
+        argv[n++] = tmo;
         char runs[32];
         if (a->eo.max_runs) {
             snprintf(runs, sizeof runs, "%" PRIu64,
@@ -660,6 +777,7 @@ static int run_afl(fuzz_args *a)
     }
     sigaction(SIGINT, &oi, NULL);
     sigaction(SIGTERM, &ot, NULL);
+    recover_flights(findings);
     size_t nf = count_findings(findings);
     ext_progress(tty, "afl", mono() - start, execs, rate, edges, corp, nf, true);
     af_findings_summary(findings, NULL, NULL, &err);

@@ -19,7 +19,9 @@
 #include "harness/coverage.h"
 #include "harness/file_io.h"
 #include "harness/findings.h"
+#include "harness/flight.h"
 #include "harness/fuzz_target.h"
+#include "harness/hashset.h"
 #include "reports/finding.h"
 #include "scenarios/bytes.h"
 #include "scenarios/minimize.h"
@@ -149,9 +151,8 @@ typedef struct worker {
     uint8_t *map;
     entry *corpus;
     size_t ncorpus, corpus_cap;
-    size_t nwritten; /* corpus entries already in the folder */
-    uint64_t *known; /* content hashes of entries and of folder files seen */
-    size_t known_cap, nknown;
+    size_t nwritten;  /* corpus entries already in the folder */
+    af_hashset known; /* content hashes of entries and of folder files seen */
     sig_entry sigs[SIG_SLOTS];
     uint64_t max_runs;
     uint64_t last_flush_ns, last_sync_ns;
@@ -174,47 +175,6 @@ static uint64_t hash64(const uint8_t *p, size_t n)
         h *= 0x100000001b3ull;
     }
     return h ? h : 1;
-}
-
-static bool known_has(worker *w, uint64_t h)
-{
-    if (!w->known_cap)
-        return false;
-    for (size_t i = h & (w->known_cap - 1);; i = (i + 1) & (w->known_cap - 1)) {
-        if (w->known[i] == h)
-            return true;
-        if (!w->known[i])
-            return false;
-    }
-}
-
-static void known_add(worker *w, uint64_t h)
-{
-    if (w->nknown * 2 >= w->known_cap) {
-        size_t cap = w->known_cap ? w->known_cap * 2 : 4096;
-        uint64_t *t = calloc(cap, sizeof *t);
-        if (!t)
-            return;
-        for (size_t i = 0; i < w->known_cap; i++)
-            if (w->known[i])
-                for (size_t j = w->known[i] & (cap - 1);; j = (j + 1) & (cap - 1))
-                    if (!t[j]) {
-                        t[j] = w->known[i];
-                        break;
-                    }
-        free(w->known);
-        w->known = t;
-        w->known_cap = cap;
-    }
-    for (size_t i = h & (w->known_cap - 1);; i = (i + 1) & (w->known_cap - 1)) {
-        if (w->known[i] == h)
-            return;
-        if (!w->known[i]) {
-            w->known[i] = h;
-            w->nknown++;
-            return;
-        }
-    }
 }
 
 /* Test hook of the isolation machinery (tests/e2e/fuzz_builtin.sh):
@@ -305,7 +265,7 @@ static void corpus_add(worker *w, const uint8_t *data, size_t len, uint64_t h)
     e->len = (uint32_t)len;
     e->hash = h;
     w->ncorpus++;
-    known_add(w, h);
+    (void)af_hashset_add(&w->known, h);
     atomic_store_explicit(&w->slot->corpus, (uint32_t)w->ncorpus, memory_order_relaxed);
 }
 
@@ -527,9 +487,9 @@ static void sync_corpus(worker *w, bool initial)
                 continue;
             uint64_t nh =
                 hash64((const uint8_t *)de->d_name, strlen(de->d_name)) ^ 0x5a5a5a5a5a5a5a5aull;
-            if (known_has(w, nh))
+            if (af_hashset_has(&w->known, nh))
                 continue;
-            known_add(w, nh);
+            (void)af_hashset_add(&w->known, nh);
             snprintf(path, sizeof path, "%s/%s", w->corpus_dir, de->d_name);
             char *data = NULL;
             size_t len = 0;
@@ -540,7 +500,7 @@ static void sync_corpus(worker *w, bool initial)
             if (af_read_file(path, (size_t)w->max_len, &data, &len, &err) != 0)
                 continue;
             uint64_t h = hash64((const uint8_t *)data, len);
-            if (!known_has(w, h)) {
+            if (!af_hashset_has(&w->known, h)) {
                 af_fuzz_result r = AF_FUZZ_OK;
                 if (initial) { /* a seed: run for its features and findings */
                     r = run_input(w, (const uint8_t *)data, len, w->map);
@@ -617,7 +577,7 @@ static void fuzz_one(worker *w)
     if (r == AF_FUZZ_ERROR)
         return;
     int fresh = merge_features(w->sh->virgin, w->map);
-    if (fresh > 0 && !known_has(w, h)) {
+    if (fresh > 0 && !af_hashset_has(&w->known, h)) {
         corpus_add(w, w->buf, len, h);
         w->last_new_exec = execs;
     }
@@ -674,11 +634,17 @@ static int worker_main(shared *sh, int index, const af_engine_options *o, uint64
     }
     cfg.coverage = o->coverage;
     cfg.keep_going = 1;
+    cfg.hang_seconds = o->hang_timeout;
     cfg.quiet = index != 0 || o->quiet;
     snprintf(cfg.findings_dir, sizeof cfg.findings_dir, "%s", w.findings_dir);
     w.fuzz = af_fuzz_new(&cfg, &err);
     if (!w.fuzz) {
         snprintf(sl->error, sizeof sl->error, "cannot start the interpreter: %s", err.message);
+        return WORKER_EXIT_SETUP;
+    }
+    /* inputs that killed a worker are filed and not run again */
+    if (af_fuzz_use_quarantine(w.fuzz, o->log ? o->log : stderr) < 0) {
+        snprintf(sl->error, sizeof sl->error, "out of memory for the quarantine");
         return WORKER_EXIT_SETUP;
     }
     if (index == 0 && !restarted && o->coverage_check && o->coverage != 0) {
@@ -753,33 +719,9 @@ static pid_t spawn_worker(shared *sh, int i, const af_engine_options *o, uint64_
     return pid;
 }
 
-static const char *signame(int sig)
-{
-    switch (sig) {
-    case SIGSEGV:
-        return "SIGSEGV";
-    case SIGABRT:
-        return "SIGABRT";
-    case SIGBUS:
-        return "SIGBUS";
-    case SIGFPE:
-        return "SIGFPE";
-    case SIGILL:
-        return "SIGILL";
-    case SIGKILL:
-        return "SIGKILL";
-    case SIGTERM:
-        return "SIGTERM";
-    case SIGTRAP:
-        return "SIGTRAP";
-    default:
-        return "signal";
-    }
-}
-
-/* File the input a lost worker was running as a crash / hang finding. */
-static void file_lost(shared *sh, int i, const af_engine_options *o, const char *oracle,
-                      const char *sigtext, const char *evidence, FILE *log)
+/* File the input a lost worker was running as a crash (signal `sig`) or
+ * hang (sig 0) finding, quarantined (harness/flight.h). */
+static void file_lost(shared *sh, int i, const af_engine_options *o, int sig, FILE *log)
 {
     worker_slot *sl = &sh->slots[i];
     uint32_t len = atomic_load(&sl->cur_len);
@@ -787,28 +729,17 @@ static void file_lost(shared *sh, int i, const af_engine_options *o, const char 
         len = INPUT_CAP;
     static uint8_t data[INPUT_CAP];
     memcpy(data, sl->cur, len);
-    static af_scenario s;
-    af_decode(data, len, false, &s);
-    af_findings_record_in in;
-    memset(&in, 0, sizeof in);
-    in.scenario = &s;
-    in.input = data;
-    in.input_len = len;
-    in.engine = "builtin";
-    in.origin = "builtin supervisor";
-    in.oracle = oracle;
-    in.signature_text = sigtext;
-    in.evidence = evidence;
-    char findings[2048], dir[2300];
+    char findings[2048];
     snprintf(findings, sizeof findings, "%s/findings", o->out_dir);
     af_error err;
-    af_findings_result r = af_findings_record(findings, &in, dir, sizeof dir, &err);
-    if (r == AF_FINDINGS_ERROR)
-        fprintf(log, "\nasyncfuzz: cannot file the %s finding: %s\n", oracle, err.message);
-    else if (r == AF_FINDINGS_NEW) {
+    memset(&err, 0, sizeof err);
+    int r = af_flight_file_death(findings, "builtin", getenv("AF_TARGET"), "builtin supervisor",
+                                 data, len, sig, o->hang_timeout, log, &err);
+    if (r < 0)
+        fprintf(log, "\nasyncfuzz: cannot file the %s finding: %s\n", sig ? "crash" : "hang",
+                err.message);
+    else if (r == 1) {
         sh->lost_new++;
-        fprintf(log, "\nasyncfuzz: FINDING %s %016" PRIx64 " %s\n  %s\n  finding: %s/\n", oracle,
-                af_findings_signature(&in), sigtext, evidence, dir);
         uint64_t zero = 0;
         if (atomic_compare_exchange_strong(&sh->first_finding_ns, &zero, now_ns())) {
             uint64_t total = 0;
@@ -983,15 +914,7 @@ int af_engine_run(const af_engine_options *o, af_engine_stats *stats, af_error *
                 continue;
             }
             if (WIFSIGNALED(status) && in_run && !atomic_load(&sh->stop)) {
-                int sig = WTERMSIG(status);
-                char text[64], evidence[256];
-                snprintf(text, sizeof text, "crash:%s", signame(sig));
-                snprintf(
-                    evidence, sizeof evidence,
-                    "the worker process was killed by signal %d (%s) while running this input: "
-                    "the interpreter or an extension crashed",
-                    sig, signame(sig));
-                file_lost(sh, i, &opts, "crash", text, evidence, log);
+                file_lost(sh, i, &opts, WTERMSIG(status), log);
                 stats->crashes++;
                 ws[i].consecutive_setup_failures = 0;
             } else if (atomic_load(&sl->state) == W_STARTING) {
@@ -1018,15 +941,9 @@ int af_engine_run(const af_engine_options *o, af_engine_stats *stats, af_error *
                 continue;
             uint64_t started = atomic_load(&sh->slots[i].run_start_ns);
             if (started && t > started && (double)(t - started) / 1e9 > opts.hang_timeout) {
-                char evidence[256];
-                snprintf(evidence, sizeof evidence,
-                         "one input ran for more than %.0f s of real time and the worker stopped "
-                         "responding: "
-                         "a hang where no Python-level watchdog could fire (in C code)",
-                         opts.hang_timeout);
                 kill(ws[i].pid, SIGKILL);
                 waitpid(ws[i].pid, &status, 0);
-                file_lost(sh, i, &opts, "hang", "hang:no-heartbeat", evidence, log);
+                file_lost(sh, i, &opts, 0, log);
                 stats->hangs++;
                 if (atomic_load(&sh->stop)) {
                     ws[i].pid = 0;

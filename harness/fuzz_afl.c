@@ -33,6 +33,12 @@
  * the input in out/.../crashes/; a signature already filed is counted and
  * not reported as a crash (afl-fuzz does not fill up with duplicates).
  * Standalone runs abort on every verdict.
+ *
+ * Crashes and hangs (harness/flight.h): before the fork server the
+ * coverage check runs the seeds in a forked child, filing and
+ * quarantining any that kill the interpreter; each child of the fork
+ * server files what its dead predecessor left in its flight record, then
+ * keeps its own. afl-fuzz still keeps such inputs in crashes/ and hangs/.
  */
 #include <fcntl.h>
 #include <stdint.h>
@@ -117,7 +123,7 @@ int main(int argc, char **argv)
 {
     af_fuzz_config cfg;
     af_error err;
-    char msg[1024];
+    char msg[1024] = "";
 
     memset(&err, 0, sizeof err);
     if (af_fuzz_config_from_env(&cfg, "afl", &err) < 0) {
@@ -136,16 +142,31 @@ int main(int argc, char **argv)
     const char *seed_dir = getenv("AF_SEED_DIR");
     const char *const *paths = seed_dir ? &seed_dir : (const char *const *)(argv + 1);
     int npaths = seed_dir ? 1 : argc - 1;
-    if (af_fuzz_check_coverage(fuzz, paths, npaths, stderr, msg, sizeof msg) < 0) {
-        fprintf(stderr, "asyncfuzz-afl: %s\n", msg);
+    if (!in_afl) {
+        /* a replay: the inputs run as they are (no quarantine) */
+        if (af_fuzz_check_coverage(fuzz, paths, npaths, stderr, msg, sizeof msg) < 0) {
+            fprintf(stderr, "asyncfuzz-afl: %s\n", msg);
+            return 2;
+        }
+        return run_standalone(argc, argv);
+    }
+    /* Before the fork server: file what dead children left in their flight
+     * records, and check the seeds (quarantining those that kill the
+     * interpreter, so that afl-fuzz's dry run passes them). */
+    if (af_fuzz_use_quarantine(fuzz, stderr) < 0 ||
+        af_fuzz_check_coverage(fuzz, paths, npaths, stderr, msg, sizeof msg) < 0) {
+        fprintf(stderr, "asyncfuzz-afl: %s\n", msg[0] ? msg : "out of memory for the quarantine");
         return 2;
     }
 
-    if (!in_afl)
-        return run_standalone(argc, argv);
-
     uint64_t *counter = exec_counter_open();
     __AFL_INIT();
+    /* A child of the fork server: the previous child may have died on an
+     * input (afl-fuzz keeps it in crashes/ or hangs/); file it here too,
+     * then keep this child's own flight record. */
+    af_fuzz_use_quarantine(fuzz, stderr);
+    if (af_fuzz_record_flight(fuzz, &err) < 0)
+        fprintf(stderr, "asyncfuzz-afl: no flight record: %s: %s\n", err.path, err.message);
     unsigned char *buf = __AFL_FUZZ_TESTCASE_BUF;
     while (__AFL_LOOP(100000)) {
         if (counter)

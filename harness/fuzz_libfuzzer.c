@@ -5,9 +5,15 @@
  * LLVMFuzzerInitialize initialises the interpreter once (af_fuzz_new: the
  * runner, asyncio imported, gc frozen), reads its own options from the
  * environment (fuzz_target.h: AF_COVERAGE, AF_FINDINGS, AF_PURE_PYTHON,
- * AF_TARGET, AF_SKIP_COVERAGE_CHECK ...) and runs the coverage check on
- * fixed inputs plus the corpus folders / files on the command line: when
- * the counters do not move it prints why and exits with status 2.
+ * AF_TARGET, AF_SKIP_COVERAGE_CHECK ...). In a campaign (not a replay of
+ * files) it then files what earlier processes left in their flight records
+ * (harness/flight.h: inputs that crashed or hung them), runs the coverage
+ * check on fixed inputs plus the corpus folders (when the counters do not
+ * move it prints why and exits with status 2) and starts this process's
+ * flight record: an input that kills it is filed by the next process that
+ * starts on the same findings folder (libFuzzer -fork's next job, the
+ * front door's restart or its last look), and libFuzzer saves it as a
+ * crash-/timeout- file as usual.
  *
  * LLVMFuzzerTestOneInput decodes the input with misuse off, runs it, judges
  * it, and fills the feature map, which IS libFuzzer's extra counters (an
@@ -69,6 +75,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     }
     if (files > 0)
         abort_on_known = 1;
+    int replaying = abort_on_known;
     keep_going = cfg.keep_going && !abort_on_known;
     const char *v = getenv("AF_ABORT_ON_KNOWN");
     if (v && *v)
@@ -81,9 +88,21 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
                 err.path[0] ? ": " : "", err.message);
         exit(2);
     }
-    if (af_fuzz_check_coverage(fuzz, paths, npaths, stderr, msg, sizeof msg) < 0) {
-        fprintf(stderr, "asyncfuzz-libfuzzer: %s\n", msg);
-        exit(2);
+    /* A replay (crash files, -minimize_crash) runs its inputs as they are:
+     * no coverage check, no quarantine, no flight record. */
+    if (!replaying) {
+        if (af_fuzz_use_quarantine(fuzz, stderr) < 0) {
+            fprintf(stderr, "asyncfuzz-libfuzzer: out of memory for the quarantine\n");
+            exit(2);
+        }
+        if (af_fuzz_check_coverage(fuzz, paths, npaths, stderr, msg, sizeof msg) < 0) {
+            fprintf(stderr, "asyncfuzz-libfuzzer: %s\n", msg);
+            exit(2);
+        }
+        if (af_fuzz_record_flight(fuzz, &err) < 0) {
+            fprintf(stderr, "asyncfuzz-libfuzzer: %s: %s\n", err.path, err.message);
+            exit(2);
+        }
     }
     free(paths);
     if (!cfg.quiet)

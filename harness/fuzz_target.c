@@ -7,7 +7,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "harness/coverage.h"
@@ -15,6 +19,7 @@
 #include "harness/file_io.h"
 #include "harness/fuzz_target.h"
 #include "harness/findings.h"
+#include "harness/flight.h"
 #include "harness/pycov.h"
 #include "harness/runner.h"
 #include "reports/finding.h"
@@ -34,6 +39,10 @@ struct af_fuzz {
     af_verdict_list ref_verdicts;
     af_scenario scenario;
     uint64_t runs, new_findings, known_findings;
+    af_flight *flight;             /* af_fuzz_record_flight, else NULL */
+    af_quarantine quarantine;      /* inputs known to kill the process */
+    int quarantine_on;             /* af_fuzz_use_quarantine was called */
+    uint64_t skipped;              /* quarantined inputs not run */
     uint64_t known[KNOWN_SLOTS];   /* signatures already on disk (0 = empty) */
     uint32_t pending[KNOWN_SLOTS]; /* hits not yet added to its hits file */
 };
@@ -95,6 +104,7 @@ int af_fuzz_config_from_env(af_fuzz_config *c, const char *engine, af_error *err
         }
         c->min_features = (int)n;
     }
+    c->hang_seconds = af_flight_hang_seconds();
     c->quiet = env_flag("AF_QUIET");
     c->keep_going = env_flag("AF_KEEP_GOING");
     c->all_causes = env_flag("AF_ALL_CAUSES");
@@ -183,6 +193,8 @@ void af_fuzz_free(af_fuzz *f)
     flush_counts(f);
     if (flush_at_exit == f)
         flush_at_exit = NULL;
+    af_flight_close(f->flight);
+    af_hashset_free(&f->quarantine);
     af_runner_free(f->runner);
     af_trace_free(&f->trace);
     af_runner_free(f->ref_runner);
@@ -400,8 +412,8 @@ static int drop_reference_verdicts(af_fuzz *f, af_error *err)
     return 0;
 }
 
-af_fuzz_result af_fuzz_one(af_fuzz *f, const uint8_t *data, size_t size, uint8_t *map,
-                           int report_findings)
+static af_fuzz_result run_and_judge(af_fuzz *f, const uint8_t *data, size_t size, uint8_t *map,
+                                    int report_findings)
 {
     af_error err;
     int rc;
@@ -448,14 +460,80 @@ af_fuzz_result af_fuzz_one(af_fuzz *f, const uint8_t *data, size_t size, uint8_t
     return report(f, data, size);
 }
 
+af_fuzz_result af_fuzz_one(af_fuzz *f, const uint8_t *data, size_t size, uint8_t *map,
+                           int report_findings)
+{
+    if (f->quarantine.count && af_hashset_has(&f->quarantine, af_quarantine_hash(data, size))) {
+        /* this input killed a process of the campaign: filed, not run again */
+        if (map && !f->cfg.map_precleared)
+            memset(map, 0, AF_COV_MAP_SIZE);
+        f->skipped++;
+        return AF_FUZZ_OK;
+    }
+    af_flight_begin(f->flight, data, size);
+    af_fuzz_result r = run_and_judge(f, data, size, map, report_findings);
+    af_flight_end(f->flight);
+    return r;
+}
+
+/* ---- crashes and hangs: the flight recorder and the quarantine ---- */
+
+static void quarantine_filed(void *ctx, const uint8_t *data, size_t len)
+{
+    af_fuzz *f = ctx;
+    (void)af_hashset_add(&f->quarantine, af_quarantine_hash(data, len));
+}
+
+int af_fuzz_use_quarantine(af_fuzz *f, FILE *log)
+{
+    f->quarantine_on = 1;
+    if (af_quarantine_load(&f->quarantine, f->cfg.findings_dir) < 0)
+        return -1;
+    char by[96];
+    snprintf(by, sizeof by, "%s process %d at start", f->cfg.engine, (int)getpid());
+    return af_flight_recover(f->cfg.findings_dir, by, log, quarantine_filed, f);
+}
+
+int af_fuzz_record_flight(af_fuzz *f, af_error *err)
+{
+    if (f->flight)
+        return 0;
+    f->flight =
+        af_flight_open(f->cfg.findings_dir, f->cfg.engine, f->cfg.target, f->cfg.hang_seconds, err);
+    return f->flight ? 0 : -1;
+}
+
 /* ---- the start-up coverage check ---- */
 
+/* The check runs its inputs in a forked child, so that an input that
+ * crashes the interpreter or hangs in C is filed as a finding (and
+ * quarantined) instead of killing the engine before it starts; the child
+ * goes on from the next input. The state lives in shared memory. */
 typedef struct check_state {
-    uint8_t *map;
-    uint8_t *all; /* union of every map */
+    uint8_t map[AF_COV_MAP_SIZE];
+    uint8_t all[AF_COV_MAP_SIZE]; /* union of every map */
     uint64_t first_hash;
     int have_first, moved, inputs, errors;
+    int cursor;        /* the input the child is running */
+    uint64_t start_ns; /* when it started it; 0 between inputs */
 } check_state;
+
+typedef struct check_input {
+    uint8_t *data;
+    size_t len;
+} check_input;
+
+typedef struct check_list {
+    check_input *items;
+    int count, cap;
+} check_list;
+
+static uint64_t mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
 
 static uint64_t map_hash(const uint8_t *m)
 {
@@ -485,7 +563,33 @@ static void check_one(af_fuzz *f, check_state *cs, const uint8_t *data, size_t s
     }
 }
 
-static void check_path(af_fuzz *f, check_state *cs, const char *path, int *budget)
+static int list_add(check_list *l, const uint8_t *data, size_t len)
+{
+    if (l->count == l->cap) {
+        int cap = l->cap ? l->cap * 2 : 64;
+        check_input *items = realloc(l->items, (size_t)cap * sizeof *items);
+        if (!items)
+            return -1;
+        l->items = items;
+        l->cap = cap;
+    }
+    uint8_t *copy = malloc(len ? len : 1);
+    if (!copy)
+        return -1;
+    memcpy(copy, data, len);
+    l->items[l->count].data = copy;
+    l->items[l->count++].len = len;
+    return 0;
+}
+
+static void list_free(check_list *l)
+{
+    for (int i = 0; i < l->count; i++)
+        free(l->items[i].data);
+    free(l->items);
+}
+
+static void list_path(check_list *l, const char *path, int *budget)
 {
     struct stat st;
     if (*budget <= 0 || stat(path, &st) < 0)
@@ -494,7 +598,7 @@ static void check_path(af_fuzz *f, check_state *cs, const char *path, int *budge
         af_path_list list = {0};
         if (af_path_list_add_arg(&list, path, "") == 0)
             for (size_t i = 0; i<list.count && * budget> 0; i++)
-                check_path(f, cs, list.paths[i], budget);
+                list_path(l, list.paths[i], budget);
         af_path_list_free(&list);
         return;
     }
@@ -503,61 +607,117 @@ static void check_path(af_fuzz *f, check_state *cs, const char *path, int *budge
     char *data = NULL;
     size_t len = 0;
     af_error err;
-    if (af_read_file(path, AF_READ_MAX_BYTES, &data, &len, &err) == 0) {
-        check_one(f, cs, (const uint8_t *)data, len);
+    if (af_read_file(path, AF_READ_MAX_BYTES, &data, &len, &err) == 0 &&
+        list_add(l, (const uint8_t *)data, len) == 0)
         (*budget)--;
-    }
     free(data);
 }
 
-int af_fuzz_check_coverage(af_fuzz *f, const char *const *paths, int npaths, FILE *log, char *msg,
-                           size_t cap)
+/* The child: every input from the cursor on. Python's fork hooks are not
+ * run (os.register_at_fork): the child must behave as the parent would. */
+static void check_child(af_fuzz *f, check_state *cs, const check_list *l)
 {
-    check_state cs;
-    memset(&cs, 0, sizeof cs);
-    cs.map = calloc(1, AF_COV_MAP_SIZE);
-    cs.all = calloc(1, AF_COV_MAP_SIZE);
-    if (!cs.map || !cs.all) {
-        snprintf(msg, cap, "out of memory");
-        free(cs.map);
-        free(cs.all);
-        return -1;
+    f->flight = NULL; /* the parent watches this child itself */
+    /* a crash must end the child by its signal, for the parent to see it
+     * (a sanitizer's or libFuzzer's handler would exit with a status) */
+    static const int fatal[] = {SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGTRAP, SIGSYS};
+    for (size_t i = 0; i < sizeof fatal / sizeof fatal[0]; i++)
+        signal(fatal[i], SIG_DFL);
+    for (int i = cs->cursor; i < l->count; i++) {
+        cs->cursor = i;
+        __atomic_store_n(&cs->start_ns, mono_ns(), __ATOMIC_RELEASE);
+        check_one(f, cs, l->items[i].data, l->items[i].len);
+        __atomic_store_n(&cs->start_ns, 0, __ATOMIC_RELEASE);
     }
-    /* fixed pseudo-random inputs: af_decode is total, so they are scenarios */
-    uint64_t x = 0x243f6a8885a308d3ull;
-    uint8_t buf[96];
-    for (int k = 0; k < CHECK_RANDOM_INPUTS; k++) {
-        size_t n = 16 + (size_t)(k * 5) % 80;
-        for (size_t i = 0; i < n; i++) {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            buf[i] = (uint8_t)(x >> 24);
-        }
-        check_one(f, &cs, buf, n);
-    }
-    int budget = CHECK_MAX_FILES;
-    for (int i = 0; i < npaths; i++)
-        check_path(f, &cs, paths[i], &budget);
+    cs->cursor = l->count;
+    fflush(NULL);
+    _exit(0);
+}
 
-    size_t sem = af_coverage_count(cs.all, AF_COV_SEMANTIC_SIZE);
-    size_t py = af_coverage_count(cs.all + AF_COV_SEMANTIC_SIZE, AF_COV_PYTHON_SIZE);
-    free(cs.map);
-    free(cs.all);
+/* Waits for the child; *died_by: a signal, 0 for a hang (killed), -code for
+ * an exit with a status other than 0, or 1000 when it finished. */
+static int check_wait(pid_t pid, check_state *cs, double hang_seconds, int *died_by)
+{
+    int status;
+    for (;;) {
+        pid_t w = waitpid(pid, &status, WNOHANG);
+        if (w == pid)
+            break;
+        if (w < 0 && errno != EINTR)
+            return -1;
+        uint64_t started = __atomic_load_n(&cs->start_ns, __ATOMIC_ACQUIRE);
+        if (started && (double)(mono_ns() - started) / 1e9 > hang_seconds) {
+            kill(pid, SIGKILL);
+            waitpid(pid, &status, 0);
+            *died_by = 0;
+            return 0;
+        }
+        struct timespec pause = {0, 1000000};
+        nanosleep(&pause, NULL);
+    }
+    if (WIFSIGNALED(status))
+        *died_by = WTERMSIG(status);
+    else if (WEXITSTATUS(status) != 0)
+        *died_by = -WEXITSTATUS(status);
+    else
+        *died_by = 1000;
+    return 0;
+}
+
+/* Runs the list in children until every input ran or killed one. */
+static int check_run(af_fuzz *f, check_state *cs, const check_list *l, FILE *log)
+{
+    double hang = f->cfg.hang_seconds > 0 ? f->cfg.hang_seconds : af_flight_hang_seconds();
+    while (cs->cursor < l->count) {
+        fflush(NULL);
+        pid_t pid = fork();
+        if (pid < 0)
+            return -1;
+        if (pid == 0)
+            check_child(f, cs, l);
+        int died_by = 1000;
+        if (check_wait(pid, cs, hang, &died_by) < 0)
+            return -1;
+        if (died_by == 1000 && cs->cursor >= l->count)
+            return 0;
+        const check_input *in = &l->items[cs->cursor];
+        char origin[128];
+        snprintf(origin, sizeof origin, "%s start-up coverage check, input %d of %d", f->cfg.engine,
+                 cs->cursor + 1, l->count);
+        af_error err;
+        memset(&err, 0, sizeof err);
+        if (af_flight_file_death(f->cfg.findings_dir, f->cfg.engine, f->cfg.target, origin,
+                                 in->data, in->len, died_by == 1000 ? -1 : died_by, hang, log,
+                                 &err) < 0 &&
+            log)
+            fprintf(log, "asyncfuzz: cannot file a crashing input: %s\n", err.message);
+        if (f->quarantine_on)
+            (void)af_hashset_add(&f->quarantine, af_quarantine_hash(in->data, in->len));
+        cs->start_ns = 0;
+        cs->cursor++;
+    }
+    return 0;
+}
+
+static int check_verdict(af_fuzz *f, const check_state *cs, int files, FILE *log, char *msg,
+                         size_t cap)
+{
+    size_t sem = af_coverage_count(cs->all, AF_COV_SEMANTIC_SIZE);
+    size_t py = af_coverage_count(cs->all + AF_COV_SEMANTIC_SIZE, AF_COV_PYTHON_SIZE);
     if (log && !f->cfg.quiet)
         fprintf(log,
                 "asyncfuzz: coverage %s: %d inputs (%d seed files), %zu semantic features, %zu "
                 "python edges%s\n",
-                af_coverage_name(f->cfg.coverage), cs.inputs, CHECK_MAX_FILES - budget, sem, py,
+                af_coverage_name(f->cfg.coverage), cs->inputs, files, sem, py,
                 f->cfg.pure_python ? " (pure-Python Task/Future)" : "");
 
     const char *why = NULL;
     char detail[256] = "";
     if (f->cfg.coverage == 0)
         why = "coverage is off (AF_COVERAGE=none): the engine would fuzz blind";
-    else if (cs.errors > 0 && cs.inputs == 0)
+    else if (cs->errors > 0 && cs->inputs == 0)
         why = "every input failed in the harness";
-    else if (!cs.moved)
+    else if (!cs->moved)
         why = "every input gave the same coverage map: the counters do not move";
     else if ((f->cfg.coverage & AF_COV_SEMANTIC) && sem < (size_t)f->cfg.min_features) {
         snprintf(detail, sizeof detail,
@@ -585,4 +745,44 @@ int af_fuzz_check_coverage(af_fuzz *f, const char *const *paths, int npaths, FIL
              "  Check AF_COVERAGE (now '%s'), or set AF_SKIP_COVERAGE_CHECK=1 to start anyway.",
              why, af_coverage_name(f->cfg.coverage));
     return -1;
+}
+
+int af_fuzz_check_coverage(af_fuzz *f, const char *const *paths, int npaths, FILE *log, char *msg,
+                           size_t cap)
+{
+    check_list l = {0};
+    /* fixed pseudo-random inputs: af_decode is total, so they are scenarios */
+    uint64_t x = 0x243f6a8885a308d3ull;
+    uint8_t buf[96];
+    int rc = 0;
+    for (int k = 0; k < CHECK_RANDOM_INPUTS && rc == 0; k++) {
+        size_t n = 16 + (size_t)(k * 5) % 80;
+        for (size_t i = 0; i < n; i++) {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            buf[i] = (uint8_t)(x >> 24);
+        }
+        rc = list_add(&l, buf, n);
+    }
+    int budget = CHECK_MAX_FILES;
+    for (int i = 0; i < npaths && rc == 0; i++)
+        list_path(&l, paths[i], &budget);
+    check_state *cs = MAP_FAILED;
+    if (rc == 0)
+        cs = mmap(NULL, sizeof *cs, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (cs == MAP_FAILED) {
+        snprintf(msg, cap, "out of memory for the coverage check");
+        list_free(&l);
+        return -1;
+    }
+    if (check_run(f, cs, &l, log) < 0) {
+        snprintf(msg, cap, "the coverage check could not run its inputs: %s", strerror(errno));
+        rc = -1;
+    } else {
+        rc = check_verdict(f, cs, l.count - CHECK_RANDOM_INPUTS, log, msg, cap);
+    }
+    munmap(cs, sizeof *cs);
+    list_free(&l);
+    return rc;
 }

@@ -39,6 +39,9 @@
  *                              (the input is in the finding's input.bin)
  *   AF_ORACLES=o1,o2           only verdicts of these oracles are findings
  *                              (the others still feed coverage); default all
+ *   AF_HANG_TIMEOUT=S          an input running longer than S seconds of real
+ *                              time (default 30) is a hang when the process
+ *                              is then killed (harness/flight.h)
  *   AF_REFERENCE=NAME          differential filter: an input with verdicts is
  *                              run again on the reference adapter NAME
  *                              (asyncio: stock), and only verdicts whose
@@ -67,12 +70,13 @@ typedef struct af_fuzz_config {
     int skip_coverage_check;
     int min_features;
     int quiet;
-    char engine[32];    /* "libfuzzer", "afl": used in the finding's origin */
-    int keep_going;     /* engines: do not abort on a new finding */
-    uint32_t oracles;   /* bit set of af_oracle that count as findings */
-    int all_causes;     /* AF_ALL_CAUSES=1: scenario-caused verdicts are findings too */
-    int map_precleared; /* the engine zeroes the map before each input
-                           (libFuzzer's extra counters): skip our memset */
+    char engine[32];     /* "libfuzzer", "afl": used in the finding's origin */
+    int keep_going;      /* engines: do not abort on a new finding */
+    uint32_t oracles;    /* bit set of af_oracle that count as findings */
+    int all_causes;      /* AF_ALL_CAUSES=1: scenario-caused verdicts are findings too */
+    double hang_seconds; /* AF_HANG_TIMEOUT: an input running longer is a hang */
+    int map_precleared;  /* the engine zeroes the map before each input
+                            (libFuzzer's extra counters): skip our memset */
 } af_fuzz_config;
 
 /* Defaults, then the environment. Returns 0, or -1 with err set on a bad
@@ -112,8 +116,24 @@ void af_fuzz_counts(const af_fuzz *f, uint64_t *runs, uint64_t *new_findings, ui
  * kind. Fails when a kind has fewer than c->min_features features or when
  * every input gave the same map (the counters do not move). On failure
  * `msg` explains what to do. Returns 0 (pass, or skipped by config) or -1.
- * A summary line goes to `log` unless NULL or quiet. */
+ * A summary line goes to `log` unless NULL or quiet.
+ * The inputs run in a forked child: one that crashes the interpreter, exits
+ * or hangs in C (AF_HANG_TIMEOUT) is filed as a crash / hang finding and
+ * quarantined, and the check goes on from the next input. */
 int af_fuzz_check_coverage(af_fuzz *f, const char *const *paths, int npaths, FILE *log, char *msg,
                            size_t cap);
+
+/* Campaign mode, crashes and hangs (harness/flight.h). Not for replays:
+ * a person replaying a crash input wants it to crash.
+ *
+ * af_fuzz_use_quarantine: load FINDINGS/.quarantine (inputs that killed a
+ * process of a campaign: af_fuzz_one skips them, so a campaign does not
+ * die on them again) and file the inputs of dead processes' flight
+ * records (announced on log). Returns the number filed, -1 out of memory.
+ *
+ * af_fuzz_record_flight: from now on af_fuzz_one keeps its input in this
+ * process's flight record. 0, or -1 with err set. */
+int af_fuzz_use_quarantine(af_fuzz *f, FILE *log);
+int af_fuzz_record_flight(af_fuzz *f, af_error *err);
 
 #endif

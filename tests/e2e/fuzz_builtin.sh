@@ -156,7 +156,7 @@ AF_ENGINE_SELFTEST=hang:shield AF_ORACLES=differential "$AF" fuzz --out "$W/o6" 
   --coverage semantic --hang-timeout 1 > "$W/log" 2>&1
 rc=$?
 [ $rc -eq 1 ] || fail "hang: exit $rc, expected 1"
-d=$(grep -l '"hang:no-heartbeat"' "$W/o6/findings/"*/verdict.json 2>/dev/null | head -1)
+d=$(grep -l '"hang:timeout"' "$W/o6/findings/"*/verdict.json 2>/dev/null | head -1)
 [ -n "$d" ] || fail "no hang finding"
 check_folder "$(dirname "$d")"
 grep -q '"shield"' "$(dirname "$d")/scenario.json" || fail "the hang finding's scenario is not the input that hung"
