@@ -231,6 +231,12 @@ static af_fuzz_result run_input(worker *w, const uint8_t *data, size_t len, uint
     return r;
 }
 
+/* run_input for the start-up coverage check (af_fuzz_run_fn). */
+static af_fuzz_result check_input(void *ctx, const uint8_t *data, size_t len, uint8_t *map)
+{
+    return run_input(ctx, data, len, map);
+}
+
 /* Corpus files: named by content hash and created exclusively (a name
  * never changes content); not fsync'd and not renamed into place: the
  * corpus is a cache, and a file cut short is just another input. */
@@ -650,8 +656,11 @@ static int worker_main(shared *sh, int index, const af_engine_options *o, uint64
     if (index == 0 && !restarted && o->coverage_check && o->coverage != 0) {
         char msg[1024] = "";
         const char *paths[1] = {w.corpus_dir};
-        if (af_fuzz_check_coverage(w.fuzz, paths, 1, o->quiet ? NULL : (o->log ? o->log : stderr),
-                                   msg, sizeof msg) < 0) {
+        /* in this process, through run_input: the supervisor files an
+         * input that kills the worker, as during the campaign */
+        if (af_fuzz_check_coverage(w.fuzz, paths, 1, check_input, &w,
+                                   o->quiet ? NULL : (o->log ? o->log : stderr), msg,
+                                   sizeof msg) < 0) {
             snprintf(sl->error, sizeof sl->error, "%s", msg);
             return WORKER_EXIT_COVERAGE;
         }
@@ -901,22 +910,27 @@ int af_engine_run(const af_engine_options *o, af_engine_stats *stats, af_error *
             ws[i].pid = 0;
             worker_slot *sl = &sh->slots[i];
             bool in_run = atomic_load(&sl->run_start_ns) != 0;
-            if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+            if (in_run && !atomic_load(&sh->stop)) {
+                /* died in the middle of an input: by a signal, or by an
+                 * exit() / os._exit() from the target's code */
+                int code = WIFEXITED(status) ? WEXITSTATUS(status) : 0;
+                file_lost(sh, i, &opts,
+                          WIFSIGNALED(status) ? WTERMSIG(status)
+                          : code              ? -code
+                                              : AF_FLIGHT_EXITED,
+                          log);
+                stats->crashes++;
+                ws[i].consecutive_setup_failures = 0;
+            } else if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
                 alive--;
                 continue;
-            }
-            if (WIFEXITED(status) && (WEXITSTATUS(status) == WORKER_EXIT_COVERAGE ||
-                                      WEXITSTATUS(status) == WORKER_EXIT_SETUP)) {
+            } else if (WIFEXITED(status) && (WEXITSTATUS(status) == WORKER_EXIT_COVERAGE ||
+                                             WEXITSTATUS(status) == WORKER_EXIT_SETUP)) {
                 af_error_set(err, "", "%s", sl->error[0] ? sl->error : "a worker failed to start");
                 setup_error = true;
                 atomic_store(&sh->stop, 1);
                 alive--;
                 continue;
-            }
-            if (WIFSIGNALED(status) && in_run && !atomic_load(&sh->stop)) {
-                file_lost(sh, i, &opts, WTERMSIG(status), log);
-                stats->crashes++;
-                ws[i].consecutive_setup_failures = 0;
             } else if (atomic_load(&sl->state) == W_STARTING) {
                 if (++ws[i].consecutive_setup_failures >= 3) {
                     af_error_set(err, "", "worker %d keeps dying at start-up (status %d)", i,

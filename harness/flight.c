@@ -29,7 +29,7 @@
 #define FLIGHT_CAP (1u << 20) /* input bytes kept; longer inputs are cut */
 #define FLIGHT_IDLE 0u
 #define FLIGHT_RUNNING 1u
-#define FLIGHT_EXITED (-256) /* `signal` when the process exited during the run */
+#define FLIGHT_EXITED AF_FLIGHT_EXITED /* `signal` when the process exited during the run */
 
 typedef struct flight_record {
     uint32_t magic, version;

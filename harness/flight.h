@@ -47,6 +47,8 @@
 #include "scenarios/ir.h"
 
 #define AF_FLIGHT_DEFAULT_HANG_SECONDS 30.0
+/* af_flight_file_death's `sig` for an exit whose status is 0 or unknown. */
+#define AF_FLIGHT_EXITED (-256)
 
 typedef struct af_flight af_flight;
 
@@ -78,7 +80,8 @@ int af_flight_recover(const char *findings_dir, const char *by, FILE *log, af_fl
 
 /* File one input that killed a process, seen by a supervisor that watched
  * it die (the coverage check's child): `sig` the signal, 0 for a hang of
- * more than hang_seconds, -STATUS for an exit with that status. Adds it to the quarantine. Returns
+ * more than hang_seconds, -STATUS for an exit with that status (AF_FLIGHT_EXITED
+ * when 0). Adds it to the quarantine. Returns
  * 1 when it was a new finding, 0 when counted, -1 on an I/O error (err set). */
 int af_flight_file_death(const char *findings_dir, const char *engine, const char *target,
                          const char *origin, const uint8_t *data, size_t len, int sig,

@@ -144,7 +144,7 @@ int main(int argc, char **argv)
     int npaths = seed_dir ? 1 : argc - 1;
     if (!in_afl) {
         /* a replay: the inputs run as they are (no quarantine) */
-        if (af_fuzz_check_coverage(fuzz, paths, npaths, stderr, msg, sizeof msg) < 0) {
+        if (af_fuzz_check_coverage(fuzz, paths, npaths, NULL, NULL, stderr, msg, sizeof msg) < 0) {
             fprintf(stderr, "asyncfuzz-afl: %s\n", msg);
             return 2;
         }
@@ -154,7 +154,7 @@ int main(int argc, char **argv)
      * records, and check the seeds (quarantining those that kill the
      * interpreter, so that afl-fuzz's dry run passes them). */
     if (af_fuzz_use_quarantine(fuzz, stderr) < 0 ||
-        af_fuzz_check_coverage(fuzz, paths, npaths, stderr, msg, sizeof msg) < 0) {
+        af_fuzz_check_coverage(fuzz, paths, npaths, NULL, NULL, stderr, msg, sizeof msg) < 0) {
         fprintf(stderr, "asyncfuzz-afl: %s\n", msg[0] ? msg : "out of memory for the quarantine");
         return 2;
     }

@@ -95,7 +95,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
             fprintf(stderr, "asyncfuzz-libfuzzer: out of memory for the quarantine\n");
             exit(2);
         }
-        if (af_fuzz_check_coverage(fuzz, paths, npaths, stderr, msg, sizeof msg) < 0) {
+        if (af_fuzz_check_coverage(fuzz, paths, npaths, NULL, NULL, stderr, msg, sizeof msg) < 0) {
             fprintf(stderr, "asyncfuzz-libfuzzer: %s\n", msg);
             exit(2);
         }

@@ -544,10 +544,13 @@ static uint64_t map_hash(const uint8_t *m)
     return h;
 }
 
-static void check_one(af_fuzz *f, check_state *cs, const uint8_t *data, size_t size)
+static void check_one(af_fuzz *f, check_state *cs, const uint8_t *data, size_t size,
+                      af_fuzz_run_fn watched, void *ctx)
 {
     memset(cs->map, 0, AF_COV_MAP_SIZE);
-    if (af_fuzz_one(f, data, size, cs->map, 0) == AF_FUZZ_ERROR) {
+    af_fuzz_result r =
+        watched ? watched(ctx, data, size, cs->map) : af_fuzz_one(f, data, size, cs->map, 0);
+    if (r == AF_FUZZ_ERROR) {
         cs->errors++;
         return;
     }
@@ -626,7 +629,7 @@ static void check_child(af_fuzz *f, check_state *cs, const check_list *l)
     for (int i = cs->cursor; i < l->count; i++) {
         cs->cursor = i;
         __atomic_store_n(&cs->start_ns, mono_ns(), __ATOMIC_RELEASE);
-        check_one(f, cs, l->items[i].data, l->items[i].len);
+        check_one(f, cs, l->items[i].data, l->items[i].len, NULL, NULL);
         __atomic_store_n(&cs->start_ns, 0, __ATOMIC_RELEASE);
     }
     cs->cursor = l->count;
@@ -747,8 +750,8 @@ static int check_verdict(af_fuzz *f, const check_state *cs, int files, FILE *log
     return -1;
 }
 
-int af_fuzz_check_coverage(af_fuzz *f, const char *const *paths, int npaths, FILE *log, char *msg,
-                           size_t cap)
+int af_fuzz_check_coverage(af_fuzz *f, const char *const *paths, int npaths, af_fuzz_run_fn watched,
+                           void *ctx, FILE *log, char *msg, size_t cap)
 {
     check_list l = {0};
     /* fixed pseudo-random inputs: af_decode is total, so they are scenarios */
@@ -776,12 +779,15 @@ int af_fuzz_check_coverage(af_fuzz *f, const char *const *paths, int npaths, FIL
         list_free(&l);
         return -1;
     }
-    if (check_run(f, cs, &l, log) < 0) {
+    if (watched) {
+        for (int i = 0; i < l.count; i++)
+            check_one(f, cs, l.items[i].data, l.items[i].len, watched, ctx);
+    } else if (check_run(f, cs, &l, log) < 0) {
         snprintf(msg, cap, "the coverage check could not run its inputs: %s", strerror(errno));
         rc = -1;
-    } else {
-        rc = check_verdict(f, cs, l.count - CHECK_RANDOM_INPUTS, log, msg, cap);
     }
+    if (rc == 0)
+        rc = check_verdict(f, cs, l.count - CHECK_RANDOM_INPUTS, log, msg, cap);
     munmap(cs, sizeof *cs);
     list_free(&l);
     return rc;

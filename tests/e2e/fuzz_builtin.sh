@@ -3,6 +3,7 @@
 #   bash tests/e2e/fuzz_builtin.sh BUILD/asyncfuzz
 # 1. the catalog seeds (corpus/asyncio) run without a finding, the coverage
 #    check passes and the features move (exit 0, features > 0);
+# 1b. below AF_MIN_FEATURES the start-up check refuses the campaign (exit 2).
 # 2. a short campaign on the seeds completes, prints its progress line, and
 #    every finding folder it files is complete; summary.json parses;
 # 3. a defect is found within a bounded number of executions, written to
@@ -50,6 +51,14 @@ grep -q "coverage semantic,python" "$W/log" || fail "no coverage check line"
 feat=$(sed -nE 's/.* ([0-9]+) features,.*/\1/p' "$W/log" | tail -1)
 [ "${feat:-0}" -gt 50 ] || fail "features did not move on the seeds: ${feat:-none}"
 echo "seeds: $nseeds inputs, $feat features, no finding"
+
+# 1b. the start-up check refuses a campaign whose counters fall short
+AF_MIN_FEATURES=30000 "$AF" fuzz --corpus "$W/seeds" --out "$W/o1b" --runs 10 --seed 1 \
+  --coverage semantic > "$W/log" 2>&1
+rc=$?
+[ $rc -eq 2 ] || fail "coverage check below AF_MIN_FEATURES: exit $rc, want 2"
+grep -q "refusing to start the campaign: only [0-9]* semantic features" "$W/log" \
+  || fail "no refusal message"
 
 # 2. a short campaign: completes, progress line, complete folders
 "$AF" fuzz --corpus "$W/seeds" --out "$W/o2" --time 3 --seed 2 > "$W/log" 2>&1

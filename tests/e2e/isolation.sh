@@ -5,18 +5,20 @@
 #
 # The targets are real vendor adapter files (no test hook in the engines):
 #   segv: its shield() dereferences NULL through ctypes (SIGSEGV in C);
+#   exit: its shield() calls C exit(3) through ctypes;
 #   hang: its shield() calls pause() through ctypes (blocked in C, where no
 #         Python-level watchdog can fire).
 # For each engine that is built (builtin; libFuzzer; AFL++ with afl-fuzz):
 # 1. segv: `fuzz` exits 1; one crash:SIGSEGV finding, complete (scenario,
 #    repro, verdict, input), whose scenario has a shield; hit more than once
 #    and the campaign ran on past it (execs);
-# 2. hang: with --hang-timeout 1, a hang:timeout finding whose scenario
+# 2. exit: an adapter that calls C exit(3) in shield(): a crash:exit finding;
+# 3. hang: with --hang-timeout 1, a hang:timeout finding whose scenario
 #    has a shield.
 # Then, for the libFuzzer binary on its own:
-# 3. a campaign that dies on the crash leaves its input in the flight
+# 4. a campaign that dies on the crash leaves its input in the flight
 #    record; the next process on the same findings folder files it;
-# 4. the finding's repro.py, run with plain python3.11, crashes the same
+# 5. the finding's repro.py, run with plain python3.11, crashes the same
 #    way (it carries the adapter).
 set -uo pipefail
 cd "$(dirname "$0")/../.."
@@ -36,6 +38,18 @@ from target_asyncio import *  # noqa: F401,F403
 
 def shield(aw):
     ctypes.string_at(0)
+    return asyncio.shield(aw)
+EOF
+cat > "$W/target_exit.py" <<'EOF'
+# test adapter: shield calls C exit(3) in the middle of a run
+import asyncio
+import ctypes
+
+from target_asyncio import *  # noqa: F401,F403
+
+
+def shield(aw):
+    ctypes.CDLL(None).exit(3)
     return asyncio.shield(aw)
 EOF
 cat > "$W/target_hang.py" <<'EOF'
@@ -71,35 +85,42 @@ engines=(builtin)
 [ -x "$BIN_DIR/asyncfuzz-libfuzzer" ] && engines+=(libfuzzer)
 [ -x "$BIN_DIR/asyncfuzz-afl" ] && command -v afl-fuzz > /dev/null && engines+=(afl)
 
+# One campaign of engine $1 on adapter target_$2.py (seeds $3, $4 seconds,
+# more fuzz flags after): exit 1 and a complete finding with signature
+# text $5, whose folder goes to $D and hit count to $HITS.
+campaign() {
+  local e=$1 kind=$2 corpus=$3 secs=$4 text=$5
+  shift 5
+  timeout 120 "$AF" fuzz --engine "$e" --target "$W/target_$kind.py" --corpus "$corpus" \
+    --time "$secs" --seed 7 --coverage semantic --out "$W/$e-$kind" --quiet "$@" > "$W/log" 2>&1
+  local rc=$?
+  [ $rc -eq 1 ] || fail "$e $kind: exit $rc, expected 1"
+  D=$(finding_with "$W/$e-$kind/findings" "$text")
+  [ -n "$D" ] || fail "$e $kind: no $text finding"
+  check_finding "$D" "$e $kind"
+  HITS=$(tr -d ' \n' < "$D/count")
+}
+
 for e in "${engines[@]}"; do
-  # 1. segv
-  timeout 120 "$AF" fuzz --engine "$e" --target "$W/target_segv.py" --corpus corpus/asyncio \
-    --time 5 --seed 7 --coverage semantic --out "$W/$e-segv" --quiet > "$W/log" 2>&1
-  rc=$?
-  [ $rc -eq 1 ] || fail "$e segv: exit $rc, expected 1"
-  d=$(finding_with "$W/$e-segv/findings" "crash:SIGSEGV")
-  [ -n "$d" ] || fail "$e segv: no crash:SIGSEGV finding"
-  check_finding "$d" "$e segv"
-  n=$(tr -d ' \n' < "$d/count")
-  [ "${n:-0}" -ge 2 ] || fail "$e segv: the campaign did not go on after the crash ($n crash)"
+  # 1. segv, and the campaign went on past it
+  campaign "$e" segv corpus/asyncio 3 crash:SIGSEGV
+  [ "${HITS:-0}" -ge 2 ] || fail "$e segv: the campaign did not go on after the crash ($HITS crash)"
   execs=$(grep -oE 'execs [0-9]+|[0-9]+ execs' "$W/log" | grep -oE '[0-9]+' | sort -n | tail -1)
   [ "${execs:-0}" -ge 300 ] || fail "$e segv: only ${execs:-0} execs: the campaign stopped"
-  echo "$e segv: crash:SIGSEGV filed once, hit $n times, $execs execs"
+  echo "$e segv: crash:SIGSEGV filed once, hit $HITS times, $execs execs"
 
-  # 2. hang
-  timeout 120 "$AF" fuzz --engine "$e" --target "$W/target_hang.py" --corpus "$W/seeds" \
-    --time 4 --seed 7 --coverage semantic --hang-timeout 1 --out "$W/$e-hang" --quiet > "$W/log" 2>&1
-  rc=$?
-  [ $rc -eq 1 ] || fail "$e hang: exit $rc, expected 1"
-  d=$(finding_with "$W/$e-hang/findings" "hang:timeout")
-  [ -n "$d" ] || fail "$e hang: no hang:timeout finding"
-  check_finding "$d" "$e hang"
-  echo "$e hang: hang:timeout filed, hit $(tr -d ' \n' < "$d/count") times"
+  # 2. exit() called from the target's code
+  campaign "$e" exit "$W/seeds" 2 crash:exit
+  echo "$e exit: crash:exit filed, hit $HITS times"
+
+  # 3. hang
+  campaign "$e" hang "$W/seeds" 4 hang:timeout --hang-timeout 1
+  echo "$e hang: hang:timeout filed, hit $HITS times"
 done
 
 LF=$BIN_DIR/asyncfuzz-libfuzzer
 if [ -x "$LF" ]; then
-  # 3. the libFuzzer binary on its own: it dies on the crash ...
+  # 4. the libFuzzer binary on its own: it dies on the crash ...
   mkdir -p "$W/lf-corpus"
   cp corpus/asyncio/basic-gather.bin "$W/lf-corpus/"
   AF_FINDINGS=$W/lf AF_TARGET=$W/target_segv.py AF_COVERAGE=semantic \
@@ -122,7 +143,7 @@ if [ -x "$LF" ]; then
   [ -z "$(ls "$W/lf/.inflight")" ] || fail "standalone: flight records left: $(ls "$W/lf/.inflight")"
   echo "standalone libFuzzer: died on the crash; the next start filed it from the flight record"
 
-  # 4. the reproducer crashes the same way under plain python3.11
+  # 5. the reproducer crashes the same way under plain python3.11
   (cd "$d" && timeout 60 python3.11 repro.py > "$W/repro.log" 2>&1)
   rc=$?
   [ $rc -eq 139 ] || fail "standalone: repro.py exited $rc, expected 139 (SIGSEGV): $(tail -3 "$W/repro.log")"
