@@ -177,43 +177,6 @@ static uint64_t hash64(const uint8_t *p, size_t n)
     return h ? h : 1;
 }
 
-/* Test hook of the isolation machinery (tests/e2e/fuzz_builtin.sh):
- * AF_ENGINE_SELFTEST=crash:KIND or hang:KIND makes the worker die by
- * SIGSEGV, or block in C forever, on any input whose scenario has an op of
- * that kind, as a target crashing the interpreter or hanging in an
- * extension would. Never set outside tests. */
-static int selftest_mode; /* 0 off, 1 crash, 2 hang */
-static int selftest_kind = -1;
-
-static void selftest_init(void)
-{
-    const char *v = getenv("AF_ENGINE_SELFTEST");
-    if (!v || !*v)
-        return;
-    if (strncmp(v, "crash:", 6) == 0)
-        selftest_mode = 1;
-    else if (strncmp(v, "hang:", 5) == 0)
-        selftest_mode = 2;
-    else
-        return;
-    selftest_kind = af_op_kind_from_name(strchr(v, ':') + 1);
-    if (selftest_kind < 0)
-        selftest_mode = 0;
-}
-
-static void selftest(const uint8_t *data, size_t len)
-{
-    static af_scenario s;
-    af_decode(data, len, false, &s);
-    for (int i = 0; i < s.nops; i++)
-        if ((int)s.ops[i].kind == selftest_kind) {
-            if (selftest_mode == 1)
-                raise(SIGSEGV);
-            for (;;)
-                pause();
-        }
-}
-
 /* Run one input with the crash / hang bookkeeping in shared memory. */
 static af_fuzz_result run_input(worker *w, const uint8_t *data, size_t len, uint8_t *map)
 {
@@ -223,8 +186,6 @@ static af_fuzz_result run_input(worker *w, const uint8_t *data, size_t len, uint
     memcpy(sl->cur, data, len);
     atomic_store_explicit(&sl->cur_len, (uint32_t)len, memory_order_relaxed);
     atomic_store_explicit(&sl->run_start_ns, now_ns(), memory_order_release);
-    if (selftest_mode)
-        selftest(data, len);
     af_fuzz_result r = af_fuzz_one(w->fuzz, data, len, map, 0);
     atomic_store_explicit(&sl->run_start_ns, 0, memory_order_release);
     atomic_fetch_add_explicit(&sl->execs, 1, memory_order_relaxed);
@@ -629,7 +590,6 @@ static int worker_main(shared *sh, int index, const af_engine_options *o, uint64
     }
     memset(w.map, 0, AF_COV_MAP_SIZE);
     init_buckets();
-    selftest_init();
 
     af_fuzz_config cfg;
     af_error err;

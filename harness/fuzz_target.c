@@ -690,8 +690,8 @@ static int check_run(af_fuzz *f, check_state *cs, const check_list *l, FILE *log
         af_error err;
         memset(&err, 0, sizeof err);
         if (af_flight_file_death(f->cfg.findings_dir, f->cfg.engine, f->cfg.target, origin,
-                                 in->data, in->len, died_by == 1000 ? -1 : died_by, hang, log,
-                                 &err) < 0 &&
+                                 in->data, in->len, died_by == 1000 ? AF_FLIGHT_EXITED : died_by,
+                                 hang, log, &err) < 0 &&
             log)
             fprintf(log, "asyncfuzz: cannot file a crashing input: %s\n", err.message);
         if (f->quarantine_on)

@@ -20,7 +20,7 @@ SECS=${2:-20}
 REPS=${REPS:-3}
 W=$(mktemp -d /tmp/af-bench-builtin.XXXXXX)
 trap 'rm -rf "$W" /dev/shm/af-bench-builtin.$$' EXIT
-unset AF_TARGET AF_ORACLES AF_ENGINE_SELFTEST
+unset AF_TARGET AF_ORACLES
 echo "machine: $(nproc) CPU(s), load $(cut -d' ' -f1-3 /proc/loadavg)"
 
 rate() { sed -nE 's/.* execs in ([0-9.]+) s \(([0-9]+)\/s\).*/\2/p' "$1" | tail -1; }

@@ -43,7 +43,7 @@ LIMIT=${GH_LIMIT:-60}
 BASE=${GH_DIR:-$([ -d /dev/shm ] && echo /dev/shm || echo /tmp)}
 W=$(mktemp -d "$BASE/af-gh86296.XXXXXX")
 trap 'rm -rf "$W"' EXIT
-unset AF_TARGET AF_ORACLES AF_ENGINE_SELFTEST AF_SKIP_COVERAGE_CHECK AF_QUIET AF_COVERAGE
+unset AF_TARGET AF_ORACLES AF_SKIP_COVERAGE_CHECK AF_QUIET AF_COVERAGE
 export AFL_NO_UI=1 AFL_SKIP_CPUFREQ=1 AFL_NO_AFFINITY=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1
 export AFL_QUIET=1 AFL_DEBUG_CHILD=1 # the target's stderr (the banners) reaches the log
 DICT=$SRC/corpus/asyncio.dict

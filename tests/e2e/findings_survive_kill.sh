@@ -18,7 +18,7 @@ W=$(mktemp -d /tmp/af-e2e-kill.XXXXXX)
 trap 'kill -9 $pid 2>/dev/null; rm -rf "$W"' EXIT
 pid=""
 fail() { echo "FAIL: $*"; [ -f "$W/log" ] && tail -20 "$W/log"; exit 1; }
-unset AF_TARGET AF_ORACLES AF_ENGINE_SELFTEST
+unset AF_TARGET AF_ORACLES
 folders() { find "$1" -mindepth 1 -maxdepth 1 -type d -regextype posix-extended -regex '.*/[0-9a-f]{16}$' 2>/dev/null | sort; }
 
 check_all() {
@@ -65,7 +65,10 @@ kill_after() {
 kill_after first "$W/a" 1 --seed 1
 kill_after later "$W/b" 5 --seed 2
 kill_after jobs2 "$W/c" 3 --seed 3 --jobs 2
-kill_after crash "$W/d" 1 --seed 4 AF_ENGINE_SELFTEST=crash:gather AF_ORACLES=differential
+# a target adapter whose gather() crashes the interpreter
+printf '%s\n' "import ctypes" "from target_asyncio import *  # noqa: F401,F403" \
+  "def gather(*aws, **kw):" "    ctypes.string_at(0)" > "$W/target_segv.py"
+kill_after crash "$W/d" 1 --seed 4 --target "$W/target_segv.py" AF_ORACLES=differential
 grep -l '"crash"' "$W/d/findings/"*/verdict.json > /dev/null || fail "crash: the folder is not the crash"
 # no worker left behind
 sleep 0.3

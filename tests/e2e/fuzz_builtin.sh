@@ -12,7 +12,8 @@
 #    (AF_TARGET=planted_wait_for) when the runtime has target adapters, and
 #    CPython's own gh-86296 (stock asyncio 3.11) in any case;
 # 4. isolation: a worker that crashes (SIGSEGV) or hangs in C on some input
-#    (the engine's test hook AF_ENGINE_SELFTEST) becomes a `crash` / `hang`
+#    (a target adapter whose shield() segfaults / blocks in pause() through
+#    ctypes) becomes a `crash` / `hang`
 #    finding with its input saved, and the campaign goes on.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
@@ -22,7 +23,7 @@ PY=/usr/bin/python3.11
 W=$(mktemp -d /tmp/af-e2e-fuzz.XXXXXX)
 trap 'rm -rf "$W"' EXIT
 fail() { echo "FAIL: $*"; [ -f "$W/log" ] && tail -30 "$W/log"; exit 1; }
-unset AF_TARGET AF_ORACLES AF_ENGINE_SELFTEST
+unset AF_TARGET AF_ORACLES
 
 # folder complete: scenario.json + verdict.json parse, repro.py compiles
 check_folder() {
@@ -146,7 +147,16 @@ dedup_and_minimize gh-86296 "$W/o4" "dropped in wait_for" AF_ORACLES=cancellatio
 echo "reference: $(folders "$W/o7/findings" | wc -l) finding(s) without the filter, none with --reference asyncio"
 
 # 4. isolation: crash and hang become findings, the campaign goes on
-AF_ENGINE_SELFTEST=crash:shield AF_ORACLES=differential "$AF" fuzz --out "$W/o5" --time 4 --seed 5 \
+for kind in segv hang; do
+  {
+    echo "import asyncio, ctypes"
+    echo "from target_asyncio import *  # noqa: F401,F403"
+    echo "def shield(aw):"
+    [ $kind = segv ] && echo "    ctypes.string_at(0)" || echo "    ctypes.CDLL(None).pause()"
+    echo "    return asyncio.shield(aw)"
+  } > "$W/target_$kind.py"
+done
+AF_ORACLES=differential "$AF" fuzz --target "$W/target_segv.py" --out "$W/o5" --time 4 --seed 5 \
   --coverage semantic > "$W/log" 2>&1
 rc=$?
 [ $rc -eq 1 ] || fail "crash: exit $rc, expected 1"
@@ -161,7 +171,7 @@ execs=$(sed -nE 's/.*: ([0-9]+) execs in.*/\1/p' "$W/log" | tail -1)
 [ "${crashes:-0}" -ge 2 ] && [ "${execs:-0}" -gt 100 ] || fail "the campaign did not go on after a crash ($crashes crashes, $execs execs)"
 echo "crash: $crashes crash(es) in one finding, $execs execs, campaign went on"
 
-AF_ENGINE_SELFTEST=hang:shield AF_ORACLES=differential "$AF" fuzz --out "$W/o6" --time 5 --seed 5 \
+AF_ORACLES=differential "$AF" fuzz --target "$W/target_hang.py" --out "$W/o6" --time 5 --seed 5 \
   --coverage semantic --hang-timeout 1 > "$W/log" 2>&1
 rc=$?
 [ $rc -eq 1 ] || fail "hang: exit $rc, expected 1"

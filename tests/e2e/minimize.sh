@@ -19,7 +19,7 @@ PY=/usr/bin/python3.11
 W=$(mktemp -d /tmp/af-e2e-min.XXXXXX)
 trap 'rm -rf "$W"' EXIT
 fail() { echo "FAIL: $*"; [ -f "$W/log" ] && tail -30 "$W/log"; exit 1; }
-unset AF_TARGET AF_ORACLES AF_ENGINE_SELFTEST
+unset AF_TARGET AF_ORACLES
 
 cat > "$W/noisy.json" <<'EOF'
 {
