@@ -1,32 +1,26 @@
 # engines.cmake: the fuzz engine targets, their tests and the benchmark.
 #
-#   asyncfuzz-libfuzzer  harness/fuzz_libfuzzer.c, clang -fsanitize=fuzzer
+#   asyncfuzz-libfuzzer  harness/engines/fuzz_libfuzzer.c, clang -fsanitize=fuzzer
 #                        (no sanitizer by default, for speed;
 #                        -DAF_FUZZ_ASAN=ON adds ASan+UBSan to the target, and
 #                        -DAF_SANITIZE=ON sanitizes the whole build)
-#   asyncfuzz-afl        harness/fuzz_afl.c compiled and linked by
+#   asyncfuzz-afl        harness/engines/fuzz_afl.c compiled and linked by
 #                        afl-clang-fast (through cmake/afl-cc.sh as the
 #                        compiler/linker launcher), when afl-clang-fast is
 #                        installed
-#   asyncfuzz-afl-mutator.so  harness/afl_mutator.c, an AFL++ custom mutator
+#   asyncfuzz-afl-mutator.so  harness/engines/afl_mutator.c, an AFL++ custom mutator
 #                        (AFL_CUSTOM_MUTATOR_LIBRARY) over scenarios/mutate.h,
 #                        linking af_scenarios (built position-independent)
 #
-# Both link af_core (uninstrumented: the coverage that matters comes from
-# harness/coverage.c and harness/pycov.c, not from compiler edges).
+# Both link af_engines (uninstrumented: the coverage that matters comes from
+# harness/engines/coverage.c and harness/engines/pycov.c, not from compiler edges).
 option(AF_FUZZ_ASAN "Build asyncfuzz-libfuzzer with ASan+UBSan" OFF)
 find_program(AF_AFL_CLANG_FAST NAMES afl-clang-fast)
 find_program(AF_AFL_FUZZ NAMES afl-fuzz)
 
-# The engine entry points define main / LLVMFuzzerTestOneInput: keep them
-# out of af_core (which globs harness/*.c).
-get_target_property(_af_core_src af_core SOURCES)
-list(FILTER _af_core_src EXCLUDE REGEX ".*/harness/(fuzz_(libfuzzer|afl)|afl_mutator)\\.c$")
-set_property(TARGET af_core PROPERTY SOURCES ${_af_core_src})
-
 set(AF_ENGINE_TARGETS "")
 if(CMAKE_C_COMPILER_ID STREQUAL "Clang")
-  add_executable(asyncfuzz-libfuzzer ${CMAKE_SOURCE_DIR}/harness/fuzz_libfuzzer.c)
+  add_executable(asyncfuzz-libfuzzer ${CMAKE_SOURCE_DIR}/harness/engines/fuzz_libfuzzer.c)
   if(AF_FUZZ_ASAN)
     set(_af_lf -fsanitize=fuzzer,address,undefined -fno-omit-frame-pointer)
   else()
@@ -34,22 +28,22 @@ if(CMAKE_C_COMPILER_ID STREQUAL "Clang")
   endif()
   target_compile_options(asyncfuzz-libfuzzer PRIVATE ${_af_lf})
   target_link_options(asyncfuzz-libfuzzer PRIVATE ${_af_lf})
-  target_link_libraries(asyncfuzz-libfuzzer PRIVATE af_core)
+  target_link_libraries(asyncfuzz-libfuzzer PRIVATE af_engines)
   list(APPEND AF_ENGINE_TARGETS asyncfuzz-libfuzzer)
 else()
   message(STATUS "asyncfuzz-libfuzzer needs clang: not built")
 endif()
 
 if(AF_AFL_CLANG_FAST)
-  add_executable(asyncfuzz-afl ${CMAKE_SOURCE_DIR}/harness/fuzz_afl.c)
+  add_executable(asyncfuzz-afl ${CMAKE_SOURCE_DIR}/harness/engines/fuzz_afl.c)
   set(_af_launch /bin/sh ${CMAKE_SOURCE_DIR}/cmake/afl-cc.sh ${AF_AFL_CLANG_FAST})
   set_target_properties(asyncfuzz-afl PROPERTIES C_COMPILER_LAUNCHER "${_af_launch}"
                                                  C_LINKER_LAUNCHER "${_af_launch}")
-  target_link_libraries(asyncfuzz-afl PRIVATE af_core)
+  target_link_libraries(asyncfuzz-afl PRIVATE af_engines)
   list(APPEND AF_ENGINE_TARGETS asyncfuzz-afl)
   # The custom mutator afl-fuzz loads (plain compiler, no instrumentation).
-  set_property(TARGET af_scenarios PROPERTY POSITION_INDEPENDENT_CODE ON)
-  add_library(asyncfuzz-afl-mutator SHARED ${CMAKE_SOURCE_DIR}/harness/afl_mutator.c)
+  set_property(TARGET af_scenarios af_base PROPERTY POSITION_INDEPENDENT_CODE ON)
+  add_library(asyncfuzz-afl-mutator SHARED ${CMAKE_SOURCE_DIR}/harness/engines/afl_mutator.c)
   set_target_properties(asyncfuzz-afl-mutator PROPERTIES PREFIX "" C_VISIBILITY_PRESET hidden)
   target_link_libraries(asyncfuzz-afl-mutator PRIVATE af_scenarios)
   target_link_options(asyncfuzz-afl-mutator PRIVATE -Wl,--exclude-libs,ALL)

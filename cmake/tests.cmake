@@ -6,7 +6,7 @@ if(CMOCKA_FOUND)
   foreach(src IN LISTS AF_UNIT_TESTS)
     get_filename_component(name ${src} NAME_WE)
     add_executable(${name} ${src})
-    target_link_libraries(${name} PRIVATE af_core PkgConfig::CMOCKA)
+    target_link_libraries(${name} PRIVATE af_cli PkgConfig::CMOCKA)
     target_compile_definitions(${name} PRIVATE AF_SOURCE_DIR="${CMAKE_SOURCE_DIR}"
                                AF_BINARY_DIR="${CMAKE_BINARY_DIR}")
     add_test(NAME ${name} COMMAND ${name} WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
@@ -27,8 +27,9 @@ endforeach()
 if(AF_FUZZ_TARGETS AND CMAKE_C_COMPILER_ID STREQUAL "Clang")
   set(AF_FUZZ_FLAGS -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined
                     -fno-omit-frame-pointer -g -O1)
-  add_library(af_scenarios_fuzz STATIC ${AF_SCENARIO_PURE_SRC})
-  target_include_directories(af_scenarios_fuzz PUBLIC ${CMAKE_SOURCE_DIR})
+  add_library(af_scenarios_fuzz STATIC ${AF_SRC_af_base} ${AF_SRC_af_scenarios})
+  target_include_directories(af_scenarios_fuzz PUBLIC ${CMAKE_BINARY_DIR}/include/af_base
+                             ${CMAKE_BINARY_DIR}/include/af_scenarios)
   target_compile_options(af_scenarios_fuzz PRIVATE ${AF_FUZZ_FLAGS})
   target_link_libraries(af_scenarios_fuzz PUBLIC PkgConfig::CJSON)
   file(GLOB AF_FUZZ_SRC CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/fuzz/fuzz_*.c)
@@ -54,4 +55,32 @@ foreach(script IN LISTS AF_PY_TESTS)
   get_filename_component(name ${script} NAME_WE)
   add_test(NAME py_${name} COMMAND ${Python3_EXECUTABLE} ${script}
            WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
+endforeach()
+
+# The in-process benchmark (tests/bench/run.sh builds it on demand; it
+# prints figures and asserts nothing, so it is not part of `all` or ctest).
+add_executable(bench_runner EXCLUDE_FROM_ALL ${CMAKE_SOURCE_DIR}/tests/bench/bench_runner.c)
+target_link_libraries(bench_runner PRIVATE af_cli)
+target_compile_options(bench_runner PRIVATE -O2)
+target_compile_definitions(bench_runner PRIVATE AF_SOURCE_DIR="${CMAKE_SOURCE_DIR}")
+
+# Layering: for each stage, a one-line file including a header of the next
+# stage in the data flow must fail to compile with that stage's include
+# roots (af_stage in CMakeLists.txt). Each probe is a target outside `all`;
+# its test builds it and passes when the build fails.
+set(_af_layer_probes
+    "af_base|scenarios/ir.h" "af_scenarios|harness/run/runner.h"
+    "af_accel|harness/run/embed.h" "af_run|oracles/verdict.h" "af_oracles|reports/findings.h"
+    "af_reports|harness/engines/engine.h" "af_engines|harness/cli/cli.h")
+foreach(_probe IN LISTS _af_layer_probes)
+  string(REPLACE "|" ";" _pair "${_probe}")
+  list(GET _pair 0 _lib)
+  list(GET _pair 1 _hdr)
+  set(_file ${CMAKE_BINARY_DIR}/layering/${_lib}.c)
+  file(WRITE ${_file} "#include \"${_hdr}\" /* must not be reachable from ${_lib} */\n")
+  add_library(layering_${_lib} OBJECT EXCLUDE_FROM_ALL ${_file})
+  target_link_libraries(layering_${_lib} PRIVATE ${_lib})
+  add_test(NAME layering_${_lib}
+           COMMAND ${CMAKE_COMMAND} --build ${CMAKE_BINARY_DIR} --target layering_${_lib})
+  set_tests_properties(layering_${_lib} PROPERTIES WILL_FAIL TRUE RESOURCE_LOCK af_build_tree)
 endforeach()

@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "harness/run/runner.h"
 #include "oracles/oracle.h"
 
 /* 1 + the highest task id any event names (task or parent), at most
@@ -180,6 +181,18 @@ static void finish_signatures(af_verdict_list *out, int first)
                  af_cause_name(v->cause));
         v->signature = af_hash64(v->signature_text, strlen(v->signature_text));
     }
+}
+
+int af_judge_run(af_runner *r, const af_scenario *s, af_trace *tr, af_verdict_list *verdicts,
+                 af_error *err)
+{
+    if (verdicts)
+        af_verdict_list_init(verdicts);
+    if (af_runner_run(r, s, tr, err) < 0)
+        return -1;
+    if (verdicts)
+        af_judge(s, tr, verdicts);
+    return 0;
 }
 
 int af_judge(const af_scenario *s, const af_trace *tr, af_verdict_list *out)

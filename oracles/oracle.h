@@ -5,7 +5,7 @@
 #ifndef ASYNCFUZZ_ORACLE_H
 #define ASYNCFUZZ_ORACLE_H
 
-#include "oracles/trace.h"
+#include "harness/run/trace.h"
 #include "oracles/verdict.h"
 
 /* Probe task ids at or above this are ignored by the oracles. */

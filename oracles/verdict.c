@@ -14,6 +14,7 @@
  * Names, positions, durations, messages and ids never enter it either.
  * signature = FNV-1a 64 of the text.
  */
+#include "base/hash.h"
 #include "oracles/oracle.h"
 
 #include <stdarg.h>
@@ -99,12 +100,7 @@ int af_verdict_list_has(const af_verdict_list *list, af_oracle o)
 
 uint64_t af_hash64(const char *s, size_t len)
 {
-    uint64_t h = 0xcbf29ce484222325ULL;
-    for (size_t i = 0; i < len; i++) {
-        h ^= (unsigned char)s[i];
-        h *= 0x100000001b3ULL;
-    }
-    return h;
+    return af_fnv64(s, len);
 }
 
 /* ---- paths -------------------------------------------------------------- */

@@ -15,7 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "oracles/trace.h"
+#include "harness/run/trace.h"
 #include "scenarios/ir.h"
 
 typedef enum af_oracle {
@@ -129,5 +129,13 @@ size_t af_verdict_write_json(const af_verdict *v, char *buf, size_t cap);
  * number of verdicts appended. s may be NULL (paths and signatures are then
  * built without the IR). */
 int af_judge(const af_scenario *s, const af_trace *tr, af_verdict_list *out);
+
+/* The two steps of the in-process pipeline in one call: run s on r
+ * (af_runner_run: tr is reset and filled) and, when verdicts is not NULL,
+ * reset it and judge the trace into it. Returns af_runner_run's result;
+ * verdicts stay empty when the run failed. */
+struct af_runner;
+int af_judge_run(struct af_runner *r, const af_scenario *s, af_trace *tr, af_verdict_list *verdicts,
+                 af_error *err);
 
 #endif

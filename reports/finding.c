@@ -8,9 +8,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/file_io.h"
 #include "reports/finding.h"
-#include "harness/file_io.h"
-#include "scenarios/codegen.h"
+#include "reports/repro.h"
 #include "scenarios/json.h"
 
 void af_finding_scenario(const af_scenario *s, const af_verdict_list *v, int pyversion,

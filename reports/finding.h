@@ -8,13 +8,13 @@
  *                   the running interpreter's version ("python": ["3.11"]):
  *                   `asyncfuzz replay DIR/scenario.json` passes as long as
  *                   the behaviour stays the same;
- *   repro.py        the standalone Python program (scenarios/codegen.h) with
+ *   repro.py        the standalone Python program (reports/repro.h) with
  *                   one assert per verdict found: `python3.11 repro.py`
  *                   fails while the behaviour is there;
  *   verdicts.json   {"asyncfuzz_finding": 1, "python": "3.11", "origin":
  *                   ..., "signature": {...}, "verdicts": [...]} with one
  *                   af_verdict_write_json object per verdict;
- *   trace.jsonl     the run's trace (harness/TRACE.md), when given;
+ *   trace.jsonl     the run's trace (harness/run/TRACE.md), when given;
  *   input.bin       the fuzz bytes the scenario was decoded from, when given.
  *
  * Every file is written to a temporary name, flushed and fsync'd, then
@@ -28,7 +28,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "oracles/trace.h"
+#include "harness/run/trace.h"
 #include "oracles/verdict.h"
 #include "scenarios/ir.h"
 
@@ -65,9 +65,9 @@ char *af_finding_repro_target(const af_scenario *s, const af_verdict_list *v, co
 void af_finding_scenario(const af_scenario *s, const af_verdict_list *v, int pyversion,
                          const char *origin, af_scenario *out);
 
-/* The durable write and mkdir -p of harness/file_io.h, under the names the
+/* The durable write and mkdir -p of base/file_io.h, under the names the
  * report writers use. */
-#include "harness/file_io.h"
+#include "base/file_io.h"
 #define af_write_file_durable af_write_file
 #define af_mkdirs af_make_dirs
 

@@ -92,19 +92,6 @@ bool af_oracle_known(const char *name)
     return false;
 }
 
-void af_error_set(af_error *err, const char *path, const char *fmt, ...)
-{
-    if (!err)
-        return;
-    err->line = 0;
-    err->column = 0;
-    snprintf(err->path, sizeof err->path, "%s", path ? path : "");
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err->message, sizeof err->message, fmt, ap);
-    va_end(ap);
-}
-
 /* ---- construction ---------------------------------------------------- */
 
 static void body_init(af_body *b)

@@ -29,7 +29,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "limits.h"
+#include "base/error.h"
+#include "scenarios/limits.h"
 
 #define AF_NIL (-1)
 /* ticks value meaning Python's None (no timeout, notify_all, no await). */
@@ -252,18 +253,6 @@ typedef struct af_scenario {
 
 /* Oracle names a scenario file may expect (NULL-terminated). */
 extern const char *const af_oracle_names[];
-
-/* Error reported upward by every reader and the validator: the caller
- * decides how to print it (the CLI prefixes file:line:col). */
-typedef struct af_error {
-    int line;       /* 1-based; 0 when unknown */
-    int column;     /* 1-based; 0 when unknown */
-    char path[160]; /* JSON path of the offending field, e.g. main.body[2].ticks */
-    char message[256];
-} af_error;
-
-void af_error_set(af_error *err, const char *path, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
 
 /* Construction. af_scenario_init leaves one root task named "main" with an
  * empty body. The add functions return the new index, or AF_NIL when a limit

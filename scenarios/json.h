@@ -15,7 +15,7 @@
  * Writing produces the canonical form of SCHEMA.md: the same IR always gives
  * the same bytes, and read(write(s)) equals s.
  *
- * Error format (af_error_format, used by the CLI):
+ * Error format (af_error_format of base/error.h, used by the CLI):
  *     FILE:LINE:COL: PATH: MESSAGE
  * where LINE and COL are 1-based (COL counts bytes), ":LINE:COL" is left out
  * when the position is unknown (I/O errors, file too large) and "PATH: " is
@@ -46,11 +46,6 @@ int af_json_read_file(const char *path, af_scenario *out, af_error *err);
 /* The canonical text of `s`, ending in "\n"; malloc'd, the caller frees it.
  * NULL when memory runs out. `s` must be valid (af_scenario_validate). */
 char *af_json_write(const af_scenario *s);
-
-/* Format `e` as "FILE:LINE:COL: PATH: MESSAGE" (see above) into `buf`,
- * always NUL-terminated, truncated to `cap` bytes. `file` may be NULL
- * (then "<input>"). No trailing newline. */
-void af_error_format(const af_error *e, const char *file, char *buf, size_t cap);
 
 /* ---- helpers shared by json_read.c and the tests (json_locate.c) ---- */
 

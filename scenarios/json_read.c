@@ -1207,14 +1207,3 @@ int af_json_read_file(const char *path, af_scenario *out, af_error *err)
     free(buf);
     return rc;
 }
-
-void af_error_format(const af_error *e, const char *file, char *buf, size_t cap)
-{
-    if (!cap)
-        return;
-    char pos[32] = "";
-    if (e->line > 0)
-        snprintf(pos, sizeof pos, ":%d:%d", e->line, e->column);
-    snprintf(buf, cap, "%s%s: %s%s%s", file ? file : "<input>", pos, e->path,
-             e->path[0] ? ": " : "", e->message);
-}

@@ -8,6 +8,7 @@
  * encoding), not tried before, and still satisfies the predicate.
  */
 #include "scenarios/minimize.h"
+#include "base/hash.h"
 
 #include <string.h>
 
@@ -60,16 +61,6 @@ typedef struct shrinker {
     int calls, max_calls, accepted;
     uint64_t seen[SEEN_SLOTS];
 } shrinker;
-
-static uint64_t hash_bytes(const uint8_t *p, size_t n)
-{
-    uint64_t h = 0xcbf29ce484222325ull;
-    for (size_t i = 0; i < n; i++) {
-        h ^= p[i];
-        h *= 0x100000001b3ull;
-    }
-    return h | 1; /* 0 marks an empty slot */
-}
 
 /* Insert h; returns true when it was already there. */
 static bool seen_insert(shrinker *k, uint64_t h)
@@ -162,9 +153,9 @@ static bool try_candidate(shrinker *k)
                   kinds_cmp(&k->cand, &k->best)))
         return false;
     /* the key ignores names; the exact candidate is what runs */
-    uint64_t h = hash_bytes(k->cand_key, k->cand_len);
+    uint64_t h = af_fnv64(k->cand_key, k->cand_len) | 1;
     for (int t = 0; t < k->cand.ntasks; t++)
-        h ^= hash_bytes((const uint8_t *)k->cand.tasks[t].name, strlen(k->cand.tasks[t].name)) *
+        h ^= (af_fnv64((const uint8_t *)k->cand.tasks[t].name, strlen(k->cand.tasks[t].name)) | 1) *
              (uint64_t)(t + 1);
     if (seen_insert(k, h | 1))
         return false;

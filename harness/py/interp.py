@@ -1,18 +1,18 @@
 # interp.py - runs a scenario given as tuples (part of asyncfuzz).
 #
-# The hot path: scenarios/pyobj.c builds the scenario as nested tuples from
+# The hot path: harness/run/scenario_py.c builds the scenario as nested tuples from
 # the C IR (cheap: no source to compile), and run() walks them, running each
 # operation with the real asyncio primitive. The probe (probe.py) records
-# the events; scenarios/codegen.c writes the same program as Python source
+# the events; reports/repro.c writes the same program as Python source
 # (a reproducer), calling the same probe helpers at the same points, so both
 # give the same event list.
 #
 # Entry point (called from C):
-#     run(scenario, options) -> list of event tuples (harness/TRACE.md)
+#     run(scenario, options) -> list of event tuples (harness/run/TRACE.md)
 #     options: (max_iterations, max_vtime, watchdog_seconds, slow_ticks,
 #               pure_python_tasks[, target]) or None for probe.DEFAULT_OPTIONS;
 #               target: None (stock asyncio) or a target adapter's name:
-#               the module target_<name> (harness/py/target_*.py), or the
+#               the module target_<name> (harness/targets/target_*.py), or the
 #               path of an adapter file (see target_asyncio.py)
 # KIND_NAMES: the op kind names in af_op_kind order.
 #

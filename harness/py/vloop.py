@@ -37,7 +37,7 @@ _copy_context = contextvars.copy_context
 _heappush = heapq.heappush
 _heappop = heapq.heappop
 
-# The embedded harness runs the loop's iterations in C (harness/probe_c.c:
+# The embedded harness runs the loop's iterations in C (harness/accel/probe_c.c:
 # the same reads, writes and calls as run_until and _run_once below, without
 # their Python frames); elsewhere (a reproducer, where this text is not the
 # module `vloop`) the Python code runs.
@@ -85,7 +85,7 @@ def _callback_failed(h, exc):
 class VirtualLoop(asyncio.base_events.BaseEventLoop):
     # Object slots (instances keep a __dict__ for the rest): the attributes
     # every iteration reads; the embedded harness reads and writes them at
-    # their offsets (harness/loop_c.c, bind_loop below).
+    # their offsets (harness/accel/loop_c.c, bind_loop below).
     __slots__ = ("_clock", "_iteration", "_ready", "_scheduled", "_timer_cancelled_count",
                  "halted", "_debug", "_closed", "_future_cls", "slow_ticks", "_slow_what",
                  "events", "_thread_id", "_stopping", "_exception_handler", "_task_factory")
@@ -325,7 +325,7 @@ class VirtualLoop(asyncio.base_events.BaseEventLoop):
                 self._slow_what = None
 
 
-# Embedded, the scheduling methods are C too (harness/loop_c.c: the same
+# Embedded, the scheduling methods are C too (harness/accel/loop_c.c: the same
 # handles, the same heap order); each keeps its Python method to defer to
 # in debug mode.
 if _af_probe is not None:

@@ -26,7 +26,7 @@ import interp  # noqa: E402
 import probe  # noqa: E402
 import vloop  # noqa: E402
 
-# tests/bench/small.json as scenarios/pyobj.c builds it.
+# tests/bench/small.json as harness/run/scenario_py.c builds it.
 SMALL = ((), ("main", (
     (3, 0, ("worker", ((0, 1, 10),), 1), True, None),
     (6, 2, (("a", ((0, 3, 1), (1, 4, 1)), 2), ("b", ((0, 5, 2), (1, 6, 2)), 3)), False),

@@ -48,12 +48,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "harness/embed.h"
-#include "harness/fuzz_target.h"
-#include "harness/runner.h"
-#include "oracles/trace.h"
+#include "harness/engines/fuzz_target.h"
+#include "harness/run/embed.h"
+#include "harness/run/runner.h"
+#include "harness/run/trace.h"
 #include "oracles/verdict.h"
-#include "scenarios/codegen.h"
+#include "reports/repro.h"
 #include "scenarios/json.h"
 
 #ifndef AF_SOURCE_DIR
@@ -216,7 +216,7 @@ static int bench_one(af_runner *runner, const char *path, double budget)
      * the best and the median window are reported (the machine may be
      * shared: the best window is the least disturbed). */
     for (int i = 0; i < 2000; i++)
-        if (af_runner_run(runner, s, &tr, v, &err) < 0) {
+        if (af_judge_run(runner, s, &tr, v, &err) < 0) {
             fprintf(stderr, "%s: %s\n", path, err.message);
             return -1;
         }
@@ -229,7 +229,7 @@ static int bench_one(af_runner *runner, const char *path, double budget)
     do {
         double w0 = now_s();
         for (int i = 0; i < 500; i++)
-            af_runner_run(runner, s, &tr, v, &err);
+            af_judge_run(runner, s, &tr, v, &err);
         t = now_s();
         if (nwin < 4096)
             win[nwin++] = (t - w0) / 500;
@@ -336,7 +336,7 @@ static int count_runs(af_runner *runner, const char *what, long n, const char *p
     }
     PyRun_SimpleString("import gc; gc.collect(); gc.freeze()");
     for (long i = 0; rc == 0 && i < total; i++)
-        if (af_runner_run(runner, s, &tr, v, &err) < 0) {
+        if (af_judge_run(runner, s, &tr, v, &err) < 0) {
             fprintf(stderr, "%s: %s\n", path, err.message);
             rc = 2;
         }

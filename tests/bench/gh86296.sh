@@ -53,7 +53,7 @@ PAT='^asyncfuzz: FINDING cancellation\.(swallowed|count) [0-9a-f]+ ([^ ]*wait_fo
 LF_FLAGS="-dict=$DICT -len_control=0 -max_len=128"
 AFL_FLAGS="-x $DICT"
 AFL_ENV="AFL_FAST_CAL=1"
-# the structure-aware custom mutator (harness/afl_mutator.c), when built
+# the structure-aware custom mutator (harness/engines/afl_mutator.c), when built
 [ -f "$B/asyncfuzz-afl-mutator.so" ] && AFL_ENV="$AFL_ENV AFL_CUSTOM_MUTATOR_LIBRARY=$B/asyncfuzz-afl-mutator.so"
 # The command lines (also printed): the recommended ones of docs/engines.md.
 cmd_for() { # engine seed -> command (in $W/run)

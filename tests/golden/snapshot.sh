@@ -7,7 +7,7 @@
 # Writes, for the given build's `asyncfuzz`:
 #   scenarios/<file>.{trace,json,show,repro,bytes}  every catalog and oracle
 #       scenario: its trace, its verdicts (run --json), its tree, its
-#       reproducer, its encoding;
+#       reproducer (as an AST without docstrings), its encoding;
 #   corpus/<seed>.{json,show}  every corpus seed decoded (with and without misuse);
 #   gen-<name>/<signature>/<file>  the findings of fixed-seed `gen` runs, found
 #       wherever the store puts them (a folder holding scenario.json, named
@@ -22,13 +22,17 @@ AF=$BUILD/asyncfuzz
 rm -rf "$OUT"
 mkdir -p "$OUT/scenarios" "$OUT/corpus"
 
+# Reproducers carry the harness's Python source: its comments and docstrings
+# (which name files, and move with them) are not behaviour.
+strip_comments() { python3 "$ROOT/tests/golden/py_normal.py"; }
+
 for f in "$ROOT"/scenarios/catalog/*.json "$ROOT"/tests/scenarios/oracles*/*.json; do
     base=$(basename "$(dirname "$f")")-$(basename "$f" .json)
     o=$OUT/scenarios/$base
     "$AF" run --trace "$f" >"$o.trace" 2>&1; echo "exit $?" >>"$o.trace"
     "$AF" run --json "$f" >"$o.json" 2>&1; echo "exit $?" >>"$o.json"
     "$AF" show "$f" >"$o.show" 2>&1
-    "$AF" repro "$f" >"$o.repro" 2>&1; echo "exit $?" >>"$o.repro"
+    "$AF" repro "$f" 2>&1 | strip_comments >"$o.repro"; echo "exit ${PIPESTATUS[0]}" >>"$o.repro"
     "$AF" encode --misuse "$f" 2>&1 | od -An -tx1 >"$o.bytes"
 done
 
@@ -49,9 +53,10 @@ gen_snapshot() {
         d=$(dirname "$s")
         sig=$(basename "$d" | grep -o '[0-9a-f]\{16\}$')
         mkdir -p "$OUT/gen-$name/$sig"
-        for file in scenario.json repro.py trace.jsonl input.bin; do
+        for file in scenario.json trace.jsonl input.bin; do
             [ -f "$d/$file" ] && cp "$d/$file" "$OUT/gen-$name/$sig/"
         done
+        [ -f "$d/repro.py" ] && strip_comments <"$d/repro.py" >"$OUT/gen-$name/$sig/repro.py"
         # verdicts: every verdict of the run, without where the folder is
         if [ -f "$d/verdicts.json" ]; then
             grep -v '"dir"' "$d/verdicts.json" >"$OUT/gen-$name/$sig/verdicts.json"

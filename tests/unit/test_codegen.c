@@ -2,8 +2,8 @@
  *
  * For hand-written scenarios covering every op kind (below) and every file
  * of scenarios/catalog/: the interpreter of scenario tuples (harness/py/
- * interp.py, fed by scenarios/pyobj.c) in this process, and the standalone
- * program of scenarios/codegen.c run with /usr/bin/python3.11 --trace, must
+ * interp.py, fed by harness/run/scenario_py.c) in this process, and the standalone
+ * program of reports/repro.c run with /usr/bin/python3.11 --trace, must
  * print the same JSON lines, byte for byte; with the C Task and with the
  * pure-Python Task; the program under other hash seeds and -X dev too. The
  * interpreter must also repeat itself exactly in one process.
@@ -28,10 +28,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "harness/py_embed.h"
-#include "scenarios/codegen.h"
+#include "harness/run/py_embed.h"
+#include "harness/run/scenario_py.h"
+#include "reports/repro.h"
 #include "scenarios/json.h"
-#include "scenarios/pyobj.h"
 
 #ifndef AF_SOURCE_DIR
 #define AF_SOURCE_DIR "."
@@ -59,7 +59,8 @@ static PyObject *load_module(const char *name)
         if (strcmp(m->name, name) != 0)
             continue;
         char filename[64];
-        snprintf(filename, sizeof filename, "harness/py/%s.py", name);
+        snprintf(filename, sizeof filename, "harness/%s/%s.py",
+                 strncmp(name, "target_", 7) == 0 ? "targets" : "py", name);
         PyObject *code = Py_CompileString(m->source, filename, Py_file_input);
         if (!code)
             return NULL;
@@ -479,7 +480,7 @@ static void test_hand_written(void **state)
     assert_int_equal(bad, 0);
 }
 
-/* Target adapters (harness/py/target_*.py): both paths agree for each
+/* Target adapters (harness/targets/target_*.py): both paths agree for each
  * built-in one; asyncio_py is the pure-Python Task; the planted defect of
  * planted_wait_for shows; an unknown target is an ImportError naming it
  * and has no program. */

@@ -1,5 +1,5 @@
 /* test_flight.c - the flight recorder, its recovery, the quarantine and the
- * hash set under it (harness/flight.c, harness/hashset.c).
+ * hash set under it (harness/engines/flight.c, base/hashset.c).
  *
  * Each recorder case runs in a forked child that opens a record, starts an
  * input and then dies one way or another; the parent recovers the folder
@@ -22,9 +22,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "harness/file_io.h"
-#include "harness/flight.h"
-#include "harness/hashset.h"
+#include "base/file_io.h"
+#include "base/hashset.h"
+#include "harness/engines/flight.h"
 
 /* ---- the hash set ---- */
 

@@ -1,4 +1,4 @@
-/* test_loop_c.c - the loop's scheduling in C (harness/loop_c.c) behaves as
+/* test_loop_c.c - the loop's scheduling in C (harness/accel/loop_c.c) behaves as
  * the Python code it replaces, inside the embedded interpreter.
  *
  *   heap_order        _af_loop.heappush / heappop keep timers in exactly the
@@ -27,7 +27,7 @@
 
 #include <cmocka.h>
 
-#include "harness/embed.h"
+#include "harness/run/embed.h"
 
 /* Runs code in a fresh namespace where vloop, probe (which binds the C
  * code) and heapq are imported; fails with `why` or the traceback. */

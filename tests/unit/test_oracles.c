@@ -13,7 +13,7 @@
 
 #include <cmocka.h>
 
-#include "oracles/trace.h"
+#include "harness/run/trace.h"
 #include "oracles/verdict.h"
 #include "scenarios/json.h"
 

@@ -40,13 +40,13 @@
 
 #include <cmocka.h>
 
-#include "harness/embed.h"
-#include "harness/runner.h"
-#include "oracles/trace.h"
+#include "harness/run/embed.h"
+#include "harness/run/runner.h"
+#include "harness/run/trace.h"
 #include "oracles/verdict.h"
 #include "reports/finding.h"
+#include "reports/repro.h"
 #include "scenarios/bytes.h"
-#include "scenarios/codegen.h"
 #include "scenarios/json.h"
 
 #ifndef AF_SOURCE_DIR
@@ -140,7 +140,7 @@ static void free_set(scen_set *set)
 /* The trace text of one run (malloc'd). NULL and err set on failure. */
 static char *run_text(af_runner *r, const af_scenario *s, af_trace *tr, af_error *err)
 {
-    if (af_runner_run(r, s, tr, NULL, err) < 0)
+    if (af_runner_run(r, s, tr, err) < 0)
         return NULL;
     size_t n = af_trace_write_jsonl(tr, NULL, 0);
     char *text = malloc(n + 1);
@@ -498,7 +498,7 @@ static double expect_budget(const char *json, const af_runner_options *o, af_ora
     af_verdict_list v;
     af_trace_init(&tr, 0, 0);
     double t0 = now_s();
-    int rc = af_runner_run(r, &s, &tr, &v, &err);
+    int rc = af_judge_run(r, &s, &tr, &v, &err);
     double dt = now_s() - t0;
     if (rc < 0)
         fail_msg("harness error: %s: %s", err.path, err.message);
@@ -591,17 +591,17 @@ static void no_growth(void **state)
      * business here. */
     int *ok = calloc((size_t)set.n, sizeof *ok), nok = 0;
     for (int i = 0; i < set.n; i++)
-        if (af_runner_run(g_runner, &set.items[i], &tr, v, &err) == 0)
+        if (af_judge_run(g_runner, &set.items[i], &tr, v, &err) == 0)
             ok[nok++] = i;
     assert_true(nok > 0);
     int warm = runs / 10 > 2000 ? runs / 10 : 2000;
     for (int i = 0; i < warm; i++)
-        if (af_runner_run(g_runner, &set.items[ok[i % nok]], &tr, v, &err) < 0)
+        if (af_judge_run(g_runner, &set.items[ok[i % nok]], &tr, v, &err) < 0)
             errors++;
     long before = rss_kib();
     double t0 = now_s();
     for (int i = 0; i < runs; i++)
-        if (af_runner_run(g_runner, &set.items[ok[i % nok]], &tr, v, &err) < 0)
+        if (af_judge_run(g_runner, &set.items[ok[i % nok]], &tr, v, &err) < 0)
             errors++;
     double dt = now_s() - t0;
     long after = rss_kib();

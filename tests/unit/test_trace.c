@@ -13,7 +13,7 @@
 
 #include <cmocka.h>
 
-#include "oracles/trace.h"
+#include "harness/run/trace.h"
 
 /* Python's output for the events built in build_all(), in order. */
 static const char *const expected[] = {

@@ -1,0 +1,1174 @@
+/* cli_fuzz.c - the commands `fuzz` (one front door to every engine) and
+ * `minimize` (shrink a finding while its verdict signature stays).
+ *
+ *   asyncfuzz fuzz [--engine builtin|libfuzzer|afl] [--corpus DIR] [--time S]
+ *                  [--runs N] [--jobs N] [--out DIR] [--seed S]
+ *                  [--coverage semantic,python|semantic|python|none]
+ *                  [--no-coverage-check] ...
+ *   asyncfuzz minimize FINDING_DIR|SCENARIO.json [--out DIR] ...
+ *
+ * The builtin engine is harness/engines/engine.h. libFuzzer and AFL++ are separate
+ * binaries (asyncfuzz-libfuzzer, asyncfuzz-afl, next to this one): `fuzz`
+ * starts them with the right flags and environment (harness/engines/fuzz_target.h:
+ * AF_FINDINGS, AF_COVERAGE, AF_KEEP_GOING...), shows one progress line from
+ * their output (libFuzzer) or from the inputs the AFL++ targets count
+ * themselves (AF_EXEC_COUNTER) and afl-fuzz's fuzzer_stats, and the
+ * findings land in OUT/findings like the builtin engine's.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "base/clock.h"
+#include "base/file_io.h"
+#include "harness/cli/cli.h"
+#include "harness/engines/coverage.h"
+#include "harness/engines/engine.h"
+#include "harness/engines/flight.h"
+#include "harness/run/embed.h"
+#include "harness/run/runner.h"
+#include "oracles/verdict.h"
+#include "reports/finding.h"
+#include "reports/findings.h"
+#include "scenarios/bytes.h"
+#include "scenarios/json.h"
+#include "scenarios/minimize.h"
+
+/* ---- option helpers ---- */
+
+static int parse_u64(const char *s, uint64_t *out)
+{
+    char *end;
+    errno = 0;
+    if (!s || !*s || *s == '-')
+        return -1;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno || *end)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+static int parse_pos_double(const char *s, double *out)
+{
+    char *end;
+    errno = 0;
+    if (!s || !*s)
+        return -1;
+    double v = strtod(s, &end);
+    if (errno || *end || !(v >= 0) || v > 1e9)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+static int usage_error(const char *cmd, const char *fmt, const char *arg)
+{
+    fprintf(stderr, "asyncfuzz %s: ", cmd);
+    fprintf(stderr, fmt, arg ? arg : "");
+    fprintf(stderr, "\n(`asyncfuzz %s --help` lists the options)\n", cmd);
+    return AF_EXIT_USAGE;
+}
+
+/* The folder of this executable (for the engine binaries next to it). */
+static void self_dir(char *buf, size_t cap)
+{
+    ssize_t n = readlink("/proc/self/exe", buf, cap - 1);
+    if (n <= 0) {
+        snprintf(buf, cap, ".");
+        return;
+    }
+    buf[n] = '\0';
+    char *slash = strrchr(buf, '/');
+    if (slash)
+        *slash = '\0';
+}
+
+static bool is_dir(const char *p)
+{
+    struct stat st;
+    return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+static bool is_file(const char *p)
+{
+    struct stat st;
+    return stat(p, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+/* Signature folders in a findings store. */
+static size_t count_findings(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return 0;
+    size_t n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)))
+        if (af_findings_is_sig_name(e->d_name))
+            n++;
+    closedir(d);
+    return n;
+}
+
+/* ---- fuzz ---- */
+
+static void fuzz_help(void)
+{
+    printf("usage: asyncfuzz fuzz [OPTIONS]\n\n"
+           "Fuzz asyncio (stock asyncio, or the adapter --target names) with one of three\n"
+           "engines. Inputs are fuzz bytes decoded with misuse off, so any verdict is a\n"
+           "finding against the target. Findings go to OUT/findings/<signature>/\n"
+           "(scenario.json, repro.py, verdict.json, verdicts.json, input.bin, count),\n"
+           "one folder per signature, with OUT/findings/summary.json over all of them.\n\n"
+           "options:\n"
+           "  --engine E           builtin (default), libfuzzer or afl\n"
+           "  --corpus DIR         seed inputs (read only); the working corpus is OUT/corpus\n"
+           "                       (copied into OUT/corpus at the start; may be empty)\n"
+           "  --time S             stop after S seconds (default: until Ctrl-C)\n"
+           "  --runs N             stop after N inputs in total\n"
+           "  --jobs N             N worker processes (default 1)\n"
+           "  --out DIR            campaign folder (default .)\n"
+           "  --seed S             random seed (default: from the clock)\n"
+           "  --coverage K         semantic,python (default) | semantic | python | none\n"
+           "  --no-coverage-check  start even when the coverage counters do not move\n"
+           "  --target NAME        target adapter (sets AF_TARGET)\n"
+           "  --reference NAME     only findings the reference adapter NAME (e.g. asyncio)\n"
+           "                       does not share on the same input (sets AF_REFERENCE)\n"
+           "  --pure-python-tasks  asyncio's pure-Python Task/Future (more Python edges)\n"
+           "  --max-findings N     stop once N new signatures are filed (builtin)\n"
+           "  --max-len N          longest input in bytes, 1..8192 (builtin default 4096,\n"
+           "                       libfuzzer 128 with -len_control=0: measured faster)\n"
+           "  --stop-on TEXT       stop once a new finding's oracle, signature or evidence\n"
+           "                       contains TEXT, e.g. 'dropped in wait_for' (builtin)\n"
+           "  --hang-timeout S     real seconds one input may take before its process is\n"
+           "                       killed and the input filed as a `hang` (default 30; a\n"
+           "                       Python-level loop is stopped sooner, by the run's own\n"
+           "                       10 s watchdog)\n"
+           "  --minimize-calls N   runs spent minimising each new finding in the worker\n"
+           "                       (builtin, default 400; 0 = off)\n"
+           "  --dict FILE          dictionary for libFuzzer / AFL++ (default corpus/asyncio.dict)\n"
+           "  --quiet              no progress line\n\n"
+           "The progress line (stderr, about once a second): elapsed time, execs, execs/s,\n"
+           "features, corpus size, findings (new signatures / runs with a finding).\n\n"
+           "exit: 0 no finding, 1 findings, 2 usage or setup error (an engine not built,\n"
+           "counters that do not move)\n");
+}
+
+typedef struct fuzz_args {
+    const char *engine;
+    af_engine_options eo;
+    const char *dict;
+    uint64_t max_findings;
+    bool coverage_given;
+    bool max_len_given;
+} fuzz_args;
+
+static int run_builtin(fuzz_args *a)
+{
+    af_engine_stats st;
+    af_error err;
+    memset(&err, 0, sizeof err);
+    int rc = af_engine_run(&a->eo, &st, &err);
+    if (rc == 2) {
+        fprintf(stderr, "asyncfuzz fuzz: %s\n", err.message);
+        return AF_EXIT_USAGE;
+    }
+    char findings[PATH_MAX];
+    snprintf(findings, sizeof findings, "%s/findings", a->eo.out_dir);
+    fprintf(stderr,
+            "asyncfuzz fuzz: builtin, %d job(s): %" PRIu64 " execs in %.1f s (%.0f/s), %" PRIu64
+            " features, %" PRIu64 " new finding(s), %" PRIu64
+            " run(s) with a finding%s; %zu signature(s) in %s/\n",
+            a->eo.jobs, st.execs, st.seconds, st.seconds > 0 ? st.execs / st.seconds : 0.0,
+            st.features, st.unique_findings, st.total_findings,
+            st.crashes + st.hangs ? " (crashes/hangs included)" : "", count_findings(findings),
+            findings);
+    if (st.first_finding_seconds > 0)
+        fprintf(stderr, "asyncfuzz fuzz: first finding after %.3f s (%" PRIu64 " execs)\n",
+                st.first_finding_seconds, st.first_finding_execs);
+    if (a->eo.stop_on) {
+        if (st.stop_on_seconds > 0)
+            fprintf(stderr, "asyncfuzz fuzz: '%s' found after %.3f s (%" PRIu64 " execs)\n",
+                    a->eo.stop_on, st.stop_on_seconds, st.stop_on_execs);
+        else
+            fprintf(stderr, "asyncfuzz fuzz: '%s' not found\n", a->eo.stop_on);
+    }
+    return rc == 1 ? AF_EXIT_FINDING : AF_EXIT_OK;
+}
+
+/* --- external engines --- */
+
+static volatile sig_atomic_t ext_stop;
+static void on_ext_stop(int sig)
+{
+    (void)sig;
+    ext_stop = 1;
+}
+
+static const char *find_dict(const char *given, char *buf, size_t cap)
+{
+    if (given)
+        return given;
+    char dir[PATH_MAX];
+    self_dir(dir, sizeof dir);
+    const char *cands[] = {"corpus/asyncio.dict", NULL};
+    for (int i = 0; cands[i]; i++)
+        if (is_file(cands[i])) {
+            snprintf(buf, cap, "%s", cands[i]);
+            return buf;
+        }
+    snprintf(buf, cap, "%s/../corpus/asyncio.dict", dir);
+    return is_file(buf) ? buf : NULL;
+}
+
+/* Pull "key: value" numbers out of a libFuzzer status line. */
+static bool lf_number(const char *line, const char *key, uint64_t *out)
+{
+    const char *p = strstr(line, key);
+    if (!p)
+        return false;
+    p += strlen(key);
+    while (*p == ' ')
+        p++;
+    char *end;
+    unsigned long long v = strtoull(p, &end, 10);
+    if (end == p)
+        return false;
+    *out = v;
+    return true;
+}
+
+static void ext_progress(bool tty, const char *engine, double elapsed, uint64_t execs,
+                         uint64_t rate, uint64_t features, uint64_t corpus, size_t findings,
+                         bool final)
+{
+    char line[256];
+    snprintf(line, sizeof line,
+             "[%s] %5.0fs  execs %" PRIu64 " (%" PRIu64 "/s)  features %" PRIu64 "  corpus %" PRIu64
+             "  findings %zu",
+             engine, elapsed, execs, rate, features, corpus, findings);
+    if (tty)
+        fprintf(stderr, "\r%s\033[K%s", line, final ? "\n" : "");
+    else
+        fprintf(stderr, "%s\n", line);
+}
+
+static void set_common_env(const fuzz_args *a, const char *findings)
+{
+    setenv("AF_FINDINGS", findings, 1);
+    setenv("AF_COVERAGE", af_coverage_name(a->eo.coverage), 1);
+    setenv("AF_KEEP_GOING", "1", 1);
+    char hang[32];
+    snprintf(hang, sizeof hang, "%g", a->eo.hang_timeout);
+    setenv("AF_HANG_TIMEOUT", hang, 1);
+    if (!a->eo.coverage_check)
+        setenv("AF_SKIP_COVERAGE_CHECK", "1", 1);
+}
+
+/* The engine binary `name` next to this one; prints how to build it when
+ * it is missing. */
+static int find_engine(char *bin, size_t cap, const char *name, const char *label, const char *how)
+{
+    char dir[PATH_MAX];
+    self_dir(dir, sizeof dir);
+    snprintf(bin, cap, "%s/%s", dir, name);
+    if (access(bin, X_OK) == 0)
+        return 0;
+    fprintf(stderr,
+            "asyncfuzz fuzz: the %s engine is not built: %s does not exist.\n"
+            "%s, or use --engine builtin.\n",
+            label, bin, how);
+    return -1;
+}
+
+/* What one libFuzzer process did, read from its stderr. */
+typedef struct lf_progress {
+    uint64_t execs, rate, ft, corp; /* of the current process */
+    uint64_t execs_before;          /* of the processes before it */
+    int artifacts;                  /* "Test unit written to" lines */
+    bool stopping;
+} lf_progress;
+
+/* Relays one libFuzzer process's stderr: the log file gets everything, the
+ * terminal the findings and errors, and the progress line. */
+static void lf_pump(FILE *in, FILE *logf, pid_t pid, bool tty, double start, const char *findings,
+                    lf_progress *p)
+{
+    char line[4096];
+    double last = 0;
+    while (fgets(line, sizeof line, in)) {
+        if (logf)
+            fputs(line, logf);
+        if (ext_stop && !p->stopping) {
+            kill(-pid, SIGINT);
+            p->stopping = true;
+        }
+        if (strncmp(line, "asyncfuzz: FINDING", 18) == 0 || strncmp(line, "  ", 2) == 0) {
+            if (strncmp(line, "asyncfuzz: FINDING", 18) == 0)
+                fputs(tty ? "\r\033[K" : "", stderr);
+            if (strncmp(line, "asyncfuzz: ", 11) == 0 || strstr(line, "finding:") ||
+                strstr(line, "repro:"))
+                fputs(line, stderr);
+            continue;
+        }
+        if (line[0] == '#') {
+            uint64_t v;
+            if (lf_number(line, "#", &v))
+                p->execs = v;
+            if (lf_number(line, "ft:", &v))
+                p->ft = v;
+            if (lf_number(line, "corp:", &v))
+                p->corp = v;
+            if (lf_number(line, "exec/s:", &v) || lf_number(line, "exec/s", &v))
+                p->rate = v;
+        } else if (strstr(line, "Test unit written to")) {
+            p->artifacts++;
+            fputs(line, stderr);
+        } else if (strstr(line, "ERROR") || strstr(line, "refuses") || strstr(line, "asyncfuzz:")) {
+            fputs(line, stderr);
+        }
+        double t = af_clock_seconds();
+        if (t - last >= (tty ? 1.0 : 5.0)) {
+            ext_progress(tty, "libfuzzer", t - start, p->execs_before + p->execs, p->rate, p->ft,
+                         p->corp, count_findings(findings), false);
+            last = t;
+        }
+    }
+}
+
+/* Starts asyncfuzz-libfuzzer with argv, its stderr on a pipe; -1 on error. */
+static pid_t lf_spawn(const char *bin, char **argv, FILE **out)
+{
+    int pipefd[2];
+    if (pipe(pipefd) < 0) {
+        perror("asyncfuzz fuzz: pipe");
+        return -1;
+    }
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid == 0) {
+        setpgid(0, 0);
+        dup2(pipefd[1], 2);
+        close(pipefd[0]);
+        close(pipefd[1]);
+        execv(bin, argv);
+        fprintf(stderr, "cannot run %s: %s\n", bin, strerror(errno));
+        _exit(127);
+    }
+    close(pipefd[1]);
+    if (pid < 0) {
+        close(pipefd[0]);
+        return -1;
+    }
+    *out = fdopen(pipefd[0], "r");
+    return pid;
+}
+
+/* The libFuzzer command line of one process, given what is left of the
+ * campaign's time and runs. Returns argc; strings live in opt. */
+static int lf_argv(const fuzz_args *a, const char *bin, const char *corpus, const char *artifacts,
+                   double time_left, uint64_t runs_left, int restart, char **argv,
+                   char opt[][PATH_MAX + 64])
+{
+    int n = 0, k = 0;
+    argv[n++] = (char *)bin;
+#define OPT(...) (snprintf(opt[k], PATH_MAX + 64, __VA_ARGS__), argv[n++] = opt[k++])
+    if (time_left > 0)
+        OPT("-max_total_time=%.0f", time_left < 1 ? 1 : time_left);
+    if (runs_left)
+        OPT("-runs=%" PRIu64, runs_left);
+    if (a->eo.seed) /* a restart must not walk the same mutations again */
+        OPT("-seed=%" PRIu64, (a->eo.seed + 7919u * (uint64_t)restart) % 4294967295u);
+    if (a->eo.jobs > 1) {
+        /* a crash or hang stops only its own job */
+        OPT("-fork=%d", a->eo.jobs);
+        OPT("-ignore_crashes=1");
+    }
+    /* libFuzzer's own hang limit, just past the flight record's mark */
+    OPT("-timeout=%.0f", a->eo.hang_timeout + 1);
+    OPT("-artifact_prefix=%s", artifacts);
+    /* the measured recommendation (docs/engines.md): scenarios are small,
+     * a fixed length cap finds deep interleavings sooner */
+    OPT("-max_len=%d", a->max_len_given ? a->eo.max_len : 128);
+    OPT("-len_control=0");
+    OPT("-print_final_stats=1");
+    char dictbuf[PATH_MAX];
+    const char *dict = find_dict(a->dict, dictbuf, sizeof dictbuf);
+    if (dict)
+        OPT("-dict=%s", dict);
+#undef OPT
+    argv[n++] = (char *)corpus;
+    if (a->eo.corpus_dir)
+        argv[n++] = (char *)a->eo.corpus_dir;
+    argv[n] = NULL;
+    return n;
+}
+
+/* Files what dead targets left in their flight records (the last process
+ * of a campaign has no successor to do it). */
+static void recover_flights(const char *findings)
+{
+    char by[64];
+    snprintf(by, sizeof by, "the front door (pid %d)", (int)getpid());
+    af_flight_recover(findings, by, stderr, NULL, NULL);
+}
+
+static int run_libfuzzer(fuzz_args *a)
+{
+    char bin[PATH_MAX + 32];
+    if (find_engine(bin, sizeof bin, "asyncfuzz-libfuzzer", "libFuzzer",
+                    "Build it with clang (cmake -S . -B build && cmake --build build --target "
+                    "asyncfuzz-libfuzzer)") < 0)
+        return AF_EXIT_USAGE;
+    char findings[PATH_MAX], corpus[PATH_MAX], artifacts[PATH_MAX + 16], logpath[PATH_MAX + 16];
+    snprintf(findings, sizeof findings, "%s/findings", a->eo.out_dir);
+    /* New inputs go to OUT/corpus; --corpus is read as seeds, never written
+     * (libFuzzer writes into its first corpus folder only). */
+    snprintf(corpus, sizeof corpus, "%s/corpus", a->eo.out_dir);
+    snprintf(artifacts, sizeof artifacts, "%s/artifacts/", a->eo.out_dir);
+    snprintf(logpath, sizeof logpath, "%s/libfuzzer.log", a->eo.out_dir);
+    af_error err;
+    if (af_mkdirs(findings, &err) < 0 || af_mkdirs(corpus, &err) < 0 ||
+        af_mkdirs(artifacts, &err) < 0) {
+        fprintf(stderr, "asyncfuzz fuzz: %s\n", err.message);
+        return AF_EXIT_USAGE;
+    }
+    set_common_env(a, findings);
+
+    FILE *logf = fopen(logpath, "w");
+    struct sigaction sa, oi, ot;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_ext_stop;
+    sigaction(SIGINT, &sa, &oi);
+    sigaction(SIGTERM, &sa, &ot);
+    bool tty = isatty(2);
+    double start = af_clock_seconds();
+    lf_progress p;
+    memset(&p, 0, sizeof p);
+    int status = 0, restarts = 0, idle_deaths = 0;
+    bool setup_failed = false;
+    /* One libFuzzer process without -fork stops at a crash or hang of the
+     * target: the flight record keeps the input, and the next process
+     * (started here) files it and goes on with the same corpus. */
+    for (;;) {
+        double left = a->eo.max_time > 0 ? a->eo.max_time - (af_clock_seconds() - start) : 0;
+        uint64_t done = p.execs_before + p.execs;
+        if ((a->eo.max_time > 0 && left < 0.5) || (a->eo.max_runs && done >= a->eo.max_runs))
+            break;
+        char *argv[40];
+        char opt[20][PATH_MAX + 64];
+        lf_argv(a, bin, corpus, artifacts, left, a->eo.max_runs ? a->eo.max_runs - done : 0,
+                restarts, argv, opt);
+        FILE *in = NULL;
+        pid_t pid = lf_spawn(bin, argv, &in);
+        if (pid < 0 || !in) {
+            setup_failed = true;
+            break;
+        }
+        p.execs = 0;
+        lf_pump(in, logf, pid, tty, start, findings, &p);
+        fclose(in);
+        waitpid(pid, &status, 0);
+        int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+        /* -fork (jobs > 1) goes on past crashes itself (-ignore_crashes) */
+        if (code == 0 || ext_stop || p.stopping || a->eo.jobs > 1)
+            break;
+        if (code == AF_EXIT_USAGE || code == 127) {
+            setup_failed = true; /* our own start-up refused (message shown) */
+            break;
+        }
+        idle_deaths = p.execs == 0 ? idle_deaths + 1 : 0;
+        if (idle_deaths >= 3) {
+            fprintf(stderr,
+                    "\nasyncfuzz fuzz: libFuzzer keeps dying before it runs an input "
+                    "(status %d); stopping\n",
+                    code);
+            setup_failed = true;
+            break;
+        }
+        p.execs_before += p.execs;
+        restarts++;
+        fprintf(stderr,
+                "%sasyncfuzz fuzz: libFuzzer stopped on a crash or hang (status %d); "
+                "restarting (%d) on the same corpus\n",
+                tty ? "\r\033[K" : "", code, restarts);
+        if (logf)
+            fprintf(logf, "asyncfuzz fuzz: restart %d after status %d\n", restarts, code);
+    }
+    sigaction(SIGINT, &oi, NULL);
+    sigaction(SIGTERM, &ot, NULL);
+    if (logf)
+        fclose(logf);
+    recover_flights(findings);
+    size_t nf = count_findings(findings);
+    ext_progress(tty, "libfuzzer", af_clock_seconds() - start, p.execs_before + p.execs, p.rate,
+                 p.ft, p.corp, nf, true);
+    af_findings_summary(findings, NULL, NULL, &err);
+    fprintf(stderr,
+            "asyncfuzz fuzz: libFuzzer exited with status %d after %d restart(s); log in %s; "
+            "findings in %s/%s%s\n",
+            WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status), restarts, logpath,
+            findings, p.artifacts ? "; libFuzzer's own crash files in " : "",
+            p.artifacts ? artifacts : "");
+    if ((setup_failed || (a->eo.jobs > 1 && status != 0)) && nf == 0) {
+        fprintf(stderr, "asyncfuzz fuzz: libFuzzer failed; see %s\n", logpath);
+        return AF_EXIT_USAGE;
+    }
+    return nf > 0 ? AF_EXIT_FINDING : AF_EXIT_OK;
+}
+
+/* One fuzzer_stats value. */
+static bool stats_value(const char *text, const char *key, uint64_t *out)
+{
+    const char *p = text;
+    size_t kl = strlen(key);
+    while ((p = strstr(p, key))) {
+        if ((p == text || p[-1] == '\n') && (p[kl] == ' ' || p[kl] == ':')) {
+            const char *c = strchr(p, ':');
+            if (!c)
+                return false;
+            *out = strtoull(c + 1, NULL, 10);
+            return true;
+        }
+        p += kl;
+    }
+    return false;
+}
+
+/* The inputs afl-fuzz instance `name` has run, counted by its target
+ * (AF_EXEC_COUNTER, harness/engines/fuzz_afl.c): an 8-byte file in the AFL output
+ * folder, zeroed before the instance starts. */
+static void reset_exec_counter(const char *path)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (fd < 0)
+        return;
+    uint64_t zero = 0;
+    if (write(fd, &zero, sizeof zero) != (ssize_t)sizeof zero)
+        (void)unlink(path);
+    close(fd);
+}
+
+static uint64_t live_execs(const char *aflout, int jobs)
+{
+    uint64_t sum = 0;
+    for (int j = 0; j < jobs; j++) {
+        char path[PATH_MAX + 32], name[32];
+        snprintf(name, sizeof name, j == 0 ? "main" : "sec%d", j);
+        snprintf(path, sizeof path, "%s/%s.execs", aflout, name);
+        int fd = open(path, O_RDONLY);
+        uint64_t v = 0;
+        if (fd >= 0) {
+            if (pread(fd, &v, sizeof v, 0) == (ssize_t)sizeof v)
+                sum += v;
+            close(fd);
+        }
+    }
+    return sum;
+}
+
+static int run_afl(fuzz_args *a)
+{
+    char bin[PATH_MAX + 32];
+    if (find_engine(bin, sizeof bin, "asyncfuzz-afl", "AFL++",
+                    "Install Debian's afl++ and rebuild (cmake finds afl-clang-fast)") < 0)
+        return AF_EXIT_USAGE;
+    const char *afl_fuzz = "afl-fuzz";
+    if (system("command -v afl-fuzz >/dev/null 2>&1") != 0) {
+        fprintf(stderr, "asyncfuzz fuzz: afl-fuzz is not installed (Debian package afl++)\n");
+        return AF_EXIT_USAGE;
+    }
+    char findings[PATH_MAX], corpus[PATH_MAX], aflout[PATH_MAX + 16];
+    snprintf(findings, sizeof findings, "%s/findings", a->eo.out_dir);
+    if (a->eo.corpus_dir)
+        snprintf(corpus, sizeof corpus, "%s", a->eo.corpus_dir);
+    else
+        snprintf(corpus, sizeof corpus, "%s/corpus", a->eo.out_dir);
+    snprintf(aflout, sizeof aflout, "%s/afl", a->eo.out_dir);
+    af_error err;
+    if (af_mkdirs(findings, &err) < 0 || af_mkdirs(corpus, &err) < 0 ||
+        af_mkdirs(aflout, &err) < 0) {
+        fprintf(stderr, "asyncfuzz fuzz: %s\n", err.message);
+        return AF_EXIT_USAGE;
+    }
+    /* afl-fuzz wants at least one seed */
+    DIR *d = opendir(corpus);
+    bool any = false;
+    struct dirent *e;
+    while (d && (e = readdir(d)))
+        if (e->d_name[0] != '.')
+            any = true;
+    if (d)
+        closedir(d);
+    if (!any) {
+        char seed[PATH_MAX + 16];
+        snprintf(seed, sizeof seed, "%s/empty", corpus);
+        af_write_file(seed, "\0", 1, &err);
+    }
+    set_common_env(a, findings);
+    setenv("AFL_NO_UI", "1", 1);
+    setenv("AFL_SKIP_CPUFREQ", "1", 1);
+    setenv("AFL_FAST_CAL", "1", 0); /* measured: faster start, same finds */
+    setenv("AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES", "1", 1);
+    /* a seed that crashes is filed and quarantined by the target's start-up
+     * check; should one still crash, afl-fuzz must not refuse to start */
+    setenv("AFL_SKIP_CRASHES", "1", 1);
+    setenv("AFL_SUPPRESS_AFL_ENV_WARNINGS", "1", 1);
+    /* the structure-aware custom mutator (harness/engines/afl_mutator.c), next to
+     * the binary; AFL++'s havoc still runs after it */
+    char dir[PATH_MAX], mutator[PATH_MAX + 32];
+    self_dir(dir, sizeof dir);
+    snprintf(mutator, sizeof mutator, "%s/asyncfuzz-afl-mutator.so", dir);
+    if (access(mutator, R_OK) == 0)
+        setenv("AFL_CUSTOM_MUTATOR_LIBRARY", mutator, 0);
+    if (!getenv("AFL_MAP_SIZE")) {
+        char ms[32];
+        snprintf(ms, sizeof ms, "%d", AF_COV_MAP_SIZE);
+        setenv("AFL_MAP_SIZE", ms, 1);
+    }
+    int jobs = a->eo.jobs < 1 ? 1 : a->eo.jobs;
+    pid_t pids[256];
+    char dictbuf[PATH_MAX];
+    const char *dict = find_dict(a->dict, dictbuf, sizeof dictbuf);
+    fflush(NULL);
+    for (int j = 0; j < jobs && j < 256; j++) {
+        char name[32], vtime[32], logp[PATH_MAX + 32];
+        snprintf(name, sizeof name, j == 0 ? "main" : "sec%d", j);
+        snprintf(vtime, sizeof vtime, "%.0f",
+                 a->eo.max_time > 0 ? (a->eo.max_time < 1 ? 1 : a->eo.max_time) : 0);
+        snprintf(logp, sizeof logp, "%s/%s.log", aflout, name);
+        char *argv[24];
+        int n = 0;
+        argv[n++] = (char *)afl_fuzz;
+        argv[n++] = "-i";
+        argv[n++] = corpus;
+        argv[n++] = "-o";
+        argv[n++] = aflout;
+        argv[n++] = j == 0 ? "-M" : "-S";
+        argv[n++] = name;
+        if (a->eo.max_time > 0) {
+            argv[n++] = "-V";
+            argv[n++] = vtime;
+        }
+        /* afl-fuzz's hang limit, just past the flight record's mark */
+        char tmo[32];
+        snprintf(tmo, sizeof tmo, "%.0f", (a->eo.hang_timeout + 1) * 1000);
+        argv[n++] = "-t";
+        argv[n++] = tmo;
+        char runs[32];
+        if (a->eo.max_runs) {
+            snprintf(runs, sizeof runs, "%" PRIu64,
+                     (a->eo.max_runs + (uint64_t)jobs - 1) / (uint64_t)jobs);
+            argv[n++] = "-E";
+            argv[n++] = runs;
+        }
+        char seedbuf[32];
+        if (a->eo.seed) {
+            snprintf(seedbuf, sizeof seedbuf, "%" PRIu64, a->eo.seed + (uint64_t)j);
+            argv[n++] = "-s";
+            argv[n++] = seedbuf;
+        }
+        if (dict) {
+            argv[n++] = "-x";
+            argv[n++] = (char *)dict;
+        }
+        argv[n++] = "--";
+        argv[n++] = bin;
+        argv[n] = NULL;
+        char counterp[PATH_MAX + 32];
+        snprintf(counterp, sizeof counterp, "%s/%s.execs", aflout, name);
+        reset_exec_counter(counterp);
+        pid_t pid = fork();
+        if (pid == 0) {
+            setenv("AF_EXEC_COUNTER", counterp, 1); /* harness/engines/fuzz_afl.c */
+            int fd = open(logp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+            if (fd >= 0) {
+                dup2(fd, 1);
+                dup2(fd, 2);
+                close(fd);
+            }
+            execvp(afl_fuzz, argv);
+            _exit(127);
+        }
+        pids[j] = pid;
+    }
+    struct sigaction sa, oi, ot;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_ext_stop;
+    sigaction(SIGINT, &sa, &oi);
+    sigaction(SIGTERM, &sa, &ot);
+    bool tty = isatty(2);
+    double start = af_clock_seconds();
+    int alive = jobs;
+    int worst = 0;
+    uint64_t execs = 0, rate = 0, edges = 0, corp = 0;
+    while (alive > 0) {
+        usleep(200000);
+        if (ext_stop)
+            for (int j = 0; j < jobs; j++)
+                if (pids[j] > 0)
+                    kill(pids[j], SIGINT);
+        int status;
+        pid_t p;
+        while ((p = waitpid(-1, &status, WNOHANG)) > 0)
+            for (int j = 0; j < jobs; j++)
+                if (pids[j] == p) {
+                    pids[j] = 0;
+                    alive--;
+                    int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+                    if (code > worst)
+                        worst = code;
+                }
+        execs = rate = edges = corp = 0;
+        for (int j = 0; j < jobs; j++) {
+            char path[PATH_MAX + 64];
+            snprintf(path, sizeof path, "%s/%s/fuzzer_stats", aflout, j == 0 ? "main" : "");
+            if (j > 0)
+                snprintf(path, sizeof path, "%s/sec%d/fuzzer_stats", aflout, j);
+            char *text = NULL;
+            size_t len;
+            if (af_read_file(path, 1 << 20, &text, &len, &err) != 0)
+                continue;
+            uint64_t v;
+            if (stats_value(text, "execs_done", &v))
+                execs += v;
+            if (stats_value(text, "execs_per_sec", &v))
+                rate += v;
+            if (stats_value(text, "edges_found", &v) && v > edges)
+                edges = v;
+            if (stats_value(text, "corpus_count", &v) && v > corp)
+                corp = v;
+            free(text);
+        }
+        /* the targets' own count is live; fuzzer_stats is a minute old */
+        static double last, last_t;
+        static uint64_t last_live;
+        double t = af_clock_seconds();
+        uint64_t live = live_execs(aflout, jobs);
+        if (live > execs) {
+            execs = live;
+            if (t > last_t && live >= last_live && last_t > 0)
+                rate = (uint64_t)((double)(live - last_live) / (t - last_t));
+        }
+        if (t - last >= (tty ? 1.0 : 5.0)) {
+            ext_progress(tty, "afl", t - start, execs, rate, edges, corp, count_findings(findings),
+                         false);
+            last = t;
+            last_live = live;
+            last_t = t;
+        }
+    }
+    sigaction(SIGINT, &oi, NULL);
+    sigaction(SIGTERM, &ot, NULL);
+    recover_flights(findings);
+    size_t nf = count_findings(findings);
+    ext_progress(tty, "afl", af_clock_seconds() - start, execs, rate, edges, corp, nf, true);
+    af_findings_summary(findings, NULL, NULL, &err);
+    fprintf(stderr, "asyncfuzz fuzz: afl-fuzz done (logs and queues in %s/); findings in %s/\n",
+            aflout, findings);
+    if (worst != 0 && nf == 0 && execs == 0) {
+        fprintf(stderr, "asyncfuzz fuzz: afl-fuzz failed (exit %d); see %s/main.log\n", worst,
+                aflout);
+        return AF_EXIT_USAGE;
+    }
+    return nf > 0 ? AF_EXIT_FINDING : AF_EXIT_OK;
+}
+
+int af_cmd_fuzz(int argc, char **argv)
+{
+    if (af_wants_help(argc, argv)) {
+        fuzz_help();
+        return AF_EXIT_OK;
+    }
+    fuzz_args a;
+    memset(&a, 0, sizeof a);
+    a.engine = "builtin";
+    af_engine_options_default(&a.eo);
+    for (int i = 1; i < argc; i++) {
+        const char *o = argv[i];
+        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+        bool takes = true;
+        if (strcmp(o, "--engine") == 0) {
+            if (!v || (strcmp(v, "builtin") && strcmp(v, "libfuzzer") && strcmp(v, "afl")))
+                return usage_error("fuzz", "--engine wants builtin, libfuzzer or afl, not '%s'", v);
+            a.engine = v;
+        } else if (strcmp(o, "--corpus") == 0) {
+            if (!v)
+                return usage_error("fuzz", "--corpus wants a folder%s", NULL);
+            a.eo.corpus_dir = v;
+        } else if (strcmp(o, "--out") == 0) {
+            if (!v)
+                return usage_error("fuzz", "--out wants a folder%s", NULL);
+            a.eo.out_dir = v;
+        } else if (strcmp(o, "--time") == 0) {
+            if (parse_pos_double(v, &a.eo.max_time) < 0)
+                return usage_error("fuzz", "--time wants seconds, not '%s'", v);
+        } else if (strcmp(o, "--runs") == 0) {
+            if (parse_u64(v, &a.eo.max_runs) < 0)
+                return usage_error("fuzz", "--runs wants a count, not '%s'", v);
+        } else if (strcmp(o, "--jobs") == 0) {
+            uint64_t j;
+            if (parse_u64(v, &j) < 0 || j < 1 || j > 256)
+                return usage_error("fuzz", "--jobs wants 1..256, not '%s'", v);
+            a.eo.jobs = (int)j;
+        } else if (strcmp(o, "--seed") == 0) {
+            if (parse_u64(v, &a.eo.seed) < 0)
+                return usage_error("fuzz", "--seed wants a number, not '%s'", v);
+        } else if (strcmp(o, "--coverage") == 0) {
+            if (!v || af_coverage_parse(v, &a.eo.coverage) < 0)
+                return usage_error(
+                    "fuzz", "--coverage wants semantic,python | semantic | python | none, not '%s'",
+                    v);
+            a.coverage_given = true;
+        } else if (strcmp(o, "--target") == 0) {
+            if (!v)
+                return usage_error("fuzz", "--target wants an adapter name%s", NULL);
+            setenv("AF_TARGET", v, 1);
+        } else if (strcmp(o, "--reference") == 0) {
+            if (!v)
+                return usage_error("fuzz", "--reference wants an adapter name%s", NULL);
+            setenv("AF_REFERENCE", v, 1);
+        } else if (strcmp(o, "--max-findings") == 0) {
+            if (parse_u64(v, &a.max_findings) < 0)
+                return usage_error("fuzz", "--max-findings wants a count, not '%s'", v);
+        } else if (strcmp(o, "--hang-timeout") == 0) {
+            if (parse_pos_double(v, &a.eo.hang_timeout) < 0 || a.eo.hang_timeout <= 0)
+                return usage_error("fuzz", "--hang-timeout wants seconds, not '%s'", v);
+        } else if (strcmp(o, "--minimize-calls") == 0) {
+            uint64_t c;
+            if (parse_u64(v, &c) < 0 || c > 1000000)
+                return usage_error("fuzz", "--minimize-calls wants a count, not '%s'", v);
+            a.eo.minimize_calls = (int)c;
+        } else if (strcmp(o, "--max-len") == 0) {
+            uint64_t c;
+            if (parse_u64(v, &c) < 0 || c < 1 || c > 8192)
+                return usage_error("fuzz", "--max-len wants 1..8192, not '%s'", v);
+            a.eo.max_len = (int)c;
+            a.max_len_given = true;
+        } else if (strcmp(o, "--stop-on") == 0) {
+            if (!v || !*v)
+                return usage_error("fuzz", "--stop-on wants a text%s", NULL);
+            a.eo.stop_on = v;
+        } else if (strcmp(o, "--dict") == 0) {
+            if (!v)
+                return usage_error("fuzz", "--dict wants a file%s", NULL);
+            a.dict = v;
+        } else {
+            takes = false;
+            if (strcmp(o, "--no-coverage-check") == 0)
+                a.eo.coverage_check = false;
+            else if (strcmp(o, "--pure-python-tasks") == 0)
+                setenv("AF_PURE_PYTHON", "1", 1);
+            else if (strcmp(o, "--quiet") == 0)
+                a.eo.quiet = true;
+            else
+                return usage_error("fuzz", "unknown option '%s'", o);
+        }
+        if (takes)
+            i++;
+    }
+    if (a.eo.corpus_dir && !is_dir(a.eo.corpus_dir)) {
+        af_error err;
+        if (af_mkdirs(a.eo.corpus_dir, &err) < 0)
+            return usage_error("fuzz", "--corpus: %s", err.message);
+    }
+    a.eo.max_findings = a.max_findings;
+    if (strcmp(a.engine, "libfuzzer") == 0)
+        return run_libfuzzer(&a);
+    if (strcmp(a.engine, "afl") == 0)
+        return run_afl(&a);
+    return run_builtin(&a);
+}
+
+/* ---- minimize ---- */
+
+static void minimize_help(void)
+{
+    printf("usage: asyncfuzz minimize FINDING_DIR|SCENARIO.json [OPTIONS]\n\n"
+           "Shrink a failing scenario at the IR level (delete operations and tasks,\n"
+           "hoist bodies, shorten durations, simplify handlers and exceptions...) while\n"
+           "running it still gives a verdict with the same signature. Prints the sizes\n"
+           "before and after and writes the smaller scenario.json, repro.py,\n"
+           "verdict.json and verdicts.json.\n\n"
+           "The signature kept: the finding folder's (its name / verdict.json), or\n"
+           "--signature HEX, or for a scenario file the first verdict of its run\n"
+           "(--oracle NAME: the first verdict of that oracle).\n\n"
+           "options:\n"
+           "  --out DIR            where to write (default FINDING_DIR/minimized, or\n"
+           "                       SCENARIO-min/ next to a scenario file)\n"
+           "  --signature HEX      the 16-hex signature to keep\n"
+           "  --oracle NAME        keep the first verdict of this oracle\n"
+           "  --max-calls N        runs the shrinker may spend (default %d)\n"
+           "  --pure-python-tasks  asyncio's pure-Python Task/Future\n"
+           "  --target NAME        target adapter (sets AF_TARGET)\n\n"
+           "exit: 0 minimised (it still reproduces), 1 the input does not reproduce,\n"
+           "2 usage or input error\n",
+           AF_MINIMIZE_DEFAULT_CALLS);
+}
+
+typedef struct min_ctx {
+    af_runner *runner;
+    af_trace trace;
+    af_verdict_list verdicts;
+    uint64_t sig;
+    int errors;
+} min_ctx;
+
+static bool min_pred(const af_scenario *cand, void *vctx)
+{
+    min_ctx *c = vctx;
+    af_error err;
+    if (af_judge_run(c->runner, cand, &c->trace, &c->verdicts, &err) != 0) {
+        c->errors++;
+        return false;
+    }
+    for (int i = 0; i < c->verdicts.count; i++)
+        if (c->verdicts.items[i].signature == c->sig)
+            return true;
+    return false;
+}
+
+static int read_sig_from(const char *dir, uint64_t *sig)
+{
+    const char *base = strrchr(dir, '/');
+    char name[64];
+    size_t n = strlen(dir);
+    while (n > 1 && dir[n - 1] == '/')
+        n--;
+    base = dir;
+    for (size_t i = 0; i < n; i++)
+        if (dir[i] == '/')
+            base = dir + i + 1;
+    size_t bl = (size_t)(dir + n - base);
+    if (bl < sizeof name) {
+        memcpy(name, base, bl);
+        name[bl] = '\0';
+        if (af_findings_is_sig_name(name)) {
+            *sig = strtoull(name, NULL, 16);
+            return 0;
+        }
+    }
+    char path[PATH_MAX + 32];
+    snprintf(path, sizeof path, "%s/verdict.json", dir);
+    char *text = NULL;
+    size_t len;
+    af_error err;
+    if (af_read_file(path, 1 << 20, &text, &len, &err) != 0)
+        return -1;
+    const char *h = strstr(text, "\"hash\"");
+    int rc = -1;
+    if (h && (h = strchr(h + 6, '"'))) {
+        char hex[17];
+        memcpy(hex, h + 1, 16);
+        hex[16] = '\0';
+        if (af_findings_is_sig_name(hex)) {
+            *sig = strtoull(hex, NULL, 16);
+            rc = 0;
+        }
+    }
+    free(text);
+    return rc;
+}
+
+int af_cmd_minimize(int argc, char **argv)
+{
+    if (af_wants_help(argc, argv)) {
+        minimize_help();
+        return AF_EXIT_OK;
+    }
+    const char *input = NULL, *out = NULL, *oracle = NULL;
+    uint64_t sig = 0, max_calls = 0;
+    bool have_sig = false;
+    for (int i = 1; i < argc; i++) {
+        const char *o = argv[i];
+        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (strcmp(o, "--out") == 0 && v) {
+            out = v;
+            i++;
+        } else if (strcmp(o, "--signature") == 0 && v) {
+            if (!af_findings_is_sig_name(v))
+                return usage_error("minimize", "--signature wants 16 hex digits, not '%s'", v);
+            sig = strtoull(v, NULL, 16);
+            have_sig = true;
+            i++;
+        } else if (strcmp(o, "--oracle") == 0 && v) {
+            if (af_oracle_from_name(v) < 0)
+                return usage_error("minimize", "unknown oracle '%s'", v);
+            oracle = v;
+            i++;
+        } else if (strcmp(o, "--max-calls") == 0 && v) {
+            if (parse_u64(v, &max_calls) < 0 || max_calls < 1 || max_calls > 10000000)
+                return usage_error("minimize", "--max-calls wants a count, not '%s'", v);
+            i++;
+        } else if (strcmp(o, "--target") == 0 && v) {
+            setenv("AF_TARGET", v, 1);
+            i++;
+        } else if (strcmp(o, "--pure-python-tasks") == 0) {
+            setenv("AF_PURE_PYTHON", "1", 1);
+        } else if (o[0] == '-' && o[1]) {
+            return usage_error("minimize", "unknown option or missing value: '%s'", o);
+        } else if (!input) {
+            input = o;
+        } else {
+            return usage_error("minimize", "one input only, got '%s' too", o);
+        }
+    }
+    if (!input)
+        return usage_error("minimize", "missing FINDING_DIR or SCENARIO.json%s", NULL);
+
+    static af_scenario in, outs;
+    char scen_path[PATH_MAX + 32], out_dir[PATH_MAX + 32];
+    af_error err;
+    memset(&err, 0, sizeof err);
+    bool finding_dir = is_dir(input);
+    if (finding_dir) {
+        snprintf(scen_path, sizeof scen_path, "%s/scenario.json", input);
+        if (!have_sig && !oracle && read_sig_from(input, &sig) == 0)
+            have_sig = true;
+        snprintf(out_dir, sizeof out_dir, "%s/minimized", input);
+    } else {
+        snprintf(scen_path, sizeof scen_path, "%s", input);
+        size_t n = strlen(input);
+        if (n > 5 && strcmp(input + n - 5, ".json") == 0)
+            snprintf(out_dir, sizeof out_dir, "%.*s-min", (int)(n - 5), input);
+        else
+            snprintf(out_dir, sizeof out_dir, "%s-min", input);
+    }
+    if (out)
+        snprintf(out_dir, sizeof out_dir, "%s", out);
+    if (af_json_read_file(scen_path, &in, &err) != 0) {
+        char buf[1024];
+        af_error_format(&err, scen_path, buf, sizeof buf);
+        fprintf(stderr, "asyncfuzz minimize: %s\n", buf);
+        return AF_EXIT_USAGE;
+    }
+
+    af_runner_options ro;
+    af_runner_options_default(&ro);
+    const char *pp = getenv("AF_PURE_PYTHON");
+    ro.pure_python_tasks = pp && strcmp(pp, "1") == 0;
+    const char *target = getenv("AF_TARGET");
+    if (target && target[0] && strcmp(target, "asyncio") != 0) {
+#ifdef AF_RUNNER_HAS_TARGET
+        snprintf(ro.target, sizeof ro.target, "%s", target);
+#else
+        fprintf(stderr,
+                "asyncfuzz minimize: target '%s': this build's runner has no target adapters yet\n",
+                target);
+        return AF_EXIT_USAGE;
+#endif
+    }
+    static min_ctx c;
+    memset(&c, 0, sizeof c);
+    if (af_trace_init(&c.trace, 0, 0) < 0) {
+        fprintf(stderr, "asyncfuzz minimize: out of memory\n");
+        return AF_EXIT_USAGE;
+    }
+    c.runner = af_runner_new(&ro, &err);
+    if (!c.runner) {
+        fprintf(stderr, "asyncfuzz minimize: cannot start the interpreter: %s\n", err.message);
+        return AF_EXIT_USAGE;
+    }
+    /* the input's own run: does it reproduce, and which signature */
+    if (af_judge_run(c.runner, &in, &c.trace, &c.verdicts, &err) != 0) {
+        fprintf(stderr, "asyncfuzz minimize: %s: the run failed: %s\n", scen_path, err.message);
+        return AF_EXIT_USAGE;
+    }
+    int primary = -1;
+    for (int i = 0; i < c.verdicts.count && primary < 0; i++) {
+        const af_verdict *v = &c.verdicts.items[i];
+        if (have_sig ? v->signature == sig
+                     : (!oracle || strcmp(af_oracle_name(v->oracle), oracle) == 0))
+            primary = i;
+    }
+    if (primary < 0) {
+        if (have_sig)
+            fprintf(
+                stderr,
+                "asyncfuzz minimize: %s does not reproduce: no verdict with signature %016" PRIx64
+                " (%d verdict(s) of other signatures)\n",
+                scen_path, sig, c.verdicts.count);
+        else
+            fprintf(stderr, "asyncfuzz minimize: %s does not reproduce: no %s verdict\n", scen_path,
+                    oracle ? oracle : "");
+        return AF_EXIT_FINDING;
+    }
+    c.sig = sig = c.verdicts.items[primary].signature;
+    printf("signature %016" PRIx64 " %s: %s\n", sig,
+           af_oracle_name(c.verdicts.items[primary].oracle),
+           c.verdicts.items[primary].signature_text);
+
+    af_minimize_stats st = {.max_calls = (int)max_calls};
+    double t0 = af_clock_seconds();
+    if (af_minimize(&in, min_pred, &c, &outs, &st) != 0) {
+        fprintf(stderr, "asyncfuzz minimize: the input stopped reproducing (flaky?)\n");
+        return AF_EXIT_FINDING;
+    }
+    double dt = af_clock_seconds() - t0;
+    /* the result's own run: its verdicts and trace go with it */
+    if (af_judge_run(c.runner, &outs, &c.trace, &c.verdicts, &err) != 0 || !min_pred(&outs, &c)) {
+        fprintf(stderr, "asyncfuzz minimize: the minimised scenario does not reproduce (flaky?)\n");
+        return AF_EXIT_FINDING;
+    }
+    primary = 0;
+    for (int i = 0; i < c.verdicts.count; i++)
+        if (c.verdicts.items[i].signature == sig) {
+            primary = i;
+            break;
+        }
+    printf("before: %d ops, %d tasks, %zu bytes\n", st.ops_before, st.tasks_before,
+           st.bytes_before);
+    printf("after:  %d ops, %d tasks, %zu bytes\n", st.ops_after, st.tasks_after, st.bytes_after);
+    printf("%d runs in %.2f s, %d accepted, %d round(s)%s\n", st.calls, dt, st.accepted, st.rounds,
+           st.budget_exhausted ? " (budget exhausted: --max-calls for more)" : "");
+
+    char origin[PATH_MAX + 64];
+    snprintf(origin, sizeof origin, "minimize %s", input);
+    uint8_t bytes[AF_ENCODE_MAX_BYTES];
+    size_t blen = 0;
+    bool have_bytes =
+        af_encode(&outs, af_scenario_has_misuse(&outs), bytes, sizeof bytes, &blen, NULL) == 0;
+    af_finding f;
+    memset(&f, 0, sizeof f);
+    f.scenario = &outs;
+    f.verdicts = &c.verdicts;
+    f.trace = &c.trace;
+    f.input = have_bytes ? bytes : NULL;
+    f.input_len = blen;
+    f.origin = origin;
+    f.pyversion = af_embed_pyversion();
+    f.primary = primary;
+    f.target = getenv("AF_TARGET"); /* set by --target */
+    if (af_finding_write(out_dir, &f, &err) < 0) {
+        fprintf(stderr, "asyncfuzz minimize: %s\n", err.message);
+        return AF_EXIT_USAGE;
+    }
+    char vbuf[2048], path[PATH_MAX + 64];
+    size_t n = af_verdict_write_json(&c.verdicts.items[primary], vbuf, sizeof vbuf - 2);
+    if (n > sizeof vbuf - 3)
+        n = sizeof vbuf - 3;
+    vbuf[n++] = '\n';
+    vbuf[n] = '\0';
+    snprintf(path, sizeof path, "%s/verdict.json", out_dir);
+    if (af_write_file_durable(path, vbuf, n, &err) < 0) {
+        fprintf(stderr, "asyncfuzz minimize: %s\n", err.message);
+        return AF_EXIT_USAGE;
+    }
+    printf("written: %s/scenario.json, %s/repro.py, %s/verdict.json\n", out_dir, out_dir, out_dir);
+    if (c.errors)
+        printf("note: %d candidate run(s) failed in the harness and were rejected\n", c.errors);
+    fflush(stdout);
+    _exit(AF_EXIT_OK); /* the interpreter is never finalised */
+}

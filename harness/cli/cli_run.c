@@ -1,0 +1,1222 @@
+/* cli_run.c - the commands that run scenarios: run, replay, repro, gen.
+ *
+ * Each command parses its own options, runs scenarios through one runner
+ * (one embedded interpreter per process), prints results on stdout, prints
+ * each error once on stderr, and returns the exit code of cli.h.
+ *
+ * Expected verdicts: a scenario file lists the oracles a run must report
+ * ("expect"); an entry restricted to Python versions ("python": ["3.11"])
+ * only applies when the running interpreter is one of them. A run passes
+ * when the set of oracles it reports equals the set of applicable expected
+ * oracles: a verdict of an oracle not expected is "unexpected", an expected
+ * oracle without a verdict is "missing".
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "base/clock.h"
+#include "harness/cli/cli.h"
+#include "harness/run/embed.h"
+#include "harness/run/runner.h"
+#include "harness/run/trace.h"
+#include "oracles/verdict.h"
+#include "reports/finding.h"
+#include "reports/junit.h"
+#include "scenarios/bytes.h"
+#include "scenarios/json.h"
+
+/* ---- shared helpers ---------------------------------------------------- */
+
+static void print_error(const char *cmd, const char *file, const af_error *err)
+{
+    char buf[1024];
+    if (file) {
+        af_error_format(err, file, buf, sizeof buf);
+        fprintf(stderr, "asyncfuzz %s: %s\n", cmd, buf);
+    } else if (err->path[0]) {
+        fprintf(stderr, "asyncfuzz %s: %s: %s\n", cmd, err->path, err->message);
+    } else {
+        fprintf(stderr, "asyncfuzz %s: %s\n", cmd, err->message);
+    }
+    const char *tb = af_embed_last_traceback();
+    if (tb && tb[0]) {
+        fputs(tb, stderr);
+        ((char *)tb)[0] = '\0'; /* printed once */
+    }
+}
+
+/* Python's own buffered streams: flushed before the process exits (the
+ * interpreter is never finalised). */
+static void flush_python(void)
+{
+    if (!Py_IsInitialized())
+        return;
+    for (int i = 0; i < 2; i++) {
+        PyObject *f = PySys_GetObject(i == 0 ? "stdout" : "stderr"); /* borrowed */
+        if (f && f != Py_None) {
+            PyObject *r = PyObject_CallMethod(f, "flush", NULL);
+            Py_XDECREF(r);
+        }
+    }
+    PyErr_Clear();
+}
+
+static int finish(int code)
+{
+    flush_python();
+    fflush(stdout);
+    fflush(stderr);
+    return code;
+}
+
+static int usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int usage_error(const char *cmd, const char *fmt, ...)
+{
+    va_list ap;
+    fprintf(stderr, "asyncfuzz %s: ", cmd);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "\n(`asyncfuzz %s --help` for usage)\n", cmd);
+    return AF_EXIT_USAGE;
+}
+
+static int parse_i64(const char *s, int64_t lo, int64_t hi, int64_t *out)
+{
+    char *end;
+    errno = 0;
+    long long v = strtoll(s, &end, 10);
+    if (errno || end == s || *end || v < lo || v > hi)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+static int parse_u64(const char *s, uint64_t *out)
+{
+    char *end;
+    errno = 0;
+    if (s[0] == '-')
+        return -1;
+    unsigned long long v = strtoull(s, &end, 0);
+    if (errno || end == s || *end)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+static int parse_double(const char *s, double lo, double hi, double *out)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (errno || end == s || *end || !(v >= lo && v <= hi))
+        return -1;
+    *out = v;
+    return 0;
+}
+
+#define BUDGET_HELP                                                                                \
+    "budgets (every run; a run stopped by one gets the verdict hang or deadlock):\n"               \
+    "  --max-iterations N   loop iterations per run (default %d)\n"                                \
+    "  --max-vtime TICKS    virtual ticks per run (default %" PRId64 ")\n"                         \
+    "  --watchdog SECONDS   real time per run (default %.0f)\n"                                    \
+    "  --slow-ticks TICKS   a callback advancing the clock this much is 'blocking' (default %d)\n" \
+    "  --pure-python-tasks  use asyncio's pure-Python Task and Future instead of the C ones\n"     \
+    "  --target NAME|FILE   the implementation under test: a built-in adapter (asyncio,\n"         \
+    "                       asyncio_py, planted_wait_for [test only]) or an adapter .py file\n"
+
+static void print_budget_help(FILE *out)
+{
+    fprintf(out, BUDGET_HELP, AF_RUNNER_DEFAULT_MAX_ITERATIONS,
+            (int64_t)AF_RUNNER_DEFAULT_MAX_VTIME, AF_RUNNER_DEFAULT_WATCHDOG_SECONDS,
+            AF_RUNNER_DEFAULT_SLOW_TICKS);
+}
+
+/* Parse a budget option at argv[*i]. Returns 1 when consumed, 0 when not
+ * a budget option, -1 on a bad value (message printed). */
+static int parse_budget(const char *cmd, int argc, char **argv, int *i, af_runner_options *o)
+{
+    const char *a = argv[*i];
+    int64_t v;
+    if (strcmp(a, "--pure-python-tasks") == 0) {
+        o->pure_python_tasks = 1;
+        return 1;
+    }
+    if (strcmp(a, "--target") == 0) {
+        if (*i + 1 >= argc || !argv[*i + 1][0] || strlen(argv[*i + 1]) >= sizeof o->target) {
+            usage_error(cmd, "--target needs an adapter name or a .py file");
+            return -1;
+        }
+        snprintf(o->target, sizeof o->target, "%s", argv[++*i]);
+        return 1;
+    }
+    if (strcmp(a, "--max-iterations") && strcmp(a, "--max-vtime") && strcmp(a, "--watchdog") &&
+        strcmp(a, "--slow-ticks"))
+        return 0;
+    if (*i + 1 >= argc) {
+        usage_error(cmd, "%s needs a value", a);
+        return -1;
+    }
+    const char *val = argv[++*i];
+    if (strcmp(a, "--watchdog") == 0) {
+        if (parse_double(val, 0.001, 86400.0, &o->watchdog_seconds) < 0) {
+            usage_error(cmd, "--watchdog: '%s' is not a number of seconds in 0.001..86400", val);
+            return -1;
+        }
+        return 1;
+    }
+    if (parse_i64(val, 1, INT64_C(1) << 40, &v) < 0) {
+        usage_error(cmd, "%s: '%s' is not a positive integer", a, val);
+        return -1;
+    }
+    if (strcmp(a, "--max-iterations") == 0)
+        o->max_iterations = v;
+    else if (strcmp(a, "--max-vtime") == 0)
+        o->max_vtime = v;
+    else
+        o->slow_ticks = v;
+    return 1;
+}
+
+static af_runner *g_runner;
+
+/* The process's runner (created on first use). Prints the error. */
+static af_runner *get_runner(const char *cmd, const af_runner_options *o)
+{
+    if (g_runner)
+        return g_runner;
+    af_error err;
+    memset(&err, 0, sizeof err);
+    g_runner = af_runner_new(o, &err);
+    if (!g_runner)
+        print_error(cmd, NULL, &err);
+    return g_runner;
+}
+
+static void pyversion_str(int v, char *buf, size_t cap)
+{
+    snprintf(buf, cap, "%d.%d", v / 100, v % 100);
+}
+
+/* ---- expectations ------------------------------------------------------- */
+
+typedef struct cmp_result {
+    bool expected[AF_ORACLE_COUNT];
+    bool found[AF_ORACLE_COUNT];
+    int nunexpected, nmissing;
+} cmp_result;
+
+static bool expect_applies(const af_expect *e, int pyversion)
+{
+    if (e->npyversions == 0)
+        return true;
+    for (int i = 0; i < e->npyversions; i++)
+        if (e->pyversions[i] == pyversion)
+            return true;
+    return false;
+}
+
+static void compare(const af_scenario *s, const af_verdict_list *v, int pyversion, cmp_result *c)
+{
+    memset(c, 0, sizeof *c);
+    for (int i = 0; i < s->nexpect; i++) {
+        int o = af_oracle_from_name(s->expect[i].oracle);
+        if (o >= 0 && expect_applies(&s->expect[i], pyversion))
+            c->expected[o] = true;
+    }
+    for (int i = 0; i < v->count; i++)
+        c->found[v->items[i].oracle] = true;
+    for (int o = 0; o < AF_ORACLE_COUNT; o++) {
+        c->nunexpected += c->found[o] && !c->expected[o];
+        c->nmissing += c->expected[o] && !c->found[o];
+    }
+}
+
+/* "unexpected X (task t1 at main/0:spawn); missing Y" into buf. */
+static void describe_difference(const cmp_result *c, const af_verdict_list *v, char *buf,
+                                size_t cap)
+{
+    size_t pos = 0;
+    buf[0] = '\0';
+#define APPEND(...)                                                                                \
+    do {                                                                                           \
+        if (pos < cap)                                                                             \
+            pos += (size_t)snprintf(buf + pos, cap - pos, __VA_ARGS__);                            \
+    } while (0)
+    bool first = true;
+    for (int o = 0; o < AF_ORACLE_COUNT; o++) {
+        if (!c->found[o] || c->expected[o])
+            continue;
+        const af_verdict *ex = NULL;
+        for (int i = 0; i < v->count && !ex; i++)
+            if ((int)v->items[i].oracle == o)
+                ex = &v->items[i];
+        APPEND("%sunexpected %s", first ? "" : "; ", af_oracle_name((af_oracle)o));
+        if (ex)
+            APPEND(" (task %s%s%s: %s)", ex->task_name[0] ? ex->task_name : "-",
+                   ex->path[0] ? " at " : "", ex->path, ex->evidence);
+        first = false;
+    }
+    for (int o = 0; o < AF_ORACLE_COUNT; o++) {
+        if (c->found[o] || !c->expected[o])
+            continue;
+        APPEND("%smissing %s", first ? "" : "; ", af_oracle_name((af_oracle)o));
+        first = false;
+    }
+#undef APPEND
+    if (pos >= cap && cap > 4)
+        memcpy(buf + cap - 4, "...", 4);
+}
+
+static void print_oracle_set(FILE *out, const bool set[AF_ORACLE_COUNT])
+{
+    bool any = false;
+    for (int o = 0; o < AF_ORACLE_COUNT; o++)
+        if (set[o]) {
+            fprintf(out, "%s%s", any ? ", " : "", af_oracle_name((af_oracle)o));
+            any = true;
+        }
+    if (!any)
+        fputs("(none)", out);
+}
+
+static void json_str(FILE *out, const char *s)
+{
+    char buf[2048];
+    size_t pos = 0;
+    af_json_put_string(buf, sizeof buf, &pos, s, strlen(s));
+    if (pos < sizeof buf) {
+        fwrite(buf, 1, pos, out); /* af_json_put_string does not terminate */
+        return;
+    }
+    char *big = malloc(pos + 1);
+    if (!big) {
+        fputs("\"\"", out);
+        return;
+    }
+    size_t p2 = 0;
+    af_json_put_string(big, pos + 1, &p2, s, strlen(s));
+    fwrite(big, 1, p2, out);
+    free(big);
+}
+
+static void json_oracle_array(FILE *out, const cmp_result *c, int which)
+{
+    /* which: 0 expected, 1 unexpected, 2 missing */
+    bool first = true;
+    fputc('[', out);
+    for (int o = 0; o < AF_ORACLE_COUNT; o++) {
+        bool in = which == 0   ? c->expected[o]
+                  : which == 1 ? (c->found[o] && !c->expected[o])
+                               : (c->expected[o] && !c->found[o]);
+        if (!in)
+            continue;
+        fprintf(out, "%s\"%s\"", first ? "" : ",", af_oracle_name((af_oracle)o));
+        first = false;
+    }
+    fputc(']', out);
+}
+
+static void json_verdicts(FILE *out, const af_verdict_list *v)
+{
+    char buf[4096];
+    fputc('[', out);
+    for (int i = 0; i < v->count; i++) {
+        size_t n = af_verdict_write_json(&v->items[i], buf, sizeof buf);
+        if (n >= sizeof buf) {
+            char *big = malloc(n + 1);
+            if (big) {
+                af_verdict_write_json(&v->items[i], big, n + 1);
+                fprintf(out, "%s%s", i ? "," : "", big);
+                free(big);
+            }
+        } else {
+            fprintf(out, "%s%s", i ? "," : "", buf);
+        }
+    }
+    fputc(']', out);
+}
+
+/* ---- run ------------------------------------------------------------------ */
+
+static void run_help(FILE *out)
+{
+    fprintf(out,
+            "usage: asyncfuzz run [OPTIONS] FILE|-\n\n"
+            "Run one scenario file ('-': standard input) in the embedded interpreter\n"
+            "and print the verdicts of the oracles, then whether they match the\n"
+            "file's \"expect\" list (entries restricted with \"python\" apply only when\n"
+            "the running interpreter, %d.%d, is listed).\n\n"
+            "options:\n"
+            "  --trace              print the run's trace as JSON lines (harness/run/TRACE.md)\n"
+            "                       instead of the verdicts\n"
+            "  --json               print the verdicts and the comparison as one JSON object\n"
+            "  -h, --help           this help\n",
+            af_embed_pyversion() / 100, af_embed_pyversion() % 100);
+    print_budget_help(out);
+    fprintf(out, "\nexit: 0 verdicts as expected, 1 a verdict unexpected or an expected one\n"
+                 "missing, 2 usage error, unreadable scenario or harness failure\n");
+}
+
+static void print_verdicts_human(FILE *out, const af_verdict_list *v)
+{
+    if (v->count == 0) {
+        fputs("  (no verdicts)\n", out);
+        return;
+    }
+    for (int i = 0; i < v->count; i++) {
+        const af_verdict *x = &v->items[i];
+        fprintf(out, "  %-22s task %s%s%s, t=%" PRId64 ": %s\n", af_oracle_name(x->oracle),
+                x->task_name[0] ? x->task_name : "-", x->path[0] ? " at " : "", x->path, x->vtime,
+                x->evidence);
+    }
+    if (v->dropped)
+        fprintf(out, "  (%d more verdicts not kept)\n", v->dropped);
+}
+
+int af_cmd_run(int argc, char **argv)
+{
+    if (af_wants_help(argc, argv)) {
+        run_help(stdout);
+        return AF_EXIT_OK;
+    }
+    af_runner_options opts;
+    af_runner_options_default(&opts);
+    bool want_trace = false, want_json = false;
+    const char *file = NULL;
+    for (int i = 1; i < argc; i++) {
+        int b = parse_budget("run", argc, argv, &i, &opts);
+        if (b < 0)
+            return AF_EXIT_USAGE;
+        if (b > 0)
+            continue;
+        if (strcmp(argv[i], "--trace") == 0)
+            want_trace = true;
+        else if (strcmp(argv[i], "--json") == 0)
+            want_json = true;
+        else if (strcmp(argv[i], "--") == 0 && i + 1 < argc && !file && i + 2 == argc)
+            file = argv[++i];
+        else if (argv[i][0] == '-' && argv[i][1] != '\0')
+            return usage_error("run", "unknown option '%s'", argv[i]);
+        else if (file)
+            return usage_error("run", "one scenario file only (got '%s' and '%s')", file, argv[i]);
+        else
+            file = argv[i];
+    }
+    if (!file)
+        return usage_error("run", "no scenario file given");
+    if (want_trace && want_json)
+        return usage_error("run", "--trace and --json both write stdout: choose one");
+
+    af_scenario *s = malloc(sizeof *s);
+    af_trace tr;
+    af_verdict_list *v = malloc(sizeof *v);
+    af_error err;
+    memset(&err, 0, sizeof err);
+    int code = AF_EXIT_USAGE;
+    if (!s || !v || af_trace_init(&tr, 0, 0) < 0) {
+        fprintf(stderr, "asyncfuzz run: out of memory\n");
+        free(s);
+        free(v);
+        return AF_EXIT_USAGE;
+    }
+    if (af_json_read_file(file, s, &err) < 0) {
+        print_error("run", file, &err);
+        goto done;
+    }
+    af_runner *r = get_runner("run", &opts);
+    if (!r)
+        goto done;
+    if (af_judge_run(r, s, &tr, v, &err) < 0) {
+        print_error("run", NULL, &err);
+        goto done;
+    }
+    int pyv = af_embed_pyversion();
+    cmp_result c;
+    compare(s, v, pyv, &c);
+    bool ok = c.nunexpected == 0 && c.nmissing == 0;
+    char pys[16];
+    pyversion_str(pyv, pys, sizeof pys);
+    if (want_trace) {
+        if (af_trace_fwrite_jsonl(&tr, stdout) < 0) {
+            fprintf(stderr, "asyncfuzz run: writing the trace failed\n");
+            goto done;
+        }
+        if (tr.overflow)
+            fprintf(stderr, "asyncfuzz run: the trace overflowed: events were dropped\n");
+    } else if (want_json) {
+        fputs("{\"file\":", stdout);
+        json_str(stdout, file);
+        fprintf(stdout, ",\"python\":\"%s\",\"ok\":%s,\"expected\":", pys, ok ? "true" : "false");
+        json_oracle_array(stdout, &c, 0);
+        fputs(",\"unexpected\":", stdout);
+        json_oracle_array(stdout, &c, 1);
+        fputs(",\"missing\":", stdout);
+        json_oracle_array(stdout, &c, 2);
+        fputs(",\"verdicts\":", stdout);
+        json_verdicts(stdout, v);
+        fputs("}\n", stdout);
+    } else {
+        printf("%s: %s\nverdicts:\n", file,
+               s->description[0] ? s->description : "(no description)");
+        print_verdicts_human(stdout, v);
+        printf("expected on Python %s: ", pys);
+        print_oracle_set(stdout, c.expected);
+        if (ok) {
+            printf("\nok: verdicts as expected\n");
+        } else {
+            char diff[2048];
+            describe_difference(&c, v, diff, sizeof diff);
+            printf("\nFAIL: %s\n", diff);
+        }
+    }
+    code = ok ? AF_EXIT_OK : AF_EXIT_FINDING;
+done:
+    af_trace_free(&tr);
+    free(v);
+    free(s);
+    return finish(code);
+}
+
+/* ---- replay -------------------------------------------------------------- */
+
+static void replay_help(FILE *out)
+{
+    fprintf(out,
+            "usage: asyncfuzz replay [OPTIONS] DIR|FILE...\n\n"
+            "Run every scenario (each FILE; for a DIR, every *.json in it, sorted by name,\n"
+            "not recursive) and compare its verdicts with its \"expect\" list (entries\n"
+            "restricted with \"python\" apply only when the running interpreter, %d.%d, is\n"
+            "listed). Prints one line per scenario that differs (FILE: unexpected ORACLE\n"
+            "(where: evidence); missing ORACLE), one per scenario that cannot be read or\n"
+            "run, then the summary line 'N passed, N failed'.\n\n"
+            "options:\n"
+            "  --junit FILE         also write the results as JUnit XML to FILE\n"
+            "  -v, --verbose        print a line for every scenario, passed ones too\n"
+            "  -h, --help           this help\n",
+            af_embed_pyversion() / 100, af_embed_pyversion() % 100);
+    print_budget_help(out);
+    fprintf(out, "\nexit: 0 every scenario as expected, 1 some scenario differs, 2 usage error,\n"
+                 "unreadable scenario or harness failure (these count as failed too)\n");
+}
+
+typedef struct strlist {
+    char **items;
+    int n, cap;
+} strlist;
+
+static int strlist_add(strlist *l, const char *s)
+{
+    if (l->n == l->cap) {
+        int cap = l->cap ? l->cap * 2 : 64;
+        char **items = realloc(l->items, (size_t)cap * sizeof *items);
+        if (!items)
+            return -1;
+        l->items = items;
+        l->cap = cap;
+    }
+    l->items[l->n] = strdup(s);
+    if (!l->items[l->n])
+        return -1;
+    l->n++;
+    return 0;
+}
+
+static void strlist_free(strlist *l)
+{
+    for (int i = 0; i < l->n; i++)
+        free(l->items[i]);
+    free(l->items);
+    l->items = NULL;
+    l->n = l->cap = 0;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Add DIR/ *.json (sorted) to l. Returns 0, or -1 (message printed). */
+static int list_json_dir(const char *dir, strlist *l)
+{
+    DIR *d = opendir(dir);
+    if (!d) {
+        fprintf(stderr, "asyncfuzz replay: %s: %s\n", dir, strerror(errno));
+        return -1;
+    }
+    int first = l->n;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        size_t n = strlen(e->d_name);
+        if (n < 6 || strcmp(e->d_name + n - 5, ".json") != 0 || e->d_name[0] == '.')
+            continue;
+        char path[4096];
+        snprintf(path, sizeof path, "%s%s%s", dir, dir[strlen(dir) - 1] == '/' ? "" : "/",
+                 e->d_name);
+        if (strlist_add(l, path) < 0) {
+            closedir(d);
+            fprintf(stderr, "asyncfuzz replay: out of memory\n");
+            return -1;
+        }
+    }
+    closedir(d);
+    qsort(l->items + first, (size_t)(l->n - first), sizeof *l->items, cmp_str);
+    return 0;
+}
+
+int af_cmd_replay(int argc, char **argv)
+{
+    if (af_wants_help(argc, argv)) {
+        replay_help(stdout);
+        return AF_EXIT_OK;
+    }
+    af_runner_options opts;
+    af_runner_options_default(&opts);
+    const char *junit = NULL;
+    bool verbose = false;
+    strlist files = {0};
+    int code = AF_EXIT_USAGE;
+    bool args_done = false;
+    for (int i = 1; i < argc; i++) {
+        if (!args_done) {
+            int b = parse_budget("replay", argc, argv, &i, &opts);
+            if (b < 0)
+                goto out;
+            if (b > 0)
+                continue;
+            if (strcmp(argv[i], "--junit") == 0) {
+                if (i + 1 >= argc) {
+                    usage_error("replay", "--junit needs a file");
+                    goto out;
+                }
+                junit = argv[++i];
+                continue;
+            }
+            if (strcmp(argv[i], "-v") == 0 || strcmp(argv[i], "--verbose") == 0) {
+                verbose = true;
+                continue;
+            }
+            if (strcmp(argv[i], "--") == 0) {
+                args_done = true;
+                continue;
+            }
+            if (argv[i][0] == '-' && argv[i][1] != '\0') {
+                usage_error("replay", "unknown option '%s'", argv[i]);
+                goto out;
+            }
+        }
+        struct stat st;
+        if (stat(argv[i], &st) == 0 && S_ISDIR(st.st_mode)) {
+            if (list_json_dir(argv[i], &files) < 0)
+                goto out;
+        } else if (strlist_add(&files, argv[i]) < 0) {
+            fprintf(stderr, "asyncfuzz replay: out of memory\n");
+            goto out;
+        }
+    }
+    if (files.n == 0) {
+        usage_error("replay", "no scenario files given (or the folder holds no *.json)");
+        goto out;
+    }
+
+    af_scenario *s = malloc(sizeof *s);
+    af_verdict_list *v = malloc(sizeof *v);
+    af_junit_case *cases = calloc((size_t)files.n, sizeof *cases);
+    char **texts = calloc((size_t)files.n * 2, sizeof *texts); /* message, system-out per case */
+    af_trace tr;
+    bool tr_ok = af_trace_init(&tr, 0, 0) == 0;
+    if (!s || !v || !cases || !texts || !tr_ok) {
+        fprintf(stderr, "asyncfuzz replay: out of memory\n");
+        free(s);
+        free(v);
+        free(cases);
+        free(texts);
+        if (tr_ok)
+            af_trace_free(&tr);
+        goto out;
+    }
+    int passed = 0, failed = 0, errors = 0;
+    int pyv = af_embed_pyversion();
+    af_runner *r = NULL;
+    double t_all = af_clock_seconds();
+    for (int i = 0; i < files.n; i++) {
+        const char *file = files.items[i];
+        af_error err;
+        memset(&err, 0, sizeof err);
+        cases[i].name = file;
+        cases[i].classname = "asyncfuzz.replay";
+        double t0 = af_clock_seconds();
+        if (af_json_read_file(file, s, &err) < 0) {
+            print_error("replay", file, &err);
+            char msg[1024];
+            af_error_format(&err, file, msg, sizeof msg);
+            texts[2 * i] = strdup(msg);
+            cases[i].status = AF_JUNIT_ERROR;
+            cases[i].message = texts[2 * i];
+            errors++;
+            failed++;
+            continue;
+        }
+        if (!r)
+            r = get_runner("replay", &opts);
+        if (!r) {
+            /* The interpreter cannot start: nothing else can run. */
+            errors += files.n - i;
+            failed += files.n - i;
+            for (int j = i; j < files.n; j++) {
+                cases[j].name = files.items[j];
+                cases[j].classname = "asyncfuzz.replay";
+                cases[j].status = AF_JUNIT_ERROR;
+                cases[j].message = "the embedded interpreter failed to start";
+            }
+            break;
+        }
+        if (af_judge_run(r, s, &tr, v, &err) < 0) {
+            char msg[1024];
+            snprintf(msg, sizeof msg, "%s: %s%s%s", file, err.path, err.path[0] ? ": " : "",
+                     err.message);
+            fprintf(stderr, "asyncfuzz replay: %s\n", msg);
+            const char *tb = af_embed_last_traceback();
+            if (tb[0])
+                fputs(tb, stderr);
+            texts[2 * i] = strdup(msg);
+            cases[i].status = AF_JUNIT_ERROR;
+            cases[i].message = texts[2 * i];
+            cases[i].detail = tb[0] ? (texts[2 * i + 1] = strdup(tb)) : NULL;
+            ((char *)tb)[0] = '\0';
+            errors++;
+            failed++;
+            continue;
+        }
+        cases[i].seconds = af_clock_seconds() - t0;
+        cmp_result c;
+        compare(s, v, pyv, &c);
+        if (c.nunexpected == 0 && c.nmissing == 0) {
+            passed++;
+            cases[i].status = AF_JUNIT_PASS;
+            if (verbose) {
+                printf("%s: ok (", file);
+                print_oracle_set(stdout, c.found);
+                printf(")\n");
+            }
+        } else {
+            failed++;
+            char diff[2048];
+            describe_difference(&c, v, diff, sizeof diff);
+            printf("%s: %s\n", file, diff);
+            texts[2 * i] = strdup(diff);
+            cases[i].status = AF_JUNIT_FAIL;
+            cases[i].message = texts[2 * i];
+        }
+    }
+    printf("%d passed, %d failed\n", passed, failed);
+    fflush(stdout);
+    code = errors ? AF_EXIT_USAGE : failed ? AF_EXIT_FINDING : AF_EXIT_OK;
+    if (junit) {
+        af_error err;
+        memset(&err, 0, sizeof err);
+        if (af_junit_write(junit, "asyncfuzz.replay", cases, files.n, af_clock_seconds() - t_all,
+                           &err) < 0) {
+            print_error("replay", NULL, &err);
+            code = AF_EXIT_USAGE;
+        }
+    }
+    for (int i = 0; i < files.n * 2; i++)
+        free(texts[i]);
+    free(texts);
+    free(cases);
+    af_trace_free(&tr);
+    free(v);
+    free(s);
+out:
+    strlist_free(&files);
+    return finish(code);
+}
+
+/* ---- repro ---------------------------------------------------------------- */
+
+static void repro_help(FILE *out)
+{
+    fprintf(out, "usage: asyncfuzz repro [OPTIONS] FILE|-\n\n"
+                 "Run the scenario in the embedded interpreter, then print the standalone\n"
+                 "Python program of the scenario with one assert for every verdict the run\n"
+                 "found. `python3.11 PROGRAM` runs it with plain asyncio and fails with an\n"
+                 "AssertionError (stating the violation) while a verdict still occurs: it\n"
+                 "passes once the behaviour is fixed. `python3.11 PROGRAM --trace` prints the\n"
+                 "trace as JSON lines, the same text as `asyncfuzz run --trace FILE`. With\n"
+                 "--pure-python-tasks here, run the program with --pure-python-tasks too.\n\n"
+                 "options:\n"
+                 "  -o, --out FILE       write the program to FILE (fsync'd) instead of stdout\n"
+                 "  --no-asserts         no asserts: just the program\n"
+                 "  -h, --help           this help\n");
+    print_budget_help(out);
+    fprintf(out,
+            "\nexit: 0 program written, 2 usage error, unreadable scenario or harness failure\n");
+}
+
+int af_cmd_repro(int argc, char **argv)
+{
+    if (af_wants_help(argc, argv)) {
+        repro_help(stdout);
+        return AF_EXIT_OK;
+    }
+    af_runner_options opts;
+    af_runner_options_default(&opts);
+    const char *file = NULL, *outpath = NULL;
+    bool asserts = true;
+    for (int i = 1; i < argc; i++) {
+        int b = parse_budget("repro", argc, argv, &i, &opts);
+        if (b < 0)
+            return AF_EXIT_USAGE;
+        if (b > 0)
+            continue;
+        if (strcmp(argv[i], "-o") == 0 || strcmp(argv[i], "--out") == 0) {
+            if (i + 1 >= argc)
+                return usage_error("repro", "%s needs a file", argv[i]);
+            outpath = argv[++i];
+        } else if (strcmp(argv[i], "--no-asserts") == 0) {
+            asserts = false;
+        } else if (argv[i][0] == '-' && argv[i][1] != '\0') {
+            return usage_error("repro", "unknown option '%s'", argv[i]);
+        } else if (file) {
+            return usage_error("repro", "one scenario file only");
+        } else {
+            file = argv[i];
+        }
+    }
+    if (!file)
+        return usage_error("repro", "no scenario file given");
+
+    int code = AF_EXIT_USAGE;
+    af_scenario *s = malloc(sizeof *s);
+    af_verdict_list *v = malloc(sizeof *v);
+    af_trace tr;
+    bool tr_ok = af_trace_init(&tr, 0, 0) == 0;
+    char *text = NULL;
+    af_error err;
+    memset(&err, 0, sizeof err);
+    if (!s || !v || !tr_ok) {
+        fprintf(stderr, "asyncfuzz repro: out of memory\n");
+        goto done;
+    }
+    if (af_json_read_file(file, s, &err) < 0) {
+        print_error("repro", file, &err);
+        goto done;
+    }
+    af_verdict_list_init(v);
+    if (asserts) {
+        af_runner *r = get_runner("repro", &opts);
+        if (!r)
+            goto done;
+        if (af_judge_run(r, s, &tr, v, &err) < 0) {
+            print_error("repro", NULL, &err);
+            goto done;
+        }
+    }
+    text = af_finding_repro_target(s, v, opts.target, &err);
+    if (!text) {
+        print_error("repro", NULL, &err);
+        goto done;
+    }
+    if (outpath) {
+        if (af_write_file_durable(outpath, text, strlen(text), &err) < 0) {
+            print_error("repro", NULL, &err);
+            goto done;
+        }
+    } else {
+        fputs(text, stdout);
+    }
+    code = AF_EXIT_OK;
+done:
+    free(text);
+    if (tr_ok)
+        af_trace_free(&tr);
+    free(v);
+    free(s);
+    return finish(code);
+}
+
+/* ---- gen ------------------------------------------------------------------ */
+
+static void gen_help(FILE *out)
+{
+    fprintf(out,
+            "usage: asyncfuzz gen --seed S --count N [OPTIONS]\n\n"
+            "Draw N random byte strings from a PRNG seeded with S, decode each into a\n"
+            "scenario (the fuzzers' decoder: every byte string is a valid scenario), run\n"
+            "it and judge it. Each verdict has a cause: target (asyncio broke a contract),\n"
+            "misuse (a misuse operation explains it) or scenario (the scenario's own\n"
+            "structure explains it: a task it never awaited, an Event it never set).\n"
+            "Findings are the target verdicts, plus the misuse ones with --misuse;\n"
+            "--all-verdicts makes every verdict a finding. A run stopped by a budget\n"
+            "is judged the same way (hang, deadlock).\n"
+            "Findings are deduplicated by verdict signature: the first run showing a\n"
+            "signature is written at once - before the next run starts - to\n"
+            "OUT/<oracle>-<signature>/ (scenario.json with the verdicts as its expect,\n"
+            "repro.py, verdicts.json, trace.jsonl, input.bin, every file fsync'd); later\n"
+            "runs with the same signature are only counted. With the same build, the\n"
+            "same S gives the same scenarios, runs and findings on every machine.\n\n"
+            "options:\n"
+            "  --seed S             PRNG seed (an integer, decimal or 0x hex)\n"
+            "  --count N            number of runs (0: until interrupted)\n"
+            "  --misuse             let the decoder emit misuse operations too\n"
+            "  --all-verdicts       scenario-caused verdicts are findings too\n"
+            "  --out DIR            where findings go (default ./findings); created when\n"
+            "                       the first finding is written; OUT/summary.json at the end\n"
+            "  --max-len L          longest byte string drawn, 1..65536 (default 256);\n"
+            "                       lengths are uniform in 0..L\n"
+            "  -q, --quiet          no progress line\n"
+            "  -h, --help           this help\n");
+    print_budget_help(out);
+    fprintf(out,
+            "\nA progress line (runs, runs/s, findings) goes to stderr at most once a second;\n"
+            "at the end, one line per distinct finding (count, oracle, signature, folder)\n"
+            "and a total on stdout.\n"
+            "A harness failure (an exception escaping the interpreter of scenarios, a\n"
+            "malformed trace) stops the run; the scenario is kept as\n"
+            "OUT/harness-error-seed<S>-run<I>.json.\n"
+            "exit: 0 no finding, 1 findings, 2 usage error or harness failure\n");
+}
+
+static uint64_t splitmix64(uint64_t *state)
+{
+    uint64_t z = (*state += UINT64_C(0x9E3779B97F4A7C15));
+    z = (z ^ (z >> 30)) * UINT64_C(0xBF58476D1CE4E5B9);
+    z = (z ^ (z >> 27)) * UINT64_C(0x94D049BB133111EB);
+    return z ^ (z >> 31);
+}
+
+/* The bytes of run i of seed S: independent of every other run, so one run
+ * can be regenerated alone. */
+static size_t gen_input(uint64_t seed, uint64_t run, size_t max_len, uint8_t *buf)
+{
+    uint64_t st = seed ^ (run * UINT64_C(0xD1B54A32D192ED03));
+    splitmix64(&st);
+    size_t len = (size_t)(splitmix64(&st) % (max_len + 1));
+    for (size_t i = 0; i < len; i += 8) {
+        uint64_t x = splitmix64(&st);
+        for (size_t j = 0; j < 8 && i + j < len; j++)
+            buf[i + j] = (uint8_t)(x >> (8 * j));
+    }
+    return len;
+}
+
+typedef struct gen_finding {
+    uint64_t signature;
+    af_oracle oracle;
+    char sigtext[AF_VERDICT_SIGTEXT_MAX];
+    char dir[512];
+    uint64_t first_run;
+    uint64_t count;
+} gen_finding;
+
+typedef struct gen_table {
+    gen_finding *items;
+    int n, cap;
+    int32_t *slots; /* open addressing: index into items, -1 empty */
+    int nslots;
+} gen_table;
+
+static int gen_table_grow(gen_table *t)
+{
+    int nslots = t->nslots ? t->nslots * 2 : 256;
+    int32_t *slots = malloc((size_t)nslots * sizeof *slots);
+    if (!slots)
+        return -1;
+    for (int i = 0; i < nslots; i++)
+        slots[i] = -1;
+    for (int i = 0; i < t->n; i++) {
+        uint64_t h = t->items[i].signature;
+        int k = (int)(h & (uint64_t)(nslots - 1));
+        while (slots[k] >= 0)
+            k = (k + 1) & (nslots - 1);
+        slots[k] = i;
+    }
+    free(t->slots);
+    t->slots = slots;
+    t->nslots = nslots;
+    return 0;
+}
+
+/* Index of sig in t, or -1. */
+static int gen_table_find(const gen_table *t, uint64_t sig)
+{
+    if (!t->nslots)
+        return -1;
+    int k = (int)(sig & (uint64_t)(t->nslots - 1));
+    while (t->slots[k] >= 0) {
+        if (t->items[t->slots[k]].signature == sig)
+            return t->slots[k];
+        k = (k + 1) & (t->nslots - 1);
+    }
+    return -1;
+}
+
+static gen_finding *gen_table_add(gen_table *t, uint64_t sig)
+{
+    if ((t->n + 1) * 2 > t->nslots && gen_table_grow(t) < 0)
+        return NULL;
+    if (t->n == t->cap) {
+        int cap = t->cap ? t->cap * 2 : 64;
+        gen_finding *items = realloc(t->items, (size_t)cap * sizeof *items);
+        if (!items)
+            return NULL;
+        t->items = items;
+        t->cap = cap;
+    }
+    gen_finding *f = &t->items[t->n];
+    memset(f, 0, sizeof *f);
+    f->signature = sig;
+    int k = (int)(sig & (uint64_t)(t->nslots - 1));
+    while (t->slots[k] >= 0)
+        k = (k + 1) & (t->nslots - 1);
+    t->slots[k] = t->n;
+    t->n++;
+    return f;
+}
+
+static int write_gen_summary(const char *outdir, const gen_table *t, uint64_t seed, uint64_t runs,
+                             double secs, bool misuse, size_t max_len, af_error *err)
+{
+    size_t cap = 4096 + (size_t)t->n * 1024, pos = 0;
+    char *buf = malloc(cap);
+    if (!buf) {
+        af_error_set(err, "", "out of memory");
+        return -1;
+    }
+#define PUT(...) pos += (size_t)snprintf(buf + pos, pos < cap ? cap - pos : 0, __VA_ARGS__)
+    PUT("{\n  \"asyncfuzz_gen\": 1,\n  \"seed\": %" PRIu64 ",\n  \"runs\": %" PRIu64
+        ",\n  \"seconds\": %.3f,\n  \"runs_per_second\": %.1f,\n  \"misuse\": %s,\n  \"max_len\": "
+        "%zu,\n"
+        "  \"python\": \"%d.%d\",\n  \"findings\": [",
+        seed, runs, secs, secs > 0 ? (double)runs / secs : 0.0, misuse ? "true" : "false", max_len,
+        af_embed_pyversion() / 100, af_embed_pyversion() % 100);
+    for (int i = 0; i < t->n; i++) {
+        const gen_finding *f = &t->items[i];
+        PUT("%s\n    {\"oracle\": \"%s\", \"signature\": \"%016" PRIx64 "\", \"text\": ",
+            i ? "," : "", af_oracle_name(f->oracle), f->signature);
+        if (pos < cap)
+            af_json_put_string(buf, cap, &pos, f->sigtext, strlen(f->sigtext));
+        PUT(", \"count\": %" PRIu64 ", \"first_run\": %" PRIu64 ", \"dir\": ", f->count,
+            f->first_run);
+        if (pos < cap)
+            af_json_put_string(buf, cap, &pos, f->dir, strlen(f->dir));
+        PUT("}");
+    }
+    PUT("%s]\n}\n", t->n ? "\n  " : "");
+#undef PUT
+    char path[4200];
+    snprintf(path, sizeof path, "%s/summary.json", outdir);
+    int rc = pos < cap ? af_write_file_durable(path, buf, pos, err) : -1;
+    if (pos >= cap)
+        af_error_set(err, "", "summary too large");
+    free(buf);
+    return rc;
+}
+
+int af_cmd_gen(int argc, char **argv)
+{
+    if (af_wants_help(argc, argv)) {
+        gen_help(stdout);
+        return AF_EXIT_OK;
+    }
+    af_runner_options opts;
+    af_runner_options_default(&opts);
+    uint64_t seed = 0, count = 0;
+    bool have_seed = false, have_count = false, misuse = false, quiet = false, all_verdicts = false;
+    const char *outdir = "findings";
+    int64_t max_len = 256;
+    for (int i = 1; i < argc; i++) {
+        int b = parse_budget("gen", argc, argv, &i, &opts);
+        if (b < 0)
+            return AF_EXIT_USAGE;
+        if (b > 0)
+            continue;
+        const char *a = argv[i];
+        bool needs = !strcmp(a, "--seed") || !strcmp(a, "--count") || !strcmp(a, "--out") ||
+                     !strcmp(a, "--max-len");
+        if (needs && i + 1 >= argc)
+            return usage_error("gen", "%s needs a value", a);
+        if (!strcmp(a, "--seed")) {
+            if (parse_u64(argv[++i], &seed) < 0)
+                return usage_error("gen", "--seed: '%s' is not a non-negative integer", argv[i]);
+            have_seed = true;
+        } else if (!strcmp(a, "--count")) {
+            if (parse_u64(argv[++i], &count) < 0)
+                return usage_error("gen", "--count: '%s' is not a non-negative integer", argv[i]);
+            have_count = true;
+        } else if (!strcmp(a, "--out")) {
+            outdir = argv[++i];
+            if (!outdir[0])
+                return usage_error("gen", "--out: empty folder name");
+        } else if (!strcmp(a, "--max-len")) {
+            if (parse_i64(argv[++i], 1, 65536, &max_len) < 0)
+                return usage_error("gen", "--max-len: '%s' is not an integer in 1..65536", argv[i]);
+        } else if (!strcmp(a, "--misuse")) {
+            misuse = true;
+        } else if (!strcmp(a, "--all-verdicts")) {
+            all_verdicts = true;
+        } else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {
+            quiet = true;
+        } else {
+            return usage_error("gen", "unknown argument '%s'", a);
+        }
+    }
+    if (!have_seed)
+        return usage_error("gen", "--seed is required (the same seed gives the same runs)");
+    if (!have_count)
+        return usage_error("gen", "--count is required (0 runs until interrupted)");
+
+    af_runner *r = get_runner("gen", &opts);
+    if (!r)
+        return finish(AF_EXIT_USAGE);
+
+    int code = AF_EXIT_USAGE;
+    af_scenario *s = malloc(sizeof *s);
+    af_verdict_list *v = malloc(sizeof *v);
+    af_verdict_list *all = malloc(sizeof *all); /* v before keeping findings */
+    uint8_t *input = malloc((size_t)max_len + 8);
+    af_trace tr;
+    bool tr_ok = af_trace_init(&tr, 0, 0) == 0;
+    gen_table table = {0};
+    bool outdir_made = false;
+    uint64_t runs = 0, verdict_runs = 0;
+    af_error err;
+    memset(&err, 0, sizeof err);
+    if (!s || !v || !all || !input || !tr_ok) {
+        fprintf(stderr, "asyncfuzz gen: out of memory\n");
+        goto done;
+    }
+    bool tty = isatty(STDERR_FILENO), harness_failed = false;
+    double t0 = af_clock_seconds(), last_progress = t0;
+    int pyv = af_embed_pyversion();
+    for (uint64_t i = 0; count == 0 || i < count; i++) {
+        size_t len = gen_input(seed, i, (size_t)max_len, input);
+        af_decode(input, len, misuse, s);
+        if (af_judge_run(r, s, &tr, v, &err) < 0) {
+            print_error("gen", NULL, &err);
+            /* Keep the input for whoever fixes the harness. */
+            char *text = af_json_write(s);
+            char path[4200] = "";
+            af_error werr;
+            if (text && af_mkdirs(outdir, &werr) == 0) {
+                snprintf(path, sizeof path, "%s/harness-error-seed%" PRIu64 "-run%" PRIu64 ".json",
+                         outdir, seed, i);
+                if (af_write_file_durable(path, text, strlen(text), &werr) < 0)
+                    path[0] = '\0';
+            }
+            fprintf(stderr,
+                    "asyncfuzz gen: harness failure on run %" PRIu64 " (seed %" PRIu64 ")%s%s\n", i,
+                    seed, path[0] ? "; the scenario is in " : "", path);
+            if (!path[0] && text)
+                fputs(text, stderr);
+            free(text);
+            harness_failed = true;
+            break;
+        }
+        runs++;
+        if (!all_verdicts && v->count) {
+            *all = *v;
+            af_verdict_list_keep_findings(v, misuse);
+        }
+        if (v->count) {
+            verdict_runs++;
+            /* New signatures in this run: write one finding folder per new
+             * signature (the same run's files), before anything else. */
+            for (int k = 0; k < v->count; k++) {
+                const af_verdict *x = &v->items[k];
+                int idx = gen_table_find(&table, x->signature);
+                if (idx >= 0) {
+                    /* Count once per run per signature. */
+                    bool seen_in_run = false;
+                    for (int j = 0; j < k; j++)
+                        if (v->items[j].signature == x->signature)
+                            seen_in_run = true;
+                    if (!seen_in_run && table.items[idx].first_run != i)
+                        table.items[idx].count++;
+                    continue;
+                }
+                gen_finding *f = gen_table_add(&table, x->signature);
+                if (!f) {
+                    fprintf(stderr, "asyncfuzz gen: out of memory\n");
+                    goto done;
+                }
+                f->oracle = x->oracle;
+                snprintf(f->sigtext, sizeof f->sigtext, "%s", x->signature_text);
+                snprintf(f->dir, sizeof f->dir, "%s/%s-%016" PRIx64, outdir,
+                         af_oracle_name(x->oracle), x->signature);
+                f->first_run = i;
+                f->count = 1;
+                if (!outdir_made) {
+                    if (af_mkdirs(outdir, &err) < 0) {
+                        print_error("gen", NULL, &err);
+                        goto done;
+                    }
+                    outdir_made = true;
+                }
+                char origin[160];
+                snprintf(origin, sizeof origin,
+                         "gen --seed %" PRIu64 "%s --max-len %" PRId64 ", run %" PRIu64, seed,
+                         misuse ? " --misuse" : "", max_len, i);
+                af_finding fd = {s,      v,   &tr, input,       len,
+                                 origin, pyv, k,   opts.target, all_verdicts ? NULL : all};
+                if (af_finding_write(f->dir, &fd, &err) < 0) {
+                    print_error("gen", NULL, &err);
+                    goto done;
+                }
+            }
+        }
+        if (!quiet && (runs & 63) == 0) {
+            double t = af_clock_seconds();
+            if (t - last_progress >= 1.0) {
+                fprintf(stderr,
+                        "%sgen: %" PRIu64 " runs, %.0f runs/s, %d findings (%" PRIu64
+                        " runs with verdicts)%s",
+                        tty ? "\r" : "", runs, (double)runs / (t - t0), table.n, verdict_runs,
+                        tty ? "\033[K" : "\n");
+                fflush(stderr);
+                last_progress = t;
+            }
+        }
+    }
+    double secs = af_clock_seconds() - t0;
+    if (!quiet && tty && runs >= 64)
+        fputc('\n', stderr);
+    for (int i = 0; i < table.n; i++) {
+        const gen_finding *f = &table.items[i];
+        printf("%8" PRIu64 "  %-22s %016" PRIx64 "  %s  %s\n", f->count, af_oracle_name(f->oracle),
+               f->signature, f->dir, f->sigtext);
+    }
+    printf("gen: %" PRIu64 " runs in %.2f s (%.0f runs/s), %d findings, %" PRIu64
+           " runs with verdicts\n",
+           runs, secs, secs > 0 ? (double)runs / secs : 0.0, table.n, verdict_runs);
+    if (outdir_made &&
+        write_gen_summary(outdir, &table, seed, runs, secs, misuse, (size_t)max_len, &err) < 0) {
+        print_error("gen", NULL, &err);
+        goto done;
+    }
+    code = harness_failed ? AF_EXIT_USAGE : table.n ? AF_EXIT_FINDING : AF_EXIT_OK;
+done:
+    free(table.items);
+    free(table.slots);
+    if (tr_ok)
+        af_trace_free(&tr);
+    free(input);
+    free(v);
+    free(all);
+    free(s);
+    return finish(code);
+}

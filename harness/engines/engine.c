@@ -1,0 +1,954 @@
+/* engine.c - the built-in coverage-guided engine (engine.h). */
+#include "harness/engines/engine.h"
+#include "base/clock.h"
+#include "base/hash.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "base/file_io.h"
+#include "base/hashset.h"
+#include "harness/engines/coverage.h"
+#include "harness/engines/flight.h"
+#include "harness/engines/fuzz_target.h"
+#include "reports/finding.h"
+#include "reports/findings.h"
+#include "scenarios/bytes.h"
+#include "scenarios/minimize.h"
+#include "scenarios/mutate.h"
+
+#define MAX_JOBS 256
+#define INPUT_CAP 8192
+#define WORKER_EXIT_COVERAGE 3
+#define WORKER_EXIT_SETUP 4
+
+enum { W_STARTING = 0, W_RUNNING, W_FINISHED, W_FAILED };
+
+/* One worker's counters, written by the worker, read by the supervisor. */
+typedef struct worker_slot {
+    _Atomic uint64_t execs;
+    _Atomic uint64_t run_start_ns; /* monotonic time the current input started, 0 idle */
+    _Atomic uint32_t cur_len;
+    _Atomic uint32_t corpus;
+    _Atomic int state;
+    _Atomic uint64_t findings_new;   /* signatures this worker filed first */
+    _Atomic uint64_t findings_total; /* runs with a finding */
+    char error[512];
+    uint8_t cur[INPUT_CAP]; /* the input being run */
+} __attribute__((aligned(64))) worker_slot;
+
+typedef struct shared {
+    _Atomic int stop;
+    _Atomic uint64_t first_finding_ns; /* monotonic, 0 none */
+    _Atomic uint64_t first_finding_execs;
+    _Atomic uint64_t stop_on_ns;
+    uint64_t lost_new; /* crash / hang signatures new to the store (supervisor only) */
+    _Atomic uint64_t stop_on_execs;
+    uint64_t start_ns;
+    uint8_t virgin[AF_COV_MAP_SIZE]; /* union of every worker's feature bits */
+    worker_slot slots[];
+} shared;
+
+void af_engine_options_default(af_engine_options *o)
+{
+    memset(o, 0, sizeof *o);
+    o->out_dir = ".";
+    o->jobs = 1;
+    o->coverage = AF_COV_DEFAULT;
+    o->coverage_check = true;
+    o->hang_timeout = 30.0;
+    o->minimize_calls = 400;
+    o->max_len = 4096;
+}
+
+/* ---- feature maps ---- */
+
+static uint8_t bucket_bit[256];
+
+static void init_buckets(void)
+{
+    for (int c = 0; c < 256; c++) {
+        /* coarser than AFL's eight classes: the semantic features count
+         * events, and finer classes grow the corpus by thousands of
+         * entries a second without finding more */
+        int b = c <= 1 ? 0 : c <= 3 ? 1 : c <= 15 ? 2 : 3;
+        bucket_bit[c] = c == 0 ? 0 : (uint8_t)(1u << b);
+    }
+}
+
+/* Merge map into the campaign's union of features, which every worker
+ * shares: returns the number of (counter, bucket) features that no worker
+ * had seen. One union rather than one per worker: an input that is new to
+ * the campaign is kept by the worker that ran it, and the others take it
+ * from the corpus folder without running it again (sync_corpus). */
+static int merge_features(uint8_t *global, const uint8_t *map)
+{
+    int fresh = 0;
+    const uint64_t *w = (const uint64_t *)map;
+    for (size_t k = 0; k < AF_COV_MAP_SIZE / 8; k++) {
+        if (!w[k])
+            continue;
+        for (size_t i = k * 8; i < k * 8 + 8; i++) {
+            uint8_t bit = bucket_bit[map[i]];
+            if (bit && !(__atomic_load_n(&global[i], __ATOMIC_RELAXED) & bit) &&
+                !(__atomic_fetch_or(&global[i], bit, __ATOMIC_RELAXED) & bit))
+                fresh++;
+        }
+    }
+    return fresh;
+}
+
+static uint64_t count_bits(const uint8_t *m, size_t n)
+{
+    uint64_t c = 0;
+    const uint64_t *w = (const uint64_t *)m;
+    for (size_t k = 0; k < n / 8; k++)
+        c += (uint64_t)__builtin_popcountll(__atomic_load_n(&w[k], __ATOMIC_RELAXED));
+    return c;
+}
+
+/* ---- the worker ---- */
+
+typedef struct entry {
+    uint8_t *data;
+    uint32_t len;
+    uint64_t hash;
+} entry;
+
+#define SIG_SLOTS 1024
+typedef struct sig_entry {
+    uint64_t sig; /* 0: empty */
+    uint64_t pending;
+    af_findings_size best;
+} sig_entry;
+
+typedef struct worker {
+    const af_engine_options *o;
+    shared *sh;
+    worker_slot *slot;
+    int index;
+    af_fuzz *fuzz;
+    af_rng rng;
+    char findings_dir[2048];
+    char corpus_dir[2048];
+    uint8_t *map;
+    entry *corpus;
+    size_t ncorpus, corpus_cap;
+    size_t nwritten;  /* corpus entries already in the folder */
+    af_hashset known; /* content hashes of entries and of folder files seen */
+    sig_entry sigs[SIG_SLOTS];
+    uint64_t max_runs;
+    uint64_t last_flush_ns, last_sync_ns;
+    af_scenario s, donor, cand;
+    uint8_t buf[INPUT_CAP];
+    /* minimisation */
+    uint64_t min_sig;
+    int max_len;
+    /* length control (libFuzzer's -len_control): mutants longer than
+     * cur_max are not run; cur_max grows while coverage stalls */
+    size_t cur_max;
+    uint64_t last_new_exec;
+} worker;
+
+/* Run one input with the crash / hang bookkeeping in shared memory. */
+static af_fuzz_result run_input(worker *w, const uint8_t *data, size_t len, uint8_t *map)
+{
+    worker_slot *sl = w->slot;
+    if (len > INPUT_CAP)
+        len = INPUT_CAP;
+    memcpy(sl->cur, data, len);
+    atomic_store_explicit(&sl->cur_len, (uint32_t)len, memory_order_relaxed);
+    atomic_store_explicit(&sl->run_start_ns, af_clock_ns(), memory_order_release);
+    af_fuzz_result r = af_fuzz_one(w->fuzz, data, len, map, 0);
+    atomic_store_explicit(&sl->run_start_ns, 0, memory_order_release);
+    atomic_fetch_add_explicit(&sl->execs, 1, memory_order_relaxed);
+    return r;
+}
+
+/* run_input for the start-up coverage check (af_fuzz_run_fn). */
+static af_fuzz_result check_input(void *ctx, const uint8_t *data, size_t len, uint8_t *map)
+{
+    return run_input(ctx, data, len, map);
+}
+
+/* Corpus files: named by content hash and created exclusively (a name
+ * never changes content); not fsync'd and not renamed into place: the
+ * corpus is a cache, and a file cut short is just another input. */
+static void write_corpus_file(worker *w, const entry *e)
+{
+    char path[2200];
+    snprintf(path, sizeof path, "%s/%016" PRIx64, w->corpus_dir, e->hash);
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return;
+    if (write(fd, e->data, e->len) != (ssize_t)e->len) {
+        /* a short corpus file is harmless */
+    }
+    close(fd);
+}
+
+static void corpus_add(worker *w, const uint8_t *data, size_t len, uint64_t h)
+{
+    if (w->ncorpus == w->corpus_cap) {
+        size_t cap = w->corpus_cap ? w->corpus_cap * 2 : 256;
+        entry *c = realloc(w->corpus, cap * sizeof *c);
+        if (!c)
+            return;
+        w->corpus = c;
+        w->corpus_cap = cap;
+    }
+    entry *e = &w->corpus[w->ncorpus];
+    e->data = malloc(len ? len : 1);
+    if (!e->data)
+        return;
+    memcpy(e->data, data, len);
+    e->len = (uint32_t)len;
+    e->hash = h;
+    w->ncorpus++;
+    (void)af_hashset_add(&w->known, h);
+    atomic_store_explicit(&w->slot->corpus, (uint32_t)w->ncorpus, memory_order_relaxed);
+}
+
+/* ---- findings in the worker ---- */
+
+static sig_entry *sig_find(worker *w, uint64_t sig, bool create)
+{
+    uint64_t key = sig ? sig : 1;
+    for (size_t i = key & (SIG_SLOTS - 1), n = 0; n < SIG_SLOTS;
+         n++, i = (i + 1) & (SIG_SLOTS - 1)) {
+        if (w->sigs[i].sig == key)
+            return &w->sigs[i];
+        if (!w->sigs[i].sig) {
+            if (!create)
+                return NULL;
+            w->sigs[i].sig = key;
+            return &w->sigs[i];
+        }
+    }
+    return NULL;
+}
+
+static void flush_counts(worker *w)
+{
+    for (int i = 0; i < SIG_SLOTS; i++)
+        if (w->sigs[i].sig && w->sigs[i].pending) {
+            af_error err;
+            af_findings_add_count(w->findings_dir, w->sigs[i].sig, w->sigs[i].pending, &err);
+            w->sigs[i].pending = 0;
+        }
+    w->last_flush_ns = af_clock_ns();
+}
+
+static bool has_sig(const af_verdict_list *v, uint64_t sig)
+{
+    for (int i = 0; i < v->count; i++)
+        if (v->items[i].signature == sig)
+            return true;
+    return false;
+}
+
+static bool minimize_pred(const af_scenario *cand, void *ctx)
+{
+    worker *w = ctx;
+    size_t len = 0;
+    if (af_encode(cand, false, w->buf, sizeof w->buf, &len, NULL) != 0)
+        return false;
+    af_fuzz_result r = run_input(w, w->buf, len, NULL);
+    if (r == AF_FUZZ_ERROR)
+        return false;
+    return has_sig(af_fuzz_last_verdicts(w->fuzz), w->min_sig);
+}
+
+static FILE *logf_(const worker *w)
+{
+    return w->o->log ? w->o->log : stderr;
+}
+
+static void announce(worker *w, const af_verdict *v, const char *dir)
+{
+    FILE *log = logf_(w);
+    fprintf(log,
+            "\nasyncfuzz: FINDING %s %016" PRIx64 " %s\n  at %s in task %s, vtime %" PRId64
+            ": %s\n  finding: %s/\n",
+            af_oracle_name(v->oracle), v->signature, v->signature_text, v->path[0] ? v->path : "-",
+            v->task_name[0] ? v->task_name : "-", v->vtime, v->evidence, dir);
+    fflush(log);
+}
+
+/* Copies of the run being filed (af_fuzz_one overwrites its own). */
+static af_verdict_list rec_verdicts;
+static af_scenario rec_scenario;
+
+static void file_findings(worker *w, const uint8_t *data, size_t len)
+{
+    const af_verdict_list *vl = af_fuzz_last_verdicts(w->fuzz);
+    if (vl->count == 0)
+        return;
+    atomic_fetch_add_explicit(&w->slot->findings_total, 1, memory_order_relaxed);
+    rec_verdicts = *vl;
+    rec_scenario = *af_fuzz_last_scenario(w->fuzz);
+    const af_trace *tr = af_fuzz_last_trace(w->fuzz);
+    af_findings_size size;
+    bool have_size = false;
+    for (int i = 0; i < rec_verdicts.count; i++) {
+        uint64_t sig = rec_verdicts.items[i].signature;
+        bool dup = false;
+        for (int j = 0; j < i; j++)
+            dup |= rec_verdicts.items[j].signature == sig;
+        if (dup)
+            continue;
+        sig_entry *e = sig_find(w, sig, false);
+        if (!have_size) {
+            af_findings_size_of(&rec_scenario, &size);
+            have_size = true;
+        }
+        if (e && af_findings_size_cmp(&size, &e->best) >= 0) {
+            e->pending++;
+            continue;
+        }
+        /* new to this worker, or smaller: to disk before anything else */
+        af_findings_record_in in;
+        memset(&in, 0, sizeof in);
+        in.scenario = &rec_scenario;
+        in.verdicts = &rec_verdicts;
+        in.primary = i;
+        in.target = getenv("AF_TARGET"); /* set by `fuzz --target` */
+        in.trace = tr;
+        in.input = data;
+        in.input_len = len;
+        in.engine = "builtin";
+        char origin[96];
+        snprintf(origin, sizeof origin, "builtin worker %d, run %" PRIu64, w->index,
+                 atomic_load(&w->slot->execs));
+        in.origin = origin;
+        char dir[2200];
+        af_error err;
+        af_findings_result r = af_findings_record(w->findings_dir, &in, dir, sizeof dir, &err);
+        if (r == AF_FINDINGS_ERROR) {
+            fprintf(logf_(w), "\nasyncfuzz: cannot file a finding: %s\n", err.message);
+            continue;
+        }
+        if (!e)
+            e = sig_find(w, sig, true);
+        if (e)
+            e->best = size;
+        if (r == AF_FINDINGS_NEW) {
+            atomic_fetch_add_explicit(&w->slot->findings_new, 1, memory_order_relaxed);
+            uint64_t zero = 0;
+            if (atomic_compare_exchange_strong(&w->sh->first_finding_ns, &zero, af_clock_ns())) {
+                uint64_t total = 0;
+                for (int k = 0; k < w->o->jobs; k++)
+                    total += atomic_load(&w->sh->slots[k].execs);
+                atomic_store(&w->sh->first_finding_execs, total);
+            }
+            announce(w, &rec_verdicts.items[i], dir);
+            const af_verdict *v = &rec_verdicts.items[i];
+            if (w->o->stop_on &&
+                (strstr(af_oracle_name(v->oracle), w->o->stop_on) ||
+                 strstr(v->signature_text, w->o->stop_on) || strstr(v->evidence, w->o->stop_on))) {
+                uint64_t z = 0;
+                if (atomic_compare_exchange_strong(&w->sh->stop_on_ns, &z, af_clock_ns())) {
+                    uint64_t total = 0;
+                    for (int k = 0; k < w->o->jobs; k++)
+                        total += atomic_load(&w->sh->slots[k].execs);
+                    atomic_store(&w->sh->stop_on_execs, total);
+                }
+                atomic_store(&w->sh->stop, 1);
+                return; /* no minimisation: the campaign ends */
+            }
+        }
+        if (r == AF_FINDINGS_NEW && w->o->minimize_calls > 0) {
+            /* shrink it now, while the worker knows the signature; the
+             * store keeps whichever is smaller */
+            static af_scenario in_copy, out;
+            static af_verdict_list keep;
+            keep = rec_verdicts;
+            in_copy = rec_scenario;
+            w->min_sig = sig;
+            af_minimize_stats st = {.max_calls = w->o->minimize_calls};
+            if (af_minimize(&in_copy, minimize_pred, w, &out, &st) == 0 && st.accepted > 0) {
+                size_t mlen = 0;
+                static uint8_t mbuf[INPUT_CAP];
+                if (af_encode(&out, false, mbuf, sizeof mbuf, &mlen, NULL) == 0 &&
+                    run_input(w, mbuf, mlen, NULL) != AF_FUZZ_ERROR) {
+                    const af_verdict_list *mv = af_fuzz_last_verdicts(w->fuzz);
+                    int primary = -1;
+                    for (int k = 0; k < mv->count; k++)
+                        if (mv->items[k].signature == sig) {
+                            primary = k;
+                            break;
+                        }
+                    if (primary >= 0) {
+                        static af_scenario ms;
+                        static af_verdict_list mvl;
+                        ms = *af_fuzz_last_scenario(w->fuzz);
+                        mvl = *mv;
+                        af_findings_record_in m = in;
+                        m.scenario = &ms;
+                        m.verdicts = &mvl;
+                        m.primary = primary;
+                        m.trace = af_fuzz_last_trace(w->fuzz);
+                        m.input = mbuf;
+                        m.input_len = mlen;
+                        char morigin[160];
+                        snprintf(morigin, sizeof morigin, "%s, minimised (%d -> %d ops)", origin,
+                                 st.ops_before, st.ops_after);
+                        m.origin = morigin;
+                        if (af_findings_record(w->findings_dir, &m, NULL, 0, &err) ==
+                                AF_FINDINGS_SMALLER &&
+                            e)
+                            af_findings_size_of(&ms, &e->best);
+                    }
+                }
+            }
+            rec_verdicts = keep;
+        }
+    }
+}
+
+/* ---- the corpus folder ---- */
+
+/* Take in every file of the corpus folder this worker has not seen. The
+ * first time (initial: the seeds) each is run, for its features and its
+ * findings, and kept; later, the files are other workers' new entries,
+ * whose features are in the shared union already: they are kept without
+ * being run again. With initial, an empty folder seeds the empty input. */
+static void sync_corpus(worker *w, bool initial)
+{
+    /* our own new entries first */
+    for (; w->nwritten < w->ncorpus; w->nwritten++)
+        write_corpus_file(w, &w->corpus[w->nwritten]);
+    DIR *d = opendir(w->corpus_dir);
+    if (d) {
+        struct dirent *de;
+        char path[2400];
+        while ((de = readdir(d)) && !atomic_load_explicit(&w->sh->stop, memory_order_relaxed)) {
+            if (de->d_name[0] == '.')
+                continue;
+            uint64_t nh = af_fnv64_nonzero((const uint8_t *)de->d_name, strlen(de->d_name)) ^
+                          0x5a5a5a5a5a5a5a5aull;
+            if (af_hashset_has(&w->known, nh))
+                continue;
+            (void)af_hashset_add(&w->known, nh);
+            snprintf(path, sizeof path, "%s/%s", w->corpus_dir, de->d_name);
+            char *data = NULL;
+            size_t len = 0;
+            af_error err;
+            struct stat st;
+            if (stat(path, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size > w->max_len)
+                continue;
+            if (af_read_file(path, (size_t)w->max_len, &data, &len, &err) != 0)
+                continue;
+            uint64_t h = af_fnv64_nonzero((const uint8_t *)data, len);
+            if (!af_hashset_has(&w->known, h)) {
+                af_fuzz_result r = AF_FUZZ_OK;
+                if (initial) { /* a seed: run for its features and findings */
+                    r = run_input(w, (const uint8_t *)data, len, w->map);
+                    if (r != AF_FUZZ_ERROR)
+                        merge_features(w->sh->virgin, w->map);
+                }
+                if (r != AF_FUZZ_ERROR) {
+                    corpus_add(w, (const uint8_t *)data, len, h);
+                    w->nwritten = w->ncorpus; /* it is in the folder already */
+                }
+                if (r == AF_FUZZ_FINDING_KNOWN)
+                    file_findings(w, (const uint8_t *)data, len);
+            }
+            free(data);
+        }
+        closedir(d);
+    }
+    if (w->ncorpus == 0) {
+        /* the empty input: the empty scenario */
+        run_input(w, (const uint8_t *)"", 0, w->map);
+        merge_features(w->sh->virgin, w->map);
+        corpus_add(w, (const uint8_t *)"", 0, af_fnv64_nonzero((const uint8_t *)"", 0));
+    }
+    w->last_sync_ns = af_clock_ns();
+}
+
+/* ---- the loop ---- */
+
+static const entry *pick(worker *w)
+{
+    size_t n = w->ncorpus;
+    if (n > 8 && af_rng_below(&w->rng, 4) == 0) /* favour recent finds */
+        return &w->corpus[n - 1 - af_rng_below(&w->rng, 8)];
+    const entry *a = &w->corpus[af_rng_below(&w->rng, (uint32_t)n)];
+    if (af_rng_below(&w->rng, 2) == 0) { /* and small ones: they run fast */
+        const entry *b = &w->corpus[af_rng_below(&w->rng, (uint32_t)n)];
+        if (b->len < a->len)
+            a = b;
+    }
+    return a;
+}
+
+static void fuzz_one(worker *w)
+{
+    const entry *e = pick(w);
+    size_t len = 0;
+    if (e->len > 0 && af_rng_below(&w->rng, 10) == 0) {
+        /* byte level: the decoder makes any result a scenario */
+        memcpy(w->buf, e->data, e->len);
+        len = af_mutate_bytes(w->buf, e->len, (size_t)w->max_len, &w->rng);
+    } else {
+        af_decode(e->data, e->len, false, &w->s);
+        af_mutate_options mo = {.allow_misuse = false};
+        if (w->ncorpus > 1 && af_rng_below(&w->rng, 4) == 0) {
+            const entry *d = pick(w);
+            af_decode(d->data, d->len, false, &w->donor);
+            mo.donor = &w->donor;
+        }
+        af_mutate(&w->s, &mo, &w->rng, NULL);
+        if (af_encode(&w->s, false, w->buf, sizeof w->buf, &len, NULL) != 0)
+            return;
+    }
+    uint64_t execs = atomic_load_explicit(&w->slot->execs, memory_order_relaxed);
+    if (execs - w->last_new_exec > 2000 && w->cur_max < (size_t)w->max_len) {
+        w->cur_max += w->cur_max / 4 + 8;
+        if (w->cur_max > (size_t)w->max_len)
+            w->cur_max = (size_t)w->max_len;
+        w->last_new_exec = execs;
+    }
+    if (len > w->cur_max)
+        return;
+    uint64_t h = af_fnv64_nonzero(w->buf, len);
+    af_fuzz_result r = run_input(w, w->buf, len, w->map);
+    if (r == AF_FUZZ_ERROR)
+        return;
+    int fresh = merge_features(w->sh->virgin, w->map);
+    if (fresh > 0 && !af_hashset_has(&w->known, h)) {
+        corpus_add(w, w->buf, len, h);
+        w->last_new_exec = execs;
+    }
+    if (r == AF_FUZZ_FINDING_KNOWN) {
+        static uint8_t copy[INPUT_CAP];
+        memcpy(copy, w->buf, len);
+        file_findings(w, copy, len);
+    }
+}
+
+static volatile sig_atomic_t worker_term;
+static void on_worker_term(int sig)
+{
+    (void)sig;
+    worker_term = 1;
+}
+
+static int worker_main(shared *sh, int index, const af_engine_options *o, uint64_t seed,
+                       bool restarted)
+{
+    signal(SIGINT, SIG_IGN); /* the supervisor decides when to stop */
+    signal(SIGTERM, on_worker_term);
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    worker_slot *sl = &sh->slots[index];
+    static worker w;
+    memset(&w, 0, sizeof w);
+    w.o = o;
+    w.sh = sh;
+    w.slot = sl;
+    w.index = index;
+    w.max_len = o->max_len > 0 && o->max_len <= INPUT_CAP ? o->max_len : 4096;
+    w.cur_max = w.max_len < 48 ? (size_t)w.max_len : 48;
+    af_rng_seed(&w.rng, seed);
+    snprintf(w.findings_dir, sizeof w.findings_dir, "%s/findings", o->out_dir);
+    if (o->corpus_dir)
+        snprintf(w.corpus_dir, sizeof w.corpus_dir, "%s", o->corpus_dir);
+    else
+        snprintf(w.corpus_dir, sizeof w.corpus_dir, "%s/corpus", o->out_dir);
+    w.map = aligned_alloc(64, AF_COV_MAP_SIZE);
+    if (!w.map) {
+        snprintf(sl->error, sizeof sl->error, "out of memory");
+        return WORKER_EXIT_SETUP;
+    }
+    memset(w.map, 0, AF_COV_MAP_SIZE);
+    init_buckets();
+
+    af_fuzz_config cfg;
+    af_error err;
+    memset(&err, 0, sizeof err);
+    if (af_fuzz_config_from_env(&cfg, "builtin", &err) < 0) {
+        snprintf(sl->error, sizeof sl->error, "%s: %s", err.path, err.message);
+        return WORKER_EXIT_SETUP;
+    }
+    cfg.coverage = o->coverage;
+    cfg.keep_going = 1;
+    cfg.hang_seconds = o->hang_timeout;
+    cfg.quiet = index != 0 || o->quiet;
+    snprintf(cfg.findings_dir, sizeof cfg.findings_dir, "%s", w.findings_dir);
+    w.fuzz = af_fuzz_new(&cfg, &err);
+    if (!w.fuzz) {
+        snprintf(sl->error, sizeof sl->error, "cannot start the interpreter: %s", err.message);
+        return WORKER_EXIT_SETUP;
+    }
+    /* inputs that killed a worker are filed and not run again */
+    if (af_fuzz_use_quarantine(w.fuzz, o->log ? o->log : stderr) < 0) {
+        snprintf(sl->error, sizeof sl->error, "out of memory for the quarantine");
+        return WORKER_EXIT_SETUP;
+    }
+    if (index == 0 && !restarted && o->coverage_check && o->coverage != 0) {
+        char msg[1024] = "";
+        const char *paths[1] = {w.corpus_dir};
+        /* in this process, through run_input: the supervisor files an
+         * input that kills the worker, as during the campaign */
+        if (af_fuzz_check_coverage(w.fuzz, paths, 1, check_input, &w,
+                                   o->quiet ? NULL : (o->log ? o->log : stderr), msg,
+                                   sizeof msg) < 0) {
+            snprintf(sl->error, sizeof sl->error, "%s", msg);
+            return WORKER_EXIT_COVERAGE;
+        }
+    }
+    if (o->max_runs)
+        w.max_runs = (o->max_runs + (uint64_t)o->jobs - 1) / (uint64_t)o->jobs;
+    atomic_store(&sl->state, W_RUNNING);
+    sync_corpus(&w, true);
+    /* one worker: the folder is only for the next campaign, so write it
+     * rarely (creating files is slow on some file systems); several: they
+     * share new entries through it */
+    uint64_t sync_every = (uint64_t)(o->jobs > 1 ? 2000 + 250 * index : 10000) * 1000000ull;
+    while (!worker_term && !atomic_load_explicit(&sh->stop, memory_order_relaxed)) {
+        if (w.max_runs && atomic_load_explicit(&sl->execs, memory_order_relaxed) >= w.max_runs)
+            break;
+        fuzz_one(&w);
+        if ((atomic_load_explicit(&sl->execs, memory_order_relaxed) & 63) == 0) {
+            uint64_t t = af_clock_ns();
+            if (t - w.last_flush_ns > 1000000000ull)
+                flush_counts(&w);
+            if (t - w.last_sync_ns > sync_every)
+                sync_corpus(&w, false);
+        }
+    }
+    flush_counts(&w);
+    for (; w.nwritten < w.ncorpus; w.nwritten++)
+        write_corpus_file(&w, &w.corpus[w.nwritten]);
+    atomic_store(&sl->state, W_FINISHED);
+    fflush(NULL);
+    /* skip interpreter finalisation: nothing left to flush there */
+    _exit(0);
+}
+
+/* ---- the supervisor ---- */
+
+static volatile sig_atomic_t stop_requested;
+static void on_stop(int sig)
+{
+    (void)sig;
+    stop_requested = 1;
+}
+
+typedef struct sup_worker {
+    pid_t pid;
+    int restarts;
+    uint64_t seed;
+    int consecutive_setup_failures;
+} sup_worker;
+
+static pid_t spawn_worker(shared *sh, int i, const af_engine_options *o, uint64_t seed,
+                          bool restarted)
+{
+    worker_slot *sl = &sh->slots[i];
+    atomic_store(&sl->run_start_ns, 0);
+    atomic_store(&sl->cur_len, 0);
+    atomic_store(&sl->state, W_STARTING);
+    sl->error[0] = '\0';
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid == 0) {
+        int rc = worker_main(sh, i, o, seed, restarted);
+        fflush(NULL);
+        _exit(rc);
+    }
+    return pid;
+}
+
+/* File the input a lost worker was running as a crash (signal `sig`) or
+ * hang (sig 0) finding, quarantined (harness/engines/flight.h). */
+static void file_lost(shared *sh, int i, const af_engine_options *o, int sig, FILE *log)
+{
+    worker_slot *sl = &sh->slots[i];
+    uint32_t len = atomic_load(&sl->cur_len);
+    if (len > INPUT_CAP)
+        len = INPUT_CAP;
+    static uint8_t data[INPUT_CAP];
+    memcpy(data, sl->cur, len);
+    char findings[2048];
+    snprintf(findings, sizeof findings, "%s/findings", o->out_dir);
+    af_error err;
+    memset(&err, 0, sizeof err);
+    int r = af_flight_file_death(findings, "builtin", getenv("AF_TARGET"), "builtin supervisor",
+                                 data, len, sig, o->hang_timeout, log, &err);
+    if (r < 0)
+        fprintf(log, "\nasyncfuzz: cannot file the %s finding: %s\n", sig ? "crash" : "hang",
+                err.message);
+    else if (r == 1) {
+        sh->lost_new++;
+        uint64_t zero = 0;
+        if (atomic_compare_exchange_strong(&sh->first_finding_ns, &zero, af_clock_ns())) {
+            uint64_t total = 0;
+            for (int k = 0; k < o->jobs; k++)
+                total += atomic_load(&sh->slots[k].execs);
+            atomic_store(&sh->first_finding_execs, total);
+        }
+    }
+    fflush(log);
+}
+
+static void gather(shared *sh, int jobs, af_engine_stats *st)
+{
+    st->execs = 0;
+    st->corpus = 0;
+    st->unique_findings = 0;
+    st->total_findings = st->crashes + st->hangs;
+    for (int i = 0; i < jobs; i++) {
+        worker_slot *sl = &sh->slots[i];
+        st->execs += atomic_load_explicit(&sl->execs, memory_order_relaxed);
+        uint32_t c = atomic_load_explicit(&sl->corpus, memory_order_relaxed);
+        if (c > st->corpus)
+            st->corpus = c;
+        st->unique_findings += atomic_load_explicit(&sl->findings_new, memory_order_relaxed);
+        st->total_findings += atomic_load_explicit(&sl->findings_total, memory_order_relaxed);
+    }
+    st->unique_findings += sh->lost_new;
+    st->features = count_bits(sh->virgin, AF_COV_MAP_SIZE);
+    st->seconds = (double)(af_clock_ns() - sh->start_ns) / 1e9;
+}
+
+static void progress(FILE *log, const af_engine_stats *st, double rate, bool tty, bool final)
+{
+    char line[256];
+    snprintf(line, sizeof line,
+             "[builtin] %5.0fs  execs %" PRIu64 " (%.0f/s)  features %" PRIu64 "  corpus %" PRIu64
+             "  findings %" PRIu64 "/%" PRIu64,
+             st->seconds, st->execs, rate, st->features, st->corpus, st->unique_findings,
+             st->total_findings);
+    if (tty)
+        fprintf(log, "\r%s\033[K%s", line, final ? "\n" : "");
+    else
+        fprintf(log, "%s\n", line);
+    fflush(log);
+}
+
+/* Copies every regular file of `from` into `to` (existing names kept). */
+static int copy_seeds(const char *from, const char *to, af_error *err)
+{
+    if (strcmp(from, to) == 0)
+        return 0;
+    DIR *d = opendir(from);
+    if (!d) {
+        af_error_set(err, "", "cannot read the corpus folder %s: %s", from, strerror(errno));
+        return -1;
+    }
+    struct dirent *de;
+    int rc = 0;
+    while (rc == 0 && (de = readdir(d)) != NULL) {
+        if (de->d_name[0] == '.')
+            continue;
+        char src[4096], dst[4096];
+        snprintf(src, sizeof src, "%s/%s", from, de->d_name);
+        snprintf(dst, sizeof dst, "%s/%s", to, de->d_name);
+        struct stat st;
+        if (stat(src, &st) != 0 || !S_ISREG(st.st_mode) || access(dst, F_OK) == 0)
+            continue;
+        char *data = NULL;
+        size_t len = 0;
+        if (af_read_file(src, INPUT_CAP, &data, &len, err) < 0) {
+            rc = 0; /* an unreadable or oversized seed is skipped, not fatal */
+            continue;
+        }
+        rc = af_write_file(dst, data, len, err);
+        free(data);
+    }
+    closedir(d);
+    return rc;
+}
+
+int af_engine_run(const af_engine_options *o, af_engine_stats *stats, af_error *err)
+{
+    af_engine_stats local;
+    if (!stats)
+        stats = &local;
+    memset(stats, 0, sizeof *stats);
+    FILE *log = o->log ? o->log : stderr;
+    int jobs = o->jobs < 1 ? 1 : o->jobs > MAX_JOBS ? MAX_JOBS : o->jobs;
+    af_engine_options opts = *o;
+    opts.jobs = jobs;
+    if (opts.hang_timeout <= 0)
+        opts.hang_timeout = 30.0;
+    if (!opts.out_dir)
+        opts.out_dir = ".";
+
+    char findings[2048], corpus[2048];
+    snprintf(findings, sizeof findings, "%s/findings", opts.out_dir);
+    snprintf(corpus, sizeof corpus, "%s/corpus", opts.out_dir);
+    if (af_mkdirs(findings, err) < 0 || af_mkdirs(corpus, err) < 0)
+        return 2;
+    /* --corpus holds seeds: copied into OUT/corpus, the working corpus the
+     * workers write, so a seed folder under version control stays as is */
+    if (opts.corpus_dir && copy_seeds(opts.corpus_dir, corpus, err) < 0)
+        return 2;
+    opts.corpus_dir = NULL;
+
+    size_t shsize = sizeof(shared) + (size_t)jobs * sizeof(worker_slot);
+    shared *sh = mmap(NULL, shsize, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (sh == MAP_FAILED) {
+        af_error_set(err, "", "cannot map shared memory: %s", strerror(errno));
+        return 2;
+    }
+    memset(sh, 0, shsize);
+    sh->start_ns = af_clock_ns();
+    uint64_t seed = opts.seed ? opts.seed : (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 16);
+
+    struct sigaction sa, old_int, old_term;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_stop;
+    sigemptyset(&sa.sa_mask);
+    stop_requested = 0;
+    sigaction(SIGINT, &sa, &old_int);
+    sigaction(SIGTERM, &sa, &old_term);
+
+    sup_worker ws[MAX_JOBS];
+    memset(ws, 0, sizeof ws);
+    for (int i = 0; i < jobs; i++) {
+        ws[i].seed = seed * 1000003ull + (uint64_t)i;
+        ws[i].pid = spawn_worker(sh, i, &opts, ws[i].seed, false);
+    }
+    bool tty = isatty(fileno(log));
+    int rc = 0;
+    int alive = jobs;
+    uint64_t last_print = af_clock_ns(), last_execs = 0;
+    uint64_t stop_at = 0;
+    double print_every = tty ? 1.0 : 5.0;
+    bool setup_error = false;
+    while (alive > 0) {
+        usleep(20000);
+        uint64_t t = af_clock_ns();
+        double elapsed = (double)(t - sh->start_ns) / 1e9;
+        if (!atomic_load(&sh->stop) &&
+            (stop_requested || (opts.max_time > 0 && elapsed >= opts.max_time) ||
+             (opts.max_runs && stats->execs >= opts.max_runs) ||
+             (opts.max_findings && stats->unique_findings >= opts.max_findings))) {
+            atomic_store(&sh->stop, 1);
+            stop_at = t;
+        }
+        /* reap */
+        int status;
+        pid_t pid;
+        while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+            int i = -1;
+            for (int k = 0; k < jobs; k++)
+                if (ws[k].pid == pid)
+                    i = k;
+            if (i < 0)
+                continue;
+            ws[i].pid = 0;
+            worker_slot *sl = &sh->slots[i];
+            bool in_run = atomic_load(&sl->run_start_ns) != 0;
+            if (in_run && !atomic_load(&sh->stop)) {
+                /* died in the middle of an input: by a signal, or by an
+                 * exit() / os._exit() from the target's code */
+                int code = WIFEXITED(status) ? WEXITSTATUS(status) : 0;
+                file_lost(sh, i, &opts,
+                          WIFSIGNALED(status) ? WTERMSIG(status)
+                          : code              ? -code
+                                              : AF_FLIGHT_EXITED,
+                          log);
+                stats->crashes++;
+                ws[i].consecutive_setup_failures = 0;
+            } else if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+                alive--;
+                continue;
+            } else if (WIFEXITED(status) && (WEXITSTATUS(status) == WORKER_EXIT_COVERAGE ||
+                                             WEXITSTATUS(status) == WORKER_EXIT_SETUP)) {
+                af_error_set(err, "", "%s", sl->error[0] ? sl->error : "a worker failed to start");
+                setup_error = true;
+                atomic_store(&sh->stop, 1);
+                alive--;
+                continue;
+            } else if (atomic_load(&sl->state) == W_STARTING) {
+                if (++ws[i].consecutive_setup_failures >= 3) {
+                    af_error_set(err, "", "worker %d keeps dying at start-up (status %d)", i,
+                                 status);
+                    setup_error = true;
+                    atomic_store(&sh->stop, 1);
+                    alive--;
+                    continue;
+                }
+            }
+            if (atomic_load(&sh->stop)) {
+                alive--;
+                continue;
+            }
+            ws[i].restarts++;
+            ws[i].seed += 7919;
+            ws[i].pid = spawn_worker(sh, i, &opts, ws[i].seed, true);
+        }
+        /* hangs: an input running longer than hang_timeout */
+        for (int i = 0; i < jobs; i++) {
+            if (ws[i].pid <= 0)
+                continue;
+            uint64_t started = atomic_load(&sh->slots[i].run_start_ns);
+            if (started && t > started && (double)(t - started) / 1e9 > opts.hang_timeout) {
+                kill(ws[i].pid, SIGKILL);
+                waitpid(ws[i].pid, &status, 0);
+                file_lost(sh, i, &opts, 0, log);
+                stats->hangs++;
+                if (atomic_load(&sh->stop)) {
+                    ws[i].pid = 0;
+                    alive--;
+                } else {
+                    ws[i].restarts++;
+                    ws[i].seed += 7919;
+                    ws[i].pid = spawn_worker(sh, i, &opts, ws[i].seed, true);
+                }
+            }
+        }
+        /* stragglers after a stop */
+        if (stop_at && (double)(t - stop_at) / 1e9 > 5.0 + opts.hang_timeout) {
+            for (int i = 0; i < jobs; i++)
+                if (ws[i].pid > 0)
+                    kill(ws[i].pid, SIGKILL);
+        }
+        gather(sh, jobs, stats);
+        if (!opts.quiet && (double)(t - last_print) / 1e9 >= print_every) {
+            double rate = (double)(stats->execs - last_execs) / ((double)(t - last_print) / 1e9);
+            progress(log, stats, rate, tty, false);
+            last_print = t;
+            last_execs = stats->execs;
+        }
+    }
+    gather(sh, jobs, stats);
+    uint64_t ff = atomic_load(&sh->first_finding_ns);
+    if (ff) {
+        stats->first_finding_seconds = (double)(ff - sh->start_ns) / 1e9;
+        stats->first_finding_execs = atomic_load(&sh->first_finding_execs);
+    }
+    uint64_t so = atomic_load(&sh->stop_on_ns);
+    if (so) {
+        stats->stop_on_seconds = (double)(so - sh->start_ns) / 1e9;
+        stats->stop_on_execs = atomic_load(&sh->stop_on_execs);
+    }
+    if (!opts.quiet)
+        progress(log, stats, stats->seconds > 0 ? (double)stats->execs / stats->seconds : 0, tty,
+                 true);
+    af_error ignored;
+    af_findings_summary(findings, NULL, NULL, &ignored);
+    sigaction(SIGINT, &old_int, NULL);
+    sigaction(SIGTERM, &old_term, NULL);
+    munmap(sh, shsize);
+    if (setup_error)
+        return 2;
+    rc = stats->total_findings > 0 ? 1 : 0;
+    return rc;
+}

@@ -1,0 +1,790 @@
+/* fuzz_target.c - one input through the pipeline, findings on disk
+ * (fuzz_target.h). */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "base/clock.h"
+#include "base/file_io.h"
+#include "base/hash.h"
+#include "harness/engines/coverage.h"
+#include "harness/engines/flight.h"
+#include "harness/engines/fuzz_target.h"
+#include "harness/engines/pycov.h"
+#include "harness/run/embed.h"
+#include "harness/run/runner.h"
+#include "oracles/verdict.h"
+#include "reports/finding.h"
+#include "reports/findings.h"
+#include "scenarios/bytes.h"
+
+#define KNOWN_SLOTS 4096 /* power of two */
+#define CHECK_RANDOM_INPUTS 32
+#define CHECK_MAX_FILES 1000
+
+struct af_fuzz {
+    af_fuzz_config cfg;
+    af_runner *runner;
+    af_trace trace;
+    af_verdict_list verdicts;
+    af_runner *ref_runner; /* AF_REFERENCE, else NULL */
+    af_trace ref_trace;
+    af_verdict_list ref_verdicts;
+    af_scenario scenario;
+    uint64_t runs, new_findings, known_findings;
+    af_flight *flight;             /* af_fuzz_record_flight, else NULL */
+    af_quarantine quarantine;      /* inputs known to kill the process */
+    int quarantine_on;             /* af_fuzz_use_quarantine was called */
+    uint64_t skipped;              /* quarantined inputs not run */
+    uint64_t known[KNOWN_SLOTS];   /* signatures already on disk (0 = empty) */
+    uint32_t pending[KNOWN_SLOTS]; /* hits not yet added to its hits file */
+};
+
+static af_fuzz *flush_at_exit; /* the instance whose counts atexit flushes */
+static void flush_counts(af_fuzz *f);
+static void flush_counts_at_exit(void);
+
+static int env_flag(const char *name)
+{
+    const char *v = getenv(name);
+    return v && *v && strcmp(v, "0") != 0;
+}
+
+/* A non-empty environment variable copied into dst (cap bytes, room
+ * for a suffix when cap < sizeof dst): 0, or -1 with err when too long. */
+static int env_string(const char *name, char *dst, size_t cap, const char *what, af_error *err)
+{
+    const char *v = getenv(name);
+    if (!v || !*v)
+        return 0;
+    if (strlen(v) >= cap) {
+        af_error_set(err, name, "%s too long", what);
+        return -1;
+    }
+    snprintf(dst, cap, "%s", v);
+    return 0;
+}
+
+int af_fuzz_config_from_env(af_fuzz_config *c, const char *engine, af_error *err)
+{
+    memset(c, 0, sizeof *c);
+    c->coverage = AF_COV_DEFAULT;
+    snprintf(c->findings_dir, sizeof c->findings_dir, "findings");
+    c->min_features = 16;
+    snprintf(c->engine, sizeof c->engine, "%s", engine ? engine : "engine");
+
+    const char *v = getenv("AF_COVERAGE");
+    if (v && af_coverage_parse(v, &c->coverage) < 0) {
+        af_error_set(err, "AF_COVERAGE",
+                     "unknown coverage kind in '%s' (want semantic,python | semantic | "
+                     "python | none)",
+                     v);
+        return -1;
+    }
+    if (env_string("AF_FINDINGS", c->findings_dir, sizeof c->findings_dir - 64, "path", err) < 0 ||
+        env_string("AF_TARGET", c->target, sizeof c->target, "name", err) < 0 ||
+        env_string("AF_REFERENCE", c->reference, sizeof c->reference, "name", err) < 0)
+        return -1;
+    c->pure_python = env_flag("AF_PURE_PYTHON");
+    c->skip_coverage_check = env_flag("AF_SKIP_COVERAGE_CHECK");
+    v = getenv("AF_MIN_FEATURES");
+    if (v && *v) {
+        char *end;
+        long n = strtol(v, &end, 10);
+        if (*end || n < 0 || n > AF_COV_MAP_SIZE) {
+            af_error_set(err, "AF_MIN_FEATURES", "not a count: '%s'", v);
+            return -1;
+        }
+        c->min_features = (int)n;
+    }
+    c->hang_seconds = af_flight_hang_seconds();
+    c->quiet = env_flag("AF_QUIET");
+    c->keep_going = env_flag("AF_KEEP_GOING");
+    c->all_causes = env_flag("AF_ALL_CAUSES");
+    c->oracles = (1u << AF_ORACLE_COUNT) - 1;
+    v = getenv("AF_ORACLES");
+    if (v && *v && strcmp(v, "all") != 0) {
+        char buf[512];
+        snprintf(buf, sizeof buf, "%s", v);
+        c->oracles = 0;
+        for (char *save = NULL, *p = strtok_r(buf, ",", &save); p; p = strtok_r(NULL, ",", &save)) {
+            int o = af_oracle_from_name(p);
+            if (o < 0) {
+                af_error_set(err, "AF_ORACLES", "unknown oracle '%s'", p);
+                return -1;
+            }
+            c->oracles |= 1u << o;
+        }
+    }
+    return 0;
+}
+
+/* The target adapter. The runner selects one through its options once it
+ * supports adapters; until then only stock asyncio is accepted. */
+static int apply_target(af_runner_options *o, const char *target, af_error *err)
+{
+    (void)err;
+    if (!target[0] || strcmp(target, "asyncio") == 0)
+        return 0;
+#ifdef AF_RUNNER_HAS_TARGET
+    snprintf(o->target, sizeof o->target, "%s", target);
+    return 0;
+#else
+    af_error_set(err, "AF_TARGET",
+                 "target '%s': this build's runner has no target adapters yet "
+                 "(only stock asyncio)",
+                 target);
+    return -1;
+#endif
+}
+
+af_fuzz *af_fuzz_new(const af_fuzz_config *c, af_error *err)
+{
+    af_fuzz *f = calloc(1, sizeof *f);
+    if (!f) {
+        af_error_set(err, "", "out of memory");
+        return NULL;
+    }
+    f->cfg = *c;
+    if (!flush_at_exit) {
+        flush_at_exit = f;
+        atexit(flush_counts_at_exit);
+    }
+    af_runner_options o;
+    af_runner_options_default(&o);
+    o.pure_python_tasks = c->pure_python;
+    if (apply_target(&o, c->target, err) < 0)
+        goto error;
+    if (af_trace_init(&f->trace, 0, 0) < 0) {
+        af_error_set(err, "", "out of memory for the trace");
+        goto error;
+    }
+    f->runner = af_runner_new(&o, err);
+    if (!f->runner)
+        goto error;
+    if (c->reference[0]) {
+        af_runner_options_default(&o);
+        o.pure_python_tasks = c->pure_python;
+        if (apply_target(&o, c->reference, err) < 0 || af_trace_init(&f->ref_trace, 0, 0) < 0)
+            goto error;
+        f->ref_runner = af_runner_new(&o, err);
+        if (!f->ref_runner)
+            goto error;
+    }
+    if ((c->coverage & AF_COV_PYTHON) && af_pycov_init(err) < 0)
+        goto error;
+    return f;
+error:
+    af_fuzz_free(f);
+    return NULL;
+}
+
+void af_fuzz_free(af_fuzz *f)
+{
+    if (!f)
+        return;
+    flush_counts(f);
+    if (flush_at_exit == f)
+        flush_at_exit = NULL;
+    af_flight_close(f->flight);
+    af_hashset_free(&f->quarantine);
+    af_runner_free(f->runner);
+    af_trace_free(&f->trace);
+    af_runner_free(f->ref_runner);
+    af_trace_free(&f->ref_trace);
+    free(f);
+}
+
+const af_scenario *af_fuzz_last_scenario(const af_fuzz *f)
+{
+    return &f->scenario;
+}
+const af_trace *af_fuzz_last_trace(const af_fuzz *f)
+{
+    return &f->trace;
+}
+const af_verdict_list *af_fuzz_last_verdicts(const af_fuzz *f)
+{
+    return &f->verdicts;
+}
+
+void af_fuzz_counts(const af_fuzz *f, uint64_t *runs, uint64_t *new_findings, uint64_t *known)
+{
+    if (runs)
+        *runs = f->runs;
+    if (new_findings)
+        *new_findings = f->new_findings;
+    if (known)
+        *known = f->known_findings;
+}
+
+/* ---- the known-signature cache ---- */
+
+static int known_slot(const af_fuzz *f, uint64_t sig)
+{
+    if (!sig)
+        sig = 1;
+    for (size_t i = sig & (KNOWN_SLOTS - 1), n = 0; n < KNOWN_SLOTS;
+         n++, i = (i + 1) & (KNOWN_SLOTS - 1)) {
+        if (f->known[i] == sig)
+            return (int)i;
+        if (!f->known[i])
+            return -1;
+    }
+    return -1;
+}
+
+static void known_add(af_fuzz *f, uint64_t sig)
+{
+    if (!sig)
+        sig = 1;
+    for (size_t i = sig & (KNOWN_SLOTS - 1), n = 0; n < KNOWN_SLOTS - 1;
+         n++, i = (i + 1) & (KNOWN_SLOTS - 1)) {
+        if (f->known[i] == sig)
+            return;
+        if (!f->known[i]) {
+            f->known[i] = sig;
+            return;
+        }
+    }
+}
+
+/* ---- findings on disk ---- */
+
+/* File verdict `primary` in the findings store (reports/findings.h: one
+ * folder per signature, written durably, counted). Returns 1 when this
+ * process filed it first, 0 when it was already on disk, -1 on an I/O
+ * error. */
+static int file_finding(af_fuzz *f, int primary, const uint8_t *data, size_t size, char *sigdir,
+                        size_t cap)
+{
+    char origin[160];
+    snprintf(origin, sizeof origin, "%s, input of %zu bytes", f->cfg.engine, size);
+    af_findings_record_in in;
+    memset(&in, 0, sizeof in);
+    in.scenario = &f->scenario;
+    in.verdicts = &f->verdicts;
+    in.primary = primary;
+    in.target = f->cfg.target;
+    in.trace = &f->trace;
+    in.input = data;
+    in.input_len = size;
+    in.engine = f->cfg.engine;
+    in.origin = origin;
+    af_error err;
+    memset(&err, 0, sizeof err);
+    af_findings_result r = af_findings_record(f->cfg.findings_dir, &in, sigdir, cap, &err);
+    if (r == AF_FINDINGS_ERROR) {
+        fprintf(stderr, "asyncfuzz: cannot file the finding in %s: %s\n", f->cfg.findings_dir,
+                err.message);
+        return -1;
+    }
+    return r == AF_FINDINGS_NEW ? 1 : 0;
+}
+
+/* Add the pending counts of known signatures to the store. */
+static void flush_counts(af_fuzz *f)
+{
+    af_error err;
+    for (int i = 0; i < KNOWN_SLOTS; i++) {
+        if (f->pending[i]) {
+            (void)af_findings_add_count(f->cfg.findings_dir, f->known[i], f->pending[i], &err);
+            f->pending[i] = 0;
+        }
+    }
+}
+
+static void flush_counts_at_exit(void)
+{
+    if (flush_at_exit)
+        flush_counts(flush_at_exit);
+}
+
+static void banner(const af_fuzz *f, int primary, const char *sigdir)
+{
+    const af_verdict *v = &f->verdicts.items[primary];
+    fprintf(stderr, "asyncfuzz: FINDING %s %016" PRIx64 " %s\n", af_oracle_name(v->oracle),
+            v->signature, v->signature_text);
+    for (int i = 0; i < f->verdicts.count; i++) {
+        const af_verdict *w = &f->verdicts.items[i];
+        fprintf(stderr, "  %s%s at %s in task %s, vtime %" PRId64 ": %s\n",
+                i == primary ? "" : "also ", af_oracle_name(w->oracle), w->path[0] ? w->path : "-",
+                w->task_name[0] ? w->task_name : "-", w->vtime, w->evidence);
+    }
+    fprintf(stderr, "  finding: %s/\n", sigdir);
+    fprintf(stderr, "  replay:  asyncfuzz run %s/scenario.json\n", sigdir);
+    fprintf(stderr, "  repro:   python3.11 %s/repro.py\n", sigdir);
+    fflush(stderr);
+}
+
+static af_fuzz_result report(af_fuzz *f, const uint8_t *data, size_t size)
+{
+    af_fuzz_result res = AF_FUZZ_FINDING_KNOWN;
+    char sigdir[1200];
+    for (int i = 0; i < f->verdicts.count; i++) {
+        uint64_t sig = f->verdicts.items[i].signature;
+        int slot = known_slot(f, sig);
+        if (slot >= 0) {
+            /* counted in memory, added to the hits file every 1000 and at exit */
+            if (++f->pending[slot] >= 1000)
+                flush_counts(f);
+            continue;
+        }
+        int same = 0; /* the same signature twice in one run */
+        for (int j = 0; j < i; j++)
+            same |= f->verdicts.items[j].signature == sig;
+        if (same)
+            continue;
+        int rc = file_finding(f, i, data, size, sigdir, sizeof sigdir);
+        if (rc < 0)
+            return AF_FUZZ_ERROR;
+        known_add(f, sig);
+        if (rc == 1) {
+            banner(f, i, sigdir);
+            res = AF_FUZZ_FINDING_NEW;
+        }
+    }
+    if (res == AF_FUZZ_FINDING_NEW) {
+        f->new_findings++;
+        flush_counts(f); /* the engine is about to abort: no atexit then */
+    } else
+        f->known_findings++;
+    return res;
+}
+
+/* The harness itself failed on this input (a Python exception escaped
+ * interp.run, a malformed trace): a defect of the harness or of the target
+ * adapter. Saved once per distinct message, as FINDINGS/harness-error-<hash>/
+ * {input.bin,error.txt}, announced once per process. */
+static void harness_error(af_fuzz *f, const af_error *err, const uint8_t *data, size_t size)
+{
+    uint64_t h = af_hash64(err->message, strlen(err->message));
+    int slot = known_slot(f, h ^ 0x4841524e45535321ull);
+    if (slot >= 0)
+        return;
+    known_add(f, h ^ 0x4841524e45535321ull);
+    char dir[1200], path[1300];
+    af_error e2;
+    snprintf(dir, sizeof dir, "%s/harness-error-%016" PRIx64, f->cfg.findings_dir, h);
+    fprintf(stderr, "asyncfuzz: HARNESS ERROR %016" PRIx64 " %s\n%s\n  saved: %s/\n", h,
+            err->message, af_embed_last_traceback(), dir);
+    if (af_mkdirs(dir, &e2) == 0) {
+        snprintf(path, sizeof path, "%s/input.bin", dir);
+        af_write_file_durable(path, data, size, &e2);
+        snprintf(path, sizeof path, "%s/error.txt", dir);
+        const char *tb = af_embed_last_traceback();
+        size_t n = strlen(err->message);
+        char *text = malloc(n + strlen(tb) + 2);
+        if (text) {
+            memcpy(text, err->message, n);
+            text[n] = '\n';
+            strcpy(text + n + 1, tb);
+            af_write_file_durable(path, text, strlen(text), &e2);
+            free(text);
+        }
+    }
+    fflush(stderr);
+}
+
+/* The differential filter (AF_REFERENCE): the same scenario on the
+ * reference; the target's verdicts whose signature the reference also
+ * gives are dropped. 0, or -1 with err set. */
+static int drop_reference_verdicts(af_fuzz *f, af_error *err)
+{
+    if (af_judge_run(f->ref_runner, &f->scenario, &f->ref_trace, &f->ref_verdicts, err) < 0)
+        return -1;
+    int n = 0;
+    for (int i = 0; i < f->verdicts.count; i++) {
+        int shared = 0;
+        for (int j = 0; j < f->ref_verdicts.count && !shared; j++)
+            shared = f->ref_verdicts.items[j].signature == f->verdicts.items[i].signature;
+        if (!shared)
+            f->verdicts.items[n++] = f->verdicts.items[i];
+    }
+    f->verdicts.count = n;
+    return 0;
+}
+
+static af_fuzz_result run_and_judge(af_fuzz *f, const uint8_t *data, size_t size, uint8_t *map,
+                                    int report_findings)
+{
+    af_error err;
+    int rc;
+
+    af_decode(data, size, false, &f->scenario);
+    if (map && !f->cfg.map_precleared)
+        memset(map, 0, AF_COV_MAP_SIZE);
+    memset(&err, 0, sizeof err);
+    if (map && (f->cfg.coverage & AF_COV_PYTHON)) {
+        af_pycov_begin(map + AF_COV_SEMANTIC_SIZE, AF_COV_PYTHON_SIZE);
+        rc = af_judge_run(f->runner, &f->scenario, &f->trace, &f->verdicts, &err);
+        af_pycov_end();
+    } else {
+        rc = af_judge_run(f->runner, &f->scenario, &f->trace, &f->verdicts, &err);
+    }
+    f->runs++;
+    if (rc < 0) {
+        harness_error(f, &err, data, size);
+        return AF_FUZZ_ERROR;
+    }
+    if (map && (f->cfg.coverage & AF_COV_SEMANTIC)) {
+        af_coverage_from_trace(&f->scenario, &f->trace, map, AF_COV_SEMANTIC_SIZE);
+        af_coverage_from_verdicts(&f->verdicts, map, AF_COV_SEMANTIC_SIZE);
+    }
+    /* Implementation fuzzing (misuse off): only the target's faults are
+     * findings; verdicts the scenario's own structure explains are not. */
+    if (!f->cfg.all_causes)
+        af_verdict_list_keep_findings(&f->verdicts, 0);
+    if (f->cfg.oracles != (1u << AF_ORACLE_COUNT) - 1) {
+        int n = 0;
+        for (int i = 0; i < f->verdicts.count; i++)
+            if (f->cfg.oracles & (1u << f->verdicts.items[i].oracle))
+                f->verdicts.items[n++] = f->verdicts.items[i];
+        f->verdicts.count = n;
+    }
+    if (f->verdicts.count && f->ref_runner && drop_reference_verdicts(f, &err) < 0) {
+        harness_error(f, &err, data, size);
+        return AF_FUZZ_ERROR;
+    }
+    if (f->verdicts.count == 0)
+        return AF_FUZZ_OK;
+    if (!report_findings)
+        return AF_FUZZ_FINDING_KNOWN;
+    return report(f, data, size);
+}
+
+af_fuzz_result af_fuzz_one(af_fuzz *f, const uint8_t *data, size_t size, uint8_t *map,
+                           int report_findings)
+{
+    if (f->quarantine.count && af_hashset_has(&f->quarantine, af_quarantine_hash(data, size))) {
+        /* this input killed a process of the campaign: filed, not run again */
+        if (map && !f->cfg.map_precleared)
+            memset(map, 0, AF_COV_MAP_SIZE);
+        f->skipped++;
+        return AF_FUZZ_OK;
+    }
+    af_flight_begin(f->flight, data, size);
+    af_fuzz_result r = run_and_judge(f, data, size, map, report_findings);
+    af_flight_end(f->flight);
+    return r;
+}
+
+/* ---- crashes and hangs: the flight recorder and the quarantine ---- */
+
+static void quarantine_filed(void *ctx, const uint8_t *data, size_t len)
+{
+    af_fuzz *f = ctx;
+    (void)af_hashset_add(&f->quarantine, af_quarantine_hash(data, len));
+}
+
+int af_fuzz_use_quarantine(af_fuzz *f, FILE *log)
+{
+    f->quarantine_on = 1;
+    if (af_quarantine_load(&f->quarantine, f->cfg.findings_dir) < 0)
+        return -1;
+    char by[96];
+    snprintf(by, sizeof by, "%s process %d at start", f->cfg.engine, (int)getpid());
+    return af_flight_recover(f->cfg.findings_dir, by, log, quarantine_filed, f);
+}
+
+int af_fuzz_record_flight(af_fuzz *f, af_error *err)
+{
+    if (f->flight)
+        return 0;
+    f->flight =
+        af_flight_open(f->cfg.findings_dir, f->cfg.engine, f->cfg.target, f->cfg.hang_seconds, err);
+    return f->flight ? 0 : -1;
+}
+
+/* ---- the start-up coverage check ---- */
+
+/* The check runs its inputs in a forked child, so that an input that
+ * crashes the interpreter or hangs in C is filed as a finding (and
+ * quarantined) instead of killing the engine before it starts; the child
+ * goes on from the next input. The state lives in shared memory. */
+typedef struct check_state {
+    uint8_t map[AF_COV_MAP_SIZE];
+    uint8_t all[AF_COV_MAP_SIZE]; /* union of every map */
+    uint64_t first_hash;
+    int have_first, moved, inputs, errors;
+    int cursor;        /* the input the child is running */
+    uint64_t start_ns; /* when it started it; 0 between inputs */
+} check_state;
+
+typedef struct check_input {
+    uint8_t *data;
+    size_t len;
+} check_input;
+
+typedef struct check_list {
+    check_input *items;
+    int count, cap;
+} check_list;
+
+static uint64_t map_hash(const uint8_t *m)
+{
+    uint64_t h = AF_COV_SEED;
+    for (size_t i = 0; i < AF_COV_MAP_SIZE; i++)
+        if (m[i])
+            h = af_cov_mix(h, i * 256 + m[i]);
+    return h;
+}
+
+static void check_one(af_fuzz *f, check_state *cs, const uint8_t *data, size_t size,
+                      af_fuzz_run_fn watched, void *ctx)
+{
+    memset(cs->map, 0, AF_COV_MAP_SIZE);
+    af_fuzz_result r =
+        watched ? watched(ctx, data, size, cs->map) : af_fuzz_one(f, data, size, cs->map, 0);
+    if (r == AF_FUZZ_ERROR) {
+        cs->errors++;
+        return;
+    }
+    cs->inputs++;
+    for (size_t i = 0; i < AF_COV_MAP_SIZE; i++)
+        cs->all[i] |= cs->map[i] ? 1 : 0;
+    uint64_t h = map_hash(cs->map);
+    if (!cs->have_first) {
+        cs->first_hash = h;
+        cs->have_first = 1;
+    } else if (h != cs->first_hash) {
+        cs->moved = 1;
+    }
+}
+
+static int list_add(check_list *l, const uint8_t *data, size_t len)
+{
+    if (l->count == l->cap) {
+        int cap = l->cap ? l->cap * 2 : 64;
+        check_input *items = realloc(l->items, (size_t)cap * sizeof *items);
+        if (!items)
+            return -1;
+        l->items = items;
+        l->cap = cap;
+    }
+    uint8_t *copy = malloc(len ? len : 1);
+    if (!copy)
+        return -1;
+    memcpy(copy, data, len);
+    l->items[l->count].data = copy;
+    l->items[l->count++].len = len;
+    return 0;
+}
+
+static void list_free(check_list *l)
+{
+    for (int i = 0; i < l->count; i++)
+        free(l->items[i].data);
+    free(l->items);
+}
+
+static void list_path(check_list *l, const char *path, int *budget)
+{
+    struct stat st;
+    if (*budget <= 0 || stat(path, &st) < 0)
+        return;
+    if (S_ISDIR(st.st_mode)) {
+        af_path_list list = {0};
+        if (af_path_list_add_arg(&list, path, "") == 0)
+            for (size_t i = 0; i<list.count && * budget> 0; i++)
+                list_path(l, list.paths[i], budget);
+        af_path_list_free(&list);
+        return;
+    }
+    if (!S_ISREG(st.st_mode) || st.st_size > AF_READ_MAX_BYTES)
+        return;
+    char *data = NULL;
+    size_t len = 0;
+    af_error err;
+    if (af_read_file(path, AF_READ_MAX_BYTES, &data, &len, &err) == 0 &&
+        list_add(l, (const uint8_t *)data, len) == 0)
+        (*budget)--;
+    free(data);
+}
+
+/* The child: every input from the cursor on. Python's fork hooks are not
+ * run (os.register_at_fork): the child must behave as the parent would. */
+static void check_child(af_fuzz *f, check_state *cs, const check_list *l)
+{
+    f->flight = NULL; /* the parent watches this child itself */
+    /* a crash must end the child by its signal, for the parent to see it
+     * (a sanitizer's or libFuzzer's handler would exit with a status) */
+    static const int fatal[] = {SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGTRAP, SIGSYS};
+    for (size_t i = 0; i < sizeof fatal / sizeof fatal[0]; i++)
+        signal(fatal[i], SIG_DFL);
+    for (int i = cs->cursor; i < l->count; i++) {
+        cs->cursor = i;
+        __atomic_store_n(&cs->start_ns, af_clock_ns(), __ATOMIC_RELEASE);
+        check_one(f, cs, l->items[i].data, l->items[i].len, NULL, NULL);
+        __atomic_store_n(&cs->start_ns, 0, __ATOMIC_RELEASE);
+    }
+    cs->cursor = l->count;
+    fflush(NULL);
+    _exit(0);
+}
+
+/* Waits for the child; *died_by: a signal, 0 for a hang (killed), -code for
+ * an exit with a status other than 0, or 1000 when it finished. */
+static int check_wait(pid_t pid, check_state *cs, double hang_seconds, int *died_by)
+{
+    int status;
+    for (;;) {
+        pid_t w = waitpid(pid, &status, WNOHANG);
+        if (w == pid)
+            break;
+        if (w < 0 && errno != EINTR)
+            return -1;
+        uint64_t started = __atomic_load_n(&cs->start_ns, __ATOMIC_ACQUIRE);
+        if (started && (double)(af_clock_ns() - started) / 1e9 > hang_seconds) {
+            kill(pid, SIGKILL);
+            waitpid(pid, &status, 0);
+            *died_by = 0;
+            return 0;
+        }
+        struct timespec pause = {0, 1000000};
+        nanosleep(&pause, NULL);
+    }
+    if (WIFSIGNALED(status))
+        *died_by = WTERMSIG(status);
+    else if (WEXITSTATUS(status) != 0)
+        *died_by = -WEXITSTATUS(status);
+    else
+        *died_by = 1000;
+    return 0;
+}
+
+/* Runs the list in children until every input ran or killed one. */
+static int check_run(af_fuzz *f, check_state *cs, const check_list *l, FILE *log)
+{
+    double hang = f->cfg.hang_seconds > 0 ? f->cfg.hang_seconds : af_flight_hang_seconds();
+    while (cs->cursor < l->count) {
+        fflush(NULL);
+        pid_t pid = fork();
+        if (pid < 0)
+            return -1;
+        if (pid == 0)
+            check_child(f, cs, l);
+        int died_by = 1000;
+        if (check_wait(pid, cs, hang, &died_by) < 0)
+            return -1;
+        if (died_by == 1000 && cs->cursor >= l->count)
+            return 0;
+        const check_input *in = &l->items[cs->cursor];
+        char origin[128];
+        snprintf(origin, sizeof origin, "%s start-up coverage check, input %d of %d", f->cfg.engine,
+                 cs->cursor + 1, l->count);
+        af_error err;
+        memset(&err, 0, sizeof err);
+        if (af_flight_file_death(f->cfg.findings_dir, f->cfg.engine, f->cfg.target, origin,
+                                 in->data, in->len, died_by == 1000 ? AF_FLIGHT_EXITED : died_by,
+                                 hang, log, &err) < 0 &&
+            log)
+            fprintf(log, "asyncfuzz: cannot file a crashing input: %s\n", err.message);
+        if (f->quarantine_on)
+            (void)af_hashset_add(&f->quarantine, af_quarantine_hash(in->data, in->len));
+        cs->start_ns = 0;
+        cs->cursor++;
+    }
+    return 0;
+}
+
+static int check_verdict(af_fuzz *f, const check_state *cs, int files, FILE *log, char *msg,
+                         size_t cap)
+{
+    size_t sem = af_coverage_count(cs->all, AF_COV_SEMANTIC_SIZE);
+    size_t py = af_coverage_count(cs->all + AF_COV_SEMANTIC_SIZE, AF_COV_PYTHON_SIZE);
+    if (log && !f->cfg.quiet)
+        fprintf(log,
+                "asyncfuzz: coverage %s: %d inputs (%d seed files), %zu semantic features, %zu "
+                "python edges%s\n",
+                af_coverage_name(f->cfg.coverage), cs->inputs, files, sem, py,
+                f->cfg.pure_python ? " (pure-Python Task/Future)" : "");
+
+    const char *why = NULL;
+    char detail[256] = "";
+    if (f->cfg.coverage == 0)
+        why = "coverage is off (AF_COVERAGE=none): the engine would fuzz blind";
+    else if (cs->errors > 0 && cs->inputs == 0)
+        why = "every input failed in the harness";
+    else if (!cs->moved)
+        why = "every input gave the same coverage map: the counters do not move";
+    else if ((f->cfg.coverage & AF_COV_SEMANTIC) && sem < (size_t)f->cfg.min_features) {
+        snprintf(detail, sizeof detail,
+                 "only %zu semantic features (want >= %d): is the probe recording events?", sem,
+                 f->cfg.min_features);
+        why = detail;
+    } else if ((f->cfg.coverage & AF_COV_PYTHON) && py < (size_t)f->cfg.min_features) {
+        snprintf(
+            detail, sizeof detail,
+            "only %zu python edges (want >= %d): does AF_PYCOV_PATHS / asyncio's path (%s) match "
+            "the target's files?",
+            py, f->cfg.min_features, af_pycov_prefix(0) ? af_pycov_prefix(0) : "?");
+        why = detail;
+    }
+    if (!why)
+        return 0;
+    if (f->cfg.skip_coverage_check) {
+        if (log)
+            fprintf(log, "asyncfuzz: warning: %s (AF_SKIP_COVERAGE_CHECK=1: starting anyway)\n",
+                    why);
+        return 0;
+    }
+    snprintf(msg, cap,
+             "refusing to start the campaign: %s.\n"
+             "  Check AF_COVERAGE (now '%s'), or set AF_SKIP_COVERAGE_CHECK=1 to start anyway.",
+             why, af_coverage_name(f->cfg.coverage));
+    return -1;
+}
+
+int af_fuzz_check_coverage(af_fuzz *f, const char *const *paths, int npaths, af_fuzz_run_fn watched,
+                           void *ctx, FILE *log, char *msg, size_t cap)
+{
+    check_list l = {0};
+    /* fixed pseudo-random inputs: af_decode is total, so they are scenarios */
+    uint64_t x = 0x243f6a8885a308d3ull;
+    uint8_t buf[96];
+    int rc = 0;
+    for (int k = 0; k < CHECK_RANDOM_INPUTS && rc == 0; k++) {
+        size_t n = 16 + (size_t)(k * 5) % 80;
+        for (size_t i = 0; i < n; i++) {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            buf[i] = (uint8_t)(x >> 24);
+        }
+        rc = list_add(&l, buf, n);
+    }
+    int budget = CHECK_MAX_FILES;
+    for (int i = 0; i < npaths && rc == 0; i++)
+        list_path(&l, paths[i], &budget);
+    check_state *cs = MAP_FAILED;
+    if (rc == 0)
+        cs = mmap(NULL, sizeof *cs, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (cs == MAP_FAILED) {
+        snprintf(msg, cap, "out of memory for the coverage check");
+        list_free(&l);
+        return -1;
+    }
+    if (watched) {
+        for (int i = 0; i < l.count; i++)
+            check_one(f, cs, l.items[i].data, l.items[i].len, watched, ctx);
+    } else if (check_run(f, cs, &l, log) < 0) {
+        snprintf(msg, cap, "the coverage check could not run its inputs: %s", strerror(errno));
+        rc = -1;
+    }
+    if (rc == 0)
+        rc = check_verdict(f, cs, l.count - CHECK_RANDOM_INPUTS, log, msg, cap);
+    munmap(cs, sizeof *cs);
+    list_free(&l);
+    return rc;
+}

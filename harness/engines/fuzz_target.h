@@ -1,0 +1,147 @@
+/* fuzz_target.h - what every fuzz engine does with one input, shared by the
+ * libFuzzer target (fuzz_libfuzzer.c), the AFL++ target (fuzz_afl.c) and
+ * any in-process engine:
+ *
+ *   bytes --af_decode(misuse off)--> scenario --af_runner_run--> trace
+ *         --af_judge--> verdicts; trace --coverage.h/pycov.h--> feature map
+ *
+ * and, on a verdict, the finding: written to disk FIRST (reports/finding.h:
+ * scenario.json, repro.py, verdicts.json, trace.jsonl, input.bin), in
+ * FINDINGS/<16-hex signature>/, deduplicated by signature across runs and
+ * processes: a folder is written under a temporary name and renamed into
+ * place, so exactly one process files a signature and the folder is always
+ * complete; a signature already on disk is counted, not reported again:
+ * its `hits` file holds lines "ENGINE pid=PID hits=N" whose N add up to the
+ * number of runs that hit it (counts are kept in memory and appended every
+ * 1000 hits and at exit). For a new
+ * signature a banner goes to stderr:
+ *
+ *   asyncfuzz: FINDING <oracle> <16-hex signature> <signature text>
+ *     at <path> in task <name>, vtime <t>: <evidence>
+ *     (one line per further verdict)
+ *     finding: <dir>/
+ *     replay:  asyncfuzz run <dir>/scenario.json
+ *     repro:   python3.11 <dir>/repro.py
+ *
+ * after which the engine aborts so that it keeps the input as a crash.
+ *
+ * Configuration comes from the environment (engines own their argv):
+ *   AF_COVERAGE=semantic,python|semantic|python|none   (default both)
+ *   AF_FINDINGS=DIR            findings folder (default ./findings)
+ *   AF_PURE_PYTHON=1           asyncio's pure-Python Task/Future
+ *   AF_TARGET=NAME             target adapter (default stock asyncio)
+ *   AF_SKIP_COVERAGE_CHECK=1   start even when the counters do not move
+ *   AF_MIN_FEATURES=N          features the coverage check wants (16)
+ *   AF_PYCOV_PATHS=P1:P2       more file prefixes to trace (pycov.h)
+ *   AF_QUIET=1                 no start-up summary
+ *   AF_KEEP_GOING=1            a new finding is written and announced but the
+ *                              engine does not abort: the campaign goes on
+ *                              (the input is in the finding's input.bin)
+ *   AF_ORACLES=o1,o2           only verdicts of these oracles are findings
+ *                              (the others still feed coverage); default all
+ *   AF_HANG_TIMEOUT=S          an input running longer than S seconds of real
+ *                              time (default 30) is a hang when the process
+ *                              is then killed (harness/engines/flight.h)
+ *   AF_REFERENCE=NAME          differential filter: an input with verdicts is
+ *                              run again on the reference adapter NAME
+ *                              (asyncio: stock), and only verdicts whose
+ *                              signature the reference does not also give
+ *                              are findings: the target's own defects, not
+ *                              the ones it shares with the reference
+ */
+#ifndef ASYNCFUZZ_FUZZ_TARGET_H
+#define ASYNCFUZZ_FUZZ_TARGET_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "harness/engines/coverage.h"
+#include "harness/run/trace.h"
+#include "oracles/verdict.h"
+#include "scenarios/ir.h"
+
+typedef struct af_fuzz_config {
+    unsigned coverage; /* AF_COV_* bits */
+    char findings_dir[1024];
+    int pure_python;
+    char target[64];    /* "" = stock asyncio */
+    char reference[64]; /* "" = no differential filter (AF_REFERENCE) */
+    int skip_coverage_check;
+    int min_features;
+    int quiet;
+    char engine[32];     /* "libfuzzer", "afl": used in the finding's origin */
+    int keep_going;      /* engines: do not abort on a new finding */
+    uint32_t oracles;    /* bit set of af_oracle that count as findings */
+    int all_causes;      /* AF_ALL_CAUSES=1: scenario-caused verdicts are findings too */
+    double hang_seconds; /* AF_HANG_TIMEOUT: an input running longer is a hang */
+    int map_precleared;  /* the engine zeroes the map before each input
+                            (libFuzzer's extra counters): skip our memset */
+} af_fuzz_config;
+
+/* Defaults, then the environment. Returns 0, or -1 with err set on a bad
+ * value. */
+int af_fuzz_config_from_env(af_fuzz_config *c, const char *engine, af_error *err);
+
+typedef enum af_fuzz_result {
+    AF_FUZZ_OK = 0,        /* no verdict */
+    AF_FUZZ_FINDING_NEW,   /* a signature never seen: written, banner printed */
+    AF_FUZZ_FINDING_KNOWN, /* every verdict's signature already on disk: counted */
+    AF_FUZZ_ERROR,         /* the harness failed (message printed) */
+} af_fuzz_result;
+
+typedef struct af_fuzz af_fuzz;
+
+/* Initialise the interpreter and the runner (once per process). */
+af_fuzz *af_fuzz_new(const af_fuzz_config *c, af_error *err);
+void af_fuzz_free(af_fuzz *f);
+
+/* Run one input: map[0..AF_COV_MAP_SIZE) is cleared and filled with the
+ * enabled coverage kinds (map may be NULL: no coverage). Verdicts of
+ * oracles outside c->oracles are dropped after they fed the coverage. With report != 0, verdicts
+ * become findings (see above); with report == 0 they are only counted (AF_FUZZ_FINDING_KNOWN). */
+af_fuzz_result af_fuzz_one(af_fuzz *f, const uint8_t *data, size_t size, uint8_t *map, int report);
+
+/* The last run's scenario, trace and verdicts. */
+const af_scenario *af_fuzz_last_scenario(const af_fuzz *f);
+const af_trace *af_fuzz_last_trace(const af_fuzz *f);
+const af_verdict_list *af_fuzz_last_verdicts(const af_fuzz *f);
+
+/* Counts since af_fuzz_new: inputs run, new findings, repeated findings. */
+void af_fuzz_counts(const af_fuzz *f, uint64_t *runs, uint64_t *new_findings, uint64_t *known);
+
+/* How an engine runs one input with its own crash / hang bookkeeping (the
+ * built-in engine's workers, whose supervisor watches them): like
+ * af_fuzz_one with report == 0. */
+typedef af_fuzz_result (*af_fuzz_run_fn)(void *ctx, const uint8_t *data, size_t size, uint8_t *map);
+
+/* The start-up check: run 32 fixed pseudo-random inputs and every regular
+ * file in `paths` (files or folders, at most 1000 files), without
+ * reporting, and count the distinct features of each enabled coverage
+ * kind. Fails when a kind has fewer than c->min_features features or when
+ * every input gave the same map (the counters do not move). On failure
+ * `msg` explains what to do. Returns 0 (pass, or skipped by config) or -1.
+ * A summary line goes to `log` unless NULL or quiet.
+ * With watched == NULL the inputs run in a forked child: one that crashes
+ * the interpreter, exits or hangs in C (AF_HANG_TIMEOUT) is filed as a
+ * crash / hang finding and quarantined, and the check goes on from the next
+ * input. With watched set (the caller's supervisor files such deaths
+ * itself) they run in this process through watched(ctx, ...), which saves
+ * the fork's start-up cost (~40 ms on this machine kind). */
+int af_fuzz_check_coverage(af_fuzz *f, const char *const *paths, int npaths, af_fuzz_run_fn watched,
+                           void *ctx, FILE *log, char *msg, size_t cap);
+
+/* Campaign mode, crashes and hangs (harness/engines/flight.h). Not for replays:
+ * a person replaying a crash input wants it to crash.
+ *
+ * af_fuzz_use_quarantine: load FINDINGS/.quarantine (inputs that killed a
+ * process of a campaign: af_fuzz_one skips them, so a campaign does not
+ * die on them again) and file the inputs of dead processes' flight
+ * records (announced on log). Returns the number filed, -1 out of memory.
+ *
+ * af_fuzz_record_flight: from now on af_fuzz_one keeps its input in this
+ * process's flight record. 0, or -1 with err set. */
+int af_fuzz_use_quarantine(af_fuzz *f, FILE *log);
+int af_fuzz_record_flight(af_fuzz *f, af_error *err);
+
+#endif

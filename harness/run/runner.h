@@ -1,0 +1,97 @@
+/* runner.h - run one scenario in the embedded interpreter: scenario in,
+ * trace out. Judging is the next stage's (oracles/verdict.h: af_judge, or
+ * af_judge_run to do both).
+ *
+ * The in-process path of the pipeline:
+ *
+ *     af_scenario --af_scenario_to_py--> tuples --interp.run--> event tuples
+ *       --af_trace_from_py--> af_trace
+ *
+ * One runner per process: it initialises the interpreter (embed.h), holds
+ * the interpreter-side objects every run needs (interp.run, the options
+ * tuple) and the budgets. Construction checks that the Python interpreter of
+ * scenarios (harness/py/interp.py) agrees with the C IR on the op kinds:
+ * interp.KIND_NAMES[k] must equal af_op_kind_name(k) for every kind, in
+ * order, and nothing more.
+ *
+ * Budgets (passed to interp.run, enforced by the virtual-time loop):
+ *   max_iterations  loop iterations per run; past it the run stops with a
+ *                   `budget hang` event (verdict "hang");
+ *   max_vtime       virtual ticks per run; past it likewise ("hang");
+ *   watchdog_seconds real time per run; past it `budget watchdog` ("hang");
+ *   slow_ticks      a callback that advances the virtual clock by at least
+ *                   this many ticks is recorded as `slow` ("blocking");
+ *   pure_python_tasks  use asyncio's pure-Python Task/Future instead of the
+ *                   C ones;
+ *   target          the implementation under test (a target adapter);
+ *                   af_runner_new fails with the adapter's traceback when
+ *                   it cannot be loaded.
+ * A run in which nothing is ready, no timer is pending and the root task
+ * has not finished ends with `budget deadlock` ("deadlock").
+ *
+ * Runs are deterministic: the same scenario gives byte-identical traces in
+ * every run and in every process. A run never leaks Python objects: memory
+ * stays flat over any number of runs.
+ *
+ * Nothing here prints or exits; errors are returned in af_error (Python
+ * tracebacks formatted into the message, the full text in
+ * af_embed_last_traceback()).
+ */
+#ifndef ASYNCFUZZ_RUNNER_H
+#define ASYNCFUZZ_RUNNER_H
+
+#include <stdint.h>
+
+#include "harness/run/trace.h"
+#include "scenarios/ir.h"
+
+typedef struct af_runner_options {
+    int64_t max_iterations;
+    int64_t max_vtime;
+    double watchdog_seconds;
+    int64_t slow_ticks;
+    int pure_python_tasks; /* bool */
+    /* The target adapter: "" for stock asyncio, else a built-in name
+     * (harness/targets/target_<name>.py: asyncio, asyncio_py, planted_wait_for)
+     * or the path of a vendor's adapter file (.py). */
+    char target[256];
+} af_runner_options;
+
+/* Runners take a target adapter (af_runner_options.target). */
+#define AF_RUNNER_HAS_TARGET 1
+
+/* The defaults every command uses unless told otherwise. They equal
+ * probe.DEFAULT_OPTIONS (harness/py/probe.py), which the generated
+ * reproducers use: tests/unit/test_runner.c checks that they agree. */
+#define AF_RUNNER_DEFAULT_MAX_ITERATIONS 100000
+#define AF_RUNNER_DEFAULT_MAX_VTIME 1000000
+#define AF_RUNNER_DEFAULT_WATCHDOG_SECONDS 10.0
+#define AF_RUNNER_DEFAULT_SLOW_TICKS 10
+
+void af_runner_options_default(af_runner_options *o);
+
+typedef struct af_runner af_runner;
+
+/* Initialise the interpreter if needed and build a runner. NULL with err
+ * set on failure. opts may be NULL (defaults). */
+af_runner *af_runner_new(const af_runner_options *opts, af_error *err);
+void af_runner_free(af_runner *r);
+
+/* The runner's options (budgets). */
+const af_runner_options *af_runner_get_options(const af_runner *r);
+
+/* Run s once. tr is reset and filled with the run's trace. Budget-stopped
+ * runs are not errors: they end with a `budget` event (and get their
+ * verdict from the oracles). Returns 0, or -1 with err set when the harness
+ * itself failed (a Python exception escaped interp.run, or its result is
+ * not a well-formed trace). */
+int af_runner_run(af_runner *r, const af_scenario *s, af_trace *tr, af_error *err);
+
+/* The Python objects a run returns, converted: event tuples (TRACE.md) ->
+ * af_trace (appended to tr). Implemented in trace_py.c. Returns 0, or -1
+ * with err set when an event is malformed (unknown kind, wrong arity or
+ * field type). The GIL must be held. */
+struct _object;
+int af_trace_from_py(struct _object *events, af_trace *tr, af_error *err);
+
+#endif

@@ -1,0 +1,808 @@
+/* codegen.c - a scenario as a standalone Python program (codegen.h).
+ *
+ * Every construct is written the way interp.py runs it, with the same probe
+ * helpers at the same points (op_scope around every op that may suspend or
+ * owns a body, start() for every task, ...): the two must give the same
+ * trace, and tests/unit/test_codegen.c checks that they do, op kind by op
+ * kind. Change this file and harness/py/interp.py together.
+ */
+#include "reports/repro.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness/run/py_embed.h"
+
+/* CPython compiles at most 20 statically nested blocks per function (with,
+ * async with, for, try, finally, except handlers: CO_MAXBLOCKS); one op puts
+ * at most OP_MAX_BLOCKS around its own bodies (try with except ... as e and
+ * finally: with, try, handler, handler cleanup). An op that would pass the
+ * limit is written as a coroutine function of its own, nest_<op>(), awaited
+ * where it stood: the same task, the same exceptions, and a `return` inside
+ * comes back as the function's value and is returned again (NORET: it ran
+ * to its end), as interp.py's run_body passes it on. */
+#define PY_MAX_BLOCKS 20
+#define OP_MAX_BLOCKS 4
+
+typedef struct gen {
+    const af_scenario *s;
+    const char *T; /* where the primitives come from: "asyncio" or "target" (an adapter) */
+    char *buf;
+    size_t len, cap;
+    bool oom;
+    int blocks;              /* static blocks around the line being written */
+    int hoisted[AF_MAX_OPS]; /* ops written as nest_<op>() functions, in order */
+    int nhoisted;
+} gen;
+
+static void put_n(gen *g, const char *text, size_t n)
+{
+    if (g->oom)
+        return;
+    if (g->len + n + 1 > g->cap) {
+        size_t cap = g->cap ? g->cap : 4096;
+        while (g->len + n + 1 > cap)
+            cap *= 2;
+        char *nb = realloc(g->buf, cap);
+        if (!nb) {
+            g->oom = true;
+            return;
+        }
+        g->buf = nb;
+        g->cap = cap;
+    }
+    memcpy(g->buf + g->len, text, n);
+    g->len += n;
+    g->buf[g->len] = '\0';
+}
+
+static void put(gen *g, const char *text)
+{
+    put_n(g, text, strlen(text));
+}
+
+static void putf(gen *g, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void putf(gen *g, const char *fmt, ...)
+{
+    char small[512];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(small, sizeof small, fmt, ap);
+    va_end(ap);
+    if (n < 0) {
+        g->oom = true;
+        return;
+    }
+    if ((size_t)n < sizeof small) {
+        put_n(g, small, (size_t)n);
+        return;
+    }
+    char *big = malloc((size_t)n + 1);
+    if (!big) {
+        g->oom = true;
+        return;
+    }
+    va_start(ap, fmt);
+    vsnprintf(big, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    put_n(g, big, (size_t)n);
+    free(big);
+}
+
+static void ind(gen *g, int depth)
+{
+    for (int i = 0; i < depth; i++)
+        put_n(g, "    ", 4);
+}
+
+/* A Python string literal ("..."); UTF-8 passes through, control
+ * characters, quotes and backslashes are escaped. */
+static void put_lit(gen *g, const char *text)
+{
+    put_n(g, "\"", 1);
+    for (const unsigned char *p = (const unsigned char *)text; *p; p++) {
+        char esc[8];
+        if (*p == '"' || *p == '\\') {
+            esc[0] = '\\';
+            esc[1] = (char)*p;
+            put_n(g, esc, 2);
+        } else if (*p == '\n') {
+            put_n(g, "\\n", 2);
+        } else if (*p < 0x20 || *p == 0x7f) {
+            snprintf(esc, sizeof esc, "\\x%02x", *p);
+            put(g, esc);
+        } else {
+            put_n(g, (const char *)p, 1);
+        }
+    }
+    put_n(g, "\"", 1);
+}
+
+/* A comment's text: one line, control characters replaced. */
+static void put_comment_text(gen *g, const char *text)
+{
+    for (const unsigned char *p = (const unsigned char *)text; *p; p++)
+        put_n(g, (*p < 0x20 || *p == 0x7f) ? " " : (const char *)p, 1);
+}
+
+static const char *const exc_class[AF_EXC_KIND_COUNT] = {
+    "AppError", "ValueError", "KeyboardInterrupt", "SystemExit", "AppCancelled",
+};
+static const char *const match_class[AF_MATCH_COUNT] = {
+    "AppError",
+    "ValueError",
+    "Exception",
+    "asyncio.CancelledError",
+};
+static const char *const return_when_const[AF_WHEN_COUNT] = {
+    "asyncio.ALL_COMPLETED",
+    "asyncio.FIRST_COMPLETED",
+    "asyncio.FIRST_EXCEPTION",
+};
+static const char *const nested_call[AF_NESTED_COUNT] = {
+    "asyncio.run(nested_target())",
+    "loop.run_until_complete(nested_target())",
+    "loop.run_forever()",
+};
+
+static const char *exc_name(af_exc_kind k)
+{
+    return (unsigned)k < AF_EXC_KIND_COUNT ? exc_class[k] : "AppError";
+}
+
+static void put_ticks(gen *g, int32_t t)
+{
+    if (t == AF_NONE)
+        put(g, "None");
+    else
+        putf(g, "%d", (int)t);
+}
+
+/* start(op, "name", task_name(), ir_task ...) for one child task. */
+static void put_start(gen *g, int op, int t, const char *extra)
+{
+    const af_task *task = &g->s->tasks[t];
+    putf(g, "start(%d, ", op);
+    put_lit(g, task->name);
+    putf(g, ", task_%s(), %d%s)", task->name, t, extra ? extra : "");
+}
+
+/* One start(...) per child, one per line, each followed by ",". */
+static void put_children(gen *g, int op, const af_tasklist *list, int depth)
+{
+    for (int t = list->head; t != AF_NIL; t = g->s->tasks[t].next) {
+        ind(g, depth);
+        put_start(g, op, t, NULL);
+        put(g, ",\n");
+    }
+}
+
+static void emit_body(gen *g, const af_body *body, int depth);
+
+/* A body inside `extra` more static blocks. */
+static void emit_body_in(gen *g, const af_body *body, int depth, int extra)
+{
+    int saved = g->blocks;
+    g->blocks += extra;
+    emit_body(g, body, depth);
+    g->blocks = saved;
+}
+
+/* Whether an op's code opens a block (everything written inside
+ * `with op_scope`). */
+static bool opens_block(af_op_kind kind)
+{
+    switch (kind) {
+    case AF_OP_SLEEP:
+    case AF_OP_RETURN:
+    case AF_OP_RAISE:
+    case AF_OP_SPAWN:
+    case AF_OP_AWAIT:
+    case AF_OP_CANCEL:
+    case AF_OP_RESCHEDULE:
+    case AF_OP_EVENT_SET:
+    case AF_OP_BLOCK:
+    case AF_OP_NEVER_AWAITED:
+        return false;
+    default:
+        return true;
+    }
+}
+
+/* Past the block limit: the op's call in place, its function later. */
+static bool emit_hoisted_call(gen *g, int i, int depth)
+{
+    if (!opens_block(g->s->ops[i].kind) || g->blocks + OP_MAX_BLOCKS <= PY_MAX_BLOCKS ||
+        g->nhoisted >= AF_MAX_OPS)
+        return false;
+    g->hoisted[g->nhoisted++] = i;
+    ind(g, depth);
+    putf(g, "r%d = await nest_%d()  # op %d: past Python's 20 nested blocks\n", i, i, i);
+    ind(g, depth);
+    putf(g, "if r%d is not NORET:\n", i);
+    ind(g, depth + 1);
+    putf(g, "return r%d\n", i);
+    return true;
+}
+
+static void emit_op(gen *g, int i, int depth)
+{
+    const af_scenario *s = g->s;
+    const af_op *op = &s->ops[i];
+    if (emit_hoisted_call(g, i, depth))
+        return;
+    switch (op->kind) {
+    case AF_OP_SLEEP:
+        ind(g, depth);
+        putf(g, "await %s.sleep(%d)%s\n", g->T, (int)op->ticks,
+             op->ticks == 0 ? "  # a bare yield" : "");
+        return;
+    case AF_OP_RETURN:
+        ind(g, depth);
+        putf(g, "return %d\n", (int)op->value);
+        return;
+    case AF_OP_RAISE:
+        ind(g, depth);
+        putf(g, "raise %s(%d)\n", exc_name(op->exc.kind), (int)op->exc.id);
+        return;
+    case AF_OP_SPAWN: {
+        char extra[64] = "";
+        if (!op->keep)
+            strcat(extra, ", keep=False");
+        if (op->ref != AF_NIL)
+            snprintf(extra + strlen(extra), sizeof extra - strlen(extra), ", group=\"%s\"",
+                     s->ops[op->ref].name);
+        ind(g, depth);
+        put_start(g, i, op->children.head, extra);
+        put(g, op->keep ? "\n" : "  # the reference is dropped (misuse)\n");
+        return;
+    }
+    case AF_OP_AWAIT:
+        ind(g, depth);
+        putf(g, "await await_task(%d, ", i);
+        put_lit(g, s->tasks[op->ref].name);
+        put(g, ")\n");
+        return;
+    case AF_OP_CANCEL:
+        ind(g, depth);
+        putf(g, "cancel_task(%d, ", i);
+        if (op->ref == AF_SELF)
+            put(g, "None");
+        else
+            put_lit(g, s->tasks[op->ref].name);
+        if (op->has_msg) {
+            put(g, ", msg=");
+            put_lit(g, op->msg);
+        }
+        if (op->value != 1)
+            putf(g, ", count=%d", (int)op->value);
+        if (op->uncancel)
+            put(g, ", uncancel=True");
+        put(g, op->ref == AF_SELF ? ")  # the current task\n" : ")\n");
+        return;
+    case AF_OP_GATHER:
+        ind(g, depth);
+        putf(g, "with op_scope(%d) as o%d:\n", i, i);
+        ind(g, depth + 1);
+        putf(g, "o%d.detail = repr(await %s.gather(\n", i, g->T);
+        put_children(g, i, &op->children, depth + 2);
+        ind(g, depth + 2);
+        putf(g, "return_exceptions=%s))\n", op->return_exceptions ? "True" : "False");
+        return;
+    case AF_OP_TASKGROUP:
+        ind(g, depth);
+        putf(g, "with op_scope(%d):\n", i);
+        ind(g, depth + 1);
+        putf(g, "async with %s.TaskGroup() as tg:\n", g->T);
+        ind(g, depth + 2);
+        put(g, "groups[");
+        put_lit(g, op->name);
+        put(g, "] = tg\n");
+        for (int t = op->children.head; t != AF_NIL; t = s->tasks[t].next) {
+            char extra[64];
+            snprintf(extra, sizeof extra, ", group=\"%s\"", op->name);
+            ind(g, depth + 2);
+            put_start(g, i, t, extra);
+            put(g, "\n");
+        }
+        if (op->body.head != AF_NIL)
+            emit_body_in(g, &op->body, depth + 2, 2);
+        return;
+    case AF_OP_WAIT_FOR:
+        ind(g, depth);
+        putf(g, "with wait_for_scope(%d, ", i);
+        put_ticks(g, op->ticks);
+        put(g, "):\n");
+        ind(g, depth + 1);
+        putf(g, "await %s.wait_for(body_%d(), ", g->T, i);
+        put_ticks(g, op->ticks);
+        put(g, ")\n");
+        return;
+    case AF_OP_TIMEOUT:
+        ind(g, depth);
+        putf(g, "with op_scope(%d) as o%d:\n", i, i);
+        ind(g, depth + 1);
+        if (op->at && op->ticks != AF_NONE)
+            putf(g, "async with %s.timeout_at(now() + %d) as cm:\n", g->T, (int)op->ticks);
+        else if (op->at)
+            putf(g, "async with %s.timeout_at(None) as cm:\n", g->T);
+        else {
+            putf(g, "async with %s.timeout(", g->T);
+            put_ticks(g, op->ticks);
+            put(g, ") as cm:\n");
+        }
+        ind(g, depth + 2);
+        putf(g, "o%d.cm = timeouts[", i);
+        put_lit(g, op->name);
+        put(g, "] = cm\n");
+        if (op->body.head != AF_NIL)
+            emit_body_in(g, &op->body, depth + 2, 2);
+        return;
+    case AF_OP_RESCHEDULE:
+        ind(g, depth);
+        putf(g, "reschedule(%d, ", i);
+        put_lit(g, s->ops[op->ref].name);
+        put(g, ", ");
+        put_ticks(g, op->ticks);
+        put(g, ")  # now() + delay\n");
+        return;
+    case AF_OP_SHIELD:
+        ind(g, depth);
+        putf(g, "with op_scope(%d):\n", i);
+        ind(g, depth + 1);
+        putf(g, "await %s.shield(", g->T);
+        put_start(g, i, op->children.head, NULL);
+        put(g, ")\n");
+        return;
+    case AF_OP_WAIT:
+        ind(g, depth);
+        putf(g, "with op_scope(%d) as o%d:\n", i, i);
+        ind(g, depth + 1);
+        putf(g, "done, pending = await %s.wait([\n", g->T);
+        put_children(g, i, &op->children, depth + 2);
+        ind(g, depth + 1);
+        put(g, "], timeout=");
+        put_ticks(g, op->ticks);
+        putf(g, ", return_when=%s)\n", return_when_const[op->return_when % AF_WHEN_COUNT]);
+        ind(g, depth + 1);
+        putf(g, "o%d.detail = (len(done), len(pending))\n", i);
+        if (op->cancel_pending) {
+            ind(g, depth + 1);
+            putf(g, "cancel_all(%d, pending)\n", i);
+        }
+        return;
+    case AF_OP_AS_COMPLETED:
+        ind(g, depth);
+        putf(g, "with op_scope(%d):\n", i);
+        ind(g, depth + 1);
+        putf(g, "for f in %s.as_completed([\n", g->T);
+        put_children(g, i, &op->children, depth + 2);
+        ind(g, depth + 1);
+        put(g, "], timeout=");
+        put_ticks(g, op->ticks);
+        put(g, "):\n");
+        ind(g, depth + 2);
+        put(g, "await f\n");
+        return;
+    case AF_OP_TRY: {
+        bool any = op->on_cancel != AF_ON_CANCEL_NONE || op->on_error != AF_ON_ERROR_NONE ||
+                   op->has_finally;
+        ind(g, depth);
+        putf(g, "with op_scope(%d):\n", i);
+        if (!any) {
+            emit_body_in(g, &op->body, depth + 1, 1);
+            return;
+        }
+        bool handlers = op->on_cancel != AF_ON_CANCEL_NONE || op->on_error != AF_ON_ERROR_NONE;
+        ind(g, depth + 1);
+        put(g, "try:\n");
+        emit_body_in(g, &op->body, depth + 2, 1 + handlers + op->has_finally);
+        if (op->on_cancel != AF_ON_CANCEL_NONE) {
+            ind(g, depth + 1);
+            put(g, "except asyncio.CancelledError as e:\n");
+            ind(g, depth + 2);
+            putf(g, "caught(%d, e)\n", i);
+            ind(g, depth + 2);
+            switch (op->on_cancel) {
+            case AF_ON_CANCEL_RERAISE:
+                put(g, "raise\n");
+                break;
+            case AF_ON_CANCEL_UNCANCEL:
+                putf(g, "uncancel_self(%d)  # asyncio.current_task().uncancel(), and go on\n", i);
+                break;
+            case AF_ON_CANCEL_RAISE:
+                putf(g, "raise %s(%d)\n", exc_name(op->exc.kind), (int)op->exc.id);
+                break;
+            default:
+                put(g, "pass  # the cancellation is swallowed (misuse)\n");
+                break;
+            }
+        }
+        if (op->on_error == AF_ON_ERROR_SWALLOW) {
+            ind(g, depth + 1);
+            put(g, "except Exception:\n");
+            ind(g, depth + 2);
+            put(g, "pass\n");
+        }
+        if (op->has_finally) {
+            ind(g, depth + 1);
+            put(g, "finally:\n");
+            ind(g, depth + 2);
+            putf(g, "entered_finally(%d)\n", i);
+            if (op->finally_body.head != AF_NIL)
+                emit_body_in(g, &op->finally_body, depth + 2, 2);
+        }
+        return;
+    }
+    case AF_OP_EXCEPT_STAR:
+        ind(g, depth);
+        putf(g, "with op_scope(%d):\n", i);
+        ind(g, depth + 1);
+        put(g, "try:\n");
+        emit_body_in(g, &op->body, depth + 2, 2);
+        ind(g, depth + 1);
+        putf(g, "except* %s as eg:\n", match_class[op->match % AF_MATCH_COUNT]);
+        if (op->match == AF_MATCH_CANCELLED) {
+            ind(g, depth + 2);
+            putf(g, "caught_group(%d, eg)\n", i);
+        }
+        ind(g, depth + 2);
+        if (op->reaction == AF_REACT_RERAISE)
+            put(g, "raise\n");
+        else if (op->reaction == AF_REACT_RAISE)
+            putf(g, "raise %s(%d)\n", exc_name(op->exc.kind), (int)op->exc.id);
+        else
+            put(g, "pass\n");
+        return;
+    case AF_OP_HOLD:
+        ind(g, depth);
+        putf(g, "with op_scope(%d):\n", i);
+        ind(g, depth + 1);
+        putf(g, "acquire(%d, ", i);
+        put_lit(g, op->name);
+        put(g, ")\n");
+        ind(g, depth + 1);
+        put(g, "try:\n");
+        emit_body_in(g, &op->body, depth + 2, 2);
+        ind(g, depth + 1);
+        put(g, "finally:\n");
+        if (op->ticks != AF_NONE) {
+            ind(g, depth + 2);
+            putf(g, "await %s.sleep(%d)\n", g->T, (int)op->ticks);
+        }
+        ind(g, depth + 2);
+        putf(g, "release(%d, ", i);
+        put_lit(g, op->name);
+        put(g, ")\n");
+        return;
+    case AF_OP_EVENT_SET:
+        ind(g, depth);
+        put(g, "prims[");
+        put_lit(g, s->prims[op->ref].name);
+        put(g, "].set()\n");
+        return;
+    case AF_OP_EVENT_WAIT:
+    case AF_OP_QUEUE_GET:
+    case AF_OP_QUEUE_PUT:
+        ind(g, depth);
+        putf(g, "with op_scope(%d):\n", i);
+        ind(g, depth + 1);
+        put(g, "await prims[");
+        put_lit(g, s->prims[op->ref].name);
+        if (op->kind == AF_OP_EVENT_WAIT)
+            put(g, "].wait()\n");
+        else if (op->kind == AF_OP_QUEUE_GET)
+            put(g, "].get()\n");
+        else
+            putf(g, "].put(%d)\n", (int)op->value);
+        return;
+    case AF_OP_LOCK:
+    case AF_OP_SEMAPHORE:
+        ind(g, depth);
+        putf(g, "with op_scope(%d):\n", i);
+        ind(g, depth + 1);
+        put(g, "async with prims[");
+        put_lit(g, s->prims[op->ref].name);
+        put(g, "]:\n");
+        emit_body_in(g, &op->body, depth + 2, 2);
+        return;
+    case AF_OP_COND_WAIT:
+    case AF_OP_COND_NOTIFY:
+        ind(g, depth);
+        putf(g, "with op_scope(%d):\n", i);
+        ind(g, depth + 1);
+        put(g, "async with prims[");
+        put_lit(g, s->prims[op->ref].name);
+        put(g, "]:\n");
+        ind(g, depth + 2);
+        put(g, op->kind == AF_OP_COND_WAIT ? "await prims[" : "prims[");
+        put_lit(g, s->prims[op->ref].name);
+        if (op->kind == AF_OP_COND_WAIT)
+            put(g, "].wait()\n");
+        else if (op->value == AF_NONE)
+            put(g, "].notify_all()\n");
+        else
+            putf(g, "].notify(%d)\n", (int)op->value);
+        return;
+    case AF_OP_NESTED_RUN:
+        ind(g, depth);
+        putf(g, "with op_scope(%d):\n", i);
+        ind(g, depth + 1);
+        putf(g, "nested_run(%d, %d)  # %s inside the running loop (misuse)\n", i, (int)op->nested,
+             nested_call[op->nested % AF_NESTED_COUNT]);
+        return;
+    case AF_OP_BLOCK:
+        ind(g, depth);
+        putf(g, "block(%d)  # a blocking call holding the loop (misuse)\n", (int)op->ticks);
+        return;
+    case AF_OP_NEVER_AWAITED:
+        ind(g, depth);
+        put(g, "never_awaited_coro()  # a coroutine created and never awaited (misuse)\n");
+        return;
+    case AF_OP_KIND_COUNT:
+        break;
+    }
+    ind(g, depth);
+    putf(g, "raise ValueError(\"unknown op kind %d\")\n", (int)op->kind);
+}
+
+static void emit_body(gen *g, const af_body *body, int depth)
+{
+    if (body->head == AF_NIL) {
+        ind(g, depth);
+        put(g, "pass\n");
+        return;
+    }
+    int n = 0;
+    for (int o = body->head; o != AF_NIL && n < AF_MAX_OPS; o = g->s->ops[o].next, n++)
+        emit_op(g, o, depth);
+}
+
+/* The query helper (probe.py) that restates an oracle's verdict. */
+static void emit_assert(gen *g, const struct af_repro_assert *a)
+{
+    static const struct {
+        const char *oracle, *helper;
+    } helpers[] = {
+        {"leaked-task", "leaked"},
+        {"cancellation.swallowed", "cancel_swallowed"},
+        {"cancellation.spurious", "spurious_cancel"},
+        {"cancellation.count", "cancelling_left"},
+        {"cancellation.message", "message_lost"},
+        {"cancellation.converted", "cancel_converted"},
+        {"nested-loop", "nested_misbehaved"},
+        {"lost-exception", "exception_lost"},
+        {"cleanup", "cleanup_missed"},
+        {"blocking", "loop_blocked"},
+    };
+    const char *oracle = a->oracle ? a->oracle : "";
+    const char *words = a->words ? a->words : oracle;
+    ind(g, 1);
+    if (!strcmp(oracle, "hang") || !strcmp(oracle, "deadlock")) {
+        putf(g, "assert not budget_hit(events, \"%s\"), ", oracle);
+    } else if (!strcmp(oracle, "differential")) {
+        put(g, "assert not outcomes_differ(events, run_scenario(not pure)), ");
+    } else {
+        const char *helper = NULL;
+        for (size_t k = 0; k < sizeof helpers / sizeof helpers[0]; k++)
+            if (!strcmp(oracle, helpers[k].oracle))
+                helper = helpers[k].helper;
+        if (!helper) {
+            put(g, "# no query restates the oracle ");
+            put_comment_text(g, oracle);
+            put(g, "\n");
+            ind(g, 1);
+            put(g, "assert True, ");
+        } else {
+            putf(g, "assert not %s(events, ", helper);
+            if (a->task)
+                put_lit(g, a->task);
+            else
+                put(g, "None");
+            put(g, "), ");
+        }
+    }
+    put_lit(g, words);
+    put(g, "\n");
+}
+
+static const struct af_py_source *find_source(const char *name)
+{
+    for (const struct af_py_source *m = af_py_sources; m->name; m++)
+        if (!strcmp(m->name, name))
+            return m;
+    return NULL;
+}
+
+/* A whole source file as a Python string literal: r'''...''' when that
+ * is exact, else a one-line escaped literal. */
+static void put_source_lit(gen *g, const char *src, size_t n)
+{
+    if (!memmem(src, n, "'''", 3) && !(n > 0 && src[n - 1] == '\\') && !memchr(src, '\0', n)) {
+        put(g, "r'''");
+        put_n(g, src, n);
+        put(g, "'''");
+        return;
+    }
+    char *z = malloc(n + 1);
+    if (!z) {
+        g->oom = true;
+        return;
+    }
+    memcpy(z, src, n);
+    z[n] = '\0';
+    put_lit(g, z); /* stops at an embedded NUL: not a Python file anyway */
+    free(z);
+}
+
+/* The text of a target adapter: harness/targets/target_<name>.py (embedded), or
+ * the file `name` when it is a path (contains '/' or ends in .py). Sets
+ * *modname ("target_<name>", "target_<file's stem>"); NULL when unknown or
+ * unreadable. A file's text is malloc'd into *owned. */
+static const char *target_source(const char *name, char *modname, size_t cap, size_t *len,
+                                 char **owned)
+{
+    size_t nl = strlen(name);
+    *owned = NULL;
+    if (strchr(name, '/') || (nl > 3 && !strcmp(name + nl - 3, ".py"))) {
+        const char *base = strrchr(name, '/') ? strrchr(name, '/') + 1 : name;
+        size_t bl = strlen(base);
+        if (bl > 3 && !strcmp(base + bl - 3, ".py"))
+            bl -= 3;
+        snprintf(modname, cap, "target_%.*s", (int)bl, base);
+        for (char *c = modname; *c; c++)
+            if (*c == '-')
+                *c = '_';
+        FILE *f = fopen(name, "rb");
+        if (!f)
+            return NULL;
+        size_t cap2 = 1 << 16, n = 0;
+        char *buf = malloc(cap2);
+        while (buf) {
+            size_t r = fread(buf + n, 1, cap2 - n, f);
+            n += r;
+            if (n < cap2)
+                break;
+            char *nb = realloc(buf, cap2 * 2);
+            if (!nb) {
+                free(buf);
+                buf = NULL;
+                break;
+            }
+            buf = nb;
+            cap2 *= 2;
+        }
+        fclose(f);
+        if (!buf)
+            return NULL;
+        *owned = buf;
+        *len = n;
+        return buf;
+    }
+    snprintf(modname, cap, "target_%s", name);
+    const struct af_py_source *m = find_source(modname);
+    if (!m)
+        return NULL;
+    *len = m->length;
+    return m->source;
+}
+
+char *af_codegen_python(const af_scenario *s, const struct af_repro_assert *asserts,
+                        size_t nasserts)
+{
+    return af_codegen_python_target(s, NULL, asserts, nasserts);
+}
+
+char *af_codegen_python_target(const af_scenario *s, const char *target,
+                               const struct af_repro_assert *asserts, size_t nasserts)
+{
+    const struct af_py_source *vloop = find_source("vloop"), *probe = find_source("probe");
+    if (!vloop || !probe || s->ntasks < 1)
+        return NULL;
+    if (target && (!target[0] || !strcmp(target, "asyncio")))
+        target = NULL; /* stock asyncio: the program of af_codegen_python */
+    gen g = {.s = s, .T = target ? "target" : "asyncio"};
+    char modname[128] = "";
+    size_t tlen = 0;
+    char *towned = NULL;
+    const char *tsrc = NULL;
+    const struct af_py_source *stock = find_source("target_asyncio");
+    if (target) {
+        tsrc = target_source(target, modname, sizeof modname, &tlen, &towned);
+        if (!tsrc || !stock)
+            return NULL;
+    }
+
+    put(&g, "#!/usr/bin/env python3\n# asyncfuzz reproducer, generated by reports/repro.c.\n#\n# ");
+    put_comment_text(&g, s->description[0] ? s->description : "(no description)");
+    put(&g, "\n#\n"
+            "#   python3 prog.py                       run it, print a summary, check the asserts\n"
+            "#   python3 prog.py --trace               print the trace as JSON lines\n"
+            "#   add --pure-python-tasks               to use asyncio's pure-Python Task\n"
+            "#\n"
+            "# The first two sections are asyncfuzz's virtual-time loop and probe, as the\n"
+            "# harness runs them; the scenario follows. Durations are virtual ticks: the\n"
+            "# loop's clock jumps to the next timer, so the program runs instantly.\n\n");
+    put(&g, "# ==== harness/py/vloop.py ====\n");
+    put_n(&g, vloop->source, vloop->length);
+    put(&g, "\n\n# ==== harness/py/probe.py ====\n");
+    put_n(&g, probe->source, probe->length);
+    if (target) {
+        put(&g, "\n\n# ==== the target adapter: ");
+        put_comment_text(&g, target);
+        put(&g, " ====\n"
+                "# Every primitive the scenario uses is target.NAME "
+                "(harness/targets/target_asyncio.py\n"
+                "# says what an adapter provides); target_asyncio is stock asyncio.\n");
+        if (strcmp(modname, "target_asyncio") != 0) {
+            put(&g, "module_from_source(\"target_asyncio\", ");
+            put_source_lit(&g, stock->source, stock->length);
+            put(&g, ")\n");
+        }
+        put(&g, "target = adapter(module_from_source(");
+        put_lit(&g, modname);
+        put(&g, ", ");
+        put_source_lit(&g, tsrc, tlen);
+        put(&g, "))\n");
+        free(towned);
+    }
+    put(&g, "\n\n# ==== the scenario ====\nimport asyncio\nimport sys\n\n");
+
+    put(&g, "# (name, kind, param): kind 0 Event, 1 Lock, 2 Condition, 3 Semaphore(param),\n"
+            "# 4 Queue(maxsize=param); created into prims[name] when the run starts.\n");
+    put(&g, "PRIMITIVES = (");
+    for (int p = 0; p < s->nprims; p++) {
+        put(&g, "(");
+        put_lit(&g, s->prims[p].name);
+        putf(&g, ", %d, %d), ", (int)s->prims[p].kind, (int)s->prims[p].param);
+    }
+    put(&g, ")\n");
+
+    for (int t = 0; t < s->ntasks; t++) {
+        putf(&g, "\n\nasync def task_%s():", s->tasks[t].name);
+        if (t == 0)
+            put(&g, "  # the root task\n");
+        else
+            putf(&g, "  # started by op %d\n", s->tasks[t].parent);
+        emit_body(&g, &s->tasks[t].body, 1);
+    }
+    for (int i = 0; i < s->nops; i++) {
+        if (s->ops[i].kind != AF_OP_WAIT_FOR)
+            continue;
+        putf(&g, "\n\nasync def body_%d():  # the body of wait_for op %d\n", i, i);
+        emit_body(&g, &s->ops[i].body, 1);
+    }
+    for (int k = 0; k < g.nhoisted; k++) { /* may add more */
+        int i = g.hoisted[k];
+        putf(&g, "\n\nasync def nest_%d():  # op %d, in a function of its own\n", i, i);
+        emit_op(&g, i, 1);
+        put(&g, "    return NORET\n");
+    }
+    if (g.nhoisted > 0)
+        put(&g, "\n\nNORET = object()  # what a nest_<op>() returns when it ran to its end\n");
+
+    put(&g, "\n\ndef run_scenario(pure=False):\n");
+    put(&g, "    return run(");
+    put_lit(&g, s->tasks[0].name);
+    putf(&g, ", task_%s, PRIMITIVES, DEFAULT_OPTIONS[:4] + (pure,)%s)\n", s->tasks[0].name,
+         target ? ", target" : "");
+    put(&g, "\n\ndef main(argv):\n"
+            "    pure = \"--pure-python-tasks\" in argv\n"
+            "    events = run_scenario(pure)\n"
+            "    if \"--trace\" in argv:\n"
+            "        sys.stdout.write(trace_text(events))\n"
+            "        return\n"
+            "    print(summary(events))\n");
+    for (size_t k = 0; k < nasserts; k++)
+        emit_assert(&g, &asserts[k]);
+    put(&g, "    close_loop()\n"
+            "\n\nif __name__ == \"__main__\":\n"
+            "    main(sys.argv[1:])\n");
+    if (g.oom) {
+        free(g.buf);
+        return NULL;
+    }
+    return g.buf;
+}
