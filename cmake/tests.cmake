@@ -11,6 +11,11 @@ if(CMOCKA_FOUND)
                                AF_BINARY_DIR="${CMAKE_BINARY_DIR}")
     add_test(NAME ${name} COMMAND ${name} WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
   endforeach()
+  # The runner's tests again on the pure-Python hot path (no C accelerators):
+  # determinism, equivalence with the reproducers, budgets, memory.
+  add_test(NAME test_runner_no_accel COMMAND test_runner WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
+  set_tests_properties(test_runner_no_accel PROPERTIES
+                       ENVIRONMENT "AF_NO_ACCEL=1;AF_TEST_GROWTH_RUNS=20000")
 else()
   message(WARNING "cmocka not found: unit tests are not built")
 endif()

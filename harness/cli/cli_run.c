@@ -135,6 +135,8 @@ static int parse_double(const char *s, double lo, double hi, double *out)
     "  --watchdog SECONDS   real time per run (default %.0f)\n"                                    \
     "  --slow-ticks TICKS   a callback advancing the clock this much is 'blocking' (default %d)\n" \
     "  --pure-python-tasks  use asyncio's pure-Python Task and Future instead of the C ones\n"     \
+    "  --no-accel           run the harness's hot path in the reproducers' pure Python instead\n"  \
+    "                       of its C accelerators (same traces, slower)\n"                         \
     "  --target NAME|FILE   the implementation under test: a built-in adapter (asyncio,\n"         \
     "                       asyncio_py, planted_wait_for [test only]) or an adapter .py file\n"
 
@@ -153,6 +155,10 @@ static int parse_budget(const char *cmd, int argc, char **argv, int *i, af_runne
     int64_t v;
     if (strcmp(a, "--pure-python-tasks") == 0) {
         o->pure_python_tasks = 1;
+        return 1;
+    }
+    if (strcmp(a, "--no-accel") == 0) {
+        o->no_accel = 1;
         return 1;
     }
     if (strcmp(a, "--target") == 0) {

@@ -96,6 +96,7 @@ int af_fuzz_config_from_env(af_fuzz_config *c, const char *engine, af_error *err
         env_string("AF_REFERENCE", c->reference, sizeof c->reference, "name", err) < 0)
         return -1;
     c->pure_python = env_flag("AF_PURE_PYTHON");
+    c->no_accel = env_flag("AF_NO_ACCEL");
     c->skip_coverage_check = env_flag("AF_SKIP_COVERAGE_CHECK");
     v = getenv("AF_MIN_FEATURES");
     if (v && *v) {
@@ -163,6 +164,7 @@ af_fuzz *af_fuzz_new(const af_fuzz_config *c, af_error *err)
     af_runner_options o;
     af_runner_options_default(&o);
     o.pure_python_tasks = c->pure_python;
+    o.no_accel = c->no_accel;
     if (apply_target(&o, c->target, err) < 0)
         goto error;
     if (af_trace_init(&f->trace, 0, 0) < 0) {
@@ -175,6 +177,7 @@ af_fuzz *af_fuzz_new(const af_fuzz_config *c, af_error *err)
     if (c->reference[0]) {
         af_runner_options_default(&o);
         o.pure_python_tasks = c->pure_python;
+        o.no_accel = c->no_accel;
         if (apply_target(&o, c->reference, err) < 0 || af_trace_init(&f->ref_trace, 0, 0) < 0)
             goto error;
         f->ref_runner = af_runner_new(&o, err);

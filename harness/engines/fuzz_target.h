@@ -65,6 +65,7 @@ typedef struct af_fuzz_config {
     unsigned coverage; /* AF_COV_* bits */
     char findings_dir[1024];
     int pure_python;
+    int no_accel;       /* AF_NO_ACCEL: pure-Python hot path, no C accelerators */
     char target[64];    /* "" = stock asyncio */
     char reference[64]; /* "" = no differential filter (AF_REFERENCE) */
     int skip_coverage_check;

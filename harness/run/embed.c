@@ -18,6 +18,7 @@
 
 static int g_ready;
 static int g_failed;
+static int g_accel = 1; /* chosen at the first af_embed_init_accel */
 static char g_traceback[16384];
 
 /* Serves harness/py/NAME.py from the embedded table: a meta-path finder and
@@ -330,6 +331,23 @@ static int import_and_freeze(af_error *err)
     return 0;
 }
 
+int af_embed_accel(void)
+{
+    return g_accel;
+}
+
+int af_embed_init_accel(int accel, af_error *err)
+{
+    if (g_ready && (accel != 0) != g_accel) {
+        set_plain(err, "the interpreter runs %s; it cannot switch in the same process",
+                  g_accel ? "the C accelerators" : "without the C accelerators");
+        return -1;
+    }
+    if (!g_ready && !g_failed)
+        g_accel = accel != 0;
+    return af_embed_init(err);
+}
+
 int af_embed_init(af_error *err)
 {
     if (g_ready)
@@ -344,8 +362,9 @@ int af_embed_init(af_error *err)
         return -1;
     }
     /* The probe's and the loop's C code (probe_c.h, loop_c.h), importable
-     * before probe.py and vloop.py are. */
-    if (af_probe_c_register() < 0 || af_loop_c_register() < 0) {
+     * before probe.py and vloop.py are; without them (no accelerators)
+     * probe.py and vloop.py run their own Python code. */
+    if (g_accel && (af_probe_c_register() < 0 || af_loop_c_register() < 0)) {
         af_embed_error_from_python(err, "creating the modules _af_probe and _af_loop");
         g_failed = 1;
         return -1;

@@ -30,6 +30,16 @@
  * try again. */
 int af_embed_init(af_error *err);
 
+/* The same, choosing how the hot path runs: accel 1 with the C accelerators
+ * of harness/accel/ (the default of af_embed_init), 0 with the pure-Python
+ * code the reproducers run (for checking the accelerators against it, and
+ * for targets they do not support). The choice is made once per process:
+ * asking for the other one after the interpreter is up is an error. */
+int af_embed_init_accel(int accel, af_error *err);
+
+/* Whether the running interpreter uses the C accelerators (1) or not (0). */
+int af_embed_accel(void);
+
 /* Whether af_embed_init() succeeded in this process. */
 int af_embed_ready(void);
 

@@ -31,6 +31,7 @@ void af_runner_options_default(af_runner_options *o)
     o->watchdog_seconds = AF_RUNNER_DEFAULT_WATCHDOG_SECONDS;
     o->slow_ticks = AF_RUNNER_DEFAULT_SLOW_TICKS;
     o->pure_python_tasks = 0;
+    o->no_accel = 0;
     o->target[0] = '\0';
 }
 
@@ -109,7 +110,7 @@ af_runner *af_runner_new(const af_runner_options *opts, af_error *err)
     af_runner *r = NULL;
     PyObject *interp = NULL;
 
-    if (af_embed_init(err) < 0)
+    if (af_embed_init_accel(!(opts && opts->no_accel), err) < 0)
         return NULL;
     r = calloc(1, sizeof *r);
     if (!r) {

@@ -51,6 +51,9 @@ typedef struct af_runner_options {
     double watchdog_seconds;
     int64_t slow_ticks;
     int pure_python_tasks; /* bool */
+    /* bool: run the hot path in the pure-Python code of the reproducers
+     * instead of the C accelerators (af_embed_init_accel); per process. */
+    int no_accel;
     /* The target adapter: "" for stock asyncio, else a built-in name
      * (harness/targets/target_<name>.py: asyncio, asyncio_py, planted_wait_for)
      * or the path of a vendor's adapter file (.py). */

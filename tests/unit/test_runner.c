@@ -40,6 +40,7 @@
 
 #include <cmocka.h>
 
+#include "base/clock.h"
 #include "harness/run/embed.h"
 #include "harness/run/runner.h"
 #include "harness/run/trace.h"
@@ -75,6 +76,16 @@ static int env_int(const char *name, int dflt)
 {
     const char *v = getenv(name);
     return v && *v ? atoi(v) : dflt;
+}
+
+/* The runner options of every runner here: the defaults, run without the
+ * C accelerators when AF_NO_ACCEL=1 (ctest runs this file both ways). */
+static af_runner_options test_options(void)
+{
+    af_runner_options o;
+    af_runner_options_default(&o);
+    o.no_accel = env_int("AF_NO_ACCEL", 0);
+    return o;
 }
 
 static int cmp_names(const void *a, const void *b)
@@ -157,7 +168,8 @@ static char *run_text(af_runner *r, const af_scenario *s, af_trace *tr, af_error
 static int dump_traces(const char *path, int nrandom)
 {
     af_error err;
-    af_runner *r = af_runner_new(NULL, &err);
+    af_runner_options o = test_options();
+    af_runner *r = af_runner_new(&o, &err);
     if (!r) {
         fprintf(stderr, "runner: %s\n", err.message);
         return 2;
@@ -233,7 +245,8 @@ static int setup(void **state)
     if (g_runner)
         return 0;
     af_error err;
-    g_runner = af_runner_new(NULL, &err);
+    af_runner_options o = test_options();
+    g_runner = af_runner_new(&o, &err);
     if (!g_runner) {
         fprintf(stderr, "af_runner_new: %s\n%s", err.message, af_embed_last_traceback());
         return -1;
@@ -476,13 +489,6 @@ static void equivalence(void **state)
     assert_int_equal(differ, 0);
 }
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* Run JSON text with given options; expect `oracle` among the verdicts and
  * a `budget` event; return the wall time. */
 static double expect_budget(const char *json, const af_runner_options *o, af_oracle oracle,
@@ -497,9 +503,9 @@ static double expect_budget(const char *json, const af_runner_options *o, af_ora
     af_trace tr;
     af_verdict_list v;
     af_trace_init(&tr, 0, 0);
-    double t0 = now_s();
+    double t0 = af_clock_seconds();
     int rc = af_judge_run(r, &s, &tr, &v, &err);
-    double dt = now_s() - t0;
+    double dt = af_clock_seconds() - t0;
     if (rc < 0)
         fail_msg("harness error: %s: %s", err.path, err.message);
     int found_budget = 0;
@@ -526,7 +532,7 @@ static void budgets(void **state)
     (void)state;
     af_runner_options o;
     /* Deadlock: waiting on an Event nobody sets. */
-    af_runner_options_default(&o);
+    o = test_options();
     double t = expect_budget(
         "{\"asyncfuzz\":1,\"description\":\"wait forever\",\"expect\":[],"
         "\"primitives\":[{\"name\":\"never\",\"kind\":\"event\"}],"
@@ -543,7 +549,7 @@ static void budgets(void **state)
                       &o, AF_ORACLE_DEADLOCK, "deadlock");
     assert_true(t < o.watchdog_seconds);
     /* Hang by iterations: a budget lower than the scenario's iterations. */
-    af_runner_options_default(&o);
+    o = test_options();
     o.max_iterations = 5;
     t = expect_budget("{\"asyncfuzz\":1,\"description\":\"many yields\",\"expect\":[],"
                       "\"main\":{\"name\":\"main\",\"body\":["
@@ -556,7 +562,7 @@ static void budgets(void **state)
                       &o, AF_ORACLE_HANG, "hang");
     assert_true(t < o.watchdog_seconds);
     /* Hang by virtual time: a sleep past max_vtime. */
-    af_runner_options_default(&o);
+    o = test_options();
     o.max_vtime = 100;
     t = expect_budget("{\"asyncfuzz\":1,\"description\":\"long sleep\",\"expect\":[],"
                       "\"main\":{\"name\":\"main\",\"body\":[{\"op\":\"sleep\",\"ticks\":5000}]}}",
@@ -599,11 +605,11 @@ static void no_growth(void **state)
         if (af_judge_run(g_runner, &set.items[ok[i % nok]], &tr, v, &err) < 0)
             errors++;
     long before = rss_kib();
-    double t0 = now_s();
+    double t0 = af_clock_seconds();
     for (int i = 0; i < runs; i++)
         if (af_judge_run(g_runner, &set.items[ok[i % nok]], &tr, v, &err) < 0)
             errors++;
-    double dt = now_s() - t0;
+    double dt = af_clock_seconds() - t0;
     long after = rss_kib();
     print_message(
         "no_growth: %d runs over %d scenarios in %.2f s (%.0f runs/s): RSS %ld KiB -> %ld KiB "
