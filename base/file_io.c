@@ -211,7 +211,8 @@ static int add_dir(af_path_list *list, const char *dir, const char *suffix)
         rc = list_push(list, p);
     }
     closedir(d);
-    qsort(list->paths + first, list->count - first, sizeof(char *), compare_paths);
+    if (list->count > first) /* an empty folder: paths may still be NULL */
+        qsort(list->paths + first, list->count - first, sizeof(char *), compare_paths);
     return rc;
 }
 

@@ -76,7 +76,8 @@ target_compile_definitions(bench_runner PRIVATE AF_SOURCE_DIR="${CMAKE_SOURCE_DI
 set(_af_layer_probes
     "af_base|scenarios/ir.h" "af_scenarios|harness/run/runner.h"
     "af_accel|harness/run/embed.h" "af_run|oracles/verdict.h" "af_oracles|reports/findings.h"
-    "af_reports|harness/engines/engine.h" "af_engines|harness/cli/cli.h")
+    "af_reports|harness/engines/engine.h" "af_options|harness/engines/engine.h"
+    "af_engines|harness/cli/cli.h")
 foreach(_probe IN LISTS _af_layer_probes)
   string(REPLACE "|" ";" _pair "${_probe}")
   list(GET _pair 0 _lib)

@@ -2,15 +2,16 @@
  * `minimize` (shrink a finding while its verdict signature stays).
  *
  *   asyncfuzz fuzz [--engine builtin|libfuzzer|afl] [--corpus DIR] [--time S]
- *                  [--runs N] [--jobs N] [--out DIR] [--seed S]
- *                  [--coverage semantic,python|semantic|python|none]
- *                  [--no-coverage-check] ...
+ *                  [--runs N] [--jobs N] [--out DIR] [--seed S] ...
  *   asyncfuzz minimize FINDING_DIR|SCENARIO.json [--out DIR] ...
  *
- * The builtin engine is harness/engines/engine.h. libFuzzer and AFL++ are separate
+ * The options are the table's (harness/options/options.def); `fuzz` reads
+ * their environment variables first, its command line wins. The builtin
+ * engine is harness/engines/engine.h. libFuzzer and AFL++ are separate
  * binaries (asyncfuzz-libfuzzer, asyncfuzz-afl, next to this one): `fuzz`
- * starts them with the right flags and environment (harness/engines/fuzz_target.h:
- * AF_FINDINGS, AF_COVERAGE, AF_KEEP_GOING...), shows one progress line from
+ * starts them with the right flags and, in the child, the environment the
+ * table writes from the options (af_options_to_env: AF_FINDINGS,
+ * AF_COVERAGE, AF_KEEP_GOING, the budgets...), shows one progress line from
  * their output (libFuzzer) or from the inputs the AFL++ targets count
  * themselves (AF_EXEC_COUNTER) and afl-fuzz's fuzzer_stats, and the
  * findings land in OUT/findings like the builtin engine's.
@@ -44,42 +45,6 @@
 #include "scenarios/bytes.h"
 #include "scenarios/json.h"
 #include "scenarios/minimize.h"
-
-/* ---- option helpers ---- */
-
-static int parse_u64(const char *s, uint64_t *out)
-{
-    char *end;
-    errno = 0;
-    if (!s || !*s || *s == '-')
-        return -1;
-    unsigned long long v = strtoull(s, &end, 10);
-    if (errno || *end)
-        return -1;
-    *out = v;
-    return 0;
-}
-
-static int parse_pos_double(const char *s, double *out)
-{
-    char *end;
-    errno = 0;
-    if (!s || !*s)
-        return -1;
-    double v = strtod(s, &end);
-    if (errno || *end || !(v >= 0) || v > 1e9)
-        return -1;
-    *out = v;
-    return 0;
-}
-
-static int usage_error(const char *cmd, const char *fmt, const char *arg)
-{
-    fprintf(stderr, "asyncfuzz %s: ", cmd);
-    fprintf(stderr, fmt, arg ? arg : "");
-    fprintf(stderr, "\n(`asyncfuzz %s --help` lists the options)\n", cmd);
-    return AF_EXIT_USAGE;
-}
 
 /* The folder of this executable (for the engine binaries next to it). */
 static void self_dir(char *buf, size_t cap)
@@ -124,86 +89,61 @@ static size_t count_findings(const char *dir)
 
 /* ---- fuzz ---- */
 
-static void fuzz_help(void)
-{
-    printf("usage: asyncfuzz fuzz [OPTIONS]\n\n"
-           "Fuzz asyncio (stock asyncio, or the adapter --target names) with one of three\n"
-           "engines. Inputs are fuzz bytes decoded with misuse off, so any verdict is a\n"
-           "finding against the target. Findings go to OUT/findings/<signature>/\n"
-           "(scenario.json, repro.py, verdict.json, verdicts.json, input.bin, count),\n"
-           "one folder per signature, with OUT/findings/summary.json over all of them.\n\n"
-           "options:\n"
-           "  --engine E           builtin (default), libfuzzer or afl\n"
-           "  --corpus DIR         seed inputs (read only); the working corpus is OUT/corpus\n"
-           "                       (copied into OUT/corpus at the start; may be empty)\n"
-           "  --time S             stop after S seconds (default: until Ctrl-C)\n"
-           "  --runs N             stop after N inputs in total\n"
-           "  --jobs N             N worker processes (default 1)\n"
-           "  --out DIR            campaign folder (default .)\n"
-           "  --seed S             random seed (default: from the clock)\n"
-           "  --coverage K         semantic,python (default) | semantic | python | none\n"
-           "  --no-coverage-check  start even when the coverage counters do not move\n"
-           "  --target NAME        target adapter (sets AF_TARGET)\n"
-           "  --reference NAME     only findings the reference adapter NAME (e.g. asyncio)\n"
-           "                       does not share on the same input (sets AF_REFERENCE)\n"
-           "  --pure-python-tasks  asyncio's pure-Python Task/Future (more Python edges)\n"
-           "  --max-findings N     stop once N new signatures are filed (builtin)\n"
-           "  --max-len N          longest input in bytes, 1..8192 (builtin default 4096,\n"
-           "                       libfuzzer 128 with -len_control=0: measured faster)\n"
-           "  --stop-on TEXT       stop once a new finding's oracle, signature or evidence\n"
-           "                       contains TEXT, e.g. 'dropped in wait_for' (builtin)\n"
-           "  --hang-timeout S     real seconds one input may take before its process is\n"
-           "                       killed and the input filed as a `hang` (default 30; a\n"
-           "                       Python-level loop is stopped sooner, by the run's own\n"
-           "                       10 s watchdog)\n"
-           "  --minimize-calls N   runs spent minimising each new finding in the worker\n"
-           "                       (builtin, default 400; 0 = off)\n"
-           "  --dict FILE          dictionary for libFuzzer / AFL++ (default corpus/asyncio.dict)\n"
-           "  --quiet              no progress line\n\n"
-           "The progress line (stderr, about once a second): elapsed time, execs, execs/s,\n"
-           "features, corpus size, findings (new signatures / runs with a finding).\n\n"
-           "exit: 0 no finding, 1 findings, 2 usage or setup error (an engine not built,\n"
-           "counters that do not move)\n");
-}
+static const af_cli_help fuzz_help = {
+    .usage = "fuzz [OPTIONS]",
+    .min_args = 0,
+    .max_args = 0,
+    .above = "Fuzz asyncio (stock asyncio, or the adapter --target names) with one of three\n"
+             "engines. Inputs are fuzz bytes decoded with misuse off, so any verdict is a\n"
+             "finding against the target. Findings go to OUT/findings/<signature>/\n"
+             "(scenario.json, repro.py, verdict.json, verdicts.json, input.bin, count),\n"
+             "one folder per signature, with OUT/findings/summary.json over all of them.\n"
+             "An option with a variable (env AF_...) is read from the environment first\n"
+             "(the command line wins), and every engine gets it: the libFuzzer and AFL++\n"
+             "binaries through that variable.\n",
+    .below = "The progress line (stderr, about once a second): elapsed time, execs, execs/s,\n"
+             "features, corpus size, findings (new signatures / runs with a finding).\n\n"
+             "exit: 0 no finding, 1 findings, 2 usage or setup error (an engine not built,\n"
+             "counters that do not move)\n",
+};
 
-typedef struct fuzz_args {
-    const char *engine;
-    af_engine_options eo;
-    const char *dict;
-    uint64_t max_findings;
-    bool coverage_given;
-    bool max_len_given;
-} fuzz_args;
+/* libFuzzer's longest input when --max-len is not given: scenarios are
+ * small, and a fixed cap with -len_control=0 finds deep interleavings
+ * sooner (docs/engines.md). */
+#define LIBFUZZER_DEFAULT_MAX_LEN 128
 
-static int run_builtin(fuzz_args *a)
+static int run_builtin(const af_options *o)
 {
     af_engine_stats st;
     af_error err;
     memset(&err, 0, sizeof err);
-    int rc = af_engine_run(&a->eo, &st, &err);
+    af_engine_options eo;
+    if (af_engine_options_from(&eo, o, stderr, &err) < 0)
+        return af_cli_usage_error(AF_CMD_fuzz, "%s: %s", err.path, err.message);
+    int rc = af_engine_run(&eo, &st, &err);
     if (rc == 2) {
         fprintf(stderr, "asyncfuzz fuzz: %s\n", err.message);
         return AF_EXIT_USAGE;
     }
     char findings[PATH_MAX];
-    snprintf(findings, sizeof findings, "%s/findings", a->eo.out_dir);
+    snprintf(findings, sizeof findings, "%s/findings", eo.out_dir);
     fprintf(stderr,
             "asyncfuzz fuzz: builtin, %d job(s): %" PRIu64 " execs in %.1f s (%.0f/s), %" PRIu64
             " features, %" PRIu64 " new finding(s), %" PRIu64
             " run(s) with a finding%s; %zu signature(s) in %s/\n",
-            a->eo.jobs, st.execs, st.seconds, st.seconds > 0 ? st.execs / st.seconds : 0.0,
+            eo.jobs, st.execs, st.seconds, st.seconds > 0 ? st.execs / st.seconds : 0.0,
             st.features, st.unique_findings, st.total_findings,
             st.crashes + st.hangs ? " (crashes/hangs included)" : "", count_findings(findings),
             findings);
     if (st.first_finding_seconds > 0)
         fprintf(stderr, "asyncfuzz fuzz: first finding after %.3f s (%" PRIu64 " execs)\n",
                 st.first_finding_seconds, st.first_finding_execs);
-    if (a->eo.stop_on) {
+    if (eo.stop_on) {
         if (st.stop_on_seconds > 0)
             fprintf(stderr, "asyncfuzz fuzz: '%s' found after %.3f s (%" PRIu64 " execs)\n",
-                    a->eo.stop_on, st.stop_on_seconds, st.stop_on_execs);
+                    eo.stop_on, st.stop_on_seconds, st.stop_on_execs);
         else
-            fprintf(stderr, "asyncfuzz fuzz: '%s' not found\n", a->eo.stop_on);
+            fprintf(stderr, "asyncfuzz fuzz: '%s' not found\n", eo.stop_on);
     }
     return rc == 1 ? AF_EXIT_FINDING : AF_EXIT_OK;
 }
@@ -265,16 +205,28 @@ static void ext_progress(bool tty, const char *engine, double elapsed, uint64_t 
         fprintf(stderr, "%s\n", line);
 }
 
-static void set_common_env(const fuzz_args *a, const char *findings)
+/* What the front door adds to the options for the engine binaries: the
+ * findings folder, and going on past new findings (its restarts and
+ * progress line rely on it). findings must outlive o. 0, or -1 (printed). */
+static int add_engine_options(af_options *o, const char *findings)
 {
-    setenv("AF_FINDINGS", findings, 1);
-    setenv("AF_COVERAGE", af_coverage_name(a->eo.coverage), 1);
-    setenv("AF_KEEP_GOING", "1", 1);
-    char hang[32];
-    snprintf(hang, sizeof hang, "%g", a->eo.hang_timeout);
-    setenv("AF_HANG_TIMEOUT", hang, 1);
-    if (!a->eo.coverage_check)
-        setenv("AF_SKIP_COVERAGE_CHECK", "1", 1);
+    af_error err;
+    if (af_options_set(o, AF_OPT_findings_dir, findings, "AF_FINDINGS", &err) < 0 ||
+        af_options_set(o, AF_OPT_keep_going, "1", "AF_KEEP_GOING", &err) < 0) {
+        fprintf(stderr, "asyncfuzz fuzz: %s: %s\n", err.path, err.message);
+        return -1;
+    }
+    return 0;
+}
+
+/* In a child about to exec an engine binary: its environment from o. */
+static void export_options(const af_options *o)
+{
+    if (af_options_to_env(o) < 0) {
+        fprintf(stderr, "asyncfuzz fuzz: cannot set the engine's environment: %s\n",
+                strerror(errno));
+        _exit(127);
+    }
 }
 
 /* The engine binary `name` next to this one; prints how to build it when
@@ -348,8 +300,9 @@ static void lf_pump(FILE *in, FILE *logf, pid_t pid, bool tty, double start, con
     }
 }
 
-/* Starts asyncfuzz-libfuzzer with argv, its stderr on a pipe; -1 on error. */
-static pid_t lf_spawn(const char *bin, char **argv, FILE **out)
+/* Starts asyncfuzz-libfuzzer with argv and the options' environment, its
+ * stderr on a pipe; -1 on error. */
+static pid_t lf_spawn(const char *bin, char **argv, const af_options *o, FILE **out)
 {
     int pipefd[2];
     if (pipe(pipefd) < 0) {
@@ -363,6 +316,7 @@ static pid_t lf_spawn(const char *bin, char **argv, FILE **out)
         dup2(pipefd[1], 2);
         close(pipefd[0]);
         close(pipefd[1]);
+        export_options(o);
         execv(bin, argv);
         fprintf(stderr, "cannot run %s: %s\n", bin, strerror(errno));
         _exit(127);
@@ -378,7 +332,7 @@ static pid_t lf_spawn(const char *bin, char **argv, FILE **out)
 
 /* The libFuzzer command line of one process, given what is left of the
  * campaign's time and runs. Returns argc; strings live in opt. */
-static int lf_argv(const fuzz_args *a, const char *bin, const char *corpus, const char *artifacts,
+static int lf_argv(const af_options *o, const char *bin, const char *corpus, const char *artifacts,
                    double time_left, uint64_t runs_left, int restart, char **argv,
                    char opt[][PATH_MAX + 64])
 {
@@ -389,29 +343,29 @@ static int lf_argv(const fuzz_args *a, const char *bin, const char *corpus, cons
         OPT("-max_total_time=%.0f", time_left < 1 ? 1 : time_left);
     if (runs_left)
         OPT("-runs=%" PRIu64, runs_left);
-    if (a->eo.seed) /* a restart must not walk the same mutations again */
-        OPT("-seed=%" PRIu64, (a->eo.seed + 7919u * (uint64_t)restart) % 4294967295u);
-    if (a->eo.jobs > 1) {
+    if (o->seed) /* a restart must not walk the same mutations again */
+        OPT("-seed=%" PRIu64, (o->seed + 7919u * (uint64_t)restart) % 4294967295u);
+    if (o->jobs > 1) {
         /* a crash or hang stops only its own job */
-        OPT("-fork=%d", a->eo.jobs);
+        OPT("-fork=%d", (int)o->jobs);
         OPT("-ignore_crashes=1");
     }
     /* libFuzzer's own hang limit, just past the flight record's mark */
-    OPT("-timeout=%.0f", a->eo.hang_timeout + 1);
+    OPT("-timeout=%.0f", o->hang_timeout + 1);
     OPT("-artifact_prefix=%s", artifacts);
     /* the measured recommendation (docs/engines.md): scenarios are small,
      * a fixed length cap finds deep interleavings sooner */
-    OPT("-max_len=%d", a->max_len_given ? a->eo.max_len : 128);
+    OPT("-max_len=%d", o->max_len ? (int)o->max_len : LIBFUZZER_DEFAULT_MAX_LEN);
     OPT("-len_control=0");
     OPT("-print_final_stats=1");
     char dictbuf[PATH_MAX];
-    const char *dict = find_dict(a->dict, dictbuf, sizeof dictbuf);
+    const char *dict = find_dict(o->dict, dictbuf, sizeof dictbuf);
     if (dict)
         OPT("-dict=%s", dict);
 #undef OPT
     argv[n++] = (char *)corpus;
-    if (a->eo.corpus_dir)
-        argv[n++] = (char *)a->eo.corpus_dir;
+    if (o->corpus_dir)
+        argv[n++] = (char *)o->corpus_dir;
     argv[n] = NULL;
     return n;
 }
@@ -425,7 +379,7 @@ static void recover_flights(const char *findings)
     af_flight_recover(findings, by, stderr, NULL, NULL);
 }
 
-static int run_libfuzzer(fuzz_args *a)
+static int run_libfuzzer(af_options *o)
 {
     char bin[PATH_MAX + 32];
     if (find_engine(bin, sizeof bin, "asyncfuzz-libfuzzer", "libFuzzer",
@@ -433,19 +387,20 @@ static int run_libfuzzer(fuzz_args *a)
                     "asyncfuzz-libfuzzer)") < 0)
         return AF_EXIT_USAGE;
     char findings[PATH_MAX], corpus[PATH_MAX], artifacts[PATH_MAX + 16], logpath[PATH_MAX + 16];
-    snprintf(findings, sizeof findings, "%s/findings", a->eo.out_dir);
+    snprintf(findings, sizeof findings, "%s/findings", o->out_dir);
     /* New inputs go to OUT/corpus; --corpus is read as seeds, never written
      * (libFuzzer writes into its first corpus folder only). */
-    snprintf(corpus, sizeof corpus, "%s/corpus", a->eo.out_dir);
-    snprintf(artifacts, sizeof artifacts, "%s/artifacts/", a->eo.out_dir);
-    snprintf(logpath, sizeof logpath, "%s/libfuzzer.log", a->eo.out_dir);
+    snprintf(corpus, sizeof corpus, "%s/corpus", o->out_dir);
+    snprintf(artifacts, sizeof artifacts, "%s/artifacts/", o->out_dir);
+    snprintf(logpath, sizeof logpath, "%s/libfuzzer.log", o->out_dir);
     af_error err;
     if (af_mkdirs(findings, &err) < 0 || af_mkdirs(corpus, &err) < 0 ||
         af_mkdirs(artifacts, &err) < 0) {
         fprintf(stderr, "asyncfuzz fuzz: %s\n", err.message);
         return AF_EXIT_USAGE;
     }
-    set_common_env(a, findings);
+    if (add_engine_options(o, findings) < 0)
+        return AF_EXIT_USAGE;
 
     FILE *logf = fopen(logpath, "w");
     struct sigaction sa, oi, ot;
@@ -463,16 +418,16 @@ static int run_libfuzzer(fuzz_args *a)
      * target: the flight record keeps the input, and the next process
      * (started here) files it and goes on with the same corpus. */
     for (;;) {
-        double left = a->eo.max_time > 0 ? a->eo.max_time - (af_clock_seconds() - start) : 0;
+        double left = o->max_time > 0 ? o->max_time - (af_clock_seconds() - start) : 0;
         uint64_t done = p.execs_before + p.execs;
-        if ((a->eo.max_time > 0 && left < 0.5) || (a->eo.max_runs && done >= a->eo.max_runs))
+        if ((o->max_time > 0 && left < 0.5) || (o->max_runs && done >= o->max_runs))
             break;
         char *argv[40];
         char opt[20][PATH_MAX + 64];
-        lf_argv(a, bin, corpus, artifacts, left, a->eo.max_runs ? a->eo.max_runs - done : 0,
-                restarts, argv, opt);
+        lf_argv(o, bin, corpus, artifacts, left, o->max_runs ? o->max_runs - done : 0, restarts,
+                argv, opt);
         FILE *in = NULL;
-        pid_t pid = lf_spawn(bin, argv, &in);
+        pid_t pid = lf_spawn(bin, argv, o, &in);
         if (pid < 0 || !in) {
             setup_failed = true;
             break;
@@ -483,7 +438,7 @@ static int run_libfuzzer(fuzz_args *a)
         waitpid(pid, &status, 0);
         int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
         /* -fork (jobs > 1) goes on past crashes itself (-ignore_crashes) */
-        if (code == 0 || ext_stop || p.stopping || a->eo.jobs > 1)
+        if (code == 0 || ext_stop || p.stopping || o->jobs > 1)
             break;
         if (code == AF_EXIT_USAGE || code == 127) {
             setup_failed = true; /* our own start-up refused (message shown) */
@@ -522,7 +477,7 @@ static int run_libfuzzer(fuzz_args *a)
             WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status), restarts, logpath,
             findings, p.artifacts ? "; libFuzzer's own crash files in " : "",
             p.artifacts ? artifacts : "");
-    if ((setup_failed || (a->eo.jobs > 1 && status != 0)) && nf == 0) {
+    if ((setup_failed || (o->jobs > 1 && status != 0)) && nf == 0) {
         fprintf(stderr, "asyncfuzz fuzz: libFuzzer failed; see %s\n", logpath);
         return AF_EXIT_USAGE;
     }
@@ -579,7 +534,7 @@ static uint64_t live_execs(const char *aflout, int jobs)
     return sum;
 }
 
-static int run_afl(fuzz_args *a)
+static int run_afl(af_options *o)
 {
     char bin[PATH_MAX + 32];
     if (find_engine(bin, sizeof bin, "asyncfuzz-afl", "AFL++",
@@ -591,12 +546,12 @@ static int run_afl(fuzz_args *a)
         return AF_EXIT_USAGE;
     }
     char findings[PATH_MAX], corpus[PATH_MAX], aflout[PATH_MAX + 16];
-    snprintf(findings, sizeof findings, "%s/findings", a->eo.out_dir);
-    if (a->eo.corpus_dir)
-        snprintf(corpus, sizeof corpus, "%s", a->eo.corpus_dir);
+    snprintf(findings, sizeof findings, "%s/findings", o->out_dir);
+    if (o->corpus_dir)
+        snprintf(corpus, sizeof corpus, "%s", o->corpus_dir);
     else
-        snprintf(corpus, sizeof corpus, "%s/corpus", a->eo.out_dir);
-    snprintf(aflout, sizeof aflout, "%s/afl", a->eo.out_dir);
+        snprintf(corpus, sizeof corpus, "%s/corpus", o->out_dir);
+    snprintf(aflout, sizeof aflout, "%s/afl", o->out_dir);
     af_error err;
     if (af_mkdirs(findings, &err) < 0 || af_mkdirs(corpus, &err) < 0 ||
         af_mkdirs(aflout, &err) < 0) {
@@ -617,7 +572,9 @@ static int run_afl(fuzz_args *a)
         snprintf(seed, sizeof seed, "%s/empty", corpus);
         af_write_file(seed, "\0", 1, &err);
     }
-    set_common_env(a, findings);
+    if (add_engine_options(o, findings) < 0)
+        return AF_EXIT_USAGE;
+    /* afl-fuzz's own settings (not asyncfuzz options) */
     setenv("AFL_NO_UI", "1", 1);
     setenv("AFL_SKIP_CPUFREQ", "1", 1);
     setenv("AFL_FAST_CAL", "1", 0); /* measured: faster start, same finds */
@@ -638,16 +595,16 @@ static int run_afl(fuzz_args *a)
         snprintf(ms, sizeof ms, "%d", AF_COV_MAP_SIZE);
         setenv("AFL_MAP_SIZE", ms, 1);
     }
-    int jobs = a->eo.jobs < 1 ? 1 : a->eo.jobs;
+    int jobs = (int)o->jobs;
     pid_t pids[256];
     char dictbuf[PATH_MAX];
-    const char *dict = find_dict(a->dict, dictbuf, sizeof dictbuf);
+    const char *dict = find_dict(o->dict, dictbuf, sizeof dictbuf);
     fflush(NULL);
     for (int j = 0; j < jobs && j < 256; j++) {
         char name[32], vtime[32], logp[PATH_MAX + 32];
         snprintf(name, sizeof name, j == 0 ? "main" : "sec%d", j);
         snprintf(vtime, sizeof vtime, "%.0f",
-                 a->eo.max_time > 0 ? (a->eo.max_time < 1 ? 1 : a->eo.max_time) : 0);
+                 o->max_time > 0 ? (o->max_time < 1 ? 1 : o->max_time) : 0);
         snprintf(logp, sizeof logp, "%s/%s.log", aflout, name);
         char *argv[24];
         int n = 0;
@@ -658,25 +615,25 @@ static int run_afl(fuzz_args *a)
         argv[n++] = aflout;
         argv[n++] = j == 0 ? "-M" : "-S";
         argv[n++] = name;
-        if (a->eo.max_time > 0) {
+        if (o->max_time > 0) {
             argv[n++] = "-V";
             argv[n++] = vtime;
         }
         /* afl-fuzz's hang limit, just past the flight record's mark */
         char tmo[32];
-        snprintf(tmo, sizeof tmo, "%.0f", (a->eo.hang_timeout + 1) * 1000);
+        snprintf(tmo, sizeof tmo, "%.0f", (o->hang_timeout + 1) * 1000);
         argv[n++] = "-t";
         argv[n++] = tmo;
         char runs[32];
-        if (a->eo.max_runs) {
+        if (o->max_runs) {
             snprintf(runs, sizeof runs, "%" PRIu64,
-                     (a->eo.max_runs + (uint64_t)jobs - 1) / (uint64_t)jobs);
+                     (o->max_runs + (uint64_t)jobs - 1) / (uint64_t)jobs);
             argv[n++] = "-E";
             argv[n++] = runs;
         }
         char seedbuf[32];
-        if (a->eo.seed) {
-            snprintf(seedbuf, sizeof seedbuf, "%" PRIu64, a->eo.seed + (uint64_t)j);
+        if (o->seed) {
+            snprintf(seedbuf, sizeof seedbuf, "%" PRIu64, o->seed + (uint64_t)j);
             argv[n++] = "-s";
             argv[n++] = seedbuf;
         }
@@ -692,7 +649,9 @@ static int run_afl(fuzz_args *a)
         reset_exec_counter(counterp);
         pid_t pid = fork();
         if (pid == 0) {
-            setenv("AF_EXEC_COUNTER", counterp, 1); /* harness/engines/fuzz_afl.c */
+            /* the target's count of inputs run (harness/engines/fuzz_afl.c) */
+            af_options_set(o, AF_OPT_exec_counter, counterp, "AF_EXEC_COUNTER", NULL);
+            export_options(o);
             int fd = open(logp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
             if (fd >= 0) {
                 dup2(fd, 1);
@@ -788,135 +747,37 @@ static int run_afl(fuzz_args *a)
 
 int af_cmd_fuzz(int argc, char **argv)
 {
-    if (af_wants_help(argc, argv)) {
-        fuzz_help();
-        return AF_EXIT_OK;
-    }
-    fuzz_args a;
-    memset(&a, 0, sizeof a);
-    a.engine = "builtin";
-    af_engine_options_default(&a.eo);
-    for (int i = 1; i < argc; i++) {
-        const char *o = argv[i];
-        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-        bool takes = true;
-        if (strcmp(o, "--engine") == 0) {
-            if (!v || (strcmp(v, "builtin") && strcmp(v, "libfuzzer") && strcmp(v, "afl")))
-                return usage_error("fuzz", "--engine wants builtin, libfuzzer or afl, not '%s'", v);
-            a.engine = v;
-        } else if (strcmp(o, "--corpus") == 0) {
-            if (!v)
-                return usage_error("fuzz", "--corpus wants a folder%s", NULL);
-            a.eo.corpus_dir = v;
-        } else if (strcmp(o, "--out") == 0) {
-            if (!v)
-                return usage_error("fuzz", "--out wants a folder%s", NULL);
-            a.eo.out_dir = v;
-        } else if (strcmp(o, "--time") == 0) {
-            if (parse_pos_double(v, &a.eo.max_time) < 0)
-                return usage_error("fuzz", "--time wants seconds, not '%s'", v);
-        } else if (strcmp(o, "--runs") == 0) {
-            if (parse_u64(v, &a.eo.max_runs) < 0)
-                return usage_error("fuzz", "--runs wants a count, not '%s'", v);
-        } else if (strcmp(o, "--jobs") == 0) {
-            uint64_t j;
-            if (parse_u64(v, &j) < 0 || j < 1 || j > 256)
-                return usage_error("fuzz", "--jobs wants 1..256, not '%s'", v);
-            a.eo.jobs = (int)j;
-        } else if (strcmp(o, "--seed") == 0) {
-            if (parse_u64(v, &a.eo.seed) < 0)
-                return usage_error("fuzz", "--seed wants a number, not '%s'", v);
-        } else if (strcmp(o, "--coverage") == 0) {
-            if (!v || af_coverage_parse(v, &a.eo.coverage) < 0)
-                return usage_error(
-                    "fuzz", "--coverage wants semantic,python | semantic | python | none, not '%s'",
-                    v);
-            a.coverage_given = true;
-        } else if (strcmp(o, "--target") == 0) {
-            if (!v)
-                return usage_error("fuzz", "--target wants an adapter name%s", NULL);
-            setenv("AF_TARGET", v, 1);
-        } else if (strcmp(o, "--reference") == 0) {
-            if (!v)
-                return usage_error("fuzz", "--reference wants an adapter name%s", NULL);
-            setenv("AF_REFERENCE", v, 1);
-        } else if (strcmp(o, "--max-findings") == 0) {
-            if (parse_u64(v, &a.max_findings) < 0)
-                return usage_error("fuzz", "--max-findings wants a count, not '%s'", v);
-        } else if (strcmp(o, "--hang-timeout") == 0) {
-            if (parse_pos_double(v, &a.eo.hang_timeout) < 0 || a.eo.hang_timeout <= 0)
-                return usage_error("fuzz", "--hang-timeout wants seconds, not '%s'", v);
-        } else if (strcmp(o, "--minimize-calls") == 0) {
-            uint64_t c;
-            if (parse_u64(v, &c) < 0 || c > 1000000)
-                return usage_error("fuzz", "--minimize-calls wants a count, not '%s'", v);
-            a.eo.minimize_calls = (int)c;
-        } else if (strcmp(o, "--max-len") == 0) {
-            uint64_t c;
-            if (parse_u64(v, &c) < 0 || c < 1 || c > 8192)
-                return usage_error("fuzz", "--max-len wants 1..8192, not '%s'", v);
-            a.eo.max_len = (int)c;
-            a.max_len_given = true;
-        } else if (strcmp(o, "--stop-on") == 0) {
-            if (!v || !*v)
-                return usage_error("fuzz", "--stop-on wants a text%s", NULL);
-            a.eo.stop_on = v;
-        } else if (strcmp(o, "--dict") == 0) {
-            if (!v)
-                return usage_error("fuzz", "--dict wants a file%s", NULL);
-            a.dict = v;
-        } else {
-            takes = false;
-            if (strcmp(o, "--no-coverage-check") == 0)
-                a.eo.coverage_check = false;
-            else if (strcmp(o, "--pure-python-tasks") == 0)
-                setenv("AF_PURE_PYTHON", "1", 1);
-            else if (strcmp(o, "--quiet") == 0)
-                a.eo.quiet = true;
-            else
-                return usage_error("fuzz", "unknown option '%s'", o);
-        }
-        if (takes)
-            i++;
-    }
-    if (a.eo.corpus_dir && !is_dir(a.eo.corpus_dir)) {
-        af_error err;
-        if (af_mkdirs(a.eo.corpus_dir, &err) < 0)
-            return usage_error("fuzz", "--corpus: %s", err.message);
-    }
-    a.eo.max_findings = a.max_findings;
-    if (strcmp(a.engine, "libfuzzer") == 0)
-        return run_libfuzzer(&a);
-    if (strcmp(a.engine, "afl") == 0)
-        return run_afl(&a);
-    return run_builtin(&a);
+    af_options o;
+    int rc = af_cli_options(AF_CMD_fuzz, &fuzz_help, argc, argv, &o);
+    if (rc != AF_CLI_GO)
+        return rc;
+    if (strcmp(o.engine, "libfuzzer") == 0)
+        return run_libfuzzer(&o);
+    if (strcmp(o.engine, "afl") == 0)
+        return run_afl(&o);
+    return run_builtin(&o);
 }
 
 /* ---- minimize ---- */
 
-static void minimize_help(void)
-{
-    printf("usage: asyncfuzz minimize FINDING_DIR|SCENARIO.json [OPTIONS]\n\n"
-           "Shrink a failing scenario at the IR level (delete operations and tasks,\n"
-           "hoist bodies, shorten durations, simplify handlers and exceptions...) while\n"
-           "running it still gives a verdict with the same signature. Prints the sizes\n"
-           "before and after and writes the smaller scenario.json, repro.py,\n"
-           "verdict.json and verdicts.json.\n\n"
-           "The signature kept: the finding folder's (its name / verdict.json), or\n"
-           "--signature HEX, or for a scenario file the first verdict of its run\n"
-           "(--oracle NAME: the first verdict of that oracle).\n\n"
-           "options:\n"
-           "  --out DIR            where to write (default FINDING_DIR/minimized, or\n"
-           "                       SCENARIO-min/ next to a scenario file)\n"
-           "  --signature HEX      the 16-hex signature to keep\n"
-           "  --oracle NAME        keep the first verdict of this oracle\n"
-           "  --max-calls N        runs the shrinker may spend (default %d)\n"
-           "  --pure-python-tasks  asyncio's pure-Python Task/Future\n"
-           "  --target NAME        target adapter (sets AF_TARGET)\n\n"
-           "exit: 0 minimised (it still reproduces), 1 the input does not reproduce,\n"
-           "2 usage or input error\n",
-           AF_MINIMIZE_DEFAULT_CALLS);
-}
+static const af_cli_help minimize_help = {
+    .usage = "minimize FINDING_DIR|SCENARIO.json [OPTIONS]",
+    .args = "FINDING_DIR or SCENARIO.json",
+    .min_args = 1,
+    .max_args = 1,
+    .above = "Shrink a failing scenario at the IR level (delete operations and tasks,\n"
+             "hoist bodies, shorten durations, simplify handlers and exceptions...) while\n"
+             "running it still gives a verdict with the same signature. Prints the sizes\n"
+             "before and after and writes the smaller scenario.json, repro.py,\n"
+             "verdict.json and verdicts.json.\n\n"
+             "The signature kept: the finding folder's (its name / verdict.json), or\n"
+             "--signature HEX, or for a scenario file the first verdict of its run\n"
+             "(--oracle NAME: the first verdict of that oracle).\n"
+             "An option with a variable (env AF_...) is read from the environment first,\n"
+             "as `fuzz` does (the command line wins): a campaign's AF_TARGET applies.\n",
+    .below = "exit: 0 minimised (it still reproduces), 1 the input does not reproduce,\n"
+             "2 usage or input error\n",
+};
 
 typedef struct min_ctx {
     af_runner *runner;
@@ -984,49 +845,20 @@ static int read_sig_from(const char *dir, uint64_t *sig)
 
 int af_cmd_minimize(int argc, char **argv)
 {
-    if (af_wants_help(argc, argv)) {
-        minimize_help();
-        return AF_EXIT_OK;
-    }
-    const char *input = NULL, *out = NULL, *oracle = NULL;
-    uint64_t sig = 0, max_calls = 0;
-    bool have_sig = false;
-    for (int i = 1; i < argc; i++) {
-        const char *o = argv[i];
-        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (strcmp(o, "--out") == 0 && v) {
-            out = v;
-            i++;
-        } else if (strcmp(o, "--signature") == 0 && v) {
-            if (!af_findings_is_sig_name(v))
-                return usage_error("minimize", "--signature wants 16 hex digits, not '%s'", v);
-            sig = strtoull(v, NULL, 16);
-            have_sig = true;
-            i++;
-        } else if (strcmp(o, "--oracle") == 0 && v) {
-            if (af_oracle_from_name(v) < 0)
-                return usage_error("minimize", "unknown oracle '%s'", v);
-            oracle = v;
-            i++;
-        } else if (strcmp(o, "--max-calls") == 0 && v) {
-            if (parse_u64(v, &max_calls) < 0 || max_calls < 1 || max_calls > 10000000)
-                return usage_error("minimize", "--max-calls wants a count, not '%s'", v);
-            i++;
-        } else if (strcmp(o, "--target") == 0 && v) {
-            setenv("AF_TARGET", v, 1);
-            i++;
-        } else if (strcmp(o, "--pure-python-tasks") == 0) {
-            setenv("AF_PURE_PYTHON", "1", 1);
-        } else if (o[0] == '-' && o[1]) {
-            return usage_error("minimize", "unknown option or missing value: '%s'", o);
-        } else if (!input) {
-            input = o;
-        } else {
-            return usage_error("minimize", "one input only, got '%s' too", o);
-        }
-    }
-    if (!input)
-        return usage_error("minimize", "missing FINDING_DIR or SCENARIO.json%s", NULL);
+    af_options o;
+    int rc = af_cli_options(AF_CMD_minimize, &minimize_help, argc, argv, &o);
+    if (rc != AF_CLI_GO)
+        return rc;
+    const char *input = o.args[0], *out = o.minimize_out, *oracle = o.oracle;
+    uint64_t sig = 0, max_calls = o.max_calls;
+    bool have_sig = o.signature != NULL;
+    if (have_sig && !af_findings_is_sig_name(o.signature))
+        return af_cli_usage_error(AF_CMD_minimize, "--signature: '%s' is not 16 hex digits",
+                                  o.signature);
+    if (have_sig)
+        sig = strtoull(o.signature, NULL, 16);
+    if (oracle && af_oracle_from_name(oracle) < 0)
+        return af_cli_usage_error(AF_CMD_minimize, "--oracle: unknown oracle '%s'", oracle);
 
     static af_scenario in, outs;
     char scen_path[PATH_MAX + 32], out_dir[PATH_MAX + 32];
@@ -1056,20 +888,7 @@ int af_cmd_minimize(int argc, char **argv)
     }
 
     af_runner_options ro;
-    af_runner_options_default(&ro);
-    const char *pp = getenv("AF_PURE_PYTHON");
-    ro.pure_python_tasks = pp && strcmp(pp, "1") == 0;
-    const char *target = getenv("AF_TARGET");
-    if (target && target[0] && strcmp(target, "asyncio") != 0) {
-#ifdef AF_RUNNER_HAS_TARGET
-        snprintf(ro.target, sizeof ro.target, "%s", target);
-#else
-        fprintf(stderr,
-                "asyncfuzz minimize: target '%s': this build's runner has no target adapters yet\n",
-                target);
-        return AF_EXIT_USAGE;
-#endif
-    }
+    af_options_to_runner(&o, &ro);
     static min_ctx c;
     memset(&c, 0, sizeof c);
     if (af_trace_init(&c.trace, 0, 0) < 0) {
@@ -1150,7 +969,7 @@ int af_cmd_minimize(int argc, char **argv)
     f.origin = origin;
     f.pyversion = af_embed_pyversion();
     f.primary = primary;
-    f.target = getenv("AF_TARGET"); /* set by --target */
+    f.target = ro.target;
     if (af_finding_write(out_dir, &f, &err) < 0) {
         fprintf(stderr, "asyncfuzz minimize: %s\n", err.message);
         return AF_EXIT_USAGE;

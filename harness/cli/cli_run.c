@@ -1,8 +1,9 @@
 /* cli_run.c - the commands that run scenarios: run, replay, repro, gen.
  *
- * Each command parses its own options, runs scenarios through one runner
- * (one embedded interpreter per process), prints results on stdout, prints
- * each error once on stderr, and returns the exit code of cli.h.
+ * Each command takes its options from the table (cli.h: af_cli_options),
+ * runs scenarios through one runner (one embedded interpreter per
+ * process), prints results on stdout, prints each error once on stderr,
+ * and returns the exit code of cli.h.
  *
  * Expected verdicts: a scenario file lists the oracles a run must report
  * ("expect"); an entry restricted to Python versions ("python": ["3.11"])
@@ -79,122 +80,6 @@ static int finish(int code)
     fflush(stdout);
     fflush(stderr);
     return code;
-}
-
-static int usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int usage_error(const char *cmd, const char *fmt, ...)
-{
-    va_list ap;
-    fprintf(stderr, "asyncfuzz %s: ", cmd);
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fprintf(stderr, "\n(`asyncfuzz %s --help` for usage)\n", cmd);
-    return AF_EXIT_USAGE;
-}
-
-static int parse_i64(const char *s, int64_t lo, int64_t hi, int64_t *out)
-{
-    char *end;
-    errno = 0;
-    long long v = strtoll(s, &end, 10);
-    if (errno || end == s || *end || v < lo || v > hi)
-        return -1;
-    *out = v;
-    return 0;
-}
-
-static int parse_u64(const char *s, uint64_t *out)
-{
-    char *end;
-    errno = 0;
-    if (s[0] == '-')
-        return -1;
-    unsigned long long v = strtoull(s, &end, 0);
-    if (errno || end == s || *end)
-        return -1;
-    *out = v;
-    return 0;
-}
-
-static int parse_double(const char *s, double lo, double hi, double *out)
-{
-    char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (errno || end == s || *end || !(v >= lo && v <= hi))
-        return -1;
-    *out = v;
-    return 0;
-}
-
-#define BUDGET_HELP                                                                                \
-    "budgets (every run; a run stopped by one gets the verdict hang or deadlock):\n"               \
-    "  --max-iterations N   loop iterations per run (default %d)\n"                                \
-    "  --max-vtime TICKS    virtual ticks per run (default %" PRId64 ")\n"                         \
-    "  --watchdog SECONDS   real time per run (default %.0f)\n"                                    \
-    "  --slow-ticks TICKS   a callback advancing the clock this much is 'blocking' (default %d)\n" \
-    "  --pure-python-tasks  use asyncio's pure-Python Task and Future instead of the C ones\n"     \
-    "  --no-accel           run the harness's hot path in the reproducers' pure Python instead\n"  \
-    "                       of its C accelerators (same traces, slower)\n"                         \
-    "  --target NAME|FILE   the implementation under test: a built-in adapter (asyncio,\n"         \
-    "                       asyncio_py, planted_wait_for [test only]) or an adapter .py file\n"
-
-static void print_budget_help(FILE *out)
-{
-    fprintf(out, BUDGET_HELP, AF_RUNNER_DEFAULT_MAX_ITERATIONS,
-            (int64_t)AF_RUNNER_DEFAULT_MAX_VTIME, AF_RUNNER_DEFAULT_WATCHDOG_SECONDS,
-            AF_RUNNER_DEFAULT_SLOW_TICKS);
-}
-
-/* Parse a budget option at argv[*i]. Returns 1 when consumed, 0 when not
- * a budget option, -1 on a bad value (message printed). */
-static int parse_budget(const char *cmd, int argc, char **argv, int *i, af_runner_options *o)
-{
-    const char *a = argv[*i];
-    int64_t v;
-    if (strcmp(a, "--pure-python-tasks") == 0) {
-        o->pure_python_tasks = 1;
-        return 1;
-    }
-    if (strcmp(a, "--no-accel") == 0) {
-        o->no_accel = 1;
-        return 1;
-    }
-    if (strcmp(a, "--target") == 0) {
-        if (*i + 1 >= argc || !argv[*i + 1][0] || strlen(argv[*i + 1]) >= sizeof o->target) {
-            usage_error(cmd, "--target needs an adapter name or a .py file");
-            return -1;
-        }
-        snprintf(o->target, sizeof o->target, "%s", argv[++*i]);
-        return 1;
-    }
-    if (strcmp(a, "--max-iterations") && strcmp(a, "--max-vtime") && strcmp(a, "--watchdog") &&
-        strcmp(a, "--slow-ticks"))
-        return 0;
-    if (*i + 1 >= argc) {
-        usage_error(cmd, "%s needs a value", a);
-        return -1;
-    }
-    const char *val = argv[++*i];
-    if (strcmp(a, "--watchdog") == 0) {
-        if (parse_double(val, 0.001, 86400.0, &o->watchdog_seconds) < 0) {
-            usage_error(cmd, "--watchdog: '%s' is not a number of seconds in 0.001..86400", val);
-            return -1;
-        }
-        return 1;
-    }
-    if (parse_i64(val, 1, INT64_C(1) << 40, &v) < 0) {
-        usage_error(cmd, "%s: '%s' is not a positive integer", a, val);
-        return -1;
-    }
-    if (strcmp(a, "--max-iterations") == 0)
-        o->max_iterations = v;
-    else if (strcmp(a, "--max-vtime") == 0)
-        o->max_vtime = v;
-    else
-        o->slow_ticks = v;
-    return 1;
 }
 
 static af_runner *g_runner;
@@ -358,24 +243,18 @@ static void json_verdicts(FILE *out, const af_verdict_list *v)
 
 /* ---- run ------------------------------------------------------------------ */
 
-static void run_help(FILE *out)
-{
-    fprintf(out,
-            "usage: asyncfuzz run [OPTIONS] FILE|-\n\n"
-            "Run one scenario file ('-': standard input) in the embedded interpreter\n"
-            "and print the verdicts of the oracles, then whether they match the\n"
-            "file's \"expect\" list (entries restricted with \"python\" apply only when\n"
-            "the running interpreter, %d.%d, is listed).\n\n"
-            "options:\n"
-            "  --trace              print the run's trace as JSON lines (harness/run/TRACE.md)\n"
-            "                       instead of the verdicts\n"
-            "  --json               print the verdicts and the comparison as one JSON object\n"
-            "  -h, --help           this help\n",
-            af_embed_pyversion() / 100, af_embed_pyversion() % 100);
-    print_budget_help(out);
-    fprintf(out, "\nexit: 0 verdicts as expected, 1 a verdict unexpected or an expected one\n"
-                 "missing, 2 usage error, unreadable scenario or harness failure\n");
-}
+static const af_cli_help run_help = {
+    .usage = "run [OPTIONS] FILE|-",
+    .args = "scenario file",
+    .min_args = 1,
+    .max_args = 1,
+    .above = "Run one scenario file ('-': standard input) in the embedded interpreter\n"
+             "and print the verdicts of the oracles, then whether they match the\n"
+             "file's \"expect\" list (entries restricted with \"python\" apply only when\n"
+             "the running interpreter is listed: `asyncfuzz --version` names it).\n",
+    .below = "exit: 0 verdicts as expected, 1 a verdict unexpected or an expected one\n"
+             "missing, 2 usage error, unreadable scenario or harness failure\n",
+};
 
 static void print_verdicts_human(FILE *out, const af_verdict_list *v)
 {
@@ -395,37 +274,16 @@ static void print_verdicts_human(FILE *out, const af_verdict_list *v)
 
 int af_cmd_run(int argc, char **argv)
 {
-    if (af_wants_help(argc, argv)) {
-        run_help(stdout);
-        return AF_EXIT_OK;
-    }
+    af_options o;
+    int rc = af_cli_options(AF_CMD_run, &run_help, argc, argv, &o);
+    if (rc != AF_CLI_GO)
+        return rc;
+    if (o.trace && o.json)
+        return af_cli_usage_error(AF_CMD_run, "--trace and --json both write stdout: choose one");
     af_runner_options opts;
-    af_runner_options_default(&opts);
-    bool want_trace = false, want_json = false;
-    const char *file = NULL;
-    for (int i = 1; i < argc; i++) {
-        int b = parse_budget("run", argc, argv, &i, &opts);
-        if (b < 0)
-            return AF_EXIT_USAGE;
-        if (b > 0)
-            continue;
-        if (strcmp(argv[i], "--trace") == 0)
-            want_trace = true;
-        else if (strcmp(argv[i], "--json") == 0)
-            want_json = true;
-        else if (strcmp(argv[i], "--") == 0 && i + 1 < argc && !file && i + 2 == argc)
-            file = argv[++i];
-        else if (argv[i][0] == '-' && argv[i][1] != '\0')
-            return usage_error("run", "unknown option '%s'", argv[i]);
-        else if (file)
-            return usage_error("run", "one scenario file only (got '%s' and '%s')", file, argv[i]);
-        else
-            file = argv[i];
-    }
-    if (!file)
-        return usage_error("run", "no scenario file given");
-    if (want_trace && want_json)
-        return usage_error("run", "--trace and --json both write stdout: choose one");
+    af_options_to_runner(&o, &opts);
+    bool want_trace = o.trace, want_json = o.json;
+    const char *file = o.args[0];
 
     af_scenario *s = malloc(sizeof *s);
     af_trace tr;
@@ -499,25 +357,20 @@ done:
 
 /* ---- replay -------------------------------------------------------------- */
 
-static void replay_help(FILE *out)
-{
-    fprintf(out,
-            "usage: asyncfuzz replay [OPTIONS] DIR|FILE...\n\n"
-            "Run every scenario (each FILE; for a DIR, every *.json in it, sorted by name,\n"
-            "not recursive) and compare its verdicts with its \"expect\" list (entries\n"
-            "restricted with \"python\" apply only when the running interpreter, %d.%d, is\n"
-            "listed). Prints one line per scenario that differs (FILE: unexpected ORACLE\n"
-            "(where: evidence); missing ORACLE), one per scenario that cannot be read or\n"
-            "run, then the summary line 'N passed, N failed'.\n\n"
-            "options:\n"
-            "  --junit FILE         also write the results as JUnit XML to FILE\n"
-            "  -v, --verbose        print a line for every scenario, passed ones too\n"
-            "  -h, --help           this help\n",
-            af_embed_pyversion() / 100, af_embed_pyversion() % 100);
-    print_budget_help(out);
-    fprintf(out, "\nexit: 0 every scenario as expected, 1 some scenario differs, 2 usage error,\n"
-                 "unreadable scenario or harness failure (these count as failed too)\n");
-}
+static const af_cli_help replay_help = {
+    .usage = "replay [OPTIONS] DIR|FILE...",
+    .args = "scenario files",
+    .min_args = 1,
+    .max_args = -1,
+    .above = "Run every scenario (each FILE; for a DIR, every *.json in it, sorted by name,\n"
+             "not recursive) and compare its verdicts with its \"expect\" list (entries\n"
+             "restricted with \"python\" apply only when the running interpreter is listed:\n"
+             "`asyncfuzz --version` names it). Prints one line per scenario that differs\n"
+             "(FILE: unexpected ORACLE (where: evidence); missing ORACLE), one per scenario\n"
+             "that cannot be read or run, then the summary line 'N passed, N failed'.\n",
+    .below = "exit: 0 every scenario as expected, 1 some scenario differs, 2 usage error,\n"
+             "unreadable scenario or harness failure (these count as failed too)\n",
+};
 
 typedef struct strlist {
     char **items;
@@ -579,62 +432,35 @@ static int list_json_dir(const char *dir, strlist *l)
         }
     }
     closedir(d);
-    qsort(l->items + first, (size_t)(l->n - first), sizeof *l->items, cmp_str);
+    if (l->n > first)
+        qsort(l->items + first, (size_t)(l->n - first), sizeof *l->items, cmp_str);
     return 0;
 }
 
 int af_cmd_replay(int argc, char **argv)
 {
-    if (af_wants_help(argc, argv)) {
-        replay_help(stdout);
-        return AF_EXIT_OK;
-    }
+    af_options o;
+    int code = af_cli_options(AF_CMD_replay, &replay_help, argc, argv, &o);
+    if (code != AF_CLI_GO)
+        return code;
     af_runner_options opts;
-    af_runner_options_default(&opts);
-    const char *junit = NULL;
-    bool verbose = false;
+    af_options_to_runner(&o, &opts);
+    const char *junit = o.junit;
+    bool verbose = o.verbose;
     strlist files = {0};
-    int code = AF_EXIT_USAGE;
-    bool args_done = false;
-    for (int i = 1; i < argc; i++) {
-        if (!args_done) {
-            int b = parse_budget("replay", argc, argv, &i, &opts);
-            if (b < 0)
-                goto out;
-            if (b > 0)
-                continue;
-            if (strcmp(argv[i], "--junit") == 0) {
-                if (i + 1 >= argc) {
-                    usage_error("replay", "--junit needs a file");
-                    goto out;
-                }
-                junit = argv[++i];
-                continue;
-            }
-            if (strcmp(argv[i], "-v") == 0 || strcmp(argv[i], "--verbose") == 0) {
-                verbose = true;
-                continue;
-            }
-            if (strcmp(argv[i], "--") == 0) {
-                args_done = true;
-                continue;
-            }
-            if (argv[i][0] == '-' && argv[i][1] != '\0') {
-                usage_error("replay", "unknown option '%s'", argv[i]);
-                goto out;
-            }
-        }
+    code = AF_EXIT_USAGE;
+    for (int i = 0; i < o.nargs; i++) {
         struct stat st;
-        if (stat(argv[i], &st) == 0 && S_ISDIR(st.st_mode)) {
-            if (list_json_dir(argv[i], &files) < 0)
+        if (stat(o.args[i], &st) == 0 && S_ISDIR(st.st_mode)) {
+            if (list_json_dir(o.args[i], &files) < 0)
                 goto out;
-        } else if (strlist_add(&files, argv[i]) < 0) {
+        } else if (strlist_add(&files, o.args[i]) < 0) {
             fprintf(stderr, "asyncfuzz replay: out of memory\n");
             goto out;
         }
     }
     if (files.n == 0) {
-        usage_error("replay", "no scenario files given (or the folder holds no *.json)");
+        af_cli_usage_error(AF_CMD_replay, "no scenario files given (the folder holds no *.json)");
         goto out;
     }
 
@@ -754,57 +580,31 @@ out:
 
 /* ---- repro ---------------------------------------------------------------- */
 
-static void repro_help(FILE *out)
-{
-    fprintf(out, "usage: asyncfuzz repro [OPTIONS] FILE|-\n\n"
-                 "Run the scenario in the embedded interpreter, then print the standalone\n"
-                 "Python program of the scenario with one assert for every verdict the run\n"
-                 "found. `python3.11 PROGRAM` runs it with plain asyncio and fails with an\n"
-                 "AssertionError (stating the violation) while a verdict still occurs: it\n"
-                 "passes once the behaviour is fixed. `python3.11 PROGRAM --trace` prints the\n"
-                 "trace as JSON lines, the same text as `asyncfuzz run --trace FILE`. With\n"
-                 "--pure-python-tasks here, run the program with --pure-python-tasks too.\n\n"
-                 "options:\n"
-                 "  -o, --out FILE       write the program to FILE (fsync'd) instead of stdout\n"
-                 "  --no-asserts         no asserts: just the program\n"
-                 "  -h, --help           this help\n");
-    print_budget_help(out);
-    fprintf(out,
-            "\nexit: 0 program written, 2 usage error, unreadable scenario or harness failure\n");
-}
+static const af_cli_help repro_help = {
+    .usage = "repro [OPTIONS] FILE|-",
+    .args = "scenario file",
+    .min_args = 1,
+    .max_args = 1,
+    .above = "Run the scenario in the embedded interpreter, then print the standalone\n"
+             "Python program of the scenario with one assert for every verdict the run\n"
+             "found. `python3.11 PROGRAM` runs it with plain asyncio and fails with an\n"
+             "AssertionError (stating the violation) while a verdict still occurs: it\n"
+             "passes once the behaviour is fixed. `python3.11 PROGRAM --trace` prints the\n"
+             "trace as JSON lines, the same text as `asyncfuzz run --trace FILE`. With\n"
+             "--pure-python-tasks here, run the program with --pure-python-tasks too.\n",
+    .below = "exit: 0 program written, 2 usage error, unreadable scenario or harness failure\n",
+};
 
 int af_cmd_repro(int argc, char **argv)
 {
-    if (af_wants_help(argc, argv)) {
-        repro_help(stdout);
-        return AF_EXIT_OK;
-    }
+    af_options o;
+    int rc = af_cli_options(AF_CMD_repro, &repro_help, argc, argv, &o);
+    if (rc != AF_CLI_GO)
+        return rc;
     af_runner_options opts;
-    af_runner_options_default(&opts);
-    const char *file = NULL, *outpath = NULL;
-    bool asserts = true;
-    for (int i = 1; i < argc; i++) {
-        int b = parse_budget("repro", argc, argv, &i, &opts);
-        if (b < 0)
-            return AF_EXIT_USAGE;
-        if (b > 0)
-            continue;
-        if (strcmp(argv[i], "-o") == 0 || strcmp(argv[i], "--out") == 0) {
-            if (i + 1 >= argc)
-                return usage_error("repro", "%s needs a file", argv[i]);
-            outpath = argv[++i];
-        } else if (strcmp(argv[i], "--no-asserts") == 0) {
-            asserts = false;
-        } else if (argv[i][0] == '-' && argv[i][1] != '\0') {
-            return usage_error("repro", "unknown option '%s'", argv[i]);
-        } else if (file) {
-            return usage_error("repro", "one scenario file only");
-        } else {
-            file = argv[i];
-        }
-    }
-    if (!file)
-        return usage_error("repro", "no scenario file given");
+    af_options_to_runner(&o, &opts);
+    const char *file = o.args[0], *outpath = o.out_file;
+    bool asserts = !o.no_asserts;
 
     int code = AF_EXIT_USAGE;
     af_scenario *s = malloc(sizeof *s);
@@ -857,45 +657,35 @@ done:
 
 /* ---- gen ------------------------------------------------------------------ */
 
-static void gen_help(FILE *out)
-{
-    fprintf(out,
-            "usage: asyncfuzz gen --seed S --count N [OPTIONS]\n\n"
-            "Draw N random byte strings from a PRNG seeded with S, decode each into a\n"
-            "scenario (the fuzzers' decoder: every byte string is a valid scenario), run\n"
-            "it and judge it. Each verdict has a cause: target (asyncio broke a contract),\n"
-            "misuse (a misuse operation explains it) or scenario (the scenario's own\n"
-            "structure explains it: a task it never awaited, an Event it never set).\n"
-            "Findings are the target verdicts, plus the misuse ones with --misuse;\n"
-            "--all-verdicts makes every verdict a finding. A run stopped by a budget\n"
-            "is judged the same way (hang, deadlock).\n"
-            "Findings are deduplicated by verdict signature: the first run showing a\n"
-            "signature is written at once - before the next run starts - to\n"
-            "OUT/<oracle>-<signature>/ (scenario.json with the verdicts as its expect,\n"
-            "repro.py, verdicts.json, trace.jsonl, input.bin, every file fsync'd); later\n"
-            "runs with the same signature are only counted. With the same build, the\n"
-            "same S gives the same scenarios, runs and findings on every machine.\n\n"
-            "options:\n"
-            "  --seed S             PRNG seed (an integer, decimal or 0x hex)\n"
-            "  --count N            number of runs (0: until interrupted)\n"
-            "  --misuse             let the decoder emit misuse operations too\n"
-            "  --all-verdicts       scenario-caused verdicts are findings too\n"
-            "  --out DIR            where findings go (default ./findings); created when\n"
-            "                       the first finding is written; OUT/summary.json at the end\n"
-            "  --max-len L          longest byte string drawn, 1..65536 (default 256);\n"
-            "                       lengths are uniform in 0..L\n"
-            "  -q, --quiet          no progress line\n"
-            "  -h, --help           this help\n");
-    print_budget_help(out);
-    fprintf(out,
-            "\nA progress line (runs, runs/s, findings) goes to stderr at most once a second;\n"
-            "at the end, one line per distinct finding (count, oracle, signature, folder)\n"
-            "and a total on stdout.\n"
-            "A harness failure (an exception escaping the interpreter of scenarios, a\n"
-            "malformed trace) stops the run; the scenario is kept as\n"
-            "OUT/harness-error-seed<S>-run<I>.json.\n"
-            "exit: 0 no finding, 1 findings, 2 usage error or harness failure\n");
-}
+/* gen's longest byte string when --max-len is not given. */
+#define GEN_DEFAULT_MAX_LEN 256
+
+static const af_cli_help gen_help = {
+    .usage = "gen --seed S --count N [OPTIONS]",
+    .min_args = 0,
+    .max_args = 0,
+    .above = "Draw N random byte strings from a PRNG seeded with S, decode each into a\n"
+             "scenario (the fuzzers' decoder: every byte string is a valid scenario), run\n"
+             "it and judge it. Each verdict has a cause: target (asyncio broke a contract),\n"
+             "misuse (a misuse operation explains it) or scenario (the scenario's own\n"
+             "structure explains it: a task it never awaited, an Event it never set).\n"
+             "Findings are the target verdicts, plus the misuse ones with --misuse;\n"
+             "--all-verdicts makes every verdict a finding. A run stopped by a budget\n"
+             "is judged the same way (hang, deadlock).\n"
+             "Findings are deduplicated by verdict signature: the first run showing a\n"
+             "signature is written at once - before the next run starts - to\n"
+             "OUT/<oracle>-<signature>/ (scenario.json with the verdicts as its expect,\n"
+             "repro.py, verdicts.json, trace.jsonl, input.bin, every file fsync'd); later\n"
+             "runs with the same signature are only counted. With the same build, the\n"
+             "same S gives the same scenarios, runs and findings on every machine.\n",
+    .below = "A progress line (runs, runs/s, findings) goes to stderr at most once a second;\n"
+             "at the end, one line per distinct finding (count, oracle, signature, folder)\n"
+             "and a total on stdout.\n"
+             "A harness failure (an exception escaping the interpreter of scenarios, a\n"
+             "malformed trace) stops the run; the scenario is kept as\n"
+             "OUT/harness-error-seed<S>-run<I>.json.\n"
+             "exit: 0 no finding, 1 findings, 2 usage error or harness failure\n",
+};
 
 static uint64_t splitmix64(uint64_t *state)
 {
@@ -1035,56 +825,21 @@ static int write_gen_summary(const char *outdir, const gen_table *t, uint64_t se
 
 int af_cmd_gen(int argc, char **argv)
 {
-    if (af_wants_help(argc, argv)) {
-        gen_help(stdout);
-        return AF_EXIT_OK;
-    }
+    af_options o;
+    int rc = af_cli_options(AF_CMD_gen, &gen_help, argc, argv, &o);
+    if (rc != AF_CLI_GO)
+        return rc;
+    if (!o.text[AF_OPT_seed])
+        return af_cli_usage_error(AF_CMD_gen,
+                                  "--seed is required (the same seed gives the same runs)");
+    if (!o.text[AF_OPT_count])
+        return af_cli_usage_error(AF_CMD_gen, "--count is required (0 runs until interrupted)");
     af_runner_options opts;
-    af_runner_options_default(&opts);
-    uint64_t seed = 0, count = 0;
-    bool have_seed = false, have_count = false, misuse = false, quiet = false, all_verdicts = false;
-    const char *outdir = "findings";
-    int64_t max_len = 256;
-    for (int i = 1; i < argc; i++) {
-        int b = parse_budget("gen", argc, argv, &i, &opts);
-        if (b < 0)
-            return AF_EXIT_USAGE;
-        if (b > 0)
-            continue;
-        const char *a = argv[i];
-        bool needs = !strcmp(a, "--seed") || !strcmp(a, "--count") || !strcmp(a, "--out") ||
-                     !strcmp(a, "--max-len");
-        if (needs && i + 1 >= argc)
-            return usage_error("gen", "%s needs a value", a);
-        if (!strcmp(a, "--seed")) {
-            if (parse_u64(argv[++i], &seed) < 0)
-                return usage_error("gen", "--seed: '%s' is not a non-negative integer", argv[i]);
-            have_seed = true;
-        } else if (!strcmp(a, "--count")) {
-            if (parse_u64(argv[++i], &count) < 0)
-                return usage_error("gen", "--count: '%s' is not a non-negative integer", argv[i]);
-            have_count = true;
-        } else if (!strcmp(a, "--out")) {
-            outdir = argv[++i];
-            if (!outdir[0])
-                return usage_error("gen", "--out: empty folder name");
-        } else if (!strcmp(a, "--max-len")) {
-            if (parse_i64(argv[++i], 1, 65536, &max_len) < 0)
-                return usage_error("gen", "--max-len: '%s' is not an integer in 1..65536", argv[i]);
-        } else if (!strcmp(a, "--misuse")) {
-            misuse = true;
-        } else if (!strcmp(a, "--all-verdicts")) {
-            all_verdicts = true;
-        } else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {
-            quiet = true;
-        } else {
-            return usage_error("gen", "unknown argument '%s'", a);
-        }
-    }
-    if (!have_seed)
-        return usage_error("gen", "--seed is required (the same seed gives the same runs)");
-    if (!have_count)
-        return usage_error("gen", "--count is required (0 runs until interrupted)");
+    af_options_to_runner(&o, &opts);
+    uint64_t seed = o.seed, count = o.count;
+    bool misuse = o.misuse, quiet = o.quiet, all_verdicts = o.all_verdicts;
+    const char *outdir = o.gen_out;
+    int64_t max_len = o.max_len ? (int64_t)o.max_len : GEN_DEFAULT_MAX_LEN;
 
     af_runner *r = get_runner("gen", &opts);
     if (!r)

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "base/file_io.h"
 #include "harness/cli/cli.h"
@@ -58,54 +59,41 @@ static int load_scenario(const char *path, bool bytes, bool misuse, af_scenario 
     return 0;
 }
 
-static const char show_help[] =
-    "usage: asyncfuzz show [--bytes [--misuse]] FILE|-\n\n"
-    "Print a scenario as an indented tree: tasks, primitives, durations in\n"
-    "virtual ticks, handlers, and misuse flagged with '!! misuse'.\n\n"
-    "  --bytes    FILE is a fuzz input (bytes), not a scenario JSON file\n"
-    "  --misuse   with --bytes: decode with misuse operations allowed\n";
+static const af_cli_help show_help = {
+    .usage = "show [--bytes [--misuse]] FILE|-",
+    .args = "FILE",
+    .min_args = 1,
+    .max_args = 1,
+    .above = "Print a scenario as an indented tree: tasks, primitives, durations in\n"
+             "virtual ticks, handlers, and misuse flagged with '!! misuse'.\n",
+};
 
 int af_cmd_show(int argc, char **argv)
 {
-    bool bytes = false, misuse = false;
-    const char *path = NULL;
-    if (af_wants_help(argc, argv)) {
-        fputs(show_help, stdout);
-        return AF_EXIT_OK;
-    }
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--bytes") == 0)
-            bytes = true;
-        else if (strcmp(argv[i], "--misuse") == 0)
-            misuse = true;
-        else if (!path && (argv[i][0] != '-' || strcmp(argv[i], "-") == 0))
-            path = argv[i];
-        else {
-            fprintf(stderr, "asyncfuzz show: unexpected argument '%s'\n%s", argv[i], show_help);
-            return AF_EXIT_USAGE;
-        }
-    }
-    if (!path) {
-        fputs(show_help, stderr);
-        return AF_EXIT_USAGE;
-    }
+    af_options o;
+    int rc = af_cli_options(AF_CMD_show, &show_help, argc, argv, &o);
+    if (rc != AF_CLI_GO)
+        return rc;
     af_scenario *s = new_scenario();
     if (!s)
         return AF_EXIT_USAGE;
-    int rc = load_scenario(path, bytes, misuse, s) < 0 ? AF_EXIT_USAGE : AF_EXIT_OK;
+    rc = load_scenario(o.args[0], o.bytes, o.misuse, s) < 0 ? AF_EXIT_USAGE : AF_EXIT_OK;
     if (rc == AF_EXIT_OK)
         af_show(s, stdout);
     free(s);
     return rc;
 }
 
-static const char check_help[] =
-    "usage: asyncfuzz check [--canonical] FILE|DIR...\n\n"
-    "Validate scenario files (a DIR means every *.json in it). Every file is\n"
-    "checked; each error is printed as FILE:LINE:COL: PATH: MESSAGE.\n\n"
-    "  --canonical  also require each file to be in canonical form\n"
-    "               (byte-identical to what asyncfuzz writes)\n\n"
-    "exit: 0 all valid, 1 a file is valid but not canonical, 2 a file is invalid\n";
+static const af_cli_help check_help = {
+    .usage = "check [--canonical] FILE|DIR...",
+    .args = "FILE or DIR",
+    .min_args = 1,
+    .max_args = -1,
+    .above = "Validate scenario files (a DIR means every *.json in it). Every file is\n"
+             "checked; each error is printed as FILE:LINE:COL: PATH: MESSAGE.\n",
+    .below = "exit: 0 all valid, 1 a file is valid but not canonical, 2 a file is invalid,\n"
+             "unreadable, or a DIR holds no *.json file\n",
+};
 
 /* 0 valid and canonical (when asked), 1 not canonical, 2 invalid. */
 static int check_one(const char *path, bool canonical, af_scenario *s)
@@ -133,87 +121,78 @@ static int check_one(const char *path, bool canonical, af_scenario *s)
     return rc;
 }
 
-int af_cmd_check(int argc, char **argv)
+static bool is_dir(const char *path)
 {
-    bool canonical = false;
-    if (af_wants_help(argc, argv)) {
-        fputs(check_help, stdout);
-        return AF_EXIT_OK;
-    }
-    af_path_list files = {0};
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--canonical") == 0)
-            canonical = true;
-        else if (argv[i][0] == '-' && strcmp(argv[i], "-") != 0) {
-            fprintf(stderr, "asyncfuzz check: unknown option '%s'\n%s", argv[i], check_help);
-            af_path_list_free(&files);
-            return AF_EXIT_USAGE;
-        } else if (af_path_list_add_arg(&files, argv[i], ".json") < 0) {
-            fprintf(stderr, "asyncfuzz check: %s: %s\n", argv[i], strerror(errno));
-            af_path_list_free(&files);
-            return AF_EXIT_USAGE;
-        }
-    }
-    if (files.count == 0) {
-        fputs(check_help, stderr);
-        return AF_EXIT_USAGE;
-    }
-    af_scenario *s = new_scenario();
-    int worst = AF_EXIT_OK, bad = 0;
-    for (size_t i = 0; s && i < files.count; i++) {
-        int rc = check_one(files.paths[i], canonical, s);
-        bad += rc != AF_EXIT_OK;
-        if (rc > worst)
-            worst = rc;
-    }
-    if (s)
-        printf("%zu checked, %d with errors\n", files.count, bad);
-    free(s);
-    af_path_list_free(&files);
-    return s ? worst : AF_EXIT_USAGE;
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
-static const char decode_help[] =
-    "usage: asyncfuzz decode [--misuse] FILE|-\n\n"
-    "Decode a fuzz input (bytes) into a scenario and print its canonical JSON.\n"
-    "Every byte string decodes to a valid scenario.\n\n"
-    "  --misuse   allow misuse operations (as `gen --misuse` does); without it\n"
-    "             the decoding is the one the implementation fuzz targets use\n";
-
-static int parse_io_args(int argc, char **argv, const char *help, bool *misuse, const char **in,
-                         const char **out)
+/* Every argument's files into `files`; a folder without a *.json file is
+ * an error (counted in *empty, message printed). 0, or -1 when an argument
+ * cannot be read. */
+static int list_check_files(const af_options *o, af_path_list *files, int *empty)
 {
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--misuse") == 0)
-            *misuse = true;
-        else if (out && strcmp(argv[i], "-o") == 0 && i + 1 < argc)
-            *out = argv[++i];
-        else if (!*in && (argv[i][0] != '-' || strcmp(argv[i], "-") == 0))
-            *in = argv[i];
-        else {
-            fprintf(stderr, "asyncfuzz %s: unexpected argument '%s'\n%s", argv[0], argv[i], help);
+    for (int i = 0; i < o->nargs; i++) {
+        size_t before = files->count;
+        if (af_path_list_add_arg(files, o->args[i], ".json") < 0) {
+            fprintf(stderr, "asyncfuzz check: %s: %s\n", o->args[i], strerror(errno));
             return -1;
         }
-    }
-    if (!*in) {
-        fputs(help, stderr);
-        return -1;
+        if (files->count == before && is_dir(o->args[i])) {
+            fprintf(stderr, "asyncfuzz check: %s: no *.json file in this folder\n", o->args[i]);
+            (*empty)++;
+        }
     }
     return 0;
 }
 
+int af_cmd_check(int argc, char **argv)
+{
+    af_options o;
+    int rc = af_cli_options(AF_CMD_check, &check_help, argc, argv, &o);
+    if (rc != AF_CLI_GO)
+        return rc;
+    af_path_list files = {0};
+    int empty = 0;
+    if (list_check_files(&o, &files, &empty) < 0) {
+        af_path_list_free(&files);
+        return AF_EXIT_USAGE;
+    }
+    af_scenario *s = files.count ? new_scenario() : NULL;
+    int worst = empty ? AF_EXIT_USAGE : AF_EXIT_OK, bad = 0;
+    for (size_t i = 0; s && i < files.count; i++) {
+        int one = check_one(files.paths[i], o.canonical, s);
+        bad += one != AF_EXIT_OK;
+        if (one > worst)
+            worst = one;
+    }
+    if (s)
+        printf("%zu checked, %d with errors\n", files.count, bad);
+    else
+        worst = AF_EXIT_USAGE;
+    free(s);
+    af_path_list_free(&files);
+    return worst;
+}
+
+static const af_cli_help decode_help = {
+    .usage = "decode [--misuse] FILE|-",
+    .args = "FILE",
+    .min_args = 1,
+    .max_args = 1,
+    .above = "Decode a fuzz input (bytes) into a scenario and print its canonical JSON.\n"
+             "Every byte string decodes to a valid scenario. Without --misuse the\n"
+             "decoding is the one the implementation fuzz targets use.\n",
+};
+
 int af_cmd_decode(int argc, char **argv)
 {
-    bool misuse = false;
-    const char *in = NULL;
-    if (af_wants_help(argc, argv)) {
-        fputs(decode_help, stdout);
-        return AF_EXIT_OK;
-    }
-    if (parse_io_args(argc, argv, decode_help, &misuse, &in, NULL) < 0)
-        return AF_EXIT_USAGE;
+    af_options o;
+    int rc = af_cli_options(AF_CMD_decode, &decode_help, argc, argv, &o);
+    if (rc != AF_CLI_GO)
+        return rc;
     af_scenario *s = new_scenario();
-    if (!s || load_bytes(in, misuse, s) < 0) {
+    if (!s || load_bytes(o.args[0], o.misuse, s) < 0) {
         free(s);
         return AF_EXIT_USAGE;
     }
@@ -228,38 +207,37 @@ int af_cmd_decode(int argc, char **argv)
     return AF_EXIT_OK;
 }
 
-static const char encode_help[] =
-    "usage: asyncfuzz encode [--misuse] [-o OUT] FILE|-\n\n"
-    "Encode a scenario JSON file into fuzz bytes (a seed for the fuzzers),\n"
-    "written to OUT or standard output. `encode F | decode -` gives back F's\n"
-    "program (description and expected verdicts are not part of the bytes).\n\n"
-    "  --misuse   encode for decoding with misuse allowed; required when the\n"
-    "             scenario has misuse operations\n"
-    "  -o OUT     write to OUT instead of standard output\n";
+static const af_cli_help encode_help = {
+    .usage = "encode [--misuse] [-o OUT] FILE|-",
+    .args = "FILE",
+    .min_args = 1,
+    .max_args = 1,
+    .above = "Encode a scenario JSON file into fuzz bytes (a seed for the fuzzers),\n"
+             "written to OUT or standard output. `encode F | decode -` gives back F's\n"
+             "program (description and expected verdicts are not part of the bytes).\n"
+             "--misuse is required when the scenario has misuse operations.\n",
+};
 
 int af_cmd_encode(int argc, char **argv)
 {
-    bool misuse = false;
-    const char *in = NULL, *out = NULL;
-    if (af_wants_help(argc, argv)) {
-        fputs(encode_help, stdout);
-        return AF_EXIT_OK;
-    }
-    if (parse_io_args(argc, argv, encode_help, &misuse, &in, &out) < 0)
-        return AF_EXIT_USAGE;
+    af_options o;
+    int rc = af_cli_options(AF_CMD_encode, &encode_help, argc, argv, &o);
+    if (rc != AF_CLI_GO)
+        return rc;
+    const char *in = o.args[0];
     af_scenario *s = new_scenario();
     uint8_t *buf = malloc(AF_ENCODE_MAX_BYTES);
     size_t len = 0;
     af_error err;
-    int rc = AF_EXIT_USAGE;
+    rc = AF_EXIT_USAGE;
     if (!s || !buf)
         fprintf(stderr, "asyncfuzz encode: out of memory\n");
     else if (load_scenario(in, false, false, s) < 0)
         rc = AF_EXIT_USAGE;
-    else if (af_encode(s, misuse, buf, AF_ENCODE_MAX_BYTES, &len, &err) < 0)
+    else if (af_encode(s, o.misuse, buf, AF_ENCODE_MAX_BYTES, &len, &err) < 0)
         print_error(in, &err);
-    else if (af_write_file(out, buf, len, &err) < 0)
-        print_error(out, &err);
+    else if (af_write_file(o.out_file, buf, len, &err) < 0)
+        print_error(o.out_file, &err);
     else
         rc = AF_EXIT_OK;
     free(s);

@@ -1,46 +1,30 @@
 /* main.c - the asyncfuzz binary: dispatches to one subcommand.
  *
- * Only usage errors are handled here; each command owns its own options,
- * output and exit code (see cli.h).
+ * Only usage errors, `asyncfuzz --help` and `asyncfuzz --version` are
+ * handled here; each command owns its options, output and exit code (see
+ * cli.h). The commands are the AF_COMMAND rows of the option table.
  */
 #include <stdio.h>
 #include <string.h>
 
 #include "harness/cli/cli.h"
 
-static const struct af_command commands[] = {
-    {"show", "print a scenario as an indented tree", af_cmd_show},
-    {"check", "validate scenario files, reporting every error with its position", af_cmd_check},
-    {"decode", "fuzz bytes -> scenario JSON", af_cmd_decode},
-    {"encode", "scenario JSON -> fuzz bytes", af_cmd_encode},
-    {"run", "run one scenario and print its verdicts", af_cmd_run},
-    {"replay", "run scenario files and compare with their expected verdicts", af_cmd_replay},
-    {"repro", "print the standalone Python program of a scenario", af_cmd_repro},
-    {"gen", "draw random scenarios, run them, report findings", af_cmd_gen},
-    {"fuzz", "coverage-guided fuzzing: builtin, libFuzzer or AFL++ engine", af_cmd_fuzz},
-    {"minimize", "shrink a finding while its verdict signature stays", af_cmd_minimize},
+static const af_command_fn functions[] = {
+#define AF_COMMAND(name, flags, summary) af_cmd_##name,
+#include "harness/options/options.def"
 };
 
 static void print_usage(FILE *out)
 {
-    fprintf(out, "usage: asyncfuzz COMMAND [ARGS]\n\n"
+    fprintf(out, "usage: asyncfuzz COMMAND [ARGS]\n"
+                 "       asyncfuzz --version\n\n"
                  "asyncfuzz fuzzes Python's asyncio: scenarios run on a virtual-time loop\n"
                  "inside embedded CPython and oracles judge each run.\n\ncommands:\n");
-    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-        fprintf(out, "  %-8s %s\n", commands[i].name, commands[i].summary);
+    for (int c = 0; c < AF_CMD_COUNT; c++)
+        fprintf(out, "  %-8s %s\n", af_command((af_command_id)c)->name,
+                af_command((af_command_id)c)->summary);
     fprintf(out, "\n`asyncfuzz COMMAND --help` describes one command.\n"
                  "exit codes: 0 ok, 1 finding or failed check, 2 usage or input error\n");
-}
-
-int af_wants_help(int argc, char **argv)
-{
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--") == 0)
-            return 0;
-        if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0)
-            return 1;
-    }
-    return 0;
 }
 
 int main(int argc, char **argv)
@@ -54,9 +38,13 @@ int main(int argc, char **argv)
         print_usage(stdout);
         return AF_EXIT_OK;
     }
-    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-        if (strcmp(argv[1], commands[i].name) == 0)
-            return commands[i].run(argc - 1, argv + 1);
+    if (strcmp(argv[1], "-V") == 0 || strcmp(argv[1], "--version") == 0) {
+        af_cli_print_version(stdout);
+        return AF_EXIT_OK;
+    }
+    int c = af_command_find(argv[1]);
+    if (c >= 0)
+        return functions[c](argc - 1, argv + 1);
     fprintf(stderr, "asyncfuzz: unknown command '%s'\n\n", argv[1]);
     print_usage(stderr);
     return AF_EXIT_USAGE;

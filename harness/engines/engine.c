@@ -30,7 +30,7 @@
 #include "scenarios/mutate.h"
 
 #define MAX_JOBS 256
-#define INPUT_CAP 8192
+#define INPUT_CAP 65536 /* the option --max-len at most */
 #define WORKER_EXIT_COVERAGE 3
 #define WORKER_EXIT_SETUP 4
 
@@ -61,16 +61,21 @@ typedef struct shared {
     worker_slot slots[];
 } shared;
 
-void af_engine_options_default(af_engine_options *o)
+int af_engine_options_from(af_engine_options *e, const af_options *o, FILE *log, af_error *err)
 {
-    memset(o, 0, sizeof *o);
-    o->out_dir = ".";
-    o->jobs = 1;
-    o->coverage = AF_COV_DEFAULT;
-    o->coverage_check = true;
-    o->hang_timeout = 30.0;
-    o->minimize_calls = 400;
-    o->max_len = 4096;
+    memset(e, 0, sizeof *e);
+    e->out_dir = o->out_dir;
+    e->corpus_dir = o->corpus_dir;
+    e->max_time = o->max_time;
+    e->max_runs = o->max_runs;
+    e->jobs = (int)o->jobs;
+    e->seed = o->seed;
+    e->minimize_calls = (int)o->minimize_calls;
+    e->max_len = o->max_len ? (int)o->max_len : AF_ENGINE_DEFAULT_MAX_LEN;
+    e->max_findings = o->max_findings;
+    e->stop_on = o->stop_on;
+    e->log = log ? log : stderr;
+    return af_fuzz_config_from_options(&e->fuzz, o, "builtin", err);
 }
 
 /* ---- feature maps ---- */
@@ -273,7 +278,7 @@ static bool minimize_pred(const af_scenario *cand, void *ctx)
 
 static FILE *logf_(const worker *w)
 {
-    return w->o->log ? w->o->log : stderr;
+    return w->o->log;
 }
 
 static void announce(worker *w, const af_verdict *v, const char *dir)
@@ -324,7 +329,7 @@ static void file_findings(worker *w, const uint8_t *data, size_t len)
         in.scenario = &rec_scenario;
         in.verdicts = &rec_verdicts;
         in.primary = i;
-        in.target = getenv("AF_TARGET"); /* set by `fuzz --target` */
+        in.target = w->o->fuzz.run.target[0] ? w->o->fuzz.run.target : NULL;
         in.trace = tr;
         in.input = data;
         in.input_len = len;
@@ -560,7 +565,7 @@ static int worker_main(shared *sh, int index, const af_engine_options *o, uint64
     w.sh = sh;
     w.slot = sl;
     w.index = index;
-    w.max_len = o->max_len > 0 && o->max_len <= INPUT_CAP ? o->max_len : 4096;
+    w.max_len = o->max_len > 0 && o->max_len <= INPUT_CAP ? o->max_len : AF_ENGINE_DEFAULT_MAX_LEN;
     w.cur_max = w.max_len < 48 ? (size_t)w.max_len : 48;
     af_rng_seed(&w.rng, seed);
     snprintf(w.findings_dir, sizeof w.findings_dir, "%s/findings", o->out_dir);
@@ -576,17 +581,11 @@ static int worker_main(shared *sh, int index, const af_engine_options *o, uint64
     memset(w.map, 0, AF_COV_MAP_SIZE);
     init_buckets();
 
-    af_fuzz_config cfg;
+    af_fuzz_config cfg = o->fuzz;
     af_error err;
     memset(&err, 0, sizeof err);
-    if (af_fuzz_config_from_env(&cfg, "builtin", &err) < 0) {
-        snprintf(sl->error, sizeof sl->error, "%s: %s", err.path, err.message);
-        return WORKER_EXIT_SETUP;
-    }
-    cfg.coverage = o->coverage;
     cfg.keep_going = 1;
-    cfg.hang_seconds = o->hang_timeout;
-    cfg.quiet = index != 0 || o->quiet;
+    cfg.quiet = index != 0 || o->fuzz.quiet;
     snprintf(cfg.findings_dir, sizeof cfg.findings_dir, "%s", w.findings_dir);
     w.fuzz = af_fuzz_new(&cfg, &err);
     if (!w.fuzz) {
@@ -594,18 +593,17 @@ static int worker_main(shared *sh, int index, const af_engine_options *o, uint64
         return WORKER_EXIT_SETUP;
     }
     /* inputs that killed a worker are filed and not run again */
-    if (af_fuzz_use_quarantine(w.fuzz, o->log ? o->log : stderr) < 0) {
+    if (af_fuzz_use_quarantine(w.fuzz, o->log) < 0) {
         snprintf(sl->error, sizeof sl->error, "out of memory for the quarantine");
         return WORKER_EXIT_SETUP;
     }
-    if (index == 0 && !restarted && o->coverage_check && o->coverage != 0) {
+    if (index == 0 && !restarted && !cfg.skip_coverage_check && cfg.coverage != 0) {
         char msg[1024] = "";
         const char *paths[1] = {w.corpus_dir};
         /* in this process, through run_input: the supervisor files an
          * input that kills the worker, as during the campaign */
-        if (af_fuzz_check_coverage(w.fuzz, paths, 1, check_input, &w,
-                                   o->quiet ? NULL : (o->log ? o->log : stderr), msg,
-                                   sizeof msg) < 0) {
+        if (af_fuzz_check_coverage(w.fuzz, paths, 1, check_input, &w, o->fuzz.quiet ? NULL : o->log,
+                                   msg, sizeof msg) < 0) {
             snprintf(sl->error, sizeof sl->error, "%s", msg);
             return WORKER_EXIT_COVERAGE;
         }
@@ -687,8 +685,9 @@ static void file_lost(shared *sh, int i, const af_engine_options *o, int sig, FI
     snprintf(findings, sizeof findings, "%s/findings", o->out_dir);
     af_error err;
     memset(&err, 0, sizeof err);
-    int r = af_flight_file_death(findings, "builtin", getenv("AF_TARGET"), "builtin supervisor",
-                                 data, len, sig, o->hang_timeout, log, &err);
+    const char *target = o->fuzz.run.target[0] ? o->fuzz.run.target : NULL;
+    int r = af_flight_file_death(findings, "builtin", target, "builtin supervisor", data, len, sig,
+                                 o->fuzz.hang_seconds, log, &err);
     if (r < 0)
         fprintf(log, "\nasyncfuzz: cannot file the %s finding: %s\n", sig ? "crash" : "hang",
                 err.message);
@@ -784,8 +783,7 @@ int af_engine_run(const af_engine_options *o, af_engine_stats *stats, af_error *
     int jobs = o->jobs < 1 ? 1 : o->jobs > MAX_JOBS ? MAX_JOBS : o->jobs;
     af_engine_options opts = *o;
     opts.jobs = jobs;
-    if (opts.hang_timeout <= 0)
-        opts.hang_timeout = 30.0;
+    opts.log = log;
     if (!opts.out_dir)
         opts.out_dir = ".";
 
@@ -869,8 +867,11 @@ int af_engine_run(const af_engine_options *o, af_engine_stats *stats, af_error *
             } else if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
                 alive--;
                 continue;
-            } else if (WIFEXITED(status) && (WEXITSTATUS(status) == WORKER_EXIT_COVERAGE ||
-                                             WEXITSTATUS(status) == WORKER_EXIT_SETUP)) {
+            } else if (atomic_load(&sl->state) == W_STARTING && WIFEXITED(status) &&
+                       (WEXITSTATUS(status) == WORKER_EXIT_COVERAGE ||
+                        WEXITSTATUS(status) == WORKER_EXIT_SETUP)) {
+                /* only a worker still starting: a target's own exit(3)
+                 * after the stop has the same status */
                 af_error_set(err, "", "%s", sl->error[0] ? sl->error : "a worker failed to start");
                 setup_error = true;
                 atomic_store(&sh->stop, 1);
@@ -899,7 +900,7 @@ int af_engine_run(const af_engine_options *o, af_engine_stats *stats, af_error *
             if (ws[i].pid <= 0)
                 continue;
             uint64_t started = atomic_load(&sh->slots[i].run_start_ns);
-            if (started && t > started && (double)(t - started) / 1e9 > opts.hang_timeout) {
+            if (started && t > started && (double)(t - started) / 1e9 > opts.fuzz.hang_seconds) {
                 kill(ws[i].pid, SIGKILL);
                 waitpid(ws[i].pid, &status, 0);
                 file_lost(sh, i, &opts, 0, log);
@@ -915,13 +916,13 @@ int af_engine_run(const af_engine_options *o, af_engine_stats *stats, af_error *
             }
         }
         /* stragglers after a stop */
-        if (stop_at && (double)(t - stop_at) / 1e9 > 5.0 + opts.hang_timeout) {
+        if (stop_at && (double)(t - stop_at) / 1e9 > 5.0 + opts.fuzz.hang_seconds) {
             for (int i = 0; i < jobs; i++)
                 if (ws[i].pid > 0)
                     kill(ws[i].pid, SIGKILL);
         }
         gather(sh, jobs, stats);
-        if (!opts.quiet && (double)(t - last_print) / 1e9 >= print_every) {
+        if (!opts.fuzz.quiet && (double)(t - last_print) / 1e9 >= print_every) {
             double rate = (double)(stats->execs - last_execs) / ((double)(t - last_print) / 1e9);
             progress(log, stats, rate, tty, false);
             last_print = t;
@@ -939,7 +940,7 @@ int af_engine_run(const af_engine_options *o, af_engine_stats *stats, af_error *
         stats->stop_on_seconds = (double)(so - sh->start_ns) / 1e9;
         stats->stop_on_execs = atomic_load(&sh->stop_on_execs);
     }
-    if (!opts.quiet)
+    if (!opts.fuzz.quiet)
         progress(log, stats, stats->seconds > 0 ? (double)stats->execs / stats->seconds : 0, tty,
                  true);
     af_error ignored;

@@ -38,29 +38,36 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "harness/engines/fuzz_target.h"
+#include "harness/options/options.h"
 #include "scenarios/ir.h"
 
+/* The engine's own narrow input, filled from the option table
+ * (harness/options/options.def) by af_engine_options_from. */
 typedef struct af_engine_options {
-    const char *out_dir;    /* campaign folder: findings in OUT/findings (default ".") */
-    const char *corpus_dir; /* seeds in, new entries out (default OUT/corpus) */
+    const char *out_dir;    /* campaign folder: findings in OUT/findings */
+    const char *corpus_dir; /* seeds, copied into OUT/corpus (NULL: none) */
     double max_time;        /* seconds, 0 = no limit */
     uint64_t max_runs;      /* inputs over all workers, 0 = no limit */
     int jobs;               /* worker processes (>= 1) */
     uint64_t seed;          /* 0: from the clock */
-    unsigned coverage;      /* AF_COV_* bits (harness/engines/coverage.h) */
-    bool coverage_check;    /* refuse to start when the counters do not move */
-    double hang_timeout;    /* seconds one input may run before the worker is
-                               killed and the input filed as a hang (0: 30) */
     int minimize_calls;     /* in-worker minimisation budget per new finding (0: off) */
-    int max_len;            /* largest input kept, bytes (0: 4096) */
+    int max_len;            /* largest input kept, bytes */
     uint64_t max_findings;  /* stop once this many new signatures are filed (0: no limit) */
     const char *stop_on;    /* stop once a new finding's "oracle signature-text evidence"
                                contains this text (hunting one known defect); NULL: off */
-    FILE *log;              /* progress and messages (NULL: stderr) */
-    bool quiet;             /* no progress line */
+    FILE *log;              /* progress and messages */
+    /* Each worker's fuzz target (fuzz_target.h): coverage kinds and check,
+     * hang timeout (an input running longer kills its worker and is filed
+     * as a hang), quiet (no progress line), budgets, target, reference... */
+    af_fuzz_config fuzz;
 } af_engine_options;
 
-void af_engine_options_default(af_engine_options *o);
+/* The builtin engine's longest input when --max-len is not given. */
+#define AF_ENGINE_DEFAULT_MAX_LEN 4096
+
+/* From the options of `asyncfuzz fuzz`. 0, or -1 with err set. */
+int af_engine_options_from(af_engine_options *e, const af_options *o, FILE *log, af_error *err);
 
 typedef struct af_engine_stats {
     uint64_t execs;

@@ -143,18 +143,6 @@ static bool process_alive(int pid, uint64_t start)
 
 /* ---- the recorder ---- */
 
-double af_flight_hang_seconds(void)
-{
-    const char *v = getenv("AF_HANG_TIMEOUT");
-    if (v && *v) {
-        char *end;
-        double d = strtod(v, &end);
-        if (!*end && d > 0 && d < 1e6)
-            return d;
-    }
-    return AF_FLIGHT_DEFAULT_HANG_SECONDS;
-}
-
 /* exit() in the middle of a run (the target's code called it): the
  * record stays, marked, for recovery to file; otherwise it goes. */
 static void close_at_exit(void)
@@ -202,7 +190,7 @@ af_flight *af_flight_open(const char *findings_dir, const char *engine, const ch
     fl->rec->version = FLIGHT_VERSION;
     fl->rec->pid = (int32_t)getpid();
     fl->rec->proc_start = process_start((int)getpid());
-    fl->rec->hang_seconds = hang_seconds > 0 ? hang_seconds : af_flight_hang_seconds();
+    fl->rec->hang_seconds = hang_seconds;
     snprintf(fl->rec->engine, sizeof fl->rec->engine, "%s", engine);
     snprintf(fl->rec->target, sizeof fl->rec->target, "%s", target ? target : "");
     __atomic_store_n(&fl->rec->magic, FLIGHT_MAGIC, __ATOMIC_RELEASE);

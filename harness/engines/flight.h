@@ -46,7 +46,6 @@
 #include "base/hashset.h"
 #include "scenarios/ir.h"
 
-#define AF_FLIGHT_DEFAULT_HANG_SECONDS 30.0
 /* af_flight_file_death's `sig` for an exit whose status is 0 or unknown. */
 #define AF_FLIGHT_EXITED (-256)
 
@@ -54,10 +53,10 @@ typedef struct af_flight af_flight;
 
 /* Open this process's record in findings_dir/.inflight/ (created when
  * missing). engine names the target ("libfuzzer", "afl"), target the
- * adapter (may be NULL or ""). hang_seconds <= 0 takes AF_HANG_TIMEOUT or
- * the default. Signal handlers and the timer are installed at the first
- * af_flight_begin, so that they chain to handlers an engine installs after
- * this call. NULL with err set on failure. */
+ * adapter (may be NULL or ""); hang_seconds is the hang timeout (the
+ * option --hang-timeout, AF_HANG_TIMEOUT for the engine binaries). Signal handlers and the timer
+ * are installed at the first af_flight_begin, so that they chain to handlers an engine installs
+ * after this call. NULL with err set on failure. */
 af_flight *af_flight_open(const char *findings_dir, const char *engine, const char *target,
                           double hang_seconds, af_error *err);
 /* The input about to run / it finished. */
@@ -65,9 +64,6 @@ void af_flight_begin(af_flight *fl, const uint8_t *data, size_t len);
 void af_flight_end(af_flight *fl);
 /* Remove the record and stop the timer (also done at exit). */
 void af_flight_close(af_flight *fl);
-
-/* The hang timeout in seconds: AF_HANG_TIMEOUT, or the default. */
-double af_flight_hang_seconds(void);
 
 /* One recovered input, for callers that keep state (the quarantine). */
 typedef void (*af_flight_filed_fn)(void *ctx, const uint8_t *data, size_t len);

@@ -75,10 +75,9 @@ static af_fuzz *fuzz;
  * server starts, so every child adds to it; the front door's progress line
  * reads it (afl-fuzz rewrites its fuzzer_stats only once a minute). NULL
  * when unset or unusable: counting is a convenience, never a failure. */
-static uint64_t *exec_counter_open(void)
+static uint64_t *exec_counter_open(const char *path)
 {
-    const char *path = getenv("AF_EXEC_COUNTER");
-    if (!path || !*path)
+    if (!path)
         return NULL;
     int fd = open(path, O_RDWR | O_CREAT, 0644);
     if (fd < 0)
@@ -121,12 +120,13 @@ static int run_standalone(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
+    af_options opts;
     af_fuzz_config cfg;
     af_error err;
     char msg[1024] = "";
 
     memset(&err, 0, sizeof err);
-    if (af_fuzz_config_from_env(&cfg, "afl", &err) < 0) {
+    if (af_fuzz_config_from_env(&cfg, &opts, "afl", &err) < 0) {
         fprintf(stderr, "asyncfuzz-afl: %s: %s\n", err.path, err.message);
         return 2;
     }
@@ -139,7 +139,7 @@ int main(int argc, char **argv)
                 err.message);
         return 2;
     }
-    const char *seed_dir = getenv("AF_SEED_DIR");
+    const char *seed_dir = opts.seed_dir;
     const char *const *paths = seed_dir ? &seed_dir : (const char *const *)(argv + 1);
     int npaths = seed_dir ? 1 : argc - 1;
     if (!in_afl) {
@@ -159,7 +159,7 @@ int main(int argc, char **argv)
         return 2;
     }
 
-    uint64_t *counter = exec_counter_open();
+    uint64_t *counter = exec_counter_open(opts.exec_counter);
     __AFL_INIT();
     /* A child of the fork server: the previous child may have died on an
      * input (afl-fuzz keeps it in crashes/ or hangs/); file it here too,

@@ -5,7 +5,7 @@
  * creates its own global named __afl_area_ptr in every module it
  * instruments, so a declaration of it in fuzz_afl.c gets renamed and no
  * longer links. This file is compiled by the plain compiler (it is part of
- * af_core) and only linked into a program that calls it, i.e. into
+ * af_engines) and only linked into a program that calls it, i.e. into
  * asyncfuzz-afl, where afl-compiler-rt.o defines these symbols.
  *
  * When the reservation must happen. AFL++ 4.x reports the map size in the
@@ -25,6 +25,7 @@
 
 #include "harness/engines/coverage.h"
 #include "harness/engines/fuzz_afl_map.h"
+#include "harness/options/options.h"
 
 extern uint8_t *__afl_area_ptr;
 extern uint32_t __afl_final_loc;
@@ -38,7 +39,10 @@ __attribute__((constructor(200))) static void af_afl_reserve_early(void)
     region_base = (__afl_final_loc + 1 + 63) & ~63u;
     __afl_final_loc = region_base + region_size - 1;
     __afl_map_size = region_base + region_size;
-    if (getenv("AF_AFL_DEBUG"))
+    af_options o; /* AF_AFL_DEBUG; a bad variable is reported by main() */
+    af_options_default(&o);
+    (void)af_options_from_env(&o, NULL);
+    if (o.afl_debug)
         fprintf(stderr, "asyncfuzz-afl: features at map[%u..%u), map size %u\n", region_base,
                 region_base + region_size, __afl_map_size);
 }

@@ -4,8 +4,8 @@
  *
  * LLVMFuzzerInitialize initialises the interpreter once (af_fuzz_new: the
  * runner, asyncio imported, gc frozen), reads its own options from the
- * environment (fuzz_target.h: AF_COVERAGE, AF_FINDINGS, AF_PURE_PYTHON,
- * AF_TARGET, AF_SKIP_COVERAGE_CHECK ...). In a campaign (not a replay of
+ * environment (the option table's variables, harness/options/options.def:
+ * AF_COVERAGE, AF_FINDINGS, AF_TARGET, AF_MAX_VTIME ...). In a campaign (not a replay of
  * files) it then files what earlier processes left in their flight records
  * (harness/engines/flight.h: inputs that crashed or hung them), runs the coverage
  * check on fixed inputs plus the corpus folders (when the counters do not
@@ -49,6 +49,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
+    af_options opts;
     af_fuzz_config cfg;
     af_error err;
     char msg[1024];
@@ -56,7 +57,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     int npaths = 0, files = 0;
 
     memset(&err, 0, sizeof err);
-    if (af_fuzz_config_from_env(&cfg, "libfuzzer", &err) < 0) {
+    if (af_fuzz_config_from_env(&cfg, &opts, "libfuzzer", &err) < 0) {
         fprintf(stderr, "asyncfuzz-libfuzzer: %s: %s\n", err.path, err.message);
         exit(2);
     }
@@ -77,9 +78,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
         abort_on_known = 1;
     int replaying = abort_on_known;
     keep_going = cfg.keep_going && !abort_on_known;
-    const char *v = getenv("AF_ABORT_ON_KNOWN");
-    if (v && *v)
-        abort_on_known = strcmp(v, "0") != 0;
+    if (opts.text[AF_OPT_abort_on_known])
+        abort_on_known = opts.abort_on_known;
 
     cfg.map_precleared = 1; /* libFuzzer clears its extra counters before each input */
     fuzz = af_fuzz_new(&cfg, &err);

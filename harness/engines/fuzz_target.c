@@ -54,99 +54,69 @@ static af_fuzz *flush_at_exit; /* the instance whose counts atexit flushes */
 static void flush_counts(af_fuzz *f);
 static void flush_counts_at_exit(void);
 
-static int env_flag(const char *name)
+/* AF_ORACLES: "o1,o2" or "all" into a bit set of af_oracle. */
+static int parse_oracles(const char *list, uint32_t *set, af_error *err)
 {
-    const char *v = getenv(name);
-    return v && *v && strcmp(v, "0") != 0;
-}
-
-/* A non-empty environment variable copied into dst (cap bytes, room
- * for a suffix when cap < sizeof dst): 0, or -1 with err when too long. */
-static int env_string(const char *name, char *dst, size_t cap, const char *what, af_error *err)
-{
-    const char *v = getenv(name);
-    if (!v || !*v)
+    *set = (1u << AF_ORACLE_COUNT) - 1;
+    if (!list || strcmp(list, "all") == 0)
         return 0;
-    if (strlen(v) >= cap) {
-        af_error_set(err, name, "%s too long", what);
-        return -1;
-    }
-    snprintf(dst, cap, "%s", v);
-    return 0;
-}
-
-int af_fuzz_config_from_env(af_fuzz_config *c, const char *engine, af_error *err)
-{
-    memset(c, 0, sizeof *c);
-    c->coverage = AF_COV_DEFAULT;
-    snprintf(c->findings_dir, sizeof c->findings_dir, "findings");
-    c->min_features = 16;
-    snprintf(c->engine, sizeof c->engine, "%s", engine ? engine : "engine");
-
-    const char *v = getenv("AF_COVERAGE");
-    if (v && af_coverage_parse(v, &c->coverage) < 0) {
-        af_error_set(err, "AF_COVERAGE",
-                     "unknown coverage kind in '%s' (want semantic,python | semantic | "
-                     "python | none)",
-                     v);
-        return -1;
-    }
-    if (env_string("AF_FINDINGS", c->findings_dir, sizeof c->findings_dir - 64, "path", err) < 0 ||
-        env_string("AF_TARGET", c->target, sizeof c->target, "name", err) < 0 ||
-        env_string("AF_REFERENCE", c->reference, sizeof c->reference, "name", err) < 0)
-        return -1;
-    c->pure_python = env_flag("AF_PURE_PYTHON");
-    c->no_accel = env_flag("AF_NO_ACCEL");
-    c->skip_coverage_check = env_flag("AF_SKIP_COVERAGE_CHECK");
-    v = getenv("AF_MIN_FEATURES");
-    if (v && *v) {
-        char *end;
-        long n = strtol(v, &end, 10);
-        if (*end || n < 0 || n > AF_COV_MAP_SIZE) {
-            af_error_set(err, "AF_MIN_FEATURES", "not a count: '%s'", v);
+    char buf[512];
+    snprintf(buf, sizeof buf, "%s", list);
+    *set = 0;
+    for (char *save = NULL, *p = strtok_r(buf, ",", &save); p; p = strtok_r(NULL, ",", &save)) {
+        int o = af_oracle_from_name(p);
+        if (o < 0) {
+            af_error_set(err, "AF_ORACLES", "unknown oracle '%s'", p);
             return -1;
         }
-        c->min_features = (int)n;
-    }
-    c->hang_seconds = af_flight_hang_seconds();
-    c->quiet = env_flag("AF_QUIET");
-    c->keep_going = env_flag("AF_KEEP_GOING");
-    c->all_causes = env_flag("AF_ALL_CAUSES");
-    c->oracles = (1u << AF_ORACLE_COUNT) - 1;
-    v = getenv("AF_ORACLES");
-    if (v && *v && strcmp(v, "all") != 0) {
-        char buf[512];
-        snprintf(buf, sizeof buf, "%s", v);
-        c->oracles = 0;
-        for (char *save = NULL, *p = strtok_r(buf, ",", &save); p; p = strtok_r(NULL, ",", &save)) {
-            int o = af_oracle_from_name(p);
-            if (o < 0) {
-                af_error_set(err, "AF_ORACLES", "unknown oracle '%s'", p);
-                return -1;
-            }
-            c->oracles |= 1u << o;
-        }
+        *set |= 1u << o;
     }
     return 0;
 }
 
-/* The target adapter. The runner selects one through its options once it
- * supports adapters; until then only stock asyncio is accepted. */
-static int apply_target(af_runner_options *o, const char *target, af_error *err)
+int af_fuzz_config_from_options(af_fuzz_config *c, const af_options *o, const char *engine,
+                                af_error *err)
 {
-    (void)err;
-    if (!target[0] || strcmp(target, "asyncio") == 0)
-        return 0;
-#ifdef AF_RUNNER_HAS_TARGET
-    snprintf(o->target, sizeof o->target, "%s", target);
-    return 0;
-#else
-    af_error_set(err, "AF_TARGET",
-                 "target '%s': this build's runner has no target adapters yet "
-                 "(only stock asyncio)",
-                 target);
-    return -1;
-#endif
+    memset(c, 0, sizeof *c);
+    af_options_to_runner(o, &c->run);
+    if (af_coverage_parse(o->coverage, &c->coverage) < 0) {
+        af_error_set(err, "AF_COVERAGE", "unknown coverage kind in '%s'", o->coverage);
+        return -1;
+    }
+    /* room for the signature folders' names after it */
+    if (strlen(o->findings_dir) >= sizeof c->findings_dir - 64) {
+        af_error_set(err, "AF_FINDINGS", "path too long (at most %zu bytes)",
+                     sizeof c->findings_dir - 65);
+        return -1;
+    }
+    snprintf(c->findings_dir, sizeof c->findings_dir, "%s", o->findings_dir);
+    snprintf(c->reference, sizeof c->reference, "%s", o->reference ? o->reference : "");
+    c->pycov_paths = o->pycov_paths;
+    c->skip_coverage_check = o->no_coverage_check;
+    c->min_features = (int)o->min_features;
+    c->quiet = o->quiet;
+    snprintf(c->engine, sizeof c->engine, "%s", engine ? engine : "engine");
+    c->keep_going = o->keep_going;
+    c->all_causes = o->all_causes;
+    c->hang_seconds = o->hang_timeout;
+    return parse_oracles(o->oracles, &c->oracles, err);
+}
+
+int af_fuzz_config_from_env(af_fuzz_config *c, af_options *o, const char *engine, af_error *err)
+{
+    af_options_default(o);
+    if (af_options_from_env(o, err) < 0)
+        return -1;
+    return af_fuzz_config_from_options(c, o, engine, err);
+}
+
+/* The runner of the target or the reference: "asyncio" or "" is stock
+ * asyncio, with no adapter to load. */
+static af_runner *new_runner(const af_fuzz_config *c, const char *target, af_error *err)
+{
+    af_runner_options o = c->run;
+    snprintf(o.target, sizeof o.target, "%s", strcmp(target, "asyncio") == 0 ? "" : target);
+    return af_runner_new(&o, err);
 }
 
 af_fuzz *af_fuzz_new(const af_fuzz_config *c, af_error *err)
@@ -161,30 +131,21 @@ af_fuzz *af_fuzz_new(const af_fuzz_config *c, af_error *err)
         flush_at_exit = f;
         atexit(flush_counts_at_exit);
     }
-    af_runner_options o;
-    af_runner_options_default(&o);
-    o.pure_python_tasks = c->pure_python;
-    o.no_accel = c->no_accel;
-    if (apply_target(&o, c->target, err) < 0)
-        goto error;
     if (af_trace_init(&f->trace, 0, 0) < 0) {
         af_error_set(err, "", "out of memory for the trace");
         goto error;
     }
-    f->runner = af_runner_new(&o, err);
+    f->runner = new_runner(c, c->run.target, err);
     if (!f->runner)
         goto error;
     if (c->reference[0]) {
-        af_runner_options_default(&o);
-        o.pure_python_tasks = c->pure_python;
-        o.no_accel = c->no_accel;
-        if (apply_target(&o, c->reference, err) < 0 || af_trace_init(&f->ref_trace, 0, 0) < 0)
+        if (af_trace_init(&f->ref_trace, 0, 0) < 0)
             goto error;
-        f->ref_runner = af_runner_new(&o, err);
+        f->ref_runner = new_runner(c, c->reference, err);
         if (!f->ref_runner)
             goto error;
     }
-    if ((c->coverage & AF_COV_PYTHON) && af_pycov_init(err) < 0)
+    if ((c->coverage & AF_COV_PYTHON) && af_pycov_init(c->pycov_paths, err) < 0)
         goto error;
     return f;
 error:
@@ -278,7 +239,7 @@ static int file_finding(af_fuzz *f, int primary, const uint8_t *data, size_t siz
     in.scenario = &f->scenario;
     in.verdicts = &f->verdicts;
     in.primary = primary;
-    in.target = f->cfg.target;
+    in.target = f->cfg.run.target;
     in.trace = &f->trace;
     in.input = data;
     in.input_len = size;
@@ -504,8 +465,8 @@ int af_fuzz_record_flight(af_fuzz *f, af_error *err)
 {
     if (f->flight)
         return 0;
-    f->flight =
-        af_flight_open(f->cfg.findings_dir, f->cfg.engine, f->cfg.target, f->cfg.hang_seconds, err);
+    f->flight = af_flight_open(f->cfg.findings_dir, f->cfg.engine, f->cfg.run.target,
+                               f->cfg.hang_seconds, err);
     return f->flight ? 0 : -1;
 }
 
@@ -669,7 +630,7 @@ static int check_wait(pid_t pid, check_state *cs, double hang_seconds, int *died
 /* Runs the list in children until every input ran or killed one. */
 static int check_run(af_fuzz *f, check_state *cs, const check_list *l, FILE *log)
 {
-    double hang = f->cfg.hang_seconds > 0 ? f->cfg.hang_seconds : af_flight_hang_seconds();
+    double hang = f->cfg.hang_seconds;
     while (cs->cursor < l->count) {
         fflush(NULL);
         pid_t pid = fork();
@@ -688,7 +649,7 @@ static int check_run(af_fuzz *f, check_state *cs, const check_list *l, FILE *log
                  cs->cursor + 1, l->count);
         af_error err;
         memset(&err, 0, sizeof err);
-        if (af_flight_file_death(f->cfg.findings_dir, f->cfg.engine, f->cfg.target, origin,
+        if (af_flight_file_death(f->cfg.findings_dir, f->cfg.engine, f->cfg.run.target, origin,
                                  in->data, in->len, died_by == 1000 ? AF_FLIGHT_EXITED : died_by,
                                  hang, log, &err) < 0 &&
             log)
@@ -711,7 +672,7 @@ static int check_verdict(af_fuzz *f, const check_state *cs, int files, FILE *log
                 "asyncfuzz: coverage %s: %d inputs (%d seed files), %zu semantic features, %zu "
                 "python edges%s\n",
                 af_coverage_name(f->cfg.coverage), cs->inputs, files, sem, py,
-                f->cfg.pure_python ? " (pure-Python Task/Future)" : "");
+                f->cfg.run.pure_python_tasks ? " (pure-Python Task/Future)" : "");
 
     const char *why = NULL;
     char detail[256] = "";

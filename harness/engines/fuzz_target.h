@@ -25,64 +25,54 @@
  *
  * after which the engine aborts so that it keeps the input as a crash.
  *
- * Configuration comes from the environment (engines own their argv):
- *   AF_COVERAGE=semantic,python|semantic|python|none   (default both)
- *   AF_FINDINGS=DIR            findings folder (default ./findings)
- *   AF_PURE_PYTHON=1           asyncio's pure-Python Task/Future
- *   AF_TARGET=NAME             target adapter (default stock asyncio)
- *   AF_SKIP_COVERAGE_CHECK=1   start even when the counters do not move
- *   AF_MIN_FEATURES=N          features the coverage check wants (16)
- *   AF_PYCOV_PATHS=P1:P2       more file prefixes to trace (pycov.h)
- *   AF_QUIET=1                 no start-up summary
- *   AF_KEEP_GOING=1            a new finding is written and announced but the
- *                              engine does not abort: the campaign goes on
- *                              (the input is in the finding's input.bin)
- *   AF_ORACLES=o1,o2           only verdicts of these oracles are findings
- *                              (the others still feed coverage); default all
- *   AF_HANG_TIMEOUT=S          an input running longer than S seconds of real
- *                              time (default 30) is a hang when the process
- *                              is then killed (harness/engines/flight.h)
- *   AF_REFERENCE=NAME          differential filter: an input with verdicts is
- *                              run again on the reference adapter NAME
- *                              (asyncio: stock), and only verdicts whose
- *                              signature the reference does not also give
- *                              are findings: the target's own defects, not
- *                              the ones it shares with the reference
+ * Configuration: af_fuzz_config, filled from the option table
+ * (harness/options/options.def: names, ranges, defaults, variables). The
+ * libFuzzer and AFL++ binaries own their argv and read the options from
+ * the environment (af_fuzz_config_from_env: AF_COVERAGE, AF_FINDINGS,
+ * AF_TARGET, AF_HANG_TIMEOUT, the budgets AF_MAX_ITERATIONS ...: docs/engines.md
+ * lists them all); the built-in engine passes its own (engine.h).
  */
 #ifndef ASYNCFUZZ_FUZZ_TARGET_H
 #define ASYNCFUZZ_FUZZ_TARGET_H
 
+#include <limits.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 
 #include "harness/engines/coverage.h"
+#include "harness/options/options.h"
+#include "harness/run/runner.h"
 #include "harness/run/trace.h"
 #include "oracles/verdict.h"
 #include "scenarios/ir.h"
 
 typedef struct af_fuzz_config {
-    unsigned coverage; /* AF_COV_* bits */
+    af_runner_options run; /* budgets, Task flavour, accelerators, target ("" = stock asyncio) */
+    unsigned coverage;     /* AF_COV_* bits */
     char findings_dir[1024];
-    int pure_python;
-    int no_accel;       /* AF_NO_ACCEL: pure-Python hot path, no C accelerators */
-    char target[64];    /* "" = stock asyncio */
-    char reference[64]; /* "" = no differential filter (AF_REFERENCE) */
+    char reference[PATH_MAX]; /* "" = no differential filter (AF_REFERENCE) */
+    const char *pycov_paths;  /* more prefixes to trace (AF_PYCOV_PATHS), or NULL */
     int skip_coverage_check;
     int min_features;
     int quiet;
     char engine[32];     /* "libfuzzer", "afl": used in the finding's origin */
     int keep_going;      /* engines: do not abort on a new finding */
     uint32_t oracles;    /* bit set of af_oracle that count as findings */
-    int all_causes;      /* AF_ALL_CAUSES=1: scenario-caused verdicts are findings too */
-    double hang_seconds; /* AF_HANG_TIMEOUT: an input running longer is a hang */
+    int all_causes;      /* scenario-caused verdicts are findings too */
+    double hang_seconds; /* an input running longer is a hang */
     int map_precleared;  /* the engine zeroes the map before each input
                             (libFuzzer's extra counters): skip our memset */
 } af_fuzz_config;
 
-/* Defaults, then the environment. Returns 0, or -1 with err set on a bad
- * value. */
-int af_fuzz_config_from_env(af_fuzz_config *c, const char *engine, af_error *err);
+/* From the options. 0, or -1 with err set on a bad value (an unknown
+ * oracle in AF_ORACLES, a findings folder too long). */
+int af_fuzz_config_from_options(af_fuzz_config *c, const af_options *o, const char *engine,
+                                af_error *err);
+
+/* The engine binaries': o gets the table's defaults, then the environment;
+ * c is filled from it. 0, or -1 with err set (naming the variable). */
+int af_fuzz_config_from_env(af_fuzz_config *c, af_options *o, const char *engine, af_error *err);
 
 typedef enum af_fuzz_result {
     AF_FUZZ_OK = 0,        /* no verdict */

@@ -76,7 +76,7 @@ void af_pycov_stats(size_t *traced, size_t *skipped, uint64_t *lines)
         *lines = nlines;
 }
 
-int af_pycov_init(af_error *err)
+int af_pycov_init(const char *extra_prefixes, af_error *err)
 {
     if (initialised)
         return 0;
@@ -106,10 +106,9 @@ int af_pycov_init(af_error *err)
         af_error_set(err, "", "pycov: cannot register %s", dir);
         return -1;
     }
-    const char *env = getenv("AF_PYCOV_PATHS");
-    if (env && *env) {
+    if (extra_prefixes && *extra_prefixes) {
         char buf[4096];
-        snprintf(buf, sizeof buf, "%s", env);
+        snprintf(buf, sizeof buf, "%s", extra_prefixes);
         for (char *save = NULL, *p = strtok_r(buf, ":", &save); p; p = strtok_r(NULL, ":", &save))
             if (af_pycov_add_prefix(p) < 0) {
                 af_error_set(err, "AF_PYCOV_PATHS", "too many prefixes (at most %d)",

@@ -43,9 +43,9 @@
 #define AF_PYCOV_TABLE_SIZE 8192 /* power of two */
 
 /* Register the default prefix (asyncio's package directory) and those in
- * the environment variable AF_PYCOV_PATHS (':'-separated). Idempotent.
- * Returns 0, or -1 with err set. */
-int af_pycov_init(af_error *err);
+ * extra_prefixes (':'-separated, the option AF_PYCOV_PATHS; NULL: none).
+ * Idempotent. Returns 0, or -1 with err set. */
+int af_pycov_init(const char *extra_prefixes, af_error *err);
 
 /* Add a filename prefix to trace. Returns 0, or -1 when the prefix table
  * is full or the prefix too long. */

@@ -7,6 +7,7 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 
+#include <dlfcn.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -57,6 +58,17 @@ int af_embed_pyversion(void)
 {
     unsigned long v = Py_Version;
     return (int)((v >> 24) & 0xff) * 100 + (int)((v >> 16) & 0xff);
+}
+
+void af_embed_describe(char *buf, size_t cap)
+{
+    /* Py_GetVersion: "3.11.2 (main, ...) [GCC ...]", the running library's */
+    const char *version = Py_GetVersion();
+    Dl_info where;
+    memset(&where, 0, sizeof where);
+    int located = dladdr((void *)Py_GetVersion, &where) != 0 && where.dli_fname;
+    snprintf(buf, cap, "CPython %.*s%s%s%s", (int)strcspn(version, " "), version,
+             located ? " (" : "", located ? where.dli_fname : "", located ? ")" : "");
 }
 
 const char *af_embed_last_traceback(void)

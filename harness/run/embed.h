@@ -48,6 +48,12 @@ int af_embed_ready(void);
  * before af_embed_init() too (it is the linked library's version). */
 int af_embed_pyversion(void);
 
+/* The interpreter this binary embeds, as the running library reports it:
+ * "CPython 3.11.2 (/usr/lib/x86_64-linux-gnu/libpython3.11.so.1.0)"
+ * (the path when the dynamic linker knows it). Valid before
+ * af_embed_init() too. */
+void af_embed_describe(char *buf, size_t cap);
+
 /* Format the Python exception currently set (PyErr_Occurred()) into err:
  * "context: Type: message (at FILE:LINE in FUNC)", the innermost frame of
  * the traceback, truncated to fit af_error.message. Clears the exception.

@@ -40,11 +40,15 @@
 #ifndef ASYNCFUZZ_RUNNER_H
 #define ASYNCFUZZ_RUNNER_H
 
+#include <limits.h>
 #include <stdint.h>
 
 #include "harness/run/trace.h"
 #include "scenarios/ir.h"
 
+/* The runner's own narrow input; commands and engines fill it from the
+ * option table (harness/options/options.h: af_options_to_runner), where
+ * each option's name, range, default and variable are written. */
 typedef struct af_runner_options {
     int64_t max_iterations;
     int64_t max_vtime;
@@ -56,12 +60,9 @@ typedef struct af_runner_options {
     int no_accel;
     /* The target adapter: "" for stock asyncio, else a built-in name
      * (harness/targets/target_<name>.py: asyncio, asyncio_py, planted_wait_for)
-     * or the path of a vendor's adapter file (.py). */
-    char target[256];
+     * or the path of a vendor's adapter file (.py), up to PATH_MAX - 1. */
+    char target[PATH_MAX];
 } af_runner_options;
-
-/* Runners take a target adapter (af_runner_options.target). */
-#define AF_RUNNER_HAS_TARGET 1
 
 /* The defaults every command uses unless told otherwise. They equal
  * probe.DEFAULT_OPTIONS (harness/py/probe.py), which the generated

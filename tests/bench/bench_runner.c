@@ -368,8 +368,9 @@ static uint8_t *read_input(const char *path, size_t *len)
 static int replay_inputs(double secs, int n, char **paths)
 {
     af_error err;
+    af_options opts;
     af_fuzz_config c;
-    if (af_fuzz_config_from_env(&c, "bench", &err) < 0) {
+    if (af_fuzz_config_from_env(&c, &opts, "bench", &err) < 0) {
         fprintf(stderr, "bench_runner: %s: %s\n", err.path, err.message);
         return 2;
     }

@@ -92,11 +92,12 @@ grep -q "bad.json:2:" "$tmp/err" || { echo "FAIL: no FILE:LINE in: $(cat "$tmp/e
 "$AF" run --trace --json $cat_dir/basic-cancel.json >/dev/null 2>&1; check "run --trace --json" 2 $?
 "$AF" run --max-iterations 0 $cat_dir/basic-cancel.json >/dev/null 2>&1; check "run bad budget" 2 $?
 
-# --help for every run command: exit 0, a usage line, every option it parses.
-for cmd in run replay repro gen; do
+# --help for every command that runs scenarios: exit 0, a usage line, the
+# budgets and --target (tests/e2e/options.sh: the lists are exactly what parses).
+for cmd in run replay repro gen fuzz minimize; do
   "$AF" $cmd --help >"$tmp/help" 2>&1; check "$cmd --help" 0 $?
   grep -q "^usage: asyncfuzz $cmd" "$tmp/help" || { echo "FAIL: $cmd --help has no usage line"; fails=$((fails+1)); }
-  for opt in --max-iterations --max-vtime --watchdog --slow-ticks --pure-python-tasks; do
+  for opt in --max-iterations --max-vtime --watchdog --slow-ticks --pure-python-tasks --no-accel --target; do
     grep -q -- "$opt" "$tmp/help" || { echo "FAIL: $cmd --help does not mention $opt"; fails=$((fails+1)); }
   done
 done
