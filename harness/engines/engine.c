@@ -584,8 +584,8 @@ static int worker_main(shared *sh, int index, const af_engine_options *o, uint64
     af_fuzz_config cfg = o->fuzz;
     af_error err;
     memset(&err, 0, sizeof err);
-    cfg.keep_going = 1;
-    cfg.quiet = index != 0 || o->fuzz.quiet;
+    cfg.o.keep_going = 1;
+    cfg.o.quiet = index != 0 || o->fuzz.o.quiet;
     snprintf(cfg.findings_dir, sizeof cfg.findings_dir, "%s", w.findings_dir);
     w.fuzz = af_fuzz_new(&cfg, &err);
     if (!w.fuzz) {
@@ -597,13 +597,13 @@ static int worker_main(shared *sh, int index, const af_engine_options *o, uint64
         snprintf(sl->error, sizeof sl->error, "out of memory for the quarantine");
         return WORKER_EXIT_SETUP;
     }
-    if (index == 0 && !restarted && !cfg.skip_coverage_check && cfg.coverage != 0) {
+    if (index == 0 && !restarted && !cfg.o.no_coverage_check && cfg.coverage != 0) {
         char msg[1024] = "";
         const char *paths[1] = {w.corpus_dir};
         /* in this process, through run_input: the supervisor files an
          * input that kills the worker, as during the campaign */
-        if (af_fuzz_check_coverage(w.fuzz, paths, 1, check_input, &w, o->fuzz.quiet ? NULL : o->log,
-                                   msg, sizeof msg) < 0) {
+        if (af_fuzz_check_coverage(w.fuzz, paths, 1, check_input, &w,
+                                   o->fuzz.o.quiet ? NULL : o->log, msg, sizeof msg) < 0) {
             snprintf(sl->error, sizeof sl->error, "%s", msg);
             return WORKER_EXIT_COVERAGE;
         }
@@ -687,7 +687,7 @@ static void file_lost(shared *sh, int i, const af_engine_options *o, int sig, FI
     memset(&err, 0, sizeof err);
     const char *target = o->fuzz.run.target[0] ? o->fuzz.run.target : NULL;
     int r = af_flight_file_death(findings, "builtin", target, "builtin supervisor", data, len, sig,
-                                 o->fuzz.hang_seconds, log, &err);
+                                 o->fuzz.o.hang_timeout, log, &err);
     if (r < 0)
         fprintf(log, "\nasyncfuzz: cannot file the %s finding: %s\n", sig ? "crash" : "hang",
                 err.message);
@@ -900,7 +900,7 @@ int af_engine_run(const af_engine_options *o, af_engine_stats *stats, af_error *
             if (ws[i].pid <= 0)
                 continue;
             uint64_t started = atomic_load(&sh->slots[i].run_start_ns);
-            if (started && t > started && (double)(t - started) / 1e9 > opts.fuzz.hang_seconds) {
+            if (started && t > started && (double)(t - started) / 1e9 > opts.fuzz.o.hang_timeout) {
                 kill(ws[i].pid, SIGKILL);
                 waitpid(ws[i].pid, &status, 0);
                 file_lost(sh, i, &opts, 0, log);
@@ -916,13 +916,13 @@ int af_engine_run(const af_engine_options *o, af_engine_stats *stats, af_error *
             }
         }
         /* stragglers after a stop */
-        if (stop_at && (double)(t - stop_at) / 1e9 > 5.0 + opts.fuzz.hang_seconds) {
+        if (stop_at && (double)(t - stop_at) / 1e9 > 5.0 + opts.fuzz.o.hang_timeout) {
             for (int i = 0; i < jobs; i++)
                 if (ws[i].pid > 0)
                     kill(ws[i].pid, SIGKILL);
         }
         gather(sh, jobs, stats);
-        if (!opts.fuzz.quiet && (double)(t - last_print) / 1e9 >= print_every) {
+        if (!opts.fuzz.o.quiet && (double)(t - last_print) / 1e9 >= print_every) {
             double rate = (double)(stats->execs - last_execs) / ((double)(t - last_print) / 1e9);
             progress(log, stats, rate, tty, false);
             last_print = t;
@@ -940,7 +940,7 @@ int af_engine_run(const af_engine_options *o, af_engine_stats *stats, af_error *
         stats->stop_on_seconds = (double)(so - sh->start_ns) / 1e9;
         stats->stop_on_execs = atomic_load(&sh->stop_on_execs);
     }
-    if (!opts.fuzz.quiet)
+    if (!opts.fuzz.o.quiet)
         progress(log, stats, stats->seconds > 0 ? (double)stats->execs / stats->seconds : 0, tty,
                  true);
     af_error ignored;

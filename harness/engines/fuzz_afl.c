@@ -132,7 +132,7 @@ int main(int argc, char **argv)
     }
     int in_afl = getenv("__AFL_SHM_ID") != NULL;
     if (in_afl)
-        cfg.quiet = 1; /* afl-fuzz owns the terminal */
+        cfg.o.quiet = 1; /* afl-fuzz owns the terminal */
     fuzz = af_fuzz_new(&cfg, &err);
     if (!fuzz) {
         fprintf(stderr, "asyncfuzz-afl: cannot start: %s%s%s\n", err.path, err.path[0] ? ": " : "",
@@ -179,7 +179,7 @@ int main(int argc, char **argv)
             map = area;
 #endif
         af_fuzz_result r = af_fuzz_one(fuzz, buf, len, map, 1);
-        if ((r == AF_FUZZ_ERROR || r == AF_FUZZ_FINDING_NEW) && !cfg.keep_going)
+        if ((r == AF_FUZZ_ERROR || r == AF_FUZZ_FINDING_NEW) && !cfg.o.keep_going)
             abort();
     }
     return 0;

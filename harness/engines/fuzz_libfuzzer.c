@@ -77,7 +77,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     if (files > 0)
         abort_on_known = 1;
     int replaying = abort_on_known;
-    keep_going = cfg.keep_going && !abort_on_known;
+    keep_going = cfg.o.keep_going && !abort_on_known;
     if (opts.text[AF_OPT_abort_on_known])
         abort_on_known = opts.abort_on_known;
 
@@ -105,7 +105,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
         }
     }
     free(paths);
-    if (!cfg.quiet)
+    if (!cfg.o.quiet)
         fprintf(stderr, "asyncfuzz-libfuzzer: findings go to %s/ (one folder per signature)\n",
                 cfg.findings_dir);
     return 0;

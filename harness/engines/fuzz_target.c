@@ -78,6 +78,7 @@ int af_fuzz_config_from_options(af_fuzz_config *c, const af_options *o, const ch
                                 af_error *err)
 {
     memset(c, 0, sizeof *c);
+    c->o = *o;
     af_options_to_runner(o, &c->run);
     if (af_coverage_parse(o->coverage, &c->coverage) < 0) {
         af_error_set(err, "AF_COVERAGE", "unknown coverage kind in '%s'", o->coverage);
@@ -90,15 +91,7 @@ int af_fuzz_config_from_options(af_fuzz_config *c, const af_options *o, const ch
         return -1;
     }
     snprintf(c->findings_dir, sizeof c->findings_dir, "%s", o->findings_dir);
-    snprintf(c->reference, sizeof c->reference, "%s", o->reference ? o->reference : "");
-    c->pycov_paths = o->pycov_paths;
-    c->skip_coverage_check = o->no_coverage_check;
-    c->min_features = (int)o->min_features;
-    c->quiet = o->quiet;
     snprintf(c->engine, sizeof c->engine, "%s", engine ? engine : "engine");
-    c->keep_going = o->keep_going;
-    c->all_causes = o->all_causes;
-    c->hang_seconds = o->hang_timeout;
     return parse_oracles(o->oracles, &c->oracles, err);
 }
 
@@ -138,14 +131,14 @@ af_fuzz *af_fuzz_new(const af_fuzz_config *c, af_error *err)
     f->runner = new_runner(c, c->run.target, err);
     if (!f->runner)
         goto error;
-    if (c->reference[0]) {
+    if (c->o.reference) {
         if (af_trace_init(&f->ref_trace, 0, 0) < 0)
             goto error;
-        f->ref_runner = new_runner(c, c->reference, err);
+        f->ref_runner = new_runner(c, c->o.reference, err);
         if (!f->ref_runner)
             goto error;
     }
-    if ((c->coverage & AF_COV_PYTHON) && af_pycov_init(c->pycov_paths, err) < 0)
+    if ((c->coverage & AF_COV_PYTHON) && af_pycov_init(c->o.pycov_paths, err) < 0)
         goto error;
     return f;
 error:
@@ -407,7 +400,7 @@ static af_fuzz_result run_and_judge(af_fuzz *f, const uint8_t *data, size_t size
     }
     /* Implementation fuzzing (misuse off): only the target's faults are
      * findings; verdicts the scenario's own structure explains are not. */
-    if (!f->cfg.all_causes)
+    if (!f->cfg.o.all_causes)
         af_verdict_list_keep_findings(&f->verdicts, 0);
     if (f->cfg.oracles != (1u << AF_ORACLE_COUNT) - 1) {
         int n = 0;
@@ -466,7 +459,7 @@ int af_fuzz_record_flight(af_fuzz *f, af_error *err)
     if (f->flight)
         return 0;
     f->flight = af_flight_open(f->cfg.findings_dir, f->cfg.engine, f->cfg.run.target,
-                               f->cfg.hang_seconds, err);
+                               f->cfg.o.hang_timeout, err);
     return f->flight ? 0 : -1;
 }
 
@@ -630,7 +623,7 @@ static int check_wait(pid_t pid, check_state *cs, double hang_seconds, int *died
 /* Runs the list in children until every input ran or killed one. */
 static int check_run(af_fuzz *f, check_state *cs, const check_list *l, FILE *log)
 {
-    double hang = f->cfg.hang_seconds;
+    double hang = f->cfg.o.hang_timeout;
     while (cs->cursor < l->count) {
         fflush(NULL);
         pid_t pid = fork();
@@ -667,7 +660,7 @@ static int check_verdict(af_fuzz *f, const check_state *cs, int files, FILE *log
 {
     size_t sem = af_coverage_count(cs->all, AF_COV_SEMANTIC_SIZE);
     size_t py = af_coverage_count(cs->all + AF_COV_SEMANTIC_SIZE, AF_COV_PYTHON_SIZE);
-    if (log && !f->cfg.quiet)
+    if (log && !f->cfg.o.quiet)
         fprintf(log,
                 "asyncfuzz: coverage %s: %d inputs (%d seed files), %zu semantic features, %zu "
                 "python edges%s\n",
@@ -682,22 +675,22 @@ static int check_verdict(af_fuzz *f, const check_state *cs, int files, FILE *log
         why = "every input failed in the harness";
     else if (!cs->moved)
         why = "every input gave the same coverage map: the counters do not move";
-    else if ((f->cfg.coverage & AF_COV_SEMANTIC) && sem < (size_t)f->cfg.min_features) {
+    else if ((f->cfg.coverage & AF_COV_SEMANTIC) && sem < (size_t)f->cfg.o.min_features) {
         snprintf(detail, sizeof detail,
                  "only %zu semantic features (want >= %d): is the probe recording events?", sem,
-                 f->cfg.min_features);
+                 (int)f->cfg.o.min_features);
         why = detail;
-    } else if ((f->cfg.coverage & AF_COV_PYTHON) && py < (size_t)f->cfg.min_features) {
+    } else if ((f->cfg.coverage & AF_COV_PYTHON) && py < (size_t)f->cfg.o.min_features) {
         snprintf(
             detail, sizeof detail,
             "only %zu python edges (want >= %d): does AF_PYCOV_PATHS / asyncio's path (%s) match "
             "the target's files?",
-            py, f->cfg.min_features, af_pycov_prefix(0) ? af_pycov_prefix(0) : "?");
+            py, (int)f->cfg.o.min_features, af_pycov_prefix(0) ? af_pycov_prefix(0) : "?");
         why = detail;
     }
     if (!why)
         return 0;
-    if (f->cfg.skip_coverage_check) {
+    if (f->cfg.o.no_coverage_check) {
         if (log)
             fprintf(log, "asyncfuzz: warning: %s (AF_SKIP_COVERAGE_CHECK=1: starting anyway)\n",
                     why);

@@ -48,21 +48,17 @@
 #include "scenarios/ir.h"
 
 typedef struct af_fuzz_config {
+    /* Every option (harness/options/options.def), read where it is used:
+     * o.quiet, o.keep_going, o.hang_timeout, o.min_features, o.reference ... */
+    af_options o;
+    /* Derived from o once: */
     af_runner_options run; /* budgets, Task flavour, accelerators, target ("" = stock asyncio) */
-    unsigned coverage;     /* AF_COV_* bits */
+    unsigned coverage;     /* AF_COV_* bits of o.coverage */
+    uint32_t oracles;      /* bit set of af_oracle that count as findings (o.oracles) */
     char findings_dir[1024];
-    char reference[PATH_MAX]; /* "" = no differential filter (AF_REFERENCE) */
-    const char *pycov_paths;  /* more prefixes to trace (AF_PYCOV_PATHS), or NULL */
-    int skip_coverage_check;
-    int min_features;
-    int quiet;
-    char engine[32];     /* "libfuzzer", "afl": used in the finding's origin */
-    int keep_going;      /* engines: do not abort on a new finding */
-    uint32_t oracles;    /* bit set of af_oracle that count as findings */
-    int all_causes;      /* scenario-caused verdicts are findings too */
-    double hang_seconds; /* an input running longer is a hang */
-    int map_precleared;  /* the engine zeroes the map before each input
-                            (libFuzzer's extra counters): skip our memset */
+    char engine[32];    /* "libfuzzer", "afl": used in the finding's origin */
+    int map_precleared; /* the engine zeroes the map before each input
+                           (libFuzzer's extra counters): skip our memset */
 } af_fuzz_config;
 
 /* From the options. 0, or -1 with err set on a bad value (an unknown
@@ -109,7 +105,7 @@ typedef af_fuzz_result (*af_fuzz_run_fn)(void *ctx, const uint8_t *data, size_t 
 /* The start-up check: run 32 fixed pseudo-random inputs and every regular
  * file in `paths` (files or folders, at most 1000 files), without
  * reporting, and count the distinct features of each enabled coverage
- * kind. Fails when a kind has fewer than c->min_features features or when
+ * kind. Fails when a kind has fewer than c->o.min_features features or when
  * every input gave the same map (the counters do not move). On failure
  * `msg` explains what to do. Returns 0 (pass, or skipped by config) or -1.
  * A summary line goes to `log` unless NULL or quiet.

@@ -374,8 +374,8 @@ static int replay_inputs(double secs, int n, char **paths)
         fprintf(stderr, "bench_runner: %s: %s\n", err.path, err.message);
         return 2;
     }
-    c.quiet = 1;
-    c.skip_coverage_check = 1;
+    c.o.quiet = 1;
+    c.o.no_coverage_check = 1;
     af_fuzz *f = af_fuzz_new(&c, &err);
     uint8_t **data = calloc((size_t)n, sizeof *data);
     size_t *len = calloc((size_t)n, sizeof *len);
