@@ -4,10 +4,10 @@
  * An overflowed trace is incomplete: oracles that decide from the absence
  * of an event (a release, a finally, a delivery) would report facts that
  * are only missing from the record, so af_judge runs only the oracles that
- * decide from an event's presence (leaked-task, nested-loop,
- * lost-exception, blocking, hang, deadlock) on such a trace.
+ * decide from an event's presence on such a trace (oracle_runs below).
  *
- * After the oracles, one cause rule that concerns all of them: tasks that
+ * After the oracles, one cause rule that concerns all of them (AWAIT_CYCLE
+ * in base/oracles.def): tasks that
  * await each other in a cycle (t awaits u while u, through its own awaits
  * and the structured ops that wait for their children, waits for t). Such
  * a scenario deadlocks by construction, and a cancel entering the cycle
@@ -203,7 +203,9 @@ int af_judge_run(af_runner *r, const af_scenario *s, af_trace *tr, af_verdict_li
 
 /* The oracles, one function each (a function may fire several: budget
  * fires hang and deadlock, cancellation the five cancellation.* oracles),
- * in the order they run: their verdicts are listed in that order. */
+ * in the order they run: their verdicts are listed in that order. One
+ * that decides from an event's absence (a release, a finally, a delivery)
+ * runs on complete traces only. */
 void af_oracle_budget(af_ctx *c);
 void af_oracle_leaked_task(af_ctx *c);
 void af_oracle_nested_loop(af_ctx *c);
@@ -212,13 +214,18 @@ void af_oracle_blocking(af_ctx *c);
 void af_oracle_cancellation(af_ctx *c);
 void af_oracle_cleanup(af_ctx *c);
 
+enum { ANY_TRACE = 0, COMPLETE_TRACE = 1 };
 static const struct {
     void (*run)(af_ctx *c);
-    int complete_trace_only; /* decides from an event's absence: not on an overflowed trace */
+    int needs;
 } oracle_runs[] = {
-    {af_oracle_budget, 0},         {af_oracle_leaked_task, 0}, {af_oracle_nested_loop, 0},
-    {af_oracle_lost_exception, 0}, {af_oracle_blocking, 0},    {af_oracle_cancellation, 1},
-    {af_oracle_cleanup, 1},
+    {af_oracle_budget, ANY_TRACE},            /* hang, deadlock */
+    {af_oracle_leaked_task, ANY_TRACE},       /* leaked-task */
+    {af_oracle_nested_loop, ANY_TRACE},       /* nested-loop */
+    {af_oracle_lost_exception, ANY_TRACE},    /* lost-exception */
+    {af_oracle_blocking, ANY_TRACE},          /* blocking */
+    {af_oracle_cancellation, COMPLETE_TRACE}, /* cancellation.* */
+    {af_oracle_cleanup, COMPLETE_TRACE},      /* cleanup */
 };
 
 int af_judge(const af_scenario *s, const af_trace *tr, af_verdict_list *out)
@@ -229,7 +236,7 @@ int af_judge(const af_scenario *s, const af_trace *tr, af_verdict_list *out)
     build_ctx(c, s, tr, out);
     int first = out->count;
     for (size_t i = 0; i < sizeof oracle_runs / sizeof oracle_runs[0]; i++)
-        if (!tr->overflow || !oracle_runs[i].complete_trace_only)
+        if (!tr->overflow || oracle_runs[i].needs == ANY_TRACE)
             oracle_runs[i].run(c);
     int added = c->added;
     free(c);
