@@ -51,20 +51,43 @@ static int read_stream(FILE *f, size_t max, char **data, size_t *len, af_error *
     return 0;
 }
 
+/* Opens path for reading without blocking in open(2) (a FIFO with no
+ * writer would block there), then reads it blocking: a FIFO whose writer
+ * never comes reads as empty, a pipe with a writer as its data. */
+static FILE *open_for_reading(const char *path, af_error *err)
+{
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) {
+        af_error_set(err, "", "cannot open: %s", strerror(errno));
+        return NULL;
+    }
+    struct stat st;
+    if (fstat(fd, &st) != 0 || S_ISDIR(st.st_mode)) {
+        af_error_set(err, "", "%s", S_ISDIR(st.st_mode) ? "is a directory" : strerror(errno));
+        close(fd);
+        return NULL;
+    }
+    int flags = fcntl(fd, F_GETFL);
+    if (flags < 0 || fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) < 0) {
+        af_error_set(err, "", "cannot read: %s", strerror(errno));
+        close(fd);
+        return NULL;
+    }
+    FILE *f = fdopen(fd, "rb");
+    if (!f) {
+        af_error_set(err, "", "cannot read: %s", strerror(errno));
+        close(fd);
+    }
+    return f;
+}
+
 int af_read_file(const char *path, size_t max, char **data, size_t *len, af_error *err)
 {
     if (strcmp(path, "-") == 0)
         return read_stream(stdin, max, data, len, err);
-    struct stat st;
-    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
-        af_error_set(err, "", "is a directory");
+    FILE *f = open_for_reading(path, err);
+    if (!f)
         return -1;
-    }
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        af_error_set(err, "", "cannot open: %s", strerror(errno));
-        return -1;
-    }
     int rc = read_stream(f, max, data, len, err);
     fclose(f);
     return rc;
@@ -105,15 +128,48 @@ static int fsync_parent(const char *path)
     return rc;
 }
 
+/* Where a durable write may go: a regular file (replaced atomically) or a
+ * path that does not exist yet. Anything else (a device, a FIFO, a socket,
+ * a directory, a symbolic link: rename(2) would replace the link, not what
+ * it points at) is refused, so that `-o /dev/full` cannot replace a device
+ * node with a regular file. */
+static int check_output_path(const char *path, af_error *err)
+{
+    struct stat st;
+    if (lstat(path, &st) != 0) {
+        if (errno == ENOENT)
+            return 0;
+        af_error_set(err, "", "%s: %s", path, strerror(errno));
+        return -1;
+    }
+    if (S_ISREG(st.st_mode))
+        return 0;
+    af_error_set(err, "", "%s: not a regular file (%s): refusing to replace it", path,
+                 S_ISLNK(st.st_mode)    ? "a symbolic link"
+                 : S_ISDIR(st.st_mode)  ? "a directory"
+                 : S_ISFIFO(st.st_mode) ? "a FIFO"
+                 : S_ISCHR(st.st_mode)  ? "a character device"
+                 : S_ISBLK(st.st_mode)  ? "a block device"
+                                        : "a socket");
+    return -1;
+}
+
+/* Standard output: every byte written and flushed, or an error. */
+static int write_stdout(const void *data, size_t len, af_error *err)
+{
+    if (fwrite(data, 1, len, stdout) != len || fflush(stdout) != 0 || ferror(stdout)) {
+        af_error_set(err, "", "write error on standard output: %s", strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
 int af_write_file(const char *path, const void *data, size_t len, af_error *err)
 {
-    if (!path || strcmp(path, "-") == 0) {
-        if (fwrite(data, 1, len, stdout) != len || fflush(stdout) != 0) {
-            af_error_set(err, "", "write error: %s", strerror(errno));
-            return -1;
-        }
-        return 0;
-    }
+    if (!path || strcmp(path, "-") == 0)
+        return write_stdout(data, len, err);
+    if (check_output_path(path, err) < 0)
+        return -1;
     size_t n = strlen(path) + 32;
     char *tmp = malloc(n);
     if (!tmp) {
@@ -121,7 +177,7 @@ int af_write_file(const char *path, const void *data, size_t len, af_error *err)
         return -1;
     }
     snprintf(tmp, n, "%s.tmp.%ld", path, (long)getpid());
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
     int rc = fd < 0 ? -1 : write_all(fd, data, len);
     if (rc == 0)
         rc = fsync(fd);
@@ -131,13 +187,23 @@ int af_write_file(const char *path, const void *data, size_t len, af_error *err)
         rc = rename(tmp, path);
     if (rc != 0) {
         af_error_set(err, "", "%s: cannot write: %s", path, strerror(errno));
-        unlink(tmp);
+        if (fd >= 0)
+            unlink(tmp);
     } else if (fsync_parent(path) != 0) {
         af_error_set(err, "", "%s: fsync of its folder failed: %s", path, strerror(errno));
         rc = -1;
     }
     free(tmp);
     return rc == 0 ? 0 : -1;
+}
+
+int af_flush_stdout(af_error *err)
+{
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        af_error_set(err, "", "write error on standard output: %s", strerror(errno));
+        return -1;
+    }
+    return 0;
 }
 
 int af_make_dirs(const char *dir, af_error *err)
@@ -211,7 +277,7 @@ static int add_dir(af_path_list *list, const char *dir, const char *suffix)
         rc = list_push(list, p);
     }
     closedir(d);
-    if (list->count > first) /* an empty folder: paths may still be NULL */
+    if (list->count - first > 1)
         qsort(list->paths + first, list->count - first, sizeof(char *), compare_paths);
     return rc;
 }

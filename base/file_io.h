@@ -18,11 +18,19 @@
 #define AF_READ_MAX_BYTES (1024 * 1024)
 
 /* Reads all of `path` ("-": stdin) into a malloc'd, NUL-terminated buffer.
- * Fails when the file is larger than `max` bytes. */
+ * Fails when the file is larger than `max` bytes. Never blocks in open(2):
+ * a FIFO nobody writes to reads as empty. */
 int af_read_file(const char *path, size_t max, char **data, size_t *len, af_error *err);
 
-/* Writes `len` bytes durably to `path` (NULL or "-": stdout). */
+/* Writes `len` bytes durably to `path` (NULL or "-": stdout, flushed and
+ * checked). `path` must be a regular file (replaced atomically: written
+ * under a temporary name, fsync'd, renamed) or not exist: a device, FIFO,
+ * socket, directory or symbolic link is refused with an error. */
 int af_write_file(const char *path, const void *data, size_t len, af_error *err);
+
+/* Flushes standard output; a write error (a full disk, a closed pipe) is an
+ * error. Commands that print call it before they exit. */
+int af_flush_stdout(af_error *err);
 
 /* Creates `dir` and its parents (mode 0777 & umask); ok if it exists. */
 int af_make_dirs(const char *dir, af_error *err);

@@ -1,12 +1,8 @@
-/* blocking.c - blocking.
+/* blocking.c - blocking: a callback held the loop (rule `slow`).
  *
- * Fires for every `slow` event: a callback (a task step) advanced the
- * virtual clock by at least the slow-callback threshold, i.e. held the loop
- * with a blocking call. Location: the n-th `block` op of the IR for the
- * n-th slow event when the IR has one (the op that blocked), else none.
- *
- * Cause: misuse when located at a block op; target otherwise (asyncio's own
- * code held the loop).
+ * Rules and causes: base/oracles.def (docs/ORACLES.md). Reads the `slow`
+ * events of the trace; the n-th slow event is located at the n-th `block`
+ * op of the IR when it has one (the op that blocked), else nowhere.
  */
 #include "oracles/oracle.h"
 
@@ -19,13 +15,14 @@ void af_oracle_blocking(af_ctx *c)
             continue;
         int op = af_ctx_nth_op_of_kind(c, AF_OP_BLOCK, nth++);
         int task = op >= 0 ? af_ctx_probe_of_ir(c, c->s->ops[op].task) : -1;
-        if (!af_emit(c, AF_ORACLE_BLOCKING, task, op, i, "slow",
+        if (!af_emit(c, AF_RULE_BLOCKING_SLOW, task, op, i,
                      "%s held the loop for %lld ticks at vtime %lld",
                      e->name ? e->name : "a callback", (long long)e->ticks, (long long)e->vtime))
             continue;
         if (op >= 0)
-            af_cause_last(c, AF_CAUSE_MISUSE, "a block op holds the loop (misuse)");
+            af_cause_last(c, AF_CR_BLOCKING_BLOCK_OP, "a block op holds the loop (misuse)");
         else
-            af_cause_last(c, AF_CAUSE_TARGET, "a callback held the loop without a block op");
+            af_cause_last(c, AF_CR_BLOCKING_NO_BLOCK_OP,
+                          "a callback held the loop without a block op");
     }
 }

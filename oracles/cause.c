@@ -1,10 +1,12 @@
 /* cause.c - the facts the cause rules of the oracles share (oracle.h).
  *
- * Every verdict carries a cause (verdict.h): target (asyncio broke a
- * contract it documents), misuse (a misuse op of the scenario explains it)
- * or scenario (the scenario's own well-defined structure explains it). Each
- * oracle's first comment states its rules; this file holds what several of
- * them need:
+ * Every verdict carries a cause: target (asyncio broke a contract it
+ * documents), misuse (a misuse op of the scenario explains it) or scenario
+ * (the scenario's own well-defined structure explains it). The cause rules,
+ * one sentence each, are base/oracles.def's (AF_CR_*, docs/ORACLES.md); this
+ * file holds the facts several oracles need and the two rule sets they
+ * share, leak responsibility (af_leak_cause) and deadlock accounting
+ * (af_deadlock_cause), whose model is:
  *
  * Responsibility for a task. Every task has at most one *responsible op*:
  *   - a plain `spawn` (create_task): the scenario itself, through the `await`
@@ -173,6 +175,140 @@ static const char *kn(const af_ctx *c, int op)
 
 /* ---- leaks ----------------------------------------------------------------- */
 
+static af_cause leak_cause(af_ctx *c, int task, char *why, size_t cap, int *misuse_op, int depth);
+
+/* A plain spawn's task: the scenario's own, through its awaits; an await
+ * that returned while it was pending is asyncio's. */
+static af_cause spawn_leak_cause(af_ctx *c, int task, char *why, size_t cap)
+{
+    const af_tinfo *t = af_ctx_task(c, task);
+    for (int i = 0; i < c->s->nops; i++) {
+        if (c->s->ops[i].kind != AF_OP_AWAIT || t->ir_task < 0 || c->s->ops[i].ref != t->ir_task)
+            continue;
+        int x = af_op_exit_ev(c, i), en = op_enter_ev(c, i);
+        /* an await of a task not created yet returns at once ("missing") */
+        if (x >= 0 && c->tr->events[x].exit == AF_OPEXIT_OK && en > t->new_ev &&
+            !af_task_done_before(c, task, x))
+            return af_because(AF_CR_LEAK_AWAIT_RETURNED, why, cap,
+                              "await of task %s returned at vtime %lld while the task was still "
+                              "pending",
+                              tn(c, task), (long long)c->tr->events[x].vtime);
+    }
+    return af_because(AF_CR_LEAK_NOT_AWAITED, why, cap,
+                      "task %s was spawned with create_task and no executed await waited for it "
+                      "to finish",
+                      tn(c, task));
+}
+
+/* The responsible op `owner` never exited: the task running it is pending
+ * (or never finished), and its leak decides; else asyncio's. */
+static af_cause unended_owner_cause(af_ctx *c, int task, int owner, char *why, size_t cap,
+                                    int *misuse_op, int depth)
+{
+    int runner = af_op_runner(c, owner);
+    if (runner >= 0 && runner != task && never_finished(c, runner) && depth < 64) {
+        char sub[AF_VERDICT_WHY_MAX];
+        af_cause k = leak_cause(c, runner, sub, sizeof sub, misuse_op, depth + 1);
+        return af_inherit(AF_CR_LEAK_RUNNER_PENDING, k, why, cap,
+                          "its %s never ended because task %s is pending: %s", kn(c, owner),
+                          tn(c, runner), sub);
+    }
+    return af_because(AF_CR_LEAK_OP_NEVER_ENDED, why, cap,
+                      "its %s never ended, yet the task running it is not pending", kn(c, owner));
+}
+
+/* wait_for (its inner task on 3.11) exited, x its op_exit: 3.11 wait_for
+ * cancels its inner task and waits for it; a further cancel of its own task
+ * interrupts that wait, as a second CancelledError interrupts any cleanup
+ * that awaits. */
+static af_cause wait_for_leak_cause(af_ctx *c, int task, int owner, int x, char *why, size_t cap)
+{
+    int runner = af_op_runner(c, owner), ic = -1;
+    const af_event *ex = &c->tr->events[x];
+    for (int i = op_enter_ev(c, owner); i >= 0 && i < x; i++) {
+        const af_event *e = &c->tr->events[i];
+        if (e->kind != AF_EV_CANCEL || !e->returned)
+            continue;
+        /* a cancel of the runner forwarded from cancelling the inner task
+         * (the inner task awaits the runner) is recorded just before it:
+         * same iteration and caller, only cancels between */
+        int nested = 0;
+        if (e->task == runner && ic < 0)
+            for (int j = i + 1;
+                 j < x && c->tr->events[j].kind == AF_EV_CANCEL &&
+                 c->tr->events[j].iter == e->iter && c->tr->events[j].by_task == e->by_task;
+                 j++)
+                nested |= c->tr->events[j].task == task && c->tr->events[j].returned;
+        if (e->task == task && ic < 0)
+            ic = i;
+        else if (e->task == runner && (ic >= 0 || nested))
+            return af_because(AF_CR_LEAK_WAIT_FOR_RECANCELLED, why, cap,
+                              "a further cancel of task %s at vtime %lld interrupted wait_for "
+                              "while it waited for its cancelled inner task",
+                              tn(c, runner), (long long)e->vtime);
+    }
+    return af_because(AF_CR_LEAK_WAIT_FOR_EXITED, why, cap,
+                      "wait_for exited at vtime %lld (%s) with its inner task still pending",
+                      (long long)ex->vtime, ex->exit == AF_OPEXIT_OK ? "ok" : ex->exc_type);
+}
+
+/* The responsible op `owner` exited (op_exit x) with the task pending: by
+ * its kind, whether it was allowed to (documented) or not. */
+static af_cause exited_owner_cause(af_ctx *c, int task, int owner, int x, char *why, size_t cap)
+{
+    const af_op *o = op_at(c, owner);
+    const af_event *ex = &c->tr->events[x];
+    int ok = ex->exit == AF_OPEXIT_OK;
+    long long vt = (long long)ex->vtime;
+    switch (o->kind) {
+    case AF_OP_TASKGROUP:
+        return af_because(AF_CR_LEAK_TASK_GROUP_EXITED, why, cap,
+                          "the TaskGroup exited at vtime %lld with its child %s still pending", vt,
+                          tn(c, task));
+    case AF_OP_GATHER:
+        if (ok)
+            return af_because(AF_CR_LEAK_GATHER_RETURNED, why, cap,
+                              "gather returned at vtime %lld with its child %s still pending", vt,
+                              tn(c, task));
+        return af_because(AF_CR_LEAK_GATHER_RAISED, why, cap,
+                          "gather raised %s at vtime %lld; it does not wait for the other children "
+                          "(documented)",
+                          ex->exc_type, vt);
+    case AF_OP_WAIT:
+        if (ok && o->return_when == AF_WHEN_ALL_COMPLETED && o->ticks == AF_NONE)
+            return af_because(AF_CR_LEAK_WAIT_ALL_RETURNED, why, cap,
+                              "wait(ALL_COMPLETED) returned at vtime %lld with %s still pending",
+                              vt, tn(c, task));
+        return af_because(AF_CR_LEAK_WAIT_PENDING_SET, why, cap,
+                          "wait %s at vtime %lld with %s pending: the pending set is the caller's "
+                          "(documented)",
+                          ok ? "returned" : "was interrupted", vt, tn(c, task));
+    case AF_OP_AS_COMPLETED:
+        if (ok)
+            return af_because(AF_CR_LEAK_AS_COMPLETED_ENDED, why, cap,
+                              "the as_completed loop ended at vtime %lld with %s still pending", vt,
+                              tn(c, task));
+        return af_because(AF_CR_LEAK_AS_COMPLETED_LEFT, why, cap,
+                          "the as_completed loop was left early with %s at vtime %lld; the rest "
+                          "are the caller's",
+                          ex->exc_type, vt);
+    case AF_OP_SHIELD:
+        if (ok)
+            return af_because(AF_CR_LEAK_SHIELD_RETURNED, why, cap,
+                              "shield returned at vtime %lld with its task %s still pending", vt,
+                              tn(c, task));
+        return af_because(AF_CR_LEAK_SHIELD_LEFT, why, cap,
+                          "shield was left with %s at vtime %lld; the shielded task runs on by "
+                          "design",
+                          ex->exc_type, vt);
+    case AF_OP_WAIT_FOR:
+        return wait_for_leak_cause(c, task, owner, x, why, cap);
+    default:
+        return af_because(AF_CR_LEAK_OP_EXITED, why, cap,
+                          "its %s exited with the task still pending", kn(c, owner));
+    }
+}
+
 static af_cause leak_cause(af_ctx *c, int task, char *why, size_t cap, int *misuse_op, int depth)
 {
     int spawn = -1;
@@ -181,141 +317,20 @@ static af_cause leak_cause(af_ctx *c, int task, char *why, size_t cap, int *misu
     *misuse_op = -1;
     if (so && !so->keep) {
         *misuse_op = spawn;
-        snprintf(why, cap, "task %s was created by a spawn that drops its reference (misuse)",
-                 tn(c, task));
-        return AF_CAUSE_MISUSE;
+        return af_because(AF_CR_LEAK_DROPPED_REFERENCE, why, cap,
+                          "task %s was created by a spawn that drops its reference (misuse)",
+                          tn(c, task));
     }
     const af_op *o = op_at(c, owner);
-    if (!o) {
-        snprintf(why, cap, "task %s has no scenario op responsible for it", tn(c, task));
-        return AF_CAUSE_TARGET;
-    }
-    const af_tinfo *t = af_ctx_task(c, task);
-    if (o->kind == AF_OP_SPAWN) {
-        /* the scenario's own: an await that returned while it was pending is asyncio's */
-        for (int i = 0; i < c->s->nops; i++) {
-            if (c->s->ops[i].kind != AF_OP_AWAIT || t->ir_task < 0 ||
-                c->s->ops[i].ref != t->ir_task)
-                continue;
-            int x = af_op_exit_ev(c, i), en = op_enter_ev(c, i);
-            /* an await of a task not created yet returns at once ("missing") */
-            if (x >= 0 && c->tr->events[x].exit == AF_OPEXIT_OK && en > t->new_ev &&
-                !af_task_done_before(c, task, x)) {
-                snprintf(why, cap,
-                         "await of task %s returned at vtime %lld while the task was still pending",
-                         tn(c, task), (long long)c->tr->events[x].vtime);
-                return AF_CAUSE_TARGET;
-            }
-        }
-        snprintf(
-            why, cap,
-            "task %s was spawned with create_task and no executed await waited for it to finish",
-            tn(c, task));
-        return AF_CAUSE_SCENARIO;
-    }
+    if (!o)
+        return af_because(AF_CR_LEAK_NO_RESPONSIBLE_OP, why, cap,
+                          "task %s has no scenario op responsible for it", tn(c, task));
+    if (o->kind == AF_OP_SPAWN)
+        return spawn_leak_cause(c, task, why, cap);
     int x = af_op_exit_ev(c, owner);
-    if (x < 0) {
-        int runner = af_op_runner(c, owner);
-        if (runner >= 0 && runner != task && never_finished(c, runner) && depth < 64) {
-            char sub[AF_VERDICT_WHY_MAX];
-            af_cause k = leak_cause(c, runner, sub, sizeof sub, misuse_op, depth + 1);
-            snprintf(why, cap, "its %s never ended because task %s is pending: %s", kn(c, owner),
-                     tn(c, runner), sub);
-            return k;
-        }
-        snprintf(why, cap, "its %s never ended, yet the task running it is not pending",
-                 kn(c, owner));
-        return AF_CAUSE_TARGET;
-    }
-    const af_event *ex = &c->tr->events[x];
-    int ok = ex->exit == AF_OPEXIT_OK;
-    long long vt = (long long)ex->vtime;
-    switch (o->kind) {
-    case AF_OP_TASKGROUP:
-        snprintf(why, cap, "the TaskGroup exited at vtime %lld with its child %s still pending", vt,
-                 tn(c, task));
-        return AF_CAUSE_TARGET;
-    case AF_OP_GATHER:
-        if (ok) {
-            snprintf(why, cap, "gather returned at vtime %lld with its child %s still pending", vt,
-                     tn(c, task));
-            return AF_CAUSE_TARGET;
-        }
-        snprintf(
-            why, cap,
-            "gather raised %s at vtime %lld; it does not wait for the other children (documented)",
-            ex->exc_type, vt);
-        return AF_CAUSE_SCENARIO;
-    case AF_OP_WAIT:
-        if (ok && o->return_when == AF_WHEN_ALL_COMPLETED && o->ticks == AF_NONE) {
-            snprintf(why, cap, "wait(ALL_COMPLETED) returned at vtime %lld with %s still pending",
-                     vt, tn(c, task));
-            return AF_CAUSE_TARGET;
-        }
-        snprintf(
-            why, cap,
-            "wait %s at vtime %lld with %s pending: the pending set is the caller's (documented)",
-            ok ? "returned" : "was interrupted", vt, tn(c, task));
-        return AF_CAUSE_SCENARIO;
-    case AF_OP_AS_COMPLETED:
-        if (ok) {
-            snprintf(why, cap, "the as_completed loop ended at vtime %lld with %s still pending",
-                     vt, tn(c, task));
-            return AF_CAUSE_TARGET;
-        }
-        snprintf(
-            why, cap,
-            "the as_completed loop was left early with %s at vtime %lld; the rest are the caller's",
-            ex->exc_type, vt);
-        return AF_CAUSE_SCENARIO;
-    case AF_OP_SHIELD:
-        if (ok) {
-            snprintf(why, cap, "shield returned at vtime %lld with its task %s still pending", vt,
-                     tn(c, task));
-            return AF_CAUSE_TARGET;
-        }
-        snprintf(why, cap,
-                 "shield was left with %s at vtime %lld; the shielded task runs on by design",
-                 ex->exc_type, vt);
-        return AF_CAUSE_SCENARIO;
-    case AF_OP_WAIT_FOR: {
-        /* 3.11 wait_for cancels its inner task and waits for it: a further
-         * cancel of its own task interrupts that wait, as a second
-         * CancelledError interrupts any cleanup that awaits */
-        int runner = af_op_runner(c, owner), ic = -1;
-        for (int i = op_enter_ev(c, owner); i >= 0 && i < x; i++) {
-            const af_event *e = &c->tr->events[i];
-            if (e->kind != AF_EV_CANCEL || !e->returned)
-                continue;
-            /* a cancel of the runner forwarded from cancelling the inner
-             * task (the inner task awaits the runner) is recorded just
-             * before it: same iteration and caller, only cancels between */
-            int nested = 0;
-            if (e->task == runner && ic < 0)
-                for (int j = i + 1;
-                     j < x && c->tr->events[j].kind == AF_EV_CANCEL &&
-                     c->tr->events[j].iter == e->iter && c->tr->events[j].by_task == e->by_task;
-                     j++)
-                    nested |= c->tr->events[j].task == task && c->tr->events[j].returned;
-            if (e->task == task && ic < 0)
-                ic = i;
-            else if (e->task == runner && (ic >= 0 || nested)) {
-                snprintf(why, cap,
-                         "a further cancel of task %s at vtime %lld interrupted wait_for while it "
-                         "waited "
-                         "for its cancelled inner task",
-                         tn(c, runner), (long long)e->vtime);
-                return AF_CAUSE_SCENARIO;
-            }
-        }
-        snprintf(why, cap, "wait_for exited at vtime %lld (%s) with its inner task still pending",
-                 vt, ok ? "ok" : ex->exc_type);
-        return AF_CAUSE_TARGET;
-    }
-    default:
-        snprintf(why, cap, "its %s exited with the task still pending", kn(c, owner));
-        return AF_CAUSE_TARGET;
-    }
+    if (x < 0)
+        return unended_owner_cause(c, task, owner, why, cap, misuse_op, depth);
+    return exited_owner_cause(c, task, owner, x, why, cap);
 }
 
 af_cause af_leak_cause(af_ctx *c, int task, char *why, size_t cap, int *misuse_op)
@@ -324,23 +339,24 @@ af_cause af_leak_cause(af_ctx *c, int task, char *why, size_t cap, int *misuse_o
     if (c->escaped) {
         if (misuse_op)
             *misuse_op = -1;
-        snprintf(why, cap,
-                 "KeyboardInterrupt / SystemExit escaped the loop and interrupted the run");
-        return AF_CAUSE_SCENARIO;
+        return af_because(AF_CR_LEAK_ESCAPED, why, cap,
+                          "KeyboardInterrupt / SystemExit escaped the loop and interrupted the "
+                          "run");
     }
     if (c->budget_ev >= 0) {
         if (misuse_op)
             *misuse_op = -1;
-        if (c->tr->events[c->budget_ev].budget == AF_BUDGET_DEADLOCK)
-            return af_deadlock_cause(c, why, cap);
-        snprintf(why, cap, "the run was stopped by a budget (hang)");
-        return AF_CAUSE_TARGET;
+        if (c->tr->events[c->budget_ev].budget == AF_BUDGET_DEADLOCK) {
+            char sub[AF_VERDICT_WHY_MAX];
+            return af_inherit(AF_CR_LEAK_DEADLOCK, af_deadlock_cause(c, sub, sizeof sub), why, cap,
+                              "%s", sub);
+        }
+        return af_because(AF_CR_LEAK_HANG, why, cap, "the run was stopped by a budget (hang)");
     }
     if (task < 0 || task >= AF_CTX_MAX_TASKS) {
-        snprintf(why, cap, "no task");
         if (misuse_op)
             *misuse_op = -1;
-        return AF_CAUSE_TARGET;
+        return af_because(AF_CR_LEAK_NO_TASK, why, cap, "no task");
     }
     if (task >= c->nslots) /* a task the trace never names: nothing to memoise */
         return leak_cause(c, task, why, cap, misuse_op ? misuse_op : &mop, 0);
@@ -595,57 +611,48 @@ static int event_set_seen(const af_ctx *c, int prim)
     return 0;
 }
 
-/* Whether pending task P, blocked in op O at event `at`, is explained. */
-static int blocked_explained(af_ctx *c, int P, int O, int at, char *buf, size_t cap)
+/* A wait for children (gather, task_group, as_completed, shield, wait,
+ * wait_for op O): explained while a child is pending, unless what ended it
+ * already happened (gather without return_exceptions: a child failed or
+ * was cancelled; wait FIRST_COMPLETED: a child done; FIRST_EXCEPTION: a
+ * child failed). */
+static int children_wait_explained(af_ctx *c, int P, int O, int at, char *buf, size_t cap)
 {
     const af_op *o = op_at(c, O);
-    if (!o) {
-        snprintf(buf, cap, "task %s is blocked outside any scenario operation", tn(c, P));
-        return 0;
+    int pending = 0, done = 0, failed = 0, cancelled = 0;
+    for (int T = 0; T < c->ntasks; T++) {
+        if (!af_ctx_task(c, T) || af_task_owner_op(c, T, NULL) != O)
+            continue;
+        if (is_pending(c, T) && !af_task_done_before(c, T, at)) {
+            pending++;
+        } else if (af_task_done_before(c, T, at)) {
+            done++;
+            int oc = c->tr->events[c->tasks[T].done_ev].outcome;
+            failed += oc == AF_OUT_EXCEPTION;
+            cancelled += oc == AF_OUT_CANCELLED;
+        }
     }
+    int ok = pending > 0;
+    if (o->kind == AF_OP_GATHER && !o->return_exceptions && (failed || cancelled))
+        ok = 0;
+    if (o->kind == AF_OP_WAIT && o->return_when == AF_WHEN_FIRST_COMPLETED && done)
+        ok = 0;
+    if (o->kind == AF_OP_WAIT && o->return_when == AF_WHEN_FIRST_EXCEPTION && failed)
+        ok = 0;
+    snprintf(buf, cap, "%s waits in %s for %d pending task(s) (%d done)", tn(c, P), kn(c, O),
+             pending, done);
+    return ok;
+}
+
+/* A wait on a primitive (event, queue, lock, semaphore, condition; op O):
+ * explained by its accounting at event `at`. */
+static int primitive_wait_explained(af_ctx *c, int P, int O, int at, char *buf, size_t cap)
+{
+    const af_op *o = op_at(c, O);
     const char *pn = o->ref >= 0 && o->ref < c->s->nprims && af_op_prim_kind(o->kind) >= 0
                          ? c->s->prims[o->ref].name
                          : "";
     switch (o->kind) {
-    case AF_OP_AWAIT: {
-        int q = af_ctx_probe_of_ir(c, o->ref);
-        if (q >= 0 && is_pending(c, q)) {
-            snprintf(buf, cap, "%s awaits pending task %s", tn(c, P), tn(c, q));
-            return 1;
-        }
-        snprintf(buf, cap, "%s still awaits task %s, which is done", tn(c, P), tn(c, q));
-        return 0;
-    }
-    case AF_OP_GATHER:
-    case AF_OP_TASKGROUP:
-    case AF_OP_AS_COMPLETED:
-    case AF_OP_SHIELD:
-    case AF_OP_WAIT:
-    case AF_OP_WAIT_FOR: {
-        int pending = 0, done = 0, failed = 0, cancelled = 0;
-        for (int T = 0; T < c->ntasks; T++) {
-            if (!af_ctx_task(c, T) || af_task_owner_op(c, T, NULL) != O)
-                continue;
-            if (is_pending(c, T) && !af_task_done_before(c, T, at)) {
-                pending++;
-            } else if (af_task_done_before(c, T, at)) {
-                done++;
-                int oc = c->tr->events[c->tasks[T].done_ev].outcome;
-                failed += oc == AF_OUT_EXCEPTION;
-                cancelled += oc == AF_OUT_CANCELLED;
-            }
-        }
-        int ok = pending > 0;
-        if (o->kind == AF_OP_GATHER && !o->return_exceptions && (failed || cancelled))
-            ok = 0;
-        if (o->kind == AF_OP_WAIT && o->return_when == AF_WHEN_FIRST_COMPLETED && done)
-            ok = 0;
-        if (o->kind == AF_OP_WAIT && o->return_when == AF_WHEN_FIRST_EXCEPTION && failed)
-            ok = 0;
-        snprintf(buf, cap, "%s waits in %s for %d pending task(s) (%d done)", tn(c, P), kn(c, O),
-                 pending, done);
-        return ok;
-    }
     case AF_OP_EVENT_WAIT:
         if (!event_set_seen(c, o->ref)) {
             snprintf(buf, cap, "%s waits for event %s, which no executed op set", tn(c, P), pn);
@@ -671,12 +678,47 @@ static int blocked_explained(af_ctx *c, int P, int O, int at, char *buf, size_t 
                  kn(c, O), pn, h, cap_);
         return h >= cap_;
     }
-    case AF_OP_COND_WAIT: {
+    default: { /* AF_OP_COND_WAIT */
         int owed = cond_owed(c, o->ref, at);
         snprintf(buf, cap, "%s waits on condition %s with %d notification(s) owed to its waiters",
                  tn(c, P), pn, owed);
         return owed == 0;
     }
+    }
+}
+
+/* Whether pending task P, blocked in op O at event `at`, is explained. */
+static int blocked_explained(af_ctx *c, int P, int O, int at, char *buf, size_t cap)
+{
+    const af_op *o = op_at(c, O);
+    if (!o) {
+        snprintf(buf, cap, "task %s is blocked outside any scenario operation", tn(c, P));
+        return 0;
+    }
+    switch (o->kind) {
+    case AF_OP_AWAIT: {
+        int q = af_ctx_probe_of_ir(c, o->ref);
+        if (q >= 0 && is_pending(c, q)) {
+            snprintf(buf, cap, "%s awaits pending task %s", tn(c, P), tn(c, q));
+            return 1;
+        }
+        snprintf(buf, cap, "%s still awaits task %s, which is done", tn(c, P), tn(c, q));
+        return 0;
+    }
+    case AF_OP_GATHER:
+    case AF_OP_TASKGROUP:
+    case AF_OP_AS_COMPLETED:
+    case AF_OP_SHIELD:
+    case AF_OP_WAIT:
+    case AF_OP_WAIT_FOR:
+        return children_wait_explained(c, P, O, at, buf, cap);
+    case AF_OP_EVENT_WAIT:
+    case AF_OP_QUEUE_GET:
+    case AF_OP_QUEUE_PUT:
+    case AF_OP_LOCK:
+    case AF_OP_SEMAPHORE:
+    case AF_OP_COND_WAIT:
+        return primitive_wait_explained(c, P, O, at, buf, cap);
     default:
         snprintf(buf, cap, "%s is blocked in %s, which does not wait on anything", tn(c, P),
                  kn(c, O));
@@ -688,28 +730,24 @@ af_cause af_deadlock_cause(af_ctx *c, char *why, size_t cap)
 {
     int at = c->budget_ev;
     char buf[AF_VERDICT_WHY_MAX], first[AF_VERDICT_WHY_MAX] = "";
-    if (at < 0 || !c->s) {
-        snprintf(why, cap, "no scenario to account for the blocked tasks");
-        return AF_CAUSE_TARGET;
-    }
+    if (at < 0 || !c->s)
+        return af_because(AF_CR_DEADLOCK_NO_SCENARIO, why, cap,
+                          "no scenario to account for the blocked tasks");
     int n = 0;
     for (int P = 0; P < c->ntasks; P++) {
         if (!is_pending(c, P))
             continue;
         int O = af_ctx_open_op(c, P, at);
-        if (!blocked_explained(c, P, O, at, buf, sizeof buf)) {
-            snprintf(why, cap, "not explained by resource accounting: %s", buf);
-            return AF_CAUSE_TARGET;
-        }
+        if (!blocked_explained(c, P, O, at, buf, sizeof buf))
+            return af_because(AF_CR_DEADLOCK_UNEXPLAINED, why, cap,
+                              "not explained by resource accounting: %s", buf);
         if (!n++)
             snprintf(first, sizeof first, "%s", buf);
     }
-    if (!n) {
-        snprintf(why, cap, "no task was pending");
-        return AF_CAUSE_TARGET;
-    }
-    snprintf(why, cap,
-             "every pending task (%d) waits on something the scenario never provides, e.g. %s", n,
-             first);
-    return AF_CAUSE_SCENARIO;
+    if (!n)
+        return af_because(AF_CR_DEADLOCK_NONE_PENDING, why, cap, "no task was pending");
+    return af_because(AF_CR_DEADLOCK_EXPLAINED, why, cap,
+                      "every pending task (%d) waits on something the scenario never provides, "
+                      "e.g. %s",
+                      n, first);
 }

@@ -4,10 +4,10 @@
  * An overflowed trace is incomplete: oracles that decide from the absence
  * of an event (a release, a finally, a delivery) would report facts that
  * are only missing from the record, so af_judge runs only the oracles that
- * decide from an event's presence (leaked-task, nested-loop,
- * lost-exception, blocking, hang, deadlock) on such a trace.
+ * decide from an event's presence on such a trace (oracle_runs below).
  *
- * After the oracles, one cause rule that concerns all of them: tasks that
+ * After the oracles, one cause rule that concerns all of them (AWAIT_CYCLE
+ * in base/oracles.def): tasks that
  * await each other in a cycle (t awaits u while u, through its own awaits
  * and the structured ops that wait for their children, waits for t). Such
  * a scenario deadlocks by construction, and a cancel entering the cycle
@@ -36,6 +36,33 @@ static int task_slots(const af_trace *tr)
     return hi < AF_CTX_MAX_TASKS ? hi : AF_CTX_MAX_TASKS;
 }
 
+/* A task_new event (index i): the task's slot, its owner and the first
+ * probe id of its IR task. */
+static void note_task_new(af_ctx *c, const af_scenario *s, const af_event *e, int i)
+{
+    af_tinfo *t = (e->task >= 0 && e->task < c->nslots) ? &c->tasks[e->task] : NULL;
+    if (!t || t->seen)
+        return;
+    t->seen = 1;
+    t->new_ev = i;
+    t->done_ev = -1;
+    t->pending_ev = -1;
+    t->parent = e->parent;
+    t->op = e->op;
+    t->ir_task = e->ir_task;
+    t->name = e->name;
+    if (e->task + 1 > c->ntasks)
+        c->ntasks = e->task + 1;
+    if (e->ir_task >= 0 && e->ir_task < AF_MAX_TASKS && c->ir_to_probe[e->ir_task] < 0)
+        c->ir_to_probe[e->ir_task] = e->task;
+    /* the IR task whose code it runs or serves */
+    t->ir_owner = e->ir_task;
+    if (t->ir_owner < 0 && s && e->op >= 0 && e->op < s->nops)
+        t->ir_owner = s->ops[e->op].task;
+    if (t->ir_owner < 0 && e->parent >= 0 && e->parent < c->nslots && c->tasks[e->parent].seen)
+        t->ir_owner = c->tasks[e->parent].ir_owner;
+}
+
 /* Only the slots of tasks the trace names are initialised (the context is
  * ~125 KiB; clearing all of it cost more than every oracle together). */
 static void build_ctx(af_ctx *c, const af_scenario *s, const af_trace *tr, af_verdict_list *out)
@@ -62,27 +89,7 @@ static void build_ctx(af_ctx *c, const af_scenario *s, const af_trace *tr, af_ve
         af_tinfo *t = (e->task >= 0 && e->task < c->nslots) ? &c->tasks[e->task] : NULL;
         switch (e->kind) {
         case AF_EV_TASK_NEW:
-            if (!t || t->seen)
-                break;
-            t->seen = 1;
-            t->new_ev = i;
-            t->done_ev = -1;
-            t->pending_ev = -1;
-            t->parent = e->parent;
-            t->op = e->op;
-            t->ir_task = e->ir_task;
-            t->name = e->name;
-            if (e->task + 1 > c->ntasks)
-                c->ntasks = e->task + 1;
-            if (e->ir_task >= 0 && e->ir_task < AF_MAX_TASKS && c->ir_to_probe[e->ir_task] < 0)
-                c->ir_to_probe[e->ir_task] = e->task;
-            /* the IR task whose code it runs or serves */
-            t->ir_owner = e->ir_task;
-            if (t->ir_owner < 0 && s && e->op >= 0 && e->op < s->nops)
-                t->ir_owner = s->ops[e->op].task;
-            if (t->ir_owner < 0 && e->parent >= 0 && e->parent < c->nslots &&
-                c->tasks[e->parent].seen)
-                t->ir_owner = c->tasks[e->parent].ir_owner;
+            note_task_new(c, s, e, i);
             break;
         case AF_EV_TASK_DONE:
             if (t && t->seen && t->done_ev < 0)
@@ -160,9 +167,8 @@ static void attribute_await_cycles(const af_scenario *s, af_verdict_list *out, i
             t = s->ops[v->op].task;
         if (v->cause != AF_CAUSE_TARGET || t < 0 || t >= AF_MAX_TASKS || !(cycle & (1u << t)))
             continue;
-        v->cause = AF_CAUSE_SCENARIO;
-        snprintf(v->cause_why, sizeof v->cause_why, "%s",
-                 "the scenario's tasks await each other in a cycle");
+        v->cause = af_because(AF_CR_AWAIT_CYCLE, v->cause_why, sizeof v->cause_why,
+                              "the scenario's tasks await each other in a cycle");
     }
 }
 
@@ -195,6 +201,33 @@ int af_judge_run(af_runner *r, const af_scenario *s, af_trace *tr, af_verdict_li
     return 0;
 }
 
+/* The oracles, one function each (a function may fire several: budget
+ * fires hang and deadlock, cancellation the five cancellation.* oracles),
+ * in the order they run: their verdicts are listed in that order. One
+ * that decides from an event's absence (a release, a finally, a delivery)
+ * runs on complete traces only. */
+void af_oracle_budget(af_ctx *c);
+void af_oracle_leaked_task(af_ctx *c);
+void af_oracle_nested_loop(af_ctx *c);
+void af_oracle_lost_exception(af_ctx *c);
+void af_oracle_blocking(af_ctx *c);
+void af_oracle_cancellation(af_ctx *c);
+void af_oracle_cleanup(af_ctx *c);
+
+enum { ANY_TRACE = 0, COMPLETE_TRACE = 1 };
+static const struct {
+    void (*run)(af_ctx *c);
+    int needs;
+} oracle_runs[] = {
+    {af_oracle_budget, ANY_TRACE},            /* hang, deadlock */
+    {af_oracle_leaked_task, ANY_TRACE},       /* leaked-task */
+    {af_oracle_nested_loop, ANY_TRACE},       /* nested-loop */
+    {af_oracle_lost_exception, ANY_TRACE},    /* lost-exception */
+    {af_oracle_blocking, ANY_TRACE},          /* blocking */
+    {af_oracle_cancellation, COMPLETE_TRACE}, /* cancellation.* */
+    {af_oracle_cleanup, COMPLETE_TRACE},      /* cleanup */
+};
+
 int af_judge(const af_scenario *s, const af_trace *tr, af_verdict_list *out)
 {
     af_ctx *c = malloc(sizeof *c);
@@ -202,15 +235,9 @@ int af_judge(const af_scenario *s, const af_trace *tr, af_verdict_list *out)
         return 0;
     build_ctx(c, s, tr, out);
     int first = out->count;
-    af_oracle_budget(c);
-    af_oracle_leaked_task(c);
-    af_oracle_nested_loop(c);
-    af_oracle_lost_exception(c);
-    af_oracle_blocking(c);
-    if (!tr->overflow) {
-        af_oracle_cancellation(c);
-        af_oracle_cleanup(c);
-    }
+    for (size_t i = 0; i < sizeof oracle_runs / sizeof oracle_runs[0]; i++)
+        if (!tr->overflow || oracle_runs[i].needs == ANY_TRACE)
+            oracle_runs[i].run(c);
     int added = c->added;
     free(c);
     attribute_await_cycles(s, out, first);

@@ -1,39 +1,15 @@
-/* leaked_task.c - leaked-task.
+/* leaked_task.c - leaked-task: a task outlived the run, or a coroutine was
+ * never awaited.
  *
- * Fires, once per task, when
- *   (pending) the probe recorded a `pending` event for the task: it was
- *     still pending when the root task finished; or
- *   (pending) the loop's exception handler reported "Task was destroyed but
- *     it is pending!" for it (its reference was dropped while it waited);
- * and once per coroutine when
- *   (never-awaited) a RuntimeWarning "coroutine '...' was never awaited" was
- *     emitted, except for the coroutine a nested_run op hands to the nested
- *     loop (named `nested_target`: that belongs to nested-loop).
- * Not a leak: tasks left pending because a budget stopped the run (hang,
- * deadlock report that) or because KeyboardInterrupt / SystemExit escaped
- * (the loop was interrupted); the task a `shield` protects, once the shield
- * itself was cancelled (continuing is the point of shield).
- * Location: the op that created the task (spawn, gather, ...), else the op
- * owning its IR task, else the op its parent was in; for a coroutine, the
- * never_awaited op (the n-th for the n-th such warning) or the spawn that
- * handed the task's coroutine ('task_<name>') to asyncio.
- *
- * Cause (the responsible op of the task, cause.c):
- *   misuse   - the task was created by a spawn that drops its reference, or
- *              the coroutine is the one a never_awaited op made;
- *   scenario - a plain spawn that no executed await waited on to the end;
- *              gather that raised (it does not wait for the other
- *              children), wait with a timeout / FIRST_* or interrupted
- *              (the pending set is the caller's), an as_completed loop left
- *              early, a shield that was left (the inner task runs on); or
- *              the responsible op never ended because the task running it
- *              is itself pending for a scenario (misuse) cause (inherited);
- *   target   - a TaskGroup or wait_for that exited, a gather / shield /
- *              wait(ALL_COMPLETED, no timeout) / as_completed loop that
- *              returned normally, an await that returned, all with the task
- *              still pending; a task no op is responsible for; a coroutine
- *              the scenario handed to asyncio that was never awaited
- *              (gh-115957: TaskGroup.create_task on a closed group).
+ * Rules and causes: base/oracles.def (docs/ORACLES.md); a pending task's
+ * cause is its leak's (af_leak_cause, cause.c: the op responsible for it).
+ * Reads the `pending` events, the loop exception handler's "Task was
+ * destroyed but it is pending!" and the RuntimeWarnings "coroutine '...'
+ * was never awaited". A task is located at the op that created it (spawn,
+ * gather, ...), else the op owning its IR task, else the op its parent was
+ * in; a coroutine at the never_awaited op (the n-th for the n-th such
+ * warning) or at the spawn that handed the task's coroutine ('task_<name>')
+ * to asyncio.
  */
 #include <string.h>
 
@@ -80,12 +56,12 @@ static void leak(af_ctx *c, int task, int ev, const char *how)
     int mop = -1;
     af_cause k = af_leak_cause(c, task, why, sizeof why, &mop);
     int op = k == AF_CAUSE_MISUSE && mop >= 0 ? mop : af_ctx_task_op(c, task);
-    if (!af_emit(c, AF_ORACLE_LEAKED_TASK, task, op, ev, "pending",
+    if (!af_emit(c, AF_RULE_LEAKED_PENDING, task, op, ev,
                  "task %s (created at vtime %lld) %s at vtime %lld", t && t->name ? t->name : "?",
                  t ? (long long)c->tr->events[t->new_ev].vtime : -1LL, how,
                  (long long)c->tr->events[ev].vtime))
         return;
-    af_cause_last(c, k, "%s", why);
+    af_cause_last_as(c, k, why);
 }
 
 /* The spawn op whose task's coroutine is named 'task_<name>', -1. */
@@ -127,6 +103,23 @@ int af_is_nested_target(const char *coro)
            (n == m || coro[n - m - 1] == '.');
 }
 
+/* The cause of a never-awaited coroutine: where it came from. */
+static void coro_cause(af_ctx *c, const char *name, int spawn, int op)
+{
+    if (spawn < 0 && op >= 0 && c->s->ops[op].kind == AF_OP_NEVER_AWAITED)
+        af_cause_last(c, AF_CR_CORO_NEVER_AWAITED_OP,
+                      "the coroutine of a never_awaited op (misuse)");
+    else if (spawn >= 0)
+        af_cause_last(c, AF_CR_CORO_HANDED_TO_ASYNCIO,
+                      "the coroutine of task %s was handed to asyncio (%s%s) and never awaited nor "
+                      "closed%s",
+                      coro_task_name(name), af_op_kind_name(c->s->ops[spawn].kind),
+                      c->s->ops[spawn].ref >= 0 ? " into a task group" : "",
+                      c->s->ops[spawn].ref >= 0 ? " (gh-115957)" : "");
+    else
+        af_cause_last(c, AF_CR_CORO_UNKNOWN, "a coroutine no misuse op created was never awaited");
+}
+
 void af_oracle_leaked_task(af_ctx *c)
 {
     if (c->budget_ev >= 0 || c->escaped)
@@ -146,22 +139,10 @@ void af_oracle_leaked_task(af_ctx *c)
             int spawn = spawn_of_coro(c, name);
             int op = spawn >= 0 ? spawn : af_ctx_nth_op_of_kind(c, AF_OP_NEVER_AWAITED, nth++);
             int task = op >= 0 ? af_ctx_probe_of_ir(c, c->s->ops[op].task) : -1;
-            if (!af_emit(c, AF_ORACLE_LEAKED_TASK, task, op, i, "never-awaited",
-                         "coroutine '%s' was never awaited (warning at vtime %lld)", name,
-                         (long long)e->vtime))
-                continue;
-            if (spawn < 0 && op >= 0 && c->s->ops[op].kind == AF_OP_NEVER_AWAITED)
-                af_cause_last(c, AF_CAUSE_MISUSE, "the coroutine of a never_awaited op (misuse)");
-            else if (spawn >= 0)
-                af_cause_last(c, AF_CAUSE_TARGET,
-                              "the coroutine of task %s was handed to asyncio (%s%s) and never "
-                              "awaited nor closed%s",
-                              coro_task_name(name), af_op_kind_name(c->s->ops[spawn].kind),
-                              c->s->ops[spawn].ref >= 0 ? " into a task group" : "",
-                              c->s->ops[spawn].ref >= 0 ? " (gh-115957)" : "");
-            else
-                af_cause_last(c, AF_CAUSE_TARGET,
-                              "a coroutine no misuse op created was never awaited");
+            if (af_emit(c, AF_RULE_LEAKED_NEVER_AWAITED, task, op, i,
+                        "coroutine '%s' was never awaited (warning at vtime %lld)", name,
+                        (long long)e->vtime))
+                coro_cause(c, name, spawn, op);
         }
     }
 }

@@ -1,50 +1,11 @@
-/* lost_exception.c - lost-exception.
+/* lost_exception.c - lost-exception: an exception reached no observer.
  *
- * Fires when an exception reached no observer:
- *   (never-retrieved) the loop's exception handler was called with an
- *     exception object (exc_type not "") for anything but a pending task
- *     ("Task exception was never retrieved", "Future exception was never
- *     retrieved", "Exception in callback ...", a TaskGroup child that
- *     errored after its parent finished, ...); one verdict per task, or per
- *     message when no task is named;
- *   (unraisable) sys.unraisablehook was called (an exception raised where
- *     nobody can catch it: a finalizer, a coroutine ignoring GeneratorExit).
- * Location: the op that created the task named by the handler call, else
- * none.
- *
- * Cause, for an exception of task T (the responsible op of T, cause.c):
- *   scenario - KeyboardInterrupt / SystemExit: they escape the loop by
- *              design (run_until_complete re-raises them), nobody can
- *              retrieve them;
- *              T finished during the harness's cleanup (it was pending when
- *              the root finished or a budget stopped the run): the cause of
- *              that leak / deadlock (inherited);
- *              a plain spawn whose exception no executed await retrieved;
- *              a wait child (asyncio.wait never retrieves: the done set is
- *              the caller's, documented); an as_completed loop left early;
- *              a shield that was cancelled (the inner task is nobody's);
- *              an exception of no task (a callback, asyncio's own future:
- *              e.g. the _GatheringFuture of a gather that a finally clause
- *              started while the collector closed a pending task's
- *              coroutine) that reached the handler after `end` / a budget
- *              while a task was left pending: only the code of the tasks
- *              left pending runs then; the cause of that leak / deadlock
- *              (inherited);
- *   misuse   - T was created by a spawn that drops its reference;
- *              a RecursionError in a callback when the scenario has a cycle
- *              of tasks awaiting each other (cancel() recurses through it);
- *              a child whose responsible op (gather, ...) never ended
- *              because the task running it was left pending: that task's
- *              leak / deadlock cause;
- *              a wait_for inner task that failed after wait_for exited:
- *              the leak rule for wait_for (cause.c) decides;
- *   target   - gather, TaskGroup and wait_for children (they retrieve every
- *              outcome), an await / as_completed loop that returned
- *              normally, the root, asyncio's own tasks, callbacks
- *              ("Exception in callback") and futures during the run,
- *              unraisable exceptions unless a
- *              task was still pending when the run ended (then scenario:
- *              the collector closed its coroutine).
+ * Rules and causes: base/oracles.def (docs/ORACLES.md). Reads the loop
+ * exception handler's calls with an exception object (exc_type not "";
+ * "Task was destroyed but it is pending!" is leaked-task's) and
+ * sys.unraisablehook's calls. Located at the op that created the task the
+ * handler call names, else none. The cause of a task's exception follows
+ * the op responsible for the task (cause.c), as for leaks.
  */
 #include <stdio.h>
 #include <string.h>
@@ -98,102 +59,86 @@ static af_cause cleanup_cause(af_ctx *c, int task, char *why, size_t cap, int *m
     return c->budget_ev >= 0 ? af_deadlock_cause(c, why, cap)
                              : af_leak_cause(c, task, why, cap, mop);
 }
-static af_cause exc_cause(af_ctx *c, const af_event *e, char *why, size_t cap, int *mop)
+
+/* The first task left pending when the run ended, -1. */
+static int first_left_pending(const af_ctx *c)
 {
-    int T = e->task;
+    for (int P = 0; P < c->ntasks; P++)
+        if (af_ctx_task(c, P) && c->tasks[P].pending_ev >= 0)
+            return P;
+    return -1;
+}
+
+/* An exception of no task: a callback's or asyncio's own future's. */
+static af_cause no_task_cause(af_ctx *c, const af_event *e, char *why, size_t cap, int *mop)
+{
+    if (e->exc_type && strcmp(e->exc_type, "builtins.RecursionError") == 0 && await_cycle(c))
+        return af_because(AF_CR_LOST_RECURSION_CYCLE, why, cap,
+                          "cancel() recursed through the scenario's cycle of tasks awaiting each "
+                          "other (asyncio does not detect await cycles)");
+    /* after `end` / a budget only the harness's cleanup and the collector
+     * run code: that of the tasks left pending (a finally clause run by
+     * GeneratorExit that builds a gather, ...) */
+    int cut = c->end_ev >= 0 ? c->end_ev : c->budget_ev;
+    int left = cut >= 0 && e - c->tr->events > cut ? first_left_pending(c) : -1;
+    if (left >= 0) {
+        char sub[AF_VERDICT_WHY_MAX];
+        return af_inherit(AF_CR_LOST_NO_TASK_IN_CLEANUP,
+                          cleanup_cause(c, left, sub, sizeof sub, mop), why, cap,
+                          "an exception of no task, reported while the harness cleaned up the "
+                          "tasks left pending (%s)",
+                          sub);
+    }
+    return af_because(AF_CR_LOST_NO_TASK, why, cap,
+                      "an exception of no task (a callback or asyncio's own future)");
+}
+
+/* A task that raised while the harness cleaned up after the run (it
+ * finished after `end` / a budget): the cause of the task left pending whose
+ * cleanup ran its code. Returns 0 when T is not such a task. */
+static int cleanup_task_cause(af_ctx *c, int T, char *why, size_t cap, int *mop, af_cause *k)
+{
     const af_tinfo *t = af_ctx_task(c, T);
-    *mop = -1;
-    if (af_exc_is_escape(e->exc_type)) {
-        snprintf(why, cap, "%s escapes the event loop by design; nobody can retrieve it",
-                 e->exc_type);
-        return AF_CAUSE_SCENARIO;
-    }
-    if (!t) {
-        if (e->exc_type && strcmp(e->exc_type, "builtins.RecursionError") == 0 && await_cycle(c)) {
-            snprintf(why, cap,
-                     "cancel() recursed through the scenario's cycle of tasks awaiting each other "
-                     "(asyncio does not detect await cycles)");
-            return AF_CAUSE_SCENARIO;
-        }
-        /* after `end` / a budget only the harness's cleanup and the
-         * collector run code: that of the tasks left pending (a finally
-         * clause run by GeneratorExit that builds a gather, ...) */
-        int cut = c->end_ev >= 0 ? c->end_ev : c->budget_ev;
-        int left = -1;
-        for (int P = 0; cut >= 0 && e - c->tr->events > cut && P < c->ntasks && left < 0; P++)
-            if (af_ctx_task(c, P) && c->tasks[P].pending_ev >= 0)
-                left = P;
-        if (left >= 0) {
-            char sub[AF_VERDICT_WHY_MAX];
-            af_cause k = cleanup_cause(c, left, sub, sizeof sub, mop);
-            snprintf(why, cap,
-                     "an exception of no task, reported while the harness cleaned up the tasks "
-                     "left pending (%s)",
-                     sub);
-            return k;
-        }
-        snprintf(why, cap, "an exception of no task (a callback or asyncio's own future)");
-        return AF_CAUSE_TARGET;
-    }
     int late = (c->end_ev >= 0 && t->done_ev > c->end_ev) ||
                (c->budget_ev >= 0 && t->done_ev > c->budget_ev);
-    /* a task created while the harness cleaned up (after `end` / a budget)
-     * belongs to the pending task whose cleanup created it */
+    if (!late)
+        return 0;
+    /* a task created while the harness cleaned up belongs to the pending
+     * task whose cleanup created it */
     int cut = c->end_ev >= 0 ? c->end_ev : c->budget_ev;
     int P = T;
-    for (int g = 0; late && P >= 0 && g < AF_CTX_MAX_TASKS; g++) {
+    for (int g = 0; P >= 0 && g < AF_CTX_MAX_TASKS; g++) {
         const af_tinfo *pt = af_ctx_task(c, P);
         if (!pt || pt->pending_ev >= 0 || pt->new_ev < cut)
             break;
         P = pt->parent;
     }
     const af_tinfo *pt = af_ctx_task(c, P);
-    if (late && P != T && pt && pt->pending_ev >= 0) {
-        char sub[AF_VERDICT_WHY_MAX];
-        af_cause k = cleanup_cause(c, P, sub, sizeof sub, mop);
-        snprintf(why, cap,
-                 "task %s was created and raised while the harness cancelled task %s after the "
-                 "run (%s)",
-                 t->name, pt->name, sub);
-        return k;
+    char sub[AF_VERDICT_WHY_MAX];
+    if (P != T && pt && pt->pending_ev >= 0) {
+        *k = af_inherit(AF_CR_LOST_CREATED_IN_CLEANUP, cleanup_cause(c, P, sub, sizeof sub, mop),
+                        why, cap,
+                        "task %s was created and raised while the harness cancelled task %s "
+                        "after the run (%s)",
+                        t->name, pt->name, sub);
+        return 1;
     }
-    if (late && t->pending_ev >= 0) {
-        char sub[AF_VERDICT_WHY_MAX];
-        af_cause k = cleanup_cause(c, T, sub, sizeof sub, mop);
-        snprintf(why, cap, "task %s raised while the harness cancelled it after the run (%s)",
-                 t->name, sub);
-        return k;
-    }
-    int spawn = -1;
-    int owner = af_task_owner_op(c, T, &spawn);
-    if (spawn >= 0 && !c->s->ops[spawn].keep) {
-        *mop = spawn;
-        snprintf(why, cap, "task %s was created by a spawn that drops its reference (misuse)",
-                 t->name);
-        return AF_CAUSE_MISUSE;
-    }
-    if (owner < 0) {
-        snprintf(why, cap,
-                 "task %s: no scenario op is responsible; asyncio or the harness must retrieve it",
-                 t->name ? t->name : "?");
-        return AF_CAUSE_TARGET;
-    }
+    if (t->pending_ev < 0)
+        return 0;
+    *k = af_inherit(AF_CR_LOST_RAISED_IN_CLEANUP, cleanup_cause(c, T, sub, sizeof sub, mop), why,
+                    cap, "task %s raised while the harness cancelled it after the run (%s)",
+                    t->name, sub);
+    return 1;
+}
+
+/* The rule of the op `owner` responsible for T, by its kind: -1 when the
+ * kind has none for this case (the responsible op must retrieve). */
+static int owner_kind_cause(af_ctx *c, int T, int owner, char *why, size_t cap, int *mop)
+{
+    const af_tinfo *t = af_ctx_task(c, T);
     const af_op *o = &c->s->ops[owner];
     int x = af_op_exit_ev(c, owner);
     int ok = x >= 0 && c->tr->events[x].exit == AF_OPEXIT_OK;
-    if (x < 0 && o->kind != AF_OP_SPAWN) {
-        /* the responsible op never ended: its task was left pending (gather
-         * with return_exceptions retrieves only once every child is done) */
-        int runner = af_op_runner(c, owner);
-        const af_tinfo *r = af_ctx_task(c, runner);
-        if (r && r->pending_ev >= 0) {
-            char sub[AF_VERDICT_WHY_MAX];
-            af_cause k = af_leak_cause(c, runner, sub, sizeof sub, mop);
-            snprintf(why, cap, "its %s never ended: task %s was left pending (%s)",
-                     af_op_kind_name(o->kind), r->name, sub);
-            return k;
-        }
-    }
     switch (o->kind) {
     case AF_OP_SPAWN:
         for (int i = 0; i < c->s->nops; i++) {
@@ -201,103 +146,155 @@ static af_cause exc_cause(af_ctx *c, const af_event *e, char *why, size_t cap, i
                 c->s->ops[i].ref != t->ir_task)
                 continue;
             int ax = af_op_exit_ev(c, i);
-            if (ax >= 0 && c->tr->events[ax].exit == AF_OPEXIT_OK &&
-                af_task_done_before(c, T, ax)) {
-                snprintf(why, cap, "await of task %s returned normally although the task failed",
-                         t->name);
-                return AF_CAUSE_TARGET;
-            }
+            if (ax >= 0 && c->tr->events[ax].exit == AF_OPEXIT_OK && af_task_done_before(c, T, ax))
+                return af_because(AF_CR_LOST_AWAIT_RETURNED, why, cap,
+                                  "await of task %s returned normally although the task failed",
+                                  t->name);
         }
-        snprintf(
-            why, cap,
-            "task %s was spawned with create_task and no executed await retrieved its exception",
-            t->name);
-        return AF_CAUSE_SCENARIO;
+        return af_because(AF_CR_LOST_NOT_AWAITED, why, cap,
+                          "task %s was spawned with create_task and no executed await retrieved "
+                          "its exception",
+                          t->name);
     case AF_OP_WAIT:
-        snprintf(
-            why, cap,
-            "asyncio.wait does not retrieve exceptions: task %s's is the caller's (documented)",
-            t->name);
-        return AF_CAUSE_SCENARIO;
+        return af_because(AF_CR_LOST_WAIT_CHILD, why, cap,
+                          "asyncio.wait does not retrieve exceptions: task %s's is the caller's "
+                          "(documented)",
+                          t->name);
     case AF_OP_AS_COMPLETED:
-        if (!ok) {
-            snprintf(why, cap,
-                     "the as_completed loop was left early; task %s's outcome is the caller's",
-                     t->name);
-            return AF_CAUSE_SCENARIO;
-        }
-        break;
-    case AF_OP_WAIT_FOR:
-        if (x >= 0 && t->done_ev > x) {
-            /* wait_for had left before the inner task failed: whether it
-             * was allowed to leave it running decides (cause.c) */
-            char sub[AF_VERDICT_WHY_MAX];
-            af_cause k = af_leak_cause(c, T, sub, sizeof sub, mop);
-            snprintf(why, cap, "wait_for exited before its inner task %s failed: %s", t->name, sub);
-            return k;
-        }
-        break;
-    case AF_OP_SHIELD:
-        if (x >= 0 && !ok && af_exc_is_cancelled(c->tr->events[x].exc_type)) {
-            snprintf(
-                why, cap,
-                "shield was cancelled; the shielded task %s runs on and its outcome is nobody's",
-                t->name);
-            return AF_CAUSE_SCENARIO;
-        }
-        break;
-    default:
-        break;
+        if (ok)
+            return -1;
+        return af_because(AF_CR_LOST_AS_COMPLETED_LEFT, why, cap,
+                          "the as_completed loop was left early; task %s's outcome is the "
+                          "caller's",
+                          t->name);
+    case AF_OP_WAIT_FOR: {
+        if (x < 0 || t->done_ev <= x)
+            return -1;
+        /* wait_for had left before the inner task failed: whether it was
+         * allowed to leave it running decides (cause.c) */
+        char sub[AF_VERDICT_WHY_MAX];
+        return af_inherit(AF_CR_LOST_WAIT_FOR_LEFT, af_leak_cause(c, T, sub, sizeof sub, mop), why,
+                          cap, "wait_for exited before its inner task %s failed: %s", t->name, sub);
     }
-    snprintf(why, cap, "%s is responsible for retrieving the exception of task %s",
-             af_op_kind_name(o->kind), t->name);
-    return AF_CAUSE_TARGET;
+    case AF_OP_SHIELD:
+        if (x < 0 || ok || !af_exc_is_cancelled(c->tr->events[x].exc_type))
+            return -1;
+        return af_because(AF_CR_LOST_SHIELD_CANCELLED, why, cap,
+                          "shield was cancelled; the shielded task %s runs on and its outcome is "
+                          "nobody's",
+                          t->name);
+    default:
+        return -1;
+    }
+}
+
+/* The exception of task T, from the op responsible for T. */
+static af_cause owner_cause(af_ctx *c, int T, char *why, size_t cap, int *mop)
+{
+    const af_tinfo *t = af_ctx_task(c, T);
+    int spawn = -1;
+    int owner = af_task_owner_op(c, T, &spawn);
+    if (spawn >= 0 && !c->s->ops[spawn].keep) {
+        *mop = spawn;
+        return af_because(AF_CR_LOST_DROPPED_REFERENCE, why, cap,
+                          "task %s was created by a spawn that drops its reference (misuse)",
+                          t->name);
+    }
+    if (owner < 0)
+        return af_because(AF_CR_LOST_NO_RESPONSIBLE_OP, why, cap,
+                          "task %s: no scenario op is responsible; asyncio or the harness must "
+                          "retrieve it",
+                          t->name ? t->name : "?");
+    const af_op *o = &c->s->ops[owner];
+    if (af_op_exit_ev(c, owner) < 0 && o->kind != AF_OP_SPAWN) {
+        /* the responsible op never ended: its task was left pending (gather
+         * with return_exceptions retrieves only once every child is done) */
+        int runner = af_op_runner(c, owner);
+        const af_tinfo *r = af_ctx_task(c, runner);
+        if (r && r->pending_ev >= 0) {
+            char sub[AF_VERDICT_WHY_MAX];
+            return af_inherit(AF_CR_LOST_RUNNER_PENDING,
+                              af_leak_cause(c, runner, sub, sizeof sub, mop), why, cap,
+                              "its %s never ended: task %s was left pending (%s)",
+                              af_op_kind_name(o->kind), r->name, sub);
+        }
+    }
+    int k = owner_kind_cause(c, T, owner, why, cap, mop);
+    if (k >= 0)
+        return (af_cause)k;
+    return af_because(AF_CR_LOST_NOT_RETRIEVED, why, cap,
+                      "%s is responsible for retrieving the exception of task %s",
+                      af_op_kind_name(o->kind), t->name);
+}
+
+/* The cause of an exception the loop's handler got (event e). */
+static af_cause exc_cause(af_ctx *c, const af_event *e, char *why, size_t cap, int *mop)
+{
+    *mop = -1;
+    if (af_exc_is_escape(e->exc_type))
+        return af_because(AF_CR_LOST_ESCAPE, why, cap,
+                          "%s escapes the event loop by design; nobody can retrieve it",
+                          e->exc_type);
+    if (!af_ctx_task(c, e->task))
+        return no_task_cause(c, e, why, cap, mop);
+    af_cause k;
+    if (cleanup_task_cause(c, e->task, why, cap, mop, &k))
+        return k;
+    return owner_cause(c, e->task, why, cap, mop);
+}
+
+/* never-retrieved / callback / handler: loop exception handler event i. */
+static void judge_handler_call(af_ctx *c, int i)
+{
+    const af_event *e = &c->tr->events[i];
+    if (!e->exc_type || !e->exc_type[0])
+        return;
+    if (e->msg && strstr(e->msg, "Task was destroyed but it is pending"))
+        return;
+    af_rule rule = e->msg && strstr(e->msg, "never retrieved") ? AF_RULE_LOST_NEVER_RETRIEVED
+                   : e->msg && strncmp(e->msg, "Exception in callback", 21) == 0
+                       ? AF_RULE_LOST_CALLBACK
+                       : AF_RULE_LOST_HANDLER;
+    const af_tinfo *t = af_ctx_task(c, e->task);
+    char why[AF_VERDICT_WHY_MAX];
+    int mop = -1;
+    af_cause k = exc_cause(c, e, why, sizeof why, &mop);
+    int op = k == AF_CAUSE_MISUSE && mop >= 0 ? mop : af_ctx_task_op(c, e->task);
+    if (af_emit(c, rule, e->task, op, i,
+                "%s raised%s%s reached only the loop's exception handler at vtime %lld: "
+                "\"%.160s\"",
+                e->exc_type, t ? " in task " : "", t && t->name ? t->name : "", (long long)e->vtime,
+                e->msg ? e->msg : ""))
+        af_cause_last_as(c, k, why);
+}
+
+/* unraisable: sys.unraisablehook event i. */
+static void judge_unraisable(af_ctx *c, int i)
+{
+    const af_event *e = &c->tr->events[i];
+    int left = first_left_pending(c);
+    if (!af_emit(c, AF_RULE_LOST_UNRAISABLE, -1, -1, i, "unraisable %s at vtime %lld: \"%.160s\"",
+                 e->exc_type ? e->exc_type : "?", (long long)e->vtime, e->msg ? e->msg : ""))
+        return;
+    if (left < 0) {
+        af_cause_last(c, AF_CR_LOST_UNRAISABLE,
+                      "an exception nobody could catch, with no task left pending");
+        return;
+    }
+    char sub[AF_VERDICT_WHY_MAX], why[AF_VERDICT_WHY_MAX];
+    int mop;
+    af_cause k = af_inherit(AF_CR_LOST_UNRAISABLE_IN_CLEANUP,
+                            cleanup_cause(c, left, sub, sizeof sub, &mop), why, sizeof why,
+                            "raised while the collector closed tasks left pending (%s)", sub);
+    af_cause_last_as(c, k, why);
 }
 
 void af_oracle_lost_exception(af_ctx *c)
 {
     for (int i = 0; i < c->tr->nevents; i++) {
-        const af_event *e = &c->tr->events[i];
-        if (e->kind == AF_EV_LOOP_EXC) {
-            if (!e->exc_type || !e->exc_type[0])
-                continue;
-            if (e->msg && strstr(e->msg, "Task was destroyed but it is pending"))
-                continue;
-            const char *reason = e->msg && strstr(e->msg, "never retrieved") ? "never-retrieved"
-                                 : e->msg && strncmp(e->msg, "Exception in callback", 21) == 0
-                                     ? "callback"
-                                     : "handler";
-            const af_tinfo *t = af_ctx_task(c, e->task);
-            char why[AF_VERDICT_WHY_MAX];
-            int mop = -1;
-            af_cause k = exc_cause(c, e, why, sizeof why, &mop);
-            int op = k == AF_CAUSE_MISUSE && mop >= 0 ? mop : af_ctx_task_op(c, e->task);
-            if (af_emit(c, AF_ORACLE_LOST_EXCEPTION, e->task, op, i, reason,
-                        "%s raised%s%s reached only the loop's exception handler at vtime %lld: "
-                        "\"%.160s\"",
-                        e->exc_type, t ? " in task " : "", t && t->name ? t->name : "",
-                        (long long)e->vtime, e->msg ? e->msg : ""))
-                af_cause_last(c, k, "%s", why);
-        } else if (e->kind == AF_EV_UNRAISABLE) {
-            int left = -1;
-            for (int T = 0; T < c->ntasks && left < 0; T++)
-                if (af_ctx_task(c, T) && c->tasks[T].pending_ev >= 0)
-                    left = T;
-            if (!af_emit(c, AF_ORACLE_LOST_EXCEPTION, -1, -1, i, "unraisable",
-                         "unraisable %s at vtime %lld: \"%.160s\"", e->exc_type ? e->exc_type : "?",
-                         (long long)e->vtime, e->msg ? e->msg : ""))
-                continue;
-            if (left >= 0) {
-                char why[AF_VERDICT_WHY_MAX];
-                int mop;
-                af_cause k = c->budget_ev >= 0 ? af_deadlock_cause(c, why, sizeof why)
-                                               : af_leak_cause(c, left, why, sizeof why, &mop);
-                af_cause_last(c, k, "raised while the collector closed tasks left pending (%s)",
-                              why);
-            } else {
-                af_cause_last(c, AF_CAUSE_TARGET,
-                              "an exception nobody could catch, with no task left pending");
-            }
-        }
+        if (c->tr->events[i].kind == AF_EV_LOOP_EXC)
+            judge_handler_call(c, i);
+        else if (c->tr->events[i].kind == AF_EV_UNRAISABLE)
+            judge_unraisable(c, i);
     }
 }

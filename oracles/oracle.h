@@ -58,22 +58,37 @@ int af_ctx_op_open(const af_ctx *c, int task, int op, int at);
 /* The op a task is best located at: its creating op, else the IR op that
  * owns its IR task, else the op its parent was in when it was created. */
 int af_ctx_task_op(const af_ctx *c, int task);
+/* The kind of IR op `op`; AF_OP_KIND_COUNT when there is no such op. */
+af_op_kind af_ctx_op_kind(const af_ctx *c, int op);
 /* The IR op of a given kind, the n-th in document order (n from 0), -1. */
 int af_ctx_nth_op_of_kind(const af_ctx *c, af_op_kind kind, int n);
 /* Probe id of an IR task, -1. */
 int af_ctx_probe_of_ir(const af_ctx *c, int ir_task);
 
-/* Append a verdict. `reason` is a short stable code that becomes part of the
- * signature ("pending", "race", ...). Evidence is printf-formatted. A
- * verdict equal in oracle, task and signature to one already in the list
- * is not added again. Returns 1 when added. */
-int af_emit(af_ctx *c, af_oracle o, int task, int op, int event, const char *reason,
-            const char *fmt, ...) __attribute__((format(printf, 7, 8)));
+/* Append a verdict of `rule` (base/oracles.def): its oracle, and its code
+ * as the reason in the signature. Evidence is printf-formatted. A verdict
+ * equal in oracle, task, op and signature to one already in the list is not
+ * added again. Returns 1 when added. */
+int af_emit(af_ctx *c, af_rule rule, int task, int op, int event, const char *fmt, ...)
+    __attribute__((format(printf, 6, 7)));
 
-/* Set the cause of the verdict the last af_emit call added (nothing when it
- * added none). */
-void af_cause_last(af_ctx *c, af_cause cause, const char *fmt, ...)
+/* Causes, by the cause rules of base/oracles.def (AF_CR_*). af_because
+ * writes the reason (cause_why) of a rule whose cause is fixed and returns
+ * that cause; af_inherit writes the reason of a rule that passes on the
+ * cause `inherited` another rule decided (a leak's, a deadlock's) and
+ * returns it. */
+af_cause af_because(af_cause_rule rule, char *why, size_t cap, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+af_cause af_inherit(af_cause_rule rule, af_cause inherited, char *why, size_t cap, const char *fmt,
+                    ...) __attribute__((format(printf, 5, 6)));
+
+/* The cause of the verdict the last af_emit call added (nothing when it
+ * added none): af_cause_last by a rule whose cause is fixed, with its
+ * printf-formatted reason; af_cause_last_as a cause already decided (by
+ * af_because / af_inherit) with its reason. */
+void af_cause_last(af_ctx *c, af_cause_rule rule, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+void af_cause_last_as(af_ctx *c, af_cause cause, const char *why);
 
 /* ---- cause.c: the facts the cause rules share ---------------------------- */
 
@@ -109,14 +124,9 @@ int af_task_misuse_op(const af_ctx *c, int ir_task);
  * verdict. */
 int af_task_misuse_handler(const af_ctx *c, int ir_task);
 
-/* The oracles, one per file. */
-void af_oracle_leaked_task(af_ctx *c);
-void af_oracle_cancellation(af_ctx *c);
-void af_oracle_nested_loop(af_ctx *c);
-void af_oracle_lost_exception(af_ctx *c);
-void af_oracle_cleanup(af_ctx *c);
-void af_oracle_blocking(af_ctx *c);
-void af_oracle_budget(af_ctx *c);
+/* Whether a coroutine name is the one a nested_run op hands to the nested
+ * loop ("nested_target", maybe qualified): nested-loop's, not leaked-task's. */
+int af_is_nested_target(const char *coro);
 
 /* "None" or 'msg' for evidence sentences. */
 const char *af_q(const char *s, char *buf, size_t cap);

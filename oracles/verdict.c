@@ -6,11 +6,12 @@
  * kinds that are asyncio API: spawn, await, gather, task_group, wait_for,
  * timeout, shield, wait, as_completed, event/lock/condition/semaphore/queue
  * ops, nested_run, block, never_awaited; try, except_star, hold and leaves
- * are left out) and the reason is the oracle's short code for which rule
- * fired. The whole path stays in the verdict (path), but only the innermost
- * primitive enters the signature: a defect of wait_for is the same finding
- * whether the wait_for sits in a gather, a TaskGroup or a shield, so a
- * campaign that hits it 10,000 times in random surroundings files it once.
+ * are left out) and the reason is the code of the rule that fired
+ * (base/oracles.def). The whole path stays in the verdict (path), but only
+ * the innermost primitive enters the signature: a defect of wait_for is the
+ * same finding whether the wait_for sits in a gather, a TaskGroup or a
+ * shield, so a campaign that hits it 10,000 times in random surroundings
+ * files it once.
  * Names, positions, durations, messages and ids never enter it either.
  * signature = FNV-1a 64 of the text.
  */
@@ -20,27 +21,6 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-
-/* The oracle names are the scenario files' (af_oracle_names in ir.c), in
- * af_oracle order: one list, checked by test_oracles. */
-#define oracle_names af_oracle_names
-
-static const char *const cause_names[AF_CAUSE_COUNT] = {"target", "misuse", "scenario"};
-
-const char *af_cause_name(af_cause c)
-{
-    return (unsigned)c < AF_CAUSE_COUNT ? cause_names[c] : NULL;
-}
-
-int af_cause_from_name(const char *name)
-{
-    if (!name)
-        return -1;
-    for (int i = 0; i < AF_CAUSE_COUNT; i++)
-        if (strcmp(cause_names[i], name) == 0)
-            return i;
-    return -1;
-}
 
 int af_verdict_is_finding(const af_verdict *v, int misuse_allowed)
 {
@@ -67,21 +47,6 @@ int af_verdict_list_keep_findings(af_verdict_list *list, int misuse_allowed)
     }
     list->count = n;
     return dropped;
-}
-
-const char *af_oracle_name(af_oracle o)
-{
-    return (unsigned)o < AF_ORACLE_COUNT ? oracle_names[o] : NULL;
-}
-
-int af_oracle_from_name(const char *name)
-{
-    if (!name)
-        return -1;
-    for (int i = 0; i < AF_ORACLE_COUNT; i++)
-        if (strcmp(oracle_names[i], name) == 0)
-            return i;
-    return -1;
 }
 
 void af_verdict_list_init(af_verdict_list *list)
@@ -431,6 +396,13 @@ int af_ctx_task_op(const af_ctx *c, int task)
     return -1;
 }
 
+af_op_kind af_ctx_op_kind(const af_ctx *c, int op)
+{
+    if (!c->s || op < 0 || op >= c->s->nops)
+        return AF_OP_KIND_COUNT;
+    return c->s->ops[op].kind;
+}
+
 int af_ctx_nth_op_of_kind(const af_ctx *c, af_op_kind kind, int n)
 {
     if (!c->s)
@@ -456,9 +428,9 @@ const char *af_q(const char *s, char *buf, size_t cap)
     return buf;
 }
 
-int af_emit(af_ctx *c, af_oracle o, int task, int op, int event, const char *reason,
-            const char *fmt, ...)
+int af_emit(af_ctx *c, af_rule rule, int task, int op, int event, const char *fmt, ...)
 {
+    af_oracle o = af_rule_defs[rule].oracle;
     af_verdict v;
     memset(&v, 0, sizeof v);
     v.oracle = o;
@@ -489,7 +461,7 @@ int af_emit(af_ctx *c, af_oracle o, int task, int op, int event, const char *rea
     const char *innermost = strrchr(prims, '>');
     innermost = innermost ? innermost + 1 : prims;
     snprintf(v.signature_text, sizeof v.signature_text, "%s|%s|%s", af_oracle_name(o), innermost,
-             reason ? reason : "");
+             af_rule_defs[rule].code);
     v.signature = af_hash64(v.signature_text, strlen(v.signature_text));
 
     af_verdict_list *l = c->out;
@@ -508,14 +480,49 @@ int af_emit(af_ctx *c, af_oracle o, int task, int op, int event, const char *rea
     return 1;
 }
 
-void af_cause_last(af_ctx *c, af_cause cause, const char *fmt, ...)
+static af_cause vbecause(af_cause cause, char *why, size_t cap, const char *fmt, va_list ap)
+{
+    vsnprintf(why, cap, fmt, ap);
+    return cause;
+}
+
+af_cause af_because(af_cause_rule rule, char *why, size_t cap, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    af_cause k = vbecause((af_cause)af_cause_rule_defs[rule].cause, why, cap, fmt, ap);
+    va_end(ap);
+    return k;
+}
+
+af_cause af_inherit(af_cause_rule rule, af_cause inherited, char *why, size_t cap, const char *fmt,
+                    ...)
+{
+    (void)rule; /* names the rule at the call; its cause is `inherited` */
+    va_list ap;
+    va_start(ap, fmt);
+    af_cause k = vbecause(inherited, why, cap, fmt, ap);
+    va_end(ap);
+    return k;
+}
+
+void af_cause_last(af_ctx *c, af_cause_rule rule, const char *fmt, ...)
+{
+    if (c->last < 0 || c->last >= c->out->count)
+        return;
+    af_verdict *v = &c->out->items[c->last];
+    va_list ap;
+    va_start(ap, fmt);
+    v->cause = vbecause((af_cause)af_cause_rule_defs[rule].cause, v->cause_why, sizeof v->cause_why,
+                        fmt, ap);
+    va_end(ap);
+}
+
+void af_cause_last_as(af_ctx *c, af_cause cause, const char *why)
 {
     if (c->last < 0 || c->last >= c->out->count)
         return;
     af_verdict *v = &c->out->items[c->last];
     v->cause = cause;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(v->cause_why, sizeof v->cause_why, fmt, ap);
-    va_end(ap);
+    snprintf(v->cause_why, sizeof v->cause_why, "%s", why);
 }

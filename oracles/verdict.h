@@ -4,9 +4,9 @@
  * A verdict names the oracle, the task (probe id and name), the operation
  * path in the IR ("main/3:task_group/t2/0:sleep"), the evidence (one human
  * sentence with the facts) and a signature: a stable 64-bit hash of a text
- * made of the oracle, the path's shape (op kinds along the path, no names,
- * positions or durations) and the primitive stack (the asyncio primitives
- * involved). Findings are deduplicated by signature; the hash is FNV-1a 64
+ * made of the oracle, the innermost asyncio primitive on the op path and
+ * the code of the rule that fired, plus the cause when it is not the target
+ * (verdict.c). Findings are deduplicated by signature; the hash is FNV-1a 64
  * of the signature text, identical across runs, processes and machines.
  */
 #ifndef ASYNCFUZZ_VERDICT_H
@@ -15,50 +15,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/oracles.h"
 #include "harness/run/trace.h"
 #include "scenarios/ir.h"
 
-typedef enum af_oracle {
-    AF_ORACLE_LEAKED_TASK = 0,  /* "leaked-task" */
-    AF_ORACLE_CANCEL_SWALLOWED, /* "cancellation.swallowed" */
-    AF_ORACLE_CANCEL_SPURIOUS,  /* "cancellation.spurious" */
-    AF_ORACLE_CANCEL_COUNT,     /* "cancellation.count" */
-    AF_ORACLE_CANCEL_MESSAGE,   /* "cancellation.message" */
-    AF_ORACLE_CANCEL_CONVERTED, /* "cancellation.converted" */
-    AF_ORACLE_NESTED_LOOP,      /* "nested-loop" */
-    AF_ORACLE_LOST_EXCEPTION,   /* "lost-exception" */
-    AF_ORACLE_CLEANUP,          /* "cleanup" */
-    AF_ORACLE_BLOCKING,         /* "blocking" */
-    AF_ORACLE_HANG,             /* "hang" */
-    AF_ORACLE_DEADLOCK,         /* "deadlock" */
-    AF_ORACLE_DIFFERENTIAL,     /* "differential" (not run by af_judge) */
-    AF_ORACLE_COUNT
-} af_oracle;
-
-/* The names scenario files use (SCHEMA.md). NULL / -1 when unknown. */
-const char *af_oracle_name(af_oracle o);
-int af_oracle_from_name(const char *name);
-
-/* Who a verdict is the fault of (see oracles/cause.c and each oracle's first
- * comment for the rules):
- *   target   - the implementation under test (asyncio) broke a contract it
- *              documents; always a finding;
- *   misuse   - explained by a misuse operation of the scenario
- *              (af_op_is_misuse); the verdict is located at that op; a
- *              finding only where misuse is being tested;
- *   scenario - explained by the scenario's own well-defined structure (a
- *              task it spawned and never awaited, an Event it never set...);
- *              never a finding. */
-typedef enum af_cause {
-    AF_CAUSE_TARGET = 0,
-    AF_CAUSE_MISUSE,
-    AF_CAUSE_SCENARIO,
-    AF_CAUSE_COUNT
-} af_cause;
-
-/* "target", "misuse", "scenario"; NULL / -1 when unknown. */
-const char *af_cause_name(af_cause c);
-int af_cause_from_name(const char *name);
+/* The oracles (af_oracle), the rules that fire them (af_rule: the reason
+ * in the signature text), the causes (af_cause: target, misuse, scenario)
+ * and the rules that decide them (af_cause_rule) are base/oracles.def's,
+ * with their definitions (docs/ORACLES.md). */
 
 #define AF_VERDICT_NAME_MAX 64
 #define AF_VERDICT_WHY_MAX 192

@@ -11,23 +11,6 @@
 #include <stdio.h>
 #include <string.h>
 
-const char *const af_oracle_names[] = {
-    "leaked-task",
-    "cancellation.swallowed",
-    "cancellation.spurious",
-    "cancellation.count",
-    "cancellation.message",
-    "cancellation.converted",
-    "nested-loop",
-    "lost-exception",
-    "cleanup",
-    "blocking",
-    "hang",
-    "deadlock",
-    "differential",
-    NULL,
-};
-
 static const char *const op_kind_names[AF_OP_KIND_COUNT] = {
     "sleep",      "return",       "raise",     "spawn",         "await",      "cancel",
     "gather",     "task_group",   "wait_for",  "timeout",       "reschedule", "shield",
@@ -83,14 +66,6 @@ NAME_TABLE(reaction, af_reaction, reaction_names, AF_REACT_COUNT)
 NAME_TABLE(return_when, af_return_when, return_when_names, AF_WHEN_COUNT)
 NAME_TABLE(nested, af_nested_kind, nested_names, AF_NESTED_COUNT)
 NAME_TABLE(prim_kind, af_prim_kind, prim_kind_names, AF_PRIM_COUNT)
-
-bool af_oracle_known(const char *name)
-{
-    for (int i = 0; af_oracle_names[i]; i++)
-        if (strcmp(af_oracle_names[i], name) == 0)
-            return true;
-    return false;
-}
 
 /* ---- construction ---------------------------------------------------- */
 

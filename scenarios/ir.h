@@ -30,6 +30,7 @@
 #include <stdint.h>
 
 #include "base/error.h"
+#include "base/oracles.h" /* the oracle names `expect` may use */
 #include "scenarios/limits.h"
 
 #define AF_NIL (-1)
@@ -228,7 +229,7 @@ typedef struct af_primitive {
 
 /* An expected verdict stored in a scenario file. */
 typedef struct af_expect {
-    char oracle[32];              /* an oracle name, see af_oracle_names */
+    char oracle[32];              /* an oracle name (base/oracles.def) */
     char issue[AF_MAX_ISSUE + 1]; /* upstream issue ("gh-86296") or "" */
     /* Python versions (major*100+minor, 311 for 3.11) this verdict is
      * expected on; none means every version. */
@@ -250,9 +251,6 @@ typedef struct af_scenario {
     af_op ops[AF_MAX_OPS];
     int16_t nops;
 } af_scenario;
-
-/* Oracle names a scenario file may expect (NULL-terminated). */
-extern const char *const af_oracle_names[];
 
 /* Construction. af_scenario_init leaves one root task named "main" with an
  * empty body. The add functions return the new index, or AF_NIL when a limit
@@ -294,7 +292,6 @@ const char *af_nested_name(af_nested_kind v);
 int af_nested_from_name(const char *name);
 const char *af_prim_kind_name(af_prim_kind v);
 int af_prim_kind_from_name(const char *name);
-bool af_oracle_known(const char *name);
 
 /* Whether an op is one of the misuse patterns: a misuse kind, a spawn that
  * drops its reference, or a handler that swallows CancelledError or turns

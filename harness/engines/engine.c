@@ -552,6 +552,15 @@ static void on_worker_term(int sig)
     worker_term = 1;
 }
 
+/* A worker that cannot start says so in its slot (state W_FAILED, the
+ * reason in error) before it exits: the supervisor reads the state, never
+ * the exit status, which a target's own exit() may share. */
+static int setup_failed(worker_slot *sl, int code)
+{
+    atomic_store(&sl->state, W_FAILED);
+    return code;
+}
+
 static int worker_main(shared *sh, int index, const af_engine_options *o, uint64_t seed,
                        bool restarted)
 {
@@ -576,7 +585,7 @@ static int worker_main(shared *sh, int index, const af_engine_options *o, uint64
     w.map = aligned_alloc(64, AF_COV_MAP_SIZE);
     if (!w.map) {
         snprintf(sl->error, sizeof sl->error, "out of memory");
-        return WORKER_EXIT_SETUP;
+        return setup_failed(sl, WORKER_EXIT_SETUP);
     }
     memset(w.map, 0, AF_COV_MAP_SIZE);
     init_buckets();
@@ -590,12 +599,12 @@ static int worker_main(shared *sh, int index, const af_engine_options *o, uint64
     w.fuzz = af_fuzz_new(&cfg, &err);
     if (!w.fuzz) {
         snprintf(sl->error, sizeof sl->error, "cannot start the interpreter: %s", err.message);
-        return WORKER_EXIT_SETUP;
+        return setup_failed(sl, WORKER_EXIT_SETUP);
     }
     /* inputs that killed a worker are filed and not run again */
     if (af_fuzz_use_quarantine(w.fuzz, o->log) < 0) {
         snprintf(sl->error, sizeof sl->error, "out of memory for the quarantine");
-        return WORKER_EXIT_SETUP;
+        return setup_failed(sl, WORKER_EXIT_SETUP);
     }
     if (index == 0 && !restarted && !cfg.o.no_coverage_check && cfg.coverage != 0) {
         char msg[1024] = "";
@@ -605,7 +614,7 @@ static int worker_main(shared *sh, int index, const af_engine_options *o, uint64
         if (af_fuzz_check_coverage(w.fuzz, paths, 1, check_input, &w,
                                    o->fuzz.o.quiet ? NULL : o->log, msg, sizeof msg) < 0) {
             snprintf(sl->error, sizeof sl->error, "%s", msg);
-            return WORKER_EXIT_COVERAGE;
+            return setup_failed(sl, WORKER_EXIT_COVERAGE);
         }
     }
     if (o->max_runs)
@@ -853,7 +862,11 @@ int af_engine_run(const af_engine_options *o, af_engine_stats *stats, af_error *
             ws[i].pid = 0;
             worker_slot *sl = &sh->slots[i];
             bool in_run = atomic_load(&sl->run_start_ns) != 0;
-            if (in_run && !atomic_load(&sh->stop)) {
+            /* at the end the supervisor stops workers with SIGTERM (and
+             * SIGKILL if one does not stop): that is not the input's doing */
+            bool stopped = atomic_load(&sh->stop) && WIFSIGNALED(status) &&
+                           (WTERMSIG(status) == SIGTERM || WTERMSIG(status) == SIGKILL);
+            if (in_run && !stopped) {
                 /* died in the middle of an input: by a signal, or by an
                  * exit() / os._exit() from the target's code */
                 int code = WIFEXITED(status) ? WEXITSTATUS(status) : 0;
@@ -867,11 +880,7 @@ int af_engine_run(const af_engine_options *o, af_engine_stats *stats, af_error *
             } else if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
                 alive--;
                 continue;
-            } else if (atomic_load(&sl->state) == W_STARTING && WIFEXITED(status) &&
-                       (WEXITSTATUS(status) == WORKER_EXIT_COVERAGE ||
-                        WEXITSTATUS(status) == WORKER_EXIT_SETUP)) {
-                /* only a worker still starting: a target's own exit(3)
-                 * after the stop has the same status */
+            } else if (atomic_load(&sl->state) == W_FAILED) {
                 af_error_set(err, "", "%s", sl->error[0] ? sl->error : "a worker failed to start");
                 setup_error = true;
                 atomic_store(&sh->stop, 1);

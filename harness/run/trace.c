@@ -2,12 +2,14 @@
  *
  * The text form is byte-identical to Python's
  * json.dumps(list(event), separators=(",", ":")) (ensure_ascii=True): see
- * af_json_put_string for the escaping rules. Each kind's fields are listed
- * once, in the table `kind_fields`, which both the writer and the reader use.
+ * af_json_put_string for the escaping rules. Names, builders and the field
+ * layouts that the writer and the reader walk are generated from
+ * trace_events.def; nothing here lists an event's fields by hand.
  */
 #include "harness/run/trace.h"
 
 #include <cjson/cJSON.h>
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,13 +17,9 @@
 /* ---- names ------------------------------------------------------------ */
 
 static const char *const ev_kind_names[AF_EV_KIND_COUNT] = {
-    "task_new", "task_done",  "cancel",  "uncancel", "caught", "op_enter",
-    "op_exit",  "finally",    "acquire", "release",  "nested", "loop_exc",
-    "warning",  "unraisable", "slow",    "pending",  "end",    "budget",
+#define AF_TRACE_EVENT(ID, name, when) #name,
+#include "harness/run/trace_events.def"
 };
-static const char *const outcome_names[AF_OUT_COUNT] = {"result", "exception", "cancelled"};
-static const char *const opexit_names[AF_OPEXIT_COUNT] = {"ok", "raise"};
-static const char *const budget_names[AF_BUDGET_COUNT] = {"hang", "deadlock", "watchdog"};
 
 static int name_lookup(const char *const *names, int n, const char *name)
 {
@@ -41,132 +39,72 @@ int af_ev_kind_from_name(const char *n)
 {
     return name_lookup(ev_kind_names, AF_EV_KIND_COUNT, n);
 }
-const char *af_outcome_name(af_outcome v)
-{
-    return (unsigned)v < AF_OUT_COUNT ? outcome_names[v] : NULL;
-}
-int af_outcome_from_name(const char *n)
-{
-    return name_lookup(outcome_names, AF_OUT_COUNT, n);
-}
-const char *af_opexit_name(af_opexit v)
-{
-    return (unsigned)v < AF_OPEXIT_COUNT ? opexit_names[v] : NULL;
-}
-int af_opexit_from_name(const char *n)
-{
-    return name_lookup(opexit_names, AF_OPEXIT_COUNT, n);
-}
-const char *af_budget_name(af_budget v)
-{
-    return (unsigned)v < AF_BUDGET_COUNT ? budget_names[v] : NULL;
-}
-int af_budget_from_name(const char *n)
-{
-    return name_lookup(budget_names, AF_BUDGET_COUNT, n);
-}
 
-/* ---- field table -------------------------------------------------------- */
+/* <enum>_names[] and af_<enum>_name / af_<enum>_from_name, per enum. */
+#define AF_TRACE_VALUE(ID, text) text,
+#define AF_TRACE_ENUM(name, PREFIX, values)                                                        \
+    static const char *const name##_names[PREFIX##_COUNT] = {values};                              \
+    const char *af_##name##_name(af_##name v)                                                      \
+    {                                                                                              \
+        return (unsigned)v < PREFIX##_COUNT ? name##_names[v] : NULL;                              \
+    }                                                                                              \
+    int af_##name##_from_name(const char *text)                                                    \
+    {                                                                                              \
+        return name_lookup(name##_names, PREFIX##_COUNT, text);                                    \
+    }
+#include "harness/run/trace_events.def"
 
-typedef enum field {
-    F_END = 0,
-    F_TASK,
-    F_BY_TASK,
-    F_OP,
-    F_PARENT,
-    F_IR_TASK, /* int */
-    F_CANCELLING,
-    F_BEFORE,
-    F_AFTER, /* int */
-    F_RETURNED,
-    F_FLAG_A,
-    F_FLAG_B, /* bool */
-    F_TICKS,  /* int64 */
-    F_OUTCOME,
-    F_EXIT,
-    F_BUDGET, /* names */
-    F_DETAIL, /* polymorphic */
-    F_NAME,
-    F_EXC_TYPE,
-    F_EXC_ARGS,
-    F_MSG,
-    F_RESOURCE, /* strings */
-} field;
+/* ---- layouts -------------------------------------------------------------- */
 
-#define MAX_FIELDS 8
-static const field kind_fields[AF_EV_KIND_COUNT][MAX_FIELDS] = {
-    [AF_EV_TASK_NEW] = {F_TASK, F_NAME, F_PARENT, F_OP, F_IR_TASK},
-    [AF_EV_TASK_DONE] = {F_TASK, F_OUTCOME, F_EXC_TYPE, F_EXC_ARGS, F_CANCELLING},
-    [AF_EV_CANCEL] = {F_BY_TASK, F_TASK, F_OP, F_MSG, F_RETURNED, F_BEFORE, F_AFTER},
-    [AF_EV_UNCANCEL] = {F_BY_TASK, F_TASK, F_OP, F_BEFORE, F_AFTER},
-    [AF_EV_CAUGHT] = {F_TASK, F_OP, F_EXC_TYPE, F_MSG},
-    [AF_EV_OP_ENTER] = {F_TASK, F_OP, F_CANCELLING},
-    [AF_EV_OP_EXIT] = {F_TASK, F_OP, F_EXIT, F_EXC_TYPE, F_EXC_ARGS, F_DETAIL, F_CANCELLING},
-    [AF_EV_FINALLY] = {F_TASK, F_OP},
-    [AF_EV_ACQUIRE] = {F_TASK, F_OP, F_RESOURCE},
-    [AF_EV_RELEASE] = {F_TASK, F_OP, F_RESOURCE},
-    [AF_EV_NESTED] = {F_TASK, F_OP, F_NAME, F_EXC_TYPE, F_FLAG_A, F_FLAG_B},
-    [AF_EV_LOOP_EXC] = {F_MSG, F_EXC_TYPE, F_TASK},
-    [AF_EV_WARNING] = {F_NAME, F_MSG},
-    [AF_EV_UNRAISABLE] = {F_EXC_TYPE, F_MSG},
-    [AF_EV_SLOW] = {F_TICKS, F_NAME},
-    [AF_EV_PENDING] = {F_TASK},
-    [AF_EV_END] = {F_OUTCOME, F_EXC_TYPE},
-    [AF_EV_BUDGET] = {F_BUDGET},
+/* Every field fills a member of the C type its TYPE stores. */
+#define AF_TRACE_CTYPE_INT int
+#define AF_TRACE_CTYPE_I64 int64_t
+#define AF_TRACE_CTYPE_BOOL int
+#define AF_TRACE_CTYPE_STR const char *
+#define AF_TRACE_CTYPE_OPT_STR const char *
+#define AF_TRACE_CTYPE_DETAIL af_detail
+#define MEMBER_IS(member, c_type) _Generic(((af_event *)0)->member, c_type : 1, default : 0)
+#define CHECK_FIELD(TYPE, label, member, note)                                                     \
+    _Static_assert(MEMBER_IS(member, AF_TRACE_CTYPE_##TYPE),                                       \
+                   #label ": member " #member " is not a " #TYPE);
+#define CHECK_ENUM_FIELD(enum, label, member, note)                                                \
+    _Static_assert(MEMBER_IS(member, int), #label ": member " #member " is not an int");
+#define AF_TRACE_EVENT(ID, name, when) AF_TRACE_FIELDS_##ID(CHECK_FIELD, CHECK_ENUM_FIELD)
+#include "harness/run/trace_events.def"
+
+#define FIELD_LAYOUT(TYPE, label, member, note)                                                    \
+    {#label, AF_FIELD_##TYPE, offsetof(af_event, member), NULL, 0},
+#define ENUM_FIELD_LAYOUT(enum, label, member, note)                                               \
+    {#label, AF_FIELD_ENUM, offsetof(af_event, member), enum##_names,                              \
+     (int)(sizeof enum##_names / sizeof enum##_names[0])},
+#define AF_TRACE_EVENT(ID, name, when)                                                             \
+    static const af_field_layout fields_##ID[] = {                                                 \
+        AF_TRACE_FIELDS_##ID(FIELD_LAYOUT, ENUM_FIELD_LAYOUT)};
+#include "harness/run/trace_events.def"
+
+static const af_event_layout layouts[AF_EV_KIND_COUNT] = {
+#define AF_TRACE_EVENT(ID, name, when)                                                             \
+    [AF_EV_##ID] = {#name, (int)(sizeof fields_##ID / sizeof fields_##ID[0]), fields_##ID},
+#include "harness/run/trace_events.def"
 };
 
-static int *int_field(af_event *ev, field f)
+const af_event_layout *af_event_layout_of(af_ev_kind kind)
 {
-    switch (f) {
-    case F_TASK:
-        return &ev->task;
-    case F_BY_TASK:
-        return &ev->by_task;
-    case F_OP:
-        return &ev->op;
-    case F_PARENT:
-        return &ev->parent;
-    case F_IR_TASK:
-        return &ev->ir_task;
-    case F_CANCELLING:
-        return &ev->cancelling;
-    case F_BEFORE:
-        return &ev->before;
-    case F_AFTER:
-        return &ev->after;
-    case F_RETURNED:
-        return &ev->returned;
-    case F_FLAG_A:
-        return &ev->flag_a;
-    case F_FLAG_B:
-        return &ev->flag_b;
-    case F_OUTCOME:
-        return &ev->outcome;
-    case F_EXIT:
-        return &ev->exit;
-    case F_BUDGET:
-        return &ev->budget;
-    default:
-        return NULL;
-    }
+    return (unsigned)kind < AF_EV_KIND_COUNT ? &layouts[kind] : NULL;
 }
 
-static const char **str_field(af_event *ev, field f)
+/* A field's member in ev, by the type it has. */
+static int *int_at(const af_event *ev, const af_field_layout *f)
 {
-    switch (f) {
-    case F_NAME:
-        return &ev->name;
-    case F_EXC_TYPE:
-        return &ev->exc_type;
-    case F_EXC_ARGS:
-        return &ev->exc_args;
-    case F_MSG:
-        return &ev->msg;
-    case F_RESOURCE:
-        return &ev->resource;
-    default:
-        return NULL;
-    }
+    return (int *)((char *)ev + f->offset);
+}
+static int64_t *i64_at(const af_event *ev, const af_field_layout *f)
+{
+    return (int64_t *)((char *)ev + f->offset);
+}
+static const char **str_at(const af_event *ev, const af_field_layout *f)
+{
+    return (const char **)((char *)ev + f->offset);
 }
 
 /* ---- storage ------------------------------------------------------------ */
@@ -211,10 +149,8 @@ void af_event_init(af_event *ev, af_ev_kind kind, int64_t vtime, int64_t iter)
     ev->kind = kind;
     ev->vtime = vtime;
     ev->iter = iter;
-    ev->task = ev->by_task = ev->op = ev->parent = ev->ir_task = -1;
-    ev->outcome = ev->exit = ev->budget = -1;
-    ev->cancelling = ev->before = ev->after = -1;
-    ev->detail = AF_DETAIL_NONE;
+#define AF_TRACE_MEMBER(c_type, member, unused) ev->member = unused;
+#include "harness/run/trace_events.def"
 }
 
 static const char *arena_copy(af_trace *tr, const char *s, size_t *used)
@@ -238,7 +174,10 @@ int af_trace_append(af_trace *tr, const af_event *ev)
     }
     af_event e = *ev;
     size_t used = tr->arena_used;
-    const char **strs[] = {&e.name, &e.exc_type, &e.exc_args, &e.msg, &e.resource, &e.detail_str};
+    const char **strs[] = {
+#define AF_TRACE_STRING(member) &e.member,
+#include "harness/run/trace_events.def"
+    };
     for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++) {
         const char *c = arena_copy(tr, *strs[i], &used);
         if (c == (const char *)-1) {
@@ -256,205 +195,39 @@ int af_trace_append(af_trace *tr, const af_event *ev)
 
 /* ---- builders ----------------------------------------------------------- */
 
-#define BEGIN(kind)                                                                                \
-    af_event ev;                                                                                   \
-    af_event_init(&ev, kind, vtime, iter)
-#define FINISH return af_trace_append(tr, &ev)
-
-int af_trace_task_new(af_trace *tr, int64_t vtime, int64_t iter, int task, const char *name,
-                      int parent_task, int op, int ir_task)
+static void set_detail(af_event *ev, af_detail detail, int64_t detail_a, int64_t detail_b,
+                       const char *detail_str)
 {
-    BEGIN(AF_EV_TASK_NEW);
-    ev.task = task;
-    ev.name = name;
-    ev.parent = parent_task;
-    ev.op = op;
-    ev.ir_task = ir_task;
-    FINISH;
-}
-
-int af_trace_task_done(af_trace *tr, int64_t vtime, int64_t iter, int task, af_outcome outcome,
-                       const char *exc_type, const char *exc_args, int cancelling)
-{
-    BEGIN(AF_EV_TASK_DONE);
-    ev.task = task;
-    ev.outcome = outcome;
-    ev.exc_type = exc_type;
-    ev.exc_args = exc_args;
-    ev.cancelling = cancelling;
-    FINISH;
-}
-
-int af_trace_cancel(af_trace *tr, int64_t vtime, int64_t iter, int by_task, int target, int op,
-                    const char *msg, int returned, int cancelling_before, int cancelling_after)
-{
-    BEGIN(AF_EV_CANCEL);
-    ev.by_task = by_task;
-    ev.task = target;
-    ev.op = op;
-    ev.msg = msg;
-    ev.returned = !!returned;
-    ev.before = cancelling_before;
-    ev.after = cancelling_after;
-    FINISH;
-}
-
-int af_trace_uncancel(af_trace *tr, int64_t vtime, int64_t iter, int by_task, int target, int op,
-                      int before, int after)
-{
-    BEGIN(AF_EV_UNCANCEL);
-    ev.by_task = by_task;
-    ev.task = target;
-    ev.op = op;
-    ev.before = before;
-    ev.after = after;
-    FINISH;
-}
-
-int af_trace_caught(af_trace *tr, int64_t vtime, int64_t iter, int task, int op,
-                    const char *exc_type, const char *msg)
-{
-    BEGIN(AF_EV_CAUGHT);
-    ev.task = task;
-    ev.op = op;
-    ev.exc_type = exc_type;
-    ev.msg = msg;
-    FINISH;
-}
-
-int af_trace_op_enter(af_trace *tr, int64_t vtime, int64_t iter, int task, int op, int cancelling)
-{
-    BEGIN(AF_EV_OP_ENTER);
-    ev.task = task;
-    ev.op = op;
-    ev.cancelling = cancelling;
-    FINISH;
-}
-
-int af_trace_op_exit(af_trace *tr, int64_t vtime, int64_t iter, int task, int op, af_opexit outcome,
-                     const char *exc_type, const char *exc_args, af_detail detail, int64_t detail_a,
-                     int64_t detail_b, const char *detail_str, int cancelling)
-{
-    BEGIN(AF_EV_OP_EXIT);
-    ev.task = task;
-    ev.op = op;
-    ev.exit = outcome;
-    ev.exc_type = exc_type;
-    ev.exc_args = exc_args;
-    ev.detail = detail;
-    ev.cancelling = cancelling;
+    ev->detail = detail;
     if (detail == AF_DETAIL_BOOL) {
-        ev.detail_a = !!detail_a;
+        ev->detail_a = !!detail_a;
     } else if (detail == AF_DETAIL_PAIR) {
-        ev.detail_a = detail_a;
-        ev.detail_b = detail_b;
+        ev->detail_a = detail_a;
+        ev->detail_b = detail_b;
     } else if (detail == AF_DETAIL_STR) {
         if (!detail_str)
-            ev.detail = AF_DETAIL_NONE;
-        ev.detail_str = detail_str;
+            ev->detail = AF_DETAIL_NONE;
+        ev->detail_str = detail_str;
     }
-    FINISH;
 }
 
-int af_trace_finally(af_trace *tr, int64_t vtime, int64_t iter, int task, int op)
-{
-    BEGIN(AF_EV_FINALLY);
-    ev.task = task;
-    ev.op = op;
-    FINISH;
-}
-
-int af_trace_acquire(af_trace *tr, int64_t vtime, int64_t iter, int task, int op,
-                     const char *resource)
-{
-    BEGIN(AF_EV_ACQUIRE);
-    ev.task = task;
-    ev.op = op;
-    ev.resource = resource;
-    FINISH;
-}
-
-int af_trace_release(af_trace *tr, int64_t vtime, int64_t iter, int task, int op,
-                     const char *resource)
-{
-    BEGIN(AF_EV_RELEASE);
-    ev.task = task;
-    ev.op = op;
-    ev.resource = resource;
-    FINISH;
-}
-
-int af_trace_nested(af_trace *tr, int64_t vtime, int64_t iter, int task, int op, const char *kind,
-                    const char *exc_type, int loop_running_after, int coro_closed)
-{
-    BEGIN(AF_EV_NESTED);
-    ev.task = task;
-    ev.op = op;
-    ev.name = kind;
-    ev.exc_type = exc_type;
-    ev.flag_a = !!loop_running_after;
-    ev.flag_b = !!coro_closed;
-    FINISH;
-}
-
-int af_trace_loop_exc(af_trace *tr, int64_t vtime, int64_t iter, const char *message,
-                      const char *exc_type, int task)
-{
-    BEGIN(AF_EV_LOOP_EXC);
-    ev.msg = message;
-    ev.exc_type = exc_type;
-    ev.task = task;
-    FINISH;
-}
-
-int af_trace_warning(af_trace *tr, int64_t vtime, int64_t iter, const char *category,
-                     const char *message)
-{
-    BEGIN(AF_EV_WARNING);
-    ev.name = category;
-    ev.msg = message;
-    FINISH;
-}
-
-int af_trace_unraisable(af_trace *tr, int64_t vtime, int64_t iter, const char *exc_type,
-                        const char *message)
-{
-    BEGIN(AF_EV_UNRAISABLE);
-    ev.exc_type = exc_type;
-    ev.msg = message;
-    FINISH;
-}
-
-int af_trace_slow(af_trace *tr, int64_t vtime, int64_t iter, int64_t ticks, const char *what)
-{
-    BEGIN(AF_EV_SLOW);
-    ev.ticks = ticks;
-    ev.name = what;
-    FINISH;
-}
-
-int af_trace_pending(af_trace *tr, int64_t vtime, int64_t iter, int task)
-{
-    BEGIN(AF_EV_PENDING);
-    ev.task = task;
-    FINISH;
-}
-
-int af_trace_end(af_trace *tr, int64_t vtime, int64_t iter, af_outcome outcome,
-                 const char *exc_type)
-{
-    BEGIN(AF_EV_END);
-    ev.outcome = outcome;
-    ev.exc_type = exc_type;
-    FINISH;
-}
-
-int af_trace_budget(af_trace *tr, int64_t vtime, int64_t iter, af_budget which)
-{
-    BEGIN(AF_EV_BUDGET);
-    ev.budget = which;
-    FINISH;
-}
+#define SET_INT(member, label) ev.member = label;
+#define SET_I64(member, label) ev.member = label;
+#define SET_BOOL(member, label) ev.member = !!label;
+#define SET_STR(member, label) ev.member = label;
+#define SET_OPT_STR(member, label) ev.member = label;
+#define SET_DETAIL(member, label) set_detail(&ev, detail, detail_a, detail_b, detail_str);
+#define SET_FIELD(TYPE, label, member, note) SET_##TYPE(member, label)
+#define SET_ENUM_FIELD(enum, label, member, note) ev.member = label;
+#define AF_TRACE_EVENT(ID, name, when)                                                             \
+    int af_trace_##name(af_trace *tr, int64_t vtime,                                               \
+                        int64_t iter AF_TRACE_FIELDS_##ID(AF_TRACE_PARAM, AF_TRACE_ENUM_PARAM))    \
+    {                                                                                              \
+        af_event ev;                                                                               \
+        af_event_init(&ev, AF_EV_##ID, vtime, iter);                                               \
+        AF_TRACE_FIELDS_##ID(SET_FIELD, SET_ENUM_FIELD) return af_trace_append(tr, &ev);           \
+    }
+#include "harness/run/trace_events.def"
 
 /* ---- writer ------------------------------------------------------------- */
 
@@ -592,72 +365,76 @@ static void put_name(char *buf, size_t cap, size_t *pos, const char *name, int v
         put_i64(buf, cap, pos, v); /* out of range: keep the number visible */
 }
 
+static void put_bool(char *buf, size_t cap, size_t *pos, int64_t v)
+{
+    if (v)
+        put_bytes(buf, cap, pos, "true", 4);
+    else
+        put_bytes(buf, cap, pos, "false", 5);
+}
+
+static void put_detail(const af_event *ev, char *buf, size_t cap, size_t *pos)
+{
+    switch (ev->detail) {
+    case AF_DETAIL_BOOL:
+        put_bool(buf, cap, pos, ev->detail_a);
+        break;
+    case AF_DETAIL_PAIR:
+        put_char(buf, cap, pos, '[');
+        put_i64(buf, cap, pos, ev->detail_a);
+        put_char(buf, cap, pos, ',');
+        put_i64(buf, cap, pos, ev->detail_b);
+        put_char(buf, cap, pos, ']');
+        break;
+    case AF_DETAIL_STR:
+        put_str_or_null(buf, cap, pos, ev->detail_str);
+        break;
+    default:
+        put_bytes(buf, cap, pos, "null", 4);
+        break;
+    }
+}
+
+static void put_field(const af_event *ev, const af_field_layout *f, char *buf, size_t cap,
+                      size_t *pos)
+{
+    switch (f->type) {
+    case AF_FIELD_INT:
+        put_i64(buf, cap, pos, *int_at(ev, f));
+        break;
+    case AF_FIELD_I64:
+        put_i64(buf, cap, pos, *i64_at(ev, f));
+        break;
+    case AF_FIELD_BOOL:
+        put_bool(buf, cap, pos, *int_at(ev, f));
+        break;
+    case AF_FIELD_STR:
+    case AF_FIELD_OPT_STR:
+        put_str_or_null(buf, cap, pos, *str_at(ev, f));
+        break;
+    case AF_FIELD_ENUM: {
+        int v = *int_at(ev, f);
+        put_name(buf, cap, pos, (unsigned)v < (unsigned)f->nvalues ? f->values[v] : NULL, v);
+        break;
+    }
+    case AF_FIELD_DETAIL:
+        put_detail(ev, buf, cap, pos);
+        break;
+    }
+}
+
 static void put_event(const af_event *ev, char *buf, size_t cap, size_t *pos)
 {
-    af_event *e = (af_event *)ev; /* the field accessors do not write */
     put_char(buf, cap, pos, '[');
     put_name(buf, cap, pos, af_ev_kind_name(ev->kind), (int)ev->kind);
     put_char(buf, cap, pos, ',');
     put_i64(buf, cap, pos, ev->vtime);
     put_char(buf, cap, pos, ',');
     put_i64(buf, cap, pos, ev->iter);
-    if ((unsigned)ev->kind < AF_EV_KIND_COUNT) {
-        for (int i = 0; i < MAX_FIELDS && kind_fields[ev->kind][i] != F_END; i++) {
-            field f = kind_fields[ev->kind][i];
-            put_char(buf, cap, pos, ',');
-            switch (f) {
-            case F_RETURNED:
-            case F_FLAG_A:
-            case F_FLAG_B:
-                if (*int_field(e, f))
-                    put_bytes(buf, cap, pos, "true", 4);
-                else
-                    put_bytes(buf, cap, pos, "false", 5);
-                break;
-            case F_OUTCOME:
-                put_name(buf, cap, pos, af_outcome_name(ev->outcome), ev->outcome);
-                break;
-            case F_EXIT:
-                put_name(buf, cap, pos, af_opexit_name(ev->exit), ev->exit);
-                break;
-            case F_BUDGET:
-                put_name(buf, cap, pos, af_budget_name(ev->budget), ev->budget);
-                break;
-            case F_TICKS:
-                put_i64(buf, cap, pos, ev->ticks);
-                break;
-            case F_DETAIL:
-                switch (ev->detail) {
-                case AF_DETAIL_BOOL:
-                    if (ev->detail_a)
-                        put_bytes(buf, cap, pos, "true", 4);
-                    else
-                        put_bytes(buf, cap, pos, "false", 5);
-                    break;
-                case AF_DETAIL_PAIR:
-                    put_char(buf, cap, pos, '[');
-                    put_i64(buf, cap, pos, ev->detail_a);
-                    put_char(buf, cap, pos, ',');
-                    put_i64(buf, cap, pos, ev->detail_b);
-                    put_char(buf, cap, pos, ']');
-                    break;
-                case AF_DETAIL_STR:
-                    put_str_or_null(buf, cap, pos, ev->detail_str);
-                    break;
-                default:
-                    put_bytes(buf, cap, pos, "null", 4);
-                    break;
-                }
-                break;
-            default: {
-                const char **sp = str_field(e, f);
-                if (sp)
-                    put_str_or_null(buf, cap, pos, *sp);
-                else
-                    put_i64(buf, cap, pos, *int_field(e, f));
-            }
-            }
-        }
+    const af_event_layout *l = af_event_layout_of(ev->kind);
+    for (int i = 0; l && i < l->nfields; i++) {
+        put_char(buf, cap, pos, ',');
+        put_field(ev, &l->fields[i], buf, cap, pos);
     }
     put_char(buf, cap, pos, ']');
 }
@@ -750,6 +527,63 @@ static int get_int64(const cJSON *it, int64_t *out)
     return 0;
 }
 
+/* One field from JSON into ev: NULL, or what is wrong with it. Strings
+ * point into the cJSON tree (copied when the event is appended). */
+static const char *read_field(const cJSON *it, const af_field_layout *f, af_event *ev)
+{
+    int64_t v;
+    switch (f->type) {
+    case AF_FIELD_INT:
+        if (get_int64(it, &v) || v < INT_MIN || v > INT_MAX)
+            return "expected an integer that fits an int";
+        *int_at(ev, f) = (int)v;
+        return NULL;
+    case AF_FIELD_I64:
+        return get_int64(it, i64_at(ev, f)) ? "expected an integer" : NULL;
+    case AF_FIELD_BOOL:
+        if (!cJSON_IsBool(it))
+            return "expected a boolean";
+        *int_at(ev, f) = cJSON_IsTrue(it);
+        return NULL;
+    case AF_FIELD_OPT_STR:
+        if (cJSON_IsNull(it)) {
+            *str_at(ev, f) = NULL;
+            return NULL;
+        }
+        /* fall through */
+    case AF_FIELD_STR:
+        if (!cJSON_IsString(it))
+            return f->type == AF_FIELD_STR ? "expected a string" : "expected a string or null";
+        *str_at(ev, f) = it->valuestring;
+        return NULL;
+    case AF_FIELD_ENUM: {
+        int x = cJSON_IsString(it) ? name_lookup(f->values, f->nvalues, it->valuestring) : -1;
+        if (x < 0)
+            return "expected one of its names";
+        *int_at(ev, f) = x;
+        return NULL;
+    }
+    case AF_FIELD_DETAIL:
+        if (cJSON_IsNull(it)) {
+            ev->detail = AF_DETAIL_NONE;
+        } else if (cJSON_IsBool(it)) {
+            ev->detail = AF_DETAIL_BOOL;
+            ev->detail_a = cJSON_IsTrue(it);
+        } else if (cJSON_IsString(it)) {
+            ev->detail = AF_DETAIL_STR;
+            ev->detail_str = it->valuestring;
+        } else if (cJSON_IsArray(it) && cJSON_GetArraySize(it) == 2 &&
+                   !get_int64(cJSON_GetArrayItem(it, 0), &ev->detail_a) &&
+                   !get_int64(cJSON_GetArrayItem(it, 1), &ev->detail_b)) {
+            ev->detail = AF_DETAIL_PAIR;
+        } else {
+            return "expected null, a boolean, a string or a pair of integers";
+        }
+        return NULL;
+    }
+    return "unknown field type";
+}
+
 static int read_line(const char *line, size_t len, int lineno, af_trace *tr, af_error *err)
 {
     cJSON *root = cJSON_ParseWithLength(line, len);
@@ -781,90 +615,17 @@ static int read_line(const char *line, size_t len, int lineno, af_trace *tr, af_
         goto out;
     }
     af_event_init(&ev, (af_ev_kind)kind, vtime, iter);
-    int nf = 0;
-    while (nf < MAX_FIELDS && kind_fields[kind][nf] != F_END)
-        nf++;
-    if (n != 3 + nf) {
-        af_error_set(err, path, "%s: expected %d fields, got %d", ev_kind_names[kind], 3 + nf, n);
+    const af_event_layout *l = &layouts[kind];
+    if (n != 3 + l->nfields) {
+        af_error_set(err, path, "%s: expected %d fields, got %d", l->name, 3 + l->nfields, n);
         goto out;
     }
-    for (int i = 0; i < nf; i++) {
-        field f = kind_fields[kind][i];
-        const cJSON *it = cJSON_GetArrayItem(root, 3 + i);
-        int64_t v;
-        switch (f) {
-        case F_RETURNED:
-        case F_FLAG_A:
-        case F_FLAG_B:
-            if (!cJSON_IsBool(it)) {
-                af_error_set(err, path, "%s: field %d must be a boolean", ev_kind_names[kind],
-                             3 + i);
-                goto out;
-            }
-            *int_field(&ev, f) = cJSON_IsTrue(it);
-            break;
-        case F_OUTCOME:
-        case F_EXIT:
-        case F_BUDGET: {
-            int x = -1;
-            if (cJSON_IsString(it))
-                x = f == F_OUTCOME ? af_outcome_from_name(it->valuestring)
-                    : f == F_EXIT  ? af_opexit_from_name(it->valuestring)
-                                   : af_budget_from_name(it->valuestring);
-            if (x < 0) {
-                af_error_set(err, path, "%s: field %d has an unknown value", ev_kind_names[kind],
-                             3 + i);
-                goto out;
-            }
-            *int_field(&ev, f) = x;
-            break;
-        }
-        case F_TICKS:
-            if (get_int64(it, &ev.ticks)) {
-                af_error_set(err, path, "%s: field %d must be an integer", ev_kind_names[kind],
-                             3 + i);
-                goto out;
-            }
-            break;
-        case F_DETAIL:
-            if (cJSON_IsNull(it)) {
-                ev.detail = AF_DETAIL_NONE;
-            } else if (cJSON_IsBool(it)) {
-                ev.detail = AF_DETAIL_BOOL;
-                ev.detail_a = cJSON_IsTrue(it);
-            } else if (cJSON_IsString(it)) {
-                ev.detail = AF_DETAIL_STR;
-                ev.detail_str = it->valuestring;
-            } else if (cJSON_IsArray(it) && cJSON_GetArraySize(it) == 2 &&
-                       !get_int64(cJSON_GetArrayItem(it, 0), &ev.detail_a) &&
-                       !get_int64(cJSON_GetArrayItem(it, 1), &ev.detail_b)) {
-                ev.detail = AF_DETAIL_PAIR;
-            } else {
-                af_error_set(err, path, "op_exit: bad detail");
-                goto out;
-            }
-            break;
-        default: {
-            const char **sp = str_field(&ev, f);
-            if (sp) {
-                if (cJSON_IsNull(it))
-                    *sp = NULL;
-                else if (cJSON_IsString(it))
-                    *sp = it->valuestring;
-                else {
-                    af_error_set(err, path, "%s: field %d must be a string or null",
-                                 ev_kind_names[kind], 3 + i);
-                    goto out;
-                }
-            } else {
-                if (get_int64(it, &v) || v < -2147483648LL || v > 2147483647LL) {
-                    af_error_set(err, path, "%s: field %d must be an integer", ev_kind_names[kind],
-                                 3 + i);
-                    goto out;
-                }
-                *int_field(&ev, f) = (int)v;
-            }
-        }
+    for (int i = 0; i < l->nfields; i++) {
+        const char *bad = read_field(cJSON_GetArrayItem(root, 3 + i), &l->fields[i], &ev);
+        if (bad) {
+            af_error_set(err, path, "%s field %d (%s): %s", l->name, 3 + i, l->fields[i].label,
+                         bad);
+            goto out;
         }
     }
     if (af_trace_append(tr, &ev) != 0) {

@@ -1,8 +1,11 @@
-/* trace.h - the typed trace the oracles read (harness/run/TRACE.md is the
- * authoritative list of events and fields).
+/* trace.h - the typed trace the oracles read. Every event's layout (kind,
+ * fields, the af_event member each fills) is written once, in
+ * trace_events.def; the enums, the struct and the builders here are
+ * generated from it, and harness/run/TRACE.md documents it. Nothing here
+ * knows the interpreter (trace_py.c converts the probe's tuples).
  *
  * The probe (harness/py/probe.py) records event tuples; the harness converts
- * each tuple into one af_event with the builder functions below. Strings are
+ * each tuple into one af_event (trace_py.c, by the layouts below). Strings are
  * copied into an arena owned by the trace. Both the event array and the
  * arena are allocated once by af_trace_init and never grow: when either is
  * full the event is dropped and `overflow` is set (oracles that judge by the
@@ -28,50 +31,22 @@
 #define AF_TRACE_DEFAULT_EVENTS 8192
 #define AF_TRACE_DEFAULT_ARENA (256 * 1024)
 
+/* The event kinds: AF_EV_TASK_NEW, AF_EV_TASK_DONE, ... (trace_events.def,
+ * in its order). */
 typedef enum af_ev_kind {
-    AF_EV_TASK_NEW = 0,
-    AF_EV_TASK_DONE,
-    AF_EV_CANCEL,
-    AF_EV_UNCANCEL,
-    AF_EV_CAUGHT,
-    AF_EV_OP_ENTER,
-    AF_EV_OP_EXIT,
-    AF_EV_FINALLY,
-    AF_EV_ACQUIRE,
-    AF_EV_RELEASE,
-    AF_EV_NESTED,
-    AF_EV_LOOP_EXC,
-    AF_EV_WARNING,
-    AF_EV_UNRAISABLE,
-    AF_EV_SLOW,
-    AF_EV_PENDING,
-    AF_EV_END,
-    AF_EV_BUDGET,
+#define AF_TRACE_EVENT(ID, name, when) AF_EV_##ID,
+#include "harness/run/trace_events.def"
     AF_EV_KIND_COUNT
 } af_ev_kind;
 
-/* task_done and end: how the task finished. */
-typedef enum af_outcome {
-    AF_OUT_RESULT = 0,
-    AF_OUT_EXCEPTION,
-    AF_OUT_CANCELLED,
-    AF_OUT_COUNT
-} af_outcome;
-
-/* op_exit: how the operation ended. */
-typedef enum af_opexit {
-    AF_OPEXIT_OK = 0, /* "ok" */
-    AF_OPEXIT_RAISE,  /* "raise" */
-    AF_OPEXIT_COUNT
-} af_opexit;
-
-/* budget: which budget stopped the run. */
-typedef enum af_budget {
-    AF_BUDGET_HANG = 0,
-    AF_BUDGET_DEADLOCK,
-    AF_BUDGET_WATCHDOG,
-    AF_BUDGET_COUNT
-} af_budget;
+/* The enums of the enum fields, af_outcome (AF_OUT_RESULT...), af_opexit
+ * (AF_OPEXIT_OK...), af_budget (AF_BUDGET_HANG...): trace_events.def. */
+#define AF_TRACE_VALUE(ID, text) ID,
+/* clang-format off */
+#define AF_TRACE_ENUM(name, PREFIX, values)                                                        \
+    typedef enum af_##name { values PREFIX##_COUNT } af_##name;
+/* clang-format on */
+#include "harness/run/trace_events.def"
 
 /* op_exit: the shape of `detail`. */
 typedef enum af_detail {
@@ -82,62 +57,16 @@ typedef enum af_detail {
     AF_DETAIL_COUNT
 } af_detail;
 
-/* One event. A flat struct: each kind uses the fields listed, the others
- * are -1 / NULL / 0. Field names follow TRACE.md.
- *
- *   task_new    task, name, parent, op, ir_task
- *   task_done   task, outcome, exc_type, exc_args, cancelling
- *   cancel      by_task, task (= target), op, msg, returned, before, after
- *               (cancelling_before / cancelling_after)
- *   uncancel    by_task, task (= target), op, before, after
- *   caught      task, op, exc_type, msg
- *   op_enter    task, op, cancelling
- *   op_exit     task, op, exit, exc_type, exc_args, detail..., cancelling
- *   finally     task, op
- *   acquire     task, op, resource      release: the same
- *   nested      task, op, name (= kind), exc_type, flag_a (loop_running_after),
- *               flag_b (coro_closed)
- *   loop_exc    msg (= message), exc_type, task
- *   warning     name (= category), msg (= message)
- *   unraisable  exc_type, msg (= message)
- *   slow        ticks, name (= what)
- *   pending     task
- *   end         outcome, exc_type
- *   budget      budget
- */
+/* One event. A flat struct: the members are listed in trace_events.def
+ * with what each holds; each kind fills the members its fields name there,
+ * the others keep their "unused" value (-1 / NULL / 0). */
 typedef struct af_event {
     af_ev_kind kind;
     int64_t vtime;
     int64_t iter;
-
-    int task;    /* the task the event is about (cancel/uncancel: target) */
-    int by_task; /* cancel, uncancel: the caller's task, -1 none */
-    int op;      /* IR op index, -1 none */
-    int parent;  /* task_new: parent task, -1 none */
-    int ir_task; /* task_new: IR task index, -1 none (asyncio's own) */
-
-    int outcome;    /* task_done, end: af_outcome */
-    int exit;       /* op_exit: af_opexit */
-    int budget;     /* budget: af_budget */
-    int cancelling; /* task_done, op_enter, op_exit */
-    int before;     /* cancel, uncancel */
-    int after;      /* cancel, uncancel */
-    int returned;   /* cancel: bool */
-    int flag_a;     /* nested: loop_running_after */
-    int flag_b;     /* nested: coro_closed */
-    int64_t ticks;  /* slow */
-
-    af_detail detail; /* op_exit */
-    int64_t detail_a;
-    int64_t detail_b;
-    const char *detail_str;
-
-    const char *name;     /* task_new: name; nested: kind; warning: category; slow: what */
-    const char *exc_type; /* "" when none */
-    const char *exc_args; /* "" when none */
-    const char *msg;      /* cancel, caught: msg or NULL; loop_exc, warning,
-                             unraisable: message */
-    const char *resource; /* acquire, release */
+#define AF_TRACE_MEMBER(c_type, member, unused) c_type member;
+#define AF_TRACE_STRING(member) const char *member;
+#include "harness/run/trace_events.def"
 } af_event;
 
 typedef struct af_trace {
@@ -155,15 +84,15 @@ int af_trace_init(af_trace *tr, int max_events, size_t arena_bytes);
 void af_trace_reset(af_trace *tr);
 void af_trace_free(af_trace *tr);
 
-/* Names used in the text form. NULL / -1 when out of range / unknown. */
+/* Names used in the text form. NULL / -1 when out of range / unknown.
+ * Besides the kinds': af_outcome_name / af_outcome_from_name, and so on
+ * for every enum of trace_events.def. */
 const char *af_ev_kind_name(af_ev_kind kind);
 int af_ev_kind_from_name(const char *name);
-const char *af_outcome_name(af_outcome v);
-int af_outcome_from_name(const char *name);
-const char *af_opexit_name(af_opexit v);
-int af_opexit_from_name(const char *name);
-const char *af_budget_name(af_budget v);
-int af_budget_from_name(const char *name);
+#define AF_TRACE_ENUM(name, PREFIX, values)                                                        \
+    const char *af_##name##_name(af_##name v);                                                     \
+    int af_##name##_from_name(const char *text);
+#include "harness/run/trace_events.def"
 
 /* Append an event: copies the strings into the arena. Returns 0, or -1 when
  * the trace is full (the event is dropped, overflow set). Every builder
@@ -172,40 +101,57 @@ int af_trace_append(af_trace *tr, const af_event *ev);
 /* An event with every field at its "unused" value (-1 / NULL / 0). */
 void af_event_init(af_event *ev, af_ev_kind kind, int64_t vtime, int64_t iter);
 
-/* Builders, one per kind, fields in TRACE.md order. Booleans are int. */
-int af_trace_task_new(af_trace *tr, int64_t vtime, int64_t iter, int task, const char *name,
-                      int parent_task, int op, int ir_task);
-int af_trace_task_done(af_trace *tr, int64_t vtime, int64_t iter, int task, af_outcome outcome,
-                       const char *exc_type, const char *exc_args, int cancelling);
-int af_trace_cancel(af_trace *tr, int64_t vtime, int64_t iter, int by_task, int target, int op,
-                    const char *msg, int returned, int cancelling_before, int cancelling_after);
-int af_trace_uncancel(af_trace *tr, int64_t vtime, int64_t iter, int by_task, int target, int op,
-                      int before, int after);
-int af_trace_caught(af_trace *tr, int64_t vtime, int64_t iter, int task, int op,
-                    const char *exc_type, const char *msg);
-int af_trace_op_enter(af_trace *tr, int64_t vtime, int64_t iter, int task, int op, int cancelling);
-/* detail: AF_DETAIL_NONE; BOOL with a; PAIR with a, b; STR with str. */
-int af_trace_op_exit(af_trace *tr, int64_t vtime, int64_t iter, int task, int op, af_opexit outcome,
-                     const char *exc_type, const char *exc_args, af_detail detail, int64_t detail_a,
-                     int64_t detail_b, const char *detail_str, int cancelling);
-int af_trace_finally(af_trace *tr, int64_t vtime, int64_t iter, int task, int op);
-int af_trace_acquire(af_trace *tr, int64_t vtime, int64_t iter, int task, int op,
-                     const char *resource);
-int af_trace_release(af_trace *tr, int64_t vtime, int64_t iter, int task, int op,
-                     const char *resource);
-int af_trace_nested(af_trace *tr, int64_t vtime, int64_t iter, int task, int op, const char *kind,
-                    const char *exc_type, int loop_running_after, int coro_closed);
-int af_trace_loop_exc(af_trace *tr, int64_t vtime, int64_t iter, const char *message,
-                      const char *exc_type, int task);
-int af_trace_warning(af_trace *tr, int64_t vtime, int64_t iter, const char *category,
-                     const char *message);
-int af_trace_unraisable(af_trace *tr, int64_t vtime, int64_t iter, const char *exc_type,
-                        const char *message);
-int af_trace_slow(af_trace *tr, int64_t vtime, int64_t iter, int64_t ticks, const char *what);
-int af_trace_pending(af_trace *tr, int64_t vtime, int64_t iter, int task);
-int af_trace_end(af_trace *tr, int64_t vtime, int64_t iter, af_outcome outcome,
-                 const char *exc_type);
-int af_trace_budget(af_trace *tr, int64_t vtime, int64_t iter, af_budget which);
+/* Builders, one per kind: af_trace_<name>(tr, vtime, iter, fields...),
+ * the fields in trace_events.def's order, each a parameter named by its
+ * label: INT and BOOL int, I64 int64_t, STR and OPT_STR const char *, an
+ * enum field af_<enum>, and DETAIL four: (af_detail detail, int64_t
+ * detail_a, int64_t detail_b, const char *detail_str) - AF_DETAIL_NONE;
+ * BOOL with detail_a; PAIR with detail_a, detail_b; STR with detail_str
+ * (NULL: None). For example
+ *     af_trace_task_new(tr, vtime, iter, task, name, parent_task, op, ir_task)
+ * Booleans are stored as 0/1. Returns what af_trace_append returns. */
+#define AF_TRACE_PARAM_INT(label) , int label
+#define AF_TRACE_PARAM_I64(label) , int64_t label
+#define AF_TRACE_PARAM_BOOL(label) , int label
+#define AF_TRACE_PARAM_STR(label) , const char *label
+#define AF_TRACE_PARAM_OPT_STR(label) , const char *label
+#define AF_TRACE_PARAM_DETAIL(label)                                                               \
+    , af_detail detail, int64_t detail_a, int64_t detail_b, const char *detail_str
+#define AF_TRACE_PARAM(TYPE, label, member, note) AF_TRACE_PARAM_##TYPE(label)
+#define AF_TRACE_ENUM_PARAM(enum, label, member, note) , af_##enum label
+#define AF_TRACE_EVENT(ID, name, when)                                                             \
+    int af_trace_##name(af_trace *tr, int64_t vtime,                                               \
+                        int64_t iter AF_TRACE_FIELDS_##ID(AF_TRACE_PARAM, AF_TRACE_ENUM_PARAM));
+#include "harness/run/trace_events.def"
+
+/* The layout of each kind's tuple, for the code that reads or writes one
+ * field after the other (text form, Python conversion, tests). */
+typedef enum af_field_type {
+    AF_FIELD_INT,     /* int member; Python int (not bool); JSON integer */
+    AF_FIELD_I64,     /* int64_t member */
+    AF_FIELD_BOOL,    /* int member, 0/1; True/False; true/false */
+    AF_FIELD_STR,     /* const char * member; str; JSON string */
+    AF_FIELD_OPT_STR, /* the same, NULL for None / null */
+    AF_FIELD_ENUM,    /* int member; the name of one of `values` */
+    AF_FIELD_DETAIL,  /* detail, detail_a, detail_b, detail_str (af_detail) */
+} af_field_type;
+
+typedef struct af_field_layout {
+    const char *label; /* its name in TRACE.md */
+    af_field_type type;
+    size_t offset;             /* of the af_event member it fills */
+    const char *const *values; /* AF_FIELD_ENUM: the names, by value */
+    int nvalues;
+} af_field_layout;
+
+typedef struct af_event_layout {
+    const char *name;
+    int nfields; /* after (kind, vtime, iteration) */
+    const af_field_layout *fields;
+} af_event_layout;
+
+/* The layout of a kind; NULL when out of range. */
+const af_event_layout *af_event_layout_of(af_ev_kind kind);
 
 /* Text form. Both writers work like snprintf: they write at most cap bytes
  * (always NUL-terminated when cap > 0) and return the length the full text

@@ -17,6 +17,7 @@
 set -uo pipefail
 BUILD=$(cd "$1" && pwd)
 OUT=$2
+case $OUT in /*) ;; *) OUT=$PWD/$OUT ;; esac
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 AF=$BUILD/asyncfuzz
 rm -rf "$OUT"
@@ -26,7 +27,9 @@ mkdir -p "$OUT/scenarios" "$OUT/corpus"
 # (which name files, and move with them) are not behaviour.
 strip_comments() { python3 "$ROOT/tests/golden/py_normal.py"; }
 
-for f in "$ROOT"/scenarios/catalog/*.json "$ROOT"/tests/scenarios/oracles*/*.json; do
+# relative paths: outputs that name a file read the same from any checkout
+cd "$ROOT"
+for f in scenarios/catalog/*.json tests/scenarios/oracles*/*.json; do
     base=$(basename "$(dirname "$f")")-$(basename "$f" .json)
     o=$OUT/scenarios/$base
     "$AF" run --trace "$f" >"$o.trace" 2>&1; echo "exit $?" >>"$o.trace"
@@ -36,7 +39,7 @@ for f in "$ROOT"/scenarios/catalog/*.json "$ROOT"/tests/scenarios/oracles*/*.jso
     "$AF" encode --misuse "$f" 2>&1 | od -An -tx1 >"$o.bytes"
 done
 
-for f in "$ROOT"/corpus/asyncio/*; do
+for f in corpus/asyncio/*; do
     o=$OUT/corpus/$(basename "$f")
     "$AF" decode "$f" >"$o.json" 2>&1
     "$AF" decode --misuse "$f" >"$o.misuse.json" 2>&1

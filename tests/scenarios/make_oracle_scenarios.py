@@ -2,7 +2,7 @@
 """Writes the oracle self-test scenarios: tests/scenarios/oracles/*.json
 (default budgets) and tests/scenarios/oracles-hang/*.json (replayed with
 --max-vtime 1000). Each file's "expect" lists the verdicts the oracles
-must give (DESIGN.md's definitions); tests/e2e/oracles.sh replays both
+must give (docs/ORACLES.md's definitions); tests/e2e/oracles.sh replays both
 folders through the real runner.
 
 Names: <oracle>-fires-<what> must get that oracle's verdict (and maybe

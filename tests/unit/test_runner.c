@@ -14,9 +14,19 @@
  *                            scenarios (python processes run in parallel);
  *   budgets                  deadlock, and hang by iterations and by virtual
  *                            time, end the run with their verdict, quickly;
- *   no_growth                100,000 runs leave RSS flat (after a warm-up).
+ *   no_growth                100,000 runs leave RSS flat (after a warm-up);
+ *   probe_follows_the_table  every event tuple the probe emits on the catalog
+ *                            and 300 random scenarios has a kind, arity and
+ *                            field types of harness/run/trace_events.def,
+ *                            and its C text is json.dumps' (ctest runs this
+ *                            file with and without the C accelerators, so
+ *                            both probe.py and probe_c.c are checked);
+ *   malformed_events         a tuple that breaks the table (each field of
+ *                            each kind given a wrong type, a wrong arity) is
+ *                            an error naming the event, field and label.
  *
- * AF_TEST_RANDOM / AF_TEST_EQUIV_RANDOM / AF_TEST_GROWTH_RUNS override the
+ * AF_TEST_RANDOM / AF_TEST_EQUIV_RANDOM / AF_TEST_GROWTH_RUNS /
+ * AF_TEST_LAYOUT_RANDOM override the
  * sizes (for quick local runs).
  */
 #define PY_SSIZE_T_CLEAN
@@ -43,6 +53,7 @@
 #include "base/clock.h"
 #include "harness/run/embed.h"
 #include "harness/run/runner.h"
+#include "harness/run/scenario_py.h"
 #include "harness/run/trace.h"
 #include "oracles/verdict.h"
 #include "reports/finding.h"
@@ -625,6 +636,271 @@ static void no_growth(void **state)
     assert_true(after - before < 1024);
 }
 
+/* ---- the probe's tuples and the event table ------------------------------- */
+
+/* json.dumps(list(ev), separators=(",", ":")): the text form of a tuple,
+ * as a reproducer prints it (malloc'd). */
+static char *py_json(PyObject *ev)
+{
+    static PyObject *dumps;
+    if (!dumps) {
+        PyObject *g = PyDict_New();
+        assert_non_null(g);
+        PyObject *r = PyRun_String("import json\n"
+                                   "def dumps(ev):\n"
+                                   "    return json.dumps(list(ev), separators=(',', ':'))\n",
+                                   Py_file_input, g, g);
+        assert_non_null(r);
+        Py_DECREF(r);
+        dumps = Py_NewRef(PyDict_GetItemString(g, "dumps"));
+        Py_DECREF(g);
+    }
+    PyObject *t = PyObject_CallOneArg(dumps, ev);
+    assert_non_null(t);
+    char *text = strdup(PyUnicode_AsUTF8(t));
+    Py_DECREF(t);
+    return text;
+}
+
+/* What the catalog and 300 random scenarios do not emit: a TaskGroup's
+ * exception group raised in a task nobody awaits, destroyed pending
+ * (`unraisable`; found by 30,000 random ones, then minimised). */
+static const char *const extra_scenarios[] = {
+    "{\"asyncfuzz\":1,\"description\":\"unraisable\",\"expect\":[],\"main\":{\"name\":\"main\","
+    "\"body\":[{\"op\":\"gather\",\"children\":[{\"name\":\"t1\",\"body\":[{\"op\":\"task_group\","
+    "\"name\":\"tg0\",\"body\":[{\"op\":\"await\",\"task\":\"main\"}]}]}]}]}}",
+};
+
+/* Run s by interp.run and check its tuples: the conversion accepts them
+ * and writes each as json.dumps does. Counts the kinds in seen. Returns
+ * the number of problems (printed). */
+static int check_tuples(PyObject *run, const af_scenario *s, const char *name, af_trace *tr,
+                        long *seen)
+{
+    af_error err;
+    PyObject *scen = af_scenario_to_py(s);
+    assert_non_null(scen);
+    PyObject *events = PyObject_CallOneArg(run, scen);
+    Py_DECREF(scen);
+    if (!events)
+        fail_msg("%s: interp.run raised", name);
+    assert_true(PyList_Check(events));
+    int bad = 0;
+    af_trace_reset(tr);
+    if (af_trace_from_py(events, tr, &err) < 0) {
+        print_error("%s: %s: %s\n", name, err.path, err.message);
+        bad++;
+    } else {
+        assert_false(tr->overflow);
+        assert_int_equal(tr->nevents, PyList_GET_SIZE(events));
+        for (int k = 0; k < tr->nevents; k++) {
+            char line[4096];
+            af_event_write_json(&tr->events[k], line, sizeof line);
+            char *want = py_json(PyList_GET_ITEM(events, k));
+            if (strcmp(line, want) != 0 && bad++ < 5)
+                print_error("%s: event %d reads as\n  %s\nbut json.dumps writes\n  %s\n", name, k,
+                            line, want);
+            free(want);
+            seen[tr->events[k].kind]++;
+        }
+    }
+    Py_DECREF(events);
+    return bad;
+}
+
+static void probe_follows_the_table(void **state)
+{
+    (void)state;
+    int nrandom = env_int("AF_TEST_LAYOUT_RANDOM", 300);
+    scen_set set;
+    load_set(&set, nrandom, 4242);
+    af_error err;
+    PyObject *interp = af_embed_import("interp", &err);
+    assert_non_null(interp);
+    PyObject *run = PyObject_GetAttrString(interp, "run");
+    assert_non_null(run);
+    af_trace tr;
+    assert_int_equal(af_trace_init(&tr, 1 << 16, 16u << 20), 0);
+    long seen[AF_EV_KIND_COUNT] = {0};
+    int bad = 0;
+    for (int i = 0; i < set.n && bad < 5; i++) {
+        int b = check_tuples(run, &set.items[i], set.names[i], &tr, seen);
+        if (b)
+            keep_scenario(&set.items[i], "layout", i);
+        bad += b;
+    }
+    int nextra = (int)(sizeof extra_scenarios / sizeof extra_scenarios[0]);
+    for (int i = 0; i < nextra; i++) {
+        af_scenario s;
+        if (af_json_read(extra_scenarios[i], strlen(extra_scenarios[i]), &s, &err) < 0)
+            fail_msg("extra scenario %d: %s: %s", i, err.path, err.message);
+        bad += check_tuples(run, &s, "extra scenario", &tr, seen);
+    }
+    long total = 0;
+    int unseen = 0;
+    for (int k = 0; k < AF_EV_KIND_COUNT; k++) {
+        total += seen[k];
+        unseen += seen[k] == 0;
+    }
+    print_message("probe_follows_the_table: %ld events of %d scenarios (%d random):", total,
+                  set.n + nextra, nrandom);
+    for (int k = 0; k < AF_EV_KIND_COUNT; k++)
+        print_message(" %s %ld", af_ev_kind_name((af_ev_kind)k), seen[k]);
+    print_message("\n");
+    Py_DECREF(run);
+    Py_DECREF(interp);
+    af_trace_free(&tr);
+    free_set(&set);
+    assert_int_equal(bad, 0);
+    /* Every kind of the table was emitted, so every kind was checked. */
+    assert_int_equal(unseen, 0);
+}
+
+/* A value of the field's type (new reference). */
+static PyObject *good_value(const af_field_layout *f)
+{
+    switch (f->type) {
+    case AF_FIELD_INT:
+        return PyLong_FromLong(-1);
+    case AF_FIELD_I64:
+        return PyLong_FromLongLong(INT64_MAX);
+    case AF_FIELD_BOOL:
+        return Py_NewRef(Py_True);
+    case AF_FIELD_STR:
+        return PyUnicode_FromString("s\xc3\xa9 \"q\"");
+    case AF_FIELD_OPT_STR:
+        return Py_NewRef(Py_None);
+    case AF_FIELD_ENUM:
+        return PyUnicode_FromString(f->values[f->nvalues - 1]);
+    case AF_FIELD_DETAIL:
+        return Py_BuildValue("(ii)", 2, 1);
+    }
+    return NULL;
+}
+
+/* Values of other types, or out of range (a tuple, new reference). */
+static PyObject *bad_values(const af_field_layout *f)
+{
+    switch (f->type) {
+    case AF_FIELD_INT:
+        return Py_BuildValue("(OsOLd)", Py_True, "3", Py_None, 1LL << 31, 3.0);
+    case AF_FIELD_I64:
+        return Py_BuildValue("(OsONd)", Py_False, "5", Py_None,
+                             PyLong_FromString("9223372036854775808", NULL, 10), 5.0);
+    case AF_FIELD_BOOL:
+        return Py_BuildValue("(iOs)", 1, Py_None, "True");
+    case AF_FIELD_STR:
+        return Py_BuildValue("(Oiy)", Py_None, 3, "bytes");
+    case AF_FIELD_OPT_STR:
+        return Py_BuildValue("(iOy)", 3, Py_False, "bytes");
+    case AF_FIELD_ENUM:
+        return Py_BuildValue("(siO)", "nope", 0, Py_None);
+    case AF_FIELD_DETAIL:
+        return Py_BuildValue("(d(i)(Oi)[is]i)", 1.5, 1, Py_True, 1, 1, "a", 3);
+    }
+    return NULL;
+}
+
+/* Convert [ev] into tr: 0, or -1 with err set. */
+static int convert_one(PyObject *ev, af_trace *tr, af_error *err)
+{
+    PyObject *list = PyList_New(1);
+    assert_non_null(list);
+    PyList_SET_ITEM(list, 0, Py_NewRef(ev));
+    af_trace_reset(tr);
+    memset(err, 0, sizeof *err);
+    int rc = af_trace_from_py(list, tr, err);
+    Py_DECREF(list);
+    return rc;
+}
+
+/* The kind's tuple with good values, and `len` fields (arity + or - 1). */
+static PyObject *event_tuple(const af_event_layout *l, Py_ssize_t len)
+{
+    PyObject *t = PyTuple_New(len);
+    assert_non_null(t);
+    for (Py_ssize_t i = 0; i < len; i++) {
+        PyObject *v = i == 0               ? PyUnicode_FromString(l->name)
+                      : i < 3              ? PyLong_FromLong(7)
+                      : i < 3 + l->nfields ? good_value(&l->fields[i - 3])
+                                           : PyLong_FromLong(0);
+        assert_non_null(v);
+        PyTuple_SET_ITEM(t, i, v);
+    }
+    return t;
+}
+
+static void expect_rejected(PyObject *ev, af_trace *tr, const char *path, const char *name,
+                            const char *label)
+{
+    af_error err;
+    if (convert_one(ev, tr, &err) == 0) {
+        char *text = py_json(ev);
+        fail_msg("accepted a malformed event: %s", text);
+    }
+    assert_string_equal(err.path, path);
+    if (!strstr(err.message, name) || (label && !strstr(err.message, label)))
+        fail_msg("%s: the error \"%s\" does not name %s %s", path, err.message, name,
+                 label ? label : "");
+}
+
+static void malformed_events(void **state)
+{
+    (void)state;
+    af_trace tr;
+    af_error err;
+    assert_int_equal(af_trace_init(&tr, 4, 4096), 0);
+    int checked = 0;
+    for (int k = 0; k < AF_EV_KIND_COUNT; k++) {
+        const af_event_layout *l = af_event_layout_of((af_ev_kind)k);
+        Py_ssize_t arity = 3 + l->nfields;
+        PyObject *good = event_tuple(l, arity);
+        if (convert_one(good, &tr, &err) < 0)
+            fail_msg("%s: a well-formed event is rejected: %s: %s", l->name, err.path, err.message);
+        char line[512];
+        af_event_write_json(&tr.events[0], line, sizeof line);
+        char *want = py_json(good);
+        assert_string_equal(line, want);
+        free(want);
+        char path[64];
+        for (int i = 0; i < l->nfields; i++) {
+            PyObject *bad = bad_values(&l->fields[i]);
+            assert_non_null(bad);
+            snprintf(path, sizeof path, "events[0][%d]", 3 + i);
+            char label[64];
+            snprintf(label, sizeof label, "(%s)", l->fields[i].label);
+            for (Py_ssize_t b = 0; b < PyTuple_GET_SIZE(bad); b++) {
+                PyObject *ev = event_tuple(l, arity);
+                PyTuple_SetItem(ev, 3 + i, Py_NewRef(PyTuple_GET_ITEM(bad, b)));
+                expect_rejected(ev, &tr, path, l->name, label);
+                Py_DECREF(ev);
+                checked++;
+            }
+            Py_DECREF(bad);
+        }
+        /* vtime, iteration: ints, not bools */
+        PyObject *ev = event_tuple(l, arity);
+        PyTuple_SetItem(ev, 1, Py_NewRef(Py_True));
+        expect_rejected(ev, &tr, "events[0][1]", l->name, NULL);
+        Py_DECREF(ev);
+        /* one field too few, one too many */
+        for (int d = -1; d <= 1; d += 2) {
+            PyObject *t = event_tuple(l, arity + d);
+            snprintf(path, sizeof path, "events[0][%zd]", arity + d);
+            expect_rejected(t, &tr, path, l->name, NULL);
+            Py_DECREF(t);
+            checked++;
+        }
+        Py_DECREF(good);
+    }
+    PyObject *unknown = Py_BuildValue("(sii)", "no_such_event", 0, 0);
+    expect_rejected(unknown, &tr, "events[0][0]", "unknown event kind", NULL);
+    Py_DECREF(unknown);
+    print_message("malformed_events: %d malformed events of %d kinds rejected\n", checked,
+                  (int)AF_EV_KIND_COUNT);
+    af_trace_free(&tr);
+}
+
 int main(int argc, char **argv)
 {
     if (argc >= 3 && strcmp(argv[1], "--dump-traces") == 0)
@@ -635,6 +911,8 @@ int main(int argc, char **argv)
         cmocka_unit_test(equivalence),
         cmocka_unit_test(budgets),
         cmocka_unit_test(no_growth),
+        cmocka_unit_test(probe_follows_the_table),
+        cmocka_unit_test(malformed_events),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }

@@ -3,11 +3,16 @@
  * The expected lines were produced once by /usr/bin/python3.11 with
  * json.dumps(list(event), separators=(",", ":")) and are embedded here, so
  * the writer is checked byte for byte against Python's escaping.
+ *
+ * TRACE.md's event table must be the one trace_events.def gives
+ * (test_trace_md): when they differ, the test writes the corrected file to
+ * the build folder and says so.
  */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -269,12 +274,124 @@ static void test_names(void **state)
     assert_int_equal(af_budget_from_name("x"), -1);
 }
 
+/* ---- TRACE.md's event table ------------------------------------------- */
+
+#define MD_BEGIN "<!-- event table: generated from trace_events.def -->\n"
+#define MD_END "<!-- end of the event table -->\n"
+
+/* What TRACE.md says of each kind, from the table: when, and each field's
+ * note. */
+typedef struct event_doc {
+    const char *name;
+    const char *when;
+    const char *notes[16];
+} event_doc;
+
+#define DOC_NOTE(TYPE, label, member, note) note,
+#define AF_TRACE_EVENT(ID, name, when) {#name, when, {AF_TRACE_FIELDS_##ID(DOC_NOTE, DOC_NOTE)}},
+static const event_doc event_docs[AF_EV_KIND_COUNT] = {
+#include "harness/run/trace_events.def"
+};
+
+/* "label (what its type says; note)". */
+static void md_field(FILE *out, const af_field_layout *f, const char *note)
+{
+    fputs(f->label, out);
+    const char *sep = " (";
+    if (f->type == AF_FIELD_ENUM) {
+        for (int v = 0; v < f->nvalues; v++)
+            fprintf(out, "%s`%s`", v ? "/" : " (", f->values[v]);
+        sep = "; ";
+    } else if (f->type == AF_FIELD_BOOL || f->type == AF_FIELD_OPT_STR) {
+        fprintf(out, " (%s", f->type == AF_FIELD_BOOL ? "bool" : "str or None");
+        sep = "; ";
+    }
+    if (note[0])
+        fprintf(out, "%s%s", sep, note);
+    if (note[0] || sep[0] == ';')
+        fputc(')', out);
+}
+
+/* The table, between its markers (malloc'd). */
+static char *md_table(void)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&text, &len);
+    assert_non_null(out);
+    fputs(MD_BEGIN, out);
+    fputs("| kind | fields after (kind, vtime, iteration) | when |\n| --- | --- | --- |\n", out);
+    for (int k = 0; k < AF_EV_KIND_COUNT; k++) {
+        const af_event_layout *l = af_event_layout_of((af_ev_kind)k);
+        const event_doc *d = &event_docs[k];
+        assert_string_equal(l->name, d->name);
+        assert_true(l->nfields <= (int)(sizeof d->notes / sizeof d->notes[0]));
+        fprintf(out, "| `%s` | ", l->name);
+        for (int i = 0; i < l->nfields; i++) {
+            if (i)
+                fputs(", ", out);
+            md_field(out, &l->fields[i], d->notes[i]);
+        }
+        fprintf(out, " | %s |\n", d->when);
+    }
+    fputs(MD_END, out);
+    fclose(out);
+    return text;
+}
+
+static char *read_text(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    char *text = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&text, &len);
+    char chunk[4096];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+        fwrite(chunk, 1, n, out);
+    fclose(f);
+    fclose(out);
+    return text;
+}
+
+static void test_trace_md(void **state)
+{
+    (void)state;
+    char *doc = read_text(AF_SOURCE_DIR "/harness/run/TRACE.md");
+    char *want = md_table();
+    char *begin = strstr(doc, MD_BEGIN);
+    char *end = begin ? strstr(begin, MD_END) : NULL;
+    if (!end)
+        fail_msg("harness/run/TRACE.md: no event table between \"%.*s\" and \"%.*s\"",
+                 (int)strlen(MD_BEGIN) - 1, MD_BEGIN, (int)strlen(MD_END) - 1, MD_END);
+    end += strlen(MD_END);
+    if ((size_t)(end - begin) != strlen(want) || memcmp(begin, want, strlen(want)) != 0) {
+        const char *fixed = AF_BINARY_DIR "/TRACE.md";
+        FILE *f = fopen(fixed, "wb");
+        assert_non_null(f);
+        fwrite(doc, 1, (size_t)(begin - doc), f);
+        fputs(want, f);
+        fputs(end, f);
+        fclose(f);
+        fail_msg("harness/run/TRACE.md's event table is not the one harness/run/trace_events.def "
+                 "gives: %s has it right (cp %s harness/run/TRACE.md)",
+                 fixed, fixed);
+    }
+    free(want);
+    free(doc);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_write_matches_python), cmocka_unit_test(test_round_trip),
-        cmocka_unit_test(test_read_errors),          cmocka_unit_test(test_bounded),
-        cmocka_unit_test(test_invalid_utf8),         cmocka_unit_test(test_names),
+        cmocka_unit_test(test_write_matches_python),
+        cmocka_unit_test(test_round_trip),
+        cmocka_unit_test(test_read_errors),
+        cmocka_unit_test(test_bounded),
+        cmocka_unit_test(test_invalid_utf8),
+        cmocka_unit_test(test_names),
+        cmocka_unit_test(test_trace_md),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
