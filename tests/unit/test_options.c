@@ -19,6 +19,7 @@
 
 #include <cmocka.h>
 
+#include "base/file_io.h"
 #include "harness/options/options.h"
 
 #ifndef AF_SOURCE_DIR
@@ -421,19 +422,10 @@ static void test_help_format(void **state)
 
 static char *read_all(const char *path)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *out = open_memstream(&buf, &len);
-    char chunk[4096];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-        fwrite(chunk, 1, n, out);
-    fclose(f);
-    fclose(out);
-    return buf;
+    char *text = NULL;
+    size_t len;
+    af_error err;
+    return af_read_file(path, AF_READ_MAX_BYTES, &text, &len, &err) == 0 ? text : NULL;
 }
 
 #define BLOCK_OPEN "<!-- options: "
