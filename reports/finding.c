@@ -12,6 +12,7 @@
 
 #include "base/file_io.h"
 #include "reports/finding.h"
+#include "reports/findings_io.h"
 #include "reports/repro.h"
 #include "scenarios/json.h"
 
@@ -129,12 +130,10 @@ static char *verdicts_json(const af_finding *f, size_t *len_out)
     return buf;
 }
 
-/* One file of the folder. */
+/* One file of the folder (made durable with the folder: findings.c). */
 static int put_file(const char *dir, const char *name, const void *data, size_t len, af_error *err)
 {
-    char path[4200];
-    snprintf(path, sizeof path, "%s/%s", dir, name);
-    return af_write_file_durable(path, data, len, err);
+    return af_store_write_plain(dir, name, data, len, err);
 }
 
 /* verdict.json of a finding with verdicts: the primary verdict, one line. */

@@ -31,8 +31,9 @@
  * trace.jsonl: scenario.json without expect, repro.py without asserts, and
  * verdict.json / verdicts.json made of its oracle, signature and evidence.
  *
- * Every file is written to a temporary name, fsync'd and renamed
- * (base/file_io.h) before af_finding_write returns.
+ * The files are written, not fsync'd: af_finding_write fills a folder
+ * being built, which the store fsyncs as a whole before renaming it into
+ * place (reports/findings.h).
  */
 #ifndef ASYNCFUZZ_FINDING_H
 #define ASYNCFUZZ_FINDING_H

@@ -96,6 +96,31 @@ int af_store_write_text(const char *dir, const char *name, const char *text, af_
     return af_write_file_durable(path, text, strlen(text), err);
 }
 
+int af_store_write_plain(const char *dir, const char *name, const void *data, size_t len,
+                         af_error *err)
+{
+    char path[PATH_CAP];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    const char *p = data;
+    while (fd >= 0 && len > 0) {
+        ssize_t w = write(fd, p, len);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            break;
+        p += w;
+        len -= (size_t)w;
+    }
+    if (fd < 0 || len > 0 || close(fd) != 0) {
+        af_error_set(err, "", "%s: cannot write: %s", path, strerror(errno));
+        if (fd >= 0 && len > 0)
+            close(fd);
+        return -1;
+    }
+    return 0;
+}
+
 char *af_store_read_text(const char *dir, const char *name)
 {
     char path[PATH_CAP];
@@ -150,6 +175,36 @@ static void fsync_path(const char *dir)
         fsync(fd);
         close(fd);
     }
+}
+
+/* fsync every file of a folder being built, then the folder: one journal
+ * commit for the lot instead of two per file. 0, or -1 with err set. */
+static int sync_folder(const char *dir, af_error *err)
+{
+    DIR *d = opendir(dir);
+    if (!d) {
+        af_error_set(err, "", "%s: cannot open: %s", dir, strerror(errno));
+        return -1;
+    }
+    int rc = 0;
+    struct dirent *e;
+    char path[PATH_CAP];
+    while (rc == 0 && (e = readdir(d))) {
+        if (e->d_name[0] == '.')
+            continue;
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0 || fsync(fd) != 0) {
+            af_error_set(err, "", "%s: cannot fsync: %s", path, strerror(errno));
+            rc = -1;
+        }
+        if (fd >= 0)
+            close(fd);
+    }
+    closedir(d);
+    if (rc == 0)
+        fsync_path(dir);
+    return rc;
 }
 
 static bool exists(const char *path)
@@ -277,7 +332,9 @@ typedef struct meta {
     int64_t first_unix;
 } meta;
 
-static int write_meta(const char *dir, const meta *m, const af_findings_size *size, af_error *err)
+/* meta.json into dir: durably, or (a folder being built) plain. */
+static int write_meta(const char *dir, const meta *m, const af_findings_size *size, bool durable,
+                      af_error *err)
 {
     cJSON *root = cJSON_CreateObject();
     char hex[17], now[32], py[16];
@@ -311,7 +368,8 @@ static int write_meta(const char *dir, const meta *m, const af_findings_size *si
     if (line) {
         memcpy(line, text, n);
         memcpy(line + n, "\n", 2);
-        rc = af_store_write_text(dir, "meta.json", line, err);
+        rc = durable ? af_store_write_text(dir, "meta.json", line, err)
+                     : af_store_write_plain(dir, "meta.json", line, n + 1, err);
         free(line);
     } else {
         af_error_set(err, "", "out of memory");
@@ -367,11 +425,10 @@ static int build_folder(const char *tmp, const af_findings_record_in *in, const 
     f.signature = m->signature;
     f.signature_text = sigtext_of(in);
     f.evidence = in->evidence;
-    if (af_finding_write(tmp, &f, err) < 0 || write_meta(tmp, m, size, err) < 0 ||
+    if (af_finding_write(tmp, &f, err) < 0 || write_meta(tmp, m, size, false, err) < 0 ||
         write_count(tmp, count, err) < 0)
         return -1;
-    fsync_path(tmp);
-    return 0;
+    return sync_folder(tmp, err);
 }
 
 /* A temporary name in dir for a folder about to become NAME. */
@@ -474,7 +531,8 @@ static af_findings_result record_smaller(const char *dir, const char *sig_dir,
     char *hits = af_store_read_text(sig_dir, "hits");
     if (hits) {
         af_error ignored;
-        af_store_write_text(tmp, "hits", hits, &ignored);
+        if (af_store_write_plain(tmp, "hits", hits, strlen(hits), &ignored) == 0)
+            sync_folder(tmp, &ignored);
         free(hits);
     }
     if (replace_folder(tmp, sig_dir, dir, name, err) < 0)
@@ -581,7 +639,7 @@ int af_findings_write_folder(const char *path, const af_findings_record_in *in, 
 int af_findings_put_folder(const char *dir, const char *name, const af_findings_file *files,
                            int nfiles, af_error *err)
 {
-    char final[PATH_CAP], tmp[PATH_CAP], path[PATH_CAP];
+    char final[PATH_CAP], tmp[PATH_CAP];
     snprintf(final, sizeof final, "%s/%s", dir, name);
     if (af_mkdirs(dir, err) < 0)
         return -1;
@@ -592,12 +650,11 @@ int af_findings_put_folder(const char *dir, const char *name, const af_findings_
     if (!exists(final)) {
         tmp_name(tmp, sizeof tmp, dir, "tmp", name);
         rc = af_mkdirs(tmp, err);
-        for (int i = 0; i < nfiles && rc == 0; i++) {
-            snprintf(path, sizeof path, "%s/%s", tmp, files[i].name);
-            rc = af_write_file_durable(path, files[i].data, files[i].len, err);
-        }
+        for (int i = 0; i < nfiles && rc == 0; i++)
+            rc = af_store_write_plain(tmp, files[i].name, files[i].data, files[i].len, err);
+        if (rc == 0)
+            rc = sync_folder(tmp, err);
         if (rc == 0) {
-            fsync_path(tmp);
             rc = put_new_folder(tmp, final, err) < 0 ? -1 : 0;
             fsync_path(dir);
         } else {
@@ -683,7 +740,7 @@ static int rebuild_meta(const char *sig_dir, const char *name, af_error *err)
                   .first_unix = stat(sig_dir, &st) == 0 ? (int64_t)st.st_mtime : 0};
         af_store_iso_time(m.first_unix, first_seen, sizeof first_seen);
         m.first_seen = first_seen;
-        rc = write_meta(sig_dir, &m, &size, err);
+        rc = write_meta(sig_dir, &m, &size, true, err);
     } else {
         af_error_set(err, "", "%s: verdict.json or scenario.json unreadable", sig_dir);
     }

@@ -19,7 +19,8 @@
  *                       gen's seed and run, an engine's worker and run),
  *                       python, target, first seen, size
  *       count           how many runs hit the signature (decimal, one line)
- *   STORE/summary.json  every signature (findings_summary.c)
+ *   STORE/summary.json  every signature (findings_summary.c), replaced
+ *                       at once; not fsync'd: it is derived from the folders
  *   STORE/.lock         flock(2)ed around every change
  *
  * Which run a folder holds: the first one filed; a later run of the same
@@ -31,15 +32,13 @@
  * every smaller run it meets (af_findings_refile_smaller).
  *
  * Crash safety: a folder is built under a temporary name (.tmp-SIG-PID-N,
- * every file fsync'd), then renamed into place and the store fsync'd; a
- * smaller run is built the same way and swapped in with renameat2
- * RENAME_EXCHANGE (or, where the file system lacks it, the old folder is
- * renamed to .old-SIG-PID-N and the new one into place). Either way a
- * signature folder that exists is complete, whenever the process is
- * killed. What a killed process leaves (a temporary folder, an .old- folder,
- * a signature folder missing files from outside the store) is repaired or
- * removed by af_findings_repair, which af_findings_open runs; it says what
- * it did on its log.
+ * its files written, then fsync'd together with it), then renamed into place and the store fsync'd;
+ * a smaller run is built the same way and swapped in with renameat2 RENAME_EXCHANGE (or, where the
+ * file system lacks it, the old folder is renamed to .old-SIG-PID-N and the new one into place).
+ * Either way a signature folder that exists is complete, whenever the process is killed. What a
+ * killed process leaves (a temporary folder, an .old- folder, a signature folder missing files from
+ * outside the store) is repaired or removed by af_findings_repair, which af_findings_open runs; it
+ * says what it did on its log.
  *
  * Concurrency: every change happens under an exclusive flock of
  * STORE/.lock, and folder creation is a rename only one process can win.

@@ -19,6 +19,10 @@ void af_store_unlock(int fd);
 
 /* DIR/NAME, durably (base/file_io.h). */
 int af_store_write_text(const char *dir, const char *name, const char *text, af_error *err);
+/* DIR/NAME, a file of a folder being built: written, not fsync'd (the
+ * folder's files are fsync'd together before it is renamed into place). */
+int af_store_write_plain(const char *dir, const char *name, const void *data, size_t len,
+                         af_error *err);
 /* DIR/NAME as a malloc'd string (at most 1 MiB), or NULL. */
 char *af_store_read_text(const char *dir, const char *name);
 

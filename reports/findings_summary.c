@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "harness/run/embed.h"
 #include "reports/findings.h"
@@ -154,6 +155,12 @@ static const char *meta_string(const cJSON *meta, const char *key)
     return cJSON_IsString(v) ? v->valuestring : "";
 }
 
+static double meta_number(const cJSON *meta, const char *key)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(meta, key);
+    return cJSON_IsNumber(v) ? v->valuedouble : 0;
+}
+
 /* Oracle and signature text of a folder without meta.json: verdict.json. */
 static cJSON *verdict_of(const char *sig_dir)
 {
@@ -182,8 +189,12 @@ static void put_finding(text *t, const char *dir, const entry *x, uint64_t count
     put_string(t, meta_string(x->meta, "origin"));
     af_store_iso_time(x->first_unix, when, sizeof when);
     put(t, ", \"first_seen\": \"%s\"", when);
+    const cJSON *sz = cJSON_GetObjectItemCaseSensitive(x->meta, "size");
     af_findings_size size;
-    if (af_store_folder_size(sig_dir, &size) == 0)
+    if (cJSON_IsObject(sz)) /* meta.json's, as parsed */
+        put(t, ", \"size\": {\"ops\": %d, \"tasks\": %d, \"bytes\": %.0f}",
+            (int)meta_number(sz, "ops"), (int)meta_number(sz, "tasks"), meta_number(sz, "bytes"));
+    else if (af_store_folder_size(sig_dir, &size) == 0)
         put(t, ", \"size\": {\"ops\": %d, \"tasks\": %d, \"bytes\": %zu}", size.ops, size.tasks,
             size.bytes);
     put(t, ", \"folder\": \"%s\"}", x->name);
@@ -210,6 +221,25 @@ static void put_campaign(text *t, const af_findings_campaign *c)
     else
         put(t, "null");
     put(t, "}");
+}
+
+/* summary.json replaced at once (written beside it, renamed over it),
+ * never seen half-written; not fsync'd: it is derived from the folders,
+ * which are, and the next command that ends on the store writes it again. */
+static int replace_summary(const char *dir, const char *text, size_t len, af_error *err)
+{
+    char name[64], from[AF_STORE_PATH_CAP], to[AF_STORE_PATH_CAP];
+    snprintf(name, sizeof name, "summary.json.tmp.%ld", (long)getpid());
+    if (af_store_write_plain(dir, name, text, len, err) < 0)
+        return -1;
+    snprintf(from, sizeof from, "%s/%s", dir, name);
+    snprintf(to, sizeof to, "%s/summary.json", dir);
+    if (rename(from, to) != 0) {
+        af_error_set(err, "", "%s: cannot write: %s", to, strerror(errno));
+        unlink(from);
+        return -1;
+    }
+    return 0;
 }
 
 /* The campaign object summary.json has now, one line; NULL if none. */
@@ -262,7 +292,7 @@ int af_store_summary_locked(const char *dir, const af_findings_campaign *campaig
     if (failed || t.failed || (n && !counts))
         af_error_set(err, "", "%s/summary.json: out of memory", dir);
     else
-        rc = af_store_write_text(dir, "summary.json", t.buf, err);
+        rc = replace_summary(dir, t.buf, t.len, err);
     free(counts);
     free(t.buf);
     if (unique)
