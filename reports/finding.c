@@ -1,4 +1,4 @@
-/* finding.c - write one finding folder (finding.h). */
+/* finding.c - the files of one finding folder (finding.h). */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -8,8 +8,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cjson/cJSON.h>
+
 #include "base/file_io.h"
 #include "reports/finding.h"
+#include "reports/findings_io.h"
 #include "reports/repro.h"
 #include "scenarios/json.h"
 
@@ -127,16 +130,35 @@ static char *verdicts_json(const af_finding *f, size_t *len_out)
     return buf;
 }
 
-int af_finding_write(const char *dir, const af_finding *f, af_error *err)
+/* One file of the folder (made durable with the folder: findings.c). */
+static int put_file(const char *dir, const char *name, const void *data, size_t len, af_error *err)
+{
+    return af_store_write_plain(dir, name, data, len, err);
+}
+
+/* verdict.json of a finding with verdicts: the primary verdict, one line. */
+static int write_primary_verdict(const char *dir, const af_verdict *v, af_error *err)
+{
+    size_t n = af_verdict_write_json(v, NULL, 0);
+    char *line = malloc(n + 2);
+    if (!line) {
+        af_error_set(err, "", "%s: out of memory writing the finding", dir);
+        return -1;
+    }
+    af_verdict_write_json(v, line, n + 1);
+    line[n] = '\n';
+    int rc = put_file(dir, "verdict.json", line, n + 1, err);
+    free(line);
+    return rc;
+}
+
+/* A finding with verdicts (see finding.h). */
+static int write_with_verdicts(const char *dir, const af_finding *f, af_error *err)
 {
     int rc = -1;
-    char path[4200];
     char *text = NULL;
     af_scenario *fs = NULL;
     size_t len = 0;
-
-    if (af_mkdirs(dir, err) < 0)
-        return -1;
 
     /* scenario.json */
     fs = malloc(sizeof *fs);
@@ -147,8 +169,7 @@ int af_finding_write(const char *dir, const af_finding *f, af_error *err)
     text = af_json_write(fs);
     if (!text)
         goto oom;
-    snprintf(path, sizeof path, "%s/scenario.json", dir);
-    if (af_write_file_durable(path, text, strlen(text), err) < 0)
+    if (put_file(dir, "scenario.json", text, strlen(text), err) < 0)
         goto done;
     free(text);
 
@@ -156,20 +177,21 @@ int af_finding_write(const char *dir, const af_finding *f, af_error *err)
     text = af_finding_repro_target(f->scenario, f->verdicts, f->target, err);
     if (!text)
         goto done;
-    snprintf(path, sizeof path, "%s/repro.py", dir);
-    if (af_write_file_durable(path, text, strlen(text), err) < 0)
+    if (put_file(dir, "repro.py", text, strlen(text), err) < 0)
         goto done;
     free(text);
 
-    /* verdicts.json */
+    /* verdicts.json, verdict.json */
     text = verdicts_json(f, &len);
     if (!text)
         goto oom;
-    snprintf(path, sizeof path, "%s/verdicts.json", dir);
-    if (af_write_file_durable(path, text, len, err) < 0)
+    if (put_file(dir, "verdicts.json", text, len, err) < 0)
         goto done;
     free(text);
     text = NULL;
+    if (f->primary >= 0 && f->primary < f->verdicts->count &&
+        write_primary_verdict(dir, &f->verdicts->items[f->primary], err) < 0)
+        goto done;
 
     /* trace.jsonl */
     if (f->trace) {
@@ -178,18 +200,10 @@ int af_finding_write(const char *dir, const af_finding *f, af_error *err)
         if (!text)
             goto oom;
         af_trace_write_jsonl(f->trace, text, len + 1);
-        snprintf(path, sizeof path, "%s/trace.jsonl", dir);
-        if (af_write_file_durable(path, text, len, err) < 0)
+        if (put_file(dir, "trace.jsonl", text, len, err) < 0)
             goto done;
         free(text);
         text = NULL;
-    }
-
-    /* input.bin */
-    if (f->input) {
-        snprintf(path, sizeof path, "%s/input.bin", dir);
-        if (af_write_file_durable(path, f->input, f->input_len, err) < 0)
-            goto done;
     }
     rc = 0;
     goto done;
@@ -198,5 +212,98 @@ oom:
 done:
     free(text);
     free(fs);
+    return rc;
+}
+
+/* verdict.json of a finding without verdicts, one line:
+ * {"oracle":..,"evidence":..,"signature":{"hash":..,"text":..}}. */
+static char *death_verdict_json(const af_finding *f)
+{
+    cJSON *v = cJSON_CreateObject();
+    char hex[17];
+    snprintf(hex, sizeof hex, "%016" PRIx64, f->signature);
+    cJSON_AddStringToObject(v, "oracle", f->oracle ? f->oracle : "unknown");
+    cJSON_AddStringToObject(v, "evidence", f->evidence ? f->evidence : "");
+    cJSON *sg = cJSON_AddObjectToObject(v, "signature");
+    cJSON_AddStringToObject(sg, "hash", hex);
+    cJSON_AddStringToObject(sg, "text", f->signature_text ? f->signature_text : "unknown");
+    char *text = cJSON_PrintUnformatted(v);
+    cJSON_Delete(v);
+    size_t n = text ? strlen(text) : 0;
+    char *line = text ? realloc(text, n + 2) : NULL;
+    if (!line) {
+        free(text);
+        return NULL;
+    }
+    memcpy(line + n, "\n", 2);
+    return line;
+}
+
+/* verdicts.json of a finding without verdicts: shaped as for one with
+ * verdicts, holding that one verdict (verdict.json's line). */
+static char *death_verdicts_json(const af_finding *f, const char *verdict_line)
+{
+    size_t n = strlen(verdict_line) - 1, cap = n + 256;
+    char *all = malloc(cap);
+    if (all)
+        snprintf(all, cap,
+                 "{\"asyncfuzz_finding\": 1, \"python\": \"%d.%d\", \"origin\": \"%s\", "
+                 "\"verdicts\": [%.*s]}\n",
+                 f->pyversion / 100, f->pyversion % 100, f->engine ? f->engine : "", (int)n,
+                 verdict_line);
+    return all;
+}
+
+/* scenario.json's scenario of a finding without verdicts: no expect, the
+ * evidence in the description. */
+static af_scenario *death_scenario(const af_finding *f)
+{
+    af_scenario *s = malloc(sizeof *s);
+    if (!s)
+        return NULL;
+    *s = *f->scenario;
+    snprintf(s->description, sizeof s->description, "found by asyncfuzz %s: %s: %s",
+             f->engine ? f->engine : "", f->oracle ? f->oracle : "unknown",
+             f->evidence ? f->evidence : "");
+    s->nexpect = 0;
+    return s;
+}
+
+static int put_text(const char *dir, const char *name, const char *text, af_error *err)
+{
+    return put_file(dir, name, text, strlen(text), err);
+}
+
+/* A finding without verdicts: the process running the input died. */
+static int write_without_verdicts(const char *dir, const af_finding *f, af_error *err)
+{
+    af_scenario *s = death_scenario(f);
+    char *json = s ? af_json_write(s) : NULL;
+    char *py = json ? af_finding_repro_target(s, NULL, f->target, err) : NULL;
+    char *verdict = death_verdict_json(f);
+    char *all = verdict ? death_verdicts_json(f, verdict) : NULL;
+    int rc = -1;
+    if (!json || !all)
+        af_error_set(err, "", "%s: out of memory writing the finding", dir);
+    else if (py && put_text(dir, "scenario.json", json, err) == 0 &&
+             put_text(dir, "repro.py", py, err) == 0 &&
+             put_text(dir, "verdicts.json", all, err) == 0 &&
+             put_text(dir, "verdict.json", verdict, err) == 0)
+        rc = 0;
+    free(all);
+    free(verdict);
+    free(py);
+    free(json);
+    free(s);
+    return rc;
+}
+
+int af_finding_write(const char *dir, const af_finding *f, af_error *err)
+{
+    if (af_mkdirs(dir, err) < 0)
+        return -1;
+    int rc = f->verdicts ? write_with_verdicts(dir, f, err) : write_without_verdicts(dir, f, err);
+    if (rc == 0 && f->input && put_file(dir, "input.bin", f->input, f->input_len, err) < 0)
+        rc = -1;
     return rc;
 }

@@ -1,26 +1,39 @@
-/* finding.h - write one finding: everything a person needs to look at it,
- * reproduce it and keep it as a regression scenario.
+/* finding.h - the files of one finding folder: everything a person needs
+ * to look at a finding, reproduce it and keep it as a regression scenario.
+ * Writes the files into a folder it is given; where that folder lives, how
+ * it is made to appear at once and what else goes beside it (meta.json,
+ * count) is the findings store's job (reports/findings.h). Must not decide
+ * where findings go or whether one is new.
  *
- * A finding is a folder:
+ * A finding of a run with verdicts:
  *
  *   scenario.json   the scenario in canonical form (scenarios/json.h), its
- *                   "expect" set to the oracles the run found, restricted to
- *                   the running interpreter's version ("python": ["3.11"]):
- *                   `asyncfuzz replay DIR/scenario.json` passes as long as
- *                   the behaviour stays the same;
+ *                   "expect" set to the oracle of every verdict the run
+ *                   reported (findings and the verdicts that accompanied
+ *                   them, whatever their cause: all_verdicts), restricted
+ *                   to the running interpreter's version ("python":
+ *                   ["3.11"]): `asyncfuzz replay DIR/scenario.json` passes
+ *                   on the same build, by construction, as long as the
+ *                   behaviour stays the same;
  *   repro.py        the standalone Python program (reports/repro.h) with
- *                   one assert per verdict found: `python3.11 repro.py`
+ *                   one assert per finding verdict: `python3.11 repro.py`
  *                   fails while the behaviour is there;
+ *   verdict.json    the verdict the finding is filed under (one object);
  *   verdicts.json   {"asyncfuzz_finding": 1, "python": "3.11", "origin":
- *                   ..., "signature": {...}, "verdicts": [...]} with one
- *                   af_verdict_write_json object per verdict;
+ *                   ..., "oracle": ..., "signature": {...}, "verdicts":
+ *                   [...]} with one af_verdict_write_json object per
+ *                   finding verdict;
  *   trace.jsonl     the run's trace (harness/run/TRACE.md), when given;
  *   input.bin       the fuzz bytes the scenario was decoded from, when given.
  *
- * Every file is written to a temporary name, flushed and fsync'd, then
- * renamed into place, and the folder itself is fsync'd, all before
- * af_finding_write returns: a finding survives the harness crashing on the
- * very next input.
+ * A finding without verdicts (the process running the input died: a crash,
+ * or a hang no Python-level watchdog could end) has the same files but
+ * trace.jsonl: scenario.json without expect, repro.py without asserts, and
+ * verdict.json / verdicts.json made of its oracle, signature and evidence.
+ *
+ * The files are written, not fsync'd: af_finding_write fills a folder
+ * being built, which the store fsyncs as a whole before renaming it into
+ * place (reports/findings.h).
  */
 #ifndef ASYNCFUZZ_FINDING_H
 #define ASYNCFUZZ_FINDING_H
@@ -34,20 +47,31 @@
 
 typedef struct af_finding {
     const af_scenario *scenario;
+    /* The finding verdicts of the run (NULL: a finding without verdicts,
+     * described by the fields below) and the one filed: index `primary`. */
     const af_verdict_list *verdicts;
+    int primary;
+    /* Every verdict of the run, when `verdicts` holds only the findings:
+     * scenario.json expects all of them, so it replays green. NULL:
+     * verdicts. */
+    const af_verdict_list *all_verdicts;
     const af_trace *trace; /* may be NULL */
     const uint8_t *input;  /* may be NULL */
     size_t input_len;
     const char *origin; /* how it was found, e.g. "gen --seed 1, run 42" */
     int pyversion;      /* major*100+minor of the interpreter */
-    int primary;        /* index in verdicts of the verdict the finding is filed under */
     const char *target; /* target adapter the run used; NULL or "": stock asyncio */
-    /* Every verdict of the run, when `verdicts` holds only the findings:
-     * scenario.json expects all of them, so it replays clean. NULL: verdicts. */
-    const af_verdict_list *all_verdicts;
+    /* Without verdicts: who filed it ("builtin", "libfuzzer", ...), the
+     * oracle name ("crash", "hang"), the signature (hash and text) and one
+     * sentence of evidence. */
+    const char *engine;
+    const char *oracle;
+    uint64_t signature;
+    const char *signature_text;
+    const char *evidence;
 } af_finding;
 
-/* Create `dir` (and missing parents) and write the finding into it.
+/* Create `dir` (and missing parents) and write the finding's files into it.
  * Returns 0, or -1 with err set. */
 int af_finding_write(const char *dir, const af_finding *f, af_error *err);
 

@@ -1,4 +1,7 @@
-/* findings.c - the deduplicating findings store (findings.h). */
+/* findings.c - the findings store on disk (findings.h): filing a run into
+ * its signature folder, counts, the crash-safe folder writer and the
+ * repair of what a killed process left. Must not keep state between calls:
+ * a process's table of signatures is findings_table.c's. */
 #include "reports/findings.h"
 
 #include <cjson/cJSON.h>
@@ -6,6 +9,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,10 +22,11 @@
 #include "base/file_io.h"
 #include "harness/run/embed.h"
 #include "reports/finding.h"
+#include "reports/findings_io.h"
 #include "scenarios/json.h"
 #include "scenarios/minimize.h"
 
-#define PATH_CAP 4096
+#define PATH_CAP AF_STORE_PATH_CAP
 
 void af_findings_size_of(const af_scenario *s, af_findings_size *out)
 {
@@ -39,38 +45,83 @@ int af_findings_size_cmp(const af_findings_size *a, const af_findings_size *b)
     return 0;
 }
 
-uint64_t af_findings_signature(const af_findings_record_in *in)
+static const af_verdict *primary_of(const af_findings_record_in *in)
 {
     if (in->verdicts && in->primary >= 0 && in->primary < in->verdicts->count)
-        return in->verdicts->items[in->primary].signature;
+        return &in->verdicts->items[in->primary];
+    return NULL;
+}
+
+uint64_t af_findings_signature(const af_findings_record_in *in)
+{
+    const af_verdict *p = primary_of(in);
+    if (p)
+        return p->signature;
     const char *t = in->signature_text ? in->signature_text : "unknown";
     return af_hash64(t, strlen(t));
 }
 
 static const char *oracle_of(const af_findings_record_in *in)
 {
-    if (in->verdicts && in->primary >= 0 && in->primary < in->verdicts->count)
-        return af_oracle_name(in->verdicts->items[in->primary].oracle);
+    const af_verdict *p = primary_of(in);
+    if (p)
+        return af_oracle_name(p->oracle);
     return in->oracle ? in->oracle : "unknown";
 }
 
 static const char *sigtext_of(const af_findings_record_in *in)
 {
-    if (in->verdicts && in->primary >= 0 && in->primary < in->verdicts->count)
-        return in->verdicts->items[in->primary].signature_text;
+    const af_verdict *p = primary_of(in);
+    if (p)
+        return p->signature_text;
     return in->signature_text ? in->signature_text : "unknown";
 }
 
-/* ---- small file helpers ---- */
+bool af_findings_is_sig_name(const char *n)
+{
+    if (strlen(n) != 16)
+        return false;
+    for (int i = 0; i < 16; i++)
+        if (!((n[i] >= '0' && n[i] <= '9') || (n[i] >= 'a' && n[i] <= 'f')))
+            return false;
+    return true;
+}
 
-static int write_text(const char *dir, const char *name, const char *text, af_error *err)
+/* ---- small file helpers (findings_io.h) ---- */
+
+int af_store_write_text(const char *dir, const char *name, const char *text, af_error *err)
 {
     char path[PATH_CAP];
     snprintf(path, sizeof path, "%s/%s", dir, name);
     return af_write_file_durable(path, text, strlen(text), err);
 }
 
-static char *read_text(const char *dir, const char *name, size_t *len)
+int af_store_write_plain(const char *dir, const char *name, const void *data, size_t len,
+                         af_error *err)
+{
+    char path[PATH_CAP];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    const char *p = data;
+    while (fd >= 0 && len > 0) {
+        ssize_t w = write(fd, p, len);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            break;
+        p += w;
+        len -= (size_t)w;
+    }
+    if (fd < 0 || len > 0 || close(fd) != 0) {
+        af_error_set(err, "", "%s: cannot write: %s", path, strerror(errno));
+        if (fd >= 0 && len > 0)
+            close(fd);
+        return -1;
+    }
+    return 0;
+}
+
+char *af_store_read_text(const char *dir, const char *name)
 {
     char path[PATH_CAP];
     snprintf(path, sizeof path, "%s/%s", dir, name);
@@ -79,44 +130,18 @@ static char *read_text(const char *dir, const char *name, size_t *len)
     af_error err;
     if (af_read_file(path, 1 << 20, &data, &n, &err) != 0)
         return NULL;
-    if (len)
-        *len = n;
     return data;
 }
 
-static void fsync_path(const char *dir)
+void af_store_iso_time(int64_t t, char *buf, size_t cap)
 {
-    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd >= 0) {
-        fsync(fd);
-        close(fd);
-    }
+    struct tm tm;
+    time_t tt = (time_t)t;
+    gmtime_r(&tt, &tm);
+    strftime(buf, cap, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
-static void remove_tree(const char *dir)
-{
-    DIR *d = opendir(dir);
-    if (d) {
-        struct dirent *e;
-        char path[PATH_CAP];
-        while ((e = readdir(d))) {
-            if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-                continue;
-            snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-            unlink(path);
-        }
-        closedir(d);
-    }
-    rmdir(dir);
-}
-
-static bool exists(const char *path)
-{
-    struct stat st;
-    return stat(path, &st) == 0;
-}
-
-static int lock_store(const char *dir, af_error *err)
+int af_store_lock(const char *dir, af_error *err)
 {
     char path[PATH_CAP];
     snprintf(path, sizeof path, "%s/.lock", dir);
@@ -135,7 +160,7 @@ static int lock_store(const char *dir, af_error *err)
     return fd;
 }
 
-static void unlock_store(int fd)
+void af_store_unlock(int fd)
 {
     if (fd >= 0) {
         flock(fd, LOCK_UN);
@@ -143,17 +168,90 @@ static void unlock_store(int fd)
     }
 }
 
+static void fsync_path(const char *dir)
+{
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd >= 0) {
+        fsync(fd);
+        close(fd);
+    }
+}
+
+/* fsync every file of a folder being built, then the folder: one journal
+ * commit for the lot instead of two per file. 0, or -1 with err set. */
+static int sync_folder(const char *dir, af_error *err)
+{
+    DIR *d = opendir(dir);
+    if (!d) {
+        af_error_set(err, "", "%s: cannot open: %s", dir, strerror(errno));
+        return -1;
+    }
+    int rc = 0;
+    struct dirent *e;
+    char path[PATH_CAP];
+    while (rc == 0 && (e = readdir(d))) {
+        if (e->d_name[0] == '.')
+            continue;
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0 || fsync(fd) != 0) {
+            af_error_set(err, "", "%s: cannot fsync: %s", path, strerror(errno));
+            rc = -1;
+        }
+        if (fd >= 0)
+            close(fd);
+    }
+    closedir(d);
+    if (rc == 0)
+        fsync_path(dir);
+    return rc;
+}
+
+static bool exists(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0;
+}
+
+static bool is_dir(const char *path)
+{
+    struct stat st;
+    return lstat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* rm -r, for the store's own folders (a finding folder may hold a
+ * minimize output folder). Symbolic links are removed, never followed. */
+static void remove_tree(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (d) {
+        struct dirent *e;
+        char path[PATH_CAP];
+        while ((e = readdir(d))) {
+            if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+                continue;
+            snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+            if (is_dir(path))
+                remove_tree(path);
+            else
+                unlink(path);
+        }
+        closedir(d);
+    }
+    rmdir(dir);
+}
+
 /* ---- counts ---- */
 
 uint64_t af_findings_count(const char *sig_dir)
 {
     uint64_t total = 0;
-    char *text = read_text(sig_dir, "count", NULL);
+    char *text = af_store_read_text(sig_dir, "count");
     if (text) {
         total += strtoull(text, NULL, 10);
         free(text);
     }
-    text = read_text(sig_dir, "hits", NULL);
+    text = af_store_read_text(sig_dir, "hits");
     if (text) {
         for (char *p = text; (p = strstr(p, "hits=")); p += 5)
             total += strtoull(p + 5, NULL, 10);
@@ -164,7 +262,7 @@ uint64_t af_findings_count(const char *sig_dir)
 
 static uint64_t own_count(const char *sig_dir)
 {
-    char *text = read_text(sig_dir, "count", NULL);
+    char *text = af_store_read_text(sig_dir, "count");
     uint64_t n = text ? strtoull(text, NULL, 10) : 0;
     free(text);
     return n;
@@ -195,17 +293,10 @@ static int write_count(const char *sig_dir, uint64_t n, af_error *err)
 
 /* ---- meta.json ---- */
 
-static void iso_time(time_t t, char *buf, size_t cap)
+int af_store_read_meta(const char *sig_dir, af_findings_size *out, char *first_seen, size_t cap,
+                       int64_t *first_unix)
 {
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    strftime(buf, cap, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
-static int read_meta_size(const char *sig_dir, af_findings_size *out, char *first_seen, size_t cap,
-                          int64_t *first_unix)
-{
-    char *text = read_text(sig_dir, "meta.json", NULL);
+    char *text = af_store_read_text(sig_dir, "meta.json");
     if (!text)
         return -1;
     cJSON *root = cJSON_Parse(text);
@@ -233,21 +324,33 @@ static int read_meta_size(const char *sig_dir, af_findings_size *out, char *firs
     return rc;
 }
 
-static int write_meta(const char *dir, const af_findings_record_in *in, uint64_t sig,
-                      const af_findings_size *size, const char *first_seen, int64_t first_unix,
+/* What meta.json says besides the size. */
+typedef struct meta {
+    uint64_t signature;
+    const char *signature_text, *oracle, *engine, *origin, *target;
+    const char *first_seen;
+    int64_t first_unix;
+} meta;
+
+/* meta.json into dir: durably, or (a folder being built) plain. */
+static int write_meta(const char *dir, const meta *m, const af_findings_size *size, bool durable,
                       af_error *err)
 {
     cJSON *root = cJSON_CreateObject();
-    char hex[17], now[32];
-    snprintf(hex, sizeof hex, "%016" PRIx64, sig);
-    iso_time(time(NULL), now, sizeof now);
+    char hex[17], now[32], py[16];
+    snprintf(hex, sizeof hex, "%016" PRIx64, m->signature);
+    af_store_iso_time((int64_t)time(NULL), now, sizeof now);
+    snprintf(py, sizeof py, "%d.%d", af_embed_pyversion() / 100, af_embed_pyversion() % 100);
     cJSON_AddStringToObject(root, "signature", hex);
-    cJSON_AddStringToObject(root, "signature_text", sigtext_of(in));
-    cJSON_AddStringToObject(root, "oracle", oracle_of(in));
-    cJSON_AddStringToObject(root, "engine", in->engine ? in->engine : "");
-    cJSON_AddStringToObject(root, "origin", in->origin ? in->origin : "");
-    cJSON_AddStringToObject(root, "first_seen", first_seen);
-    cJSON_AddNumberToObject(root, "first_seen_unix", (double)first_unix);
+    cJSON_AddStringToObject(root, "signature_text", m->signature_text);
+    cJSON_AddStringToObject(root, "oracle", m->oracle);
+    cJSON_AddStringToObject(root, "engine", m->engine ? m->engine : "");
+    cJSON_AddStringToObject(root, "origin", m->origin ? m->origin : "");
+    cJSON_AddStringToObject(root, "python", py);
+    if (m->target && m->target[0])
+        cJSON_AddStringToObject(root, "target", m->target);
+    cJSON_AddStringToObject(root, "first_seen", m->first_seen);
+    cJSON_AddNumberToObject(root, "first_seen_unix", (double)m->first_unix);
     cJSON_AddStringToObject(root, "updated", now);
     cJSON *sz = cJSON_AddObjectToObject(root, "size");
     cJSON_AddNumberToObject(sz, "ops", size->ops);
@@ -264,155 +367,179 @@ static int write_meta(const char *dir, const af_findings_record_in *in, uint64_t
     int rc = -1;
     if (line) {
         memcpy(line, text, n);
-        line[n] = '\n';
-        line[n + 1] = '\0';
-        rc = write_text(dir, "meta.json", line, err);
+        memcpy(line + n, "\n", 2);
+        rc = durable ? af_store_write_text(dir, "meta.json", line, err)
+                     : af_store_write_plain(dir, "meta.json", line, n + 1, err);
         free(line);
+    } else {
+        af_error_set(err, "", "out of memory");
     }
     free(text);
     return rc;
 }
 
-/* The size stored for a folder: meta.json, or (a folder filed by the
- * libFuzzer / AFL++ targets) its scenario.json. */
-static int stored_size(const char *sig_dir, af_findings_size *out)
+int af_store_folder_size(const char *sig_dir, af_findings_size *out)
 {
-    if (read_meta_size(sig_dir, out, NULL, 0, NULL) == 0)
+    if (af_store_read_meta(sig_dir, out, NULL, 0, NULL) == 0)
         return 0;
     char path[PATH_CAP];
     snprintf(path, sizeof path, "%s/scenario.json", sig_dir);
-    static _Thread_local af_scenario s;
+    af_scenario *s = malloc(sizeof *s);
     af_error err;
-    if (af_json_read_file(path, &s, &err) != 0)
-        return -1;
-    af_findings_size_of(&s, out);
-    return 0;
+    int rc = -1;
+    if (s && af_json_read_file(path, s, &err) == 0) {
+        af_findings_size_of(s, out);
+        rc = 0;
+    }
+    free(s);
+    return rc;
 }
 
 int af_findings_stored_size(const char *dir, uint64_t signature, af_findings_size *out)
 {
     char sig_dir[PATH_CAP];
     snprintf(sig_dir, sizeof sig_dir, "%s/%016" PRIx64, dir, signature);
-    return stored_size(sig_dir, out);
+    return af_store_folder_size(sig_dir, out);
 }
 
-/* ---- one folder's files ---- */
+/* ---- building a folder ---- */
 
-static int write_folder(const char *tmp, const af_findings_record_in *in, uint64_t sig,
-                        const af_findings_size *size, const char *first_seen, int64_t first_unix,
-                        uint64_t count, af_error *err)
+/* Every file of a finding folder into tmp (created), fsync'd. */
+static int build_folder(const char *tmp, const af_findings_record_in *in, const meta *m,
+                        const af_findings_size *size, uint64_t count, af_error *err)
 {
-    if (af_mkdirs(tmp, err) < 0)
+    af_finding f;
+    memset(&f, 0, sizeof f);
+    f.scenario = in->scenario;
+    f.verdicts = primary_of(in) ? in->verdicts : NULL;
+    f.primary = in->primary;
+    f.all_verdicts = in->all_verdicts;
+    f.trace = in->trace;
+    f.input = in->input;
+    f.input_len = in->input_len;
+    f.origin = in->origin;
+    f.pyversion = af_embed_pyversion();
+    f.target = in->target;
+    f.engine = in->engine;
+    f.oracle = oracle_of(in);
+    f.signature = m->signature;
+    f.signature_text = sigtext_of(in);
+    f.evidence = in->evidence;
+    if (af_finding_write(tmp, &f, err) < 0 || write_meta(tmp, m, size, false, err) < 0 ||
+        write_count(tmp, count, err) < 0)
         return -1;
-    if (in->verdicts && in->primary >= 0 && in->primary < in->verdicts->count) {
-        af_finding f;
-        memset(&f, 0, sizeof f);
-        f.scenario = in->scenario;
-        f.verdicts = in->verdicts;
-        f.trace = in->trace;
-        f.input = in->input;
-        f.input_len = in->input_len;
-        f.origin = in->origin;
-        f.pyversion = af_embed_pyversion();
-        f.primary = in->primary;
-        f.target = in->target;
-        if (af_finding_write(tmp, &f, err) < 0)
-            return -1;
-        char buf[2048];
-        size_t n = af_verdict_write_json(&in->verdicts->items[in->primary], buf, sizeof buf - 2);
-        if (n >= sizeof buf - 2)
-            n = sizeof buf - 3;
-        buf[n] = '\n';
-        buf[n + 1] = '\0';
-        if (write_text(tmp, "verdict.json", buf, err) < 0)
-            return -1;
-    } else {
-        /* crash / hang: no verdicts, the files are written here */
-        static _Thread_local af_scenario s;
-        s = *in->scenario;
-        snprintf(s.description, sizeof s.description, "found by asyncfuzz %s: %s: %s",
-                 in->engine ? in->engine : "", oracle_of(in), in->evidence ? in->evidence : "");
-        s.nexpect = 0;
-        char *json = af_json_write(&s);
-        if (!json) {
-            af_error_set(err, "", "out of memory");
-            return -1;
-        }
-        int rc = write_text(tmp, "scenario.json", json, err);
-        free(json);
-        if (rc < 0)
-            return -1;
-        char *py = af_finding_repro_target(&s, NULL, in->target, err);
-        if (!py)
-            return -1;
-        rc = write_text(tmp, "repro.py", py, err);
-        free(py);
-        if (rc < 0)
-            return -1;
-        cJSON *v = cJSON_CreateObject();
-        char hex[17];
-        snprintf(hex, sizeof hex, "%016" PRIx64, sig);
-        cJSON_AddStringToObject(v, "oracle", oracle_of(in));
-        cJSON_AddStringToObject(v, "evidence", in->evidence ? in->evidence : "");
-        cJSON *sg = cJSON_AddObjectToObject(v, "signature");
-        cJSON_AddStringToObject(sg, "hash", hex);
-        cJSON_AddStringToObject(sg, "text", sigtext_of(in));
-        char *vt = cJSON_PrintUnformatted(v);
-        cJSON_Delete(v);
-        if (!vt) {
-            af_error_set(err, "", "out of memory");
-            return -1;
-        }
-        size_t n = strlen(vt);
-        char *line = malloc(n + 2);
-        if (!line) {
-            free(vt);
-            af_error_set(err, "", "out of memory");
-            return -1;
-        }
-        memcpy(line, vt, n);
-        memcpy(line + n, "\n", 2);
-        free(vt);
-        rc = write_text(tmp, "verdict.json", line, err);
-        if (rc == 0) {
-            /* verdicts.json as reports/finding.h shapes it, with this one */
-            size_t m = strlen(line) + 256;
-            char *all = malloc(m);
-            if (all) {
-                line[n] = '\0';
-                snprintf(all, m,
-                         "{\"asyncfuzz_finding\": 1, \"python\": \"%d.%d\", \"origin\": \"%s\", "
-                         "\"verdicts\": [%s]}\n",
-                         af_embed_pyversion() / 100, af_embed_pyversion() % 100,
-                         in->engine ? in->engine : "", line);
-                rc = write_text(tmp, "verdicts.json", all, err);
-                free(all);
-            }
-        }
-        free(line);
-        if (rc < 0)
-            return -1;
-        if (in->input) {
-            char path[PATH_CAP];
-            snprintf(path, sizeof path, "%s/input.bin", tmp);
-            if (af_write_file_durable(path, in->input, in->input_len, err) < 0)
-                return -1;
-        }
+    return sync_folder(tmp, err);
+}
+
+/* A temporary name in dir for a folder about to become NAME. */
+static void tmp_name(char *buf, size_t cap, const char *dir, const char *kind, const char *name)
+{
+    static unsigned serial;
+    snprintf(buf, cap, "%s/.%s-%s-%ld-%u", dir, kind, name, (long)getpid(), serial++);
+}
+
+/* Put the complete folder tmp in place of the existing folder final: swap
+ * the two atomically, or (no RENAME_EXCHANGE on this file system) move
+ * final aside to an .old- name first, which the repair puts back should
+ * the process die between the two renames. The old folder is removed. */
+static int replace_folder(const char *tmp, const char *final, const char *dir, const char *name,
+                          af_error *err)
+{
+    if (renameat2(AT_FDCWD, tmp, AT_FDCWD, final, RENAME_EXCHANGE) == 0) {
+        remove_tree(tmp); /* now the old folder */
+        return 0;
     }
-    if (write_meta(tmp, in, sig, size, first_seen, first_unix, err) < 0)
+    char old[PATH_CAP];
+    tmp_name(old, sizeof old, dir, "old", name);
+    if (rename(final, old) < 0 || rename(tmp, final) < 0) {
+        af_error_set(err, "", "%s: cannot replace: %s", final, strerror(errno));
+        if (!exists(final))
+            rename(old, final);
+        remove_tree(tmp);
         return -1;
-    if (write_count(tmp, count, err) < 0)
-        return -1;
-    fsync_path(tmp);
+    }
+    remove_tree(old);
     return 0;
 }
 
-static int summary_unlocked(const char *dir, size_t *unique, uint64_t *total, af_error *err);
-
-static void tmp_name(char *buf, size_t cap, const char *dir, uint64_t sig)
+static int put_new_folder(const char *tmp, const char *final, af_error *err)
 {
-    static unsigned serial;
-    snprintf(buf, cap, "%s/.tmp-%016" PRIx64 "-%ld-%u", dir, sig, (long)getpid(), serial++);
+    if (rename(tmp, final) == 0)
+        return 0;
+    int e = errno;
+    remove_tree(tmp);
+    if (e != EEXIST && e != ENOTEMPTY)
+        af_error_set(err, "", "%s: cannot rename into place: %s", final, strerror(e));
+    return e == EEXIST || e == ENOTEMPTY ? 1 : -1;
+}
+
+static void meta_of(const af_findings_record_in *in, uint64_t sig, meta *m)
+{
+    memset(m, 0, sizeof *m);
+    m->signature = sig;
+    m->signature_text = sigtext_of(in);
+    m->oracle = oracle_of(in);
+    m->engine = in->engine;
+    m->origin = in->origin;
+    m->target = in->target;
+}
+
+/* ---- filing ---- */
+
+/* A signature new to the store: its folder, under the lock. */
+static af_findings_result record_new(const char *dir, const char *sig_dir,
+                                     const af_findings_record_in *in, const meta *m,
+                                     const af_findings_size *size, af_error *err)
+{
+    char tmp[PATH_CAP];
+    tmp_name(tmp, sizeof tmp, dir, "tmp", sig_dir + strlen(dir) + 1);
+    if (build_folder(tmp, in, m, size, 1, err) < 0) {
+        remove_tree(tmp);
+        return AF_FINDINGS_ERROR;
+    }
+    int r = put_new_folder(tmp, sig_dir, err);
+    if (r < 0)
+        return AF_FINDINGS_ERROR;
+    if (r > 0) {
+        /* filed meanwhile by a process that does not take our lock */
+        if (write_count(sig_dir, own_count(sig_dir) + 1, err) < 0)
+            return AF_FINDINGS_ERROR;
+        return AF_FINDINGS_COUNTED;
+    }
+    fsync_path(dir);
+    return AF_FINDINGS_NEW;
+}
+
+/* A known signature, and this run is smaller (or the stored one is
+ * unreadable): replace the folder, keeping first seen, the count + 1 and
+ * the hits files of older targets. Under the lock. */
+static af_findings_result record_smaller(const char *dir, const char *sig_dir,
+                                         const af_findings_record_in *in, meta *m,
+                                         const af_findings_size *size, af_error *err)
+{
+    char first_seen[32], tmp[PATH_CAP];
+    af_findings_size old;
+    af_store_iso_time(m->first_unix, first_seen, sizeof first_seen);
+    af_store_read_meta(sig_dir, &old, first_seen, sizeof first_seen, &m->first_unix);
+    m->first_seen = first_seen;
+    const char *name = sig_dir + strlen(dir) + 1;
+    tmp_name(tmp, sizeof tmp, dir, "tmp", name);
+    if (build_folder(tmp, in, m, size, own_count(sig_dir) + 1, err) < 0) {
+        remove_tree(tmp);
+        return AF_FINDINGS_ERROR;
+    }
+    char *hits = af_store_read_text(sig_dir, "hits");
+    if (hits) {
+        af_error ignored;
+        if (af_store_write_plain(tmp, "hits", hits, strlen(hits), &ignored) == 0)
+            sync_folder(tmp, &ignored);
+        free(hits);
+    }
+    if (replace_folder(tmp, sig_dir, dir, name, err) < 0)
+        return AF_FINDINGS_ERROR;
+    fsync_path(sig_dir);
+    fsync_path(dir);
+    return AF_FINDINGS_SMALLER;
 }
 
 af_findings_result af_findings_record(const char *dir, const af_findings_record_in *in,
@@ -421,97 +548,34 @@ af_findings_result af_findings_record(const char *dir, const af_findings_record_
     if (af_mkdirs(dir, err) < 0)
         return AF_FINDINGS_ERROR;
     uint64_t sig = af_findings_signature(in);
-    char sig_dir[PATH_CAP], tmp[PATH_CAP];
+    char sig_dir[PATH_CAP], first_seen[32];
     snprintf(sig_dir, sizeof sig_dir, "%s/%016" PRIx64, dir, sig);
     if (sig_dir_out)
         snprintf(sig_dir_out, sig_dir_cap, "%s", sig_dir);
-    af_findings_size size;
+    af_findings_size size, old;
     af_findings_size_of(in->scenario, &size);
+    meta m;
+    meta_of(in, sig, &m);
+    m.first_unix = (int64_t)time(NULL);
+    af_store_iso_time(m.first_unix, first_seen, sizeof first_seen);
+    m.first_seen = first_seen;
 
-    int lock = lock_store(dir, err);
+    int lock = af_store_lock(dir, err);
     if (lock < 0)
         return AF_FINDINGS_ERROR;
-    af_findings_result res = AF_FINDINGS_ERROR;
-    char first_seen[32];
-    int64_t first_unix = (int64_t)time(NULL);
-    iso_time((time_t)first_unix, first_seen, sizeof first_seen);
-
-    if (!exists(sig_dir)) {
-        tmp_name(tmp, sizeof tmp, dir, sig);
-        if (write_folder(tmp, in, sig, &size, first_seen, first_unix, 1, err) < 0) {
-            remove_tree(tmp);
-            goto done;
-        }
-        if (rename(tmp, sig_dir) < 0) {
-            int e = errno;
-            remove_tree(tmp);
-            if (e != EEXIST && e != ENOTEMPTY) {
-                af_error_set(err, "", "%s: cannot rename into place: %s", sig_dir, strerror(e));
-                goto done;
-            }
-            /* filed meanwhile by a process that does not take our lock */
-            if (write_count(sig_dir, own_count(sig_dir) + 1, err) < 0)
-                goto done;
-            res = AF_FINDINGS_COUNTED;
-            goto done;
-        }
-        fsync_path(dir);
-        res = AF_FINDINGS_NEW;
-        goto done;
-    }
-
-    af_findings_size old;
-    uint64_t count = own_count(sig_dir) + 1;
-    if (stored_size(sig_dir, &old) == 0 && af_findings_size_cmp(&size, &old) >= 0) {
-        if (write_count(sig_dir, count, err) < 0)
-            goto done;
-        res = AF_FINDINGS_COUNTED;
-        goto done;
-    }
-    /* smaller (or the stored one is unreadable): replace, keeping the
-     * first-seen time, the count and the hits of other engines */
-    read_meta_size(sig_dir, &old, first_seen, sizeof first_seen, &first_unix);
-    tmp_name(tmp, sizeof tmp, dir, sig);
-    if (write_folder(tmp, in, sig, &size, first_seen, first_unix, count, err) < 0) {
-        remove_tree(tmp);
-        goto done;
-    }
-    char *hits = read_text(sig_dir, "hits", NULL);
-    if (hits) {
-        char path[PATH_CAP];
-        snprintf(path, sizeof path, "%s/hits", tmp);
-        af_error ignored;
-        af_write_file_durable(path, hits, strlen(hits), &ignored);
-        free(hits);
-    }
-    if (renameat2(AT_FDCWD, tmp, AT_FDCWD, sig_dir, RENAME_EXCHANGE) == 0) {
-        remove_tree(tmp); /* now the old folder */
-    } else {
-        /* no RENAME_EXCHANGE on this file system: move the files one by
-         * one (each rename is atomic; the folder stays complete) */
-        static const char *const files[] = {
-            "input.bin",     "trace.jsonl", "verdicts.json", "verdict.json", "repro.py",
-            "scenario.json", "meta.json",   "count",         "hits",         NULL};
-        char from[PATH_CAP], to[PATH_CAP];
-        for (int i = 0; files[i]; i++) {
-            snprintf(from, sizeof from, "%s/%s", tmp, files[i]);
-            snprintf(to, sizeof to, "%s/%s", sig_dir, files[i]);
-            if (exists(from))
-                rename(from, to);
-            else if (strcmp(files[i], "hits") != 0)
-                unlink(to);
-        }
-        remove_tree(tmp);
-    }
-    fsync_path(sig_dir);
-    fsync_path(dir);
-    res = AF_FINDINGS_SMALLER;
-done:
+    af_findings_result res;
+    if (!exists(sig_dir))
+        res = record_new(dir, sig_dir, in, &m, &size, err);
+    else if (af_store_folder_size(sig_dir, &old) == 0 && af_findings_size_cmp(&size, &old) >= 0)
+        res = write_count(sig_dir, own_count(sig_dir) + 1, err) < 0 ? AF_FINDINGS_ERROR
+                                                                    : AF_FINDINGS_COUNTED;
+    else
+        res = record_smaller(dir, sig_dir, in, &m, &size, err);
     if (res == AF_FINDINGS_NEW || res == AF_FINDINGS_SMALLER) {
         af_error ignored;
-        summary_unlocked(dir, NULL, NULL, &ignored);
+        af_store_summary_locked(dir, NULL, NULL, NULL, &ignored);
     }
-    unlock_store(lock);
+    af_store_unlock(lock);
     return res;
 }
 
@@ -519,7 +583,7 @@ int af_findings_add_count(const char *dir, uint64_t signature, uint64_t n, af_er
 {
     char sig_dir[PATH_CAP];
     snprintf(sig_dir, sizeof sig_dir, "%s/%016" PRIx64, dir, signature);
-    int lock = lock_store(dir, err);
+    int lock = af_store_lock(dir, err);
     if (lock < 0)
         return -1;
     int rc = -1;
@@ -527,183 +591,293 @@ int af_findings_add_count(const char *dir, uint64_t signature, uint64_t n, af_er
         af_error_set(err, "", "%s: no such finding", sig_dir);
     else
         rc = write_count(sig_dir, own_count(sig_dir) + n, err);
-    unlock_store(lock);
+    af_store_unlock(lock);
     return rc;
 }
 
-/* ---- summary.json ---- */
-
-typedef struct entry {
-    char name[64];
-    int64_t first_unix;
-} entry;
-
-static int entry_cmp(const void *a, const void *b)
+int af_findings_write_folder(const char *path, const af_findings_record_in *in, af_error *err)
 {
-    const entry *x = a, *y = b;
-    if (x->first_unix != y->first_unix)
-        return x->first_unix < y->first_unix ? -1 : 1;
-    return strcmp(x->name, y->name);
+    char parent[PATH_CAP], tmp[PATH_CAP], first_seen[32];
+    snprintf(parent, sizeof parent, "%s", path);
+    size_t n = strlen(parent);
+    while (n > 1 && parent[n - 1] == '/')
+        parent[--n] = '\0';
+    char *slash = strrchr(parent, '/');
+    const char *name = slash ? slash + 1 : parent;
+    char base[256];
+    snprintf(base, sizeof base, "%s", name);
+    if (!slash)
+        snprintf(parent, sizeof parent, ".");
+    else if (slash == parent)
+        parent[1] = '\0';
+    else
+        *slash = '\0';
+    if (af_mkdirs(parent, err) < 0)
+        return -1;
+    af_findings_size size;
+    af_findings_size_of(in->scenario, &size);
+    meta m;
+    meta_of(in, af_findings_signature(in), &m);
+    m.first_unix = (int64_t)time(NULL);
+    af_store_iso_time(m.first_unix, first_seen, sizeof first_seen);
+    m.first_seen = first_seen;
+    tmp_name(tmp, sizeof tmp, parent, "tmp", base);
+    if (build_folder(tmp, in, &m, &size, 1, err) < 0) {
+        remove_tree(tmp);
+        return -1;
+    }
+    int rc = exists(path) ? replace_folder(tmp, path, parent, base, err)
+                          : put_new_folder(tmp, path, err);
+    if (rc > 0)
+        af_error_set(err, "", "%s: written meanwhile by another process", path);
+    if (rc != 0)
+        return -1;
+    fsync_path(parent);
+    return 0;
 }
 
-bool af_findings_is_sig_name(const char *n)
+int af_findings_put_folder(const char *dir, const char *name, const af_findings_file *files,
+                           int nfiles, af_error *err)
 {
-    if (strlen(n) != 16)
+    char final[PATH_CAP], tmp[PATH_CAP];
+    snprintf(final, sizeof final, "%s/%s", dir, name);
+    if (af_mkdirs(dir, err) < 0)
+        return -1;
+    int lock = af_store_lock(dir, err);
+    if (lock < 0)
+        return -1;
+    int rc = 0;
+    if (!exists(final)) {
+        tmp_name(tmp, sizeof tmp, dir, "tmp", name);
+        rc = af_mkdirs(tmp, err);
+        for (int i = 0; i < nfiles && rc == 0; i++)
+            rc = af_store_write_plain(tmp, files[i].name, files[i].data, files[i].len, err);
+        if (rc == 0)
+            rc = sync_folder(tmp, err);
+        if (rc == 0) {
+            rc = put_new_folder(tmp, final, err) < 0 ? -1 : 0;
+            fsync_path(dir);
+        } else {
+            remove_tree(tmp);
+        }
+    }
+    af_store_unlock(lock);
+    return rc;
+}
+
+/* ---- repair ---- */
+
+/* NAME-PID-N of a temporary (.tmp-, .old-): whether its process is gone.
+ * This process is not writing while it repairs: its own pid is a dead
+ * namesake's. */
+static bool temporary_is_stale(const char *name)
+{
+    const char *dash = strrchr(name, '-');
+    if (!dash || dash == name)
+        return true;
+    const char *p = dash - 1;
+    while (p > name && *p != '-')
+        p--;
+    long pid = strtol(p + 1, NULL, 10);
+    if (pid <= 0 || pid == (long)getpid())
+        return true;
+    return kill((pid_t)pid, 0) != 0 && errno == ESRCH;
+}
+
+/* A per-file temporary of base/file_io.h: NAME.tmp.PID. */
+static bool is_file_temporary(const char *name)
+{
+    const char *t = strstr(name, ".tmp.");
+    if (!t)
         return false;
-    for (int i = 0; i < 16; i++)
-        if (!((n[i] >= '0' && n[i] <= '9') || (n[i] >= 'a' && n[i] <= 'f')))
+    for (t += 5; *t; t++)
+        if (*t < '0' || *t > '9')
             return false;
     return true;
 }
 
-/* oracle and signature text of a folder without meta.json: its
- * verdicts.json (reports/finding.h) */
-static void oracle_from_verdicts(const char *sig_dir, const char *hex, char *oracle, size_t ocap,
-                                 char *text, size_t tcap)
+static void remove_path(const char *path)
 {
-    snprintf(oracle, ocap, "unknown");
-    text[0] = '\0';
-    char *json = read_text(sig_dir, "verdicts.json", NULL);
-    if (!json)
-        return;
-    cJSON *root = cJSON_Parse(json);
-    free(json);
-    cJSON *vs = cJSON_GetObjectItemCaseSensitive(root, "verdicts");
-    cJSON *v;
-    cJSON_ArrayForEach(v, vs)
-    {
-        cJSON *sg = cJSON_GetObjectItemCaseSensitive(v, "signature");
-        cJSON *h = cJSON_GetObjectItemCaseSensitive(sg, "hash");
-        if (cJSON_IsString(h) && strcmp(h->valuestring, hex) == 0) {
-            cJSON *o = cJSON_GetObjectItemCaseSensitive(v, "oracle");
-            cJSON *t = cJSON_GetObjectItemCaseSensitive(sg, "text");
-            if (cJSON_IsString(o))
-                snprintf(oracle, ocap, "%s", o->valuestring);
-            if (cJSON_IsString(t))
-                snprintf(text, tcap, "%s", t->valuestring);
-            break;
-        }
-    }
-    cJSON_Delete(root);
+    if (is_dir(path))
+        remove_tree(path);
+    else
+        unlink(path);
 }
 
-static int summary_unlocked(const char *dir, size_t *unique, uint64_t *total, af_error *err)
+/* One line of the repair's report. */
+__attribute__((format(printf, 3, 4))) static void say(FILE *log, const char *dir, const char *fmt,
+                                                      ...)
 {
+    if (!log)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(log, "asyncfuzz: findings store %s: ", dir);
+    vfprintf(log, fmt, ap);
+    fputc('\n', log);
+    fflush(log);
+    va_end(ap);
+}
+
+/* meta.json again, from verdict.json and scenario.json. 0 or -1. */
+static int rebuild_meta(const char *sig_dir, const char *name, af_error *err)
+{
+    char *text = af_store_read_text(sig_dir, "verdict.json");
+    cJSON *v = text ? cJSON_Parse(text) : NULL;
+    free(text);
+    cJSON *o = cJSON_GetObjectItemCaseSensitive(v, "oracle");
+    cJSON *t =
+        cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(v, "signature"), "text");
+    af_findings_size size;
+    int rc = -1;
+    if (cJSON_IsString(o) && cJSON_IsString(t) && af_store_folder_size(sig_dir, &size) == 0) {
+        struct stat st;
+        char first_seen[32];
+        meta m = {.signature = strtoull(name, NULL, 16),
+                  .signature_text = t->valuestring,
+                  .oracle = o->valuestring,
+                  .origin = "meta.json rebuilt by the store's repair",
+                  .first_unix = stat(sig_dir, &st) == 0 ? (int64_t)st.st_mtime : 0};
+        af_store_iso_time(m.first_unix, first_seen, sizeof first_seen);
+        m.first_seen = first_seen;
+        rc = write_meta(sig_dir, &m, &size, true, err);
+    } else {
+        af_error_set(err, "", "%s: verdict.json or scenario.json unreadable", sig_dir);
+    }
+    cJSON_Delete(v);
+    return rc;
+}
+
+/* One signature folder: 0 complete, 1 repaired, 2 removed. */
+static int repair_folder(const char *dir, const char *name, FILE *log)
+{
+    static const char *const required[] = {"scenario.json", "repro.py", "verdict.json",
+                                           "verdicts.json", NULL};
+    char sig_dir[PATH_CAP], path[PATH_CAP];
+    snprintf(sig_dir, sizeof sig_dir, "%s/%s", dir, name);
+    int changed = 0;
+    DIR *d = opendir(sig_dir);
+    struct dirent *e;
+    while (d && (e = readdir(d))) {
+        snprintf(path, sizeof path, "%s/%s", sig_dir, e->d_name);
+        bool folder_temporary =
+            strncmp(e->d_name, ".tmp-", 5) == 0 || strncmp(e->d_name, ".old-", 5) == 0;
+        if (is_file_temporary(e->d_name) || (folder_temporary && temporary_is_stale(e->d_name))) {
+            remove_path(path);
+            say(log, dir, "%s/%s: removed a temporary left by a killed process", name, e->d_name);
+            changed = 1;
+        }
+    }
+    if (d)
+        closedir(d);
+    const char *missing = NULL;
+    for (int i = 0; required[i] && !missing; i++) {
+        snprintf(path, sizeof path, "%s/%s", sig_dir, required[i]);
+        if (!exists(path))
+            missing = required[i];
+    }
+    af_findings_size size;
+    if (!missing && af_store_folder_size(sig_dir, &size) < 0)
+        missing = "readable scenario.json";
+    if (missing) {
+        remove_tree(sig_dir);
+        say(log, dir, "%s: removed a partial finding folder (no %s)", name, missing);
+        return 2;
+    }
+    af_error err;
+    if (af_store_read_meta(sig_dir, &size, NULL, 0, NULL) < 0) {
+        if (rebuild_meta(sig_dir, name, &err) < 0) {
+            remove_tree(sig_dir);
+            say(log, dir, "%s: removed a partial finding folder (%s)", name, err.message);
+            return 2;
+        }
+        say(log, dir, "%s: meta.json rebuilt from verdict.json and scenario.json", name);
+        changed = 1;
+    }
+    snprintf(path, sizeof path, "%s/count", sig_dir);
+    if (!exists(path)) {
+        snprintf(path, sizeof path, "%s/hits", sig_dir);
+        if (write_count(sig_dir, exists(path) ? 0 : 1, &err) == 0) {
+            say(log, dir, "%s: count was missing: written again", name);
+            changed = 1;
+        }
+    }
+    return changed;
+}
+
+/* One entry of the store: how many changes. */
+static int repair_entry(const char *dir, const char *name, FILE *log)
+{
+    char path[PATH_CAP];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    if (strncmp(name, ".tmp-", 5) == 0 && is_dir(path)) {
+        remove_tree(path);
+        say(log, dir, "%s: removed a temporary folder (its process was killed while writing it)",
+            name);
+        return 1;
+    }
+    if (strncmp(name, ".old-", 5) == 0 && is_dir(path)) {
+        char sig[17], sig_dir[PATH_CAP];
+        snprintf(sig, sizeof sig, "%s", name + 5);
+        snprintf(sig_dir, sizeof sig_dir, "%s/%s", dir, sig);
+        if (af_findings_is_sig_name(sig) && !exists(sig_dir) && rename(path, sig_dir) == 0) {
+            say(log, dir, "%s: put back as %s (its replacement was cut short)", name, sig);
+            return 1 + (repair_folder(dir, sig, log) != 0);
+        }
+        remove_tree(path);
+        say(log, dir, "%s: removed (a replaced folder its process did not remove)", name);
+        return 1;
+    }
+    if (is_file_temporary(name)) {
+        unlink(path);
+        say(log, dir, "%s: removed a temporary file left by a killed process", name);
+        return 1;
+    }
+    if (af_findings_is_sig_name(name) && is_dir(path))
+        return repair_folder(dir, name, log) != 0;
+    return 0;
+}
+
+int af_findings_repair(const char *dir, FILE *log, af_error *err)
+{
+    if (!is_dir(dir))
+        return 0;
+    int lock = af_store_lock(dir, err);
+    if (lock < 0)
+        return -1;
     DIR *d = opendir(dir);
     if (!d) {
         af_error_set(err, "", "%s: cannot open: %s", dir, strerror(errno));
+        af_store_unlock(lock);
         return -1;
     }
-    size_t n = 0, cap = 64;
-    entry *list = malloc(cap * sizeof *list);
+    /* the names first: the repair renames and removes entries */
+    size_t n = 0, cap = 0;
+    char(*names)[256] = NULL;
     struct dirent *e;
-    while (list && (e = readdir(d))) {
-        if (!af_findings_is_sig_name(e->d_name))
+    while ((e = readdir(d))) {
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0 ||
+            strlen(e->d_name) >= sizeof names[0])
             continue;
         if (n == cap) {
-            entry *bigger = realloc(list, 2 * cap * sizeof *list);
+            size_t c = cap ? cap * 2 : 64;
+            char(*bigger)[256] = realloc(names, c * sizeof *names);
             if (!bigger)
                 break;
-            list = bigger;
-            cap *= 2;
+            names = bigger;
+            cap = c;
         }
-        snprintf(list[n].name, sizeof list[n].name, "%s", e->d_name);
-        list[n].first_unix = 0;
-        char sig_dir[PATH_CAP];
-        snprintf(sig_dir, sizeof sig_dir, "%s/%s", dir, e->d_name);
-        af_findings_size ignored;
-        if (read_meta_size(sig_dir, &ignored, NULL, 0, &list[n].first_unix) != 0) {
-            struct stat st;
-            if (stat(sig_dir, &st) == 0)
-                list[n].first_unix = (int64_t)st.st_mtime;
-        }
-        n++;
+        snprintf(names[n++], sizeof names[0], "%s", e->d_name);
     }
     closedir(d);
-    if (!list) {
-        af_error_set(err, "", "out of memory");
-        return -1;
+    int changes = 0;
+    for (size_t i = 0; i < n; i++)
+        changes += repair_entry(dir, names[i], log);
+    free(names);
+    if (changes > 0) {
+        af_error ignored;
+        af_store_summary_locked(dir, NULL, NULL, NULL, &ignored);
     }
-    qsort(list, n, sizeof *list, entry_cmp);
-
-    cJSON *root = cJSON_CreateObject();
-    cJSON_AddNumberToObject(root, "asyncfuzz_findings", 1);
-    cJSON *arr = cJSON_CreateArray();
-    uint64_t sum = 0;
-    for (size_t i = 0; i < n; i++) {
-        char sig_dir[PATH_CAP];
-        snprintf(sig_dir, sizeof sig_dir, "%s/%s", dir, list[i].name);
-        cJSON *f = cJSON_CreateObject();
-        cJSON_AddStringToObject(f, "signature", list[i].name);
-        uint64_t count = af_findings_count(sig_dir);
-        sum += count;
-        char *meta = read_text(sig_dir, "meta.json", NULL);
-        cJSON *m = meta ? cJSON_Parse(meta) : NULL;
-        free(meta);
-        if (m) {
-            static const char *const keys[] = {"oracle", "signature_text", "engine", "first_seen",
-                                               NULL};
-            for (int k = 0; keys[k]; k++) {
-                cJSON *v = cJSON_GetObjectItemCaseSensitive(m, keys[k]);
-                cJSON_AddStringToObject(f, keys[k], cJSON_IsString(v) ? v->valuestring : "");
-            }
-            cJSON *size = cJSON_DetachItemFromObjectCaseSensitive(m, "size");
-            if (size)
-                cJSON_AddItemToObject(f, "size", size);
-            cJSON_Delete(m);
-        } else {
-            char oracle[64], text[AF_VERDICT_SIGTEXT_MAX], when[32];
-            oracle_from_verdicts(sig_dir, list[i].name, oracle, sizeof oracle, text, sizeof text);
-            cJSON_AddStringToObject(f, "oracle", oracle);
-            cJSON_AddStringToObject(f, "signature_text", text);
-            cJSON_AddStringToObject(f, "engine", "");
-            iso_time((time_t)list[i].first_unix, when, sizeof when);
-            cJSON_AddStringToObject(f, "first_seen", when);
-            af_findings_size sz;
-            if (stored_size(sig_dir, &sz) == 0) {
-                cJSON *size = cJSON_AddObjectToObject(f, "size");
-                cJSON_AddNumberToObject(size, "ops", sz.ops);
-                cJSON_AddNumberToObject(size, "tasks", sz.tasks);
-                cJSON_AddNumberToObject(size, "bytes", (double)sz.bytes);
-            }
-        }
-        cJSON_AddNumberToObject(f, "count", (double)count);
-        cJSON_AddStringToObject(f, "folder", list[i].name);
-        cJSON_AddItemToArray(arr, f);
-    }
-    cJSON_AddNumberToObject(root, "unique", (double)n);
-    cJSON_AddNumberToObject(root, "total", (double)sum);
-    cJSON_AddItemToObject(root, "findings", arr);
-    free(list);
-    char *text = cJSON_Print(root);
-    cJSON_Delete(root);
-    if (!text) {
-        af_error_set(err, "", "out of memory");
-        return -1;
-    }
-    size_t len = strlen(text);
-    char *line = malloc(len + 2);
-    int rc = -1;
-    if (line) {
-        memcpy(line, text, len);
-        memcpy(line + len, "\n", 2);
-        rc = write_text(dir, "summary.json", line, err);
-        free(line);
-    }
-    free(text);
-    if (unique)
-        *unique = n;
-    if (total)
-        *total = sum;
-    return rc;
-}
-
-int af_findings_summary(const char *dir, size_t *unique, uint64_t *total, af_error *err)
-{
-    int lock = lock_store(dir, err);
-    if (lock < 0)
-        return -1;
-    int rc = summary_unlocked(dir, unique, total, err);
-    unlock_store(lock);
-    return rc;
+    af_store_unlock(lock);
+    return changes;
 }

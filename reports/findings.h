@@ -1,39 +1,49 @@
-/* findings.h - the deduplicating findings store of a campaign.
+/* findings.h - the findings store: where every command files findings
+ * (gen, the built-in engine, the libFuzzer / AFL++ targets, the flight
+ * record's crash and hang filing, minimize's output), deduplicated by
+ * signature, crash-safe, shared by any number of processes. Must not run
+ * scenarios or judge them: it is given runs already judged.
  *
- * Layout (compatible with the findings the libFuzzer / AFL++ targets file,
- * harness/engines/fuzz_target.h):
+ * Layout:
  *
  *   STORE/<16-hex signature>/   one folder per signature:
- *       scenario.json   the smallest scenario seen with that signature
+ *       scenario.json   the scenario filed (expect: every verdict's oracle)
  *       repro.py        its standalone Python reproducer
  *       verdict.json    the verdict the finding is filed under (one object)
- *       verdicts.json   every verdict of that run (reports/finding.h)
+ *       verdicts.json   every finding verdict of that run
  *       trace.jsonl     the run's trace, when known
- *       input.bin       the fuzz bytes of that run
- *       meta.json       oracle, signature text, size, engine, first seen
+ *       input.bin       the fuzz bytes of that run, when known
+ *                       (the files above: reports/finding.h)
+ *       meta.json       signature, signature text, oracle, engine (the
+ *                       command or engine that filed it), origin (how:
+ *                       gen's seed and run, an engine's worker and run),
+ *                       python, target, first seen, size
  *       count           how many runs hit the signature (decimal, one line)
- *   STORE/summary.json  per signature: oracle, count, smallest size, first
- *                       seen; regenerated from the folders
+ *   STORE/summary.json  every signature (findings_summary.c), replaced
+ *                       at once; not fsync'd: it is derived from the folders
  *   STORE/.lock         flock(2)ed around every change
  *
- * Crash and hang findings (the interpreter died, or stopped answering with
- * no Python-level watchdog able to fire) have no verdict list: their
- * verdict.json is written from the record's oracle / evidence fields.
+ * Which run a folder holds: the first one filed; a later run of the same
+ * signature replaces it when it is smaller (fewer ops + tasks, then fewer
+ * encoded bytes), keeping first seen and count. A process keeps a table of
+ * the signatures it has seen (af_findings_store below) and counts their
+ * later runs in memory; gen files each signature's first run only (its
+ * files are a function of seed and run), the built-in engine also offers
+ * every smaller run it meets (af_findings_refile_smaller).
  *
- * Durability: a new folder is built under a temporary name (every file
- * written, fsync'd), then renamed into place and the store fsync'd; a
- * smaller reproducer replaces the folder's files the same way, and the two
- * folders are swapped atomically (renameat2 RENAME_EXCHANGE). Either way a
- * folder that exists is complete, even when the process is killed at any
- * instruction. Every call returns only after its data is on disk.
+ * Crash safety: a folder is built under a temporary name (.tmp-SIG-PID-N,
+ * its files written, then fsync'd together with it), then renamed into place and the store fsync'd;
+ * a smaller run is built the same way and swapped in with renameat2 RENAME_EXCHANGE (or, where the
+ * file system lacks it, the old folder is renamed to .old-SIG-PID-N and the new one into place).
+ * Either way a signature folder that exists is complete, whenever the process is killed. What a
+ * killed process leaves (a temporary folder, an .old- folder, a signature folder missing files from
+ * outside the store) is repaired or removed by af_findings_repair, which af_findings_open runs; it
+ * says what it did on its log.
  *
- * Concurrency: any number of processes (engine workers, several campaigns)
- * may record into one store: changes happen under an exclusive flock of
- * STORE/.lock, and folder creation is a rename that only one can win.
- *
- * Counts: af_findings_record counts the run it records; callers that see a
- * known signature again may instead batch hits in memory and add them with
- * af_findings_add_count (a finding itself is never batched).
+ * Concurrency: every change happens under an exclusive flock of
+ * STORE/.lock, and folder creation is a rename only one process can win.
+ * Since writers hold the lock while a temporary folder exists, every
+ * temporary the repair sees under the lock is a dead process's.
  */
 #ifndef ASYNCFUZZ_FINDINGS_H
 #define ASYNCFUZZ_FINDINGS_H
@@ -41,19 +51,25 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "harness/run/trace.h"
 #include "oracles/verdict.h"
 #include "scenarios/ir.h"
 
+/* One run to file. */
 typedef struct af_findings_record_in {
-    const af_scenario *scenario;     /* as run (required) */
-    const af_verdict_list *verdicts; /* NULL for crash / hang findings */
-    int primary;                     /* index in verdicts of the verdict filed */
-    const af_trace *trace;           /* may be NULL */
-    const uint8_t *input;            /* may be NULL */
+    const af_scenario *scenario; /* as run (required) */
+    /* The finding verdicts of the run; NULL for crash / hang findings. */
+    const af_verdict_list *verdicts;
+    int primary; /* index in verdicts of the verdict filed (af_findings_record) */
+    /* Every verdict of the run, findings and the others (the scenario's
+     * expect lists them all, so it replays green); NULL: verdicts. */
+    const af_verdict_list *all_verdicts;
+    const af_trace *trace; /* may be NULL */
+    const uint8_t *input;  /* may be NULL */
     size_t input_len;
-    const char *engine; /* "builtin", "libfuzzer", "afl", "minimize" */
+    const char *engine; /* "gen", "builtin", "libfuzzer", "afl", "minimize" */
     const char *origin; /* free text: how it was found */
     /* Without verdicts: the finding's oracle name ("crash", "hang"), its
      * signature text ("crash:SIGSEGV") and one sentence of evidence. The
@@ -85,6 +101,8 @@ int af_findings_size_cmp(const af_findings_size *a, const af_findings_size *b);
 /* The signature a record is filed under. */
 uint64_t af_findings_signature(const af_findings_record_in *in);
 
+/* ---- the store on disk (findings.c) ---- */
+
 /* Record one run. `dir` is created when missing. When sig_dir is not
  * NULL it receives the finding's folder. Returns an af_findings_result. */
 af_findings_result af_findings_record(const char *dir, const af_findings_record_in *in,
@@ -100,13 +118,121 @@ int af_findings_stored_size(const char *dir, uint64_t signature, af_findings_siz
 /* Whether a folder name is a signature's: 16 lowercase hex digits. */
 bool af_findings_is_sig_name(const char *name);
 
-/* Regenerate STORE/summary.json from the folders. When unique / total are
- * not NULL they receive the number of signatures and the sum of counts.
- * Returns 0, or -1 with err set. */
-int af_findings_summary(const char *dir, size_t *unique, uint64_t *total, af_error *err);
-
-/* The count of one folder: its count file plus the hits files of the
+/* The count of one folder: its count file plus the hits files of older
  * libFuzzer / AFL++ targets ("ENGINE pid=P hits=N" lines). */
 uint64_t af_findings_count(const char *sig_dir);
+
+/* Write one finding folder at `path`, outside any store (minimize's
+ * output), with the store's files and the same crash safety: built
+ * beside it under a temporary name, then renamed into place, replacing a
+ * folder already there. Returns 0, or -1 with err set. */
+int af_findings_write_folder(const char *path, const af_findings_record_in *in, af_error *err);
+
+/* STORE/NAME, a folder of other files than a finding's (the fuzz targets'
+ * harness-error-<hash>/), with the same crash safety; kept as it is when
+ * it exists. Returns 0, or -1 with err set. */
+typedef struct af_findings_file {
+    const char *name;
+    const void *data;
+    size_t len;
+} af_findings_file;
+int af_findings_put_folder(const char *dir, const char *name, const af_findings_file *files,
+                           int nfiles, af_error *err);
+
+/* Repair what killed processes left in a store (see above): temporary
+ * folders are removed, an .old- folder whose signature folder is missing
+ * is put back, a signature folder missing meta.json or count gets them
+ * again from its other files, one missing anything else (or whose
+ * scenario.json or verdict.json does not parse) is removed. One line per
+ * change on log (NULL: none). A missing store is fine. Returns the number
+ * of changes, or -1 with err set. */
+int af_findings_repair(const char *dir, FILE *log, af_error *err);
+
+/* ---- summary.json (findings_summary.c) ---- */
+
+/* The campaign a summary reports on, when a command ends: its figures go
+ * into summary.json's "campaign" object (and stay there until the next
+ * command's end replaces them). */
+typedef struct af_findings_campaign {
+    const char *command; /* "gen", "fuzz" */
+    const char *engine;  /* "gen", "builtin", ... */
+    uint64_t seed;
+    uint64_t runs;
+    double seconds;
+    bool misuse;
+    size_t max_len;
+    uint64_t new_signatures; /* signatures this campaign filed first */
+    const char *stopped_by;  /* NULL: ran to its end; "SIGINT", "SIGTERM" */
+} af_findings_campaign;
+
+/* Regenerate STORE/summary.json from the folders (campaign NULL: keep the
+ * campaign object the file has). When unique / total are not NULL they
+ * receive the number of signatures and the sum of counts. Returns 0, or
+ * -1 with err set. */
+int af_findings_summary(const char *dir, size_t *unique, uint64_t *total, af_error *err);
+int af_findings_summary_campaign(const char *dir, const af_findings_campaign *campaign,
+                                 size_t *unique, uint64_t *total, af_error *err);
+
+/* ---- one process's view: the signature table (findings_table.c) ---- */
+
+/* Room for a signature folder's path (af_findings_sig_dir). */
+#define AF_FINDINGS_SIG_DIR_CAP 4120
+
+/* A signature this process has filed or met. */
+typedef struct af_findings_known {
+    uint64_t signature;
+    char oracle[48];
+    char text[AF_VERDICT_SIGTEXT_MAX];
+    uint64_t hits;            /* runs of this process that showed it */
+    uint64_t pending;         /* of those, not yet added to the folder's count */
+    af_findings_size best;    /* the smallest run of it this process offered */
+    af_findings_result first; /* what filing its first run did */
+} af_findings_known;
+
+typedef struct af_findings_store af_findings_store;
+
+/* Open the store at dir for this process: repair it (when it exists; it
+ * is created at the first finding), messages on log (NULL: none).
+ * engine names the filer in meta.json. NULL with err set. */
+af_findings_store *af_findings_open(const char *dir, const char *engine, FILE *log, af_error *err);
+/* Add the pending counts (af_findings_flush) and free the table. */
+void af_findings_close(af_findings_store *st);
+const char *af_findings_dir(const af_findings_store *st);
+
+/* Off by default: a known signature's later runs are only counted. On: a
+ * later run smaller than every one this process offered is filed again
+ * (the store keeps it when it is smaller than the folder's). */
+void af_findings_refile_smaller(af_findings_store *st, bool on);
+
+/* What filing one signature of a run did. */
+typedef struct af_findings_filed {
+    int verdict; /* index in the run's verdicts */
+    af_findings_result result;
+} af_findings_filed;
+
+/* File one judged run: every distinct signature among in->verdicts
+ * (in->primary is not used). A signature new to this process is recorded
+ * (af_findings_record); a known one is counted in memory, or recorded
+ * again when refile_smaller is on and this run is smaller. Each record
+ * made is reported in out (up to cap entries; out may be NULL). Returns
+ * the number of records made, or -1 with err set at the first error. */
+int af_findings_file_run(af_findings_store *st, const af_findings_record_in *in,
+                         af_findings_filed *out, int cap, af_error *err);
+
+/* Record in->verdicts[in->primary] again (a minimised run of a signature
+ * this process knows): the table keeps its size when the store took it. */
+af_findings_result af_findings_file_one(af_findings_store *st, const af_findings_record_in *in,
+                                        af_error *err);
+
+/* Add the in-memory counts to the folders' count files. 0, or -1 with err
+ * set (the counts that could not be added stay pending). */
+int af_findings_flush(af_findings_store *st, af_error *err);
+
+/* The signatures this process has met, in the order it met them. */
+size_t af_findings_known_count(const af_findings_store *st);
+const af_findings_known *af_findings_known_at(const af_findings_store *st, size_t i);
+
+/* The folder of a signature: STORE/<16 hex>. */
+void af_findings_sig_dir(const af_findings_store *st, uint64_t signature, char *buf, size_t cap);
 
 #endif

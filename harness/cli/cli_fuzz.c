@@ -959,29 +959,18 @@ int af_cmd_minimize(int argc, char **argv)
     size_t blen = 0;
     bool have_bytes =
         af_encode(&outs, af_scenario_has_misuse(&outs), bytes, sizeof bytes, &blen, NULL) == 0;
-    af_finding f;
-    memset(&f, 0, sizeof f);
-    f.scenario = &outs;
-    f.verdicts = &c.verdicts;
-    f.trace = &c.trace;
-    f.input = have_bytes ? bytes : NULL;
-    f.input_len = blen;
-    f.origin = origin;
-    f.pyversion = af_embed_pyversion();
-    f.primary = primary;
-    f.target = ro.target;
-    if (af_finding_write(out_dir, &f, &err) < 0) {
-        fprintf(stderr, "asyncfuzz minimize: %s\n", err.message);
-        return AF_EXIT_USAGE;
-    }
-    char vbuf[2048], path[PATH_MAX + 64];
-    size_t n = af_verdict_write_json(&c.verdicts.items[primary], vbuf, sizeof vbuf - 2);
-    if (n > sizeof vbuf - 3)
-        n = sizeof vbuf - 3;
-    vbuf[n++] = '\n';
-    vbuf[n] = '\0';
-    snprintf(path, sizeof path, "%s/verdict.json", out_dir);
-    if (af_write_file_durable(path, vbuf, n, &err) < 0) {
+    /* the store's folder writer: the same files as a finding of the store,
+     * the folder complete or absent (reports/findings.h) */
+    af_findings_record_in rec = {.scenario = &outs,
+                                 .verdicts = &c.verdicts,
+                                 .primary = primary,
+                                 .trace = &c.trace,
+                                 .input = have_bytes ? bytes : NULL,
+                                 .input_len = blen,
+                                 .engine = "minimize",
+                                 .origin = origin,
+                                 .target = ro.target};
+    if (af_findings_write_folder(out_dir, &rec, &err) < 0) {
         fprintf(stderr, "asyncfuzz minimize: %s\n", err.message);
         return AF_EXIT_USAGE;
     }

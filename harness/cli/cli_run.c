@@ -18,6 +18,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -34,6 +35,7 @@
 #include "harness/run/trace.h"
 #include "oracles/verdict.h"
 #include "reports/finding.h"
+#include "reports/findings.h"
 #include "reports/junit.h"
 #include "scenarios/bytes.h"
 #include "scenarios/json.h"
@@ -673,17 +675,22 @@ static const af_cli_help gen_help = {
              "--all-verdicts makes every verdict a finding. A run stopped by a budget\n"
              "is judged the same way (hang, deadlock).\n"
              "Findings are deduplicated by verdict signature: the first run showing a\n"
-             "signature is written at once - before the next run starts - to\n"
-             "OUT/<oracle>-<signature>/ (scenario.json with the verdicts as its expect,\n"
-             "repro.py, verdicts.json, trace.jsonl, input.bin, every file fsync'd); later\n"
-             "runs with the same signature are only counted. With the same build, the\n"
-             "same S gives the same scenarios, runs and findings on every machine.\n",
+             "signature is filed at once - before the next run starts - in the findings\n"
+             "store OUT/findings/<signature>/ (scenario.json expecting every verdict of\n"
+             "the run, repro.py, verdict.json, verdicts.json, trace.jsonl, input.bin,\n"
+             "meta.json, count; the folder appears complete or not at all); later runs\n"
+             "with the same signature are only counted. A store left by a killed gen is\n"
+             "repaired at the next start. With the same build, the same S gives the same\n"
+             "scenarios, runs and findings on every machine.\n",
     .below = "A progress line (runs, runs/s, findings) goes to stderr at most once a second;\n"
              "at the end, one line per distinct finding (count, oracle, signature, folder)\n"
              "and a total on stdout.\n"
              "A harness failure (an exception escaping the interpreter of scenarios, a\n"
              "malformed trace) stops the run; the scenario is kept as\n"
              "OUT/harness-error-seed<S>-run<I>.json.\n"
+             "Ctrl-C (SIGINT) or SIGTERM ends the campaign after the current run, as\n"
+             "--count would (the way to stop --count 0): counts, summary, exit code;\n"
+             "a second one stops at once.\n"
              "exit: 0 no finding, 1 findings, 2 usage error or harness failure\n",
 };
 
@@ -710,117 +717,55 @@ static size_t gen_input(uint64_t seed, uint64_t run, size_t max_len, uint8_t *bu
     return len;
 }
 
-typedef struct gen_finding {
-    uint64_t signature;
-    af_oracle oracle;
-    char sigtext[AF_VERDICT_SIGTEXT_MAX];
-    char dir[512];
-    uint64_t first_run;
-    uint64_t count;
-} gen_finding;
+/* The signal that asked gen to stop (SIGINT, SIGTERM), 0 while none did. */
+static volatile sig_atomic_t gen_stop;
 
-typedef struct gen_table {
-    gen_finding *items;
-    int n, cap;
-    int32_t *slots; /* open addressing: index into items, -1 empty */
-    int nslots;
-} gen_table;
-
-static int gen_table_grow(gen_table *t)
+static void gen_on_signal(int sig)
 {
-    int nslots = t->nslots ? t->nslots * 2 : 256;
-    int32_t *slots = malloc((size_t)nslots * sizeof *slots);
-    if (!slots)
-        return -1;
-    for (int i = 0; i < nslots; i++)
-        slots[i] = -1;
-    for (int i = 0; i < t->n; i++) {
-        uint64_t h = t->items[i].signature;
-        int k = (int)(h & (uint64_t)(nslots - 1));
-        while (slots[k] >= 0)
-            k = (k + 1) & (nslots - 1);
-        slots[k] = i;
-    }
-    free(t->slots);
-    t->slots = slots;
-    t->nslots = nslots;
-    return 0;
+    gen_stop = sig;
 }
 
-/* Index of sig in t, or -1. */
-static int gen_table_find(const gen_table *t, uint64_t sig)
+/* SIGINT and SIGTERM end the loop after the current run, and gen ends as
+ * it would at --count (counts, summary, exit code); a second one stops
+ * the process at once (SA_RESETHAND: the default action). Installed after
+ * the interpreter's start-up, which resets SIGINT (harness/run/embed.c). */
+static void gen_catch_signals(struct sigaction *old_int, struct sigaction *old_term)
 {
-    if (!t->nslots)
-        return -1;
-    int k = (int)(sig & (uint64_t)(t->nslots - 1));
-    while (t->slots[k] >= 0) {
-        if (t->items[t->slots[k]].signature == sig)
-            return t->slots[k];
-        k = (k + 1) & (t->nslots - 1);
-    }
-    return -1;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = gen_on_signal;
+    sa.sa_flags = SA_RESETHAND | SA_RESTART;
+    sigemptyset(&sa.sa_mask);
+    gen_stop = 0;
+    sigaction(SIGINT, &sa, old_int);
+    sigaction(SIGTERM, &sa, old_term);
 }
 
-static gen_finding *gen_table_add(gen_table *t, uint64_t sig)
+/* One line per signature this run met (its runs, oracle, signature,
+ * folder, signature text), then the total line. */
+static void gen_print_end(const af_findings_store *st, uint64_t runs, double secs,
+                          uint64_t verdict_runs)
 {
-    if ((t->n + 1) * 2 > t->nslots && gen_table_grow(t) < 0)
-        return NULL;
-    if (t->n == t->cap) {
-        int cap = t->cap ? t->cap * 2 : 64;
-        gen_finding *items = realloc(t->items, (size_t)cap * sizeof *items);
-        if (!items)
-            return NULL;
-        t->items = items;
-        t->cap = cap;
+    size_t n = af_findings_known_count(st);
+    for (size_t i = 0; i < n; i++) {
+        const af_findings_known *k = af_findings_known_at(st, i);
+        char dir[4200];
+        af_findings_sig_dir(st, k->signature, dir, sizeof dir);
+        printf("%8" PRIu64 "  %-22s %016" PRIx64 "  %s  %s\n", k->hits, k->oracle, k->signature,
+               dir, k->text);
     }
-    gen_finding *f = &t->items[t->n];
-    memset(f, 0, sizeof *f);
-    f->signature = sig;
-    int k = (int)(sig & (uint64_t)(t->nslots - 1));
-    while (t->slots[k] >= 0)
-        k = (k + 1) & (t->nslots - 1);
-    t->slots[k] = t->n;
-    t->n++;
-    return f;
+    printf("gen: %" PRIu64 " runs in %.2f s (%.0f runs/s), %zu findings, %" PRIu64
+           " runs with verdicts\n",
+           runs, secs, secs > 0 ? (double)runs / secs : 0.0, n, verdict_runs);
 }
 
-static int write_gen_summary(const char *outdir, const gen_table *t, uint64_t seed, uint64_t runs,
-                             double secs, bool misuse, size_t max_len, af_error *err)
+/* How many signatures this run filed first. */
+static uint64_t gen_new_signatures(const af_findings_store *st)
 {
-    size_t cap = 4096 + (size_t)t->n * 1024, pos = 0;
-    char *buf = malloc(cap);
-    if (!buf) {
-        af_error_set(err, "", "out of memory");
-        return -1;
-    }
-#define PUT(...) pos += (size_t)snprintf(buf + pos, pos < cap ? cap - pos : 0, __VA_ARGS__)
-    PUT("{\n  \"asyncfuzz_gen\": 1,\n  \"seed\": %" PRIu64 ",\n  \"runs\": %" PRIu64
-        ",\n  \"seconds\": %.3f,\n  \"runs_per_second\": %.1f,\n  \"misuse\": %s,\n  \"max_len\": "
-        "%zu,\n"
-        "  \"python\": \"%d.%d\",\n  \"findings\": [",
-        seed, runs, secs, secs > 0 ? (double)runs / secs : 0.0, misuse ? "true" : "false", max_len,
-        af_embed_pyversion() / 100, af_embed_pyversion() % 100);
-    for (int i = 0; i < t->n; i++) {
-        const gen_finding *f = &t->items[i];
-        PUT("%s\n    {\"oracle\": \"%s\", \"signature\": \"%016" PRIx64 "\", \"text\": ",
-            i ? "," : "", af_oracle_name(f->oracle), f->signature);
-        if (pos < cap)
-            af_json_put_string(buf, cap, &pos, f->sigtext, strlen(f->sigtext));
-        PUT(", \"count\": %" PRIu64 ", \"first_run\": %" PRIu64 ", \"dir\": ", f->count,
-            f->first_run);
-        if (pos < cap)
-            af_json_put_string(buf, cap, &pos, f->dir, strlen(f->dir));
-        PUT("}");
-    }
-    PUT("%s]\n}\n", t->n ? "\n  " : "");
-#undef PUT
-    char path[4200];
-    snprintf(path, sizeof path, "%s/summary.json", outdir);
-    int rc = pos < cap ? af_write_file_durable(path, buf, pos, err) : -1;
-    if (pos >= cap)
-        af_error_set(err, "", "summary too large");
-    free(buf);
-    return rc;
+    uint64_t n = 0;
+    for (size_t i = 0; i < af_findings_known_count(st); i++)
+        n += af_findings_known_at(st, i)->first == AF_FINDINGS_NEW;
+    return n;
 }
 
 int af_cmd_gen(int argc, char **argv)
@@ -852,19 +797,27 @@ int af_cmd_gen(int argc, char **argv)
     uint8_t *input = malloc((size_t)max_len + 8);
     af_trace tr;
     bool tr_ok = af_trace_init(&tr, 0, 0) == 0;
-    gen_table table = {0};
-    bool outdir_made = false;
     uint64_t runs = 0, verdict_runs = 0;
     af_error err;
     memset(&err, 0, sizeof err);
+    struct sigaction old_int, old_term;
+    bool caught = false;
+    char store_dir[4200];
+    snprintf(store_dir, sizeof store_dir, "%s/findings", outdir);
+    af_findings_store *store = af_findings_open(store_dir, "gen", stderr, &err);
+    if (!store) {
+        print_error("gen", NULL, &err);
+        goto done;
+    }
     if (!s || !v || !all || !input || !tr_ok) {
         fprintf(stderr, "asyncfuzz gen: out of memory\n");
         goto done;
     }
     bool tty = isatty(STDERR_FILENO), harness_failed = false;
-    double t0 = af_clock_seconds(), last_progress = t0;
-    int pyv = af_embed_pyversion();
-    for (uint64_t i = 0; count == 0 || i < count; i++) {
+    double t0 = af_clock_seconds(), last_tick = t0;
+    gen_catch_signals(&old_int, &old_term);
+    caught = true;
+    for (uint64_t i = 0; (count == 0 || i < count) && !gen_stop; i++) {
         size_t len = gen_input(seed, i, (size_t)max_len, input);
         af_decode(input, len, misuse, s);
         if (af_judge_run(r, s, &tr, v, &err) < 0) {
@@ -895,84 +848,74 @@ int af_cmd_gen(int argc, char **argv)
         }
         if (v->count) {
             verdict_runs++;
-            /* New signatures in this run: write one finding folder per new
-             * signature (the same run's files), before anything else. */
-            for (int k = 0; k < v->count; k++) {
-                const af_verdict *x = &v->items[k];
-                int idx = gen_table_find(&table, x->signature);
-                if (idx >= 0) {
-                    /* Count once per run per signature. */
-                    bool seen_in_run = false;
-                    for (int j = 0; j < k; j++)
-                        if (v->items[j].signature == x->signature)
-                            seen_in_run = true;
-                    if (!seen_in_run && table.items[idx].first_run != i)
-                        table.items[idx].count++;
-                    continue;
-                }
-                gen_finding *f = gen_table_add(&table, x->signature);
-                if (!f) {
-                    fprintf(stderr, "asyncfuzz gen: out of memory\n");
-                    goto done;
-                }
-                f->oracle = x->oracle;
-                snprintf(f->sigtext, sizeof f->sigtext, "%s", x->signature_text);
-                snprintf(f->dir, sizeof f->dir, "%s/%s-%016" PRIx64, outdir,
-                         af_oracle_name(x->oracle), x->signature);
-                f->first_run = i;
-                f->count = 1;
-                if (!outdir_made) {
-                    if (af_mkdirs(outdir, &err) < 0) {
-                        print_error("gen", NULL, &err);
-                        goto done;
-                    }
-                    outdir_made = true;
-                }
-                char origin[160];
-                snprintf(origin, sizeof origin,
-                         "gen --seed %" PRIu64 "%s --max-len %" PRId64 ", run %" PRIu64, seed,
-                         misuse ? " --misuse" : "", max_len, i);
-                af_finding fd = {s,      v,   &tr, input,       len,
-                                 origin, pyv, k,   opts.target, all_verdicts ? NULL : all};
-                if (af_finding_write(f->dir, &fd, &err) < 0) {
-                    print_error("gen", NULL, &err);
-                    goto done;
-                }
+            /* A signature new to this run is filed at once, before the next
+             * run starts (the store: reports/findings.h); later runs of it
+             * are counted. scenario.json expects every verdict of the run. */
+            char origin[160];
+            snprintf(origin, sizeof origin,
+                     "gen --seed %" PRIu64 "%s --max-len %" PRId64 ", run %" PRIu64, seed,
+                     misuse ? " --misuse" : "", max_len, i);
+            af_findings_record_in in = {.scenario = s,
+                                        .verdicts = v,
+                                        .all_verdicts = all_verdicts ? NULL : all,
+                                        .trace = &tr,
+                                        .input = input,
+                                        .input_len = len,
+                                        .origin = origin,
+                                        .target = opts.target};
+            if (af_findings_file_run(store, &in, NULL, 0, &err) < 0) {
+                print_error("gen", NULL, &err);
+                goto done;
             }
         }
-        if (!quiet && (runs & 63) == 0) {
+        if ((runs & 63) == 0 && af_clock_seconds() - last_tick >= 1.0) {
             double t = af_clock_seconds();
-            if (t - last_progress >= 1.0) {
+            af_error ignored;
+            af_findings_flush(store, &ignored); /* counts reach the folders every second */
+            if (!quiet) {
                 fprintf(stderr,
-                        "%sgen: %" PRIu64 " runs, %.0f runs/s, %d findings (%" PRIu64
+                        "%sgen: %" PRIu64 " runs, %.0f runs/s, %zu findings (%" PRIu64
                         " runs with verdicts)%s",
-                        tty ? "\r" : "", runs, (double)runs / (t - t0), table.n, verdict_runs,
-                        tty ? "\033[K" : "\n");
+                        tty ? "\r" : "", runs, (double)runs / (t - t0),
+                        af_findings_known_count(store), verdict_runs, tty ? "\033[K" : "\n");
                 fflush(stderr);
-                last_progress = t;
             }
+            last_tick = t;
         }
     }
     double secs = af_clock_seconds() - t0;
     if (!quiet && tty && runs >= 64)
         fputc('\n', stderr);
-    for (int i = 0; i < table.n; i++) {
-        const gen_finding *f = &table.items[i];
-        printf("%8" PRIu64 "  %-22s %016" PRIx64 "  %s  %s\n", f->count, af_oracle_name(f->oracle),
-               f->signature, f->dir, f->sigtext);
-    }
-    printf("gen: %" PRIu64 " runs in %.2f s (%.0f runs/s), %d findings, %" PRIu64
-           " runs with verdicts\n",
-           runs, secs, secs > 0 ? (double)runs / secs : 0.0, table.n, verdict_runs);
-    if (outdir_made &&
-        write_gen_summary(outdir, &table, seed, runs, secs, misuse, (size_t)max_len, &err) < 0) {
+    const char *stopped_by = gen_stop == SIGINT ? "SIGINT" : gen_stop == SIGTERM ? "SIGTERM" : NULL;
+    if (stopped_by)
+        fprintf(stderr, "asyncfuzz gen: stopped by %s after %" PRIu64 " runs\n", stopped_by, runs);
+    if (af_findings_flush(store, &err) < 0)
+        print_error("gen", NULL, &err);
+    gen_print_end(store, runs, secs, verdict_runs);
+    struct stat st;
+    af_findings_campaign campaign = {.command = "gen",
+                                     .engine = "gen",
+                                     .seed = seed,
+                                     .runs = runs,
+                                     .seconds = secs,
+                                     .misuse = misuse,
+                                     .max_len = (size_t)max_len,
+                                     .new_signatures = gen_new_signatures(store),
+                                     .stopped_by = stopped_by};
+    if (stat(store_dir, &st) == 0 &&
+        af_findings_summary_campaign(store_dir, &campaign, NULL, NULL, &err) < 0) {
         print_error("gen", NULL, &err);
         goto done;
     }
-    code = harness_failed ? AF_EXIT_USAGE : table.n ? AF_EXIT_FINDING : AF_EXIT_OK;
+    code = harness_failed                       ? AF_EXIT_USAGE
+           : af_findings_known_count(store) > 0 ? AF_EXIT_FINDING
+                                                : AF_EXIT_OK;
 done:
-    free(table.items);
-    free(table.slots);
+    if (caught) {
+        sigaction(SIGINT, &old_int, NULL);
+        sigaction(SIGTERM, &old_term, NULL);
+    }
+    af_findings_close(store);
     if (tr_ok)
         af_trace_free(&tr);
     free(input);

@@ -132,13 +132,6 @@ typedef struct entry {
     uint64_t hash;
 } entry;
 
-#define SIG_SLOTS 1024
-typedef struct sig_entry {
-    uint64_t sig; /* 0: empty */
-    uint64_t pending;
-    af_findings_size best;
-} sig_entry;
-
 typedef struct worker {
     const af_engine_options *o;
     shared *sh;
@@ -151,9 +144,9 @@ typedef struct worker {
     uint8_t *map;
     entry *corpus;
     size_t ncorpus, corpus_cap;
-    size_t nwritten;  /* corpus entries already in the folder */
-    af_hashset known; /* content hashes of entries and of folder files seen */
-    sig_entry sigs[SIG_SLOTS];
+    size_t nwritten;          /* corpus entries already in the folder */
+    af_hashset known;         /* content hashes of entries and of folder files seen */
+    af_findings_store *store; /* the findings store, with this worker's signatures */
     uint64_t max_runs;
     uint64_t last_flush_ns, last_sync_ns;
     af_scenario s, donor, cand;
@@ -228,31 +221,11 @@ static void corpus_add(worker *w, const uint8_t *data, size_t len, uint64_t h)
 
 /* ---- findings in the worker ---- */
 
-static sig_entry *sig_find(worker *w, uint64_t sig, bool create)
-{
-    uint64_t key = sig ? sig : 1;
-    for (size_t i = key & (SIG_SLOTS - 1), n = 0; n < SIG_SLOTS;
-         n++, i = (i + 1) & (SIG_SLOTS - 1)) {
-        if (w->sigs[i].sig == key)
-            return &w->sigs[i];
-        if (!w->sigs[i].sig) {
-            if (!create)
-                return NULL;
-            w->sigs[i].sig = key;
-            return &w->sigs[i];
-        }
-    }
-    return NULL;
-}
-
+/* The counts of known signatures, kept in memory, to their folders. */
 static void flush_counts(worker *w)
 {
-    for (int i = 0; i < SIG_SLOTS; i++)
-        if (w->sigs[i].sig && w->sigs[i].pending) {
-            af_error err;
-            af_findings_add_count(w->findings_dir, w->sigs[i].sig, w->sigs[i].pending, &err);
-            w->sigs[i].pending = 0;
-        }
+    af_error ignored;
+    af_findings_flush(w->store, &ignored);
     w->last_flush_ns = af_clock_ns();
 }
 
@@ -281,8 +254,10 @@ static FILE *logf_(const worker *w)
     return w->o->log;
 }
 
-static void announce(worker *w, const af_verdict *v, const char *dir)
+static void announce(worker *w, const af_verdict *v)
 {
+    char dir[AF_FINDINGS_SIG_DIR_CAP];
+    af_findings_sig_dir(w->store, v->signature, dir, sizeof dir);
     FILE *log = logf_(w);
     fprintf(log,
             "\nasyncfuzz: FINDING %s %016" PRIx64 " %s\n  at %s in task %s, vtime %" PRId64
@@ -292,135 +267,101 @@ static void announce(worker *w, const af_verdict *v, const char *dir)
     fflush(log);
 }
 
-/* Copies of the run being filed (af_fuzz_one overwrites its own). */
-static af_verdict_list rec_verdicts;
-static af_scenario rec_scenario;
+static uint64_t total_execs(const worker *w)
+{
+    uint64_t total = 0;
+    for (int k = 0; k < w->o->jobs; k++)
+        total += atomic_load(&w->sh->slots[k].execs);
+    return total;
+}
 
+/* A signature new to the store: the campaign's first finding and --stop-on
+ * are noted. Returns true when the campaign is to stop. */
+static bool new_finding(worker *w, const af_verdict *v)
+{
+    atomic_fetch_add_explicit(&w->slot->findings_new, 1, memory_order_relaxed);
+    uint64_t zero = 0;
+    if (atomic_compare_exchange_strong(&w->sh->first_finding_ns, &zero, af_clock_ns()))
+        atomic_store(&w->sh->first_finding_execs, total_execs(w));
+    announce(w, v);
+    const char *on = w->o->stop_on;
+    if (!on || !(strstr(af_oracle_name(v->oracle), on) || strstr(v->signature_text, on) ||
+                 strstr(v->evidence, on)))
+        return false;
+    uint64_t z = 0;
+    if (atomic_compare_exchange_strong(&w->sh->stop_on_ns, &z, af_clock_ns()))
+        atomic_store(&w->sh->stop_on_execs, total_execs(w));
+    atomic_store(&w->sh->stop, 1);
+    return true;
+}
+
+/* Shrink the run s of a new signature while the worker knows it, and offer
+ * the result to the store, which keeps whichever is smaller. */
+static void minimize_finding(worker *w, const af_scenario *s, uint64_t sig, const char *origin)
+{
+    static af_scenario out;
+    w->min_sig = sig;
+    af_minimize_stats st = {.max_calls = w->o->minimize_calls};
+    if (af_minimize(s, minimize_pred, w, &out, &st) != 0 || st.accepted == 0)
+        return;
+    size_t mlen = 0;
+    static uint8_t mbuf[INPUT_CAP];
+    if (af_encode(&out, false, mbuf, sizeof mbuf, &mlen, NULL) != 0 ||
+        run_input(w, mbuf, mlen, NULL) == AF_FUZZ_ERROR)
+        return;
+    const af_verdict_list *mv = af_fuzz_last_verdicts(w->fuzz);
+    int primary = -1;
+    for (int k = 0; k < mv->count && primary < 0; k++)
+        if (mv->items[k].signature == sig)
+            primary = k;
+    if (primary < 0)
+        return;
+    char morigin[160];
+    snprintf(morigin, sizeof morigin, "%s, minimised (%d -> %d ops)", origin, st.ops_before,
+             st.ops_after);
+    af_findings_record_in m = af_fuzz_last_record(w->fuzz, mbuf, mlen, morigin);
+    m.primary = primary;
+    af_error err;
+    if (af_findings_file_one(w->store, &m, &err) == AF_FINDINGS_ERROR)
+        fprintf(logf_(w), "\nasyncfuzz: cannot file a minimised finding: %s\n", err.message);
+}
+
+/* The last run had findings: to the store before anything else (a new
+ * signature, or with the store's refile_smaller a smaller run of a known
+ * one; the others are counted in memory), then announced and minimised. */
 static void file_findings(worker *w, const uint8_t *data, size_t len)
 {
     const af_verdict_list *vl = af_fuzz_last_verdicts(w->fuzz);
     if (vl->count == 0)
         return;
     atomic_fetch_add_explicit(&w->slot->findings_total, 1, memory_order_relaxed);
-    rec_verdicts = *vl;
-    rec_scenario = *af_fuzz_last_scenario(w->fuzz);
-    const af_trace *tr = af_fuzz_last_trace(w->fuzz);
-    af_findings_size size;
-    bool have_size = false;
-    for (int i = 0; i < rec_verdicts.count; i++) {
-        uint64_t sig = rec_verdicts.items[i].signature;
-        bool dup = false;
-        for (int j = 0; j < i; j++)
-            dup |= rec_verdicts.items[j].signature == sig;
-        if (dup)
-            continue;
-        sig_entry *e = sig_find(w, sig, false);
-        if (!have_size) {
-            af_findings_size_of(&rec_scenario, &size);
-            have_size = true;
-        }
-        if (e && af_findings_size_cmp(&size, &e->best) >= 0) {
-            e->pending++;
-            continue;
-        }
-        /* new to this worker, or smaller: to disk before anything else */
-        af_findings_record_in in;
-        memset(&in, 0, sizeof in);
-        in.scenario = &rec_scenario;
-        in.verdicts = &rec_verdicts;
-        in.primary = i;
-        in.target = w->o->fuzz.run.target[0] ? w->o->fuzz.run.target : NULL;
-        in.trace = tr;
-        in.input = data;
-        in.input_len = len;
-        in.engine = "builtin";
-        char origin[96];
-        snprintf(origin, sizeof origin, "builtin worker %d, run %" PRIu64, w->index,
-                 atomic_load(&w->slot->execs));
-        in.origin = origin;
-        char dir[2200];
-        af_error err;
-        af_findings_result r = af_findings_record(w->findings_dir, &in, dir, sizeof dir, &err);
-        if (r == AF_FINDINGS_ERROR) {
-            fprintf(logf_(w), "\nasyncfuzz: cannot file a finding: %s\n", err.message);
-            continue;
-        }
-        if (!e)
-            e = sig_find(w, sig, true);
-        if (e)
-            e->best = size;
-        if (r == AF_FINDINGS_NEW) {
-            atomic_fetch_add_explicit(&w->slot->findings_new, 1, memory_order_relaxed);
-            uint64_t zero = 0;
-            if (atomic_compare_exchange_strong(&w->sh->first_finding_ns, &zero, af_clock_ns())) {
-                uint64_t total = 0;
-                for (int k = 0; k < w->o->jobs; k++)
-                    total += atomic_load(&w->sh->slots[k].execs);
-                atomic_store(&w->sh->first_finding_execs, total);
-            }
-            announce(w, &rec_verdicts.items[i], dir);
-            const af_verdict *v = &rec_verdicts.items[i];
-            if (w->o->stop_on &&
-                (strstr(af_oracle_name(v->oracle), w->o->stop_on) ||
-                 strstr(v->signature_text, w->o->stop_on) || strstr(v->evidence, w->o->stop_on))) {
-                uint64_t z = 0;
-                if (atomic_compare_exchange_strong(&w->sh->stop_on_ns, &z, af_clock_ns())) {
-                    uint64_t total = 0;
-                    for (int k = 0; k < w->o->jobs; k++)
-                        total += atomic_load(&w->sh->slots[k].execs);
-                    atomic_store(&w->sh->stop_on_execs, total);
-                }
-                atomic_store(&w->sh->stop, 1);
-                return; /* no minimisation: the campaign ends */
-            }
-        }
-        if (r == AF_FINDINGS_NEW && w->o->minimize_calls > 0) {
-            /* shrink it now, while the worker knows the signature; the
-             * store keeps whichever is smaller */
-            static af_scenario in_copy, out;
-            static af_verdict_list keep;
-            keep = rec_verdicts;
-            in_copy = rec_scenario;
-            w->min_sig = sig;
-            af_minimize_stats st = {.max_calls = w->o->minimize_calls};
-            if (af_minimize(&in_copy, minimize_pred, w, &out, &st) == 0 && st.accepted > 0) {
-                size_t mlen = 0;
-                static uint8_t mbuf[INPUT_CAP];
-                if (af_encode(&out, false, mbuf, sizeof mbuf, &mlen, NULL) == 0 &&
-                    run_input(w, mbuf, mlen, NULL) != AF_FUZZ_ERROR) {
-                    const af_verdict_list *mv = af_fuzz_last_verdicts(w->fuzz);
-                    int primary = -1;
-                    for (int k = 0; k < mv->count; k++)
-                        if (mv->items[k].signature == sig) {
-                            primary = k;
-                            break;
-                        }
-                    if (primary >= 0) {
-                        static af_scenario ms;
-                        static af_verdict_list mvl;
-                        ms = *af_fuzz_last_scenario(w->fuzz);
-                        mvl = *mv;
-                        af_findings_record_in m = in;
-                        m.scenario = &ms;
-                        m.verdicts = &mvl;
-                        m.primary = primary;
-                        m.trace = af_fuzz_last_trace(w->fuzz);
-                        m.input = mbuf;
-                        m.input_len = mlen;
-                        char morigin[160];
-                        snprintf(morigin, sizeof morigin, "%s, minimised (%d -> %d ops)", origin,
-                                 st.ops_before, st.ops_after);
-                        m.origin = morigin;
-                        if (af_findings_record(w->findings_dir, &m, NULL, 0, &err) ==
-                                AF_FINDINGS_SMALLER &&
-                            e)
-                            af_findings_size_of(&ms, &e->best);
-                    }
-                }
-            }
-            rec_verdicts = keep;
-        }
+    char origin[96];
+    snprintf(origin, sizeof origin, "builtin worker %d, run %" PRIu64, w->index,
+             atomic_load(&w->slot->execs));
+    af_findings_record_in in = af_fuzz_last_record(w->fuzz, data, len, origin);
+    af_findings_filed filed[AF_MAX_VERDICTS];
+    af_error err;
+    int n = af_findings_file_run(w->store, &in, filed, AF_MAX_VERDICTS, &err);
+    if (n < 0) {
+        fprintf(logf_(w), "\nasyncfuzz: cannot file a finding: %s\n", err.message);
+        return;
     }
+    uint64_t fresh[AF_MAX_VERDICTS];
+    int nfresh = 0;
+    for (int i = 0; i < n && i < AF_MAX_VERDICTS; i++) {
+        if (filed[i].result != AF_FINDINGS_NEW)
+            continue;
+        if (new_finding(w, &vl->items[filed[i].verdict]))
+            return; /* no minimisation: the campaign ends */
+        fresh[nfresh++] = vl->items[filed[i].verdict].signature;
+    }
+    if (nfresh == 0 || w->o->minimize_calls <= 0)
+        return;
+    /* minimising runs other inputs: the run's scenario is copied first */
+    static af_scenario run;
+    run = *af_fuzz_last_scenario(w->fuzz);
+    for (int k = 0; k < nfresh; k++)
+        minimize_finding(w, &run, fresh[k], origin);
 }
 
 /* ---- the corpus folder ---- */
@@ -601,6 +542,9 @@ static int worker_main(shared *sh, int index, const af_engine_options *o, uint64
         snprintf(sl->error, sizeof sl->error, "cannot start the interpreter: %s", err.message);
         return setup_failed(sl, WORKER_EXIT_SETUP);
     }
+    /* the worker files a smaller run of a known signature again */
+    w.store = af_fuzz_store(w.fuzz);
+    af_findings_refile_smaller(w.store, true);
     /* inputs that killed a worker are filed and not run again */
     if (af_fuzz_use_quarantine(w.fuzz, o->log) < 0) {
         snprintf(sl->error, sizeof sl->error, "out of memory for the quarantine");
@@ -799,7 +743,8 @@ int af_engine_run(const af_engine_options *o, af_engine_stats *stats, af_error *
     char findings[2048], corpus[2048];
     snprintf(findings, sizeof findings, "%s/findings", opts.out_dir);
     snprintf(corpus, sizeof corpus, "%s/corpus", opts.out_dir);
-    if (af_mkdirs(findings, err) < 0 || af_mkdirs(corpus, err) < 0)
+    if (af_mkdirs(findings, err) < 0 || af_mkdirs(corpus, err) < 0 ||
+        af_findings_repair(findings, log, err) < 0) /* what a killed campaign left */
         return 2;
     /* --corpus holds seeds: copied into OUT/corpus, the working corpus the
      * workers write, so a seed folder under version control stays as is */
@@ -952,8 +897,16 @@ int af_engine_run(const af_engine_options *o, af_engine_stats *stats, af_error *
     if (!opts.fuzz.o.quiet)
         progress(log, stats, stats->seconds > 0 ? (double)stats->execs / stats->seconds : 0, tty,
                  true);
+    af_findings_campaign campaign = {.command = "fuzz",
+                                     .engine = "builtin",
+                                     .seed = seed,
+                                     .runs = stats->execs,
+                                     .seconds = stats->seconds,
+                                     .max_len = (size_t)(opts.max_len > 0 ? opts.max_len : 0),
+                                     .new_signatures = stats->unique_findings,
+                                     .stopped_by = stop_requested ? "signal" : NULL};
     af_error ignored;
-    af_findings_summary(findings, NULL, NULL, &ignored);
+    af_findings_summary_campaign(findings, &campaign, NULL, NULL, &ignored);
     sigaction(SIGINT, &old_int, NULL);
     sigaction(SIGTERM, &old_term, NULL);
     munmap(sh, shsize);

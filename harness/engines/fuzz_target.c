@@ -28,7 +28,6 @@
 #include "reports/findings.h"
 #include "scenarios/bytes.h"
 
-#define KNOWN_SLOTS 4096 /* power of two */
 #define CHECK_RANDOM_INPUTS 32
 #define CHECK_MAX_FILES 1000
 
@@ -36,22 +35,22 @@ struct af_fuzz {
     af_fuzz_config cfg;
     af_runner *runner;
     af_trace trace;
-    af_verdict_list verdicts;
-    af_runner *ref_runner; /* AF_REFERENCE, else NULL */
+    af_verdict_list verdicts;     /* the findings of the last run */
+    af_verdict_list all_verdicts; /* every verdict of it, before the filters */
+    af_runner *ref_runner;        /* AF_REFERENCE, else NULL */
     af_trace ref_trace;
     af_verdict_list ref_verdicts;
     af_scenario scenario;
     uint64_t runs, new_findings, known_findings;
-    af_flight *flight;             /* af_fuzz_record_flight, else NULL */
-    af_quarantine quarantine;      /* inputs known to kill the process */
-    int quarantine_on;             /* af_fuzz_use_quarantine was called */
-    uint64_t skipped;              /* quarantined inputs not run */
-    uint64_t known[KNOWN_SLOTS];   /* signatures already on disk (0 = empty) */
-    uint32_t pending[KNOWN_SLOTS]; /* hits not yet added to its hits file */
+    af_flight *flight;         /* af_fuzz_record_flight, else NULL */
+    af_quarantine quarantine;  /* inputs known to kill the process */
+    int quarantine_on;         /* af_fuzz_use_quarantine was called */
+    uint64_t skipped;          /* quarantined inputs not run */
+    af_findings_store *store;  /* the findings store and this process's signatures */
+    af_hashset harness_errors; /* messages of harness errors already saved */
 };
 
 static af_fuzz *flush_at_exit; /* the instance whose counts atexit flushes */
-static void flush_counts(af_fuzz *f);
 static void flush_counts_at_exit(void);
 
 /* AF_ORACLES: "o1,o2" or "all" into a bit set of af_oracle. */
@@ -140,6 +139,10 @@ af_fuzz *af_fuzz_new(const af_fuzz_config *c, af_error *err)
     }
     if ((c->coverage & AF_COV_PYTHON) && af_pycov_init(c->o.pycov_paths, err) < 0)
         goto error;
+    /* repairs what a killed process left in the store */
+    f->store = af_findings_open(c->findings_dir, c->engine, stderr, err);
+    if (!f->store)
+        goto error;
     return f;
 error:
     af_fuzz_free(f);
@@ -150,9 +153,10 @@ void af_fuzz_free(af_fuzz *f)
 {
     if (!f)
         return;
-    flush_counts(f);
+    af_findings_close(f->store); /* adds the pending counts */
     if (flush_at_exit == f)
         flush_at_exit = NULL;
+    af_hashset_free(&f->harness_errors);
     af_flight_close(f->flight);
     af_hashset_free(&f->quarantine);
     af_runner_free(f->runner);
@@ -174,6 +178,27 @@ const af_verdict_list *af_fuzz_last_verdicts(const af_fuzz *f)
 {
     return &f->verdicts;
 }
+const af_verdict_list *af_fuzz_last_all_verdicts(const af_fuzz *f)
+{
+    return &f->all_verdicts;
+}
+af_findings_store *af_fuzz_store(af_fuzz *f)
+{
+    return f->store;
+}
+
+af_findings_record_in af_fuzz_last_record(const af_fuzz *f, const uint8_t *data, size_t size,
+                                          const char *origin)
+{
+    return (af_findings_record_in){.scenario = &f->scenario,
+                                   .verdicts = &f->verdicts,
+                                   .all_verdicts = &f->all_verdicts,
+                                   .trace = &f->trace,
+                                   .input = data,
+                                   .input_len = size,
+                                   .origin = origin,
+                                   .target = f->cfg.run.target[0] ? f->cfg.run.target : NULL};
+}
 
 void af_fuzz_counts(const af_fuzz *f, uint64_t *runs, uint64_t *new_findings, uint64_t *known)
 {
@@ -185,86 +210,13 @@ void af_fuzz_counts(const af_fuzz *f, uint64_t *runs, uint64_t *new_findings, ui
         *known = f->known_findings;
 }
 
-/* ---- the known-signature cache ---- */
-
-static int known_slot(const af_fuzz *f, uint64_t sig)
-{
-    if (!sig)
-        sig = 1;
-    for (size_t i = sig & (KNOWN_SLOTS - 1), n = 0; n < KNOWN_SLOTS;
-         n++, i = (i + 1) & (KNOWN_SLOTS - 1)) {
-        if (f->known[i] == sig)
-            return (int)i;
-        if (!f->known[i])
-            return -1;
-    }
-    return -1;
-}
-
-static void known_add(af_fuzz *f, uint64_t sig)
-{
-    if (!sig)
-        sig = 1;
-    for (size_t i = sig & (KNOWN_SLOTS - 1), n = 0; n < KNOWN_SLOTS - 1;
-         n++, i = (i + 1) & (KNOWN_SLOTS - 1)) {
-        if (f->known[i] == sig)
-            return;
-        if (!f->known[i]) {
-            f->known[i] = sig;
-            return;
-        }
-    }
-}
-
 /* ---- findings on disk ---- */
-
-/* File verdict `primary` in the findings store (reports/findings.h: one
- * folder per signature, written durably, counted). Returns 1 when this
- * process filed it first, 0 when it was already on disk, -1 on an I/O
- * error. */
-static int file_finding(af_fuzz *f, int primary, const uint8_t *data, size_t size, char *sigdir,
-                        size_t cap)
-{
-    char origin[160];
-    snprintf(origin, sizeof origin, "%s, input of %zu bytes", f->cfg.engine, size);
-    af_findings_record_in in;
-    memset(&in, 0, sizeof in);
-    in.scenario = &f->scenario;
-    in.verdicts = &f->verdicts;
-    in.primary = primary;
-    in.target = f->cfg.run.target;
-    in.trace = &f->trace;
-    in.input = data;
-    in.input_len = size;
-    in.engine = f->cfg.engine;
-    in.origin = origin;
-    af_error err;
-    memset(&err, 0, sizeof err);
-    af_findings_result r = af_findings_record(f->cfg.findings_dir, &in, sigdir, cap, &err);
-    if (r == AF_FINDINGS_ERROR) {
-        fprintf(stderr, "asyncfuzz: cannot file the finding in %s: %s\n", f->cfg.findings_dir,
-                err.message);
-        return -1;
-    }
-    return r == AF_FINDINGS_NEW ? 1 : 0;
-}
-
-/* Add the pending counts of known signatures to the store. */
-static void flush_counts(af_fuzz *f)
-{
-    af_error err;
-    for (int i = 0; i < KNOWN_SLOTS; i++) {
-        if (f->pending[i]) {
-            (void)af_findings_add_count(f->cfg.findings_dir, f->known[i], f->pending[i], &err);
-            f->pending[i] = 0;
-        }
-    }
-}
 
 static void flush_counts_at_exit(void)
 {
-    if (flush_at_exit)
-        flush_counts(flush_at_exit);
+    af_error ignored;
+    if (flush_at_exit && flush_at_exit->store)
+        af_findings_flush(flush_at_exit->store, &ignored);
 }
 
 static void banner(const af_fuzz *f, int primary, const char *sigdir)
@@ -284,36 +236,36 @@ static void banner(const af_fuzz *f, int primary, const char *sigdir)
     fflush(stderr);
 }
 
+/* File the run's findings in the store (reports/findings.h: a signature
+ * new to this process is written durably before anything else, a known
+ * one is counted in memory) and announce the new ones. */
 static af_fuzz_result report(af_fuzz *f, const uint8_t *data, size_t size)
 {
+    char origin[160];
+    snprintf(origin, sizeof origin, "%s, input of %zu bytes", f->cfg.engine, size);
+    af_findings_record_in in = af_fuzz_last_record(f, data, size, origin);
+    af_findings_filed filed[AF_MAX_VERDICTS];
+    af_error err;
+    memset(&err, 0, sizeof err);
+    int n = af_findings_file_run(f->store, &in, filed, AF_MAX_VERDICTS, &err);
+    if (n < 0) {
+        fprintf(stderr, "asyncfuzz: cannot file the finding in %s: %s\n", f->cfg.findings_dir,
+                err.message);
+        return AF_FUZZ_ERROR;
+    }
     af_fuzz_result res = AF_FUZZ_FINDING_KNOWN;
-    char sigdir[1200];
-    for (int i = 0; i < f->verdicts.count; i++) {
-        uint64_t sig = f->verdicts.items[i].signature;
-        int slot = known_slot(f, sig);
-        if (slot >= 0) {
-            /* counted in memory, added to the hits file every 1000 and at exit */
-            if (++f->pending[slot] >= 1000)
-                flush_counts(f);
+    for (int i = 0; i < n; i++) {
+        if (filed[i].result != AF_FINDINGS_NEW)
             continue;
-        }
-        int same = 0; /* the same signature twice in one run */
-        for (int j = 0; j < i; j++)
-            same |= f->verdicts.items[j].signature == sig;
-        if (same)
-            continue;
-        int rc = file_finding(f, i, data, size, sigdir, sizeof sigdir);
-        if (rc < 0)
-            return AF_FUZZ_ERROR;
-        known_add(f, sig);
-        if (rc == 1) {
-            banner(f, i, sigdir);
-            res = AF_FUZZ_FINDING_NEW;
-        }
+        char sigdir[AF_FINDINGS_SIG_DIR_CAP];
+        af_findings_sig_dir(f->store, f->verdicts.items[filed[i].verdict].signature, sigdir,
+                            sizeof sigdir);
+        banner(f, filed[i].verdict, sigdir);
+        res = AF_FUZZ_FINDING_NEW;
     }
     if (res == AF_FUZZ_FINDING_NEW) {
         f->new_findings++;
-        flush_counts(f); /* the engine is about to abort: no atexit then */
+        (void)af_findings_flush(f->store, &err); /* the engine is about to abort: no atexit */
     } else
         f->known_findings++;
     return res;
@@ -326,29 +278,25 @@ static af_fuzz_result report(af_fuzz *f, const uint8_t *data, size_t size)
 static void harness_error(af_fuzz *f, const af_error *err, const uint8_t *data, size_t size)
 {
     uint64_t h = af_hash64(err->message, strlen(err->message));
-    int slot = known_slot(f, h ^ 0x4841524e45535321ull);
-    if (slot >= 0)
-        return;
-    known_add(f, h ^ 0x4841524e45535321ull);
-    char dir[1200], path[1300];
-    af_error e2;
-    snprintf(dir, sizeof dir, "%s/harness-error-%016" PRIx64, f->cfg.findings_dir, h);
-    fprintf(stderr, "asyncfuzz: HARNESS ERROR %016" PRIx64 " %s\n%s\n  saved: %s/\n", h,
-            err->message, af_embed_last_traceback(), dir);
-    if (af_mkdirs(dir, &e2) == 0) {
-        snprintf(path, sizeof path, "%s/input.bin", dir);
-        af_write_file_durable(path, data, size, &e2);
-        snprintf(path, sizeof path, "%s/error.txt", dir);
-        const char *tb = af_embed_last_traceback();
-        size_t n = strlen(err->message);
-        char *text = malloc(n + strlen(tb) + 2);
-        if (text) {
-            memcpy(text, err->message, n);
-            text[n] = '\n';
-            strcpy(text + n + 1, tb);
-            af_write_file_durable(path, text, strlen(text), &e2);
-            free(text);
-        }
+    if (af_hashset_add(&f->harness_errors, h | 1) != 1)
+        return; /* saved already (or no memory to remember it) */
+    char name[64];
+    snprintf(name, sizeof name, "harness-error-%016" PRIx64, h);
+    const char *tb = af_embed_last_traceback();
+    fprintf(stderr, "asyncfuzz: HARNESS ERROR %016" PRIx64 " %s\n%s\n  saved: %s/%s/\n", h,
+            err->message, tb, f->cfg.findings_dir, name);
+    size_t n = strlen(err->message);
+    char *text = malloc(n + strlen(tb) + 2);
+    if (text) {
+        memcpy(text, err->message, n);
+        text[n] = '\n';
+        strcpy(text + n + 1, tb);
+        const af_findings_file files[] = {{"input.bin", data, size},
+                                          {"error.txt", text, strlen(text)}};
+        af_error e2;
+        if (af_findings_put_folder(f->cfg.findings_dir, name, files, 2, &e2) < 0)
+            fprintf(stderr, "asyncfuzz: cannot save it: %s\n", e2.message);
+        free(text);
     }
     fflush(stderr);
 }
@@ -400,6 +348,11 @@ static af_fuzz_result run_and_judge(af_fuzz *f, const uint8_t *data, size_t size
     }
     /* Implementation fuzzing (misuse off): only the target's faults are
      * findings; verdicts the scenario's own structure explains are not. */
+    /* every verdict, for the finding's expect (it replays green) */
+    f->all_verdicts.count = f->verdicts.count;
+    f->all_verdicts.dropped = f->verdicts.dropped;
+    memcpy(f->all_verdicts.items, f->verdicts.items,
+           (size_t)f->verdicts.count * sizeof f->verdicts.items[0]);
     if (!f->cfg.o.all_causes)
         af_verdict_list_keep_findings(&f->verdicts, 0);
     if (f->cfg.oracles != (1u << AF_ORACLE_COUNT) - 1) {

@@ -5,16 +5,16 @@
  *   bytes --af_decode(misuse off)--> scenario --af_runner_run--> trace
  *         --af_judge--> verdicts; trace --coverage.h/pycov.h--> feature map
  *
- * and, on a verdict, the finding: written to disk FIRST (reports/finding.h:
- * scenario.json, repro.py, verdicts.json, trace.jsonl, input.bin), in
- * FINDINGS/<16-hex signature>/, deduplicated by signature across runs and
- * processes: a folder is written under a temporary name and renamed into
- * place, so exactly one process files a signature and the folder is always
- * complete; a signature already on disk is counted, not reported again:
- * its `hits` file holds lines "ENGINE pid=PID hits=N" whose N add up to the
- * number of runs that hit it (counts are kept in memory and appended every
- * 1000 hits and at exit). For a new
- * signature a banner goes to stderr:
+ * and, on a verdict, the finding: filed FIRST in the findings store
+ * (reports/findings.h) FINDINGS/<16-hex signature>/, deduplicated by
+ * signature across runs and processes: a folder is built under a temporary
+ * name and renamed into place, so exactly one process files a signature
+ * and the folder is always complete; its scenario.json expects every
+ * verdict of the run (the ones the filters below drop too), so it replays
+ * green. A signature this process has filed is counted in memory and added
+ * to the folder's count every 1000 hits and at exit. Opening the store
+ * repairs what a killed process left in it. For a new signature a banner
+ * goes to stderr:
  *
  *   asyncfuzz: FINDING <oracle> <16-hex signature> <signature text>
  *     at <path> in task <name>, vtime <t>: <evidence>
@@ -45,6 +45,7 @@
 #include "harness/run/runner.h"
 #include "harness/run/trace.h"
 #include "oracles/verdict.h"
+#include "reports/findings.h"
 #include "scenarios/ir.h"
 
 typedef struct af_fuzz_config {
@@ -89,10 +90,22 @@ void af_fuzz_free(af_fuzz *f);
  * become findings (see above); with report == 0 they are only counted (AF_FUZZ_FINDING_KNOWN). */
 af_fuzz_result af_fuzz_one(af_fuzz *f, const uint8_t *data, size_t size, uint8_t *map, int report);
 
-/* The last run's scenario, trace and verdicts. */
+/* The last run's scenario, trace and verdicts: its findings (what the
+ * filters of the configuration keep), and every verdict it had. */
 const af_scenario *af_fuzz_last_scenario(const af_fuzz *f);
 const af_trace *af_fuzz_last_trace(const af_fuzz *f);
 const af_verdict_list *af_fuzz_last_verdicts(const af_fuzz *f);
+const af_verdict_list *af_fuzz_last_all_verdicts(const af_fuzz *f);
+
+/* The findings store this instance files into (reports/findings.h), with
+ * the table of the signatures it has met: an engine that files findings
+ * itself (the built-in worker) files through it too. */
+af_findings_store *af_fuzz_store(af_fuzz *f);
+/* The last run as a record for the store (reports/findings.h): its
+ * scenario, findings, every verdict, trace and target; the bytes it ran
+ * and how it was found are the caller's. */
+af_findings_record_in af_fuzz_last_record(const af_fuzz *f, const uint8_t *data, size_t size,
+                                          const char *origin);
 
 /* Counts since af_fuzz_new: inputs run, new findings, repeated findings. */
 void af_fuzz_counts(const af_fuzz *f, uint64_t *runs, uint64_t *new_findings, uint64_t *known);

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# e2e: `asyncfuzz gen` - deterministic per seed, findings written as
-# folders (scenario.json that replays with its verdicts, repro.py that fails
-# under python3.11 while the finding holds, verdicts.json, trace.jsonl,
-# input.bin), deduplicated by signature, summary, exit codes.
+# e2e: `asyncfuzz gen` - deterministic per seed, findings filed in the
+# findings store OUT/findings/<signature>/ (scenario.json that replays with
+# its verdicts, repro.py that fails under python3.11 while the finding
+# holds, verdict.json, verdicts.json, trace.jsonl, input.bin, meta.json,
+# count), deduplicated by signature, summary, exit codes.
 # usage: gen.sh PATH/TO/asyncfuzz   (cwd = the source tree)
 set -uo pipefail
 AF=${1:?usage: gen.sh ASYNCFUZZ}
@@ -16,48 +17,60 @@ check() { if [[ $2 != "$3" ]]; then echo "FAIL: $1: exit $3, expected $2"; fails
 cat "$tmp/err1" >&2
 check "gen --misuse finds something" 1 $rc
 tail -n1 "$tmp/out1" | grep -q "^gen: 300 runs in" || { echo "FAIL: no total line"; cat "$tmp/out1"; fails=$((fails+1)); }
-nf=$(find "$tmp/f1" -mindepth 1 -maxdepth 1 -type d | wc -l)
+nf=$(find "$tmp/f1/findings" -mindepth 1 -maxdepth 1 -type d | wc -l)
 [[ $nf -gt 0 ]] || { echo "FAIL: no finding folder"; fails=$((fails+1)); }
 echo "findings: $nf"
 
 # Every finding folder is complete.
-for d in "$tmp/f1"/*/; do
-  for f in scenario.json repro.py verdicts.json trace.jsonl input.bin; do
+for d in "$tmp/f1"/findings/*/; do
+  for f in scenario.json repro.py verdict.json verdicts.json trace.jsonl input.bin meta.json count; do
     [[ -f $d/$f ]] || { echo "FAIL: $d$f missing"; fails=$((fails+1)); }
   done
 done
 
 # Deduplication: one folder per signature, counts add up in summary.json.
-$PY - "$tmp/f1" <<'PYEOF' || fails=$((fails+1))
-import json, os, sys
-root = sys.argv[1]
+$PY - "$tmp/f1/findings" "$tmp/out1" <<'PYEOF' || fails=$((fails+1))
+import json, os, re, sys
+root, out = sys.argv[1:]
 s = json.load(open(os.path.join(root, "summary.json")))
-assert s["runs"] == 300 and s["seed"] == 7 and s["misuse"] is True, s
+c = s["campaign"]
+assert c["command"] == "gen" and c["runs"] == 300 and c["seed"] == 7 and c["misuse"] is True, c
+assert c["stopped_by"] is None and c["new_signatures"] == len(s["findings"]), c
 sigs = [f["signature"] for f in s["findings"]]
 assert len(sigs) == len(set(sigs)), "duplicate signatures"
+assert s["unique"] == len(sigs) and s["total"] == sum(f["count"] for f in s["findings"]), s
 dirs = sorted(d for d in os.listdir(root) if os.path.isdir(os.path.join(root, d)))
-assert sorted(os.path.basename(f["dir"]) for f in s["findings"]) == dirs
+assert sorted(f["folder"] for f in s["findings"]) == dirs
+# the counts are those gen printed: one line per signature, runs first
+printed = {m.group(2): int(m.group(1)) for m in re.finditer(r"^ *(\d+) +\S+ +([0-9a-f]{16}) ", open(out).read(), re.M)}
+assert printed == {f["signature"]: f["count"] for f in s["findings"]}, (printed, s["findings"])
 for f in s["findings"]:
-    assert f["count"] >= 1
-    v = json.load(open(os.path.join(f["dir"], "verdicts.json")))
+    assert f["count"] >= 1 and f["engine"] == "gen" and ", run " in f["origin"], f
+    d = os.path.join(root, f["folder"])
+    v = json.load(open(os.path.join(d, "verdicts.json")))
     assert v["signature"]["hash"] == f["signature"], (v["signature"], f)
     assert any(x["signature"]["hash"] == f["signature"] for x in v["verdicts"])
+    assert json.load(open(os.path.join(d, "verdict.json")))["signature"]["hash"] == f["signature"]
+    m = json.load(open(os.path.join(d, "meta.json")))
+    assert m["signature"] == f["signature"] and m["origin"] == v["origin"] == f["origin"], (m, v)
+    assert int(open(os.path.join(d, "count")).read()) == f["count"]
 print("ok: summary.json,", len(sigs), "signatures,", sum(f["count"] for f in s["findings"]), "occurrences")
 PYEOF
 
 # Same seed, same findings (names and files).
 "$AF" gen --seed 7 --count 300 --misuse --out "$tmp/f2" -q >"$tmp/out2" 2>/dev/null
-(cd "$tmp/f1" && find . -type f ! -name summary.json | sort | xargs md5sum) >"$tmp/sum1"
-(cd "$tmp/f2" && find . -type f ! -name summary.json | sort | xargs md5sum) >"$tmp/sum2"
+# (meta.json holds times, .lock is the store's lock file)
+(cd "$tmp/f1" && find . -type f ! -name summary.json ! -name meta.json ! -name .lock | sort | xargs md5sum) >"$tmp/sum1"
+(cd "$tmp/f2" && find . -type f ! -name summary.json ! -name meta.json ! -name .lock | sort | xargs md5sum) >"$tmp/sum2"
 cmp -s "$tmp/sum1" "$tmp/sum2" && echo "ok: same seed, same findings" || { echo "FAIL: seed 7 gave different findings"; diff "$tmp/sum1" "$tmp/sum2" | head; fails=$((fails+1)); }
 
 # Each finding's scenario replays with exactly its verdicts ...
-"$AF" replay "$tmp"/f1/*/scenario.json >"$tmp/rep" 2>&1; rc=$?
+"$AF" replay "$tmp"/f1/findings/*/scenario.json >"$tmp/rep" 2>&1; rc=$?
 check "findings replay as their own regression scenarios" 0 $rc
 [[ $rc -eq 0 ]] || head -5 "$tmp/rep"
 # ... and its reproducer fails (the asserts) under plain python3.11.
 ok=0; bad=0
-for d in "$tmp"/f1/*/; do
+for d in "$tmp"/f1/findings/*/; do
   if timeout 20 $PY -I "$d/repro.py" >/dev/null 2>"$tmp/pyerr"; then bad=$((bad+1)); echo "FAIL: $d/repro.py passed: the finding does not reproduce"
   elif grep -q AssertionError "$tmp/pyerr"; then ok=$((ok+1))
   else bad=$((bad+1)); echo "FAIL: $d/repro.py failed without an AssertionError:"; tail -3 "$tmp/pyerr"; fi
@@ -68,7 +81,7 @@ done
 # harness. The exit code says whether there were any (0 or 1, never 2).
 "$AF" gen --seed 1 --count 200 --out "$tmp/f3" -q >"$tmp/out3" 2>"$tmp/err3"; rc=$?
 [[ $rc -eq 0 || $rc -eq 1 ]] && echo "ok: gen without misuse ran (exit $rc)" || { echo "FAIL: gen without misuse: exit $rc"; cat "$tmp/err3"; fails=$((fails+1)); }
-[[ $rc -eq 0 && ! -e "$tmp/f3" ]] || [[ $rc -eq 1 && -f "$tmp/f3/summary.json" ]] || { echo "FAIL: folder vs exit code"; fails=$((fails+1)); }
+[[ $rc -eq 0 && ! -e "$tmp/f3" ]] || [[ $rc -eq 1 && -f "$tmp/f3/findings/summary.json" ]] || { echo "FAIL: folder vs exit code"; fails=$((fails+1)); }
 
 # Usage errors.
 "$AF" gen --count 3 >/dev/null 2>&1; check "gen without --seed" 2 $?

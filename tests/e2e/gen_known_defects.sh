@@ -17,8 +17,8 @@ for mode in plain misuse; do
     "$AF" gen --seed $seed --count 4000 $flag --out "$out" -q > /dev/null 2>&1
     rc=$?
     [[ $rc -le 1 ]] || { echo "FAIL: gen $flag --seed $seed exit $rc"; fails=$((fails+1)); continue; }
-    [[ -f $out/summary.json ]] || continue
-    /usr/bin/python3.11 - "$out/summary.json" "$known" "$mode" <<'PYEOF' || fails=$((fails+1))
+    [[ -f $out/findings/summary.json ]] || continue
+    /usr/bin/python3.11 - "$out/findings/summary.json" "$known" "$mode" <<'PYEOF' || fails=$((fails+1))
 import json, sys
 summary, known_file, mode = sys.argv[1:]
 known = {l.split("\t")[0] for l in open(known_file) if l.strip() and not l.startswith("#")}
@@ -28,7 +28,7 @@ for f in json.load(open(summary))["findings"]:
     if mode == "misuse" and text.endswith("|misuse"):
         continue
     if text not in known:
-        bad.append("%s (%s, %d runs)" % (text, f["dir"], f["count"]))
+        bad.append("%s (%s, %d runs)" % (text, f["folder"], f["count"]))
 for b in bad:
     print("FAIL: %s finding not among the known 3.11 defects: %s" % (mode, b))
 print("ok: %s %s: every finding is %s" % (mode, summary, "known or misuse" if mode == "misuse" else "a known defect"))
