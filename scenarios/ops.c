@@ -1,0 +1,197 @@
+/* ops.c - the operation table of ops.def as data (ops.h), and the small
+ * lookups every consumer of it shares.
+ *
+ * The descriptors are built by including ops.def three times: the fields
+ * of each kind, the set of codecs each kind uses (its shape), and the spec
+ * array. A field whose member does not have the type its codec reads is a
+ * compile-time error here. Nothing here reads input or allocates.
+ */
+#include "scenarios/ops.h"
+
+#include <string.h>
+
+/* ---- compile-time check: each member has its codec's type ------------ */
+
+enum { T_OTHER, T_I32, T_BOOL, T_I16, T_EXC, T_BODY, T_TASKS, T_CHARS, T_ENUM };
+#define TYPE_ID(x)                                                                                 \
+    _Generic((x), int32_t: T_I32, bool: T_BOOL, int16_t: T_I16, af_exc: T_EXC, af_body: T_BODY,    \
+             af_tasklist: T_TASKS, char *: T_CHARS, unsigned: T_ENUM, default: T_OTHER)
+#define WANT_TICKS T_I32
+#define WANT_TICKS_POSITIVE T_I32
+#define WANT_OPT_TICKS T_I32
+#define WANT_VALUE T_I32
+#define WANT_COUNT T_I32
+#define WANT_NOTIFY_N T_I32
+#define WANT_BOOL T_BOOL
+#define WANT_KEEP T_BOOL
+#define WANT_ENUM T_ENUM
+#define WANT_EXC T_EXC
+#define WANT_RAISE T_EXC
+#define WANT_MSG T_CHARS
+#define WANT_GROUP_NAME T_CHARS
+#define WANT_TIMEOUT_NAME T_CHARS
+#define WANT_RESOURCE T_CHARS
+#define WANT_TASK_REF T_I16
+#define WANT_TARGET_REF T_I16
+#define WANT_GROUP_REF T_I16
+#define WANT_TIMEOUT_REF T_I16
+#define WANT_PRIM_REF T_I16
+#define WANT_ONE_TASK T_TASKS
+#define WANT_CHILDREN T_TASKS
+#define WANT_BODY T_BODY
+#define WANT_FINALLY T_BODY
+
+#define OP(name, json, flags, fields) fields
+#define F(member, key, codec, ...)                                                                 \
+    _Static_assert(TYPE_ID(((af_op *)0)->member) == WANT_##codec,                                  \
+                   "ops.def: member " #member " does not have the type of codec " #codec);
+#include "scenarios/ops.def"
+#undef OP
+#undef F
+
+/* ---- the fields of each kind ---------------------------------------- */
+
+#define OP(name, json, flags, fields)                                                              \
+    static const af_field fields_##name[] = {fields{.key = NULL}};                                 \
+    _Static_assert(sizeof fields_##name / sizeof(af_field) - 1 <= AF_OP_MAX_FIELDS,                \
+                   "ops.def: " json " has more than AF_OP_MAX_FIELDS fields");
+#define F(member, json_key, type, ...)                                                             \
+    {.key = json_key, .offset = offsetof(af_op, member), .codec = AF_FC_##type, __VA_ARGS__},
+#include "scenarios/ops.def"
+#undef OP
+#undef F
+
+/* ---- the codecs each kind uses -------------------------------------- */
+
+#define OP(name, json, flags, fields) SHAPE_##name = 0 fields,
+#define F(member, key, codec, ...) | (int)AF_SHAPE(AF_FC_##codec)
+enum {
+#include "scenarios/ops.def"
+};
+#undef OP
+#undef F
+
+/* ---- the specs ------------------------------------------------------ */
+
+#define OP(kind, json, op_flags, kind_fields)                                                      \
+    [AF_OP_##kind] = {.name = json,                                                                \
+                      .flags = (op_flags),                                                         \
+                      .shape = (uint32_t)SHAPE_##kind,                                             \
+                      .fields = fields_##kind,                                                     \
+                      .nfields = (int)(sizeof fields_##kind / sizeof(af_field)) - 1},
+#define F(...)
+const af_op_spec af_op_specs[AF_OP_KIND_COUNT] = {
+#include "scenarios/ops.def"
+};
+#undef OP
+#undef F
+
+static const af_field no_fields[] = {{.key = NULL}};
+const af_op_spec af_op_spec_unknown = {.name = NULL, .fields = no_fields};
+
+/* ---- lookups -------------------------------------------------------- */
+
+const af_field *af_op_field(af_op_kind kind, af_field_codec codec)
+{
+    const af_op_spec *spec = af_op_spec_of(kind);
+    if (!(spec->shape & AF_SHAPE(codec)))
+        return NULL;
+    for (int i = 0; i < spec->nfields; i++)
+        if (spec->fields[i].codec == codec)
+            return &spec->fields[i];
+    return NULL;
+}
+
+bool af_cond_holds(const af_cond *c, const af_op *op)
+{
+    switch (c->kind) {
+    case AF_COND_ALWAYS:
+        return true;
+    case AF_COND_IF:
+        return *(const int *)((const char *)op + c->offset) == c->value;
+    default:
+        return false;
+    }
+}
+
+int32_t af_field_int(const af_op *op, const af_field *f)
+{
+    switch (f->codec) {
+    case AF_FC_BOOL:
+    case AF_FC_KEEP:
+        return *AF_FIELD_CPTR(bool, op, f);
+    case AF_FC_ENUM:
+        return *AF_FIELD_CPTR(int, op, f);
+    default:
+        return *AF_FIELD_CPTR(int32_t, op, f);
+    }
+}
+
+void af_field_set_int(af_op *op, const af_field *f, int32_t v)
+{
+    switch (f->codec) {
+    case AF_FC_BOOL:
+    case AF_FC_KEEP:
+        *AF_FIELD_PTR(bool, op, f) = v != 0;
+        break;
+    case AF_FC_ENUM:
+        *AF_FIELD_PTR(int, op, f) = v;
+        break;
+    default:
+        *AF_FIELD_PTR(int32_t, op, f) = v;
+        break;
+    }
+}
+
+int32_t af_field_default(const af_field *f)
+{
+    switch (f->codec) {
+    case AF_FC_TICKS_POSITIVE:
+    case AF_FC_COUNT:
+    case AF_FC_NOTIFY_N:
+    case AF_FC_KEEP:
+        return 1;
+    case AF_FC_OPT_TICKS:
+        return AF_NONE;
+    default:
+        return 0;
+    }
+}
+
+af_range af_codec_range(af_field_codec codec)
+{
+    switch (codec) {
+    case AF_FC_TICKS:
+        return (af_range){0, AF_MAX_TICKS, false};
+    case AF_FC_TICKS_POSITIVE:
+        return (af_range){1, AF_MAX_TICKS, false};
+    case AF_FC_OPT_TICKS:
+        return (af_range){0, AF_MAX_TICKS, true};
+    case AF_FC_VALUE:
+        return (af_range){0, AF_MAX_VALUE, false};
+    case AF_FC_COUNT:
+        return (af_range){1, 2, false};
+    case AF_FC_NOTIFY_N:
+        return (af_range){1, AF_MAX_SMALL, true};
+    default:
+        return (af_range){0, 0, false};
+    }
+}
+
+int af_op_needs(af_op_kind kind)
+{
+    return (int)(af_op_spec_of(kind)->flags >> 4) - 1;
+}
+
+af_field_codec af_ref_target_codec(af_field_codec ref_codec)
+{
+    return ref_codec == AF_FC_GROUP_REF ? AF_FC_GROUP_NAME : AF_FC_TIMEOUT_NAME;
+}
+
+af_op_kind af_op_kind_defining(af_field_codec name_codec)
+{
+    for (int k = 0; k < AF_OP_KIND_COUNT; k++)
+        if (af_op_specs[k].shape & AF_SHAPE(name_codec))
+            return (af_op_kind)k;
+    return AF_OP_KIND_COUNT;
+}
