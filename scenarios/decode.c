@@ -347,22 +347,25 @@ static void draw_scalar(dec *d, af_op *op, const af_field *f, int prim)
     case AF_FC_FINALLY:
         op->has_finally = flag(d);
         break;
-    default: /* MSG (drawn last), ONE_TASK, CHILDREN, BODY: later */
+    case AF_FC_MSG:
+        draw_msg(d, op);
+        break;
+    default: /* ONE_TASK, CHILDREN, BODY: decode_fields */
         break;
     }
 }
 
-/* The op's fields: scalars in table order, a message after them, then its
- * child tasks, its body, its finally body. */
+/* The op's fields in draw order (af_op_draw_order), then its child tasks,
+ * its body, its finally body. */
 static void decode_fields(dec *d, int i, int task, int depth, int prim)
 {
     af_scenario *s = d->s;
     af_op *op = &s->ops[i];
     const af_op_spec *spec = af_op_spec_of(op->kind);
-    for (int j = 0; j < spec->nfields; j++)
-        draw_scalar(d, op, &spec->fields[j], prim);
-    if (spec->shape & AF_SHAPE(AF_FC_MSG))
-        draw_msg(d, op);
+    const af_field *order[AF_OP_MAX_FIELDS];
+    int n = af_op_draw_order(spec, order);
+    for (int j = 0; j < n; j++)
+        draw_scalar(d, op, order[j], prim);
     if (spec->shape & AF_SHAPE(AF_FC_ONE_TASK))
         decode_task(d, &op->children, i, depth + 1);
     if (spec->shape & AF_SHAPE(AF_FC_CHILDREN))

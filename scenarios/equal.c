@@ -43,6 +43,8 @@ static bool exc_equal(const af_exc *x, const af_exc *y)
 static bool field_equal(const af_scenario *a, const af_op *x, const af_scenario *b, const af_op *y,
                         const af_field *f)
 {
+    if (af_codec_is_ref(f->codec))
+        return strcmp(ref_name(a, x, f), ref_name(b, y, f)) == 0;
     switch (f->codec) {
     case AF_FC_EXC:
         return exc_equal(AF_FIELD_CPTR(af_exc, x, f), AF_FIELD_CPTR(af_exc, y, f));
@@ -55,12 +57,6 @@ static bool field_equal(const af_scenario *a, const af_op *x, const af_scenario 
     case AF_FC_TIMEOUT_NAME:
     case AF_FC_RESOURCE:
         return strcmp(AF_FIELD_CPTR(char, x, f), AF_FIELD_CPTR(char, y, f)) == 0;
-    case AF_FC_TASK_REF:
-    case AF_FC_TARGET_REF:
-    case AF_FC_GROUP_REF:
-    case AF_FC_TIMEOUT_REF:
-    case AF_FC_PRIM_REF:
-        return strcmp(ref_name(a, x, f), ref_name(b, y, f)) == 0;
     case AF_FC_FINALLY:
         return x->has_finally == y->has_finally;
     case AF_FC_ONE_TASK:

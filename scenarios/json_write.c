@@ -172,6 +172,10 @@ static const char *ref_text(const af_scenario *s, const af_op *op, const af_fiel
 static void put_field(struct wr *w, cJSON *o, const af_op *op, const af_field *f)
 {
     const char *key = f->key;
+    if (af_codec_is_ref(f->codec)) {
+        put_str(w, o, key, ref_text(w->s, op, f));
+        return;
+    }
     switch (f->codec) {
     case AF_FC_OPT_TICKS:
     case AF_FC_NOTIFY_N: /* AF_NONE: null (no timeout, notify_all()) */
@@ -193,13 +197,6 @@ static void put_field(struct wr *w, cJSON *o, const af_op *op, const af_field *f
     case AF_FC_TIMEOUT_NAME:
     case AF_FC_RESOURCE:
         put_str(w, o, key, AF_FIELD_CPTR(char, op, f));
-        break;
-    case AF_FC_TASK_REF:
-    case AF_FC_TARGET_REF:
-    case AF_FC_GROUP_REF:
-    case AF_FC_TIMEOUT_REF:
-    case AF_FC_PRIM_REF:
-        put_str(w, o, key, ref_text(w->s, op, f));
         break;
     case AF_FC_ONE_TASK:
         put_item(w, o, key, task_json(w, op->children.head));

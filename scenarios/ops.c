@@ -178,6 +178,32 @@ af_range af_codec_range(af_field_codec codec)
     }
 }
 
+int af_op_draw_order(const af_op_spec *spec, const af_field *out[AF_OP_MAX_FIELDS])
+{
+    const uint32_t later = AF_SHAPE(AF_FC_ONE_TASK) | AF_SHAPE(AF_FC_CHILDREN) |
+                           AF_SHAPE(AF_FC_BODY) | AF_SHAPE(AF_FC_MSG);
+    int n = 0;
+    for (int i = 0; i < spec->nfields; i++)
+        if (!(AF_SHAPE(spec->fields[i].codec) & later))
+            out[n++] = &spec->fields[i];
+    for (int i = 0; i < spec->nfields; i++)
+        if (spec->fields[i].codec == AF_FC_MSG)
+            out[n++] = &spec->fields[i];
+    return n;
+}
+
+const char *af_name_prefix(af_field_codec codec)
+{
+    switch (codec) {
+    case AF_FC_GROUP_NAME:
+        return "tg";
+    case AF_FC_TIMEOUT_NAME:
+        return "to";
+    default:
+        return "r";
+    }
+}
+
 int af_op_needs(af_op_kind kind)
 {
     return (int)(af_op_spec_of(kind)->flags >> 4) - 1;

@@ -155,6 +155,10 @@ typedef struct af_op_spec {
     (AF_SHAPE(AF_FC_TICKS) | AF_SHAPE(AF_FC_TICKS_POSITIVE) | AF_SHAPE(AF_FC_OPT_TICKS))
 #define AF_SHAPE_TASKS (AF_SHAPE(AF_FC_ONE_TASK) | AF_SHAPE(AF_FC_CHILDREN))
 #define AF_SHAPE_NAMED (AF_SHAPE(AF_FC_GROUP_NAME) | AF_SHAPE(AF_FC_TIMEOUT_NAME))
+/* The reference codecs (they share op->ref: an op has at most one). */
+#define AF_SHAPE_REFS                                                                              \
+    (AF_SHAPE(AF_FC_TASK_REF) | AF_SHAPE(AF_FC_TARGET_REF) | AF_SHAPE(AF_FC_GROUP_REF) |           \
+     AF_SHAPE(AF_FC_TIMEOUT_REF) | AF_SHAPE(AF_FC_PRIM_REF))
 
 extern const af_op_spec af_op_specs[AF_OP_KIND_COUNT];
 /* What a kind out of range gets: no name, no flag, no field. */
@@ -174,6 +178,11 @@ static inline bool af_op_kind_has(af_op_kind kind, af_field_codec codec)
 
 /* The field of `kind` with `codec`, or NULL. */
 const af_field *af_op_field(af_op_kind kind, af_field_codec codec);
+
+static inline bool af_codec_is_ref(unsigned codec)
+{
+    return (AF_SHAPE_REFS & AF_SHAPE(codec)) != 0;
+}
 
 static inline bool af_codec_is_number(unsigned codec)
 {
@@ -212,6 +221,17 @@ static inline bool af_codec_is_ticks(unsigned codec)
 const char *af_value_name(af_value_list list, int v);
 int af_value_from_name(af_value_list list, const char *name);
 int af_value_count(af_value_list list);
+
+/* The fields of a kind that are drawn before its tasks and bodies, in the
+ * bytes draw order (BYTES.md): as listed, a MSG after the others; ONE_TASK,
+ * CHILDREN and BODY are left out (they come after, in that order, then the
+ * FINALLY's body). Random fields, mutation and simplification take the
+ * fields in this order too. Returns how many. */
+int af_op_draw_order(const af_op_spec *spec, const af_field *out[AF_OP_MAX_FIELDS]);
+
+/* The prefix of the names given to a GROUP_NAME ("tg"), TIMEOUT_NAME ("to")
+ * or RESOURCE ("r"): tg0, to1, r2. */
+const char *af_name_prefix(af_field_codec codec);
 
 /* The primitive kind an op kind needs, -1 for none. */
 int af_op_needs(af_op_kind kind);

@@ -120,6 +120,8 @@ static int check_number(walk *w, const af_op *op, const char *path, const af_fie
 
 static int check_field(walk *w, const af_op *op, const char *path, const af_field *f)
 {
+    if (af_codec_is_ref(f->codec))
+        return check_ref(w, op, path, f);
     switch (f->codec) {
     case AF_FC_EXC:
         return check_exc(w, path, f->key, AF_FIELD_CPTR(af_exc, op, f));
@@ -139,12 +141,6 @@ static int check_field(walk *w, const af_op *op, const char *path, const af_fiel
         if (!af_valid_name(op->name))
             return fail(w, path, f->key, "is not a valid name ([A-Za-z_][A-Za-z0-9_]*, not self)");
         return 0;
-    case AF_FC_TASK_REF:
-    case AF_FC_TARGET_REF:
-    case AF_FC_GROUP_REF:
-    case AF_FC_TIMEOUT_REF:
-    case AF_FC_PRIM_REF:
-        return check_ref(w, op, path, f);
     case AF_FC_BOOL:
     case AF_FC_KEEP:
     case AF_FC_ONE_TASK:

@@ -174,6 +174,10 @@ static PyObject *ref_item(builder *b, const af_op *op, const af_field *f)
 static int field_items(builder *b, int i, const af_field *f, PyObject **out)
 {
     const af_op *op = &b->s->ops[i];
+    if (af_codec_is_ref(f->codec)) {
+        out[0] = ref_item(b, op, f);
+        return 1;
+    }
     switch (f->codec) {
     case AF_FC_OPT_TICKS:
     case AF_FC_NOTIFY_N:
@@ -200,13 +204,6 @@ static int field_items(builder *b, int i, const af_field *f, PyObject **out)
         return 1;
     case AF_FC_RESOURCE:
         out[0] = PyUnicode_FromString(AF_FIELD_CPTR(char, op, f));
-        return 1;
-    case AF_FC_TASK_REF:
-    case AF_FC_TARGET_REF:
-    case AF_FC_GROUP_REF:
-    case AF_FC_TIMEOUT_REF:
-    case AF_FC_PRIM_REF:
-        out[0] = ref_item(b, op, f);
         return 1;
     case AF_FC_ONE_TASK:
         out[0] = only_child(b, op);
