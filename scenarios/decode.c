@@ -19,20 +19,38 @@ const char af_bytes_msg_alpha[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRS
 _Static_assert(sizeof af_bytes_name_alpha - 1 == AF_BYTES_NAME_REST, "name alphabet");
 _Static_assert(sizeof af_bytes_msg_alpha - 1 == AF_BYTES_MSG_CHARS, "msg alphabet");
 
+/* How each kind enters the op-kind choice list (from ops.def's flags). */
+enum { CHOICE_ALWAYS, CHOICE_MISUSE, CHOICE_SYNC };
+static const uint8_t choice_of[AF_OP_KIND_COUNT] = {
+#define OP(kind, json, flags, fields)                                                              \
+    [AF_OP_##kind] = ((flags)&AF_OPF_MISUSE) ? CHOICE_MISUSE                                       \
+                     : ((flags) >> 4)        ? CHOICE_SYNC                                         \
+                                             : CHOICE_ALWAYS,
+#define F(...)
+#include "scenarios/ops.def"
+#undef OP
+#undef F
+};
+
 int af_bytes_kind_list(bool allow_misuse, int nprims, af_op_kind list[AF_OP_KIND_COUNT])
 {
     int n = 0;
     bool sync_entry = false;
     for (int k = 0; k < AF_OP_KIND_COUNT; k++) {
-        if (af_op_needs((af_op_kind)k) >= 0) {
+        switch (choice_of[k]) {
+        case CHOICE_SYNC:
             if (!sync_entry && nprims > 0)
                 list[n++] = (af_op_kind)k; /* the one "sync" entry */
             sync_entry = true;
-            continue;
+            break;
+        case CHOICE_MISUSE:
+            if (allow_misuse)
+                list[n++] = (af_op_kind)k;
+            break;
+        default:
+            list[n++] = (af_op_kind)k;
+            break;
         }
-        if ((af_op_specs[k].flags & AF_OPF_MISUSE) && !allow_misuse)
-            continue;
-        list[n++] = (af_op_kind)k;
     }
     return n;
 }
@@ -96,6 +114,7 @@ typedef struct dec {
     af_scenario *s;
     int64_t used;                       /* ticks drawn so far (the AF_MAX_TOTAL_TICKS budget) */
     int nnamed[3];                      /* default-name counters, by af_bytes_name_kind - 1 */
+    int raw_refs;                       /* references drawn, to resolve at the end */
     af_op_kind kinds[AF_OP_KIND_COUNT]; /* the op-kind choice list */
     int nkinds;
 } dec;
@@ -340,6 +359,7 @@ static void draw_scalar(dec *d, af_op *op, const af_field *f, int prim)
     case AF_FC_GROUP_REF:
     case AF_FC_TIMEOUT_REF:
         op->ref = draw(d); /* raw: resolved once every task, group and timeout is known */
+        d->raw_refs++;
         break;
     case AF_FC_PRIM_REF:
         op->ref = (int16_t)prim; /* drawn with the kind */
@@ -347,25 +367,27 @@ static void draw_scalar(dec *d, af_op *op, const af_field *f, int prim)
     case AF_FC_FINALLY:
         op->has_finally = flag(d);
         break;
-    case AF_FC_MSG:
-        draw_msg(d, op);
-        break;
-    default: /* ONE_TASK, CHILDREN, BODY: decode_fields */
+    default: /* MSG, ONE_TASK, CHILDREN, BODY: after the other fields */
         break;
     }
 }
 
-/* The op's fields in draw order (af_op_draw_order), then its child tasks,
- * its body, its finally body. */
+/* The op's fields in draw order (af_op_draw_order: as listed, a message
+ * after the others; written out here, the hot path), then its child
+ * tasks, its body, its finally body. */
 static void decode_fields(dec *d, int i, int task, int depth, int prim)
 {
     af_scenario *s = d->s;
     af_op *op = &s->ops[i];
-    const af_op_spec *spec = af_op_spec_of(op->kind);
-    const af_field *order[AF_OP_MAX_FIELDS];
-    int n = af_op_draw_order(spec, order);
-    for (int j = 0; j < n; j++)
-        draw_scalar(d, op, order[j], prim);
+    const af_op_spec *spec = &af_op_specs[op->kind]; /* a kind of the choice list */
+    const uint32_t later =
+        AF_SHAPE(AF_FC_MSG) | AF_SHAPE_TASKS | AF_SHAPE(AF_FC_BODY) | AF_SHAPE(AF_FC_FINALLY);
+    for (int j = 0; j < spec->nfields; j++)
+        draw_scalar(d, op, &spec->fields[j], prim);
+    if (!(spec->shape & later))
+        return;
+    if (spec->shape & AF_SHAPE(AF_FC_MSG))
+        draw_msg(d, op);
     if (spec->shape & AF_SHAPE(AF_FC_ONE_TASK))
         decode_task(d, &op->children, i, depth + 1);
     if (spec->shape & AF_SHAPE(AF_FC_CHILDREN))
@@ -380,7 +402,7 @@ static void decode_fields(dec *d, int i, int task, int depth, int prim)
  * op degrades to `sleep 0` and draws nothing more. */
 static bool out_of_budget(const dec *d, af_op_kind k)
 {
-    uint32_t shape = af_op_spec_of(k)->shape;
+    uint32_t shape = af_op_specs[k].shape;
     return ((shape & AF_SHAPE(AF_FC_ONE_TASK)) && d->s->ntasks >= AF_MAX_TASKS) ||
            ((shape & AF_SHAPE(AF_FC_TICKS_POSITIVE)) && d->used >= AF_MAX_TOTAL_TICKS);
 }
@@ -390,7 +412,7 @@ static void decode_op(dec *d, af_body *body, int task, int parent, int depth)
     af_scenario *s = d->s;
     af_op_kind k = d->kinds[draw(d) % d->nkinds];
     int prim = AF_NIL;
-    if (af_op_needs(k) >= 0) { /* the sync entry: a primitive, then one of its ops */
+    if (choice_of[k] == CHOICE_SYNC) { /* the sync entry: a primitive, then one of its ops */
         af_op_kind sub[AF_OP_KIND_COUNT];
         prim = draw(d) % s->nprims;
         int nsub = af_bytes_sync_ops(s->prims[prim].kind, sub);
@@ -465,7 +487,7 @@ static void resolve_refs(af_scenario *s)
     named_ops n;
     n.ngroups = n.ntimeouts = 0;
     for (int i = 0; i < s->nops; i++) {
-        uint32_t shape = af_op_spec_of(s->ops[i].kind)->shape;
+        uint32_t shape = af_op_specs[s->ops[i].kind].shape;
         if (shape & AF_SHAPE(AF_FC_GROUP_NAME))
             n.groups[n.ngroups++] = (int16_t)i;
         else if (shape & AF_SHAPE(AF_FC_TIMEOUT_NAME))
@@ -473,7 +495,7 @@ static void resolve_refs(af_scenario *s)
     }
     for (int i = 0; i < s->nops; i++) {
         af_op *op = &s->ops[i];
-        const af_op_spec *spec = af_op_spec_of(op->kind);
+        const af_op_spec *spec = &af_op_specs[op->kind];
         if (!(spec->shape & raw_refs))
             continue;
         for (int j = 0; j < spec->nfields; j++)
@@ -505,5 +527,6 @@ void af_decode(const uint8_t *data, size_t size, bool allow_misuse, af_scenario 
     af_bytes_default_name(def, AF_BYTES_NAME_TASK, 0);
     draw_name(&d, out->tasks[0].name, def);
     decode_body(&d, &out->tasks[0].body, 0, AF_NIL, 1);
-    resolve_refs(out);
+    if (d.raw_refs)
+        resolve_refs(out);
 }

@@ -350,10 +350,7 @@ static void put_scalar(enc *e, int i, const af_field *f)
     case AF_FC_FINALLY:
         put(e, op->has_finally ? 1 : 0);
         break;
-    case AF_FC_MSG:
-        put_msg(e, op);
-        break;
-    default: /* PRIM_REF (with the kind), tasks and bodies: enc_op */
+    default: /* PRIM_REF (with the kind); MSG, tasks and bodies: after the others */
         break;
     }
 }
@@ -378,10 +375,10 @@ static void enc_op(enc *e, int i, int depth)
     enc_kind(e, op);
     e->nops++;
     const af_op_spec *spec = af_op_spec_of(op->kind);
-    const af_field *order[AF_OP_MAX_FIELDS];
-    int n = af_op_draw_order(spec, order);
-    for (int j = 0; j < n; j++)
-        put_scalar(e, i, order[j]);
+    for (int j = 0; j < spec->nfields; j++) /* as decode_fields */
+        put_scalar(e, i, &spec->fields[j]);
+    if (spec->shape & AF_SHAPE(AF_FC_MSG))
+        put_msg(e, op);
     if (spec->shape & AF_SHAPE(AF_FC_ONE_TASK))
         enc_single_task(e, op, depth + 1);
     if (spec->shape & AF_SHAPE(AF_FC_CHILDREN))

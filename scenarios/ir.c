@@ -92,10 +92,7 @@ int af_op_kind_from_name(const char *name)
 }
 
 /* The value lists of ENUM fields (ops.h). */
-static const struct {
-    const char *const *names;
-    int count;
-} value_lists[AF_VALUE_LISTS] = {
+const af_value_list_info af_value_lists[AF_VALUE_LISTS] = {
     [AF_VALUES_EXC_KIND] = {exc_kind_names, AF_EXC_KIND_COUNT},
     [AF_VALUES_ON_CANCEL] = {on_cancel_names, AF_ON_CANCEL_COUNT},
     [AF_VALUES_ON_ERROR] = {on_error_names, AF_ON_ERROR_COUNT},
@@ -109,20 +106,15 @@ static const struct {
 const char *af_value_name(af_value_list list, int v)
 {
     return (unsigned)list < AF_VALUE_LISTS
-               ? name_of(value_lists[list].names, value_lists[list].count, v)
+               ? name_of(af_value_lists[list].names, af_value_lists[list].count, v)
                : NULL;
 }
 
 int af_value_from_name(af_value_list list, const char *name)
 {
     return (unsigned)list < AF_VALUE_LISTS
-               ? index_of(value_lists[list].names, value_lists[list].count, name)
+               ? index_of(af_value_lists[list].names, af_value_lists[list].count, name)
                : -1;
-}
-
-int af_value_count(af_value_list list)
-{
-    return (unsigned)list < AF_VALUE_LISTS ? value_lists[list].count : 0;
 }
 
 bool af_oracle_known(const char *name)
@@ -163,19 +155,16 @@ void af_scenario_init(af_scenario *s)
 
 void af_op_init(af_op *op, af_op_kind kind)
 {
-    memset(op, 0, sizeof *op);
+    if ((unsigned)kind < AF_OP_KIND_COUNT) {
+        *op = af_op_prototypes[kind];
+        return;
+    }
+    memset(op, 0, sizeof *op); /* a kind out of range: no field */
     op->kind = kind;
     op->next = op->parent = op->task = op->ref = AF_NIL;
     body_init(&op->body);
     body_init(&op->finally_body);
     op->children.head = op->children.tail = AF_NIL;
-    op->children.count = 0;
-    const af_op_spec *spec = af_op_spec_of(kind);
-    for (int i = 0; i < spec->nfields; i++) {
-        const af_field *f = &spec->fields[i];
-        if (af_codec_is_number(f->codec))
-            af_field_set_int(op, f, af_field_default(f));
-    }
 }
 
 int af_scenario_add_op(af_scenario *s, af_body *body, af_op_kind kind, int task, int parent)

@@ -86,6 +86,53 @@ const af_op_spec af_op_specs[AF_OP_KIND_COUNT] = {
 #undef OP
 #undef F
 
+/* ---- af_op_init's op of each kind ---------------------------------- */
+
+#define NUMBER_FIELD(member, type) .member = AF_DEFAULT_##type,
+#define INIT_TICKS(m) NUMBER_FIELD(m, TICKS)
+#define INIT_TICKS_POSITIVE(m) NUMBER_FIELD(m, TICKS_POSITIVE)
+#define INIT_OPT_TICKS(m) NUMBER_FIELD(m, OPT_TICKS)
+#define INIT_VALUE(m) NUMBER_FIELD(m, VALUE)
+#define INIT_COUNT(m) NUMBER_FIELD(m, COUNT)
+#define INIT_NOTIFY_N(m) NUMBER_FIELD(m, NOTIFY_N)
+#define INIT_BOOL(m) NUMBER_FIELD(m, BOOL)
+#define INIT_KEEP(m) NUMBER_FIELD(m, KEEP)
+#define INIT_ENUM(m) NUMBER_FIELD(m, ENUM)
+#define INIT_EXC(m)
+#define INIT_RAISE(m)
+#define INIT_MSG(m)
+#define INIT_GROUP_NAME(m)
+#define INIT_TIMEOUT_NAME(m)
+#define INIT_RESOURCE(m)
+#define INIT_TASK_REF(m)
+#define INIT_TARGET_REF(m)
+#define INIT_GROUP_REF(m)
+#define INIT_TIMEOUT_REF(m)
+#define INIT_PRIM_REF(m)
+#define INIT_ONE_TASK(m)
+#define INIT_CHILDREN(m)
+#define INIT_BODY(m)
+#define INIT_FINALLY(m)
+#define EMPTY_LIST                                                                                 \
+    {                                                                                              \
+        .head = AF_NIL, .tail = AF_NIL, .count = 0                                                 \
+    }
+#define OP(op_kind, json, op_flags, kind_fields)                                                   \
+    [AF_OP_##op_kind] = {.kind = AF_OP_##op_kind,                                                  \
+                         .next = AF_NIL,                                                           \
+                         .parent = AF_NIL,                                                         \
+                         .task = AF_NIL,                                                           \
+                         .ref = AF_NIL,                                                            \
+                         kind_fields.body = EMPTY_LIST,                                            \
+                         .finally_body = EMPTY_LIST,                                               \
+                         .children = EMPTY_LIST},
+#define F(member, key, type, ...) INIT_##type(member)
+const af_op af_op_prototypes[AF_OP_KIND_COUNT] = {
+#include "scenarios/ops.def"
+};
+#undef OP
+#undef F
+
 static const af_field no_fields[] = {{.key = NULL}};
 const af_op_spec af_op_spec_unknown = {.name = NULL, .fields = no_fields};
 
@@ -102,96 +149,6 @@ const af_field *af_op_field(af_op_kind kind, af_field_codec codec)
     return NULL;
 }
 
-bool af_cond_holds(const af_cond *c, const af_op *op)
-{
-    switch (c->kind) {
-    case AF_COND_ALWAYS:
-        return true;
-    case AF_COND_IF:
-        return *(const int *)((const char *)op + c->offset) == c->value;
-    default:
-        return false;
-    }
-}
-
-int32_t af_field_int(const af_op *op, const af_field *f)
-{
-    switch (f->codec) {
-    case AF_FC_BOOL:
-    case AF_FC_KEEP:
-        return *AF_FIELD_CPTR(bool, op, f);
-    case AF_FC_ENUM:
-        return *AF_FIELD_CPTR(int, op, f);
-    default:
-        return *AF_FIELD_CPTR(int32_t, op, f);
-    }
-}
-
-void af_field_set_int(af_op *op, const af_field *f, int32_t v)
-{
-    switch (f->codec) {
-    case AF_FC_BOOL:
-    case AF_FC_KEEP:
-        *AF_FIELD_PTR(bool, op, f) = v != 0;
-        break;
-    case AF_FC_ENUM:
-        *AF_FIELD_PTR(int, op, f) = v;
-        break;
-    default:
-        *AF_FIELD_PTR(int32_t, op, f) = v;
-        break;
-    }
-}
-
-int32_t af_field_default(const af_field *f)
-{
-    switch (f->codec) {
-    case AF_FC_TICKS_POSITIVE:
-    case AF_FC_COUNT:
-    case AF_FC_NOTIFY_N:
-    case AF_FC_KEEP:
-        return 1;
-    case AF_FC_OPT_TICKS:
-        return AF_NONE;
-    default:
-        return 0;
-    }
-}
-
-af_range af_codec_range(af_field_codec codec)
-{
-    switch (codec) {
-    case AF_FC_TICKS:
-        return (af_range){0, AF_MAX_TICKS, false};
-    case AF_FC_TICKS_POSITIVE:
-        return (af_range){1, AF_MAX_TICKS, false};
-    case AF_FC_OPT_TICKS:
-        return (af_range){0, AF_MAX_TICKS, true};
-    case AF_FC_VALUE:
-        return (af_range){0, AF_MAX_VALUE, false};
-    case AF_FC_COUNT:
-        return (af_range){1, 2, false};
-    case AF_FC_NOTIFY_N:
-        return (af_range){1, AF_MAX_SMALL, true};
-    default:
-        return (af_range){0, 0, false};
-    }
-}
-
-int af_op_draw_order(const af_op_spec *spec, const af_field *out[AF_OP_MAX_FIELDS])
-{
-    const uint32_t later = AF_SHAPE(AF_FC_ONE_TASK) | AF_SHAPE(AF_FC_CHILDREN) |
-                           AF_SHAPE(AF_FC_BODY) | AF_SHAPE(AF_FC_MSG);
-    int n = 0;
-    for (int i = 0; i < spec->nfields; i++)
-        if (!(AF_SHAPE(spec->fields[i].codec) & later))
-            out[n++] = &spec->fields[i];
-    for (int i = 0; i < spec->nfields; i++)
-        if (spec->fields[i].codec == AF_FC_MSG)
-            out[n++] = &spec->fields[i];
-    return n;
-}
-
 const char *af_name_prefix(af_field_codec codec)
 {
     switch (codec) {
@@ -202,11 +159,6 @@ const char *af_name_prefix(af_field_codec codec)
     default:
         return "r";
     }
-}
-
-int af_op_needs(af_op_kind kind)
-{
-    return (int)(af_op_spec_of(kind)->flags >> 4) - 1;
 }
 
 af_field_codec af_ref_target_codec(af_field_codec ref_codec)

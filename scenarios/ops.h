@@ -161,6 +161,9 @@ typedef struct af_op_spec {
      AF_SHAPE(AF_FC_TIMEOUT_REF) | AF_SHAPE(AF_FC_PRIM_REF))
 
 extern const af_op_spec af_op_specs[AF_OP_KIND_COUNT];
+/* What af_op_init gives an op of each kind: no links, empty lists, every
+ * numeric field at its codec's default, the rest zero. */
+extern const af_op af_op_prototypes[AF_OP_KIND_COUNT];
 /* What a kind out of range gets: no name, no flag, no field. */
 extern const af_op_spec af_op_spec_unknown;
 
@@ -194,14 +197,76 @@ static inline bool af_codec_is_number(unsigned codec)
 #define AF_FIELD_CPTR(type, op, f) ((const type *)((const char *)(op) + (f)->offset))
 
 /* Whether a condition holds for op. */
-bool af_cond_holds(const af_cond *c, const af_op *op);
+static inline bool af_cond_holds(const af_cond *c, const af_op *op)
+{
+    switch (c->kind) {
+    case AF_COND_ALWAYS:
+        return true;
+    case AF_COND_IF:
+        return *(const int *)((const char *)op + c->offset) == c->value;
+    default:
+        return false;
+    }
+}
 
 /* The int value of a numeric field (ticks, value, count, n, bool, enum);
  * set stores one. */
-int32_t af_field_int(const af_op *op, const af_field *f);
-void af_field_set_int(af_op *op, const af_field *f, int32_t v);
+static inline int32_t af_field_int(const af_op *op, const af_field *f)
+{
+    switch (f->codec) {
+    case AF_FC_BOOL:
+    case AF_FC_KEEP:
+        return *AF_FIELD_CPTR(bool, op, f);
+    case AF_FC_ENUM:
+        return *AF_FIELD_CPTR(int, op, f);
+    default:
+        return *AF_FIELD_CPTR(int32_t, op, f);
+    }
+}
+static inline void af_field_set_int(af_op *op, const af_field *f, int32_t v)
+{
+    switch (f->codec) {
+    case AF_FC_BOOL:
+    case AF_FC_KEEP:
+        *AF_FIELD_PTR(bool, op, f) = v != 0;
+        break;
+    case AF_FC_ENUM:
+        *AF_FIELD_PTR(int, op, f) = v;
+        break;
+    default:
+        *AF_FIELD_PTR(int32_t, op, f) = v;
+        break;
+    }
+}
 /* The codec's default value (af_op_init) of such a field. */
-int32_t af_field_default(const af_field *f);
+/* The defaults of the numeric codecs (af_op_init; JSON when left out). */
+#define AF_DEFAULT_TICKS 0
+#define AF_DEFAULT_TICKS_POSITIVE 1
+#define AF_DEFAULT_OPT_TICKS AF_NONE
+#define AF_DEFAULT_VALUE 0
+#define AF_DEFAULT_COUNT 1
+#define AF_DEFAULT_NOTIFY_N 1
+#define AF_DEFAULT_BOOL 0
+#define AF_DEFAULT_KEEP 1
+#define AF_DEFAULT_ENUM 0
+
+static inline int32_t af_field_default(const af_field *f)
+{
+    switch (f->codec) {
+    case AF_FC_TICKS_POSITIVE:
+        return AF_DEFAULT_TICKS_POSITIVE;
+    case AF_FC_OPT_TICKS:
+        return AF_DEFAULT_OPT_TICKS;
+    case AF_FC_COUNT:
+        return AF_DEFAULT_COUNT;
+    case AF_FC_NOTIFY_N:
+        return AF_DEFAULT_NOTIFY_N;
+    case AF_FC_KEEP:
+        return AF_DEFAULT_KEEP;
+    default: /* TICKS, VALUE, BOOL, ENUM */
+        return 0;
+    }
+}
 
 /* The range of a numeric codec other than BOOL, KEEP and ENUM: lo..hi, and
  * whether AF_NONE (JSON null) is allowed too. */
@@ -209,7 +274,25 @@ typedef struct af_range {
     int32_t lo, hi;
     bool none_ok;
 } af_range;
-af_range af_codec_range(af_field_codec codec);
+static inline af_range af_codec_range(af_field_codec codec)
+{
+    switch (codec) {
+    case AF_FC_TICKS:
+        return (af_range){0, AF_MAX_TICKS, false};
+    case AF_FC_TICKS_POSITIVE:
+        return (af_range){1, AF_MAX_TICKS, false};
+    case AF_FC_OPT_TICKS:
+        return (af_range){0, AF_MAX_TICKS, true};
+    case AF_FC_VALUE:
+        return (af_range){0, AF_MAX_VALUE, false};
+    case AF_FC_COUNT:
+        return (af_range){1, 2, false};
+    case AF_FC_NOTIFY_N:
+        return (af_range){1, AF_MAX_SMALL, true};
+    default:
+        return (af_range){0, 0, false};
+    }
+}
 /* Whether the codec is a duration (counted in the total of ticks). */
 static inline bool af_codec_is_ticks(unsigned codec)
 {
@@ -218,23 +301,46 @@ static inline bool af_codec_is_ticks(unsigned codec)
 
 /* Names of a value list: af_value_name(list, v) is NULL out of range;
  * af_value_from_name is -1 when unknown. */
+typedef struct af_value_list_info {
+    const char *const *names;
+    int count;
+} af_value_list_info;
+extern const af_value_list_info af_value_lists[AF_VALUE_LISTS];
 const char *af_value_name(af_value_list list, int v);
 int af_value_from_name(af_value_list list, const char *name);
-int af_value_count(af_value_list list);
+static inline int af_value_count(af_value_list list)
+{
+    return (unsigned)list < AF_VALUE_LISTS ? af_value_lists[list].count : 0;
+}
 
 /* The fields of a kind that are drawn before its tasks and bodies, in the
  * bytes draw order (BYTES.md): as listed, a MSG after the others; ONE_TASK,
  * CHILDREN and BODY are left out (they come after, in that order, then the
  * FINALLY's body). Random fields, mutation and simplification take the
  * fields in this order too. Returns how many. */
-int af_op_draw_order(const af_op_spec *spec, const af_field *out[AF_OP_MAX_FIELDS]);
+static inline int af_op_draw_order(const af_op_spec *spec, const af_field *out[AF_OP_MAX_FIELDS])
+{
+    const uint32_t later = AF_SHAPE(AF_FC_ONE_TASK) | AF_SHAPE(AF_FC_CHILDREN) |
+                           AF_SHAPE(AF_FC_BODY) | AF_SHAPE(AF_FC_MSG);
+    int n = 0;
+    for (int i = 0; i < spec->nfields; i++)
+        if (!(AF_SHAPE(spec->fields[i].codec) & later))
+            out[n++] = &spec->fields[i];
+    for (int i = 0; i < spec->nfields && (spec->shape & AF_SHAPE(AF_FC_MSG)); i++)
+        if (spec->fields[i].codec == AF_FC_MSG)
+            out[n++] = &spec->fields[i];
+    return n;
+}
 
 /* The prefix of the names given to a GROUP_NAME ("tg"), TIMEOUT_NAME ("to")
  * or RESOURCE ("r"): tg0, to1, r2. */
 const char *af_name_prefix(af_field_codec codec);
 
 /* The primitive kind an op kind needs, -1 for none. */
-int af_op_needs(af_op_kind kind);
+static inline int af_op_needs(af_op_kind kind)
+{
+    return (int)(af_op_spec_of(kind)->flags >> 4) - 1;
+}
 
 /* The kind whose field of `codec` (GROUP_NAME, TIMEOUT_NAME) defines the
  * names a GROUP_REF / TIMEOUT_REF names; AF_OP_KIND_COUNT when none. */
