@@ -22,7 +22,7 @@ _Static_assert(sizeof af_bytes_msg_alpha - 1 == AF_BYTES_MSG_CHARS, "msg alphabe
 /* How each kind enters the op-kind choice list (from ops.def's flags). */
 enum { CHOICE_ALWAYS, CHOICE_MISUSE, CHOICE_SYNC };
 static const uint8_t choice_of[AF_OP_KIND_COUNT] = {
-#define OP(kind, json, flags, fields)                                                              \
+#define OP(kind, json, flags, doc, fields)                                                              \
     [AF_OP_##kind] = ((flags)&AF_OPF_MISUSE) ? CHOICE_MISUSE                                       \
                      : ((flags) >> 4)        ? CHOICE_SYNC                                         \
                                              : CHOICE_ALWAYS,

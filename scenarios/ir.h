@@ -43,7 +43,7 @@
  * order: a new kind goes at the end; never reorder without bumping
  * AF_SCHEMA_VERSION and regenerating corpus/. */
 typedef enum af_op_kind {
-#define OP(name, json, flags, fields) AF_OP_##name,
+#define OP(name, json, flags, doc, fields) AF_OP_##name,
 #define F(...)
 #include "scenarios/ops.def"
 #undef OP

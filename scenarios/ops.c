@@ -41,7 +41,7 @@ enum { T_OTHER, T_I32, T_BOOL, T_I16, T_EXC, T_BODY, T_TASKS, T_CHARS, T_ENUM };
 #define WANT_BODY T_BODY
 #define WANT_FINALLY T_BODY
 
-#define OP(name, json, flags, fields) fields
+#define OP(name, json, flags, doc, fields) fields
 #define F(member, key, codec, ...)                                                                 \
     _Static_assert(TYPE_ID(((af_op *)0)->member) == WANT_##codec,                                  \
                    "ops.def: member " #member " does not have the type of codec " #codec);
@@ -51,7 +51,7 @@ enum { T_OTHER, T_I32, T_BOOL, T_I16, T_EXC, T_BODY, T_TASKS, T_CHARS, T_ENUM };
 
 /* ---- the fields of each kind ---------------------------------------- */
 
-#define OP(name, json, flags, fields)                                                              \
+#define OP(name, json, flags, doc, fields)                                                         \
     static const af_field fields_##name[] = {fields{.key = NULL}};                                 \
     _Static_assert(sizeof fields_##name / sizeof(af_field) - 1 <= AF_OP_MAX_FIELDS,                \
                    "ops.def: " json " has more than AF_OP_MAX_FIELDS fields");
@@ -63,7 +63,7 @@ enum { T_OTHER, T_I32, T_BOOL, T_I16, T_EXC, T_BODY, T_TASKS, T_CHARS, T_ENUM };
 
 /* ---- the codecs each kind uses -------------------------------------- */
 
-#define OP(name, json, flags, fields) SHAPE_##name = 0 fields,
+#define OP(name, json, flags, doc, fields) SHAPE_##name = 0 fields,
 #define F(member, key, codec, ...) | (int)AF_SHAPE(AF_FC_##codec)
 enum {
 #include "scenarios/ops.def"
@@ -73,8 +73,9 @@ enum {
 
 /* ---- the specs ------------------------------------------------------ */
 
-#define OP(kind, json, op_flags, kind_fields)                                                      \
+#define OP(kind, json, op_flags, op_doc, kind_fields)                                              \
     [AF_OP_##kind] = {.name = json,                                                                \
+                      .doc = op_doc,                                                               \
                       .flags = (op_flags),                                                         \
                       .shape = (uint32_t)SHAPE_##kind,                                             \
                       .fields = fields_##kind,                                                     \
@@ -117,7 +118,7 @@ const af_op_spec af_op_specs[AF_OP_KIND_COUNT] = {
     {                                                                                              \
         .head = AF_NIL, .tail = AF_NIL, .count = 0                                                 \
     }
-#define OP(op_kind, json, op_flags, kind_fields)                                                   \
+#define OP(op_kind, json, op_flags, doc, kind_fields)                                              \
     [AF_OP_##op_kind] = {.kind = AF_OP_##op_kind,                                                  \
                          .next = AF_NIL,                                                           \
                          .parent = AF_NIL,                                                         \

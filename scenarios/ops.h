@@ -143,6 +143,7 @@ typedef struct af_field {
  * codec among the fields. */
 typedef struct af_op_spec {
     const char *name;
+    const char *doc; /* the Python it stands for (SCHEMA.md's operations table) */
     unsigned flags;
     uint32_t shape;
     const af_field *fields;
