@@ -22,7 +22,7 @@ _Static_assert(sizeof af_bytes_msg_alpha - 1 == AF_BYTES_MSG_CHARS, "msg alphabe
 /* How each kind enters the op-kind choice list (from ops.def's flags). */
 enum { CHOICE_ALWAYS, CHOICE_MISUSE, CHOICE_SYNC };
 static const uint8_t choice_of[AF_OP_KIND_COUNT] = {
-#define OP(kind, json, flags, doc, fields)                                                              \
+#define OP(kind, json, flags, doc, fields)                                                         \
     [AF_OP_##kind] = ((flags)&AF_OPF_MISUSE) ? CHOICE_MISUSE                                       \
                      : ((flags) >> 4)        ? CHOICE_SYNC                                         \
                                              : CHOICE_ALWAYS,
@@ -78,23 +78,15 @@ int af_bytes_name_kind(int codec)
 
 void af_bytes_default_name(char *buf, int what, int index)
 {
-    switch (what) {
-    case AF_BYTES_NAME_TASK:
-        if (index == 0)
-            snprintf(buf, AF_MAX_NAME + 1, "main");
-        else
-            snprintf(buf, AF_MAX_NAME + 1, "t%d", index);
-        break;
-    case AF_BYTES_NAME_GROUP:
-        snprintf(buf, AF_MAX_NAME + 1, "tg%d", index);
-        break;
-    case AF_BYTES_NAME_TIMEOUT:
-        snprintf(buf, AF_MAX_NAME + 1, "to%d", index);
-        break;
-    default:
-        snprintf(buf, AF_MAX_NAME + 1, "r%d", index);
-        break;
-    }
+    af_field_codec codec = what == AF_BYTES_NAME_GROUP     ? AF_FC_GROUP_NAME
+                           : what == AF_BYTES_NAME_TIMEOUT ? AF_FC_TIMEOUT_NAME
+                                                           : AF_FC_RESOURCE;
+    if (what == AF_BYTES_NAME_TASK && index == 0)
+        snprintf(buf, AF_MAX_NAME + 1, "main");
+    else if (what == AF_BYTES_NAME_TASK)
+        snprintf(buf, AF_MAX_NAME + 1, "t%d", index);
+    else
+        snprintf(buf, AF_MAX_NAME + 1, "%s%d", af_name_prefix(codec), index);
 }
 
 void af_bytes_default_prim_name(char *buf, af_prim_kind kind, int index)

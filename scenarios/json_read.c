@@ -3,7 +3,8 @@
  * Three passes over the input:
  *  1. af_json_syntax_check (json_locate.c): the text is one valid JSON value,
  *     or an error with its exact line and column;
- *  2. cJSON builds a tree; this file walks it in SCHEMA.md's field order,
+ *  2. cJSON builds a tree; this file walks it in SCHEMA.md's field order
+ *     (an op's fields: its row of ops.def, one reader per codec),
  *     building the IR and rejecting anything the schema does not allow
  *     (unknown or duplicate keys, wrong types, out-of-range values, invalid
  *     or duplicate names, limits). Names are collected as they are defined;

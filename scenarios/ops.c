@@ -139,17 +139,6 @@ const af_op_spec af_op_spec_unknown = {.name = NULL, .fields = no_fields};
 
 /* ---- lookups -------------------------------------------------------- */
 
-const af_field *af_op_field(af_op_kind kind, af_field_codec codec)
-{
-    const af_op_spec *spec = af_op_spec_of(kind);
-    if (!(spec->shape & AF_SHAPE(codec)))
-        return NULL;
-    for (int i = 0; i < spec->nfields; i++)
-        if (spec->fields[i].codec == codec)
-            return &spec->fields[i];
-    return NULL;
-}
-
 const char *af_name_prefix(af_field_codec codec)
 {
     switch (codec) {

@@ -180,9 +180,6 @@ static inline bool af_op_kind_has(af_op_kind kind, af_field_codec codec)
     return (af_op_spec_of(kind)->shape & AF_SHAPE(codec)) != 0;
 }
 
-/* The field of `kind` with `codec`, or NULL. */
-const af_field *af_op_field(af_op_kind kind, af_field_codec codec);
-
 static inline bool af_codec_is_ref(unsigned codec)
 {
     return (AF_SHAPE_REFS & AF_SHAPE(codec)) != 0;

@@ -14,7 +14,9 @@
 #               target: None (stock asyncio) or a target adapter's name:
 #               the module target_<name> (harness/targets/target_*.py), or the
 #               path of an adapter file (see target_asyncio.py)
-# KIND_NAMES: the op kind names in af_op_kind order.
+# KIND_NAMES: the op kind names in af_op_kind order (scenarios/ops.def's rows;
+# the runner checks them at start-up). A kind is run by a handler found by
+# its name (_SYNC_BY_NAME, _ASYNC_BY_NAME), the commonest by run_body itself.
 #
 # Scenario tuple:
 #     scenario = (prims, root_task)
@@ -22,7 +24,8 @@
 #     task     = (name, body, ir_task_index)
 #     body     = tuple of op
 #     op       = (kind, op_index, fields...)         kind: af_op_kind
-# Fields per kind (None stands for AF_NONE / absent; enums are their ints):
+# Fields per kind, in the order of the kind's row of scenarios/ops.def
+# (None stands for AF_NONE / absent; enums are their ints):
 #     sleep          ticks
 #     return         value
 #     raise          exc_kind, exc_id

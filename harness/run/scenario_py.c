@@ -1,4 +1,5 @@
-/* pyobj.c - the scenario as Python tuples (pyobj.h).
+/* scenario_py.c - the scenario as Python tuples (scenario_py.h), field by
+ * field as the op table (scenarios/ops.h) describes them.
  *
  * Reference discipline as in CPython's own C code: every constructor result
  * is checked; pack() steals the references it is given, also on failure, so
