@@ -190,32 +190,449 @@ static void emit_body_in(gen *g, const af_body *body, int depth, int extra)
     g->blocks = saved;
 }
 
-/* Whether an op's code opens a block (everything written inside
- * `with op_scope`). */
-static bool opens_block(af_op_kind kind)
+/* ---- one emitter per op kind: the op's Python as interp.py runs it ---- */
+
+typedef void emit_fn(gen *g, int i, int depth);
+
+static const af_op *op_at(gen *g, int i)
 {
-    switch (kind) {
-    case AF_OP_SLEEP:
-    case AF_OP_RETURN:
-    case AF_OP_RAISE:
-    case AF_OP_SPAWN:
-    case AF_OP_AWAIT:
-    case AF_OP_CANCEL:
-    case AF_OP_RESCHEDULE:
-    case AF_OP_EVENT_SET:
-    case AF_OP_BLOCK:
-    case AF_OP_NEVER_AWAITED:
-        return false;
-    default:
-        return true;
+    return &g->s->ops[i];
+}
+
+/* `with op_scope(i):`, or `with op_scope(i) as oi:` when the op's code
+ * sets a detail on it. */
+static void put_op_scope(gen *g, int i, int depth, bool named)
+{
+    ind(g, depth);
+    if (named)
+        putf(g, "with op_scope(%d) as o%d:\n", i, i);
+    else
+        putf(g, "with op_scope(%d):\n", i);
+}
+
+static void emit_sleep(gen *g, int i, int depth)
+{
+    const af_op *op = op_at(g, i);
+    ind(g, depth);
+    putf(g, "await %s.sleep(%d)%s\n", g->T, (int)op->ticks,
+         op->ticks == 0 ? "  # a bare yield" : "");
+}
+
+static void emit_return(gen *g, int i, int depth)
+{
+    ind(g, depth);
+    putf(g, "return %d\n", (int)op_at(g, i)->value);
+}
+
+static void emit_raise(gen *g, int i, int depth)
+{
+    const af_op *op = op_at(g, i);
+    ind(g, depth);
+    putf(g, "raise %s(%d)\n", exc_name(op->exc.kind), (int)op->exc.id);
+}
+
+static void emit_spawn(gen *g, int i, int depth)
+{
+    const af_op *op = op_at(g, i);
+    char extra[64] = "";
+    if (!op->keep)
+        strcat(extra, ", keep=False");
+    if (op->ref != AF_NIL)
+        snprintf(extra + strlen(extra), sizeof extra - strlen(extra), ", group=\"%s\"",
+                 g->s->ops[op->ref].name);
+    ind(g, depth);
+    put_start(g, i, op->children.head, extra);
+    put(g, op->keep ? "\n" : "  # the reference is dropped (misuse)\n");
+}
+
+static void emit_await(gen *g, int i, int depth)
+{
+    ind(g, depth);
+    putf(g, "await await_task(%d, ", i);
+    put_lit(g, g->s->tasks[op_at(g, i)->ref].name);
+    put(g, ")\n");
+}
+
+static void emit_cancel(gen *g, int i, int depth)
+{
+    const af_op *op = op_at(g, i);
+    ind(g, depth);
+    putf(g, "cancel_task(%d, ", i);
+    if (op->ref == AF_SELF)
+        put(g, "None");
+    else
+        put_lit(g, g->s->tasks[op->ref].name);
+    if (op->has_msg) {
+        put(g, ", msg=");
+        put_lit(g, op->msg);
+    }
+    if (op->value != 1)
+        putf(g, ", count=%d", (int)op->value);
+    if (op->uncancel)
+        put(g, ", uncancel=True");
+    put(g, op->ref == AF_SELF ? ")  # the current task\n" : ")\n");
+}
+
+static void emit_gather(gen *g, int i, int depth)
+{
+    const af_op *op = op_at(g, i);
+    put_op_scope(g, i, depth, true);
+    ind(g, depth + 1);
+    putf(g, "o%d.detail = repr(await %s.gather(\n", i, g->T);
+    put_children(g, i, &op->children, depth + 2);
+    ind(g, depth + 2);
+    putf(g, "return_exceptions=%s))\n", op->return_exceptions ? "True" : "False");
+}
+
+static void emit_task_group(gen *g, int i, int depth)
+{
+    const af_op *op = op_at(g, i);
+    put_op_scope(g, i, depth, false);
+    ind(g, depth + 1);
+    putf(g, "async with %s.TaskGroup() as tg:\n", g->T);
+    ind(g, depth + 2);
+    put(g, "groups[");
+    put_lit(g, op->name);
+    put(g, "] = tg\n");
+    for (int t = op->children.head; t != AF_NIL; t = g->s->tasks[t].next) {
+        char extra[64];
+        snprintf(extra, sizeof extra, ", group=\"%s\"", op->name);
+        ind(g, depth + 2);
+        put_start(g, i, t, extra);
+        put(g, "\n");
+    }
+    if (op->body.head != AF_NIL)
+        emit_body_in(g, &op->body, depth + 2, 2);
+}
+
+static void emit_wait_for(gen *g, int i, int depth)
+{
+    const af_op *op = op_at(g, i);
+    ind(g, depth);
+    putf(g, "with wait_for_scope(%d, ", i);
+    put_ticks(g, op->ticks);
+    put(g, "):\n");
+    ind(g, depth + 1);
+    putf(g, "await %s.wait_for(body_%d(), ", g->T, i);
+    put_ticks(g, op->ticks);
+    put(g, ")\n");
+}
+
+static void emit_timeout(gen *g, int i, int depth)
+{
+    const af_op *op = op_at(g, i);
+    put_op_scope(g, i, depth, true);
+    ind(g, depth + 1);
+    if (op->at && op->ticks != AF_NONE)
+        putf(g, "async with %s.timeout_at(now() + %d) as cm:\n", g->T, (int)op->ticks);
+    else if (op->at)
+        putf(g, "async with %s.timeout_at(None) as cm:\n", g->T);
+    else {
+        putf(g, "async with %s.timeout(", g->T);
+        put_ticks(g, op->ticks);
+        put(g, ") as cm:\n");
+    }
+    ind(g, depth + 2);
+    putf(g, "o%d.cm = timeouts[", i);
+    put_lit(g, op->name);
+    put(g, "] = cm\n");
+    if (op->body.head != AF_NIL)
+        emit_body_in(g, &op->body, depth + 2, 2);
+}
+
+static void emit_reschedule(gen *g, int i, int depth)
+{
+    const af_op *op = op_at(g, i);
+    ind(g, depth);
+    putf(g, "reschedule(%d, ", i);
+    put_lit(g, g->s->ops[op->ref].name);
+    put(g, ", ");
+    put_ticks(g, op->ticks);
+    put(g, ")  # now() + delay\n");
+}
+
+static void emit_shield(gen *g, int i, int depth)
+{
+    put_op_scope(g, i, depth, false);
+    ind(g, depth + 1);
+    putf(g, "await %s.shield(", g->T);
+    put_start(g, i, op_at(g, i)->children.head, NULL);
+    put(g, ")\n");
+}
+
+static void emit_wait(gen *g, int i, int depth)
+{
+    const af_op *op = op_at(g, i);
+    put_op_scope(g, i, depth, true);
+    ind(g, depth + 1);
+    putf(g, "done, pending = await %s.wait([\n", g->T);
+    put_children(g, i, &op->children, depth + 2);
+    ind(g, depth + 1);
+    put(g, "], timeout=");
+    put_ticks(g, op->ticks);
+    putf(g, ", return_when=%s)\n", return_when_const[op->return_when % AF_WHEN_COUNT]);
+    ind(g, depth + 1);
+    putf(g, "o%d.detail = (len(done), len(pending))\n", i);
+    if (op->cancel_pending) {
+        ind(g, depth + 1);
+        putf(g, "cancel_all(%d, pending)\n", i);
     }
 }
+
+static void emit_as_completed(gen *g, int i, int depth)
+{
+    const af_op *op = op_at(g, i);
+    put_op_scope(g, i, depth, false);
+    ind(g, depth + 1);
+    putf(g, "for f in %s.as_completed([\n", g->T);
+    put_children(g, i, &op->children, depth + 2);
+    ind(g, depth + 1);
+    put(g, "], timeout=");
+    put_ticks(g, op->ticks);
+    put(g, "):\n");
+    ind(g, depth + 2);
+    put(g, "await f\n");
+}
+
+/* try's `except asyncio.CancelledError as e:` clause. */
+static void emit_try_on_cancel(gen *g, int i, int depth)
+{
+    const af_op *op = op_at(g, i);
+    ind(g, depth);
+    put(g, "except asyncio.CancelledError as e:\n");
+    ind(g, depth + 1);
+    putf(g, "caught(%d, e)\n", i);
+    ind(g, depth + 1);
+    switch (op->on_cancel) {
+    case AF_ON_CANCEL_RERAISE:
+        put(g, "raise\n");
+        break;
+    case AF_ON_CANCEL_UNCANCEL:
+        putf(g, "uncancel_self(%d)  # asyncio.current_task().uncancel(), and go on\n", i);
+        break;
+    case AF_ON_CANCEL_RAISE:
+        putf(g, "raise %s(%d)\n", exc_name(op->exc.kind), (int)op->exc.id);
+        break;
+    default:
+        put(g, "pass  # the cancellation is swallowed (misuse)\n");
+        break;
+    }
+}
+
+static void emit_try(gen *g, int i, int depth)
+{
+    const af_op *op = op_at(g, i);
+    bool handlers = op->on_cancel != AF_ON_CANCEL_NONE || op->on_error != AF_ON_ERROR_NONE;
+    put_op_scope(g, i, depth, false);
+    if (!handlers && !op->has_finally) {
+        emit_body_in(g, &op->body, depth + 1, 1);
+        return;
+    }
+    ind(g, depth + 1);
+    put(g, "try:\n");
+    emit_body_in(g, &op->body, depth + 2, 1 + handlers + op->has_finally);
+    if (op->on_cancel != AF_ON_CANCEL_NONE)
+        emit_try_on_cancel(g, i, depth + 1);
+    if (op->on_error == AF_ON_ERROR_SWALLOW) {
+        ind(g, depth + 1);
+        put(g, "except Exception:\n");
+        ind(g, depth + 2);
+        put(g, "pass\n");
+    }
+    if (op->has_finally) {
+        ind(g, depth + 1);
+        put(g, "finally:\n");
+        ind(g, depth + 2);
+        putf(g, "entered_finally(%d)\n", i);
+        if (op->finally_body.head != AF_NIL)
+            emit_body_in(g, &op->finally_body, depth + 2, 2);
+    }
+}
+
+static void emit_except_star(gen *g, int i, int depth)
+{
+    const af_op *op = op_at(g, i);
+    put_op_scope(g, i, depth, false);
+    ind(g, depth + 1);
+    put(g, "try:\n");
+    emit_body_in(g, &op->body, depth + 2, 2);
+    ind(g, depth + 1);
+    putf(g, "except* %s as eg:\n", match_class[op->match % AF_MATCH_COUNT]);
+    if (op->match == AF_MATCH_CANCELLED) {
+        ind(g, depth + 2);
+        putf(g, "caught_group(%d, eg)\n", i);
+    }
+    ind(g, depth + 2);
+    if (op->reaction == AF_REACT_RERAISE)
+        put(g, "raise\n");
+    else if (op->reaction == AF_REACT_RAISE)
+        putf(g, "raise %s(%d)\n", exc_name(op->exc.kind), (int)op->exc.id);
+    else
+        put(g, "pass\n");
+}
+
+static void emit_hold(gen *g, int i, int depth)
+{
+    const af_op *op = op_at(g, i);
+    put_op_scope(g, i, depth, false);
+    ind(g, depth + 1);
+    putf(g, "acquire(%d, ", i);
+    put_lit(g, op->name);
+    put(g, ")\n");
+    ind(g, depth + 1);
+    put(g, "try:\n");
+    emit_body_in(g, &op->body, depth + 2, 2);
+    ind(g, depth + 1);
+    put(g, "finally:\n");
+    if (op->ticks != AF_NONE) {
+        ind(g, depth + 2);
+        putf(g, "await %s.sleep(%d)\n", g->T, (int)op->ticks);
+    }
+    ind(g, depth + 2);
+    putf(g, "release(%d, ", i);
+    put_lit(g, op->name);
+    put(g, ")\n");
+}
+
+/* prims["name"] */
+static void put_prim(gen *g, const af_op *op)
+{
+    put(g, "prims[");
+    put_lit(g, g->s->prims[op->ref].name);
+    put(g, "]");
+}
+
+static void emit_event_set(gen *g, int i, int depth)
+{
+    ind(g, depth);
+    put_prim(g, op_at(g, i));
+    put(g, ".set()\n");
+}
+
+/* with op_scope(i):  await prims["name"]<call> */
+static void emit_prim_await(gen *g, int i, int depth, const char *call)
+{
+    put_op_scope(g, i, depth, false);
+    ind(g, depth + 1);
+    put(g, "await ");
+    put_prim(g, op_at(g, i));
+    put(g, call);
+}
+
+static void emit_event_wait(gen *g, int i, int depth)
+{
+    emit_prim_await(g, i, depth, ".wait()\n");
+}
+
+static void emit_queue_get(gen *g, int i, int depth)
+{
+    emit_prim_await(g, i, depth, ".get()\n");
+}
+
+static void emit_queue_put(gen *g, int i, int depth)
+{
+    char call[32];
+    snprintf(call, sizeof call, ".put(%d)\n", (int)op_at(g, i)->value);
+    emit_prim_await(g, i, depth, call);
+}
+
+/* lock, semaphore: async with prims["name"]: body */
+static void emit_async_with(gen *g, int i, int depth)
+{
+    const af_op *op = op_at(g, i);
+    put_op_scope(g, i, depth, false);
+    ind(g, depth + 1);
+    put(g, "async with ");
+    put_prim(g, op);
+    put(g, ":\n");
+    emit_body_in(g, &op->body, depth + 2, 2);
+}
+
+/* cond_wait, cond_notify: with op_scope(i):  async with cond:  <line> */
+static void emit_with_condition(gen *g, int i, int depth)
+{
+    const af_op *op = op_at(g, i);
+    put_op_scope(g, i, depth, false);
+    ind(g, depth + 1);
+    put(g, "async with ");
+    put_prim(g, op);
+    put(g, ":\n");
+    ind(g, depth + 2);
+    if (op->kind == AF_OP_COND_WAIT)
+        put(g, "await ");
+    put_prim(g, op);
+    if (op->kind == AF_OP_COND_WAIT)
+        put(g, ".wait()\n");
+    else if (op->value == AF_NONE)
+        put(g, ".notify_all()\n");
+    else
+        putf(g, ".notify(%d)\n", (int)op->value);
+}
+
+static void emit_nested_run(gen *g, int i, int depth)
+{
+    const af_op *op = op_at(g, i);
+    put_op_scope(g, i, depth, false);
+    ind(g, depth + 1);
+    putf(g, "nested_run(%d, %d)  # %s inside the running loop (misuse)\n", i, (int)op->nested,
+         nested_call[op->nested % AF_NESTED_COUNT]);
+}
+
+static void emit_block(gen *g, int i, int depth)
+{
+    ind(g, depth);
+    putf(g, "block(%d)  # a blocking call holding the loop (misuse)\n", (int)op_at(g, i)->ticks);
+}
+
+static void emit_never_awaited(gen *g, int i, int depth)
+{
+    (void)i;
+    ind(g, depth);
+    put(g, "never_awaited_coro()  # a coroutine created and never awaited (misuse)\n");
+}
+
+/* The emitter of each kind, and whether its code opens a block (everything
+ * written inside `with op_scope`; see PY_MAX_BLOCKS). */
+static const struct {
+    emit_fn *emit;
+    bool opens_block;
+} emitters[AF_OP_KIND_COUNT] = {
+    [AF_OP_SLEEP] = {emit_sleep, false},
+    [AF_OP_RETURN] = {emit_return, false},
+    [AF_OP_RAISE] = {emit_raise, false},
+    [AF_OP_SPAWN] = {emit_spawn, false},
+    [AF_OP_AWAIT] = {emit_await, false},
+    [AF_OP_CANCEL] = {emit_cancel, false},
+    [AF_OP_GATHER] = {emit_gather, true},
+    [AF_OP_TASKGROUP] = {emit_task_group, true},
+    [AF_OP_WAIT_FOR] = {emit_wait_for, true},
+    [AF_OP_TIMEOUT] = {emit_timeout, true},
+    [AF_OP_RESCHEDULE] = {emit_reschedule, false},
+    [AF_OP_SHIELD] = {emit_shield, true},
+    [AF_OP_WAIT] = {emit_wait, true},
+    [AF_OP_AS_COMPLETED] = {emit_as_completed, true},
+    [AF_OP_TRY] = {emit_try, true},
+    [AF_OP_EXCEPT_STAR] = {emit_except_star, true},
+    [AF_OP_HOLD] = {emit_hold, true},
+    [AF_OP_EVENT_SET] = {emit_event_set, false},
+    [AF_OP_EVENT_WAIT] = {emit_event_wait, true},
+    [AF_OP_LOCK] = {emit_async_with, true},
+    [AF_OP_COND_WAIT] = {emit_with_condition, true},
+    [AF_OP_COND_NOTIFY] = {emit_with_condition, true},
+    [AF_OP_SEMAPHORE] = {emit_async_with, true},
+    [AF_OP_QUEUE_PUT] = {emit_queue_put, true},
+    [AF_OP_QUEUE_GET] = {emit_queue_get, true},
+    [AF_OP_NESTED_RUN] = {emit_nested_run, true},
+    [AF_OP_BLOCK] = {emit_block, false},
+    [AF_OP_NEVER_AWAITED] = {emit_never_awaited, false},
+};
 
 /* Past the block limit: the op's call in place, its function later. */
 static bool emit_hoisted_call(gen *g, int i, int depth)
 {
-    if (!opens_block(g->s->ops[i].kind) || g->blocks + OP_MAX_BLOCKS <= PY_MAX_BLOCKS ||
-        g->nhoisted >= AF_MAX_OPS)
+    af_op_kind k = g->s->ops[i].kind;
+    bool opens_block = (unsigned)k >= AF_OP_KIND_COUNT || emitters[k].opens_block;
+    if (!opens_block || g->blocks + OP_MAX_BLOCKS <= PY_MAX_BLOCKS || g->nhoisted >= AF_MAX_OPS)
         return false;
     g->hoisted[g->nhoisted++] = i;
     ind(g, depth);
@@ -229,323 +646,15 @@ static bool emit_hoisted_call(gen *g, int i, int depth)
 
 static void emit_op(gen *g, int i, int depth)
 {
-    const af_scenario *s = g->s;
-    const af_op *op = &s->ops[i];
+    af_op_kind k = g->s->ops[i].kind;
     if (emit_hoisted_call(g, i, depth))
         return;
-    switch (op->kind) {
-    case AF_OP_SLEEP:
-        ind(g, depth);
-        putf(g, "await %s.sleep(%d)%s\n", g->T, (int)op->ticks,
-             op->ticks == 0 ? "  # a bare yield" : "");
+    if ((unsigned)k < AF_OP_KIND_COUNT && emitters[k].emit) {
+        emitters[k].emit(g, i, depth);
         return;
-    case AF_OP_RETURN:
-        ind(g, depth);
-        putf(g, "return %d\n", (int)op->value);
-        return;
-    case AF_OP_RAISE:
-        ind(g, depth);
-        putf(g, "raise %s(%d)\n", exc_name(op->exc.kind), (int)op->exc.id);
-        return;
-    case AF_OP_SPAWN: {
-        char extra[64] = "";
-        if (!op->keep)
-            strcat(extra, ", keep=False");
-        if (op->ref != AF_NIL)
-            snprintf(extra + strlen(extra), sizeof extra - strlen(extra), ", group=\"%s\"",
-                     s->ops[op->ref].name);
-        ind(g, depth);
-        put_start(g, i, op->children.head, extra);
-        put(g, op->keep ? "\n" : "  # the reference is dropped (misuse)\n");
-        return;
-    }
-    case AF_OP_AWAIT:
-        ind(g, depth);
-        putf(g, "await await_task(%d, ", i);
-        put_lit(g, s->tasks[op->ref].name);
-        put(g, ")\n");
-        return;
-    case AF_OP_CANCEL:
-        ind(g, depth);
-        putf(g, "cancel_task(%d, ", i);
-        if (op->ref == AF_SELF)
-            put(g, "None");
-        else
-            put_lit(g, s->tasks[op->ref].name);
-        if (op->has_msg) {
-            put(g, ", msg=");
-            put_lit(g, op->msg);
-        }
-        if (op->value != 1)
-            putf(g, ", count=%d", (int)op->value);
-        if (op->uncancel)
-            put(g, ", uncancel=True");
-        put(g, op->ref == AF_SELF ? ")  # the current task\n" : ")\n");
-        return;
-    case AF_OP_GATHER:
-        ind(g, depth);
-        putf(g, "with op_scope(%d) as o%d:\n", i, i);
-        ind(g, depth + 1);
-        putf(g, "o%d.detail = repr(await %s.gather(\n", i, g->T);
-        put_children(g, i, &op->children, depth + 2);
-        ind(g, depth + 2);
-        putf(g, "return_exceptions=%s))\n", op->return_exceptions ? "True" : "False");
-        return;
-    case AF_OP_TASKGROUP:
-        ind(g, depth);
-        putf(g, "with op_scope(%d):\n", i);
-        ind(g, depth + 1);
-        putf(g, "async with %s.TaskGroup() as tg:\n", g->T);
-        ind(g, depth + 2);
-        put(g, "groups[");
-        put_lit(g, op->name);
-        put(g, "] = tg\n");
-        for (int t = op->children.head; t != AF_NIL; t = s->tasks[t].next) {
-            char extra[64];
-            snprintf(extra, sizeof extra, ", group=\"%s\"", op->name);
-            ind(g, depth + 2);
-            put_start(g, i, t, extra);
-            put(g, "\n");
-        }
-        if (op->body.head != AF_NIL)
-            emit_body_in(g, &op->body, depth + 2, 2);
-        return;
-    case AF_OP_WAIT_FOR:
-        ind(g, depth);
-        putf(g, "with wait_for_scope(%d, ", i);
-        put_ticks(g, op->ticks);
-        put(g, "):\n");
-        ind(g, depth + 1);
-        putf(g, "await %s.wait_for(body_%d(), ", g->T, i);
-        put_ticks(g, op->ticks);
-        put(g, ")\n");
-        return;
-    case AF_OP_TIMEOUT:
-        ind(g, depth);
-        putf(g, "with op_scope(%d) as o%d:\n", i, i);
-        ind(g, depth + 1);
-        if (op->at && op->ticks != AF_NONE)
-            putf(g, "async with %s.timeout_at(now() + %d) as cm:\n", g->T, (int)op->ticks);
-        else if (op->at)
-            putf(g, "async with %s.timeout_at(None) as cm:\n", g->T);
-        else {
-            putf(g, "async with %s.timeout(", g->T);
-            put_ticks(g, op->ticks);
-            put(g, ") as cm:\n");
-        }
-        ind(g, depth + 2);
-        putf(g, "o%d.cm = timeouts[", i);
-        put_lit(g, op->name);
-        put(g, "] = cm\n");
-        if (op->body.head != AF_NIL)
-            emit_body_in(g, &op->body, depth + 2, 2);
-        return;
-    case AF_OP_RESCHEDULE:
-        ind(g, depth);
-        putf(g, "reschedule(%d, ", i);
-        put_lit(g, s->ops[op->ref].name);
-        put(g, ", ");
-        put_ticks(g, op->ticks);
-        put(g, ")  # now() + delay\n");
-        return;
-    case AF_OP_SHIELD:
-        ind(g, depth);
-        putf(g, "with op_scope(%d):\n", i);
-        ind(g, depth + 1);
-        putf(g, "await %s.shield(", g->T);
-        put_start(g, i, op->children.head, NULL);
-        put(g, ")\n");
-        return;
-    case AF_OP_WAIT:
-        ind(g, depth);
-        putf(g, "with op_scope(%d) as o%d:\n", i, i);
-        ind(g, depth + 1);
-        putf(g, "done, pending = await %s.wait([\n", g->T);
-        put_children(g, i, &op->children, depth + 2);
-        ind(g, depth + 1);
-        put(g, "], timeout=");
-        put_ticks(g, op->ticks);
-        putf(g, ", return_when=%s)\n", return_when_const[op->return_when % AF_WHEN_COUNT]);
-        ind(g, depth + 1);
-        putf(g, "o%d.detail = (len(done), len(pending))\n", i);
-        if (op->cancel_pending) {
-            ind(g, depth + 1);
-            putf(g, "cancel_all(%d, pending)\n", i);
-        }
-        return;
-    case AF_OP_AS_COMPLETED:
-        ind(g, depth);
-        putf(g, "with op_scope(%d):\n", i);
-        ind(g, depth + 1);
-        putf(g, "for f in %s.as_completed([\n", g->T);
-        put_children(g, i, &op->children, depth + 2);
-        ind(g, depth + 1);
-        put(g, "], timeout=");
-        put_ticks(g, op->ticks);
-        put(g, "):\n");
-        ind(g, depth + 2);
-        put(g, "await f\n");
-        return;
-    case AF_OP_TRY: {
-        bool any = op->on_cancel != AF_ON_CANCEL_NONE || op->on_error != AF_ON_ERROR_NONE ||
-                   op->has_finally;
-        ind(g, depth);
-        putf(g, "with op_scope(%d):\n", i);
-        if (!any) {
-            emit_body_in(g, &op->body, depth + 1, 1);
-            return;
-        }
-        bool handlers = op->on_cancel != AF_ON_CANCEL_NONE || op->on_error != AF_ON_ERROR_NONE;
-        ind(g, depth + 1);
-        put(g, "try:\n");
-        emit_body_in(g, &op->body, depth + 2, 1 + handlers + op->has_finally);
-        if (op->on_cancel != AF_ON_CANCEL_NONE) {
-            ind(g, depth + 1);
-            put(g, "except asyncio.CancelledError as e:\n");
-            ind(g, depth + 2);
-            putf(g, "caught(%d, e)\n", i);
-            ind(g, depth + 2);
-            switch (op->on_cancel) {
-            case AF_ON_CANCEL_RERAISE:
-                put(g, "raise\n");
-                break;
-            case AF_ON_CANCEL_UNCANCEL:
-                putf(g, "uncancel_self(%d)  # asyncio.current_task().uncancel(), and go on\n", i);
-                break;
-            case AF_ON_CANCEL_RAISE:
-                putf(g, "raise %s(%d)\n", exc_name(op->exc.kind), (int)op->exc.id);
-                break;
-            default:
-                put(g, "pass  # the cancellation is swallowed (misuse)\n");
-                break;
-            }
-        }
-        if (op->on_error == AF_ON_ERROR_SWALLOW) {
-            ind(g, depth + 1);
-            put(g, "except Exception:\n");
-            ind(g, depth + 2);
-            put(g, "pass\n");
-        }
-        if (op->has_finally) {
-            ind(g, depth + 1);
-            put(g, "finally:\n");
-            ind(g, depth + 2);
-            putf(g, "entered_finally(%d)\n", i);
-            if (op->finally_body.head != AF_NIL)
-                emit_body_in(g, &op->finally_body, depth + 2, 2);
-        }
-        return;
-    }
-    case AF_OP_EXCEPT_STAR:
-        ind(g, depth);
-        putf(g, "with op_scope(%d):\n", i);
-        ind(g, depth + 1);
-        put(g, "try:\n");
-        emit_body_in(g, &op->body, depth + 2, 2);
-        ind(g, depth + 1);
-        putf(g, "except* %s as eg:\n", match_class[op->match % AF_MATCH_COUNT]);
-        if (op->match == AF_MATCH_CANCELLED) {
-            ind(g, depth + 2);
-            putf(g, "caught_group(%d, eg)\n", i);
-        }
-        ind(g, depth + 2);
-        if (op->reaction == AF_REACT_RERAISE)
-            put(g, "raise\n");
-        else if (op->reaction == AF_REACT_RAISE)
-            putf(g, "raise %s(%d)\n", exc_name(op->exc.kind), (int)op->exc.id);
-        else
-            put(g, "pass\n");
-        return;
-    case AF_OP_HOLD:
-        ind(g, depth);
-        putf(g, "with op_scope(%d):\n", i);
-        ind(g, depth + 1);
-        putf(g, "acquire(%d, ", i);
-        put_lit(g, op->name);
-        put(g, ")\n");
-        ind(g, depth + 1);
-        put(g, "try:\n");
-        emit_body_in(g, &op->body, depth + 2, 2);
-        ind(g, depth + 1);
-        put(g, "finally:\n");
-        if (op->ticks != AF_NONE) {
-            ind(g, depth + 2);
-            putf(g, "await %s.sleep(%d)\n", g->T, (int)op->ticks);
-        }
-        ind(g, depth + 2);
-        putf(g, "release(%d, ", i);
-        put_lit(g, op->name);
-        put(g, ")\n");
-        return;
-    case AF_OP_EVENT_SET:
-        ind(g, depth);
-        put(g, "prims[");
-        put_lit(g, s->prims[op->ref].name);
-        put(g, "].set()\n");
-        return;
-    case AF_OP_EVENT_WAIT:
-    case AF_OP_QUEUE_GET:
-    case AF_OP_QUEUE_PUT:
-        ind(g, depth);
-        putf(g, "with op_scope(%d):\n", i);
-        ind(g, depth + 1);
-        put(g, "await prims[");
-        put_lit(g, s->prims[op->ref].name);
-        if (op->kind == AF_OP_EVENT_WAIT)
-            put(g, "].wait()\n");
-        else if (op->kind == AF_OP_QUEUE_GET)
-            put(g, "].get()\n");
-        else
-            putf(g, "].put(%d)\n", (int)op->value);
-        return;
-    case AF_OP_LOCK:
-    case AF_OP_SEMAPHORE:
-        ind(g, depth);
-        putf(g, "with op_scope(%d):\n", i);
-        ind(g, depth + 1);
-        put(g, "async with prims[");
-        put_lit(g, s->prims[op->ref].name);
-        put(g, "]:\n");
-        emit_body_in(g, &op->body, depth + 2, 2);
-        return;
-    case AF_OP_COND_WAIT:
-    case AF_OP_COND_NOTIFY:
-        ind(g, depth);
-        putf(g, "with op_scope(%d):\n", i);
-        ind(g, depth + 1);
-        put(g, "async with prims[");
-        put_lit(g, s->prims[op->ref].name);
-        put(g, "]:\n");
-        ind(g, depth + 2);
-        put(g, op->kind == AF_OP_COND_WAIT ? "await prims[" : "prims[");
-        put_lit(g, s->prims[op->ref].name);
-        if (op->kind == AF_OP_COND_WAIT)
-            put(g, "].wait()\n");
-        else if (op->value == AF_NONE)
-            put(g, "].notify_all()\n");
-        else
-            putf(g, "].notify(%d)\n", (int)op->value);
-        return;
-    case AF_OP_NESTED_RUN:
-        ind(g, depth);
-        putf(g, "with op_scope(%d):\n", i);
-        ind(g, depth + 1);
-        putf(g, "nested_run(%d, %d)  # %s inside the running loop (misuse)\n", i, (int)op->nested,
-             nested_call[op->nested % AF_NESTED_COUNT]);
-        return;
-    case AF_OP_BLOCK:
-        ind(g, depth);
-        putf(g, "block(%d)  # a blocking call holding the loop (misuse)\n", (int)op->ticks);
-        return;
-    case AF_OP_NEVER_AWAITED:
-        ind(g, depth);
-        put(g, "never_awaited_coro()  # a coroutine created and never awaited (misuse)\n");
-        return;
-    case AF_OP_KIND_COUNT:
-        break;
     }
     ind(g, depth);
-    putf(g, "raise ValueError(\"unknown op kind %d\")\n", (int)op->kind);
+    putf(g, "raise ValueError(\"unknown op kind %d\")\n", (int)k);
 }
 
 static void emit_body(gen *g, const af_body *body, int depth)

@@ -66,11 +66,14 @@ extern const char af_bytes_msg_alpha[];
  * when nprims > 0; misuse kinds only with allow_misuse. Returns the length. */
 int af_bytes_kind_list(bool allow_misuse, int nprims, af_op_kind list[AF_OP_KIND_COUNT]);
 /* The ops a primitive of kind `pk` offers, in af_op_kind order. */
-int af_bytes_sync_ops(af_prim_kind pk, af_op_kind list[2]);
+int af_bytes_sync_ops(af_prim_kind pk, af_op_kind list[AF_OP_KIND_COUNT]);
 
 /* Default names (buf holds AF_MAX_NAME + 1 bytes). */
 enum { AF_BYTES_NAME_TASK, AF_BYTES_NAME_GROUP, AF_BYTES_NAME_TIMEOUT, AF_BYTES_NAME_HOLD };
 void af_bytes_default_name(char *buf, int what, int index);
+/* Which default a name field gets: AF_BYTES_NAME_GROUP for a GROUP_NAME,
+ * _TIMEOUT for a TIMEOUT_NAME, _HOLD for a RESOURCE (af_field_codec). */
+int af_bytes_name_kind(int codec);
 void af_bytes_default_prim_name(char *buf, af_prim_kind kind, int index);
 
 #endif

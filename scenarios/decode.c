@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "scenarios/bytes.h"
+#include "scenarios/ops.h"
 
 /* ---- Shared tables (also used by encode.c) ---- */
 
@@ -18,77 +19,74 @@ const char af_bytes_msg_alpha[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRS
 _Static_assert(sizeof af_bytes_name_alpha - 1 == AF_BYTES_NAME_REST, "name alphabet");
 _Static_assert(sizeof af_bytes_msg_alpha - 1 == AF_BYTES_MSG_CHARS, "msg alphabet");
 
-static bool is_sync_kind(af_op_kind k)
-{
-    return k >= AF_OP_EVENT_SET && k <= AF_OP_QUEUE_GET;
-}
-
-static bool is_misuse_kind(af_op_kind k)
-{
-    return k == AF_OP_NESTED_RUN || k == AF_OP_BLOCK || k == AF_OP_NEVER_AWAITED;
-}
+/* How each kind enters the op-kind choice list (from ops.def's flags). */
+enum { CHOICE_ALWAYS, CHOICE_MISUSE, CHOICE_SYNC };
+static const uint8_t choice_of[AF_OP_KIND_COUNT] = {
+#define OP(kind, json, flags, doc, fields)                                                         \
+    [AF_OP_##kind] = ((flags)&AF_OPF_MISUSE) ? CHOICE_MISUSE                                       \
+                     : ((flags) >> 4)        ? CHOICE_SYNC                                         \
+                                             : CHOICE_ALWAYS,
+#define F(...)
+#include "scenarios/ops.def"
+#undef OP
+#undef F
+};
 
 int af_bytes_kind_list(bool allow_misuse, int nprims, af_op_kind list[AF_OP_KIND_COUNT])
 {
     int n = 0;
+    bool sync_entry = false;
     for (int k = 0; k < AF_OP_KIND_COUNT; k++) {
-        if (is_sync_kind((af_op_kind)k)) {
-            if (k == AF_OP_EVENT_SET && nprims > 0)
-                list[n++] = AF_OP_EVENT_SET; /* the one "sync" entry */
-            continue;
+        switch (choice_of[k]) {
+        case CHOICE_SYNC:
+            if (!sync_entry && nprims > 0)
+                list[n++] = (af_op_kind)k; /* the one "sync" entry */
+            sync_entry = true;
+            break;
+        case CHOICE_MISUSE:
+            if (allow_misuse)
+                list[n++] = (af_op_kind)k;
+            break;
+        default:
+            list[n++] = (af_op_kind)k;
+            break;
         }
-        if (is_misuse_kind((af_op_kind)k) && !allow_misuse)
-            continue;
-        list[n++] = (af_op_kind)k;
     }
     return n;
 }
 
-int af_bytes_sync_ops(af_prim_kind pk, af_op_kind list[2])
+int af_bytes_sync_ops(af_prim_kind pk, af_op_kind list[AF_OP_KIND_COUNT])
 {
-    switch (pk) {
-    case AF_PRIM_EVENT:
-        list[0] = AF_OP_EVENT_SET;
-        list[1] = AF_OP_EVENT_WAIT;
-        return 2;
-    case AF_PRIM_LOCK:
-        list[0] = AF_OP_LOCK;
-        return 1;
-    case AF_PRIM_CONDITION:
-        list[0] = AF_OP_COND_WAIT;
-        list[1] = AF_OP_COND_NOTIFY;
-        return 2;
-    case AF_PRIM_SEMAPHORE:
-        list[0] = AF_OP_SEMAPHORE;
-        return 1;
-    case AF_PRIM_QUEUE:
-        list[0] = AF_OP_QUEUE_PUT;
-        list[1] = AF_OP_QUEUE_GET;
-        return 2;
+    int n = 0;
+    for (int k = 0; k < AF_OP_KIND_COUNT; k++)
+        if (af_op_needs((af_op_kind)k) == (int)pk)
+            list[n++] = (af_op_kind)k;
+    return n;
+}
+
+int af_bytes_name_kind(int codec)
+{
+    switch (codec) {
+    case AF_FC_GROUP_NAME:
+        return AF_BYTES_NAME_GROUP;
+    case AF_FC_TIMEOUT_NAME:
+        return AF_BYTES_NAME_TIMEOUT;
     default:
-        return 0;
+        return AF_BYTES_NAME_HOLD;
     }
 }
 
 void af_bytes_default_name(char *buf, int what, int index)
 {
-    switch (what) {
-    case AF_BYTES_NAME_TASK:
-        if (index == 0)
-            snprintf(buf, AF_MAX_NAME + 1, "main");
-        else
-            snprintf(buf, AF_MAX_NAME + 1, "t%d", index);
-        break;
-    case AF_BYTES_NAME_GROUP:
-        snprintf(buf, AF_MAX_NAME + 1, "tg%d", index);
-        break;
-    case AF_BYTES_NAME_TIMEOUT:
-        snprintf(buf, AF_MAX_NAME + 1, "to%d", index);
-        break;
-    default:
-        snprintf(buf, AF_MAX_NAME + 1, "r%d", index);
-        break;
-    }
+    af_field_codec codec = what == AF_BYTES_NAME_GROUP     ? AF_FC_GROUP_NAME
+                           : what == AF_BYTES_NAME_TIMEOUT ? AF_FC_TIMEOUT_NAME
+                                                           : AF_FC_RESOURCE;
+    if (what == AF_BYTES_NAME_TASK && index == 0)
+        snprintf(buf, AF_MAX_NAME + 1, "main");
+    else if (what == AF_BYTES_NAME_TASK)
+        snprintf(buf, AF_MAX_NAME + 1, "t%d", index);
+    else
+        snprintf(buf, AF_MAX_NAME + 1, "%s%d", af_name_prefix(codec), index);
 }
 
 void af_bytes_default_prim_name(char *buf, af_prim_kind kind, int index)
@@ -107,7 +105,8 @@ typedef struct dec {
     bool misuse;
     af_scenario *s;
     int64_t used;                       /* ticks drawn so far (the AF_MAX_TOTAL_TICKS budget) */
-    int ngroups, ntimeouts, nholds;     /* pre-order counters for default names */
+    int nnamed[3];                      /* default-name counters, by af_bytes_name_kind - 1 */
+    int raw_refs;                       /* references drawn, to resolve at the end */
     af_op_kind kinds[AF_OP_KIND_COUNT]; /* the op-kind choice list */
     int nkinds;
 } dec;
@@ -168,19 +167,6 @@ static int32_t draw_opt_ticks(dec *d)
 static void draw_exc(dec *d, af_exc *e)
 {
     e->kind = (af_exc_kind)(draw(d) % AF_EXC_KIND_COUNT);
-    e->id = draw(d);
-}
-
-/* The exception a CancelledError handler raises instead. Without misuse it
- * must still be a CancelledError (anything else is misuse, see
- * af_op_is_misuse): the kind is then fixed and only the id is drawn. */
-static void draw_cancel_exc(dec *d, af_exc *e)
-{
-    if (d->misuse) {
-        draw_exc(d, e);
-        return;
-    }
-    e->kind = AF_EXC_CANCELLED_SUBCLASS;
     e->id = draw(d);
 }
 
@@ -261,164 +247,177 @@ static void decode_children(dec *d, int op, int depth)
         decode_task(d, &s->ops[op].children, op, depth);
 }
 
+/* ENUM: byte % count; with misuse off where the field's misuse rule
+ * applies, the misuse value is left out of the choices. */
+static int draw_enum(dec *d, const af_op *op, const af_field *f)
+{
+    int count = af_value_count((af_value_list)f->values);
+    if (d->misuse || !af_cond_holds(&f->misuse_if, op))
+        return draw(d) % count;
+    int i = draw(d) % (count - 1);
+    return i < f->misuse ? i : i + 1;
+}
+
+/* RAISE: drawn when present; with misuse off in a CancelledError handler it
+ * must stay a CancelledError: only the id is drawn. */
+static void draw_raise(dec *d, af_op *op, const af_field *f)
+{
+    if (!af_cond_holds(&f->when, op))
+        return;
+    af_exc *e = AF_FIELD_PTR(af_exc, op, f);
+    if (d->misuse || !af_cond_holds(&f->misuse_if, op)) {
+        draw_exc(d, e);
+        return;
+    }
+    e->kind = AF_EXC_CANCELLED_SUBCLASS;
+    e->id = draw(d);
+}
+
+static void draw_msg(dec *d, af_op *op)
+{
+    op->has_msg = flag(d);
+    if (!op->has_msg)
+        return;
+    int len = draw(d) % (AF_MAX_MSG + 1);
+    for (int c = 0; c < len; c++)
+        op->msg[c] = af_bytes_msg_alpha[draw(d) % AF_BYTES_MSG_CHARS];
+    op->msg[len] = '\0';
+}
+
+/* GROUP_NAME, TIMEOUT_NAME: a namespace name; RESOURCE: the same drawing,
+ * no uniqueness, a custom "self" is the default. */
+static void draw_op_name(dec *d, af_op *op, const af_field *f)
+{
+    char def[AF_MAX_NAME + 1];
+    int what = af_bytes_name_kind(f->codec);
+    af_bytes_default_name(def, what, d->nnamed[what - 1]++);
+    char *name = AF_FIELD_PTR(char, op, f);
+    if (f->codec != AF_FC_RESOURCE) {
+        draw_name(d, name, def);
+        return;
+    }
+    if (flag(d))
+        draw_custom_name(d, name);
+    if (name[0] == '\0' || strcmp(name, "self") == 0)
+        snprintf(name, AF_MAX_NAME + 1, "%s", def);
+}
+
+/* A field drawn before the op's tasks and bodies. */
+static void draw_scalar(dec *d, af_op *op, const af_field *f, int prim)
+{
+    switch (f->codec) {
+    case AF_FC_TICKS:
+        *AF_FIELD_PTR(int32_t, op, f) = draw_ticks(d);
+        break;
+    case AF_FC_TICKS_POSITIVE:
+        *AF_FIELD_PTR(int32_t, op, f) = clamp_ticks(d, 1 + raw_ticks(d));
+        break;
+    case AF_FC_OPT_TICKS:
+        *AF_FIELD_PTR(int32_t, op, f) = draw_opt_ticks(d);
+        break;
+    case AF_FC_VALUE:
+    case AF_FC_COUNT: {
+        af_range range = af_codec_range((af_field_codec)f->codec);
+        *AF_FIELD_PTR(int32_t, op, f) = range.lo + draw(d) % (range.hi - range.lo + 1);
+        break;
+    }
+    case AF_FC_NOTIFY_N: {
+        int v = draw(d) % (AF_MAX_SMALL + 1);
+        *AF_FIELD_PTR(int32_t, op, f) = v < AF_MAX_SMALL ? v + 1 : AF_NONE;
+        break;
+    }
+    case AF_FC_BOOL:
+        *AF_FIELD_PTR(bool, op, f) = boolean(d);
+        break;
+    case AF_FC_KEEP:
+        *AF_FIELD_PTR(bool, op, f) = d->misuse ? !boolean(d) : true;
+        break;
+    case AF_FC_ENUM:
+        *AF_FIELD_PTR(int, op, f) = draw_enum(d, op, f);
+        break;
+    case AF_FC_EXC:
+        draw_exc(d, AF_FIELD_PTR(af_exc, op, f));
+        break;
+    case AF_FC_RAISE:
+        draw_raise(d, op, f);
+        break;
+    case AF_FC_GROUP_NAME:
+    case AF_FC_TIMEOUT_NAME:
+    case AF_FC_RESOURCE:
+        draw_op_name(d, op, f);
+        break;
+    case AF_FC_TASK_REF:
+    case AF_FC_TARGET_REF:
+    case AF_FC_GROUP_REF:
+    case AF_FC_TIMEOUT_REF:
+        op->ref = draw(d); /* raw: resolved once every task, group and timeout is known */
+        d->raw_refs++;
+        break;
+    case AF_FC_PRIM_REF:
+        op->ref = (int16_t)prim; /* drawn with the kind */
+        break;
+    case AF_FC_FINALLY:
+        op->has_finally = flag(d);
+        break;
+    default: /* MSG, ONE_TASK, CHILDREN, BODY: after the other fields */
+        break;
+    }
+}
+
+/* The op's fields in draw order (af_op_draw_order: as listed, a message
+ * after the others; written out here, the hot path), then its child
+ * tasks, its body, its finally body. */
+static void decode_fields(dec *d, int i, int task, int depth, int prim)
+{
+    af_scenario *s = d->s;
+    af_op *op = &s->ops[i];
+    const af_op_spec *spec = &af_op_specs[op->kind]; /* a kind of the choice list */
+    const uint32_t later =
+        AF_SHAPE(AF_FC_MSG) | AF_SHAPE_TASKS | AF_SHAPE(AF_FC_BODY) | AF_SHAPE(AF_FC_FINALLY);
+    for (int j = 0; j < spec->nfields; j++)
+        draw_scalar(d, op, &spec->fields[j], prim);
+    if (!(spec->shape & later))
+        return;
+    if (spec->shape & AF_SHAPE(AF_FC_MSG))
+        draw_msg(d, op);
+    if (spec->shape & AF_SHAPE(AF_FC_ONE_TASK))
+        decode_task(d, &op->children, i, depth + 1);
+    if (spec->shape & AF_SHAPE(AF_FC_CHILDREN))
+        decode_children(d, i, depth + 1);
+    if (spec->shape & AF_SHAPE(AF_FC_BODY))
+        decode_body(d, &op->body, task, i, depth + 1);
+    if ((spec->shape & AF_SHAPE(AF_FC_FINALLY)) && op->has_finally)
+        decode_body(d, &op->finally_body, task, i, depth + 1);
+}
+
+/* No budget left for what the kind needs (a task, a positive duration): the
+ * op degrades to `sleep 0` and draws nothing more. */
+static bool out_of_budget(const dec *d, af_op_kind k)
+{
+    uint32_t shape = af_op_specs[k].shape;
+    return ((shape & AF_SHAPE(AF_FC_ONE_TASK)) && d->s->ntasks >= AF_MAX_TASKS) ||
+           ((shape & AF_SHAPE(AF_FC_TICKS_POSITIVE)) && d->used >= AF_MAX_TOTAL_TICKS);
+}
+
 static void decode_op(dec *d, af_body *body, int task, int parent, int depth)
 {
     af_scenario *s = d->s;
     af_op_kind k = d->kinds[draw(d) % d->nkinds];
     int prim = AF_NIL;
-    if (k == AF_OP_EVENT_SET) { /* the sync entry */
-        af_op_kind sub[2];
+    if (choice_of[k] == CHOICE_SYNC) { /* the sync entry: a primitive, then one of its ops */
+        af_op_kind sub[AF_OP_KIND_COUNT];
         prim = draw(d) % s->nprims;
         int nsub = af_bytes_sync_ops(s->prims[prim].kind, sub);
         k = nsub > 1 ? sub[draw(d) % nsub] : sub[0];
     }
-    /* No budget left: the op degrades to `sleep 0` and draws nothing more. */
-    bool degrade = ((k == AF_OP_SPAWN || k == AF_OP_SHIELD) && s->ntasks >= AF_MAX_TASKS) ||
-                   (k == AF_OP_BLOCK && d->used >= AF_MAX_TOTAL_TICKS);
+    bool degrade = out_of_budget(d, k);
     int i = af_scenario_add_op(s, body, degrade ? AF_OP_SLEEP : k, task, parent);
     if (i == AF_NIL)
         return; /* unreachable: the op budget was checked */
-    af_op *op = &s->ops[i];
-    if (degrade) {
-        op->ticks = 0;
-        return;
-    }
-    char def[AF_MAX_NAME + 1];
-    switch (k) {
-    case AF_OP_SLEEP:
-        op->ticks = draw_ticks(d);
-        break;
-    case AF_OP_RETURN:
-        op->value = draw(d);
-        break;
-    case AF_OP_RAISE:
-        draw_exc(d, &op->exc);
-        break;
-    case AF_OP_SPAWN:
-        op->keep = d->misuse ? !boolean(d) : true;
-        op->ref = draw(d); /* raw: resolved once every group is known */
-        decode_task(d, &op->children, i, depth + 1);
-        break;
-    case AF_OP_AWAIT:
-        op->ref = draw(d); /* raw */
-        break;
-    case AF_OP_CANCEL: {
-        op->ref = draw(d); /* raw */
-        op->value = 1 + (draw(d) & 1);
-        op->uncancel = boolean(d);
-        op->has_msg = flag(d);
-        if (op->has_msg) {
-            int len = draw(d) % (AF_MAX_MSG + 1);
-            for (int c = 0; c < len; c++)
-                op->msg[c] = af_bytes_msg_alpha[draw(d) % AF_BYTES_MSG_CHARS];
-            op->msg[len] = '\0';
-        }
-        break;
-    }
-    case AF_OP_GATHER:
-        op->return_exceptions = boolean(d);
-        decode_children(d, i, depth + 1);
-        break;
-    case AF_OP_TASKGROUP:
-        af_bytes_default_name(def, AF_BYTES_NAME_GROUP, d->ngroups++);
-        draw_name(d, op->name, def);
-        decode_children(d, i, depth + 1);
-        decode_body(d, &op->body, task, i, depth + 1);
-        break;
-    case AF_OP_WAIT_FOR:
-        op->ticks = draw_opt_ticks(d);
-        decode_body(d, &op->body, task, i, depth + 1);
-        break;
-    case AF_OP_TIMEOUT:
-        af_bytes_default_name(def, AF_BYTES_NAME_TIMEOUT, d->ntimeouts++);
-        draw_name(d, op->name, def);
-        op->ticks = draw_opt_ticks(d);
-        op->at = boolean(d);
-        decode_body(d, &op->body, task, i, depth + 1);
-        break;
-    case AF_OP_RESCHEDULE:
-        op->ref = draw(d); /* raw */
-        op->ticks = draw_opt_ticks(d);
-        break;
-    case AF_OP_SHIELD:
-        decode_task(d, &op->children, i, depth + 1);
-        break;
-    case AF_OP_WAIT:
-        op->return_when = (af_return_when)(draw(d) % AF_WHEN_COUNT);
-        op->ticks = draw_opt_ticks(d);
-        op->cancel_pending = boolean(d);
-        decode_children(d, i, depth + 1);
-        break;
-    case AF_OP_AS_COMPLETED:
-        op->ticks = draw_opt_ticks(d);
-        decode_children(d, i, depth + 1);
-        break;
-    case AF_OP_TRY:
-        /* swallow is the last on_cancel value: without misuse it is left out */
-        op->on_cancel =
-            (af_on_cancel)(draw(d) % (d->misuse ? AF_ON_CANCEL_COUNT : AF_ON_CANCEL_SWALLOW));
-        if (op->on_cancel == AF_ON_CANCEL_RAISE)
-            draw_cancel_exc(d, &op->exc);
-        op->on_error = (af_on_error)(draw(d) % AF_ON_ERROR_COUNT);
-        op->has_finally = flag(d);
-        decode_body(d, &op->body, task, i, depth + 1);
-        if (op->has_finally)
-            decode_body(d, &op->finally_body, task, i, depth + 1);
-        break;
-    case AF_OP_EXCEPT_STAR:
-        op->match = (af_match)(draw(d) % AF_MATCH_COUNT);
-        if (op->match == AF_MATCH_CANCELLED && !d->misuse) {
-            /* swallowing CancelledError is misuse: reraise or raise only */
-            op->reaction = (af_reaction)(AF_REACT_RERAISE + draw(d) % 2);
-            if (op->reaction == AF_REACT_RAISE)
-                draw_cancel_exc(d, &op->exc);
-        } else {
-            op->reaction = (af_reaction)(draw(d) % AF_REACT_COUNT);
-            if (op->reaction == AF_REACT_RAISE)
-                draw_exc(d, &op->exc);
-        }
-        decode_body(d, &op->body, task, i, depth + 1);
-        break;
-    case AF_OP_HOLD:
-        af_bytes_default_name(def, AF_BYTES_NAME_HOLD, d->nholds++);
-        if (flag(d))
-            draw_custom_name(d, op->name);
-        if (op->name[0] == '\0' || strcmp(op->name, "self") == 0)
-            snprintf(op->name, sizeof op->name, "%s", def);
-        op->ticks = draw_opt_ticks(d);
-        decode_body(d, &op->body, task, i, depth + 1);
-        break;
-    case AF_OP_EVENT_SET:
-    case AF_OP_EVENT_WAIT:
-    case AF_OP_COND_WAIT:
-    case AF_OP_QUEUE_GET:
-        op->ref = (int16_t)prim;
-        break;
-    case AF_OP_LOCK:
-    case AF_OP_SEMAPHORE:
-        op->ref = (int16_t)prim;
-        decode_body(d, &op->body, task, i, depth + 1);
-        break;
-    case AF_OP_COND_NOTIFY: {
-        op->ref = (int16_t)prim;
-        int v = draw(d) % (AF_MAX_SMALL + 1);
-        op->value = v < AF_MAX_SMALL ? v + 1 : AF_NONE;
-        break;
-    }
-    case AF_OP_QUEUE_PUT:
-        op->ref = (int16_t)prim;
-        op->value = draw(d);
-        break;
-    case AF_OP_NESTED_RUN:
-        op->nested = (af_nested_kind)(draw(d) % AF_NESTED_COUNT);
-        break;
-    case AF_OP_BLOCK:
-        op->ticks = clamp_ticks(d, 1 + raw_ticks(d));
-        break;
-    case AF_OP_NEVER_AWAITED:
-    default:
-        break;
-    }
+    if (degrade)
+        s->ops[i].ticks = 0;
+    else
+        decode_fields(d, i, task, depth, prim);
 }
 
 /* body: while more, one op. At the op limit, or below the deepest level,
@@ -429,46 +428,70 @@ static void decode_body(dec *d, af_body *body, int task, int parent, int depth)
         decode_op(d, body, task, parent, depth);
 }
 
+/* The ops defining task groups and timeouts, in pre-order. */
+typedef struct named_ops {
+    int16_t groups[AF_MAX_OPS], timeouts[AF_MAX_OPS];
+    int ngroups, ntimeouts;
+} named_ops;
+
+/* An op whose reference cannot resolve (a reschedule in a scenario without
+ * a timeout) becomes `sleep 0` where it stands. */
+static void degrade_to_sleep(af_op *op)
+{
+    af_op keep = *op;
+    af_op_init(op, AF_OP_SLEEP);
+    op->next = keep.next;
+    op->parent = keep.parent;
+    op->task = keep.task;
+    op->ticks = 0;
+}
+
+static void resolve_ref(af_scenario *s, const named_ops *n, af_op *op, const af_field *f)
+{
+    int raw = op->ref;
+    switch (f->codec) {
+    case AF_FC_TASK_REF:
+        op->ref = (int16_t)(raw % s->ntasks);
+        break;
+    case AF_FC_TARGET_REF:
+        op->ref = raw == 0 ? AF_SELF : (int16_t)((raw - 1) % s->ntasks);
+        break;
+    case AF_FC_GROUP_REF:
+        op->ref = (raw == 0 || n->ngroups == 0) ? AF_NIL : n->groups[(raw - 1) % n->ngroups];
+        break;
+    case AF_FC_TIMEOUT_REF:
+        if (n->ntimeouts == 0) /* nothing to reschedule */
+            degrade_to_sleep(op);
+        else
+            op->ref = n->timeouts[raw % n->ntimeouts];
+        break;
+    default:
+        break;
+    }
+}
+
 /* References are drawn as raw bytes and resolved here, once every task,
  * group and timeout exists (so an op may name one defined later). */
 static void resolve_refs(af_scenario *s)
 {
-    int16_t groups[AF_MAX_OPS], timeouts[AF_MAX_OPS];
-    int ngroups = 0, ntimeouts = 0;
+    const uint32_t raw_refs = AF_SHAPE(AF_FC_TASK_REF) | AF_SHAPE(AF_FC_TARGET_REF) |
+                              AF_SHAPE(AF_FC_GROUP_REF) | AF_SHAPE(AF_FC_TIMEOUT_REF);
+    named_ops n;
+    n.ngroups = n.ntimeouts = 0;
     for (int i = 0; i < s->nops; i++) {
-        if (s->ops[i].kind == AF_OP_TASKGROUP)
-            groups[ngroups++] = (int16_t)i;
-        else if (s->ops[i].kind == AF_OP_TIMEOUT)
-            timeouts[ntimeouts++] = (int16_t)i;
+        uint32_t shape = af_op_specs[s->ops[i].kind].shape;
+        if (shape & AF_SHAPE(AF_FC_GROUP_NAME))
+            n.groups[n.ngroups++] = (int16_t)i;
+        else if (shape & AF_SHAPE(AF_FC_TIMEOUT_NAME))
+            n.timeouts[n.ntimeouts++] = (int16_t)i;
     }
     for (int i = 0; i < s->nops; i++) {
         af_op *op = &s->ops[i];
-        int raw = op->ref;
-        switch (op->kind) {
-        case AF_OP_AWAIT:
-            op->ref = (int16_t)(raw % s->ntasks);
-            break;
-        case AF_OP_CANCEL:
-            op->ref = raw == 0 ? AF_SELF : (int16_t)((raw - 1) % s->ntasks);
-            break;
-        case AF_OP_SPAWN:
-            op->ref = (raw == 0 || ngroups == 0) ? AF_NIL : groups[(raw - 1) % ngroups];
-            break;
-        case AF_OP_RESCHEDULE:
-            if (ntimeouts == 0) { /* nothing to reschedule: sleep 0 */
-                af_op keep = *op;
-                af_op_init(op, AF_OP_SLEEP);
-                op->next = keep.next;
-                op->parent = keep.parent;
-                op->task = keep.task;
-                op->ticks = 0;
-            } else {
-                op->ref = timeouts[raw % ntimeouts];
-            }
-            break;
-        default:
-            break;
-        }
+        const af_op_spec *spec = &af_op_specs[op->kind];
+        if (!(spec->shape & raw_refs))
+            continue;
+        for (int j = 0; j < spec->nfields; j++)
+            resolve_ref(s, &n, op, &spec->fields[j]);
     }
 }
 
@@ -496,5 +519,6 @@ void af_decode(const uint8_t *data, size_t size, bool allow_misuse, af_scenario 
     af_bytes_default_name(def, AF_BYTES_NAME_TASK, 0);
     draw_name(&d, out->tasks[0].name, def);
     decode_body(&d, &out->tasks[0].body, 0, AF_NIL, 1);
-    resolve_refs(out);
+    if (d.raw_refs)
+        resolve_refs(out);
 }

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "scenarios/bytes.h"
+#include "scenarios/ops.h"
 
 typedef struct enc {
     const af_scenario *s;
@@ -17,7 +18,7 @@ typedef struct enc {
     af_error *err;
     bool failed;
     int64_t used;             /* ticks written so far (the decoder's budget) */
-    int ntasks, nops, nholds; /* counters in decoding order */
+    int ntasks, nops, nholds; /* counters in decoding order (nholds: resources) */
     /* Positions in decoding order, from a first walk. */
     int16_t task_pos[AF_MAX_TASKS];
     int16_t group_pos[AF_MAX_OPS];
@@ -67,9 +68,10 @@ static void number_body(enc *e, const af_body *b, int guard)
         return; /* validated scenarios never get here */
     for (int i = b->head; i != AF_NIL; i = s->ops[i].next) {
         const af_op *op = &s->ops[i];
-        if (op->kind == AF_OP_TASKGROUP)
+        uint32_t shape = af_op_spec_of(op->kind)->shape;
+        if (shape & AF_SHAPE(AF_FC_GROUP_NAME))
             e->group_pos[i] = (int16_t)e->ngroups++;
-        else if (op->kind == AF_OP_TIMEOUT)
+        else if (shape & AF_SHAPE(AF_FC_TIMEOUT_NAME))
             e->timeout_pos[i] = (int16_t)e->ntimeouts++;
         for (int t = op->children.head; t != AF_NIL; t = s->tasks[t].next)
             number_task(e, t, guard);
@@ -115,20 +117,6 @@ static void put_opt_ticks(enc *e, int32_t v)
 static void put_exc(enc *e, const af_exc *x)
 {
     put(e, x->kind);
-    put(e, x->id);
-}
-
-/* Mirrors draw_cancel_exc: without misuse the kind is implied. */
-static void put_cancel_exc(enc *e, const af_exc *x)
-{
-    if (e->misuse) {
-        put_exc(e, x);
-        return;
-    }
-    if (x->kind != AF_EXC_CANCELLED_SUBCLASS) {
-        fail(e, "a CancelledError handler raising a non-CancelledError (misuse)");
-        return;
-    }
     put(e, x->id);
 }
 
@@ -191,26 +179,25 @@ static void enc_children(enc *e, const af_op *op, int depth)
     put(e, 0);
 }
 
-/* spawn / shield: exactly one task, no more-byte. */
+/* ONE_TASK: exactly one task, no more-byte. */
 static void enc_single_task(enc *e, const af_op *op, int depth)
 {
     if (op->children.count != 1) {
-        fail(e, "spawn/shield without exactly one task");
+        fail(e, "an operation owning one task without exactly one task");
         return;
     }
     enc_task(e, op->children.head, depth);
 }
 
+/* The kind's choice; for a synchronisation op the sync entry, then its
+ * primitive and its place among the ops of that primitive's kind. */
 static void enc_kind(enc *e, const af_op *op)
 {
     const af_scenario *s = e->s;
-    const af_op_kind *list = e->kinds;
-    int n = e->nkinds;
-    int pk = af_op_prim_kind(op->kind);
-    af_op_kind entry = pk >= 0 ? AF_OP_EVENT_SET : op->kind;
+    int pk = af_op_needs(op->kind);
     int idx = -1;
-    for (int i = 0; i < n; i++)
-        if (list[i] == entry)
+    for (int i = 0; i < e->nkinds; i++)
+        if (e->kinds[i] == op->kind || (pk >= 0 && af_op_needs(e->kinds[i]) >= 0))
             idx = i;
     if (idx < 0) {
         fail(e, "operation kind not available here");
@@ -224,165 +211,182 @@ static void enc_kind(enc *e, const af_op *op)
         return;
     }
     put(e, op->ref);
-    af_op_kind sub[2];
+    af_op_kind sub[AF_OP_KIND_COUNT];
     int nsub = af_bytes_sync_ops(s->prims[op->ref].kind, sub);
-    if (nsub > 1)
-        put(e, sub[1] == op->kind ? 1 : 0);
+    for (int i = 0; i < nsub && nsub > 1; i++)
+        if (sub[i] == op->kind)
+            put(e, i);
 }
 
+/* Mirrors draw_enum. */
+static void put_enum(enc *e, const af_op *op, const af_field *f)
+{
+    int v = *AF_FIELD_CPTR(int, op, f);
+    if (e->misuse || !af_cond_holds(&f->misuse_if, op)) {
+        put(e, v);
+        return;
+    }
+    if (v == f->misuse) {
+        fail(e, "a swallowed CancelledError (misuse)");
+        return;
+    }
+    put(e, v < f->misuse ? v : v - 1);
+}
+
+/* Mirrors draw_raise: without misuse, in a CancelledError handler, the
+ * kind is implied. */
+static void put_raise(enc *e, const af_op *op, const af_field *f)
+{
+    if (!af_cond_holds(&f->when, op))
+        return;
+    const af_exc *x = AF_FIELD_CPTR(af_exc, op, f);
+    if (e->misuse || !af_cond_holds(&f->misuse_if, op)) {
+        put_exc(e, x);
+        return;
+    }
+    if (x->kind != AF_EXC_CANCELLED_SUBCLASS) {
+        fail(e, "a CancelledError handler raising a non-CancelledError (misuse)");
+        return;
+    }
+    put(e, x->id);
+}
+
+static void put_msg(enc *e, const af_op *op)
+{
+    put(e, op->has_msg ? 1 : 0);
+    if (!op->has_msg)
+        return;
+    size_t len = strlen(op->msg);
+    put(e, (int)len);
+    for (size_t c = 0; c < len; c++) {
+        const char *p = memchr(af_bytes_msg_alpha, op->msg[c], AF_BYTES_MSG_CHARS);
+        if (!p) {
+            fail(e, "message character");
+            return;
+        }
+        put(e, (int)(p - af_bytes_msg_alpha));
+    }
+}
+
+/* Mirrors draw_op_name: the default is the one of the op's position. */
+static void put_op_name(enc *e, int i, const af_field *f)
+{
+    char def[AF_MAX_NAME + 1];
+    int what = af_bytes_name_kind(f->codec);
+    int index = what == AF_BYTES_NAME_GROUP     ? e->group_pos[i]
+                : what == AF_BYTES_NAME_TIMEOUT ? e->timeout_pos[i]
+                                                : e->nholds++;
+    af_bytes_default_name(def, what, index);
+    put_name(e, AF_FIELD_CPTR(char, &e->s->ops[i], f), def);
+}
+
+/* TICKS_POSITIVE: the decoder reads 1 + raw and clamps. */
+static void put_positive_ticks(enc *e, int32_t v)
+{
+    if (v < 1 || v > AF_MAX_TICKS || v > AF_MAX_TOTAL_TICKS - e->used) {
+        fail(e, "positive duration out of range or over the total budget");
+        return;
+    }
+    put_ticks_raw(e, v - 1);
+    e->used += v;
+}
+
+/* Mirrors draw_scalar. */
+static void put_scalar(enc *e, int i, const af_field *f)
+{
+    const af_op *op = &e->s->ops[i];
+    switch (f->codec) {
+    case AF_FC_TICKS:
+        put_ticks(e, *AF_FIELD_CPTR(int32_t, op, f));
+        break;
+    case AF_FC_TICKS_POSITIVE:
+        put_positive_ticks(e, *AF_FIELD_CPTR(int32_t, op, f));
+        break;
+    case AF_FC_OPT_TICKS:
+        put_opt_ticks(e, *AF_FIELD_CPTR(int32_t, op, f));
+        break;
+    case AF_FC_VALUE:
+    case AF_FC_COUNT:
+        put(e, *AF_FIELD_CPTR(int32_t, op, f) - af_codec_range((af_field_codec)f->codec).lo);
+        break;
+    case AF_FC_NOTIFY_N: {
+        int32_t v = *AF_FIELD_CPTR(int32_t, op, f);
+        put(e, v == AF_NONE ? AF_MAX_SMALL : v - 1);
+        break;
+    }
+    case AF_FC_BOOL:
+        put(e, *AF_FIELD_CPTR(bool, op, f) ? 1 : 0);
+        break;
+    case AF_FC_KEEP:
+        if (e->misuse)
+            put(e, *AF_FIELD_CPTR(bool, op, f) ? 0 : 1);
+        break;
+    case AF_FC_ENUM:
+        put_enum(e, op, f);
+        break;
+    case AF_FC_EXC:
+        put_exc(e, AF_FIELD_CPTR(af_exc, op, f));
+        break;
+    case AF_FC_RAISE:
+        put_raise(e, op, f);
+        break;
+    case AF_FC_GROUP_NAME:
+    case AF_FC_TIMEOUT_NAME:
+    case AF_FC_RESOURCE:
+        put_op_name(e, i, f);
+        break;
+    case AF_FC_TASK_REF:
+        put(e, e->task_pos[op->ref]);
+        break;
+    case AF_FC_TARGET_REF:
+        put(e, op->ref == AF_SELF ? 0 : e->task_pos[op->ref] + 1);
+        break;
+    case AF_FC_GROUP_REF:
+        put(e, op->ref == AF_NIL ? 0 : e->group_pos[op->ref] + 1);
+        break;
+    case AF_FC_TIMEOUT_REF:
+        put(e, e->timeout_pos[op->ref]);
+        break;
+    case AF_FC_FINALLY:
+        put(e, op->has_finally ? 1 : 0);
+        break;
+    default: /* PRIM_REF (with the kind); MSG, tasks and bodies: after the others */
+        break;
+    }
+}
+
+/* No budget left for what the kind needs: the decoder would have turned
+ * the op into `sleep 0`. */
+static bool out_of_budget(const enc *e, af_op_kind k)
+{
+    uint32_t shape = af_op_spec_of(k)->shape;
+    return ((shape & AF_SHAPE(AF_FC_ONE_TASK)) && e->ntasks >= AF_MAX_TASKS) ||
+           ((shape & AF_SHAPE(AF_FC_TICKS_POSITIVE)) && e->used >= AF_MAX_TOTAL_TICKS);
+}
+
+/* Mirrors decode_op and decode_fields. */
 static void enc_op(enc *e, int i, int depth)
 {
-    const af_scenario *s = e->s;
-    const af_op *op = &s->ops[i];
-    char def[AF_MAX_NAME + 1];
-
-    if (((op->kind == AF_OP_SPAWN || op->kind == AF_OP_SHIELD) && e->ntasks >= AF_MAX_TASKS) ||
-        (op->kind == AF_OP_BLOCK && e->used >= AF_MAX_TOTAL_TICKS)) {
+    const af_op *op = &e->s->ops[i];
+    if (out_of_budget(e, op->kind)) {
         fail(e, "no budget left for this operation");
         return;
     }
     enc_kind(e, op);
     e->nops++;
-    switch (op->kind) {
-    case AF_OP_SLEEP:
-        put_ticks(e, op->ticks);
-        break;
-    case AF_OP_RETURN:
-        put(e, op->value);
-        break;
-    case AF_OP_RAISE:
-        put_exc(e, &op->exc);
-        break;
-    case AF_OP_SPAWN:
-        if (e->misuse)
-            put(e, op->keep ? 0 : 1);
-        put(e, op->ref == AF_NIL ? 0 : e->group_pos[op->ref] + 1);
+    const af_op_spec *spec = af_op_spec_of(op->kind);
+    for (int j = 0; j < spec->nfields; j++) /* as decode_fields */
+        put_scalar(e, i, &spec->fields[j]);
+    if (spec->shape & AF_SHAPE(AF_FC_MSG))
+        put_msg(e, op);
+    if (spec->shape & AF_SHAPE(AF_FC_ONE_TASK))
         enc_single_task(e, op, depth + 1);
-        break;
-    case AF_OP_AWAIT:
-        put(e, e->task_pos[op->ref]);
-        break;
-    case AF_OP_CANCEL: {
-        put(e, op->ref == AF_SELF ? 0 : e->task_pos[op->ref] + 1);
-        put(e, op->value - 1);
-        put(e, op->uncancel ? 1 : 0);
-        put(e, op->has_msg ? 1 : 0);
-        if (op->has_msg) {
-            size_t len = strlen(op->msg);
-            put(e, (int)len);
-            for (size_t c = 0; c < len; c++) {
-                const char *p = memchr(af_bytes_msg_alpha, op->msg[c], AF_BYTES_MSG_CHARS);
-                if (!p) {
-                    fail(e, "message character");
-                    return;
-                }
-                put(e, (int)(p - af_bytes_msg_alpha));
-            }
-        }
-        break;
-    }
-    case AF_OP_GATHER:
-        put(e, op->return_exceptions ? 1 : 0);
+    if (spec->shape & AF_SHAPE(AF_FC_CHILDREN))
         enc_children(e, op, depth + 1);
-        break;
-    case AF_OP_TASKGROUP:
-        af_bytes_default_name(def, AF_BYTES_NAME_GROUP, e->group_pos[i]);
-        put_name(e, op->name, def);
-        enc_children(e, op, depth + 1);
+    if (spec->shape & AF_SHAPE(AF_FC_BODY))
         enc_body(e, &op->body, depth + 1);
-        break;
-    case AF_OP_WAIT_FOR:
-        put_opt_ticks(e, op->ticks);
-        enc_body(e, &op->body, depth + 1);
-        break;
-    case AF_OP_TIMEOUT:
-        af_bytes_default_name(def, AF_BYTES_NAME_TIMEOUT, e->timeout_pos[i]);
-        put_name(e, op->name, def);
-        put_opt_ticks(e, op->ticks);
-        put(e, op->at ? 1 : 0);
-        enc_body(e, &op->body, depth + 1);
-        break;
-    case AF_OP_RESCHEDULE:
-        put(e, e->timeout_pos[op->ref]);
-        put_opt_ticks(e, op->ticks);
-        break;
-    case AF_OP_SHIELD:
-        enc_single_task(e, op, depth + 1);
-        break;
-    case AF_OP_WAIT:
-        put(e, op->return_when);
-        put_opt_ticks(e, op->ticks);
-        put(e, op->cancel_pending ? 1 : 0);
-        enc_children(e, op, depth + 1);
-        break;
-    case AF_OP_AS_COMPLETED:
-        put_opt_ticks(e, op->ticks);
-        enc_children(e, op, depth + 1);
-        break;
-    case AF_OP_TRY:
-        put(e, op->on_cancel);
-        if (op->on_cancel == AF_ON_CANCEL_RAISE)
-            put_cancel_exc(e, &op->exc);
-        put(e, op->on_error);
-        put(e, op->has_finally ? 1 : 0);
-        enc_body(e, &op->body, depth + 1);
-        if (op->has_finally)
-            enc_body(e, &op->finally_body, depth + 1);
-        break;
-    case AF_OP_EXCEPT_STAR:
-        put(e, op->match);
-        if (op->match == AF_MATCH_CANCELLED && !e->misuse) {
-            if (op->reaction == AF_REACT_SWALLOW) {
-                fail(e, "except* CancelledError swallowing (misuse)");
-                return;
-            }
-            put(e, op->reaction - AF_REACT_RERAISE);
-            if (op->reaction == AF_REACT_RAISE)
-                put_cancel_exc(e, &op->exc);
-        } else {
-            put(e, op->reaction);
-            if (op->reaction == AF_REACT_RAISE)
-                put_exc(e, &op->exc);
-        }
-        enc_body(e, &op->body, depth + 1);
-        break;
-    case AF_OP_HOLD:
-        af_bytes_default_name(def, AF_BYTES_NAME_HOLD, e->nholds++);
-        put_name(e, op->name, def);
-        put_opt_ticks(e, op->ticks);
-        enc_body(e, &op->body, depth + 1);
-        break;
-    case AF_OP_EVENT_SET:
-    case AF_OP_EVENT_WAIT:
-    case AF_OP_COND_WAIT:
-    case AF_OP_QUEUE_GET:
-        break;
-    case AF_OP_LOCK:
-    case AF_OP_SEMAPHORE:
-        enc_body(e, &op->body, depth + 1);
-        break;
-    case AF_OP_COND_NOTIFY:
-        put(e, op->value == AF_NONE ? AF_MAX_SMALL : op->value - 1);
-        break;
-    case AF_OP_QUEUE_PUT:
-        put(e, op->value);
-        break;
-    case AF_OP_NESTED_RUN:
-        put(e, op->nested);
-        break;
-    case AF_OP_BLOCK:
-        /* the decoder reads 1 + raw and clamps; ticks >= 1 by validation */
-        if (op->ticks < 1 || op->ticks > AF_MAX_TICKS || op->ticks > AF_MAX_TOTAL_TICKS - e->used) {
-            fail(e, "block duration");
-            return;
-        }
-        put_ticks_raw(e, op->ticks - 1);
-        e->used += op->ticks;
-        break;
-    case AF_OP_NEVER_AWAITED:
-    default:
-        break;
-    }
+    if ((spec->shape & AF_SHAPE(AF_FC_FINALLY)) && op->has_finally)
+        enc_body(e, &op->finally_body, depth + 1);
 }
 
 static void enc_body(enc *e, const af_body *b, int depth)

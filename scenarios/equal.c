@@ -8,23 +8,26 @@
  */
 #include "scenarios/ir.h"
 
+#include "scenarios/ops.h"
+
 #include <string.h>
 
 static bool body_equal(const af_scenario *a, const af_body *ba, const af_scenario *b,
                        const af_body *bb, int depth);
 
-static const char *ref_name(const af_scenario *s, const af_op *op)
+/* The name a reference field resolves to ("" for none, "self"). */
+static const char *ref_name(const af_scenario *s, const af_op *op, const af_field *f)
 {
-    if (op->kind == AF_OP_CANCEL && op->ref == AF_SELF)
+    if (op->ref == AF_SELF && f->codec == AF_FC_TARGET_REF)
         return "self";
     if (op->ref < 0)
         return "";
-    switch (op->kind) {
-    case AF_OP_AWAIT:
-    case AF_OP_CANCEL:
+    switch (f->codec) {
+    case AF_FC_TASK_REF:
+    case AF_FC_TARGET_REF:
         return op->ref < s->ntasks ? s->tasks[op->ref].name : "?";
-    case AF_OP_SPAWN:
-    case AF_OP_RESCHEDULE:
+    case AF_FC_GROUP_REF:
+    case AF_FC_TIMEOUT_REF:
         return op->ref < s->nops ? s->ops[op->ref].name : "?";
     default:
         return op->ref < s->nprims ? s->prims[op->ref].name : "?";
@@ -36,50 +39,42 @@ static bool exc_equal(const af_exc *x, const af_exc *y)
     return x->kind == y->kind && x->id == y->id;
 }
 
-/* The fields each kind uses (see ir.h). */
-static bool fields_equal(const af_op *x, const af_op *y)
+/* One field of two ops of the same kind; lists are compared by op_equal. */
+static bool field_equal(const af_scenario *a, const af_op *x, const af_scenario *b, const af_op *y,
+                        const af_field *f)
 {
-    switch (x->kind) {
-    case AF_OP_SLEEP:
-    case AF_OP_BLOCK:
-    case AF_OP_WAIT_FOR:
-    case AF_OP_RESCHEDULE:
-    case AF_OP_AS_COMPLETED:
-        return x->ticks == y->ticks;
-    case AF_OP_RETURN:
-    case AF_OP_QUEUE_PUT:
-    case AF_OP_COND_NOTIFY:
-        return x->value == y->value;
-    case AF_OP_RAISE:
-        return exc_equal(&x->exc, &y->exc);
-    case AF_OP_SPAWN:
-        return x->keep == y->keep;
-    case AF_OP_CANCEL:
-        return x->value == y->value && x->uncancel == y->uncancel && x->has_msg == y->has_msg &&
-               (!x->has_msg || strcmp(x->msg, y->msg) == 0);
-    case AF_OP_GATHER:
-        return x->return_exceptions == y->return_exceptions;
-    case AF_OP_TASKGROUP:
-        return strcmp(x->name, y->name) == 0;
-    case AF_OP_TIMEOUT:
-        return strcmp(x->name, y->name) == 0 && x->ticks == y->ticks && x->at == y->at;
-    case AF_OP_WAIT:
-        return x->ticks == y->ticks && x->return_when == y->return_when &&
-               x->cancel_pending == y->cancel_pending;
-    case AF_OP_TRY:
-        return x->on_cancel == y->on_cancel && x->on_error == y->on_error &&
-               x->has_finally == y->has_finally &&
-               (x->on_cancel != AF_ON_CANCEL_RAISE || exc_equal(&x->exc, &y->exc));
-    case AF_OP_EXCEPT_STAR:
-        return x->match == y->match && x->reaction == y->reaction &&
-               (x->reaction != AF_REACT_RAISE || exc_equal(&x->exc, &y->exc));
-    case AF_OP_HOLD:
-        return strcmp(x->name, y->name) == 0 && x->ticks == y->ticks;
-    case AF_OP_NESTED_RUN:
-        return x->nested == y->nested;
-    default:
+    if (af_codec_is_ref(f->codec))
+        return strcmp(ref_name(a, x, f), ref_name(b, y, f)) == 0;
+    switch (f->codec) {
+    case AF_FC_EXC:
+        return exc_equal(AF_FIELD_CPTR(af_exc, x, f), AF_FIELD_CPTR(af_exc, y, f));
+    case AF_FC_RAISE:
+        return !af_cond_holds(&f->when, x) ||
+               exc_equal(AF_FIELD_CPTR(af_exc, x, f), AF_FIELD_CPTR(af_exc, y, f));
+    case AF_FC_MSG:
+        return x->has_msg == y->has_msg && (!x->has_msg || strcmp(x->msg, y->msg) == 0);
+    case AF_FC_GROUP_NAME:
+    case AF_FC_TIMEOUT_NAME:
+    case AF_FC_RESOURCE:
+        return strcmp(AF_FIELD_CPTR(char, x, f), AF_FIELD_CPTR(char, y, f)) == 0;
+    case AF_FC_FINALLY:
+        return x->has_finally == y->has_finally;
+    case AF_FC_ONE_TASK:
+    case AF_FC_CHILDREN:
+    case AF_FC_BODY:
         return true;
+    default:
+        return af_field_int(x, f) == af_field_int(y, f);
     }
+}
+
+static bool fields_equal(const af_scenario *a, const af_op *x, const af_scenario *b, const af_op *y)
+{
+    const af_op_spec *spec = af_op_spec_of(x->kind);
+    for (int i = 0; i < spec->nfields; i++)
+        if (!field_equal(a, x, b, y, &spec->fields[i]))
+            return false;
+    return true;
 }
 
 static bool task_equal(const af_scenario *a, int ta, const af_scenario *b, int tb, int depth)
@@ -108,9 +103,7 @@ static bool children_equal(const af_scenario *a, const af_op *x, const af_scenar
 static bool op_equal(const af_scenario *a, const af_op *x, const af_scenario *b, const af_op *y,
                      int depth)
 {
-    if (x->kind != y->kind || !fields_equal(x, y))
-        return false;
-    if (strcmp(ref_name(a, x), ref_name(b, y)) != 0)
+    if (x->kind != y->kind || !fields_equal(a, x, b, y))
         return false;
     return children_equal(a, x, b, y, depth) && body_equal(a, &x->body, b, &y->body, depth + 1) &&
            body_equal(a, &x->finally_body, b, &y->finally_body, depth + 1);

@@ -7,17 +7,12 @@
  */
 #include "scenarios/ir.h"
 
+#include "scenarios/ops.h"
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
-static const char *const op_kind_names[AF_OP_KIND_COUNT] = {
-    "sleep",      "return",       "raise",     "spawn",         "await",      "cancel",
-    "gather",     "task_group",   "wait_for",  "timeout",       "reschedule", "shield",
-    "wait",       "as_completed", "try",       "except_star",   "hold",       "event_set",
-    "event_wait", "lock",         "cond_wait", "cond_notify",   "semaphore",  "queue_put",
-    "queue_get",  "nested_run",   "block",     "never_awaited",
-};
 static const char *const exc_kind_names[AF_EXC_KIND_COUNT] = {
     "app", "value", "keyboard_interrupt", "system_exit", "cancelled_subclass",
 };
@@ -57,7 +52,6 @@ static int index_of(const char *const *table, int count, const char *name)
         return index_of(table, count, name);                                                       \
     }
 
-NAME_TABLE(op_kind, af_op_kind, op_kind_names, AF_OP_KIND_COUNT)
 NAME_TABLE(exc_kind, af_exc_kind, exc_kind_names, AF_EXC_KIND_COUNT)
 NAME_TABLE(on_cancel, af_on_cancel, on_cancel_names, AF_ON_CANCEL_COUNT)
 NAME_TABLE(on_error, af_on_error, on_error_names, AF_ON_ERROR_COUNT)
@@ -66,6 +60,45 @@ NAME_TABLE(reaction, af_reaction, reaction_names, AF_REACT_COUNT)
 NAME_TABLE(return_when, af_return_when, return_when_names, AF_WHEN_COUNT)
 NAME_TABLE(nested, af_nested_kind, nested_names, AF_NESTED_COUNT)
 NAME_TABLE(prim_kind, af_prim_kind, prim_kind_names, AF_PRIM_COUNT)
+
+const char *af_op_kind_name(af_op_kind kind)
+{
+    return af_op_spec_of(kind)->name;
+}
+
+int af_op_kind_from_name(const char *name)
+{
+    for (int k = 0; k < AF_OP_KIND_COUNT; k++)
+        if (strcmp(af_op_specs[k].name, name) == 0)
+            return k;
+    return -1;
+}
+
+/* The value lists of ENUM fields (ops.h). */
+const af_value_list_info af_value_lists[AF_VALUE_LISTS] = {
+    [AF_VALUES_EXC_KIND] = {exc_kind_names, AF_EXC_KIND_COUNT},
+    [AF_VALUES_ON_CANCEL] = {on_cancel_names, AF_ON_CANCEL_COUNT},
+    [AF_VALUES_ON_ERROR] = {on_error_names, AF_ON_ERROR_COUNT},
+    [AF_VALUES_MATCH] = {match_names, AF_MATCH_COUNT},
+    [AF_VALUES_REACTION] = {reaction_names, AF_REACT_COUNT},
+    [AF_VALUES_RETURN_WHEN] = {return_when_names, AF_WHEN_COUNT},
+    [AF_VALUES_NESTED] = {nested_names, AF_NESTED_COUNT},
+    [AF_VALUES_PRIM_KIND] = {prim_kind_names, AF_PRIM_COUNT},
+};
+
+const char *af_value_name(af_value_list list, int v)
+{
+    return (unsigned)list < AF_VALUE_LISTS
+               ? name_of(af_value_lists[list].names, af_value_lists[list].count, v)
+               : NULL;
+}
+
+int af_value_from_name(af_value_list list, const char *name)
+{
+    return (unsigned)list < AF_VALUE_LISTS
+               ? index_of(af_value_lists[list].names, af_value_lists[list].count, name)
+               : -1;
+}
 
 /* ---- construction ---------------------------------------------------- */
 
@@ -97,31 +130,16 @@ void af_scenario_init(af_scenario *s)
 
 void af_op_init(af_op *op, af_op_kind kind)
 {
-    memset(op, 0, sizeof *op);
+    if ((unsigned)kind < AF_OP_KIND_COUNT) {
+        *op = af_op_prototypes[kind];
+        return;
+    }
+    memset(op, 0, sizeof *op); /* a kind out of range: no field */
     op->kind = kind;
     op->next = op->parent = op->task = op->ref = AF_NIL;
-    op->ticks = af_ir_ticks_optional(kind) ? AF_NONE : 0; /* absent where optional */
-    op->value = 0;
-    op->keep = true;
-    op->return_when = AF_WHEN_ALL_COMPLETED;
-    op->exc.kind = AF_EXC_APP;
     body_init(&op->body);
     body_init(&op->finally_body);
     op->children.head = op->children.tail = AF_NIL;
-    op->children.count = 0;
-    switch (kind) {
-    case AF_OP_CANCEL:
-        op->value = 1; /* cancel() called once */
-        break;
-    case AF_OP_COND_NOTIFY:
-        op->value = 1;
-        break;
-    case AF_OP_BLOCK:
-        op->ticks = 1;
-        break;
-    default:
-        break;
-    }
 }
 
 int af_scenario_add_op(af_scenario *s, af_body *body, af_op_kind kind, int task, int parent)
@@ -202,7 +220,7 @@ int af_find_primitive(const af_scenario *s, const char *name)
 
 static bool op_is_named(af_op_kind kind)
 {
-    return kind == AF_OP_TASKGROUP || kind == AF_OP_TIMEOUT;
+    return (af_op_spec_of(kind)->shape & AF_SHAPE_NAMED) != 0;
 }
 
 bool af_name_taken(const af_scenario *s, const char *name)
@@ -249,27 +267,33 @@ bool af_valid_msg(const char *msg)
 
 /* ---- classification -------------------------------------------------- */
 
-bool af_op_is_misuse(const af_op *op)
+/* A field's value is misuse: a dropped task reference, or, where a
+ * CancelledError is handled (misuse_if), swallowing it (an ENUM's misuse
+ * value) or raising anything but a CancelledError instead (a RAISE). */
+static bool field_is_misuse(const af_op *op, const af_field *f)
 {
-    switch (op->kind) {
-    case AF_OP_NESTED_RUN:
-    case AF_OP_BLOCK:
-    case AF_OP_NEVER_AWAITED:
-        return true;
-    case AF_OP_SPAWN:
-        return !op->keep;
-    case AF_OP_TRY:
-        /* Swallowing the CancelledError, or turning it into an exception
-         * that is not a CancelledError, leaves the request undelivered. */
-        return op->on_cancel == AF_ON_CANCEL_SWALLOW ||
-               (op->on_cancel == AF_ON_CANCEL_RAISE && op->exc.kind != AF_EXC_CANCELLED_SUBCLASS);
-    case AF_OP_EXCEPT_STAR:
-        return op->match == AF_MATCH_CANCELLED &&
-               (op->reaction == AF_REACT_SWALLOW ||
-                (op->reaction == AF_REACT_RAISE && op->exc.kind != AF_EXC_CANCELLED_SUBCLASS));
+    switch (f->codec) {
+    case AF_FC_KEEP:
+        return !*AF_FIELD_CPTR(bool, op, f);
+    case AF_FC_ENUM:
+        return af_cond_holds(&f->misuse_if, op) && *AF_FIELD_CPTR(int, op, f) == f->misuse;
+    case AF_FC_RAISE:
+        return af_cond_holds(&f->when, op) && af_cond_holds(&f->misuse_if, op) &&
+               AF_FIELD_CPTR(af_exc, op, f)->kind != AF_EXC_CANCELLED_SUBCLASS;
     default:
         return false;
     }
+}
+
+bool af_op_is_misuse(const af_op *op)
+{
+    const af_op_spec *spec = af_op_spec_of(op->kind);
+    if (spec->flags & AF_OPF_MISUSE)
+        return true;
+    for (int i = 0; i < spec->nfields; i++)
+        if (field_is_misuse(op, &spec->fields[i]))
+            return true;
+    return false;
 }
 
 bool af_scenario_has_misuse(const af_scenario *s)
@@ -282,75 +306,25 @@ bool af_scenario_has_misuse(const af_scenario *s)
 
 bool af_op_has_body(af_op_kind kind)
 {
-    switch (kind) {
-    case AF_OP_WAIT_FOR:
-    case AF_OP_TIMEOUT:
-    case AF_OP_TASKGROUP:
-    case AF_OP_TRY:
-    case AF_OP_EXCEPT_STAR:
-    case AF_OP_HOLD:
-    case AF_OP_LOCK:
-    case AF_OP_SEMAPHORE:
-        return true;
-    default:
-        return false;
-    }
+    return af_op_kind_has(kind, AF_FC_BODY);
 }
 
 bool af_ir_has_ticks(af_op_kind k)
 {
-    switch (k) {
-    case AF_OP_SLEEP:
-    case AF_OP_BLOCK:
-    case AF_OP_WAIT_FOR:
-    case AF_OP_TIMEOUT:
-    case AF_OP_RESCHEDULE:
-    case AF_OP_WAIT:
-    case AF_OP_AS_COMPLETED:
-    case AF_OP_HOLD:
-        return true;
-    default:
-        return false;
-    }
+    return (af_op_spec_of(k)->shape & AF_SHAPE_TICKS) != 0;
 }
 
 bool af_ir_ticks_optional(af_op_kind k)
 {
-    return af_ir_has_ticks(k) && k != AF_OP_SLEEP && k != AF_OP_BLOCK;
+    return af_op_kind_has(k, AF_FC_OPT_TICKS);
 }
 
 bool af_op_has_children(af_op_kind kind)
 {
-    switch (kind) {
-    case AF_OP_SPAWN:
-    case AF_OP_SHIELD:
-    case AF_OP_GATHER:
-    case AF_OP_TASKGROUP:
-    case AF_OP_WAIT:
-    case AF_OP_AS_COMPLETED:
-        return true;
-    default:
-        return false;
-    }
+    return (af_op_spec_of(kind)->shape & AF_SHAPE_TASKS) != 0;
 }
 
 int af_op_prim_kind(af_op_kind kind)
 {
-    switch (kind) {
-    case AF_OP_EVENT_SET:
-    case AF_OP_EVENT_WAIT:
-        return AF_PRIM_EVENT;
-    case AF_OP_LOCK:
-        return AF_PRIM_LOCK;
-    case AF_OP_COND_WAIT:
-    case AF_OP_COND_NOTIFY:
-        return AF_PRIM_CONDITION;
-    case AF_OP_SEMAPHORE:
-        return AF_PRIM_SEMAPHORE;
-    case AF_OP_QUEUE_PUT:
-    case AF_OP_QUEUE_GET:
-        return AF_PRIM_QUEUE;
-    default:
-        return -1;
-    }
+    return af_op_needs(kind);
 }

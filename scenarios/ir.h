@@ -39,39 +39,16 @@
 /* cancel target: the task running the operation. */
 #define AF_SELF (-2)
 
-/* Operation kinds. The order is the bytes decoder's choice order: simplest
- * first, misuse-only kinds last. Never reorder without bumping
+/* Operation kinds, one per row of scenarios/ops.def (which says what each
+ * does and which fields it uses). The order is the bytes decoder's choice
+ * order: a new kind goes at the end; never reorder without bumping
  * AF_SCHEMA_VERSION and regenerating corpus/. */
 typedef enum af_op_kind {
-    AF_OP_SLEEP = 0,    /* await asyncio.sleep(ticks); 0 is a bare yield */
-    AF_OP_RETURN,       /* return value */
-    AF_OP_RAISE,        /* raise exc */
-    AF_OP_SPAWN,        /* create_task(task) (keep or drop; or tg.create_task) */
-    AF_OP_AWAIT,        /* await <task ref> */
-    AF_OP_CANCEL,       /* <task ref>.cancel(msg) [twice] [then uncancel()] */
-    AF_OP_GATHER,       /* await gather(*children, return_exceptions=) */
-    AF_OP_TASKGROUP,    /* async with TaskGroup() as name: children; body */
-    AF_OP_WAIT_FOR,     /* await wait_for(body, timeout) */
-    AF_OP_TIMEOUT,      /* async with timeout(delay) / timeout_at(): body */
-    AF_OP_RESCHEDULE,   /* <timeout ref>.reschedule(now + delay | None) */
-    AF_OP_SHIELD,       /* await shield(task) */
-    AF_OP_WAIT,         /* await wait(children, timeout, return_when) */
-    AF_OP_AS_COMPLETED, /* for f in as_completed(children, timeout): await f */
-    AF_OP_TRY,          /* try: body except CancelledError: ... finally: ... */
-    AF_OP_EXCEPT_STAR,  /* try: body except* match: reaction */
-    AF_OP_HOLD,         /* acquire resource; try: body finally: release */
-    AF_OP_EVENT_SET,    /* event.set() */
-    AF_OP_EVENT_WAIT,   /* await event.wait() */
-    AF_OP_LOCK,         /* async with lock: body */
-    AF_OP_COND_WAIT,    /* async with cond: await cond.wait() */
-    AF_OP_COND_NOTIFY,  /* async with cond: cond.notify(n) / notify_all() */
-    AF_OP_SEMAPHORE,    /* async with sem: body */
-    AF_OP_QUEUE_PUT,    /* await queue.put(value) */
-    AF_OP_QUEUE_GET,    /* await queue.get() */
-    /* misuse-only kinds */
-    AF_OP_NESTED_RUN,    /* asyncio.run / run_until_complete / run_forever */
-    AF_OP_BLOCK,         /* a blocking call holding the loop for ticks */
-    AF_OP_NEVER_AWAITED, /* a coroutine created and dropped */
+#define OP(name, json, flags, doc, fields) AF_OP_##name,
+#define F(...)
+#include "scenarios/ops.def"
+#undef OP
+#undef F
     AF_OP_KIND_COUNT
 } af_op_kind;
 
@@ -165,8 +142,9 @@ typedef struct af_task {
     int16_t parent; /* op index that owns this task, AF_NIL for the root */
 } af_task;
 
-/* One operation. A flat struct: each kind uses the fields its comment names
- * and leaves the others at the values af_op_init() gives them, so that
+/* One operation. A flat struct: each kind uses the members its row of
+ * ops.def names (the comments below say which kinds use which today) and
+ * leaves the others at the values af_op_init() gives them, so that
  * equality and the writers can treat every op alike. */
 typedef struct af_op {
     af_op_kind kind;

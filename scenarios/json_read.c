@@ -3,7 +3,8 @@
  * Three passes over the input:
  *  1. af_json_syntax_check (json_locate.c): the text is one valid JSON value,
  *     or an error with its exact line and column;
- *  2. cJSON builds a tree; this file walks it in SCHEMA.md's field order,
+ *  2. cJSON builds a tree; this file walks it in SCHEMA.md's field order
+ *     (an op's fields: its row of ops.def, one reader per codec),
  *     building the IR and rejecting anything the schema does not allow
  *     (unknown or duplicate keys, wrong types, out-of-range values, invalid
  *     or duplicate names, limits). Names are collected as they are defined;
@@ -23,6 +24,7 @@
 #include <string.h>
 
 #include "scenarios/json.h"
+#include "scenarios/ops.h"
 
 enum name_kind { NAME_TASK, NAME_GROUP, NAME_TIMEOUT, NAME_PRIM };
 static const char *const name_kind_text[] = {"task", "task group", "timeout", "primitive"};
@@ -261,12 +263,6 @@ static int int_field(struct rd *r, const cJSON *obj, const char *key, bool req, 
     return rc;
 }
 
-static int ticks_field(struct rd *r, const cJSON *obj, const char *key, bool req, long lo,
-                       bool allow_null, int32_t *out)
-{
-    return int_field(r, obj, key, req, lo, AF_MAX_TICKS, allow_null, AF_NONE, out);
-}
-
 static int bool_field(struct rd *r, const cJSON *obj, const char *key, bool dflt, bool *out)
 {
     const cJSON *n = member(obj, key);
@@ -302,10 +298,9 @@ static const cJSON *string_node(struct rd *r, const cJSON *obj, const char *key,
     return n;
 }
 
-/* An enum field: a string naming one of count values (names from fn). */
+/* An enum field: a string naming one of the values of `list`. */
 static int enum_field(struct rd *r, const cJSON *obj, const char *key, bool req, int dflt,
-                      int (*from_name)(const char *), const char *(*to_name)(int), int count,
-                      int *out)
+                      af_value_list list, int *out)
 {
     bool failed;
     size_t old;
@@ -316,37 +311,23 @@ static int enum_field(struct rd *r, const cJSON *obj, const char *key, bool req,
         *out = dflt;
         return 0;
     }
-    int v = from_name(n->valuestring);
+    int v = af_value_from_name(list, n->valuestring);
     if (v < 0) {
-        char list[160] = "";
+        char names[160] = "";
         size_t used = 0;
-        for (int i = 0; i < count && used < sizeof list; i++) {
-            int w = snprintf(list + used, sizeof list - used, "%s%s", i ? ", " : "", to_name(i));
+        for (int i = 0; i < af_value_count(list) && used < sizeof names; i++) {
+            int w = snprintf(names + used, sizeof names - used, "%s%s", i ? ", " : "",
+                             af_value_name(list, i));
             if (w > 0)
                 used += (size_t)w;
         }
         return fail_node(r, n, false, "unknown %s \"%.40s\" (expected one of: %s)", key,
-                         n->valuestring, list);
+                         n->valuestring, names);
     }
     *out = v;
     path_pop(r, old);
     return 0;
 }
-
-/* Adapters from the typed name tables of ir.h to int-based ones. */
-#define ENUM_ADAPT(fn, type)                                                                       \
-    static const char *fn##_str(int v)                                                             \
-    {                                                                                              \
-        return af_##fn##_name((type)v);                                                            \
-    }
-ENUM_ADAPT(exc_kind, af_exc_kind)
-ENUM_ADAPT(on_cancel, af_on_cancel)
-ENUM_ADAPT(on_error, af_on_error)
-ENUM_ADAPT(match, af_match)
-ENUM_ADAPT(reaction, af_reaction)
-ENUM_ADAPT(return_when, af_return_when)
-ENUM_ADAPT(nested, af_nested_kind)
-ENUM_ADAPT(prim_kind, af_prim_kind)
 
 /* ---- names ----------------------------------------------------------- */
 
@@ -459,38 +440,6 @@ static int resolve_refs(struct rd *r)
 static int read_body(struct rd *r, const cJSON *arr, af_body *body, int task, int parent,
                      int depth);
 
-/* The fields each operation allows besides "op" (SCHEMA.md order). */
-static const char *const op_fields[AF_OP_KIND_COUNT][7] = {
-    [AF_OP_SLEEP] = {"ticks"},
-    [AF_OP_RETURN] = {"value"},
-    [AF_OP_RAISE] = {"exc"},
-    [AF_OP_SPAWN] = {"task", "keep", "group"},
-    [AF_OP_AWAIT] = {"task"},
-    [AF_OP_CANCEL] = {"target", "msg", "count", "uncancel"},
-    [AF_OP_GATHER] = {"children", "return_exceptions"},
-    [AF_OP_TASKGROUP] = {"name", "children", "body"},
-    [AF_OP_WAIT_FOR] = {"timeout", "body"},
-    [AF_OP_TIMEOUT] = {"name", "delay", "at", "body"},
-    [AF_OP_RESCHEDULE] = {"timeout", "delay"},
-    [AF_OP_SHIELD] = {"task"},
-    [AF_OP_WAIT] = {"children", "return_when", "timeout", "cancel_pending"},
-    [AF_OP_AS_COMPLETED] = {"children", "timeout"},
-    [AF_OP_TRY] = {"body", "on_cancel", "raise", "on_error", "finally"},
-    [AF_OP_EXCEPT_STAR] = {"body", "match", "reaction", "raise"},
-    [AF_OP_HOLD] = {"resource", "release_sleep", "body"},
-    [AF_OP_EVENT_SET] = {"primitive"},
-    [AF_OP_EVENT_WAIT] = {"primitive"},
-    [AF_OP_LOCK] = {"primitive", "body"},
-    [AF_OP_COND_WAIT] = {"primitive"},
-    [AF_OP_COND_NOTIFY] = {"primitive", "n"},
-    [AF_OP_SEMAPHORE] = {"primitive", "body"},
-    [AF_OP_QUEUE_PUT] = {"primitive", "value"},
-    [AF_OP_QUEUE_GET] = {"primitive"},
-    [AF_OP_NESTED_RUN] = {"kind"},
-    [AF_OP_BLOCK] = {"ticks"},
-    [AF_OP_NEVER_AWAITED] = {NULL},
-};
-
 /* A task object {"name", "body"} appended to list; its body is at depth. */
 static int read_task(struct rd *r, const cJSON *obj, af_tasklist *list, int parent_op, int depth)
 {
@@ -530,19 +479,32 @@ static int read_task(struct rd *r, const cJSON *obj, af_tasklist *list, int pare
     return 0;
 }
 
-/* "children": an array of task objects. */
-static int read_children(struct rd *r, const cJSON *obj, bool req, int oi, int depth)
+/* ---- one field per codec (ops.h); `f` says which member and key ---- */
+
+/* Where the fields of op `oi` are read: its task and the depth of what it
+ * owns. */
+struct op_at {
+    int oi, task, depth;
+};
+
+static af_op *op_of(struct rd *r, const struct op_at *at)
 {
-    const cJSON *arr = req ? required(r, obj, "children") : member(obj, "children");
+    return &r->s->ops[at->oi];
+}
+
+/* CHILDREN: an array of task objects. */
+static int read_children(struct rd *r, const cJSON *obj, const af_field *f, const struct op_at *at)
+{
+    const cJSON *arr = f->optional ? member(obj, f->key) : required(r, obj, f->key);
     if (!arr)
-        return req ? -1 : 0;
-    size_t old = path_key(r, "children");
+        return f->optional ? 0 : -1;
+    size_t old = path_key(r, f->key);
     if (!cJSON_IsArray(arr))
         return wrong_type(r, arr, "an array of tasks");
     int i = 0;
     for (const cJSON *t = arr->child; t; t = t->next, i++) {
         size_t o2 = path_index(r, i);
-        if (read_task(r, t, &r->s->ops[oi].children, oi, depth))
+        if (read_task(r, t, &op_of(r, at)->children, at->oi, at->depth + 1))
             return -1;
         path_pop(r, o2);
     }
@@ -550,30 +512,46 @@ static int read_children(struct rd *r, const cJSON *obj, bool req, int oi, int d
     return 0;
 }
 
-/* "task": one task object (spawn, shield). */
-static int read_one_task(struct rd *r, const cJSON *obj, int oi, int depth)
+/* ONE_TASK: one task object. */
+static int read_one_task(struct rd *r, const cJSON *obj, const af_field *f, const struct op_at *at)
 {
-    const cJSON *t = required(r, obj, "task");
+    const cJSON *t = required(r, obj, f->key);
     if (!t)
         return -1;
-    size_t old = path_key(r, "task");
-    if (read_task(r, t, &r->s->ops[oi].children, oi, depth))
+    size_t old = path_key(r, f->key);
+    if (read_task(r, t, &op_of(r, at)->children, at->oi, at->depth + 1))
         return -1;
     path_pop(r, old);
     return 0;
 }
 
 static int read_op_body(struct rd *r, const cJSON *obj, const char *key, bool req, af_body *body,
-                        int task, int oi, int depth)
+                        const struct op_at *at)
 {
     const cJSON *arr = req ? required(r, obj, key) : member(obj, key);
     if (!arr)
         return req ? -1 : 0;
     size_t old = path_key(r, key);
-    if (read_body(r, arr, body, task, oi, depth))
+    if (read_body(r, arr, body, at->task, at->oi, at->depth + 1))
         return -1;
     path_pop(r, old);
     return 0;
+}
+
+/* BODY: an array of ops run inline. */
+static int read_body_field(struct rd *r, const cJSON *obj, const af_field *f,
+                           const struct op_at *at)
+{
+    return read_op_body(r, obj, f->key, !f->optional, AF_FIELD_PTR(af_body, op_of(r, at), f), at);
+}
+
+/* FINALLY: present or not; when present, a body. */
+static int read_finally(struct rd *r, const cJSON *obj, const af_field *f, const struct op_at *at)
+{
+    if (!member(obj, f->key))
+        return 0;
+    op_of(r, at)->has_finally = true;
+    return read_op_body(r, obj, f->key, true, AF_FIELD_PTR(af_body, op_of(r, at), f), at);
 }
 
 static int read_exc(struct rd *r, const cJSON *obj, const char *key, af_exc *out)
@@ -589,8 +567,7 @@ static int read_exc(struct rd *r, const cJSON *obj, const char *key, af_exc *out
         return -1;
     int kind;
     int32_t id;
-    if (enum_field(r, e, "kind", true, 0, af_exc_kind_from_name, exc_kind_str, AF_EXC_KIND_COUNT,
-                   &kind) ||
+    if (enum_field(r, e, "kind", true, 0, AF_VALUES_EXC_KIND, &kind) ||
         int_field(r, e, "id", true, 0, AF_MAX_VALUE, false, 0, &id))
         return -1;
     out->kind = (af_exc_kind)kind;
@@ -599,58 +576,146 @@ static int read_exc(struct rd *r, const cJSON *obj, const char *key, af_exc *out
     return 0;
 }
 
-/* A name that the op defines ("name" of task_group / timeout). */
-static int read_defined_name(struct rd *r, const cJSON *obj, int oi, enum name_kind kind)
+/* EXC: an exception object. */
+static int read_exc_field(struct rd *r, const cJSON *obj, const af_field *f, const struct op_at *at)
+{
+    return read_exc(r, obj, f->key, AF_FIELD_PTR(af_exc, op_of(r, at), f));
+}
+
+/* RAISE: present exactly when f->when holds (the field it tests is read
+ * before it). */
+static int read_raise(struct rd *r, const cJSON *obj, const af_field *f, const struct op_at *at)
+{
+    af_op *op = op_of(r, at);
+    if (af_cond_holds(&f->when, op))
+        return read_exc(r, obj, f->key, AF_FIELD_PTR(af_exc, op, f));
+    const cJSON *n = member(obj, f->key);
+    if (!n)
+        return 0;
+    /* name the condition: "\"on_cancel\": \"raise\"" */
+    const af_op_spec *spec = af_op_spec_of(op->kind);
+    const af_field *cond = NULL;
+    for (int i = 0; i < spec->nfields; i++)
+        if (spec->fields[i].offset == f->when.offset)
+            cond = &spec->fields[i];
+    path_key(r, f->key);
+    return fail_node(r, n, true, "field \"%s\" is only allowed with \"%s\": \"%s\"", f->key,
+                     cond ? cond->key : "?",
+                     cond ? af_value_name((af_value_list)cond->values, f->when.value) : "?");
+}
+
+/* TICKS, TICKS_POSITIVE, OPT_TICKS, VALUE, COUNT, NOTIFY_N: an integer in
+ * the codec's range (null for AF_NONE where allowed). */
+static int read_number(struct rd *r, const cJSON *obj, const af_field *f, const struct op_at *at)
+{
+    af_range range = af_codec_range((af_field_codec)f->codec);
+    return int_field(r, obj, f->key, !f->optional, range.lo, range.hi, range.none_ok,
+                     af_field_default(f), AF_FIELD_PTR(int32_t, op_of(r, at), f));
+}
+
+/* BOOL, KEEP: true or false. */
+static int read_bool(struct rd *r, const cJSON *obj, const af_field *f, const struct op_at *at)
+{
+    if (!f->optional && !required(r, obj, f->key))
+        return -1;
+    return bool_field(r, obj, f->key, af_field_default(f) != 0,
+                      AF_FIELD_PTR(bool, op_of(r, at), f));
+}
+
+/* ENUM: the name of one of its values. */
+static int read_enum(struct rd *r, const cJSON *obj, const af_field *f, const struct op_at *at)
+{
+    return enum_field(r, obj, f->key, !f->optional, 0, (af_value_list)f->values,
+                      AF_FIELD_PTR(int, op_of(r, at), f));
+}
+
+/* MSG: a cancel message, optional. */
+static int read_msg(struct rd *r, const cJSON *obj, const af_field *f, const struct op_at *at)
 {
     bool failed;
     size_t old;
-    const cJSON *n = string_node(r, obj, "name", true, &failed, &old);
-    if (failed || check_name_syntax(r, n) || define_name(r, n->valuestring, kind, oi, false, n))
+    const cJSON *m = string_node(r, obj, f->key, !f->optional, &failed, &old);
+    if (failed)
         return -1;
-    snprintf(r->s->ops[oi].name, sizeof r->s->ops[oi].name, "%s", n->valuestring);
+    if (!m)
+        return 0;
+    if (!af_valid_msg(m->valuestring))
+        return fail_node(r, m, false,
+                         "invalid cancel message (printable ASCII without '\"' or '\\', "
+                         "at most %d bytes)",
+                         AF_MAX_MSG);
+    af_op *op = op_of(r, at);
+    op->has_msg = true;
+    snprintf(AF_FIELD_PTR(char, op, f), sizeof op->msg, "%s", m->valuestring);
     path_pop(r, old);
     return 0;
 }
 
-/* A string field naming something defined elsewhere. */
-static int read_ref(struct rd *r, const cJSON *obj, const char *key, bool req, int oi,
-                    enum ref_kind kind, bool allow_self)
+/* GROUP_NAME, TIMEOUT_NAME: a name the op defines in the namespace;
+ * RESOURCE: spelled as a name, not in the namespace. */
+static int read_op_name(struct rd *r, const cJSON *obj, const af_field *f, const struct op_at *at)
 {
     bool failed;
     size_t old;
-    const cJSON *n = string_node(r, obj, key, req, &failed, &old);
+    const cJSON *n = string_node(r, obj, f->key, true, &failed, &old);
+    if (failed || check_name_syntax(r, n))
+        return -1;
+    enum name_kind kind = f->codec == AF_FC_GROUP_NAME ? NAME_GROUP : NAME_TIMEOUT;
+    if (f->codec != AF_FC_RESOURCE && define_name(r, n->valuestring, kind, at->oi, false, n))
+        return -1;
+    snprintf(AF_FIELD_PTR(char, op_of(r, at), f), AF_MAX_NAME + 1, "%s", n->valuestring);
+    path_pop(r, old);
+    return 0;
+}
+
+/* TASK_REF, TARGET_REF ("self" too), GROUP_REF, TIMEOUT_REF, PRIM_REF: a
+ * string naming something defined elsewhere, resolved once the tree is
+ * read. */
+static int read_ref(struct rd *r, const cJSON *obj, const af_field *f, const struct op_at *at)
+{
+    static const enum ref_kind kinds[AF_FIELD_CODECS] = {
+        [AF_FC_TASK_REF] = REF_TASK,   [AF_FC_TARGET_REF] = REF_TASK,
+        [AF_FC_GROUP_REF] = REF_GROUP, [AF_FC_TIMEOUT_REF] = REF_TIMEOUT,
+        [AF_FC_PRIM_REF] = REF_PRIM,
+    };
+    bool failed;
+    size_t old;
+    const cJSON *n = string_node(r, obj, f->key, !f->optional, &failed, &old);
     if (failed)
         return -1;
     if (!n)
         return 0;
-    if (allow_self && strcmp(n->valuestring, "self") == 0) {
-        r->s->ops[oi].ref = AF_SELF;
+    if (f->codec == AF_FC_TARGET_REF && strcmp(n->valuestring, "self") == 0) {
+        op_of(r, at)->ref = AF_SELF;
     } else {
-        if (check_name_syntax(r, n) || use_name(r, oi, kind, n))
+        if (check_name_syntax(r, n) || use_name(r, at->oi, kinds[f->codec], n))
             return -1;
     }
     path_pop(r, old);
     return 0;
 }
 
-/* The "raise" field of try / except_star: present exactly when `needed`. */
-static int read_conditional_raise(struct rd *r, const cJSON *obj, bool needed, const char *cond,
-                                  af_exc *out)
-{
-    const cJSON *n = member(obj, "raise");
-    if (needed)
-        return read_exc(r, obj, "raise", out);
-    if (n) {
-        path_key(r, "raise");
-        return fail_node(r, n, true, "field \"raise\" is only allowed with %s", cond);
-    }
-    return 0;
-}
+typedef int (*field_reader)(struct rd *r, const cJSON *obj, const af_field *f,
+                            const struct op_at *at);
 
-static int read_op(struct rd *r, const cJSON *obj, af_body *body, int task, int parent, int depth)
+static const field_reader field_readers[AF_FIELD_CODECS] = {
+    [AF_FC_TICKS] = read_number,       [AF_FC_TICKS_POSITIVE] = read_number,
+    [AF_FC_OPT_TICKS] = read_number,   [AF_FC_VALUE] = read_number,
+    [AF_FC_COUNT] = read_number,       [AF_FC_NOTIFY_N] = read_number,
+    [AF_FC_BOOL] = read_bool,          [AF_FC_KEEP] = read_bool,
+    [AF_FC_ENUM] = read_enum,          [AF_FC_EXC] = read_exc_field,
+    [AF_FC_RAISE] = read_raise,        [AF_FC_MSG] = read_msg,
+    [AF_FC_GROUP_NAME] = read_op_name, [AF_FC_TIMEOUT_NAME] = read_op_name,
+    [AF_FC_RESOURCE] = read_op_name,   [AF_FC_TASK_REF] = read_ref,
+    [AF_FC_TARGET_REF] = read_ref,     [AF_FC_GROUP_REF] = read_ref,
+    [AF_FC_TIMEOUT_REF] = read_ref,    [AF_FC_PRIM_REF] = read_ref,
+    [AF_FC_ONE_TASK] = read_one_task,  [AF_FC_CHILDREN] = read_children,
+    [AF_FC_BODY] = read_body_field,    [AF_FC_FINALLY] = read_finally,
+};
+
+/* The kind of an operation object ("op"), or -1 with the error set. */
+static int read_kind(struct rd *r, const cJSON *obj)
 {
-    if (!cJSON_IsObject(obj))
-        return wrong_type(r, obj, "an operation object ({\"op\": ...})");
     const cJSON *opn = required(r, obj, "op");
     if (!opn)
         return -1;
@@ -662,166 +727,42 @@ static int read_op(struct rd *r, const cJSON *obj, af_body *body, int task, int 
         return fail_node(r, opn, false, "unknown operation \"%.40s%s\"", opn->valuestring,
                          strlen(opn->valuestring) > 40 ? "..." : "");
     path_pop(r, old);
+    return kind;
+}
 
-    const char *allowed[9] = {"op"};
-    for (int i = 0; i < 7 && op_fields[kind][i]; i++)
-        allowed[i + 1] = op_fields[kind][i];
+/* Every key of the object is "op" or one of the kind's fields. */
+static int check_op_keys(struct rd *r, const cJSON *obj, const af_op_spec *spec)
+{
+    const char *allowed[AF_OP_MAX_FIELDS + 2] = {"op"};
+    for (int i = 0; i < spec->nfields; i++)
+        allowed[i + 1] = spec->fields[i].key;
+    allowed[spec->nfields + 1] = NULL;
     char what[48];
-    snprintf(what, sizeof what, "operation \"%s\"", af_op_kind_name((af_op_kind)kind));
-    if (check_keys(r, obj, allowed, what))
+    snprintf(what, sizeof what, "operation \"%s\"", spec->name);
+    return check_keys(r, obj, allowed, what);
+}
+
+static int read_op(struct rd *r, const cJSON *obj, af_body *body, int task, int parent, int depth)
+{
+    if (!cJSON_IsObject(obj))
+        return wrong_type(r, obj, "an operation object ({\"op\": ...})");
+    int kind = read_kind(r, obj);
+    if (kind < 0)
+        return -1;
+    const af_op_spec *spec = af_op_spec_of((af_op_kind)kind);
+    if (check_op_keys(r, obj, spec))
         return -1;
     if (depth > AF_MAX_DEPTH)
         return fail_node(r, obj, false, "nested too deep (more than %d levels)", AF_MAX_DEPTH);
-
-    int oi = af_scenario_add_op(r->s, body, (af_op_kind)kind, task, parent);
-    if (oi == AF_NIL)
+    struct op_at at = {af_scenario_add_op(r->s, body, (af_op_kind)kind, task, parent), task, depth};
+    if (at.oi == AF_NIL)
         return fail_node(r, obj, false, "more than %d operations", AF_MAX_OPS);
-    af_op *op = &r->s->ops[oi];
-    int e;
-    switch ((af_op_kind)kind) {
-    case AF_OP_SLEEP:
-        return ticks_field(r, obj, "ticks", true, 0, false, &op->ticks);
-    case AF_OP_BLOCK:
-        return ticks_field(r, obj, "ticks", true, 1, false, &op->ticks);
-    case AF_OP_RETURN:
-        return int_field(r, obj, "value", true, 0, AF_MAX_VALUE, false, 0, &op->value);
-    case AF_OP_RAISE:
-        return read_exc(r, obj, "exc", &op->exc);
-    case AF_OP_SPAWN:
-        if (read_one_task(r, obj, oi, depth + 1) || bool_field(r, obj, "keep", true, &op->keep))
+    for (int i = 0; i < spec->nfields; i++) {
+        const af_field *f = &spec->fields[i];
+        if (field_readers[f->codec](r, obj, f, &at))
             return -1;
-        return read_ref(r, obj, "group", false, oi, REF_GROUP, false);
-    case AF_OP_AWAIT:
-        return read_ref(r, obj, "task", true, oi, REF_TASK, false);
-    case AF_OP_CANCEL: {
-        if (read_ref(r, obj, "target", true, oi, REF_TASK, true))
-            return -1;
-        bool failed;
-        const cJSON *m = string_node(r, obj, "msg", false, &failed, &old);
-        if (failed)
-            return -1;
-        if (m) {
-            if (!af_valid_msg(m->valuestring))
-                return fail_node(r, m, false,
-                                 "invalid cancel message (printable ASCII without '\"' or '\\', "
-                                 "at most %d bytes)",
-                                 AF_MAX_MSG);
-            op->has_msg = true;
-            snprintf(op->msg, sizeof op->msg, "%s", m->valuestring);
-            path_pop(r, old);
-        }
-        if (int_field(r, obj, "count", false, 1, 2, false, 1, &op->value))
-            return -1;
-        return bool_field(r, obj, "uncancel", false, &op->uncancel);
     }
-    case AF_OP_GATHER:
-        if (read_children(r, obj, true, oi, depth + 1))
-            return -1;
-        return bool_field(r, obj, "return_exceptions", false, &op->return_exceptions);
-    case AF_OP_TASKGROUP:
-        if (read_defined_name(r, obj, oi, NAME_GROUP) ||
-            read_children(r, obj, false, oi, depth + 1))
-            return -1;
-        return read_op_body(r, obj, "body", false, &op->body, task, oi, depth + 1);
-    case AF_OP_WAIT_FOR:
-        if (ticks_field(r, obj, "timeout", true, 0, true, &op->ticks))
-            return -1;
-        return read_op_body(r, obj, "body", true, &op->body, task, oi, depth + 1);
-    case AF_OP_TIMEOUT:
-        if (read_defined_name(r, obj, oi, NAME_TIMEOUT) ||
-            ticks_field(r, obj, "delay", true, 0, true, &op->ticks) ||
-            bool_field(r, obj, "at", false, &op->at))
-            return -1;
-        return read_op_body(r, obj, "body", true, &op->body, task, oi, depth + 1);
-    case AF_OP_RESCHEDULE:
-        if (read_ref(r, obj, "timeout", true, oi, REF_TIMEOUT, false))
-            return -1;
-        return ticks_field(r, obj, "delay", true, 0, true, &op->ticks);
-    case AF_OP_SHIELD:
-        return read_one_task(r, obj, oi, depth + 1);
-    case AF_OP_WAIT:
-        if (read_children(r, obj, true, oi, depth + 1) ||
-            enum_field(r, obj, "return_when", false, AF_WHEN_ALL_COMPLETED,
-                       af_return_when_from_name, return_when_str, AF_WHEN_COUNT, &e))
-            return -1;
-        op->return_when = (af_return_when)e;
-        if (ticks_field(r, obj, "timeout", false, 0, true, &op->ticks))
-            return -1;
-        return bool_field(r, obj, "cancel_pending", false, &op->cancel_pending);
-    case AF_OP_AS_COMPLETED:
-        if (read_children(r, obj, true, oi, depth + 1))
-            return -1;
-        return ticks_field(r, obj, "timeout", false, 0, true, &op->ticks);
-    case AF_OP_TRY: {
-        if (read_op_body(r, obj, "body", true, &op->body, task, oi, depth + 1) ||
-            enum_field(r, obj, "on_cancel", false, AF_ON_CANCEL_NONE, af_on_cancel_from_name,
-                       on_cancel_str, AF_ON_CANCEL_COUNT, &e))
-            return -1;
-        op->on_cancel = (af_on_cancel)e;
-        if (read_conditional_raise(r, obj, op->on_cancel == AF_ON_CANCEL_RAISE,
-                                   "\"on_cancel\": \"raise\"", &op->exc) ||
-            enum_field(r, obj, "on_error", false, AF_ON_ERROR_NONE, af_on_error_from_name,
-                       on_error_str, AF_ON_ERROR_COUNT, &e))
-            return -1;
-        op->on_error = (af_on_error)e;
-        if (member(obj, "finally")) {
-            op->has_finally = true;
-            return read_op_body(r, obj, "finally", true, &op->finally_body, task, oi, depth + 1);
-        }
-        return 0;
-    }
-    case AF_OP_EXCEPT_STAR:
-        if (read_op_body(r, obj, "body", true, &op->body, task, oi, depth + 1) ||
-            enum_field(r, obj, "match", true, 0, af_match_from_name, match_str, AF_MATCH_COUNT, &e))
-            return -1;
-        op->match = (af_match)e;
-        if (enum_field(r, obj, "reaction", true, 0, af_reaction_from_name, reaction_str,
-                       AF_REACT_COUNT, &e))
-            return -1;
-        op->reaction = (af_reaction)e;
-        return read_conditional_raise(r, obj, op->reaction == AF_REACT_RAISE,
-                                      "\"reaction\": \"raise\"", &op->exc);
-    case AF_OP_HOLD: {
-        bool failed;
-        const cJSON *n = string_node(r, obj, "resource", true, &failed, &old);
-        if (failed || check_name_syntax(r, n))
-            return -1;
-        snprintf(op->name, sizeof op->name, "%s", n->valuestring);
-        path_pop(r, old);
-        if (ticks_field(r, obj, "release_sleep", false, 0, true, &op->ticks))
-            return -1;
-        return read_op_body(r, obj, "body", true, &op->body, task, oi, depth + 1);
-    }
-    case AF_OP_EVENT_SET:
-    case AF_OP_EVENT_WAIT:
-    case AF_OP_COND_WAIT:
-    case AF_OP_QUEUE_GET:
-        return read_ref(r, obj, "primitive", true, oi, REF_PRIM, false);
-    case AF_OP_LOCK:
-    case AF_OP_SEMAPHORE:
-        if (read_ref(r, obj, "primitive", true, oi, REF_PRIM, false))
-            return -1;
-        return read_op_body(r, obj, "body", true, &op->body, task, oi, depth + 1);
-    case AF_OP_COND_NOTIFY:
-        if (read_ref(r, obj, "primitive", true, oi, REF_PRIM, false))
-            return -1;
-        return int_field(r, obj, "n", false, 1, AF_MAX_SMALL, true, 1, &op->value);
-    case AF_OP_QUEUE_PUT:
-        if (read_ref(r, obj, "primitive", true, oi, REF_PRIM, false))
-            return -1;
-        return int_field(r, obj, "value", true, 0, AF_MAX_VALUE, false, 0, &op->value);
-    case AF_OP_NESTED_RUN:
-        if (enum_field(r, obj, "kind", true, 0, af_nested_from_name, nested_str, AF_NESTED_COUNT,
-                       &e))
-            return -1;
-        op->nested = (af_nested_kind)e;
-        return 0;
-    case AF_OP_NEVER_AWAITED:
-        return 0;
-    case AF_OP_KIND_COUNT:
-        break;
-    }
-    return fail_node(r, obj, false, "unhandled operation");
+    return 0;
 }
 
 static int read_body(struct rd *r, const cJSON *arr, af_body *body, int task, int parent, int depth)
@@ -948,8 +889,7 @@ static int read_primitive(struct rd *r, const cJSON *obj)
     const cJSON *name = n;
     path_pop(r, old);
     int kind;
-    if (enum_field(r, obj, "kind", true, 0, af_prim_kind_from_name, prim_kind_str, AF_PRIM_COUNT,
-                   &kind))
+    if (enum_field(r, obj, "kind", true, 0, AF_VALUES_PRIM_KIND, &kind))
         return -1;
     int32_t param = 0;
     const cJSON *val = member(obj, "value"), *maxsize = member(obj, "maxsize");

@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "scenarios/json.h"
+#include "scenarios/ops.h"
 
 struct wr {
     const af_scenario *s;
@@ -104,11 +105,6 @@ static void put_children(struct wr *w, cJSON *obj, const char *key, const af_op 
     put_item(w, obj, key, arr);
 }
 
-static void put_one_task(struct wr *w, cJSON *obj, const af_op *op)
-{
-    put_item(w, obj, "task", task_json(w, op->children.head));
-}
-
 static void put_exc(struct wr *w, cJSON *obj, const char *key, const af_exc *e)
 {
     cJSON *x = cJSON_CreateObject();
@@ -134,139 +130,101 @@ static const char *prim_name(const af_scenario *s, int ref)
     return ref >= 0 && ref < s->nprims ? s->prims[ref].name : "?";
 }
 
+/* Whether field f of op is written: required fields always; optional ones
+ * when not at their default (a finally, a message, a group: when there). */
+static bool is_written(const af_op *op, const af_field *f)
+{
+    if (f->codec == AF_FC_RAISE)
+        return af_cond_holds(&f->when, op);
+    if (!f->optional)
+        return true;
+    switch (f->codec) {
+    case AF_FC_MSG:
+        return op->has_msg;
+    case AF_FC_FINALLY:
+        return op->has_finally;
+    case AF_FC_GROUP_REF:
+        return op->ref != AF_NIL;
+    case AF_FC_CHILDREN:
+        return op->children.count != 0;
+    case AF_FC_BODY:
+        return AF_FIELD_CPTR(af_body, op, f)->count != 0;
+    default:
+        return af_field_int(op, f) != af_field_default(f);
+    }
+}
+
+/* The value of a reference field: the name it resolves to. */
+static const char *ref_text(const af_scenario *s, const af_op *op, const af_field *f)
+{
+    switch (f->codec) {
+    case AF_FC_TASK_REF:
+        return task_name(s, op->ref);
+    case AF_FC_TARGET_REF:
+        return op->ref == AF_SELF ? "self" : task_name(s, op->ref);
+    case AF_FC_PRIM_REF:
+        return prim_name(s, op->ref);
+    default: /* GROUP_REF, TIMEOUT_REF */
+        return op_name(s, op->ref);
+    }
+}
+
+static void put_field(struct wr *w, cJSON *o, const af_op *op, const af_field *f)
+{
+    const char *key = f->key;
+    if (af_codec_is_ref(f->codec)) {
+        put_str(w, o, key, ref_text(w->s, op, f));
+        return;
+    }
+    switch (f->codec) {
+    case AF_FC_OPT_TICKS:
+    case AF_FC_NOTIFY_N: /* AF_NONE: null (no timeout, notify_all()) */
+        put_ticks(w, o, key, *AF_FIELD_CPTR(int32_t, op, f));
+        break;
+    case AF_FC_BOOL:
+    case AF_FC_KEEP:
+        put_bool(w, o, key, *AF_FIELD_CPTR(bool, op, f));
+        break;
+    case AF_FC_ENUM:
+        put_str(w, o, key, af_value_name((af_value_list)f->values, *AF_FIELD_CPTR(int, op, f)));
+        break;
+    case AF_FC_EXC:
+    case AF_FC_RAISE:
+        put_exc(w, o, key, AF_FIELD_CPTR(af_exc, op, f));
+        break;
+    case AF_FC_MSG:
+    case AF_FC_GROUP_NAME:
+    case AF_FC_TIMEOUT_NAME:
+    case AF_FC_RESOURCE:
+        put_str(w, o, key, AF_FIELD_CPTR(char, op, f));
+        break;
+    case AF_FC_ONE_TASK:
+        put_item(w, o, key, task_json(w, op->children.head));
+        break;
+    case AF_FC_CHILDREN:
+        put_children(w, o, key, op);
+        break;
+    case AF_FC_BODY:
+    case AF_FC_FINALLY:
+        put_body(w, o, key, AF_FIELD_CPTR(af_body, op, f));
+        break;
+    default: /* TICKS, TICKS_POSITIVE, VALUE, COUNT */
+        put_int(w, o, key, *AF_FIELD_CPTR(int32_t, op, f));
+        break;
+    }
+}
+
 static cJSON *op_json(struct wr *w, const af_op *op)
 {
-    const af_scenario *s = w->s;
     cJSON *o = cJSON_CreateObject();
     check(w, o);
     if (!o)
         return NULL;
-    put_str(w, o, "op", af_op_kind_name(op->kind));
-    switch (op->kind) {
-    case AF_OP_SLEEP:
-    case AF_OP_BLOCK:
-        put_int(w, o, "ticks", op->ticks);
-        break;
-    case AF_OP_RETURN:
-        put_int(w, o, "value", op->value);
-        break;
-    case AF_OP_RAISE:
-        put_exc(w, o, "exc", &op->exc);
-        break;
-    case AF_OP_SPAWN:
-        put_one_task(w, o, op);
-        if (!op->keep)
-            put_bool(w, o, "keep", false);
-        if (op->ref != AF_NIL)
-            put_str(w, o, "group", op_name(s, op->ref));
-        break;
-    case AF_OP_AWAIT:
-        put_str(w, o, "task", task_name(s, op->ref));
-        break;
-    case AF_OP_CANCEL:
-        put_str(w, o, "target", op->ref == AF_SELF ? "self" : task_name(s, op->ref));
-        if (op->has_msg)
-            put_str(w, o, "msg", op->msg);
-        if (op->value != 1)
-            put_int(w, o, "count", op->value);
-        if (op->uncancel)
-            put_bool(w, o, "uncancel", true);
-        break;
-    case AF_OP_GATHER:
-        put_children(w, o, "children", op);
-        if (op->return_exceptions)
-            put_bool(w, o, "return_exceptions", true);
-        break;
-    case AF_OP_TASKGROUP:
-        put_str(w, o, "name", op->name);
-        if (op->children.count)
-            put_children(w, o, "children", op);
-        if (op->body.count)
-            put_body(w, o, "body", &op->body);
-        break;
-    case AF_OP_WAIT_FOR:
-        put_ticks(w, o, "timeout", op->ticks);
-        put_body(w, o, "body", &op->body);
-        break;
-    case AF_OP_TIMEOUT:
-        put_str(w, o, "name", op->name);
-        put_ticks(w, o, "delay", op->ticks);
-        if (op->at)
-            put_bool(w, o, "at", true);
-        put_body(w, o, "body", &op->body);
-        break;
-    case AF_OP_RESCHEDULE:
-        put_str(w, o, "timeout", op_name(s, op->ref));
-        put_ticks(w, o, "delay", op->ticks);
-        break;
-    case AF_OP_SHIELD:
-        put_one_task(w, o, op);
-        break;
-    case AF_OP_WAIT:
-        put_children(w, o, "children", op);
-        if (op->return_when != AF_WHEN_ALL_COMPLETED)
-            put_str(w, o, "return_when", af_return_when_name(op->return_when));
-        if (op->ticks != AF_NONE)
-            put_ticks(w, o, "timeout", op->ticks);
-        if (op->cancel_pending)
-            put_bool(w, o, "cancel_pending", true);
-        break;
-    case AF_OP_AS_COMPLETED:
-        put_children(w, o, "children", op);
-        if (op->ticks != AF_NONE)
-            put_ticks(w, o, "timeout", op->ticks);
-        break;
-    case AF_OP_TRY:
-        put_body(w, o, "body", &op->body);
-        if (op->on_cancel != AF_ON_CANCEL_NONE)
-            put_str(w, o, "on_cancel", af_on_cancel_name(op->on_cancel));
-        if (op->on_cancel == AF_ON_CANCEL_RAISE)
-            put_exc(w, o, "raise", &op->exc);
-        if (op->on_error != AF_ON_ERROR_NONE)
-            put_str(w, o, "on_error", af_on_error_name(op->on_error));
-        if (op->has_finally)
-            put_body(w, o, "finally", &op->finally_body);
-        break;
-    case AF_OP_EXCEPT_STAR:
-        put_body(w, o, "body", &op->body);
-        put_str(w, o, "match", af_match_name(op->match));
-        put_str(w, o, "reaction", af_reaction_name(op->reaction));
-        if (op->reaction == AF_REACT_RAISE)
-            put_exc(w, o, "raise", &op->exc);
-        break;
-    case AF_OP_HOLD:
-        put_str(w, o, "resource", op->name);
-        if (op->ticks != AF_NONE)
-            put_ticks(w, o, "release_sleep", op->ticks);
-        put_body(w, o, "body", &op->body);
-        break;
-    case AF_OP_EVENT_SET:
-    case AF_OP_EVENT_WAIT:
-    case AF_OP_COND_WAIT:
-    case AF_OP_QUEUE_GET:
-        put_str(w, o, "primitive", prim_name(s, op->ref));
-        break;
-    case AF_OP_LOCK:
-    case AF_OP_SEMAPHORE:
-        put_str(w, o, "primitive", prim_name(s, op->ref));
-        put_body(w, o, "body", &op->body);
-        break;
-    case AF_OP_COND_NOTIFY:
-        put_str(w, o, "primitive", prim_name(s, op->ref));
-        if (op->value != 1)
-            put_ticks(w, o, "n", op->value); /* AF_NONE: null, notify_all() */
-        break;
-    case AF_OP_QUEUE_PUT:
-        put_str(w, o, "primitive", prim_name(s, op->ref));
-        put_int(w, o, "value", op->value);
-        break;
-    case AF_OP_NESTED_RUN:
-        put_str(w, o, "kind", af_nested_name(op->nested));
-        break;
-    case AF_OP_NEVER_AWAITED:
-    case AF_OP_KIND_COUNT:
-        break;
-    }
+    const af_op_spec *spec = af_op_spec_of(op->kind);
+    put_str(w, o, "op", spec->name);
+    for (int i = 0; i < spec->nfields; i++)
+        if (is_written(op, &spec->fields[i]))
+            put_field(w, o, op, &spec->fields[i]);
     return o;
 }
 

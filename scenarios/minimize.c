@@ -14,22 +14,25 @@
 
 #include "scenarios/bytes.h"
 #include "scenarios/mutate.h"
+#include "scenarios/ops.h"
 
 void af_minimize_default_names(af_scenario *s)
 {
-    int groups = 0, timeouts = 0, holds = 0;
+    int counts[AF_BYTES_NAME_HOLD + 1] = {0}; /* by af_bytes_name_kind */
+    const uint32_t named = AF_SHAPE_NAMED | AF_SHAPE(AF_FC_RESOURCE);
     for (int i = 0; i < s->nprims; i++)
         af_bytes_default_prim_name(s->prims[i].name, s->prims[i].kind, i);
     for (int t = 0; t < s->ntasks; t++)
         af_bytes_default_name(s->tasks[t].name, AF_BYTES_NAME_TASK, t);
     for (int i = 0; i < s->nops; i++) {
-        af_op *o = &s->ops[i];
-        if (o->kind == AF_OP_TASKGROUP)
-            af_bytes_default_name(o->name, AF_BYTES_NAME_GROUP, groups++);
-        else if (o->kind == AF_OP_TIMEOUT)
-            af_bytes_default_name(o->name, AF_BYTES_NAME_TIMEOUT, timeouts++);
-        else if (o->kind == AF_OP_HOLD)
-            af_bytes_default_name(o->name, AF_BYTES_NAME_HOLD, holds++);
+        const af_op_spec *spec = af_op_spec_of(s->ops[i].kind);
+        for (int j = 0; j < spec->nfields && (spec->shape & named); j++) {
+            const af_field *f = &spec->fields[j];
+            if (!(AF_SHAPE(f->codec) & named))
+                continue;
+            int what = af_bytes_name_kind(f->codec);
+            af_bytes_default_name(AF_FIELD_PTR(char, &s->ops[i], f), what, counts[what]++);
+        }
     }
 }
 
@@ -282,8 +285,7 @@ static bool pass_delete_tasks(shrinker *k)
         int owner = k->best.tasks[t].parent;
         if (owner < 0 || owner >= k->best.nops)
             continue;
-        af_op_kind kind = k->best.ops[owner].kind;
-        if (kind == AF_OP_SPAWN || kind == AF_OP_SHIELD)
+        if (af_op_kind_has(k->best.ops[owner].kind, AF_FC_ONE_TASK))
             continue; /* deleting the op does it */
         start(k);
         tasklist_remove(&k->cand, &k->cand.ops[owner].children, t);
@@ -303,7 +305,7 @@ static bool pass_hoist(shrinker *k)
         if (!af_op_has_body(o->kind) && !af_op_has_children(o->kind))
             continue;
         int variants = (af_op_has_body(o->kind) ? 1 : 0) + o->children.count;
-        if (o->kind == AF_OP_TASKGROUP)
+        if (af_op_has_children(o->kind) && af_op_has_body(o->kind)) /* a task group */
             variants = 2 * (o->children.count > 0 ? o->children.count : 1);
         for (int w = 0; w < variants && !out_of_budget(k); w++) {
             start(k);
@@ -335,7 +337,7 @@ static bool lower_ticks(shrinker *k, const int16_t *ops, int n, int32_t cur)
         af_op_kind kind = k->best.ops[ops[j]].kind;
         if (!af_ir_ticks_optional(kind))
             optional = false;
-        if (kind == AF_OP_BLOCK)
+        if (af_op_kind_has(kind, AF_FC_TICKS_POSITIVE))
             floor_v = 1;
     }
     if (optional && cur != AF_NONE) {
@@ -412,75 +414,71 @@ static bool pass_durations(shrinker *k)
     return progress;
 }
 
-/* One simplification of op i's fields, numbered; returns false when the
- * number is past the last one for this op (cand is unchanged then). */
-static bool simplify_field(af_op *o, int which)
+/* The simplifications of one field, toward its default: each step that
+ * applies counts one; step number `which` (counting across the op's
+ * fields) is done and true returned when it is reached (*n counts). */
+static bool simplify_step(af_op *o, const af_field *f, int which, int *n)
 {
-    int n = 0;
 #define STEP(cond, action)                                                                         \
     do {                                                                                           \
         if (cond) {                                                                                \
-            if (n == which) {                                                                      \
+            if (*n == which) {                                                                     \
                 action;                                                                            \
                 return true;                                                                       \
             }                                                                                      \
-            n++;                                                                                   \
+            (*n)++;                                                                                \
         }                                                                                          \
     } while (0)
-    switch (o->kind) {
-    case AF_OP_RETURN:
-    case AF_OP_QUEUE_PUT:
-        STEP(o->value != 0, o->value = 0);
+    switch (f->codec) {
+    case AF_FC_VALUE:
+    case AF_FC_COUNT:
+    case AF_FC_NOTIFY_N:
+    case AF_FC_BOOL: {
+        int32_t dflt = af_field_default(f);
+        STEP(af_field_int(o, f) != dflt, af_field_set_int(o, f, dflt));
         break;
-    case AF_OP_RAISE:
-        STEP(o->exc.kind != AF_EXC_APP, o->exc.kind = AF_EXC_APP);
-        STEP(o->exc.id != 0, o->exc.id = 0);
+    }
+    case AF_FC_ENUM: { /* to the first value, else to the second */
+        int *v = AF_FIELD_PTR(int, o, f);
+        STEP(*v != 0, *v = 0);
+        STEP(*v > 1, *v = 1);
         break;
-    case AF_OP_SPAWN:
+    }
+    case AF_FC_EXC:
+    case AF_FC_RAISE: {
+        af_exc *e = AF_FIELD_PTR(af_exc, o, f);
+        bool present = f->codec == AF_FC_EXC || af_cond_holds(&f->when, o);
+        STEP(present && e->kind != AF_EXC_APP, e->kind = AF_EXC_APP);
+        STEP(present && e->id != 0, e->id = 0);
+        break;
+    }
+    case AF_FC_MSG:
+        STEP(o->has_msg, (o->has_msg = false, o->msg[0] = '\0'));
+        break;
+    case AF_FC_GROUP_REF:
         STEP(o->ref != AF_NIL, o->ref = AF_NIL);
         break;
-    case AF_OP_CANCEL:
-        STEP(o->value == 2, o->value = 1);
-        STEP(o->has_msg, (o->has_msg = false, o->msg[0] = '\0'));
-        STEP(o->uncancel, o->uncancel = false);
-        break;
-    case AF_OP_GATHER:
-        STEP(o->return_exceptions, o->return_exceptions = false);
-        break;
-    case AF_OP_TIMEOUT:
-        STEP(o->at, o->at = false);
-        break;
-    case AF_OP_WAIT:
-        STEP(o->return_when != AF_WHEN_ALL_COMPLETED, o->return_when = AF_WHEN_ALL_COMPLETED);
-        STEP(o->cancel_pending, o->cancel_pending = false);
-        break;
-    case AF_OP_TRY:
-        STEP(o->on_cancel != AF_ON_CANCEL_NONE, o->on_cancel = AF_ON_CANCEL_NONE);
-        STEP(o->on_cancel > AF_ON_CANCEL_RERAISE, o->on_cancel = AF_ON_CANCEL_RERAISE);
-        STEP(o->on_cancel == AF_ON_CANCEL_RAISE && o->exc.kind != AF_EXC_APP,
-             o->exc.kind = AF_EXC_APP);
-        STEP(o->on_cancel == AF_ON_CANCEL_RAISE && o->exc.id != 0, o->exc.id = 0);
-        STEP(o->on_error != AF_ON_ERROR_NONE, o->on_error = AF_ON_ERROR_NONE);
+    case AF_FC_FINALLY:
         STEP(o->has_finally,
              (o->has_finally = false, o->finally_body.head = o->finally_body.tail = AF_NIL,
               o->finally_body.count = 0));
         break;
-    case AF_OP_EXCEPT_STAR:
-        STEP(o->reaction != AF_REACT_SWALLOW, o->reaction = AF_REACT_SWALLOW);
-        STEP(o->match != AF_MATCH_APP, o->match = AF_MATCH_APP);
-        STEP(o->reaction == AF_REACT_RAISE && o->exc.kind != AF_EXC_APP, o->exc.kind = AF_EXC_APP);
-        STEP(o->reaction == AF_REACT_RAISE && o->exc.id != 0, o->exc.id = 0);
-        break;
-    case AF_OP_COND_NOTIFY:
-        STEP(o->value != 1, o->value = 1);
-        break;
-    case AF_OP_NESTED_RUN:
-        STEP(o->nested != AF_NESTED_ASYNCIO_RUN, o->nested = AF_NESTED_ASYNCIO_RUN);
-        break;
-    default:
+    default: /* durations: pass_durations; names: pass_names; keep: misuse stays */
         break;
     }
 #undef STEP
+    return false;
+}
+
+/* One simplification of op o's fields, numbered in draw order; returns
+ * false when the number is past the last one for this op (o unchanged). */
+static bool simplify_field(af_op *o, int which)
+{
+    const af_field *order[AF_OP_MAX_FIELDS];
+    int nf = af_op_draw_order(af_op_spec_of(o->kind), order), n = 0;
+    for (int j = 0; j < nf; j++)
+        if (simplify_step(o, order[j], which, &n))
+            return true;
     return false;
 }
 
@@ -530,8 +528,6 @@ static bool change_kind(af_scenario *s, int i, af_op_kind nk)
         o->children = saved.children;
     if (af_op_has_body(nk))
         o->body = saved.body;
-    if (nk == AF_OP_SPAWN)
-        o->keep = true;
     return true;
 }
 
@@ -544,7 +540,7 @@ static bool pass_kinds(shrinker *k)
         const af_op *o = &k->best.ops[i];
         const af_op_kind *list = NULL;
         int n = 0;
-        if (af_op_has_children(o->kind) && (o->kind != AF_OP_TASKGROUP || o->body.count == 0)) {
+        if (af_op_has_children(o->kind) && o->body.count == 0) {
             list = task_kinds;
             n = 2;
         } else if (af_op_has_body(o->kind) && !af_op_has_children(o->kind)) {
@@ -552,7 +548,7 @@ static bool pass_kinds(shrinker *k)
             n = 2;
         }
         for (int j = 0; j < n && !out_of_budget(k); j++) {
-            if (list[j] == AF_OP_SPAWN && o->children.count != 1)
+            if (af_op_kind_has(list[j], AF_FC_ONE_TASK) && o->children.count != 1)
                 continue;
             start(k);
             if (!change_kind(&k->cand, i, list[j]))

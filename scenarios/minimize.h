@@ -15,10 +15,11 @@
  *      shorten durations: None where allowed, 0, then a binary search
  *      toward 0; durations that are equal are also lowered together (they
  *      make events coincide, which is often the point);
- *   5. simplify handlers (on_cancel -> none / reraise, on_error -> none,
- *      drop a finally; except* -> swallow), exceptions (kind -> app,
- *      id -> 0), values (-> 0), cancel (count 2 -> 1, no message, no
- *      uncancel) and flags (-> false / default);
+ *   5. simplify fields, each toward its codec's default (scenarios/ops.h),
+ *      in draw order: enums to their first value, else their second
+ *      (on_cancel -> none / reraise, except* -> swallow...), exceptions
+ *      (kind -> app, id -> 0), values (-> 0), counts (-> 1), no message,
+ *      no group, flags (-> false), drop a finally;
  *   6. drop primitives no op uses; replace an op's kind by a simpler one
  *      of the same shape (one task: spawn; tasks: gather; a body:
  *      wait_for without timeout, try without handlers);

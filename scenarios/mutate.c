@@ -7,6 +7,8 @@
  */
 #include "scenarios/mutate.h"
 
+#include "scenarios/ops.h"
+
 #include <stdio.h>
 #include <string.h>
 
@@ -60,7 +62,43 @@ static void tasklist_clear(af_tasklist *l)
 
 static bool single_child(af_op_kind k)
 {
-    return k == AF_OP_SPAWN || k == AF_OP_SHIELD;
+    return af_op_kind_has(k, AF_FC_ONE_TASK);
+}
+
+/* Whether op has a finally body (a FINALLY field that is present). */
+static bool has_finally(const af_op *op)
+{
+    return af_op_kind_has(op->kind, AF_FC_FINALLY) && op->has_finally;
+}
+
+/* Whether a kind owns both child tasks and a body (task_group). */
+static bool tasks_and_body(af_op_kind k)
+{
+    return af_op_has_children(k) && af_op_has_body(k);
+}
+
+/* The kind that defines the names a GROUP_REF / TIMEOUT_REF field names. */
+static af_op_kind named_kind(const af_field *ref)
+{
+    return af_op_kind_defining(af_ref_target_codec((af_field_codec)ref->codec));
+}
+
+/* The codec of a kind's namespace name (GROUP_NAME or TIMEOUT_NAME). */
+static af_field_codec name_codec(af_op_kind k)
+{
+    return af_op_kind_has(k, AF_FC_GROUP_NAME) ? AF_FC_GROUP_NAME : AF_FC_TIMEOUT_NAME;
+}
+
+/* The reference field of an op (an op has at most one), or NULL. */
+static const af_field *ref_field(af_op_kind k)
+{
+    const af_op_spec *spec = af_op_spec_of(k);
+    if (!(spec->shape & AF_SHAPE_REFS))
+        return NULL;
+    for (int i = 0; i < spec->nfields; i++)
+        if (af_codec_is_ref(spec->fields[i].codec))
+            return &spec->fields[i];
+    return NULL;
 }
 
 void af_ir_fresh_name(const af_scenario *s, const char *prefix, char *buf)
@@ -179,7 +217,7 @@ static void rb_op(rebuild *rb, int oi, af_body *to, int task, int parent, int de
     }
     if (af_op_has_body(from->kind))
         rb_body(rb, &from->body, &dst->ops[ni].body, task, ni, depth + 1);
-    if (from->kind == AF_OP_TRY && from->has_finally)
+    if (has_finally(from))
         rb_body(rb, &from->finally_body, &dst->ops[ni].finally_body, task, ni, depth + 1);
 }
 
@@ -199,68 +237,55 @@ static void rb_body(rebuild *rb, const af_body *from, af_body *to, int task, int
     }
 }
 
+/* The reference of op (a dst op whose ref still holds a src index) remapped
+ * to dst; false when it dangles. */
+static bool rb_ref(rebuild *rb, af_op *op)
+{
+    const af_scenario *src = rb->src;
+    int ref = op->ref;
+    const af_field *f = ref_field(op->kind);
+    if (!f) {
+        op->ref = AF_NIL;
+        return true;
+    }
+    switch (f->codec) {
+    case AF_FC_TARGET_REF:
+    case AF_FC_TASK_REF:
+        if (f->codec == AF_FC_TARGET_REF && ref == AF_SELF)
+            return true;
+        if (ref < 0 || ref >= src->ntasks || rb->task_map[ref] == AF_NIL)
+            return false;
+        op->ref = rb->task_map[ref];
+        return true;
+    case AF_FC_GROUP_REF:
+    case AF_FC_TIMEOUT_REF:
+        if (f->codec == AF_FC_GROUP_REF && ref == AF_NIL)
+            return true;
+        if (ref < 0 || ref >= src->nops || rb->op_map[ref] == AF_NIL ||
+            src->ops[ref].kind != named_kind(f))
+            return false;
+        op->ref = rb->op_map[ref];
+        return true;
+    default: /* PRIM_REF */
+        if (ref < 0 || ref >= src->nprims || rb->prim_map[ref] == AF_NIL ||
+            (int)src->prims[ref].kind != af_op_needs(op->kind))
+            return false;
+        op->ref = rb->prim_map[ref];
+        return true;
+    }
+}
+
 /* Remap references in dst; returns the number of dangling ops (marked in
- * skip by their src index). */
+ * skip by their src index): a reference that does not resolve, or an op
+ * owning one task without it. */
 static int rb_refs(rebuild *rb, bool *skip)
 {
     af_scenario *dst = rb->dst;
-    const af_scenario *src = rb->src;
     int dangling = 0;
     for (int i = 0; i < dst->nops; i++) {
         af_op *op = &dst->ops[i];
-        bool bad = false;
-        int ref = op->ref;
-        switch (op->kind) {
-        case AF_OP_AWAIT:
-            if (ref < 0 || ref >= src->ntasks || rb->task_map[ref] == AF_NIL)
-                bad = true;
-            else
-                op->ref = rb->task_map[ref];
-            break;
-        case AF_OP_CANCEL:
-            if (ref == AF_SELF)
-                break;
-            if (ref < 0 || ref >= src->ntasks || rb->task_map[ref] == AF_NIL)
-                bad = true;
-            else
-                op->ref = rb->task_map[ref];
-            break;
-        case AF_OP_SPAWN:
-            if (op->children.count != 1) {
-                bad = true;
-                break;
-            }
-            if (ref == AF_NIL)
-                break;
-            if (ref < 0 || ref >= src->nops || rb->op_map[ref] == AF_NIL ||
-                src->ops[ref].kind != AF_OP_TASKGROUP)
-                bad = true;
-            else
-                op->ref = rb->op_map[ref];
-            break;
-        case AF_OP_SHIELD:
-            bad = op->children.count != 1;
-            break;
-        case AF_OP_RESCHEDULE:
-            if (ref < 0 || ref >= src->nops || rb->op_map[ref] == AF_NIL ||
-                src->ops[ref].kind != AF_OP_TIMEOUT)
-                bad = true;
-            else
-                op->ref = rb->op_map[ref];
-            break;
-        default:
-            if (af_op_prim_kind(op->kind) >= 0) {
-                if (ref < 0 || ref >= src->nprims || rb->prim_map[ref] == AF_NIL ||
-                    (int)src->prims[ref].kind != af_op_prim_kind(op->kind))
-                    bad = true;
-                else
-                    op->ref = rb->prim_map[ref];
-            } else {
-                op->ref = AF_NIL;
-            }
-            break;
-        }
-        if (bad) {
+        bool bad = single_child(op->kind) && op->children.count != 1;
+        if (bad || !rb_ref(rb, op)) {
             skip[rb->src_of[i]] = true;
             dangling++;
         }
@@ -436,10 +461,8 @@ static int cp_op(copier *c, int oi)
     tasklist_clear(&op->children);
     c->op_map[oi] = (int16_t)ni;
     c->new_ops[c->nnew++] = (int16_t)ni;
-    if (from.kind == AF_OP_TASKGROUP)
-        af_ir_fresh_name(s, "tg", s->ops[ni].name);
-    else if (from.kind == AF_OP_TIMEOUT)
-        af_ir_fresh_name(s, "to", s->ops[ni].name);
+    if (af_op_spec_of(from.kind)->shape & AF_SHAPE_NAMED) /* a namespace name: a fresh one */
+        af_ir_fresh_name(s, af_name_prefix(name_codec(from.kind)), s->ops[ni].name);
     if (af_op_has_children(from.kind)) {
         for (int ti = from.children.head; ti != AF_NIL && !c->failed; ti = c->src->tasks[ti].next) {
             if (s->ntasks >= AF_MAX_TASKS) {
@@ -472,7 +495,7 @@ static int cp_op(copier *c, int oi)
     }
     if (af_op_has_body(from.kind))
         cp_body(c, &from.body, ni, false);
-    if (from.kind == AF_OP_TRY && from.has_finally)
+    if (has_finally(&from))
         cp_body(c, &from.finally_body, ni, true);
     return ni;
 }
@@ -515,6 +538,59 @@ static int prim_for(af_scenario *s, af_prim_kind kind, int param, af_rng *rng)
     return af_scenario_add_primitive(s, kind, name, param);
 }
 
+/* The reference of copied op o: to the copy of what it named inside the
+ * subtree; else, from another scenario, retargeted at random (a task or
+ * self; a group or none; a timeout, or `sleep 0` without one; a primitive
+ * of the kind, added when missing). -1 when a limit is hit. */
+static int cp_ref(copier *c, af_op *o, int orig_nops)
+{
+    af_scenario *s = c->s;
+    af_rng *rng = c->rng;
+    const af_field *f = ref_field(o->kind);
+    int ref = o->ref;
+    if (!f || (f->codec == AF_FC_TARGET_REF && ref == AF_SELF) ||
+        (f->codec == AF_FC_GROUP_REF && ref == AF_NIL))
+        return 0;
+    switch (f->codec) {
+    case AF_FC_TASK_REF:
+    case AF_FC_TARGET_REF:
+        if (ref >= 0 && ref < AF_MAX_TASKS && c->task_map[ref] != AF_NIL)
+            o->ref = c->task_map[ref];
+        else if (!c->same) {
+            uint32_t n = (uint32_t)c->orig_ntasks;
+            if (f->codec == AF_FC_TARGET_REF && (n <= 1 || pick(rng, 4) == 0))
+                o->ref = AF_SELF;
+            else
+                o->ref = (int16_t)(n > 1 ? 1 + pick(rng, n - 1) : 0);
+        }
+        return 0;
+    case AF_FC_GROUP_REF:
+    case AF_FC_TIMEOUT_REF:
+        if (ref >= 0 && ref < AF_MAX_OPS && c->op_map[ref] != AF_NIL) {
+            o->ref = c->op_map[ref];
+        } else if (!c->same) {
+            int t = random_named_op(s, named_kind(f), orig_nops, rng);
+            if (t == AF_NIL && f->codec == AF_FC_TIMEOUT_REF) { /* nothing to reschedule */
+                o->kind = AF_OP_SLEEP;
+                o->ticks = 0;
+            }
+            o->ref = (int16_t)t;
+        }
+        return 0;
+    default: { /* PRIM_REF */
+        if (c->same)
+            return 0;
+        if (ref < 0 || ref >= c->src->nprims)
+            return -1;
+        int p = prim_for(s, (af_prim_kind)af_op_needs(o->kind), c->src->prims[ref].param, rng);
+        if (p == AF_NIL)
+            return -1;
+        o->ref = (int16_t)p;
+        return 0;
+    }
+    }
+}
+
 int af_ir_copy_subtree(af_scenario *s, const af_scenario *src, int op, af_rng *rng)
 {
     copier c;
@@ -532,60 +608,9 @@ int af_ir_copy_subtree(af_scenario *s, const af_scenario *src, int op, af_rng *r
     int top = cp_op(&c, op);
     if (c.failed || top == AF_NIL)
         return AF_NIL;
-    for (int k = 0; k < c.nnew; k++) {
-        af_op *o = &s->ops[c.new_ops[k]];
-        int ref = o->ref;
-        switch (o->kind) {
-        case AF_OP_AWAIT:
-        case AF_OP_CANCEL:
-            if (ref == AF_SELF)
-                break;
-            if (ref >= 0 && ref < AF_MAX_TASKS && c.task_map[ref] != AF_NIL)
-                o->ref = c.task_map[ref];
-            else if (!c.same) {
-                uint32_t n = (uint32_t)c.orig_ntasks;
-                if (o->kind == AF_OP_CANCEL && (n <= 1 || pick(rng, 4) == 0))
-                    o->ref = AF_SELF;
-                else
-                    o->ref = (int16_t)(n > 1 ? 1 + pick(rng, n - 1) : 0);
-            }
-            break;
-        case AF_OP_SPAWN:
-            if (ref == AF_NIL)
-                break;
-            if (ref >= 0 && ref < AF_MAX_OPS && c.op_map[ref] != AF_NIL)
-                o->ref = c.op_map[ref];
-            else if (!c.same)
-                o->ref = (int16_t)random_named_op(s, AF_OP_TASKGROUP, orig_nops, rng);
-            break;
-        case AF_OP_RESCHEDULE:
-            if (ref >= 0 && ref < AF_MAX_OPS && c.op_map[ref] != AF_NIL)
-                o->ref = c.op_map[ref];
-            else if (!c.same) {
-                int t = random_named_op(s, AF_OP_TIMEOUT, orig_nops, rng);
-                if (t == AF_NIL) { /* nothing to reschedule: a bare yield */
-                    o->kind = AF_OP_SLEEP;
-                    o->ticks = 0;
-                    o->ref = AF_NIL;
-                } else {
-                    o->ref = (int16_t)t;
-                }
-            }
-            break;
-        default: {
-            int pk = af_op_prim_kind(o->kind);
-            if (pk >= 0 && !c.same) {
-                if (ref < 0 || ref >= src->nprims)
-                    return AF_NIL;
-                int p = prim_for(s, (af_prim_kind)pk, src->prims[ref].param, rng);
-                if (p == AF_NIL)
-                    return AF_NIL;
-                o->ref = (int16_t)p;
-            }
-            break;
-        }
-        }
-    }
+    for (int k = 0; k < c.nnew; k++)
+        if (cp_ref(&c, &s->ops[c.new_ops[k]], orig_nops) < 0)
+            return AF_NIL;
     return top;
 }
 
@@ -607,7 +632,7 @@ static int all_bodies(af_scenario *s, body_ref *out)
         af_op *o = &s->ops[i];
         if (af_op_has_body(o->kind))
             out[n++] = (body_ref){&o->body, i, o->task};
-        if (o->kind == AF_OP_TRY && o->has_finally)
+        if (has_finally(o))
             out[n++] = (body_ref){&o->finally_body, i, o->task};
     }
     return n;
@@ -638,11 +663,6 @@ static int32_t random_ticks(const af_scenario *s, af_rng *rng)
     if (r < 97)
         return 1 + (int32_t)af_rng_below(rng, 100);
     return (int32_t)af_rng_below(rng, AF_MAX_TICKS + 1);
-}
-
-static int32_t random_opt_ticks(const af_scenario *s, af_rng *rng)
-{
-    return coin(rng, 5) ? AF_NONE : random_ticks(s, rng);
 }
 
 static void random_exc(af_exc *e, af_rng *rng)
@@ -696,127 +716,166 @@ static int add_child_task(af_scenario *s, int i, af_rng *rng)
     return 0;
 }
 
-static int random_fields(af_scenario *s, int i, bool misuse, af_rng *rng, bool fill)
+/* ENUM: any value, leaving out the misuse value where the field's misuse
+ * rule applies and misuse is off. */
+static int random_enum(const af_op *op, const af_field *f, bool misuse, af_rng *rng)
+{
+    int count = af_value_count((af_value_list)f->values);
+    if (misuse || !af_cond_holds(&f->misuse_if, op))
+        return (int)af_rng_below(rng, (uint32_t)count);
+    int v = (int)af_rng_below(rng, (uint32_t)count - 1);
+    return v < f->misuse ? v : v + 1;
+}
+
+/* RAISE, when present: an exception; a CancelledError handler's stays a
+ * CancelledError when misuse is off. */
+static void random_raise(af_op *op, const af_field *f, bool misuse, af_rng *rng)
+{
+    if (!af_cond_holds(&f->when, op))
+        return;
+    af_exc *e = AF_FIELD_PTR(af_exc, op, f);
+    random_exc(e, rng);
+    if (!misuse && af_cond_holds(&f->misuse_if, op))
+        e->kind = AF_EXC_CANCELLED_SUBCLASS;
+}
+
+static void random_msg(af_op *op, const af_field *f, af_rng *rng)
+{
+    op->has_msg = coin(rng, f->rand ? f->rand : 2);
+    if (op->has_msg)
+        snprintf(op->msg, sizeof op->msg, "m%u", (unsigned)af_rng_below(rng, 10));
+    else
+        op->msg[0] = '\0';
+}
+
+/* A random reference (ref_field); -1 when there is nothing to name. */
+static int random_ref(af_scenario *s, int i, const af_field *f, af_rng *rng)
 {
     af_op *op = &s->ops[i];
-    af_op_kind k = op->kind;
-    int pk = af_op_prim_kind(k);
-    if (pk >= 0) {
+    uint32_t odds = f->rand ? f->rand : 2;
+    switch (f->codec) {
+    case AF_FC_TASK_REF:
+        op->ref = (int16_t)random_task(s, rng);
+        return 0;
+    case AF_FC_TARGET_REF:
+        op->ref = coin(rng, odds) ? AF_SELF : (int16_t)random_task(s, rng);
+        return 0;
+    case AF_FC_GROUP_REF:
+        op->ref = AF_NIL;
+        if (coin(rng, odds))
+            op->ref = (int16_t)random_named_op(s, named_kind(f), s->nops, rng);
+        return 0;
+    case AF_FC_TIMEOUT_REF: {
+        int t = random_named_op(s, named_kind(f), s->nops, rng);
+        if (t == AF_NIL)
+            return -1;
+        op->ref = (int16_t)t;
+        return 0;
+    }
+    default: { /* PRIM_REF */
+        int pk = af_op_needs(op->kind);
         int param = pk == AF_PRIM_SEMAPHORE ? 1 + (int)af_rng_below(rng, 2)
                     : pk == AF_PRIM_QUEUE   ? (int)af_rng_below(rng, 3)
                                             : 0;
         int p = prim_for(s, (af_prim_kind)pk, param, rng);
         if (p == AF_NIL)
             return -1;
-        op = &s->ops[i];
-        op->ref = (int16_t)p;
-    }
-    switch (k) {
-    case AF_OP_SLEEP:
-        op->ticks = random_ticks(s, rng);
-        break;
-    case AF_OP_BLOCK:
-        op->ticks = 1 + (int32_t)af_rng_below(rng, 5);
-        break;
-    case AF_OP_RETURN:
-    case AF_OP_QUEUE_PUT:
-        op->value = (int32_t)af_rng_below(rng, 4);
-        break;
-    case AF_OP_RAISE:
-        random_exc(&op->exc, rng);
-        break;
-    case AF_OP_SPAWN:
-        op->keep = misuse ? !coin(rng, 4) : true;
-        op->ref = AF_NIL;
-        if (coin(rng, 4))
-            op->ref = (int16_t)random_named_op(s, AF_OP_TASKGROUP, s->nops, rng);
-        break;
-    case AF_OP_AWAIT:
-        op->ref = (int16_t)random_task(s, rng);
-        break;
-    case AF_OP_CANCEL:
-        op->ref = coin(rng, 8) ? AF_SELF : (int16_t)random_task(s, rng);
-        op->value = coin(rng, 6) ? 2 : 1;
-        op->uncancel = coin(rng, 8);
-        op->has_msg = coin(rng, 6);
-        if (op->has_msg)
-            snprintf(op->msg, sizeof op->msg, "m%u", (unsigned)af_rng_below(rng, 10));
-        else
-            op->msg[0] = '\0';
-        break;
-    case AF_OP_GATHER:
-        op->return_exceptions = coin(rng, 2);
-        break;
-    case AF_OP_TASKGROUP:
-        af_ir_fresh_name(s, "tg", op->name);
-        break;
-    case AF_OP_WAIT_FOR:
-        op->ticks = random_opt_ticks(s, rng);
-        break;
-    case AF_OP_TIMEOUT:
-        af_ir_fresh_name(s, "to", op->name);
-        op->ticks = random_opt_ticks(s, rng);
-        op->at = coin(rng, 4);
-        break;
-    case AF_OP_RESCHEDULE: {
-        int t = random_named_op(s, AF_OP_TIMEOUT, s->nops, rng);
-        if (t == AF_NIL)
-            return -1;
-        op->ref = (int16_t)t;
-        op->ticks = random_opt_ticks(s, rng);
-        break;
-    }
-    case AF_OP_WAIT:
-        op->return_when = (af_return_when)af_rng_below(rng, AF_WHEN_COUNT);
-        op->ticks = random_opt_ticks(s, rng);
-        op->cancel_pending = coin(rng, 2);
-        break;
-    case AF_OP_AS_COMPLETED:
-        op->ticks = random_opt_ticks(s, rng);
-        break;
-    case AF_OP_TRY:
-        op->on_cancel =
-            (af_on_cancel)af_rng_below(rng, misuse ? AF_ON_CANCEL_COUNT : AF_ON_CANCEL_SWALLOW);
-        if (op->on_cancel == AF_ON_CANCEL_RAISE)
-            random_exc(&op->exc, rng);
-        op->on_error = (af_on_error)af_rng_below(rng, AF_ON_ERROR_COUNT);
-        op->has_finally = coin(rng, 3);
-        break;
-    case AF_OP_EXCEPT_STAR:
-        op->match = (af_match)af_rng_below(rng, AF_MATCH_COUNT);
-        op->reaction = (af_reaction)af_rng_below(rng, AF_REACT_COUNT);
-        if (op->reaction == AF_REACT_RAISE)
-            random_exc(&op->exc, rng);
-        break;
-    case AF_OP_HOLD:
-        snprintf(op->name, sizeof op->name, "r%u", (unsigned)af_rng_below(rng, 4));
-        op->ticks = coin(rng, 2) ? AF_NONE : random_ticks(s, rng);
-        break;
-    case AF_OP_COND_NOTIFY:
-        op->value = coin(rng, 3) ? AF_NONE : 1 + (int32_t)af_rng_below(rng, 2);
-        break;
-    case AF_OP_NESTED_RUN:
-        op->nested = (af_nested_kind)af_rng_below(rng, AF_NESTED_COUNT);
-        break;
-    default:
-        break;
-    }
-    if (!fill)
+        s->ops[i].ref = (int16_t)p;
         return 0;
+    }
+    }
+}
+
+/* One field at random (ops.def's .rand gives the odds of the non-default
+ * value); -1 when it cannot be built. */
+static int random_field(af_scenario *s, int i, const af_field *f, bool misuse, af_rng *rng)
+{
+    af_op *op = &s->ops[i];
+    uint32_t odds = f->rand ? f->rand : 2;
+    if (af_codec_is_ref(f->codec))
+        return random_ref(s, i, f, rng);
+    switch (f->codec) {
+    case AF_FC_TICKS:
+        *AF_FIELD_PTR(int32_t, op, f) = random_ticks(s, rng);
+        return 0;
+    case AF_FC_TICKS_POSITIVE:
+        *AF_FIELD_PTR(int32_t, op, f) = 1 + (int32_t)af_rng_below(rng, 5);
+        return 0;
+    case AF_FC_OPT_TICKS:
+        *AF_FIELD_PTR(int32_t, op, f) = coin(rng, odds) ? AF_NONE : random_ticks(s, rng);
+        return 0;
+    case AF_FC_VALUE:
+        *AF_FIELD_PTR(int32_t, op, f) = (int32_t)af_rng_below(rng, 4);
+        return 0;
+    case AF_FC_COUNT:
+        *AF_FIELD_PTR(int32_t, op, f) = coin(rng, odds) ? 2 : 1;
+        return 0;
+    case AF_FC_NOTIFY_N:
+        *AF_FIELD_PTR(int32_t, op, f) =
+            coin(rng, odds) ? AF_NONE : 1 + (int32_t)af_rng_below(rng, 2);
+        return 0;
+    case AF_FC_BOOL:
+        *AF_FIELD_PTR(bool, op, f) = coin(rng, odds);
+        return 0;
+    case AF_FC_KEEP:
+        *AF_FIELD_PTR(bool, op, f) = misuse ? !coin(rng, odds) : true;
+        return 0;
+    case AF_FC_ENUM:
+        *AF_FIELD_PTR(int, op, f) = random_enum(op, f, misuse, rng);
+        return 0;
+    case AF_FC_EXC:
+        random_exc(AF_FIELD_PTR(af_exc, op, f), rng);
+        return 0;
+    case AF_FC_RAISE:
+        random_raise(op, f, misuse, rng);
+        return 0;
+    case AF_FC_MSG:
+        random_msg(op, f, rng);
+        return 0;
+    case AF_FC_GROUP_NAME:
+    case AF_FC_TIMEOUT_NAME:
+        af_ir_fresh_name(s, af_name_prefix((af_field_codec)f->codec), AF_FIELD_PTR(char, op, f));
+        return 0;
+    case AF_FC_RESOURCE:
+        snprintf(AF_FIELD_PTR(char, op, f), AF_MAX_NAME + 1, "%s%u",
+                 af_name_prefix((af_field_codec)f->codec), (unsigned)af_rng_below(rng, 4));
+        return 0;
+    case AF_FC_FINALLY:
+        op->has_finally = coin(rng, odds);
+        return 0;
+    default: /* tasks and bodies: random_fields fills them */
+        return 0;
+    }
+}
+
+/* Child tasks for an op owning them, a leaf in its body (and finally). */
+static int random_lists(af_scenario *s, int i, af_rng *rng)
+{
+    af_op_kind k = s->ops[i].kind;
     if (af_op_has_children(k)) {
         int n = single_child(k) ? 1 : 1 + (int)af_rng_below(rng, 2);
         for (int c = 0; c < n; c++)
             if (add_child_task(s, i, rng) < 0)
                 return -1;
     }
-    if (af_op_has_body(k) && (k != AF_OP_TASKGROUP || coin(rng, 2))) {
+    if (af_op_has_body(k) && (!tasks_and_body(k) || coin(rng, 2))) {
         if (add_leaf(s, &s->ops[i].body, s->ops[i].task, i, rng) < 0)
             return -1;
-        if (s->ops[i].kind == AF_OP_TRY && s->ops[i].has_finally && coin(rng, 2) &&
+        if (has_finally(&s->ops[i]) && coin(rng, 2) &&
             add_leaf(s, &s->ops[i].finally_body, s->ops[i].task, i, rng) < 0)
             return -1;
     }
     return 0;
+}
+
+static int random_fields(af_scenario *s, int i, bool misuse, af_rng *rng, bool fill)
+{
+    const af_field *order[AF_OP_MAX_FIELDS];
+    int n = af_op_draw_order(af_op_spec_of(s->ops[i].kind), order);
+    for (int j = 0; j < n; j++)
+        if (random_field(s, i, order[j], misuse, rng) < 0)
+            return -1;
+    return fill ? random_lists(s, i, rng) : 0;
 }
 
 /* A random kind to insert. */
@@ -825,7 +884,7 @@ static af_op_kind random_kind(af_rng *rng, bool misuse)
     for (;;) {
         uint32_t r = af_rng_below(rng, AF_OP_KIND_COUNT + 4);
         af_op_kind k = r >= AF_OP_KIND_COUNT ? (r & 1 ? AF_OP_SLEEP : AF_OP_CANCEL) : (af_op_kind)r;
-        if (!misuse && (k == AF_OP_NESTED_RUN || k == AF_OP_BLOCK || k == AF_OP_NEVER_AWAITED))
+        if (!misuse && (af_op_spec_of(k)->flags & AF_OPF_MISUSE))
             continue;
         return k;
     }
@@ -1016,7 +1075,7 @@ static int m_duration(af_scenario *s, af_rng *rng)
         v = AF_MAX_TICKS;
     if (v == old)
         v = old <= 0 ? 1 : old - 1;
-    if (op->kind == AF_OP_BLOCK && v < 1)
+    if (af_op_kind_has(op->kind, AF_FC_TICKS_POSITIVE) && v < 1)
         v = old == 1 ? 2 : 1;
     op->ticks = v;
     return 0;
@@ -1025,7 +1084,7 @@ static int m_duration(af_scenario *s, af_rng *rng)
 /* Kinds interchangeable with k, keeping lists (body / children). */
 static int kind_class(af_op_kind k)
 {
-    if (k == AF_OP_TASKGROUP)
+    if (tasks_and_body(k))
         return 3;
     if (af_op_has_children(k))
         return single_child(k) ? 2 : 1;
@@ -1044,7 +1103,7 @@ static int m_kind(af_scenario *s, bool misuse, af_rng *rng)
     for (int tries = 0; tries < 16 && nk == old; tries++) {
         af_op_kind k = random_kind(rng, misuse);
         if (kind_class(k) == kind_class(old) ||
-            (kind_class(old) == 1 && k == AF_OP_TASKGROUP) || /* children -> group keeps them */
+            (kind_class(old) == 1 && kind_class(k) == 3) || /* children -> group keeps them */
             (kind_class(old) == 3 && af_op_has_children(k) && !single_child(k)))
             nk = k;
     }
@@ -1065,161 +1124,188 @@ static int m_kind(af_scenario *s, bool misuse, af_rng *rng)
     op = &s->ops[i];
     if (af_ir_has_ticks(nk) && af_ir_has_ticks(saved.kind) && coin(rng, 2))
         op->ticks = saved.ticks == AF_NONE && !af_ir_ticks_optional(nk) ? 0 : saved.ticks;
-    if (nk == AF_OP_BLOCK && op->ticks < 1)
+    if (af_op_kind_has(nk, AF_FC_TICKS_POSITIVE) && op->ticks < 1)
         op->ticks = 1;
-    if (nk == AF_OP_TRY && op->has_finally && saved.kind != AF_OP_TRY)
+    if (has_finally(op) && !af_op_kind_has(saved.kind, AF_FC_FINALLY))
         body_clear(&op->finally_body);
     return r;
 }
 
+/* PRIM_REF: another primitive of the kind, sometimes a new one. */
+static int retarget_prim(af_scenario *s, af_op *op, af_rng *rng)
+{
+    int pk = af_op_prim_kind(op->kind);
+    int16_t pc[AF_MAX_PRIMITIVES];
+    int np = 0;
+    for (int p = 0; p < s->nprims; p++)
+        if ((int)s->prims[p].kind == pk)
+            pc[np++] = (int16_t)p;
+    if (np < 2 && s->nprims < AF_MAX_PRIMITIVES && coin(rng, 2)) {
+        char name[AF_MAX_NAME + 1];
+        af_ir_fresh_name(s, af_prim_kind_name((af_prim_kind)pk), name);
+        int p =
+            af_scenario_add_primitive(s, (af_prim_kind)pk, name, pk == AF_PRIM_SEMAPHORE ? 1 : 0);
+        op->ref = (int16_t)p;
+        return 0;
+    }
+    if (np < 2)
+        return -1;
+    op->ref = pc[af_rng_below(rng, (uint32_t)np)];
+    return 0;
+}
+
+/* How often m_field picks field f of op (0: never). */
+static uint32_t mutation_weight(const af_field *f, bool misuse)
+{
+    switch (f->codec) {
+    case AF_FC_KEEP:
+        if (!misuse)
+            return 0;
+        /* fall through */
+    case AF_FC_VALUE:
+    case AF_FC_COUNT:
+    case AF_FC_NOTIFY_N:
+    case AF_FC_BOOL:
+    case AF_FC_ENUM:
+    case AF_FC_EXC:
+    case AF_FC_MSG:
+    case AF_FC_GROUP_REF:
+    case AF_FC_FINALLY:
+        return f->weight ? f->weight : 1;
+    default: /* durations: m_duration; references: m_ref; names, lists */
+        return 0;
+    }
+}
+
+/* An ENUM field: another value (a toggle for two values), then the
+ * exceptions that depend on it. */
+static void mutate_enum(af_op *op, const af_field *f, bool misuse, af_rng *rng)
+{
+    int *v = AF_FIELD_PTR(int, op, f);
+    if (af_value_count((af_value_list)f->values) == 2)
+        *v = !*v;
+    else
+        *v = random_enum(op, f, misuse, rng);
+    const af_op_spec *spec = af_op_spec_of(op->kind);
+    for (int i = 0; i < spec->nfields; i++)
+        if (spec->fields[i].codec == AF_FC_RAISE && spec->fields[i].when.offset == f->offset)
+            random_raise(op, &spec->fields[i], misuse, rng);
+}
+
+static void mutate_field(af_scenario *s, af_op *op, const af_field *f, bool misuse, af_rng *rng)
+{
+    switch (f->codec) {
+    case AF_FC_VALUE:
+        *AF_FIELD_PTR(int32_t, op, f) =
+            (int32_t)af_rng_below(rng, coin(rng, 2) ? 4 : AF_MAX_VALUE + 1);
+        break;
+    case AF_FC_COUNT:
+        *AF_FIELD_PTR(int32_t, op, f) = *AF_FIELD_PTR(int32_t, op, f) == 1 ? 2 : 1;
+        break;
+    case AF_FC_NOTIFY_N:
+        *AF_FIELD_PTR(int32_t, op, f) =
+            coin(rng, 3) ? AF_NONE : 1 + (int32_t)af_rng_below(rng, AF_MAX_SMALL);
+        break;
+    case AF_FC_BOOL:
+    case AF_FC_KEEP:
+        *AF_FIELD_PTR(bool, op, f) = !*AF_FIELD_PTR(bool, op, f);
+        break;
+    case AF_FC_ENUM:
+        mutate_enum(op, f, misuse, rng);
+        break;
+    case AF_FC_EXC:
+        random_exc(AF_FIELD_PTR(af_exc, op, f), rng);
+        break;
+    case AF_FC_MSG:
+        op->has_msg = !op->has_msg;
+        if (op->has_msg)
+            snprintf(op->msg, sizeof op->msg, "m%u", (unsigned)af_rng_below(rng, 10));
+        else
+            op->msg[0] = '\0';
+        break;
+    case AF_FC_GROUP_REF:
+        op->ref =
+            op->ref == AF_NIL ? (int16_t)random_named_op(s, named_kind(f), s->nops, rng) : AF_NIL;
+        break;
+    case AF_FC_FINALLY:
+        op->has_finally = !op->has_finally;
+        if (!op->has_finally)
+            body_clear(&op->finally_body);
+        break;
+    default:
+        break;
+    }
+}
+
+/* An op without a field to mutate: tweak its primitive's parameter. */
+static int mutate_prim_param(af_scenario *s, const af_op *op, af_rng *rng)
+{
+    if (af_op_needs(op->kind) < 0)
+        return -1;
+    af_primitive *p = &s->prims[op->ref];
+    if (p->kind == AF_PRIM_SEMAPHORE)
+        p->param = 1 + (int32_t)af_rng_below(rng, 3);
+    else if (p->kind == AF_PRIM_QUEUE)
+        p->param = (int32_t)af_rng_below(rng, 3);
+    else
+        return -1;
+    return 0;
+}
+
+/* One field of a random op, picked by weight in draw order. */
 static int m_field(af_scenario *s, bool misuse, af_rng *rng)
 {
     int i = random_op_index(s, rng);
     if (i == AF_NIL)
         return -1;
     af_op *op = &s->ops[i];
-    switch (op->kind) {
-    case AF_OP_RETURN:
-    case AF_OP_QUEUE_PUT:
-        op->value = (int32_t)af_rng_below(rng, coin(rng, 2) ? 4 : AF_MAX_VALUE + 1);
-        return 0;
-    case AF_OP_RAISE:
-        random_exc(&op->exc, rng);
-        return 0;
-    case AF_OP_SPAWN:
-        if (misuse && coin(rng, 2)) {
-            op->keep = !op->keep;
+    const af_field *order[AF_OP_MAX_FIELDS];
+    int n = af_op_draw_order(af_op_spec_of(op->kind), order);
+    uint32_t total = 0;
+    for (int j = 0; j < n; j++)
+        total += mutation_weight(order[j], misuse);
+    if (total == 0)
+        return mutate_prim_param(s, op, rng);
+    uint32_t r = total > 1 ? af_rng_below(rng, total) : 0;
+    for (int j = 0; j < n; j++) {
+        uint32_t w = mutation_weight(order[j], misuse);
+        if (r < w) {
+            mutate_field(s, op, order[j], misuse, rng);
             return 0;
         }
-        op->ref =
-            op->ref == AF_NIL ? (int16_t)random_named_op(s, AF_OP_TASKGROUP, s->nops, rng) : AF_NIL;
-        return 0;
-    case AF_OP_CANCEL:
-        switch (af_rng_below(rng, 3)) {
-        case 0:
-            op->value = op->value == 1 ? 2 : 1;
-            break;
-        case 1:
-            op->uncancel = !op->uncancel;
-            break;
-        default:
-            op->has_msg = !op->has_msg;
-            if (op->has_msg)
-                snprintf(op->msg, sizeof op->msg, "m%u", (unsigned)af_rng_below(rng, 10));
-            else
-                op->msg[0] = '\0';
-            break;
-        }
-        return 0;
-    case AF_OP_GATHER:
-        op->return_exceptions = !op->return_exceptions;
-        return 0;
-    case AF_OP_TIMEOUT:
-        op->at = !op->at;
-        return 0;
-    case AF_OP_WAIT:
-        if (coin(rng, 2))
-            op->cancel_pending = !op->cancel_pending;
-        else
-            op->return_when =
-                (af_return_when)((op->return_when + 1 + af_rng_below(rng, AF_WHEN_COUNT - 1)) %
-                                 AF_WHEN_COUNT);
-        return 0;
-    case AF_OP_TRY:
-        switch (af_rng_below(rng, 4)) {
-        case 0:
-        case 1:
-            op->on_cancel =
-                (af_on_cancel)af_rng_below(rng, misuse ? AF_ON_CANCEL_COUNT : AF_ON_CANCEL_SWALLOW);
-            if (op->on_cancel == AF_ON_CANCEL_RAISE)
-                random_exc(&op->exc, rng);
-            break;
-        case 2:
-            op->on_error = (af_on_error)!op->on_error;
-            break;
-        default:
-            op->has_finally = !op->has_finally;
-            if (!op->has_finally)
-                body_clear(&op->finally_body);
-            break;
-        }
-        return 0;
-    case AF_OP_EXCEPT_STAR:
-        if (coin(rng, 2))
-            op->match = (af_match)af_rng_below(rng, AF_MATCH_COUNT);
-        else {
-            op->reaction = (af_reaction)af_rng_below(rng, AF_REACT_COUNT);
-            if (op->reaction == AF_REACT_RAISE)
-                random_exc(&op->exc, rng);
-        }
-        return 0;
-    case AF_OP_COND_NOTIFY:
-        op->value = coin(rng, 3) ? AF_NONE : 1 + (int32_t)af_rng_below(rng, AF_MAX_SMALL);
-        return 0;
-    case AF_OP_NESTED_RUN:
-        op->nested = (af_nested_kind)af_rng_below(rng, AF_NESTED_COUNT);
-        return 0;
-    default:
-        if (af_op_prim_kind(op->kind) >= 0) { /* tweak the primitive's parameter */
-            af_primitive *p = &s->prims[op->ref];
-            if (p->kind == AF_PRIM_SEMAPHORE)
-                p->param = 1 + (int32_t)af_rng_below(rng, 3);
-            else if (p->kind == AF_PRIM_QUEUE)
-                p->param = (int32_t)af_rng_below(rng, 3);
-            else
-                return -1;
-            return 0;
-        }
-        return -1;
+        r -= w;
     }
+    return -1;
 }
 
+/* Retarget a reference: another task (or self, or the root), group,
+ * timeout or primitive (a new one sometimes). */
 static int m_ref(af_scenario *s, af_rng *rng)
 {
     int16_t cand[AF_MAX_OPS];
     int n = 0;
     for (int i = 0; i < s->nops; i++) {
-        af_op_kind k = s->ops[i].kind;
-        if (k == AF_OP_AWAIT || k == AF_OP_CANCEL || k == AF_OP_RESCHEDULE ||
-            (k == AF_OP_SPAWN && s->ops[i].ref != AF_NIL) || af_op_prim_kind(k) >= 0)
+        const af_field *f = ref_field(s->ops[i].kind);
+        if (f && (f->codec != AF_FC_GROUP_REF || s->ops[i].ref != AF_NIL))
             cand[n++] = (int16_t)i;
     }
     if (!n)
         return -1;
     af_op *op = &s->ops[cand[af_rng_below(rng, (uint32_t)n)]];
-    switch (op->kind) {
-    case AF_OP_AWAIT:
+    const af_field *f = ref_field(op->kind);
+    switch (f->codec) {
+    case AF_FC_TASK_REF:
         op->ref = (int16_t)(coin(rng, 10) ? 0 : random_task(s, rng));
         return 0;
-    case AF_OP_CANCEL:
+    case AF_FC_TARGET_REF:
         op->ref = coin(rng, 6) ? AF_SELF : (int16_t)(coin(rng, 10) ? 0 : random_task(s, rng));
         return 0;
-    case AF_OP_RESCHEDULE:
-        op->ref = (int16_t)random_named_op(s, AF_OP_TIMEOUT, s->nops, rng);
+    case AF_FC_GROUP_REF:
+    case AF_FC_TIMEOUT_REF:
+        op->ref = (int16_t)random_named_op(s, named_kind(f), s->nops, rng);
         return 0;
-    case AF_OP_SPAWN:
-        op->ref = (int16_t)random_named_op(s, AF_OP_TASKGROUP, s->nops, rng);
-        return 0;
-    default: {
-        int pk = af_op_prim_kind(op->kind);
-        int16_t pc[AF_MAX_PRIMITIVES];
-        int np = 0;
-        for (int p = 0; p < s->nprims; p++)
-            if ((int)s->prims[p].kind == pk)
-                pc[np++] = (int16_t)p;
-        if (np < 2 && s->nprims < AF_MAX_PRIMITIVES && coin(rng, 2)) {
-            char name[AF_MAX_NAME + 1];
-            af_ir_fresh_name(s, af_prim_kind_name((af_prim_kind)pk), name);
-            int p = af_scenario_add_primitive(s, (af_prim_kind)pk, name,
-                                              pk == AF_PRIM_SEMAPHORE ? 1 : 0);
-            op->ref = (int16_t)p;
-            return 0;
-        }
-        if (np < 2)
-            return -1;
-        op->ref = pc[af_rng_below(rng, (uint32_t)np)];
-        return 0;
-    }
+    default:
+        return retarget_prim(s, op, rng);
     }
 }
 
@@ -1284,11 +1370,11 @@ static int m_wrap(af_scenario *s, bool misuse, af_rng *rng)
         s->tasks[t].body = inner;
         if (!single_child(k) && coin(rng, 3) && add_child_task(s, w, rng) < 0)
             return -1;
-        if (k == AF_OP_TASKGROUP && coin(rng, 2) && add_leaf(s, &s->ops[w].body, task, w, rng) < 0)
+        if (tasks_and_body(k) && coin(rng, 2) && add_leaf(s, &s->ops[w].body, task, w, rng) < 0)
             return -1;
     } else {
         s->ops[w].body = inner;
-        if (k == AF_OP_TRY && s->ops[w].has_finally && coin(rng, 2) &&
+        if (has_finally(&s->ops[w]) && coin(rng, 2) &&
             add_leaf(s, &s->ops[w].finally_body, task, w, rng) < 0)
             return -1;
     }
@@ -1378,7 +1464,7 @@ int af_ir_hoist(af_scenario *s, int op, int which)
     if (af_op_has_body(o->kind) &&
         (!af_op_has_children(o->kind) || o->children.count == 0 || which % 2 == 0)) {
         n += body_ops(s, &o->body, inner + n);
-        if (o->kind == AF_OP_TRY && o->has_finally)
+        if (has_finally(o))
             n += body_ops(s, &o->finally_body, inner + n);
     } else if (af_op_has_children(o->kind) && o->children.count > 0) {
         int c = which % o->children.count;

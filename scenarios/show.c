@@ -7,6 +7,8 @@
  */
 #include "scenarios/show.h"
 
+#include "scenarios/ops.h"
+
 #include <string.h>
 
 static void show_body(const af_scenario *s, const af_body *b, int indent, FILE *out);
@@ -50,6 +52,39 @@ static const char *op_name(const af_scenario *s, int ref)
     return ref >= 0 && ref < s->nops ? s->ops[ref].name : "?";
 }
 
+/* ---- one line per kind (the kinds without one get the generic line) ---- */
+
+typedef void show_fn(const af_scenario *s, const af_op *op, FILE *out);
+
+static void show_sleep(const af_scenario *s, const af_op *op, FILE *out)
+{
+    (void)s;
+    fprintf(out, op->ticks == 0 ? "sleep 0 (yield)" : "sleep %d", op->ticks);
+}
+
+static void show_return(const af_scenario *s, const af_op *op, FILE *out)
+{
+    (void)s;
+    fprintf(out, "return %d", op->value);
+}
+
+static void show_raise(const af_scenario *s, const af_op *op, FILE *out)
+{
+    (void)s;
+    fprintf(out, "raise %s(%d)", exc_python(op->exc.kind), op->exc.id);
+}
+
+static void show_spawn(const af_scenario *s, const af_op *op, FILE *out)
+{
+    fprintf(out, "spawn%s%s%s", op->ref >= 0 ? " into " : "",
+            op->ref >= 0 ? op_name(s, op->ref) : "", op->keep ? "" : " (reference dropped)");
+}
+
+static void show_await(const af_scenario *s, const af_op *op, FILE *out)
+{
+    fprintf(out, "await %s", task_name(s, op->ref));
+}
+
 static void show_cancel(const af_scenario *s, const af_op *op, FILE *out)
 {
     fprintf(out, "cancel %s", task_name(s, op->ref));
@@ -61,8 +96,69 @@ static void show_cancel(const af_scenario *s, const af_op *op, FILE *out)
         fputs(", then uncancel()", out);
 }
 
-static void show_try_header(const af_op *op, FILE *out)
+static void show_gather(const af_scenario *s, const af_op *op, FILE *out)
 {
+    (void)s;
+    fprintf(out, "gather%s", op->return_exceptions ? " return_exceptions=True" : "");
+}
+
+static void show_task_group(const af_scenario *s, const af_op *op, FILE *out)
+{
+    (void)s;
+    fprintf(out, "async with TaskGroup() as %s:", op->name);
+}
+
+static void show_wait_for(const af_scenario *s, const af_op *op, FILE *out)
+{
+    (void)s;
+    fputs("wait_for", out);
+    print_ticks("timeout", op->ticks, out);
+    fputc(':', out);
+}
+
+static void show_timeout(const af_scenario *s, const af_op *op, FILE *out)
+{
+    (void)s;
+    fprintf(out, "async with %s(", op->at ? "timeout_at" : "timeout");
+    if (op->ticks == AF_NONE)
+        fputs("None", out);
+    else
+        fprintf(out, op->at ? "now+%d" : "%d", op->ticks);
+    fprintf(out, ") as %s:", op->name);
+}
+
+static void show_reschedule(const af_scenario *s, const af_op *op, FILE *out)
+{
+    fprintf(out, "%s.reschedule(", op_name(s, op->ref));
+    fprintf(out, op->ticks == AF_NONE ? "None)" : "now+%d)", op->ticks);
+}
+
+static void show_shield(const af_scenario *s, const af_op *op, FILE *out)
+{
+    (void)s;
+    (void)op;
+    fputs("shield", out);
+}
+
+static void show_wait(const af_scenario *s, const af_op *op, FILE *out)
+{
+    (void)s;
+    fprintf(out, "wait %s", af_return_when_name(op->return_when));
+    print_ticks("timeout", op->ticks, out);
+    if (op->cancel_pending)
+        fputs(", then cancel pending", out);
+}
+
+static void show_as_completed(const af_scenario *s, const af_op *op, FILE *out)
+{
+    (void)s;
+    fputs("as_completed", out);
+    print_ticks("timeout", op->ticks, out);
+}
+
+static void show_try(const af_scenario *s, const af_op *op, FILE *out)
+{
+    (void)s;
     fputs("try:", out);
     switch (op->on_cancel) {
     case AF_ON_CANCEL_NONE:
@@ -87,10 +183,11 @@ static void show_try_header(const af_op *op, FILE *out)
         fputs("  [except Exception: pass]", out);
 }
 
-static void show_except_star(const af_op *op, FILE *out)
+static void show_except_star(const af_scenario *s, const af_op *op, FILE *out)
 {
     static const char *const match[AF_MATCH_COUNT] = {"AppError", "ValueError", "Exception",
                                                       "CancelledError"};
+    (void)s;
     fprintf(out, "try:  [except* %s: ", (int)op->match < AF_MATCH_COUNT ? match[op->match] : "?");
     if (op->reaction == AF_REACT_RAISE)
         fprintf(out, "raise %s(%d)]", exc_python(op->exc.kind), op->exc.id);
@@ -98,109 +195,159 @@ static void show_except_star(const af_op *op, FILE *out)
         fputs(op->reaction == AF_REACT_RERAISE ? "raise]" : "pass]", out);
 }
 
+static void show_hold(const af_scenario *s, const af_op *op, FILE *out)
+{
+    (void)s;
+    fprintf(out, "hold %s", op->name);
+    if (op->ticks != AF_NONE)
+        fprintf(out, " (release awaits sleep %d)", op->ticks);
+    fputc(':', out);
+}
+
+/* lock, semaphore */
+static void show_async_with(const af_scenario *s, const af_op *op, FILE *out)
+{
+    fprintf(out, "async with %s:", prim_name(s, op->ref));
+}
+
+static void show_cond_notify(const af_scenario *s, const af_op *op, FILE *out)
+{
+    if (op->value == AF_NONE)
+        fprintf(out, "%s.notify_all()", prim_name(s, op->ref));
+    else
+        fprintf(out, "%s.notify(%d)", prim_name(s, op->ref), op->value);
+}
+
+static void show_queue_put(const af_scenario *s, const af_op *op, FILE *out)
+{
+    fprintf(out, "%s.put(%d)", prim_name(s, op->ref), op->value);
+}
+
+static void show_nested_run(const af_scenario *s, const af_op *op, FILE *out)
+{
+    (void)s;
+    fprintf(out, "nested %s() inside the running loop", af_nested_name(op->nested));
+}
+
+static void show_block(const af_scenario *s, const af_op *op, FILE *out)
+{
+    (void)s;
+    fprintf(out, "blocking call for %d ticks", op->ticks);
+}
+
+static void show_never_awaited(const af_scenario *s, const af_op *op, FILE *out)
+{
+    (void)s;
+    (void)op;
+    fputs("coroutine created, never awaited", out);
+}
+
+static show_fn *const show_line_of[AF_OP_KIND_COUNT] = {
+    [AF_OP_SLEEP] = show_sleep,
+    [AF_OP_RETURN] = show_return,
+    [AF_OP_RAISE] = show_raise,
+    [AF_OP_SPAWN] = show_spawn,
+    [AF_OP_AWAIT] = show_await,
+    [AF_OP_CANCEL] = show_cancel,
+    [AF_OP_GATHER] = show_gather,
+    [AF_OP_TASKGROUP] = show_task_group,
+    [AF_OP_WAIT_FOR] = show_wait_for,
+    [AF_OP_TIMEOUT] = show_timeout,
+    [AF_OP_RESCHEDULE] = show_reschedule,
+    [AF_OP_SHIELD] = show_shield,
+    [AF_OP_WAIT] = show_wait,
+    [AF_OP_AS_COMPLETED] = show_as_completed,
+    [AF_OP_TRY] = show_try,
+    [AF_OP_EXCEPT_STAR] = show_except_star,
+    [AF_OP_HOLD] = show_hold,
+    [AF_OP_LOCK] = show_async_with,
+    [AF_OP_COND_NOTIFY] = show_cond_notify,
+    [AF_OP_SEMAPHORE] = show_async_with,
+    [AF_OP_QUEUE_PUT] = show_queue_put,
+    [AF_OP_NESTED_RUN] = show_nested_run,
+    [AF_OP_BLOCK] = show_block,
+    [AF_OP_NEVER_AWAITED] = show_never_awaited,
+};
+
+/* ---- the generic line: the kind, then its fields --------------------- */
+
+/* " name" for references and names, " key=value" for the rest (flags and
+ * optional values only when not at their default); nothing for lists. */
+static void show_field(const af_scenario *s, const af_op *op, const af_field *f, FILE *out)
+{
+    switch (f->codec) {
+    case AF_FC_TASK_REF:
+    case AF_FC_TARGET_REF:
+        fprintf(out, " %s", task_name(s, op->ref));
+        break;
+    case AF_FC_GROUP_REF:
+        if (op->ref != AF_NIL)
+            fprintf(out, " %s", op_name(s, op->ref));
+        break;
+    case AF_FC_TIMEOUT_REF:
+        fprintf(out, " %s", op_name(s, op->ref));
+        break;
+    case AF_FC_PRIM_REF:
+        fprintf(out, " %s", prim_name(s, op->ref));
+        break;
+    case AF_FC_GROUP_NAME:
+    case AF_FC_TIMEOUT_NAME:
+    case AF_FC_RESOURCE:
+        fprintf(out, " %s", AF_FIELD_CPTR(char, op, f));
+        break;
+    case AF_FC_MSG:
+        if (op->has_msg)
+            fprintf(out, " %s=\"%s\"", f->key, op->msg);
+        break;
+    case AF_FC_EXC:
+    case AF_FC_RAISE:
+        if (f->codec == AF_FC_EXC || af_cond_holds(&f->when, op))
+            fprintf(out, " %s=%s(%d)", f->key, exc_python(AF_FIELD_CPTR(af_exc, op, f)->kind),
+                    AF_FIELD_CPTR(af_exc, op, f)->id);
+        break;
+    case AF_FC_ENUM:
+        fprintf(out, " %s=%s", f->key,
+                af_value_name((af_value_list)f->values, *AF_FIELD_CPTR(int, op, f)));
+        break;
+    case AF_FC_BOOL:
+    case AF_FC_KEEP:
+        if (af_field_int(op, f) != af_field_default(f))
+            fprintf(out, " %s=%s", f->key, af_field_int(op, f) ? "True" : "False");
+        break;
+    case AF_FC_OPT_TICKS:
+    case AF_FC_NOTIFY_N:
+        print_ticks(f->key, *AF_FIELD_CPTR(int32_t, op, f), out);
+        break;
+    case AF_FC_ONE_TASK:
+    case AF_FC_CHILDREN:
+    case AF_FC_BODY:
+    case AF_FC_FINALLY:
+        break;
+    default: /* TICKS, TICKS_POSITIVE, VALUE, COUNT */
+        fprintf(out, " %s=%d", f->key, *AF_FIELD_CPTR(int32_t, op, f));
+        break;
+    }
+}
+
+static void show_generic(const af_scenario *s, const af_op *op, FILE *out)
+{
+    const af_op_spec *spec = af_op_spec_of(op->kind);
+    fputs(spec->name, out);
+    for (int i = 0; i < spec->nfields; i++)
+        show_field(s, op, &spec->fields[i], out);
+    if (spec->shape & AF_SHAPE(AF_FC_BODY))
+        fputc(':', out);
+}
+
 /* The operation's own line, without children or bodies. */
 static void show_op_line(const af_scenario *s, const af_op *op, FILE *out)
 {
-    const char *kind = af_op_kind_name(op->kind);
-    switch (op->kind) {
-    case AF_OP_SLEEP:
-        fprintf(out, op->ticks == 0 ? "sleep 0 (yield)" : "sleep %d", op->ticks);
-        break;
-    case AF_OP_RETURN:
-        fprintf(out, "return %d", op->value);
-        break;
-    case AF_OP_RAISE:
-        fprintf(out, "raise %s(%d)", exc_python(op->exc.kind), op->exc.id);
-        break;
-    case AF_OP_SPAWN:
-        fprintf(out, "spawn%s%s%s", op->ref >= 0 ? " into " : "",
-                op->ref >= 0 ? op_name(s, op->ref) : "", op->keep ? "" : " (reference dropped)");
-        break;
-    case AF_OP_AWAIT:
-        fprintf(out, "await %s", task_name(s, op->ref));
-        break;
-    case AF_OP_CANCEL:
-        show_cancel(s, op, out);
-        break;
-    case AF_OP_GATHER:
-        fprintf(out, "gather%s", op->return_exceptions ? " return_exceptions=True" : "");
-        break;
-    case AF_OP_TASKGROUP:
-        fprintf(out, "async with TaskGroup() as %s:", op->name);
-        break;
-    case AF_OP_WAIT_FOR:
-        fputs("wait_for", out);
-        print_ticks("timeout", op->ticks, out);
-        fputc(':', out);
-        break;
-    case AF_OP_TIMEOUT:
-        fprintf(out, "async with %s(", op->at ? "timeout_at" : "timeout");
-        if (op->ticks == AF_NONE)
-            fputs("None", out);
-        else
-            fprintf(out, op->at ? "now+%d" : "%d", op->ticks);
-        fprintf(out, ") as %s:", op->name);
-        break;
-    case AF_OP_RESCHEDULE:
-        fprintf(out, "%s.reschedule(", op_name(s, op->ref));
-        fprintf(out, op->ticks == AF_NONE ? "None)" : "now+%d)", op->ticks);
-        break;
-    case AF_OP_SHIELD:
-        fputs("shield", out);
-        break;
-    case AF_OP_WAIT:
-        fprintf(out, "wait %s", af_return_when_name(op->return_when));
-        print_ticks("timeout", op->ticks, out);
-        if (op->cancel_pending)
-            fputs(", then cancel pending", out);
-        break;
-    case AF_OP_AS_COMPLETED:
-        fputs("as_completed", out);
-        print_ticks("timeout", op->ticks, out);
-        break;
-    case AF_OP_TRY:
-        show_try_header(op, out);
-        break;
-    case AF_OP_EXCEPT_STAR:
-        show_except_star(op, out);
-        break;
-    case AF_OP_HOLD:
-        fprintf(out, "hold %s", op->name);
-        if (op->ticks != AF_NONE)
-            fprintf(out, " (release awaits sleep %d)", op->ticks);
-        fputc(':', out);
-        break;
-    case AF_OP_COND_NOTIFY:
-        if (op->value == AF_NONE)
-            fprintf(out, "%s.notify_all()", prim_name(s, op->ref));
-        else
-            fprintf(out, "%s.notify(%d)", prim_name(s, op->ref), op->value);
-        break;
-    case AF_OP_QUEUE_PUT:
-        fprintf(out, "%s.put(%d)", prim_name(s, op->ref), op->value);
-        break;
-    case AF_OP_EVENT_SET:
-    case AF_OP_EVENT_WAIT:
-    case AF_OP_COND_WAIT:
-    case AF_OP_QUEUE_GET:
-        fprintf(out, "%s %s", kind, prim_name(s, op->ref));
-        break;
-    case AF_OP_LOCK:
-    case AF_OP_SEMAPHORE:
-        fprintf(out, "async with %s:", prim_name(s, op->ref));
-        break;
-    case AF_OP_NESTED_RUN:
-        fprintf(out, "nested %s() inside the running loop", af_nested_name(op->nested));
-        break;
-    case AF_OP_BLOCK:
-        fprintf(out, "blocking call for %d ticks", op->ticks);
-        break;
-    case AF_OP_NEVER_AWAITED:
-        fputs("coroutine created, never awaited", out);
-        break;
-    default:
+    if (!af_op_spec_of(op->kind)->name)
         fprintf(out, "?%d", (int)op->kind);
-    }
+    else if (show_line_of[op->kind])
+        show_line_of[op->kind](s, op, out);
+    else
+        show_generic(s, op, out);
     if (af_op_is_misuse(op))
         fputs("   !! misuse", out);
     fputc('\n', out);
@@ -219,14 +366,14 @@ static void show_op(const af_scenario *s, const af_op *op, int indent, FILE *out
     show_op_line(s, op, out);
     for (int t = op->children.head; t != AF_NIL; t = s->tasks[t].next)
         show_task(s, t, indent + 1, out);
-    if (op->kind == AF_OP_TASKGROUP && op->children.count && op->body.count) {
+    if (op->children.count && op->body.count) { /* a task group: label its body */
         pad(indent + 1, out);
         fputs("body:\n", out);
         show_body(s, &op->body, indent + 2, out);
     } else {
         show_body(s, &op->body, indent + 1, out);
     }
-    if (op->kind == AF_OP_TRY && op->has_finally) {
+    if (af_op_kind_has(op->kind, AF_FC_FINALLY) && op->has_finally) {
         pad(indent, out);
         fprintf(out, "finally:%s\n", op->finally_body.count ? "" : " (empty)");
         show_body(s, &op->finally_body, indent + 1, out);

@@ -8,6 +8,8 @@
  */
 #include "scenarios/ir.h"
 
+#include "scenarios/ops.h"
+
 #include <stdio.h>
 #include <string.h>
 
@@ -42,18 +44,6 @@ static int check_range(walk *w, const char *path, const char *field, int64_t v, 
     return -1;
 }
 
-/* A duration field: >= 0 (or AF_NONE when optional), counted in the total. */
-static int check_ticks(walk *w, const char *path, const char *field, int32_t ticks, bool optional,
-                       int32_t min)
-{
-    if (optional && ticks == AF_NONE)
-        return 0;
-    if (check_range(w, path, field, ticks, min, AF_MAX_TICKS) < 0)
-        return -1;
-    w->total_ticks += ticks;
-    return 0;
-}
-
 static int check_exc(walk *w, const char *path, const char *field, const af_exc *e)
 {
     char sub[sizeof w->err->path];
@@ -63,42 +53,28 @@ static int check_exc(walk *w, const char *path, const char *field, const af_exc 
     return check_range(w, sub, "id", e->id, 0, AF_MAX_VALUE);
 }
 
-static int check_ref_kind(walk *w, const char *path, const char *field, int ref, af_op_kind want)
+/* GROUP_REF, TIMEOUT_REF: an op of the kind that defines such names. */
+static int check_named_op_ref(walk *w, const char *path, const af_field *f, int ref)
 {
-    if (ref < 0 || ref >= w->s->nops || w->s->ops[ref].kind != want)
-        return fail(w, path, field,
-                    want == AF_OP_TASKGROUP ? "does not name a task_group"
-                                            : "does not name a timeout");
+    af_op_kind want = af_op_kind_defining(af_ref_target_codec((af_field_codec)f->codec));
+    if (ref < 0 || ref >= w->s->nops || w->s->ops[ref].kind != want) {
+        char msg[64];
+        snprintf(msg, sizeof msg, "does not name a %s", af_op_kind_name(want));
+        return fail(w, path, f->key, msg);
+    }
     return 0;
 }
 
-static int check_refs(walk *w, const af_op *op, const char *path)
+/* PRIM_REF: a primitive of the kind the op needs. */
+static int check_prim_ref(walk *w, const af_op *op, const char *path, const af_field *f)
 {
     const af_scenario *s = w->s;
-    switch (op->kind) {
-    case AF_OP_AWAIT:
-        if (op->ref < 0 || op->ref >= s->ntasks)
-            return fail(w, path, "task", "does not name a task");
-        return 0;
-    case AF_OP_CANCEL:
-        if (op->ref != AF_SELF && (op->ref < 0 || op->ref >= s->ntasks))
-            return fail(w, path, "target", "does not name a task");
-        return 0;
-    case AF_OP_SPAWN:
-        return op->ref == AF_NIL ? 0 : check_ref_kind(w, path, "group", op->ref, AF_OP_TASKGROUP);
-    case AF_OP_RESCHEDULE:
-        return check_ref_kind(w, path, "timeout", op->ref, AF_OP_TIMEOUT);
-    default:
-        break;
-    }
-    int want = af_op_prim_kind(op->kind);
-    if (want < 0)
-        return 0;
+    int want = af_op_needs(op->kind);
     if (op->ref < 0 || op->ref >= s->nprims)
-        return fail(w, path, "primitive", "does not name a primitive");
+        return fail(w, path, f->key, "does not name a primitive");
     if ((int)s->prims[op->ref].kind != want) {
         char full[sizeof w->err->path];
-        snprintf(full, sizeof full, "%s.primitive", path);
+        snprintf(full, sizeof full, "%s.%s", path, f->key);
         af_error_set(w->err, full, "\"%s\" is a %s, %s needs a %s", s->prims[op->ref].name,
                      af_prim_kind_name(s->prims[op->ref].kind), af_op_kind_name(op->kind),
                      af_prim_kind_name((af_prim_kind)want));
@@ -107,65 +83,92 @@ static int check_refs(walk *w, const af_op *op, const char *path)
     return 0;
 }
 
-static int check_fields(walk *w, const af_op *op, const char *path)
+static int check_ref(walk *w, const af_op *op, const char *path, const af_field *f)
 {
-    switch (op->kind) {
-    case AF_OP_SLEEP:
-        return check_ticks(w, path, "ticks", op->ticks, false, 0);
-    case AF_OP_BLOCK:
-        return check_ticks(w, path, "ticks", op->ticks, false, 1);
-    case AF_OP_WAIT_FOR:
-    case AF_OP_WAIT:
-    case AF_OP_AS_COMPLETED:
-        return check_ticks(w, path, "timeout", op->ticks, true, 0);
-    case AF_OP_TIMEOUT:
-    case AF_OP_RESCHEDULE:
-        return check_ticks(w, path, "delay", op->ticks, true, 0);
-    case AF_OP_HOLD:
-        if (!af_valid_name(op->name))
-            return fail(w, path, "resource", "is not a valid name");
-        return check_ticks(w, path, "release_sleep", op->ticks, true, 0);
-    case AF_OP_RETURN:
-    case AF_OP_QUEUE_PUT:
-        return check_range(w, path, "value", op->value, 0, AF_MAX_VALUE);
-    case AF_OP_RAISE:
-        return check_exc(w, path, "exc", &op->exc);
-    case AF_OP_CANCEL:
-        if (op->has_msg && !af_valid_msg(op->msg))
-            return fail(w, path, "msg", "has characters outside printable ASCII or is too long");
-        return check_range(w, path, "count", op->value, 1, 2);
-    case AF_OP_COND_NOTIFY:
-        return op->value == AF_NONE ? 0 : check_range(w, path, "n", op->value, 1, AF_MAX_SMALL);
-    default:
+    switch (f->codec) {
+    case AF_FC_TARGET_REF:
+        if (op->ref == AF_SELF)
+            return 0;
+        /* fall through */
+    case AF_FC_TASK_REF:
+        if (op->ref < 0 || op->ref >= w->s->ntasks)
+            return fail(w, path, f->key, "does not name a task");
         return 0;
+    case AF_FC_GROUP_REF:
+        return op->ref == AF_NIL ? 0 : check_named_op_ref(w, path, f, op->ref);
+    case AF_FC_TIMEOUT_REF:
+        return check_named_op_ref(w, path, f, op->ref);
+    default:
+        return check_prim_ref(w, op, path, f);
     }
 }
 
-static int check_enums(walk *w, const af_op *op, const char *path)
+/* TICKS, TICKS_POSITIVE, OPT_TICKS, VALUE, COUNT, NOTIFY_N: in the codec's
+ * range; durations are counted in the total. */
+static int check_number(walk *w, const af_op *op, const char *path, const af_field *f)
 {
-    switch (op->kind) {
-    case AF_OP_WAIT:
-        return check_range(w, path, "return_when", op->return_when, 0, AF_WHEN_COUNT - 1);
-    case AF_OP_TRY:
-        if (check_range(w, path, "on_cancel", op->on_cancel, 0, AF_ON_CANCEL_COUNT - 1) < 0 ||
-            check_range(w, path, "on_error", op->on_error, 0, AF_ON_ERROR_COUNT - 1) < 0)
-            return -1;
-        return op->on_cancel == AF_ON_CANCEL_RAISE ? check_exc(w, path, "raise", &op->exc) : 0;
-    case AF_OP_EXCEPT_STAR:
-        if (check_range(w, path, "match", op->match, 0, AF_MATCH_COUNT - 1) < 0 ||
-            check_range(w, path, "reaction", op->reaction, 0, AF_REACT_COUNT - 1) < 0)
-            return -1;
-        return op->reaction == AF_REACT_RAISE ? check_exc(w, path, "raise", &op->exc) : 0;
-    case AF_OP_NESTED_RUN:
-        return check_range(w, path, "kind", op->nested, 0, AF_NESTED_COUNT - 1);
-    case AF_OP_TASKGROUP:
-    case AF_OP_TIMEOUT:
+    int32_t v = *AF_FIELD_CPTR(int32_t, op, f);
+    af_range range = af_codec_range((af_field_codec)f->codec);
+    if (range.none_ok && v == AF_NONE)
+        return 0;
+    if (check_range(w, path, f->key, v, range.lo, range.hi) < 0)
+        return -1;
+    if (af_codec_is_ticks(f->codec))
+        w->total_ticks += v;
+    return 0;
+}
+
+static int check_field(walk *w, const af_op *op, const char *path, const af_field *f)
+{
+    if (af_codec_is_ref(f->codec))
+        return check_ref(w, op, path, f);
+    switch (f->codec) {
+    case AF_FC_EXC:
+        return check_exc(w, path, f->key, AF_FIELD_CPTR(af_exc, op, f));
+    case AF_FC_RAISE:
+        return af_cond_holds(&f->when, op) ? check_exc(w, path, f->key, &op->exc) : 0;
+    case AF_FC_MSG:
+        if (op->has_msg && !af_valid_msg(op->msg))
+            return fail(w, path, f->key, "has characters outside printable ASCII or is too long");
+        return 0;
+    case AF_FC_RESOURCE:
+        return af_valid_name(op->name) ? 0 : fail(w, path, f->key, "is not a valid name");
+    case AF_FC_ENUM:
+        return check_range(w, path, f->key, *AF_FIELD_CPTR(int, op, f), 0,
+                           af_value_count((af_value_list)f->values) - 1);
+    case AF_FC_GROUP_NAME:
+    case AF_FC_TIMEOUT_NAME:
         if (!af_valid_name(op->name))
-            return fail(w, path, "name", "is not a valid name ([A-Za-z_][A-Za-z0-9_]*, not self)");
+            return fail(w, path, f->key, "is not a valid name ([A-Za-z_][A-Za-z0-9_]*, not self)");
         return 0;
+    case AF_FC_BOOL:
+    case AF_FC_KEEP:
+    case AF_FC_ONE_TASK:
+    case AF_FC_CHILDREN:
+    case AF_FC_BODY:
+    case AF_FC_FINALLY:
+        return 0; /* any value; lists: walk_op */
     default:
-        return 0;
+        return check_number(w, op, path, f);
     }
+}
+
+/* The fields of an op, values first, then enums and names, then the
+ * exceptions that depend on an enum, then references: the first error
+ * reported is the first of that order. */
+static int check_fields(walk *w, const af_op *op, const char *path)
+{
+    static const uint8_t phase[AF_FIELD_CODECS] = {
+        [AF_FC_ENUM] = 1,      [AF_FC_GROUP_NAME] = 1,  [AF_FC_TIMEOUT_NAME] = 1,
+        [AF_FC_RAISE] = 2,     [AF_FC_TASK_REF] = 3,    [AF_FC_TARGET_REF] = 3,
+        [AF_FC_GROUP_REF] = 3, [AF_FC_TIMEOUT_REF] = 3, [AF_FC_PRIM_REF] = 3,
+    };
+    const af_op_spec *spec = af_op_spec_of(op->kind);
+    for (int p = 0; p < 4; p++)
+        for (int i = 0; i < spec->nfields; i++)
+            if (phase[spec->fields[i].codec] == p && check_field(w, op, path, &spec->fields[i]) < 0)
+                return -1;
+    return 0;
 }
 
 static int walk_task(walk *w, int ti, int parent, int depth, const char *path)
@@ -187,7 +190,7 @@ static int walk_task(walk *w, int ti, int parent, int depth, const char *path)
 
 static int walk_children(walk *w, const af_op *op, int oi, int depth, const char *path)
 {
-    bool single = op->kind == AF_OP_SPAWN || op->kind == AF_OP_SHIELD;
+    bool single = af_op_kind_has(op->kind, AF_FC_ONE_TASK);
     if (single && op->children.count != 1)
         return fail(w, path, "task", "must hold exactly one task");
     int j = 0;
@@ -225,8 +228,7 @@ static int walk_op(walk *w, int oi, int task, int parent, int depth, const char 
         return fail(w, path, "op", "unknown operation kind (corrupt IR)");
     if (op->task != task || op->parent != parent)
         return fail(w, path, "", "operation links are wrong (corrupt IR)");
-    if (check_fields(w, op, path) < 0 || check_enums(w, op, path) < 0 ||
-        check_refs(w, op, path) < 0)
+    if (check_fields(w, op, path) < 0)
         return -1;
     char sub[sizeof w->err->path];
     if (af_op_has_children(op->kind) && walk_children(w, op, oi, depth, path) < 0)
@@ -239,10 +241,10 @@ static int walk_op(walk *w, int oi, int task, int parent, int depth, const char 
     if (!af_op_has_body(op->kind) && op->body.count != 0)
         return fail(w, path, "body", "this operation has no body");
     snprintf(sub, sizeof sub, "%s.finally", path);
-    if (op->kind == AF_OP_TRY && op->has_finally &&
-        walk_body(w, &op->finally_body, task, oi, depth + 1, sub) < 0)
+    bool finally = af_op_kind_has(op->kind, AF_FC_FINALLY) && op->has_finally;
+    if (finally && walk_body(w, &op->finally_body, task, oi, depth + 1, sub) < 0)
         return -1;
-    if (op->finally_body.count != 0 && !(op->kind == AF_OP_TRY && op->has_finally))
+    if (op->finally_body.count != 0 && !finally)
         return fail(w, path, "finally", "only a try with a finally has a finally body");
     return 0;
 }
@@ -272,7 +274,7 @@ static int check_unique_names(walk *w)
     for (int i = 0; i < s->ntasks; i++)
         names[n++] = s->tasks[i].name;
     for (int i = 0; i < s->nops; i++)
-        if (s->ops[i].kind == AF_OP_TASKGROUP || s->ops[i].kind == AF_OP_TIMEOUT)
+        if (af_op_spec_of(s->ops[i].kind)->shape & AF_SHAPE_NAMED)
             names[n++] = s->ops[i].name;
     for (int i = 0; i < s->nprims; i++)
         names[n++] = s->prims[i].name;

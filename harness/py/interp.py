@@ -14,7 +14,9 @@
 #               target: None (stock asyncio) or a target adapter's name:
 #               the module target_<name> (harness/targets/target_*.py), or the
 #               path of an adapter file (see target_asyncio.py)
-# KIND_NAMES: the op kind names in af_op_kind order.
+# KIND_NAMES: the op kind names in af_op_kind order (scenarios/ops.def's rows;
+# the runner checks them at start-up). A kind is run by a handler found by
+# its name (_SYNC_BY_NAME, _ASYNC_BY_NAME), the commonest by run_body itself.
 #
 # Scenario tuple:
 #     scenario = (prims, root_task)
@@ -22,7 +24,8 @@
 #     task     = (name, body, ir_task_index)
 #     body     = tuple of op
 #     op       = (kind, op_index, fields...)         kind: af_op_kind
-# Fields per kind (None stands for AF_NONE / absent; enums are their ints):
+# Fields per kind, in the order of the kind's row of scenarios/ops.def
+# (None stands for AF_NONE / absent; enums are their ints):
 #     sleep          ticks
 #     return         value
 #     raise          exc_kind, exc_id
@@ -317,19 +320,29 @@ def _unknown(op):
     raise ValueError("unknown op kind %r in op %r" % (op[0], op[1]))
 
 
+# Every other kind, by name: a plain function (no suspension point) or a
+# coroutine function returning NORET or the value of a `return` inside.
+_SYNC_BY_NAME = {
+    "reschedule": _reschedule, "event_set": _event_set, "nested_run": _nested_run,
+    "block": _block, "never_awaited": _never_awaited,
+}
+_ASYNC_BY_NAME = {
+    "task_group": _task_group, "wait_for": _wait_for, "timeout": _timeout,
+    "shield": _shield, "wait": _wait, "as_completed": _as_completed, "try": _try,
+    "except_star": _except_star, "hold": _hold, "event_wait": _event_wait,
+    "lock": _locked, "cond_wait": _cond_wait, "cond_notify": _cond_notify,
+    "semaphore": _locked, "queue_put": _queue_put, "queue_get": _queue_get,
+}
+# run_body writes out kinds 0..6 by number: they must stay first.
+_WRITTEN_OUT = ("sleep", "return", "raise", "spawn", "await", "cancel", "gather")
 _NK = len(KIND_NAMES)
-_SYNC = [None] * _NK
-_ASYNC = [None] * _NK
-for _k, _f in ((10, _reschedule), (17, _event_set),
-               (25, _nested_run), (26, _block), (27, _never_awaited)):
-    _SYNC[_k] = _f
-for _k, _f in ((7, _task_group), (8, _wait_for),
-               (9, _timeout), (11, _shield), (12, _wait), (13, _as_completed),
-               (14, _try), (15, _except_star), (16, _hold), (18, _event_wait),
-               (19, _locked), (20, _cond_wait), (21, _cond_notify), (22, _locked),
-               (23, _queue_put), (24, _queue_get)):
-    _ASYNC[_k] = _f
-del _k, _f
+_SYNC = [_SYNC_BY_NAME.get(name) for name in KIND_NAMES]
+_ASYNC = [_ASYNC_BY_NAME.get(name) for name in KIND_NAMES]
+_missing = [name for name in KIND_NAMES[len(_WRITTEN_OUT):]
+            if name not in _SYNC_BY_NAME and name not in _ASYNC_BY_NAME]
+if KIND_NAMES[:len(_WRITTEN_OUT)] != _WRITTEN_OUT or _missing:
+    raise ImportError("interp.py: KIND_NAMES must start with %r; no handler for %r"
+                      % (_WRITTEN_OUT, _missing))
 
 
 def run(scenario, options=None):

@@ -1,4 +1,5 @@
-/* pyobj.c - the scenario as Python tuples (pyobj.h).
+/* scenario_py.c - the scenario as Python tuples (scenario_py.h), field by
+ * field as the op table (scenarios/ops.h) describes them.
  *
  * Reference discipline as in CPython's own C code: every constructor result
  * is checked; pack() steals the references it is given, also on failure, so
@@ -6,6 +7,8 @@
  * task / primitive / op index) and shared by every tuple that refers to them.
  */
 #include "harness/run/scenario_py.h"
+
+#include "scenarios/ops.h"
 
 #include <string.h>
 
@@ -149,78 +152,95 @@ static PyObject *only_child(builder *b, const af_op *op)
     return task_obj(b, op->children.head);
 }
 
+/* The tuple item of a reference field: the name it resolves to (None for
+ * self or no group). */
+static PyObject *ref_item(builder *b, const af_op *op, const af_field *f)
+{
+    switch (f->codec) {
+    case AF_FC_TASK_REF:
+        return task_name(b, op->ref);
+    case AF_FC_TARGET_REF:
+        return op->ref == AF_SELF ? none_obj() : task_name(b, op->ref);
+    case AF_FC_GROUP_REF:
+        return op->ref == AF_NIL ? none_obj() : op_name(b, op->ref);
+    case AF_FC_TIMEOUT_REF:
+        return op_name(b, op->ref);
+    default: /* PRIM_REF */
+        return prim_name(b, op->ref);
+    }
+}
+
+/* The tuple items of field f of op i (ops.h says which per codec) into
+ * out; returns how many (an exception is two: kind, id). */
+static int field_items(builder *b, int i, const af_field *f, PyObject **out)
+{
+    const af_op *op = &b->s->ops[i];
+    if (af_codec_is_ref(f->codec)) {
+        out[0] = ref_item(b, op, f);
+        return 1;
+    }
+    switch (f->codec) {
+    case AF_FC_OPT_TICKS:
+    case AF_FC_NOTIFY_N:
+        out[0] = ticks_obj(*AF_FIELD_CPTR(int32_t, op, f));
+        return 1;
+    case AF_FC_BOOL:
+    case AF_FC_KEEP:
+        out[0] = bool_obj(*AF_FIELD_CPTR(bool, op, f));
+        return 1;
+    case AF_FC_ENUM:
+        out[0] = int_obj(*AF_FIELD_CPTR(int, op, f));
+        return 1;
+    case AF_FC_EXC:
+    case AF_FC_RAISE: /* both items, also when the exception is absent */
+        out[0] = int_obj(AF_FIELD_CPTR(af_exc, op, f)->kind);
+        out[1] = int_obj(AF_FIELD_CPTR(af_exc, op, f)->id);
+        return 2;
+    case AF_FC_MSG:
+        out[0] = op->has_msg ? PyUnicode_FromString(op->msg) : none_obj();
+        return 1;
+    case AF_FC_GROUP_NAME:
+    case AF_FC_TIMEOUT_NAME:
+        out[0] = op_name(b, i);
+        return 1;
+    case AF_FC_RESOURCE:
+        out[0] = PyUnicode_FromString(AF_FIELD_CPTR(char, op, f));
+        return 1;
+    case AF_FC_ONE_TASK:
+        out[0] = only_child(b, op);
+        return 1;
+    case AF_FC_CHILDREN:
+        out[0] = tasklist_obj(b, &op->children);
+        return 1;
+    case AF_FC_BODY:
+        out[0] = body_obj(b, AF_FIELD_CPTR(af_body, op, f));
+        return 1;
+    case AF_FC_FINALLY:
+        out[0] = op->has_finally ? body_obj(b, AF_FIELD_CPTR(af_body, op, f)) : none_obj();
+        return 1;
+    default: /* TICKS, TICKS_POSITIVE, VALUE, COUNT */
+        out[0] = int_obj(*AF_FIELD_CPTR(int32_t, op, f));
+        return 1;
+    }
+}
+
+/* (kind, op index, fields...): the fields in ops.def's order. */
 static PyObject *op_obj(builder *b, int i)
 {
     const af_op *op = &b->s->ops[i];
-    PyObject *k = int_obj(op->kind), *idx = int_obj(i);
-    switch (op->kind) {
-    case AF_OP_SLEEP:
-    case AF_OP_BLOCK:
-        return PACK(k, idx, int_obj(op->ticks));
-    case AF_OP_RETURN:
-        return PACK(k, idx, int_obj(op->value));
-    case AF_OP_RAISE:
-        return PACK(k, idx, int_obj(op->exc.kind), int_obj(op->exc.id));
-    case AF_OP_SPAWN:
-        return PACK(k, idx, only_child(b, op), bool_obj(op->keep),
-                    op->ref == AF_NIL ? none_obj() : op_name(b, op->ref));
-    case AF_OP_AWAIT:
-        return PACK(k, idx, task_name(b, op->ref));
-    case AF_OP_CANCEL:
-        return PACK(k, idx, op->ref == AF_SELF ? none_obj() : task_name(b, op->ref),
-                    op->has_msg ? PyUnicode_FromString(op->msg) : none_obj(), int_obj(op->value),
-                    bool_obj(op->uncancel));
-    case AF_OP_GATHER:
-        return PACK(k, idx, tasklist_obj(b, &op->children), bool_obj(op->return_exceptions));
-    case AF_OP_TASKGROUP:
-        return PACK(k, idx, op_name(b, i), tasklist_obj(b, &op->children), body_obj(b, &op->body));
-    case AF_OP_WAIT_FOR:
-        return PACK(k, idx, ticks_obj(op->ticks), body_obj(b, &op->body));
-    case AF_OP_TIMEOUT:
-        return PACK(k, idx, op_name(b, i), ticks_obj(op->ticks), bool_obj(op->at),
-                    body_obj(b, &op->body));
-    case AF_OP_RESCHEDULE:
-        return PACK(k, idx, op_name(b, op->ref), ticks_obj(op->ticks));
-    case AF_OP_SHIELD:
-        return PACK(k, idx, only_child(b, op));
-    case AF_OP_WAIT:
-        return PACK(k, idx, tasklist_obj(b, &op->children), int_obj(op->return_when),
-                    ticks_obj(op->ticks), bool_obj(op->cancel_pending));
-    case AF_OP_AS_COMPLETED:
-        return PACK(k, idx, tasklist_obj(b, &op->children), ticks_obj(op->ticks));
-    case AF_OP_TRY:
-        return PACK(k, idx, body_obj(b, &op->body), int_obj(op->on_cancel), int_obj(op->exc.kind),
-                    int_obj(op->exc.id), int_obj(op->on_error),
-                    op->has_finally ? body_obj(b, &op->finally_body) : none_obj());
-    case AF_OP_EXCEPT_STAR:
-        return PACK(k, idx, body_obj(b, &op->body), int_obj(op->match), int_obj(op->reaction),
-                    int_obj(op->exc.kind), int_obj(op->exc.id));
-    case AF_OP_HOLD:
-        return PACK(k, idx, PyUnicode_FromString(op->name), ticks_obj(op->ticks),
-                    body_obj(b, &op->body));
-    case AF_OP_EVENT_SET:
-    case AF_OP_EVENT_WAIT:
-    case AF_OP_COND_WAIT:
-    case AF_OP_QUEUE_GET:
-        return PACK(k, idx, prim_name(b, op->ref));
-    case AF_OP_LOCK:
-    case AF_OP_SEMAPHORE:
-        return PACK(k, idx, prim_name(b, op->ref), body_obj(b, &op->body));
-    case AF_OP_COND_NOTIFY:
-        return PACK(k, idx, prim_name(b, op->ref), ticks_obj(op->value));
-    case AF_OP_QUEUE_PUT:
-        return PACK(k, idx, prim_name(b, op->ref), int_obj(op->value));
-    case AF_OP_NESTED_RUN:
-        return PACK(k, idx, int_obj(op->nested));
-    case AF_OP_NEVER_AWAITED:
-        return PACK(k, idx);
-    case AF_OP_KIND_COUNT:
-        break;
+    const af_op_spec *spec = af_op_spec_of(op->kind);
+    if (!spec->name) {
+        PyErr_Format(PyExc_ValueError, "scenario IR: unknown op kind %d in op %d", (int)op->kind,
+                     i);
+        return NULL;
     }
-    Py_XDECREF(k);
-    Py_XDECREF(idx);
-    PyErr_Format(PyExc_ValueError, "scenario IR: unknown op kind %d in op %d", (int)op->kind, i);
-    return NULL;
+    PyObject *items[2 + 2 * AF_OP_MAX_FIELDS];
+    Py_ssize_t n = 0;
+    items[n++] = int_obj(op->kind);
+    items[n++] = int_obj(i);
+    for (int j = 0; j < spec->nfields; j++)
+        n += field_items(b, i, &spec->fields[j], items + n);
+    return pack(n, items);
 }
 
 static PyObject *body_obj(builder *b, const af_body *body)

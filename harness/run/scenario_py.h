@@ -1,4 +1,4 @@
-/* pyobj.h - the scenario as Python objects, for harness/py/interp.py.
+/* scenario_py.h - the scenario as Python objects, for harness/py/interp.py.
  *
  * The hot path hands the IR to a small preloaded Python interpreter of
  * scenarios instead of compiling generated source (about 150 us per run):
@@ -10,36 +10,11 @@
  *     body     = tuple of op
  *     op       = (kind, op_index, fields...)          kind: af_op_kind
  *
- * Fields per kind (None where ir.h says AF_NONE or "absent"; every enum is
- * its int value):
- *     sleep          ticks
- *     return         value
- *     raise          exc_kind, exc_id
- *     spawn          task, keep, group_name|None
- *     await          task_name
- *     cancel         target_name|None (None: the current task, AF_SELF),
- *                    msg|None, count, uncancel
- *     gather         tasks, return_exceptions          (tasks: tuple of task)
- *     task_group     name, tasks, body
- *     wait_for       timeout|None, body
- *     timeout        name, delay|None, at, body
- *     reschedule     timeout_name, delay|None
- *     shield         task
- *     wait           tasks, return_when, timeout|None, cancel_pending
- *     as_completed   tasks, timeout|None
- *     try            body, on_cancel, exc_kind, exc_id, on_error,
- *                    finally_body|None (None: no finally clause)
- *     except_star    body, match, reaction, exc_kind, exc_id
- *     hold           resource, release_sleep|None, body
- *     event_set, event_wait, cond_wait, queue_get     prim_name
- *     lock, semaphore                                 prim_name, body
- *     cond_notify    prim_name, n|None (None: notify_all())
- *     queue_put      prim_name, value
- *     nested_run     nested_kind
- *     block          ticks
- *     never_awaited  (no field)
- *
- * The same text is at the top of harness/py/interp.py: change both.
+ * The fields are those of the kind's row of scenarios/ops.def, in its
+ * order, each as its codec says (scenarios/ops.h: ints, None for AF_NONE or
+ * absent, bools, enums as their int, an exception as two ints, names as
+ * strings, child tasks and bodies as tuples). harness/py/interp.py's header
+ * lists them per kind for the Python side.
  */
 #ifndef ASYNCFUZZ_PYOBJ_H
 #define ASYNCFUZZ_PYOBJ_H
