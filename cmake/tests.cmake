@@ -90,3 +90,10 @@ foreach(_probe IN LISTS _af_layer_probes)
            COMMAND ${CMAKE_COMMAND} --build ${CMAKE_BINARY_DIR} --target layering_${_lib})
   set_tests_properties(layering_${_lib} PROPERTIES WILL_FAIL TRUE RESOURCE_LOCK af_build_tree)
 endforeach()
+
+# The loops benchmark (prints figures, asserts nothing; not part of ctest):
+#   cmake --build build --target bench_loops && build/bench_loops [SECONDS]
+add_executable(bench_loops EXCLUDE_FROM_ALL ${CMAKE_SOURCE_DIR}/tests/bench/bench_loops.c)
+target_link_libraries(bench_loops PRIVATE af_cli)
+target_compile_options(bench_loops PRIVATE -O2)
+target_compile_definitions(bench_loops PRIVATE AF_SOURCE_DIR="${CMAKE_SOURCE_DIR}")

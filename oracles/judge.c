@@ -213,6 +213,7 @@ void af_oracle_lost_exception(af_ctx *c);
 void af_oracle_blocking(af_ctx *c);
 void af_oracle_cancellation(af_ctx *c);
 void af_oracle_cleanup(af_ctx *c);
+void af_oracle_loop(af_ctx *c);
 
 enum { ANY_TRACE = 0, COMPLETE_TRACE = 1 };
 static const struct {
@@ -226,6 +227,7 @@ static const struct {
     {af_oracle_blocking, ANY_TRACE},          /* blocking */
     {af_oracle_cancellation, COMPLETE_TRACE}, /* cancellation.* */
     {af_oracle_cleanup, COMPLETE_TRACE},      /* cleanup */
+    {af_oracle_loop, COMPLETE_TRACE},         /* loop.order, loop.stop, loop.handle */
 };
 
 int af_judge(const af_scenario *s, const af_trace *tr, af_verdict_list *out)

@@ -70,6 +70,19 @@ static int first_left_pending(const af_ctx *c)
 }
 
 /* An exception of no task: a callback's or asyncio's own future's. */
+/* The call op whose callback raised the exception of loop_exc event e
+ * (an "Exception in callback"): the last callback of a call op that
+ * started before it in the same iteration; -1 for none. */
+static int raising_callback_op(const af_ctx *c, const af_event *e)
+{
+    if (!e->msg || strncmp(e->msg, "Exception in callback", 21) != 0)
+        return -1;
+    for (const af_event *p = e - 1; p >= c->tr->events && p->iter == e->iter; p--)
+        if (p->kind == AF_EV_HANDLE_RUN)
+            return p->op;
+    return -1;
+}
+
 static af_cause no_task_cause(af_ctx *c, const af_event *e, char *why, size_t cap, int *mop)
 {
     if (e->exc_type && strcmp(e->exc_type, "builtins.RecursionError") == 0 && await_cycle(c))
@@ -88,6 +101,13 @@ static af_cause no_task_cause(af_ctx *c, const af_event *e, char *why, size_t ca
                           "an exception of no task, reported while the harness cleaned up the "
                           "tasks left pending (%s)",
                           sub);
+    }
+    int cb = raising_callback_op(c, e);
+    if (cb >= 0) {
+        return af_because(AF_CR_LOST_SCENARIO_CALLBACK, why, cap,
+                          "the callback of call op %d raised it: a callback's exception goes to "
+                          "the loop's exception handler (documented)",
+                          cb);
     }
     return af_because(AF_CR_LOST_NO_TASK, why, cap,
                       "an exception of no task (a callback or asyncio's own future)");
@@ -259,7 +279,10 @@ static void judge_handler_call(af_ctx *c, int i)
     char why[AF_VERDICT_WHY_MAX];
     int mop = -1;
     af_cause k = exc_cause(c, e, why, sizeof why, &mop);
-    int op = k == AF_CAUSE_MISUSE && mop >= 0 ? mop : af_ctx_task_op(c, e->task);
+    int cb = t ? -1 : raising_callback_op(c, e);
+    int op = k == AF_CAUSE_MISUSE && mop >= 0    ? mop
+             : k == AF_CAUSE_SCENARIO && cb >= 0 ? cb /* the call op whose callback raised */
+                                                 : af_ctx_task_op(c, e->task);
     if (af_emit(c, rule, e->task, op, i,
                 "%s raised%s%s reached only the loop's exception handler at vtime %lld: "
                 "\"%.160s\"",

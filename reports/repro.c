@@ -591,6 +591,47 @@ static void emit_never_awaited(gen *g, int i, int depth)
     put(g, "never_awaited_coro()  # a coroutine created and never awaited (misuse)\n");
 }
 
+/* schedule(i, "name", via, delay, past, cb_<i>): h = loop.call_soon(...) /
+ * call_later / call_at; the callback cb_<i> is written after the tasks. */
+static void emit_call(gen *g, int i, int depth)
+{
+    static const char *const via[AF_VIA_COUNT] = {
+        "loop.call_soon(cb)",
+        "loop.call_later(delay, cb)",
+        "loop.call_at(loop.time() +/- delay, cb)",
+    };
+    const af_op *op = op_at(g, i);
+    ind(g, depth);
+    putf(g, "schedule(%d, ", i);
+    put_lit(g, op->name);
+    putf(g, ", %d, %d, %s, cb_%d)  # %s\n", (int)op->via, (int)op->ticks, op->at ? "True" : "False",
+         i, via[op->via % AF_VIA_COUNT]);
+}
+
+static void emit_cancel_handle(gen *g, int i, int depth)
+{
+    ind(g, depth);
+    putf(g, "cancel_handle(%d, ", i);
+    put_lit(g, g->s->ops[op_at(g, i)->ref].name);
+    put(g, ")  # h.cancel()\n");
+}
+
+static void emit_stop(gen *g, int i, int depth)
+{
+    ind(g, depth);
+    putf(g, "stop_loop(%d)  # loop.stop()\n", i);
+}
+
+static void emit_reenter(gen *g, int i, int depth)
+{
+    const af_op *op = op_at(g, i);
+    put_op_scope(g, i, depth, false);
+    ind(g, depth + 1);
+    putf(g, "reenter(%d, %d, reenter_%d())  # %s from inside the running loop\n", i,
+         (int)op->nested, i,
+         op->nested == AF_NESTED_ASYNCIO_RUN ? "asyncio.run(...)" : "loop.run_until_complete(...)");
+}
+
 /* The emitter of each kind, and whether its code opens a block (everything
  * written inside `with op_scope`; see PY_MAX_BLOCKS). */
 static const struct {
@@ -625,6 +666,10 @@ static const struct {
     [AF_OP_NESTED_RUN] = {emit_nested_run, true},
     [AF_OP_BLOCK] = {emit_block, false},
     [AF_OP_NEVER_AWAITED] = {emit_never_awaited, false},
+    [AF_OP_CALL] = {emit_call, false},
+    [AF_OP_CANCEL_HANDLE] = {emit_cancel_handle, false},
+    [AF_OP_STOP] = {emit_stop, false},
+    [AF_OP_REENTER] = {emit_reenter, true},
 };
 
 /* Past the block limit: the op's call in place, its function later. */
@@ -808,7 +853,8 @@ char *af_codegen_python_target(const af_scenario *s, const char *target,
                                const struct af_repro_assert *asserts, size_t nasserts)
 {
     const struct af_py_source *vloop = find_source("vloop"), *probe = find_source("probe");
-    if (!vloop || !probe || s->ntasks < 1)
+    const struct af_py_source *loops = find_source("loops");
+    if (!vloop || !probe || !loops || s->ntasks < 1)
         return NULL;
     if (target && (!target[0] || !strcmp(target, "asyncio")))
         target = NULL; /* stock asyncio: the program of af_codegen_python */
@@ -838,6 +884,10 @@ char *af_codegen_python_target(const af_scenario *s, const char *target,
     put_n(&g, vloop->source, vloop->length);
     put(&g, "\n\n# ==== harness/py/probe.py ====\n");
     put_n(&g, probe->source, probe->length);
+    if (target || af_scenario_has_loop_ops(s)) {
+        put(&g, "\n\n# ==== harness/py/loops.py ====\n");
+        put_n(&g, loops->source, loops->length);
+    }
     if (target) {
         put(&g, "\n\n# ==== the target adapter: ");
         put_comment_text(&g, target);
@@ -855,6 +905,7 @@ char *af_codegen_python_target(const af_scenario *s, const char *target,
         put(&g, ", ");
         put_source_lit(&g, tsrc, tlen);
         put(&g, "))\n");
+        put(&g, "use_loop(target)  # the target's own loop, if it brings one (loops.py)\n");
         free(towned);
     }
     put(&g, "\n\n# ==== the scenario ====\nimport asyncio\nimport sys\n\n");
@@ -878,9 +929,14 @@ char *af_codegen_python_target(const af_scenario *s, const char *target,
         emit_body(&g, &s->tasks[t].body, 1);
     }
     for (int i = 0; i < s->nops; i++) {
-        if (s->ops[i].kind != AF_OP_WAIT_FOR)
+        if (s->ops[i].kind == AF_OP_WAIT_FOR)
+            putf(&g, "\n\nasync def body_%d():  # the body of wait_for op %d\n", i, i);
+        else if (s->ops[i].kind == AF_OP_CALL)
+            putf(&g, "\n\ndef cb_%d():  # the callback of call op %d\n", i, i);
+        else if (s->ops[i].kind == AF_OP_REENTER)
+            putf(&g, "\n\nasync def reenter_%d():  # the body run by reenter op %d\n", i, i);
+        else
             continue;
-        putf(&g, "\n\nasync def body_%d():  # the body of wait_for op %d\n", i, i);
         emit_body(&g, &s->ops[i].body, 1);
     }
     for (int k = 0; k < g.nhoisted; k++) { /* may add more */

@@ -20,11 +20,12 @@ _Static_assert(sizeof af_bytes_name_alpha - 1 == AF_BYTES_NAME_REST, "name alpha
 _Static_assert(sizeof af_bytes_msg_alpha - 1 == AF_BYTES_MSG_CHARS, "msg alphabet");
 
 /* How each kind enters the op-kind choice list (from ops.def's flags). */
-enum { CHOICE_ALWAYS, CHOICE_MISUSE, CHOICE_SYNC };
+enum { CHOICE_ALWAYS, CHOICE_MISUSE, CHOICE_SYNC, CHOICE_LOOP };
 static const uint8_t choice_of[AF_OP_KIND_COUNT] = {
 #define OP(kind, json, flags, doc, fields)                                                         \
     [AF_OP_##kind] = ((flags)&AF_OPF_MISUSE) ? CHOICE_MISUSE                                       \
                      : ((flags) >> 4)        ? CHOICE_SYNC                                         \
+                     : ((flags)&AF_OPF_LOOP) ? CHOICE_LOOP                                         \
                                              : CHOICE_ALWAYS,
 #define F(...)
 #include "scenarios/ops.def"
@@ -32,25 +33,45 @@ static const uint8_t choice_of[AF_OP_KIND_COUNT] = {
 #undef F
 };
 
-int af_bytes_kind_list(bool allow_misuse, int nprims, af_op_kind list[AF_OP_KIND_COUNT])
+unsigned af_draw_needed(const af_scenario *s)
+{
+    return (af_scenario_has_misuse(s) ? AF_DRAW_MISUSE : 0u) |
+           (af_scenario_has_loop_ops(s) ? AF_DRAW_LOOP : 0u);
+}
+
+/* Whether the draw flags let kind k be drawn at all. */
+static bool drawable(unsigned draw, int k)
+{
+    return choice_of[k] == CHOICE_MISUSE ? (draw & AF_DRAW_MISUSE) != 0
+           : choice_of[k] == CHOICE_LOOP ? (draw & AF_DRAW_LOOP) != 0
+                                         : true;
+}
+
+int af_bytes_kind_list(unsigned draw, int nprims, af_op_kind list[AF_OP_KIND_COUNT])
 {
     int n = 0;
     bool sync_entry = false;
     for (int k = 0; k < AF_OP_KIND_COUNT; k++) {
-        switch (choice_of[k]) {
-        case CHOICE_SYNC:
+        if (choice_of[k] == CHOICE_SYNC) {
             if (!sync_entry && nprims > 0)
                 list[n++] = (af_op_kind)k; /* the one "sync" entry */
             sync_entry = true;
-            break;
-        case CHOICE_MISUSE:
-            if (allow_misuse)
-                list[n++] = (af_op_kind)k;
-            break;
-        default:
+        } else if (drawable(draw, k)) {
             list[n++] = (af_op_kind)k;
-            break;
         }
+    }
+    return n;
+}
+
+int af_bytes_callback_kind_list(unsigned draw, unsigned prim_kinds,
+                                af_op_kind list[AF_OP_KIND_COUNT])
+{
+    int n = 0;
+    for (int k = 0; k < AF_OP_KIND_COUNT; k++) {
+        int pk = af_op_needs((af_op_kind)k);
+        if ((af_op_specs[k].flags & AF_OPF_NOWAIT) && drawable(draw, k) &&
+            (pk < 0 || (prim_kinds >> pk) & 1u))
+            list[n++] = (af_op_kind)k;
     }
     return n;
 }
@@ -71,6 +92,8 @@ int af_bytes_name_kind(int codec)
         return AF_BYTES_NAME_GROUP;
     case AF_FC_TIMEOUT_NAME:
         return AF_BYTES_NAME_TIMEOUT;
+    case AF_FC_HANDLE_NAME:
+        return AF_BYTES_NAME_HANDLE;
     default:
         return AF_BYTES_NAME_HOLD;
     }
@@ -80,6 +103,7 @@ void af_bytes_default_name(char *buf, int what, int index)
 {
     af_field_codec codec = what == AF_BYTES_NAME_GROUP     ? AF_FC_GROUP_NAME
                            : what == AF_BYTES_NAME_TIMEOUT ? AF_FC_TIMEOUT_NAME
+                           : what == AF_BYTES_NAME_HANDLE  ? AF_FC_HANDLE_NAME
                                                            : AF_FC_RESOURCE;
     if (what == AF_BYTES_NAME_TASK && index == 0)
         snprintf(buf, AF_MAX_NAME + 1, "main");
@@ -105,10 +129,12 @@ typedef struct dec {
     bool misuse;
     af_scenario *s;
     int64_t used;                       /* ticks drawn so far (the AF_MAX_TOTAL_TICKS budget) */
-    int nnamed[3];                      /* default-name counters, by af_bytes_name_kind - 1 */
+    int nnamed[4];                      /* default-name counters, by af_bytes_name_kind - 1 */
     int raw_refs;                       /* references drawn, to resolve at the end */
     af_op_kind kinds[AF_OP_KIND_COUNT]; /* the op-kind choice list */
     int nkinds;
+    af_op_kind cb_kinds[AF_OP_KIND_COUNT]; /* the one in a callback's body */
+    int ncb_kinds;
 } dec;
 
 /* One choice: the next byte, 0 past the end. */
@@ -182,7 +208,7 @@ static void draw_custom_name(dec *d, char *out)
 }
 
 /* Whether `name` is free in the one namespace of tasks, task groups,
- * timeouts and primitives (entities not named yet have ""). */
+ * timeouts, handles and primitives (entities not named yet have ""). */
 static bool name_free(const af_scenario *s, const char *name)
 {
     if (strcmp(name, "self") == 0)
@@ -194,7 +220,7 @@ static bool name_free(const af_scenario *s, const char *name)
         if (strcmp(s->prims[i].name, name) == 0)
             return false;
     for (int i = 0; i < s->nops; i++)
-        if ((s->ops[i].kind == AF_OP_TASKGROUP || s->ops[i].kind == AF_OP_TIMEOUT) &&
+        if ((af_op_specs[s->ops[i].kind].shape & AF_SHAPE_NAMED) &&
             strcmp(s->ops[i].name, name) == 0)
             return false;
     return true;
@@ -343,6 +369,7 @@ static void draw_scalar(dec *d, af_op *op, const af_field *f, int prim)
         break;
     case AF_FC_GROUP_NAME:
     case AF_FC_TIMEOUT_NAME:
+    case AF_FC_HANDLE_NAME:
     case AF_FC_RESOURCE:
         draw_op_name(d, op, f);
         break;
@@ -350,7 +377,8 @@ static void draw_scalar(dec *d, af_op *op, const af_field *f, int prim)
     case AF_FC_TARGET_REF:
     case AF_FC_GROUP_REF:
     case AF_FC_TIMEOUT_REF:
-        op->ref = draw(d); /* raw: resolved once every task, group and timeout is known */
+    case AF_FC_HANDLE_REF:
+        op->ref = draw(d); /* raw: resolved once every task, group, timeout, handle is known */
         d->raw_refs++;
         break;
     case AF_FC_PRIM_REF:
@@ -391,7 +419,8 @@ static void decode_fields(dec *d, int i, int task, int depth, int prim)
 }
 
 /* No budget left for what the kind needs (a task, a positive duration): the
- * op degrades to `sleep 0` and draws nothing more. */
+ * op degrades to `sleep 0` (`return 0` in a callback's body, where nothing
+ * waits) and draws nothing more. */
 static bool out_of_budget(const dec *d, af_op_kind k)
 {
     uint32_t shape = af_op_specs[k].shape;
@@ -399,24 +428,44 @@ static bool out_of_budget(const dec *d, af_op_kind k)
            ((shape & AF_SHAPE(AF_FC_TICKS_POSITIVE)) && d->used >= AF_MAX_TOTAL_TICKS);
 }
 
+/* The n-th primitive of kind pk (n < how many there are). */
+static int nth_prim_of_kind(const af_scenario *s, int pk, int n)
+{
+    for (int p = 0; p < s->nprims; p++)
+        if ((int)s->prims[p].kind == pk && n-- == 0)
+            return p;
+    return AF_NIL;
+}
+
+static int prims_of_kind(const af_scenario *s, int pk)
+{
+    int n = 0;
+    for (int p = 0; p < s->nprims; p++)
+        n += (int)s->prims[p].kind == pk;
+    return n;
+}
+
 static void decode_op(dec *d, af_body *body, int task, int parent, int depth)
 {
     af_scenario *s = d->s;
-    af_op_kind k = d->kinds[draw(d) % d->nkinds];
+    bool callback = parent != AF_NIL && (af_op_specs[s->ops[parent].kind].flags & AF_OPF_CALLBACK);
+    af_op_kind k = callback ? d->cb_kinds[draw(d) % d->ncb_kinds] : d->kinds[draw(d) % d->nkinds];
     int prim = AF_NIL;
-    if (choice_of[k] == CHOICE_SYNC) { /* the sync entry: a primitive, then one of its ops */
+    if (callback && af_op_needs(k) >= 0) { /* which primitive of the kind the op needs */
+        int pk = af_op_needs(k);
+        prim = nth_prim_of_kind(s, pk, draw(d) % prims_of_kind(s, pk));
+    } else if (choice_of[k] == CHOICE_SYNC) { /* the sync entry: a primitive, then one of its ops */
         af_op_kind sub[AF_OP_KIND_COUNT];
         prim = draw(d) % s->nprims;
         int nsub = af_bytes_sync_ops(s->prims[prim].kind, sub);
         k = nsub > 1 ? sub[draw(d) % nsub] : sub[0];
     }
     bool degrade = out_of_budget(d, k);
-    int i = af_scenario_add_op(s, body, degrade ? AF_OP_SLEEP : k, task, parent);
+    af_op_kind degraded = callback ? AF_OP_RETURN : AF_OP_SLEEP;
+    int i = af_scenario_add_op(s, body, degrade ? degraded : k, task, parent);
     if (i == AF_NIL)
         return; /* unreachable: the op budget was checked */
-    if (degrade)
-        s->ops[i].ticks = 0;
-    else
+    if (!degrade)
         decode_fields(d, i, task, depth, prim);
 }
 
@@ -428,22 +477,24 @@ static void decode_body(dec *d, af_body *body, int task, int parent, int depth)
         decode_op(d, body, task, parent, depth);
 }
 
-/* The ops defining task groups and timeouts, in pre-order. */
+/* The ops defining task groups, timeouts and handles, in pre-order. */
 typedef struct named_ops {
-    int16_t groups[AF_MAX_OPS], timeouts[AF_MAX_OPS];
-    int ngroups, ntimeouts;
+    int16_t groups[AF_MAX_OPS], timeouts[AF_MAX_OPS], handles[AF_MAX_OPS];
+    int ngroups, ntimeouts, nhandles;
 } named_ops;
 
 /* An op whose reference cannot resolve (a reschedule in a scenario without
- * a timeout) becomes `sleep 0` where it stands. */
-static void degrade_to_sleep(af_op *op)
+ * a timeout) becomes `sleep 0` where it stands (`return 0` in a callback's
+ * body). */
+static void degrade_op(af_scenario *s, af_op *op)
 {
     af_op keep = *op;
-    af_op_init(op, AF_OP_SLEEP);
+    bool callback =
+        keep.parent != AF_NIL && (af_op_specs[s->ops[keep.parent].kind].flags & AF_OPF_CALLBACK);
+    af_op_init(op, callback ? AF_OP_RETURN : AF_OP_SLEEP);
     op->next = keep.next;
     op->parent = keep.parent;
     op->task = keep.task;
-    op->ticks = 0;
 }
 
 static void resolve_ref(af_scenario *s, const named_ops *n, af_op *op, const af_field *f)
@@ -461,9 +512,15 @@ static void resolve_ref(af_scenario *s, const named_ops *n, af_op *op, const af_
         break;
     case AF_FC_TIMEOUT_REF:
         if (n->ntimeouts == 0) /* nothing to reschedule */
-            degrade_to_sleep(op);
+            degrade_op(s, op);
         else
             op->ref = n->timeouts[raw % n->ntimeouts];
+        break;
+    case AF_FC_HANDLE_REF: /* in a callback's body there is a call: its owner */
+        if (n->nhandles == 0)
+            degrade_op(s, op);
+        else
+            op->ref = n->handles[raw % n->nhandles];
         break;
     default:
         break;
@@ -475,15 +532,18 @@ static void resolve_ref(af_scenario *s, const named_ops *n, af_op *op, const af_
 static void resolve_refs(af_scenario *s)
 {
     const uint32_t raw_refs = AF_SHAPE(AF_FC_TASK_REF) | AF_SHAPE(AF_FC_TARGET_REF) |
-                              AF_SHAPE(AF_FC_GROUP_REF) | AF_SHAPE(AF_FC_TIMEOUT_REF);
+                              AF_SHAPE(AF_FC_GROUP_REF) | AF_SHAPE(AF_FC_TIMEOUT_REF) |
+                              AF_SHAPE(AF_FC_HANDLE_REF);
     named_ops n;
-    n.ngroups = n.ntimeouts = 0;
+    n.ngroups = n.ntimeouts = n.nhandles = 0;
     for (int i = 0; i < s->nops; i++) {
         uint32_t shape = af_op_specs[s->ops[i].kind].shape;
         if (shape & AF_SHAPE(AF_FC_GROUP_NAME))
             n.groups[n.ngroups++] = (int16_t)i;
         else if (shape & AF_SHAPE(AF_FC_TIMEOUT_NAME))
             n.timeouts[n.ntimeouts++] = (int16_t)i;
+        else if (shape & AF_SHAPE(AF_FC_HANDLE_NAME))
+            n.handles[n.nhandles++] = (int16_t)i;
     }
     for (int i = 0; i < s->nops; i++) {
         af_op *op = &s->ops[i];
@@ -495,9 +555,10 @@ static void resolve_refs(af_scenario *s)
     }
 }
 
-void af_decode(const uint8_t *data, size_t size, bool allow_misuse, af_scenario *out)
+void af_decode(const uint8_t *data, size_t size, unsigned flags, af_scenario *out)
 {
-    dec d = {.data = data, .size = data ? size : 0, .misuse = allow_misuse, .s = out};
+    dec d = {
+        .data = data, .size = data ? size : 0, .misuse = (flags & AF_DRAW_MISUSE) != 0, .s = out};
     af_scenario_init(out);
     out->tasks[0].name[0] = '\0'; /* named after the primitives */
 
@@ -514,8 +575,12 @@ void af_decode(const uint8_t *data, size_t size, bool allow_misuse, af_scenario 
         af_scenario_add_primitive(out, kind, name, param);
     }
 
-    /* the primitives are known: the op-kind list is fixed from here on */
-    d.nkinds = af_bytes_kind_list(allow_misuse, out->nprims, d.kinds);
+    /* the primitives are known: the op-kind lists are fixed from here on */
+    d.nkinds = af_bytes_kind_list(flags, out->nprims, d.kinds);
+    unsigned prim_kinds = 0;
+    for (int p = 0; p < out->nprims; p++)
+        prim_kinds |= 1u << out->prims[p].kind;
+    d.ncb_kinds = af_bytes_callback_kind_list(flags, prim_kinds, d.cb_kinds);
     af_bytes_default_name(def, AF_BYTES_NAME_TASK, 0);
     draw_name(&d, out->tasks[0].name, def);
     decode_body(&d, &out->tasks[0].body, 0, AF_NIL, 1);

@@ -1,8 +1,8 @@
 /* encode.c - scenario IR -> fuzz bytes: the inverse of decode.c on valid
  * scenarios. Every write here mirrors one draw there, in the same order (see
  * scenarios/BYTES.md). The encoder never relies on array positions: it walks
- * the tree in the decoder's order and numbers tasks, groups and timeouts as
- * the decoder will. */
+ * the tree in the decoder's order and numbers tasks, groups, timeouts and
+ * handles as the decoder will. */
 #include <stdio.h>
 #include <string.h>
 
@@ -23,9 +23,12 @@ typedef struct enc {
     int16_t task_pos[AF_MAX_TASKS];
     int16_t group_pos[AF_MAX_OPS];
     int16_t timeout_pos[AF_MAX_OPS];
-    int ngroups, ntimeouts;
+    int16_t handle_pos[AF_MAX_OPS];
+    int ngroups, ntimeouts, nhandles;
     af_op_kind kinds[AF_OP_KIND_COUNT]; /* the op-kind choice list */
     int nkinds;
+    af_op_kind cb_kinds[AF_OP_KIND_COUNT]; /* the one in a callback's body */
+    int ncb_kinds;
 } enc;
 
 /* Reading past the end yields 0, so trailing zeros (stop bytes, defaults)
@@ -73,6 +76,8 @@ static void number_body(enc *e, const af_body *b, int guard)
             e->group_pos[i] = (int16_t)e->ngroups++;
         else if (shape & AF_SHAPE(AF_FC_TIMEOUT_NAME))
             e->timeout_pos[i] = (int16_t)e->ntimeouts++;
+        else if (shape & AF_SHAPE(AF_FC_HANDLE_NAME))
+            e->handle_pos[i] = (int16_t)e->nhandles++;
         for (int t = op->children.head; t != AF_NIL; t = s->tasks[t].next)
             number_task(e, t, guard);
         number_body(e, &op->body, guard + 1);
@@ -189,11 +194,42 @@ static void enc_single_task(enc *e, const af_op *op, int depth)
     enc_task(e, op->children.head, depth);
 }
 
+/* In a callback's body: the kind's place in the callback list, then for a
+ * primitive's op which primitive of its kind. */
+static void enc_callback_kind(enc *e, const af_op *op)
+{
+    const af_scenario *s = e->s;
+    int idx = -1;
+    for (int i = 0; i < e->ncb_kinds; i++)
+        if (e->cb_kinds[i] == op->kind)
+            idx = i;
+    if (idx < 0) {
+        fail(e, "operation kind not available in a callback's body (BYTES.md)");
+        return;
+    }
+    put(e, idx);
+    int pk = af_op_needs(op->kind);
+    if (pk < 0)
+        return;
+    int nth = 0;
+    for (int p = 0; p < op->ref && p < s->nprims; p++)
+        nth += (int)s->prims[p].kind == pk;
+    if (op->ref < 0 || op->ref >= s->nprims || (int)s->prims[op->ref].kind != pk) {
+        fail(e, "primitive reference");
+        return;
+    }
+    put(e, nth);
+}
+
 /* The kind's choice; for a synchronisation op the sync entry, then its
  * primitive and its place among the ops of that primitive's kind. */
 static void enc_kind(enc *e, const af_op *op)
 {
     const af_scenario *s = e->s;
+    if (op->parent != AF_NIL && (af_op_spec_of(s->ops[op->parent].kind)->flags & AF_OPF_CALLBACK)) {
+        enc_callback_kind(e, op);
+        return;
+    }
     int pk = af_op_needs(op->kind);
     int idx = -1;
     for (int i = 0; i < e->nkinds; i++)
@@ -275,6 +311,7 @@ static void put_op_name(enc *e, int i, const af_field *f)
     int what = af_bytes_name_kind(f->codec);
     int index = what == AF_BYTES_NAME_GROUP     ? e->group_pos[i]
                 : what == AF_BYTES_NAME_TIMEOUT ? e->timeout_pos[i]
+                : what == AF_BYTES_NAME_HANDLE  ? e->handle_pos[i]
                                                 : e->nholds++;
     af_bytes_default_name(def, what, index);
     put_name(e, AF_FIELD_CPTR(char, &e->s->ops[i], f), def);
@@ -332,6 +369,7 @@ static void put_scalar(enc *e, int i, const af_field *f)
         break;
     case AF_FC_GROUP_NAME:
     case AF_FC_TIMEOUT_NAME:
+    case AF_FC_HANDLE_NAME:
     case AF_FC_RESOURCE:
         put_op_name(e, i, f);
         break;
@@ -346,6 +384,9 @@ static void put_scalar(enc *e, int i, const af_field *f)
         break;
     case AF_FC_TIMEOUT_REF:
         put(e, e->timeout_pos[op->ref]);
+        break;
+    case AF_FC_HANDLE_REF:
+        put(e, e->handle_pos[op->ref]);
         break;
     case AF_FC_FINALLY:
         put(e, op->has_finally ? 1 : 0);
@@ -403,28 +444,38 @@ static void enc_body(enc *e, const af_body *b, int depth)
     put(e, 0);
 }
 
-int af_encode(const af_scenario *s, bool allow_misuse, uint8_t *buf, size_t cap, size_t *len,
+int af_encode(const af_scenario *s, unsigned draw, uint8_t *buf, size_t cap, size_t *len,
               af_error *err)
 {
     if (len)
         *len = 0;
     if (af_scenario_validate(s, err) < 0)
         return -1;
-    if (!allow_misuse && af_scenario_has_misuse(s)) {
+    unsigned needed = af_draw_needed(s);
+    if ((needed & AF_DRAW_MISUSE) && !(draw & AF_DRAW_MISUSE)) {
         af_error_set(err, "", "scenario has a misuse operation and misuse is not allowed");
+        return -1;
+    }
+    if ((needed & AF_DRAW_LOOP) && !(draw & AF_DRAW_LOOP)) {
+        af_error_set(err, "",
+                     "scenario has a loop-level operation and loop operations are not allowed");
         return -1;
     }
     enc e;
     memset(&e, 0, sizeof e);
     e.s = s;
-    e.misuse = allow_misuse;
+    e.misuse = (draw & AF_DRAW_MISUSE) != 0;
     e.buf = buf;
     e.cap = buf ? cap : 0;
     e.err = err;
 
     /* positions in decoding order: root first */
     number_task(&e, 0, 0);
-    e.nkinds = af_bytes_kind_list(allow_misuse, s->nprims, e.kinds);
+    e.nkinds = af_bytes_kind_list(draw, s->nprims, e.kinds);
+    unsigned prim_kinds = 0;
+    for (int p = 0; p < s->nprims; p++)
+        prim_kinds |= 1u << s->prims[p].kind;
+    e.ncb_kinds = af_bytes_callback_kind_list(draw, prim_kinds, e.cb_kinds);
     e.ntasks = 0;
 
     char def[AF_MAX_NAME + 1];

@@ -28,6 +28,7 @@ static const char *ref_name(const af_scenario *s, const af_op *op, const af_fiel
         return op->ref < s->ntasks ? s->tasks[op->ref].name : "?";
     case AF_FC_GROUP_REF:
     case AF_FC_TIMEOUT_REF:
+    case AF_FC_HANDLE_REF:
         return op->ref < s->nops ? s->ops[op->ref].name : "?";
     default:
         return op->ref < s->nprims ? s->prims[op->ref].name : "?";
@@ -55,6 +56,7 @@ static bool field_equal(const af_scenario *a, const af_op *x, const af_scenario 
         return x->has_msg == y->has_msg && (!x->has_msg || strcmp(x->msg, y->msg) == 0);
     case AF_FC_GROUP_NAME:
     case AF_FC_TIMEOUT_NAME:
+    case AF_FC_HANDLE_NAME:
     case AF_FC_RESOURCE:
         return strcmp(AF_FIELD_CPTR(char, x, f), AF_FIELD_CPTR(char, y, f)) == 0;
     case AF_FC_FINALLY:

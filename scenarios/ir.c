@@ -26,6 +26,7 @@ static const char *const return_when_names[AF_WHEN_COUNT] = {"all_completed", "f
                                                              "first_exception"};
 static const char *const nested_names[AF_NESTED_COUNT] = {"asyncio_run", "run_until_complete",
                                                           "run_forever"};
+static const char *const via_names[AF_VIA_COUNT] = {"call_soon", "call_later", "call_at"};
 static const char *const prim_kind_names[AF_PRIM_COUNT] = {"event", "lock", "condition",
                                                            "semaphore", "queue"};
 
@@ -59,6 +60,7 @@ NAME_TABLE(match, af_match, match_names, AF_MATCH_COUNT)
 NAME_TABLE(reaction, af_reaction, reaction_names, AF_REACT_COUNT)
 NAME_TABLE(return_when, af_return_when, return_when_names, AF_WHEN_COUNT)
 NAME_TABLE(nested, af_nested_kind, nested_names, AF_NESTED_COUNT)
+NAME_TABLE(call_via, af_call_via, via_names, AF_VIA_COUNT)
 NAME_TABLE(prim_kind, af_prim_kind, prim_kind_names, AF_PRIM_COUNT)
 
 const char *af_op_kind_name(af_op_kind kind)
@@ -84,6 +86,9 @@ const af_value_list_info af_value_lists[AF_VALUE_LISTS] = {
     [AF_VALUES_RETURN_WHEN] = {return_when_names, AF_WHEN_COUNT},
     [AF_VALUES_NESTED] = {nested_names, AF_NESTED_COUNT},
     [AF_VALUES_PRIM_KIND] = {prim_kind_names, AF_PRIM_COUNT},
+    [AF_VALUES_VIA] = {via_names, AF_VIA_COUNT},
+    /* reenter: the nested runs that take a coroutine (nested_names' first two) */
+    [AF_VALUES_REENTER] = {nested_names, AF_NESTED_RUN_FOREVER},
 };
 
 const char *af_value_name(af_value_list list, int v)
@@ -300,6 +305,14 @@ bool af_scenario_has_misuse(const af_scenario *s)
 {
     for (int i = 0; i < s->nops; i++)
         if (af_op_is_misuse(&s->ops[i]))
+            return true;
+    return false;
+}
+
+bool af_scenario_has_loop_ops(const af_scenario *s)
+{
+    for (int i = 0; i < s->nops; i++)
+        if (af_op_spec_of(s->ops[i].kind)->flags & AF_OPF_LOOP)
             return true;
     return false;
 }

@@ -109,6 +109,14 @@ typedef enum af_nested_kind {
     AF_NESTED_COUNT
 } af_nested_kind;
 
+/* call: the loop method that schedules the callback. */
+typedef enum af_call_via {
+    AF_VIA_CALL_SOON = 0, /* loop.call_soon(cb) */
+    AF_VIA_CALL_LATER,    /* loop.call_later(delay, cb) */
+    AF_VIA_CALL_AT,       /* loop.call_at(loop.time() + delay, cb) (past: - delay) */
+    AF_VIA_COUNT
+} af_call_via;
+
 typedef enum af_prim_kind {
     AF_PRIM_EVENT = 0,
     AF_PRIM_LOCK,
@@ -182,7 +190,8 @@ typedef struct af_op {
     af_on_error on_error;       /* try */
     af_match match;             /* except_star */
     af_reaction reaction;       /* except_star */
-    af_nested_kind nested;      /* nested_run */
+    af_nested_kind nested;      /* nested_run; reenter (asyncio_run, run_until_complete) */
+    af_call_via via;            /* call */
     af_exc exc;                 /* raise; try with on_cancel raise;
                                    except_star with reaction raise */
 
@@ -268,6 +277,8 @@ const char *af_return_when_name(af_return_when v);
 int af_return_when_from_name(const char *name);
 const char *af_nested_name(af_nested_kind v);
 int af_nested_from_name(const char *name);
+const char *af_call_via_name(af_call_via v);
+int af_call_via_from_name(const char *name);
 const char *af_prim_kind_name(af_prim_kind v);
 int af_prim_kind_from_name(const char *name);
 
@@ -278,6 +289,9 @@ int af_prim_kind_from_name(const char *name);
  * reaction swallow or raise <not cancelled_subclass>). */
 bool af_op_is_misuse(const af_op *op);
 bool af_scenario_has_misuse(const af_scenario *s);
+/* Whether a scenario uses a loop-level operation (call, cancel_handle,
+ * stop, reenter: ops.def's AF_OPF_LOOP kinds). */
+bool af_scenario_has_loop_ops(const af_scenario *s);
 
 /* Which ops own a body / children / a finally. */
 bool af_op_has_body(af_op_kind kind);

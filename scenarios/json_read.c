@@ -26,11 +26,12 @@
 #include "scenarios/json.h"
 #include "scenarios/ops.h"
 
-enum name_kind { NAME_TASK, NAME_GROUP, NAME_TIMEOUT, NAME_PRIM };
-static const char *const name_kind_text[] = {"task", "task group", "timeout", "primitive"};
+enum name_kind { NAME_TASK, NAME_GROUP, NAME_TIMEOUT, NAME_HANDLE, NAME_PRIM };
+static const char *const name_kind_text[] = {"task", "task group", "timeout", "handle",
+                                             "primitive"};
 
 /* What a reference must name. */
-enum ref_kind { REF_TASK, REF_GROUP, REF_TIMEOUT, REF_PRIM };
+enum ref_kind { REF_TASK, REF_GROUP, REF_TIMEOUT, REF_HANDLE, REF_PRIM };
 
 #define PATH_CAP 512
 #define NAMES_CAP (AF_MAX_TASKS + AF_MAX_OPS + AF_MAX_PRIMITIVES)
@@ -389,7 +390,7 @@ static int use_name(struct rd *r, int op, enum ref_kind kind, const cJSON *node)
 
 static int resolve_refs(struct rd *r)
 {
-    static const char *const want_text[] = {"task", "task group", "timeout", "primitive"};
+    static const char *const want_text[] = {"task", "task group", "timeout", "handle", "primitive"};
     for (int i = 0; i < r->nrefs; i++) {
         const struct ref_use *u = &r->refs[i];
         af_op *op = &r->s->ops[u->op];
@@ -421,9 +422,10 @@ static int resolve_refs(struct rd *r)
             op->ref = (int16_t)d->index;
             continue;
         }
-        enum name_kind nk = u->kind == REF_TASK    ? NAME_TASK
-                            : u->kind == REF_GROUP ? NAME_GROUP
-                                                   : NAME_TIMEOUT;
+        enum name_kind nk = u->kind == REF_TASK     ? NAME_TASK
+                            : u->kind == REF_GROUP  ? NAME_GROUP
+                            : u->kind == REF_HANDLE ? NAME_HANDLE
+                                                    : NAME_TIMEOUT;
         if (!d)
             return fail_node(r, u->node, false, "undefined %s \"%.40s\"", want_text[u->kind], name);
         if (d->kind != nk)
@@ -651,8 +653,8 @@ static int read_msg(struct rd *r, const cJSON *obj, const af_field *f, const str
     return 0;
 }
 
-/* GROUP_NAME, TIMEOUT_NAME: a name the op defines in the namespace;
- * RESOURCE: spelled as a name, not in the namespace. */
+/* GROUP_NAME, TIMEOUT_NAME, HANDLE_NAME: a name the op defines in the
+ * namespace; RESOURCE: spelled as a name, not in the namespace. */
 static int read_op_name(struct rd *r, const cJSON *obj, const af_field *f, const struct op_at *at)
 {
     bool failed;
@@ -660,7 +662,9 @@ static int read_op_name(struct rd *r, const cJSON *obj, const af_field *f, const
     const cJSON *n = string_node(r, obj, f->key, true, &failed, &old);
     if (failed || check_name_syntax(r, n))
         return -1;
-    enum name_kind kind = f->codec == AF_FC_GROUP_NAME ? NAME_GROUP : NAME_TIMEOUT;
+    enum name_kind kind = f->codec == AF_FC_GROUP_NAME    ? NAME_GROUP
+                          : f->codec == AF_FC_HANDLE_NAME ? NAME_HANDLE
+                                                          : NAME_TIMEOUT;
     if (f->codec != AF_FC_RESOURCE && define_name(r, n->valuestring, kind, at->oi, false, n))
         return -1;
     snprintf(AF_FIELD_PTR(char, op_of(r, at), f), AF_MAX_NAME + 1, "%s", n->valuestring);
@@ -668,15 +672,15 @@ static int read_op_name(struct rd *r, const cJSON *obj, const af_field *f, const
     return 0;
 }
 
-/* TASK_REF, TARGET_REF ("self" too), GROUP_REF, TIMEOUT_REF, PRIM_REF: a
+/* TASK_REF, TARGET_REF ("self" too), GROUP_REF, TIMEOUT_REF, HANDLE_REF, PRIM_REF: a
  * string naming something defined elsewhere, resolved once the tree is
  * read. */
 static int read_ref(struct rd *r, const cJSON *obj, const af_field *f, const struct op_at *at)
 {
     static const enum ref_kind kinds[AF_FIELD_CODECS] = {
-        [AF_FC_TASK_REF] = REF_TASK,   [AF_FC_TARGET_REF] = REF_TASK,
-        [AF_FC_GROUP_REF] = REF_GROUP, [AF_FC_TIMEOUT_REF] = REF_TIMEOUT,
-        [AF_FC_PRIM_REF] = REF_PRIM,
+        [AF_FC_TASK_REF] = REF_TASK,     [AF_FC_TARGET_REF] = REF_TASK,
+        [AF_FC_GROUP_REF] = REF_GROUP,   [AF_FC_TIMEOUT_REF] = REF_TIMEOUT,
+        [AF_FC_HANDLE_REF] = REF_HANDLE, [AF_FC_PRIM_REF] = REF_PRIM,
     };
     bool failed;
     size_t old;
@@ -699,18 +703,19 @@ typedef int (*field_reader)(struct rd *r, const cJSON *obj, const af_field *f,
                             const struct op_at *at);
 
 static const field_reader field_readers[AF_FIELD_CODECS] = {
-    [AF_FC_TICKS] = read_number,       [AF_FC_TICKS_POSITIVE] = read_number,
-    [AF_FC_OPT_TICKS] = read_number,   [AF_FC_VALUE] = read_number,
-    [AF_FC_COUNT] = read_number,       [AF_FC_NOTIFY_N] = read_number,
-    [AF_FC_BOOL] = read_bool,          [AF_FC_KEEP] = read_bool,
-    [AF_FC_ENUM] = read_enum,          [AF_FC_EXC] = read_exc_field,
-    [AF_FC_RAISE] = read_raise,        [AF_FC_MSG] = read_msg,
-    [AF_FC_GROUP_NAME] = read_op_name, [AF_FC_TIMEOUT_NAME] = read_op_name,
-    [AF_FC_RESOURCE] = read_op_name,   [AF_FC_TASK_REF] = read_ref,
-    [AF_FC_TARGET_REF] = read_ref,     [AF_FC_GROUP_REF] = read_ref,
-    [AF_FC_TIMEOUT_REF] = read_ref,    [AF_FC_PRIM_REF] = read_ref,
-    [AF_FC_ONE_TASK] = read_one_task,  [AF_FC_CHILDREN] = read_children,
-    [AF_FC_BODY] = read_body_field,    [AF_FC_FINALLY] = read_finally,
+    [AF_FC_TICKS] = read_number,        [AF_FC_TICKS_POSITIVE] = read_number,
+    [AF_FC_OPT_TICKS] = read_number,    [AF_FC_VALUE] = read_number,
+    [AF_FC_COUNT] = read_number,        [AF_FC_NOTIFY_N] = read_number,
+    [AF_FC_BOOL] = read_bool,           [AF_FC_KEEP] = read_bool,
+    [AF_FC_ENUM] = read_enum,           [AF_FC_EXC] = read_exc_field,
+    [AF_FC_RAISE] = read_raise,         [AF_FC_MSG] = read_msg,
+    [AF_FC_GROUP_NAME] = read_op_name,  [AF_FC_TIMEOUT_NAME] = read_op_name,
+    [AF_FC_HANDLE_NAME] = read_op_name, [AF_FC_HANDLE_REF] = read_ref,
+    [AF_FC_RESOURCE] = read_op_name,    [AF_FC_TASK_REF] = read_ref,
+    [AF_FC_TARGET_REF] = read_ref,      [AF_FC_GROUP_REF] = read_ref,
+    [AF_FC_TIMEOUT_REF] = read_ref,     [AF_FC_PRIM_REF] = read_ref,
+    [AF_FC_ONE_TASK] = read_one_task,   [AF_FC_CHILDREN] = read_children,
+    [AF_FC_BODY] = read_body_field,     [AF_FC_FINALLY] = read_finally,
 };
 
 /* The kind of an operation object ("op"), or -1 with the error set. */

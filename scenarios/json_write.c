@@ -164,7 +164,7 @@ static const char *ref_text(const af_scenario *s, const af_op *op, const af_fiel
         return op->ref == AF_SELF ? "self" : task_name(s, op->ref);
     case AF_FC_PRIM_REF:
         return prim_name(s, op->ref);
-    default: /* GROUP_REF, TIMEOUT_REF */
+    default: /* GROUP_REF, TIMEOUT_REF, HANDLE_REF */
         return op_name(s, op->ref);
     }
 }
@@ -195,6 +195,7 @@ static void put_field(struct wr *w, cJSON *o, const af_op *op, const af_field *f
     case AF_FC_MSG:
     case AF_FC_GROUP_NAME:
     case AF_FC_TIMEOUT_NAME:
+    case AF_FC_HANDLE_NAME:
     case AF_FC_RESOURCE:
         put_str(w, o, key, AF_FIELD_CPTR(char, op, f));
         break;

@@ -18,7 +18,7 @@
 
 void af_minimize_default_names(af_scenario *s)
 {
-    int counts[AF_BYTES_NAME_HOLD + 1] = {0}; /* by af_bytes_name_kind */
+    int counts[AF_BYTES_NAME_HANDLE + 1] = {0}; /* by af_bytes_name_kind */
     const uint32_t named = AF_SHAPE_NAMED | AF_SHAPE(AF_FC_RESOURCE);
     for (int i = 0; i < s->nprims; i++)
         af_bytes_default_prim_name(s->prims[i].name, s->prims[i].kind, i);
@@ -40,7 +40,7 @@ size_t af_scenario_encoded_size(const af_scenario *s)
 {
     static _Thread_local uint8_t buf[AF_ENCODE_MAX_BYTES];
     size_t len = 0;
-    if (af_encode(s, true, buf, sizeof buf, &len, NULL) != 0)
+    if (af_encode(s, AF_DRAW_ALL, buf, sizeof buf, &len, NULL) != 0)
         return 0;
     return len;
 }
@@ -86,7 +86,7 @@ static int key_of(const af_scenario *s, uint8_t *key, size_t *len)
     static _Thread_local af_scenario tmp;
     tmp = *s;
     af_minimize_default_names(&tmp);
-    return af_encode(&tmp, true, key, AF_ENCODE_MAX_BYTES, len, NULL);
+    return af_encode(&tmp, AF_DRAW_ALL, key, AF_ENCODE_MAX_BYTES, len, NULL);
 }
 
 /* Sum over ops of their depth (root body = 1); s compact (pre-order). */

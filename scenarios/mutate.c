@@ -2,8 +2,9 @@
  *
  * Every mutation edits links in place, then af_ir_compact() rebuilds the
  * scenario in pre-order and validates it; a mutation whose result does not
- * validate (a limit exceeded, a misuse op when misuse is off) is undone and
- * another one is drawn.
+ * validate (a limit exceeded, a misuse op when misuse is off, a loop-level
+ * op when those are off, an op that waits in a callback's body) is undone
+ * and another one is drawn.
  */
 #include "scenarios/mutate.h"
 
@@ -77,16 +78,20 @@ static bool tasks_and_body(af_op_kind k)
     return af_op_has_children(k) && af_op_has_body(k);
 }
 
-/* The kind that defines the names a GROUP_REF / TIMEOUT_REF field names. */
+/* The kind that defines the names a GROUP_REF / TIMEOUT_REF / HANDLE_REF
+ * field names. */
 static af_op_kind named_kind(const af_field *ref)
 {
     return af_op_kind_defining(af_ref_target_codec((af_field_codec)ref->codec));
 }
 
-/* The codec of a kind's namespace name (GROUP_NAME or TIMEOUT_NAME). */
+/* The codec of a kind's namespace name (GROUP_NAME, TIMEOUT_NAME or
+ * HANDLE_NAME). */
 static af_field_codec name_codec(af_op_kind k)
 {
-    return af_op_kind_has(k, AF_FC_GROUP_NAME) ? AF_FC_GROUP_NAME : AF_FC_TIMEOUT_NAME;
+    return af_op_kind_has(k, AF_FC_GROUP_NAME)    ? AF_FC_GROUP_NAME
+           : af_op_kind_has(k, AF_FC_HANDLE_NAME) ? AF_FC_HANDLE_NAME
+                                                  : AF_FC_TIMEOUT_NAME;
 }
 
 /* The reference field of an op (an op has at most one), or NULL. */
@@ -259,6 +264,7 @@ static bool rb_ref(rebuild *rb, af_op *op)
         return true;
     case AF_FC_GROUP_REF:
     case AF_FC_TIMEOUT_REF:
+    case AF_FC_HANDLE_REF:
         if (f->codec == AF_FC_GROUP_REF && ref == AF_NIL)
             return true;
         if (ref < 0 || ref >= src->nops || rb->op_map[ref] == AF_NIL ||
@@ -566,11 +572,12 @@ static int cp_ref(copier *c, af_op *o, int orig_nops)
         return 0;
     case AF_FC_GROUP_REF:
     case AF_FC_TIMEOUT_REF:
+    case AF_FC_HANDLE_REF:
         if (ref >= 0 && ref < AF_MAX_OPS && c->op_map[ref] != AF_NIL) {
             o->ref = c->op_map[ref];
         } else if (!c->same) {
             int t = random_named_op(s, named_kind(f), orig_nops, rng);
-            if (t == AF_NIL && f->codec == AF_FC_TIMEOUT_REF) { /* nothing to reschedule */
+            if (t == AF_NIL && f->codec != AF_FC_GROUP_REF) { /* nothing to reschedule/cancel */
                 o->kind = AF_OP_SLEEP;
                 o->ticks = 0;
             }
@@ -765,7 +772,8 @@ static int random_ref(af_scenario *s, int i, const af_field *f, af_rng *rng)
         if (coin(rng, odds))
             op->ref = (int16_t)random_named_op(s, named_kind(f), s->nops, rng);
         return 0;
-    case AF_FC_TIMEOUT_REF: {
+    case AF_FC_TIMEOUT_REF:
+    case AF_FC_HANDLE_REF: {
         int t = random_named_op(s, named_kind(f), s->nops, rng);
         if (t == AF_NIL)
             return -1;
@@ -834,6 +842,7 @@ static int random_field(af_scenario *s, int i, const af_field *f, bool misuse, a
         return 0;
     case AF_FC_GROUP_NAME:
     case AF_FC_TIMEOUT_NAME:
+    case AF_FC_HANDLE_NAME:
         af_ir_fresh_name(s, af_name_prefix((af_field_codec)f->codec), AF_FIELD_PTR(char, op, f));
         return 0;
     case AF_FC_RESOURCE:
@@ -878,24 +887,42 @@ static int random_fields(af_scenario *s, int i, bool misuse, af_rng *rng, bool f
     return fill ? random_lists(s, i, rng) : 0;
 }
 
-/* A random kind to insert. */
-static af_op_kind random_kind(af_rng *rng, bool misuse)
+/* A random kind to insert into a body of op `owner` (AF_NIL: a task's
+ * body): misuse and loop-level kinds only when allowed, in a callback's
+ * body only kinds that never wait. */
+static af_op_kind random_kind(af_rng *rng, bool misuse, bool loop, const af_scenario *s, int owner)
 {
     for (;;) {
         uint32_t r = af_rng_below(rng, AF_OP_KIND_COUNT + 4);
         af_op_kind k = r >= AF_OP_KIND_COUNT ? (r & 1 ? AF_OP_SLEEP : AF_OP_CANCEL) : (af_op_kind)r;
-        if (!misuse && (af_op_spec_of(k)->flags & AF_OPF_MISUSE))
+        unsigned flags = af_op_spec_of(k)->flags;
+        if ((!misuse && (flags & AF_OPF_MISUSE)) || (!loop && (flags & AF_OPF_LOOP)) ||
+            (owner != AF_NIL && !af_op_allowed_in(s->ops[owner].kind, k)))
             continue;
         return k;
     }
 }
 
-/* A new op of a random kind, not linked (its own lists filled). */
-static int new_random_op(af_scenario *s, int task, bool misuse, af_rng *rng)
+/* Whether every op stands where its kind may (a callback's body holds
+ * only ops that never wait). */
+static bool callback_bodies_ok(const af_scenario *s)
 {
+    for (int i = 0; i < s->nops; i++)
+        if (s->ops[i].parent != AF_NIL &&
+            !af_op_allowed_in(s->ops[s->ops[i].parent].kind, s->ops[i].kind))
+            return false;
+    return true;
+}
+
+/* A new op of a random kind for a body of `owner`, not linked (its own
+ * lists filled). */
+static int new_random_op(af_scenario *s, int task, int owner, const af_mutate_options *o,
+                         af_rng *rng)
+{
+    bool misuse = o->allow_misuse;
     af_body scratch;
     body_clear(&scratch);
-    af_op_kind k = random_kind(rng, misuse);
+    af_op_kind k = random_kind(rng, misuse, o->allow_loop_ops, s, owner);
     int i = af_scenario_add_op(s, &scratch, k, task, AF_NIL);
     if (i == AF_NIL)
         return AF_NIL;
@@ -962,17 +989,16 @@ static bool body_inside(const af_scenario *s, int owner, int task, int op)
     return true;
 }
 
-static int m_insert(af_scenario *s, bool misuse, af_rng *rng)
+static int m_insert(af_scenario *s, const af_mutate_options *o, af_rng *rng)
 {
     body_ref bodies[AF_MAX_TASKS + 2 * AF_MAX_OPS];
     int nb = all_bodies(s, bodies);
     body_ref br = bodies[af_rng_below(rng, (uint32_t)nb)];
-    int owner = br.owner_op;
     int16_t count = br.body->count;
-    int i = new_random_op(s, br.task, misuse, rng);
+    int i = new_random_op(s, br.task, br.owner_op, o, rng);
     if (i == AF_NIL)
         return -1;
-    (void)owner; /* the arrays are fixed: br.body is still valid */
+    /* the arrays are fixed: br.body is still valid */
     af_ir_insert(s, br.body, (int)af_rng_below(rng, (uint32_t)count + 1), i);
     return 0;
 }
@@ -1093,15 +1119,16 @@ static int kind_class(af_op_kind k)
     return 0;
 }
 
-static int m_kind(af_scenario *s, bool misuse, af_rng *rng)
+static int m_kind(af_scenario *s, const af_mutate_options *o, af_rng *rng)
 {
+    bool misuse = o->allow_misuse;
     int i = random_op_index(s, rng);
     if (i == AF_NIL)
         return -1;
     af_op_kind old = s->ops[i].kind;
     af_op_kind nk = old;
     for (int tries = 0; tries < 16 && nk == old; tries++) {
-        af_op_kind k = random_kind(rng, misuse);
+        af_op_kind k = random_kind(rng, misuse, o->allow_loop_ops, s, s->ops[i].parent);
         if (kind_class(k) == kind_class(old) ||
             (kind_class(old) == 1 && kind_class(k) == 3) || /* children -> group keeps them */
             (kind_class(old) == 3 && af_op_has_children(k) && !single_child(k)))
@@ -1302,6 +1329,7 @@ static int m_ref(af_scenario *s, af_rng *rng)
         return 0;
     case AF_FC_GROUP_REF:
     case AF_FC_TIMEOUT_REF:
+    case AF_FC_HANDLE_REF:
         op->ref = (int16_t)random_named_op(s, named_kind(f), s->nops, rng);
         return 0;
     default:
@@ -1517,7 +1545,7 @@ static int apply_one(af_scenario *s, const af_mutate_options *o, af_rng *rng, in
     bool misuse = o->allow_misuse;
     switch (m) {
     case M_INSERT:
-        return m_insert(s, misuse, rng);
+        return m_insert(s, o, rng);
     case M_DELETE:
         return m_delete(s, rng);
     case M_SWAP:
@@ -1527,7 +1555,7 @@ static int apply_one(af_scenario *s, const af_mutate_options *o, af_rng *rng, in
     case M_DURATION:
         return m_duration(s, rng);
     case M_KIND:
-        return m_kind(s, misuse, rng);
+        return m_kind(s, o, rng);
     case M_FIELD:
         return m_field(s, misuse, rng);
     case M_REF:
@@ -1568,7 +1596,9 @@ int af_mutate(af_scenario *s, const af_mutate_options *opts, af_rng *rng, const 
             int rc = apply_one(s, o, rng, &which);
             if (rc == 0)
                 rc = compact(s, NULL, false);
-            if (rc == 0 && !o->allow_misuse && af_scenario_has_misuse(s))
+            if (rc == 0 &&
+                ((!o->allow_misuse && af_scenario_has_misuse(s)) ||
+                 (!o->allow_loop_ops && af_scenario_has_loop_ops(s)) || !callback_bodies_ok(s)))
                 rc = -1;
             if (rc == 0) {
                 applied++;

@@ -94,6 +94,7 @@ void af_ir_fresh_name(const af_scenario *s, const char *prefix, char *buf);
 
 typedef struct af_mutate_options {
     bool allow_misuse;        /* may produce misuse ops (oracle self-tests) */
+    bool allow_loop_ops;      /* may produce loop-level ops (a target with its own loop) */
     const af_scenario *donor; /* splice source (another corpus entry), may be NULL */
     int max_stack;            /* mutations stacked per call (0: 1..4 at random) */
 } af_mutate_options;

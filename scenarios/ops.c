@@ -30,11 +30,13 @@ enum { T_OTHER, T_I32, T_BOOL, T_I16, T_EXC, T_BODY, T_TASKS, T_CHARS, T_ENUM };
 #define WANT_MSG T_CHARS
 #define WANT_GROUP_NAME T_CHARS
 #define WANT_TIMEOUT_NAME T_CHARS
+#define WANT_HANDLE_NAME T_CHARS
 #define WANT_RESOURCE T_CHARS
 #define WANT_TASK_REF T_I16
 #define WANT_TARGET_REF T_I16
 #define WANT_GROUP_REF T_I16
 #define WANT_TIMEOUT_REF T_I16
+#define WANT_HANDLE_REF T_I16
 #define WANT_PRIM_REF T_I16
 #define WANT_ONE_TASK T_TASKS
 #define WANT_CHILDREN T_TASKS
@@ -104,11 +106,13 @@ const af_op_spec af_op_specs[AF_OP_KIND_COUNT] = {
 #define INIT_MSG(m)
 #define INIT_GROUP_NAME(m)
 #define INIT_TIMEOUT_NAME(m)
+#define INIT_HANDLE_NAME(m)
 #define INIT_RESOURCE(m)
 #define INIT_TASK_REF(m)
 #define INIT_TARGET_REF(m)
 #define INIT_GROUP_REF(m)
 #define INIT_TIMEOUT_REF(m)
+#define INIT_HANDLE_REF(m)
 #define INIT_PRIM_REF(m)
 #define INIT_ONE_TASK(m)
 #define INIT_CHILDREN(m)
@@ -146,6 +150,8 @@ const char *af_name_prefix(af_field_codec codec)
         return "tg";
     case AF_FC_TIMEOUT_NAME:
         return "to";
+    case AF_FC_HANDLE_NAME:
+        return "h";
     default:
         return "r";
     }
@@ -153,7 +159,9 @@ const char *af_name_prefix(af_field_codec codec)
 
 af_field_codec af_ref_target_codec(af_field_codec ref_codec)
 {
-    return ref_codec == AF_FC_GROUP_REF ? AF_FC_GROUP_NAME : AF_FC_TIMEOUT_NAME;
+    return ref_codec == AF_FC_GROUP_REF    ? AF_FC_GROUP_NAME
+           : ref_codec == AF_FC_HANDLE_REF ? AF_FC_HANDLE_NAME
+                                           : AF_FC_TIMEOUT_NAME;
 }
 
 af_op_kind af_op_kind_defining(af_field_codec name_codec)

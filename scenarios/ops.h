@@ -58,6 +58,9 @@ typedef enum af_field_codec {
      * a name draw (default tg<i> / to<i>); str */
     AF_FC_GROUP_NAME,
     AF_FC_TIMEOUT_NAME,
+    /* char name[]: the name of a call's handle, in the namespace (default
+     * h<i>); str */
+    AF_FC_HANDLE_NAME,
     /* char name[]: a resource, spelled as a name, not in the namespace
      * (default r<i>, a custom "self" is the default); str */
     AF_FC_RESOURCE,
@@ -72,6 +75,9 @@ typedef enum af_field_codec {
     /* int16 ref: a timeout op; byte % ntimeouts, and with no timeout in the
      * scenario the op degrades to `sleep 0`; its name */
     AF_FC_TIMEOUT_REF,
+    /* int16 ref: a call op; byte % ncalls, and with no call in the
+     * scenario the op degrades to `sleep 0`; its name */
+    AF_FC_HANDLE_REF,
     /* int16 ref: a primitive of the kind AF_OPF_NEEDS names; drawn with the
      * op kind (BYTES.md, "Op kind"); its name */
     AF_FC_PRIM_REF,
@@ -101,6 +107,8 @@ typedef enum af_value_list {
     AF_VALUES_RETURN_WHEN,
     AF_VALUES_NESTED,
     AF_VALUES_PRIM_KIND,
+    AF_VALUES_VIA,
+    AF_VALUES_REENTER,
     AF_VALUE_LISTS
 } af_value_list;
 
@@ -137,6 +145,13 @@ typedef struct af_field {
 
 /* Op flags (ops.def's third column). */
 #define AF_OPF_MISUSE 0x1u
+/* The op never waits (no await): it may stand in a callback's body. */
+#define AF_OPF_NOWAIT 0x2u
+/* A loop-level op: drawn from bytes and by mutation only when loop
+ * operations are on (AF_DRAW_LOOP, a target that brings its own loop). */
+#define AF_OPF_LOOP 0x4u
+/* Its body runs as a plain callback: only AF_OPF_NOWAIT ops. */
+#define AF_OPF_CALLBACK 0x8u
 #define AF_OPF_NEEDS(prim_kind) ((unsigned)((prim_kind) + 1) << 4)
 
 /* One kind (ops.def's OP(...)). shape has bit (1 << codec) set for each
@@ -155,11 +170,12 @@ typedef struct af_op_spec {
 #define AF_SHAPE_TICKS                                                                             \
     (AF_SHAPE(AF_FC_TICKS) | AF_SHAPE(AF_FC_TICKS_POSITIVE) | AF_SHAPE(AF_FC_OPT_TICKS))
 #define AF_SHAPE_TASKS (AF_SHAPE(AF_FC_ONE_TASK) | AF_SHAPE(AF_FC_CHILDREN))
-#define AF_SHAPE_NAMED (AF_SHAPE(AF_FC_GROUP_NAME) | AF_SHAPE(AF_FC_TIMEOUT_NAME))
+#define AF_SHAPE_NAMED                                                                             \
+    (AF_SHAPE(AF_FC_GROUP_NAME) | AF_SHAPE(AF_FC_TIMEOUT_NAME) | AF_SHAPE(AF_FC_HANDLE_NAME))
 /* The reference codecs (they share op->ref: an op has at most one). */
 #define AF_SHAPE_REFS                                                                              \
     (AF_SHAPE(AF_FC_TASK_REF) | AF_SHAPE(AF_FC_TARGET_REF) | AF_SHAPE(AF_FC_GROUP_REF) |           \
-     AF_SHAPE(AF_FC_TIMEOUT_REF) | AF_SHAPE(AF_FC_PRIM_REF))
+     AF_SHAPE(AF_FC_TIMEOUT_REF) | AF_SHAPE(AF_FC_HANDLE_REF) | AF_SHAPE(AF_FC_PRIM_REF))
 
 extern const af_op_spec af_op_specs[AF_OP_KIND_COUNT];
 /* What af_op_init gives an op of each kind: no links, empty lists, every
@@ -330,8 +346,8 @@ static inline int af_op_draw_order(const af_op_spec *spec, const af_field *out[A
     return n;
 }
 
-/* The prefix of the names given to a GROUP_NAME ("tg"), TIMEOUT_NAME ("to")
- * or RESOURCE ("r"): tg0, to1, r2. */
+/* The prefix of the names given to a GROUP_NAME ("tg"), TIMEOUT_NAME ("to"),
+ * HANDLE_NAME ("h") or RESOURCE ("r"): tg0, to1, h2, r3. */
 const char *af_name_prefix(af_field_codec codec);
 
 /* The primitive kind an op kind needs, -1 for none. */
@@ -340,10 +356,19 @@ static inline int af_op_needs(af_op_kind kind)
     return (int)(af_op_spec_of(kind)->flags >> 4) - 1;
 }
 
-/* The kind whose field of `codec` (GROUP_NAME, TIMEOUT_NAME) defines the
- * names a GROUP_REF / TIMEOUT_REF names; AF_OP_KIND_COUNT when none. */
+/* The kind whose field of `codec` (GROUP_NAME, TIMEOUT_NAME, HANDLE_NAME)
+ * defines the names a GROUP_REF / TIMEOUT_REF / HANDLE_REF names;
+ * AF_OP_KIND_COUNT when none. */
 af_op_kind af_op_kind_defining(af_field_codec name_codec);
 /* The name codec a reference codec names (GROUP_REF -> GROUP_NAME). */
 af_field_codec af_ref_target_codec(af_field_codec ref_codec);
+
+/* Whether kind k may stand in a body of an op of kind `owner` (a callback
+ * body takes only ops that never wait). */
+static inline bool af_op_allowed_in(af_op_kind owner, af_op_kind k)
+{
+    return !(af_op_spec_of(owner)->flags & AF_OPF_CALLBACK) ||
+           (af_op_spec_of(k)->flags & AF_OPF_NOWAIT);
+}
 
 #endif

@@ -242,6 +242,37 @@ static void show_never_awaited(const af_scenario *s, const af_op *op, FILE *out)
     fputs("coroutine created, never awaited", out);
 }
 
+static void show_call(const af_scenario *s, const af_op *op, FILE *out)
+{
+    (void)s;
+    if (op->via == AF_VIA_CALL_SOON)
+        fprintf(out, "%s = loop.call_soon(callback):", op->name);
+    else if (op->via == AF_VIA_CALL_LATER)
+        fprintf(out, "%s = loop.call_later(%d, callback):", op->name, op->ticks);
+    else
+        fprintf(out, "%s = loop.call_at(now%c%d, callback):", op->name, op->at ? '-' : '+',
+                op->ticks);
+}
+
+static void show_cancel_handle(const af_scenario *s, const af_op *op, FILE *out)
+{
+    fprintf(out, "%s.cancel()", op_name(s, op->ref));
+}
+
+static void show_stop(const af_scenario *s, const af_op *op, FILE *out)
+{
+    (void)s;
+    (void)op;
+    fputs("loop.stop()", out);
+}
+
+static void show_reenter(const af_scenario *s, const af_op *op, FILE *out)
+{
+    (void)s;
+    fprintf(out, "%s(body) inside the running loop:",
+            op->nested == AF_NESTED_ASYNCIO_RUN ? "asyncio.run" : "loop.run_until_complete");
+}
+
 static show_fn *const show_line_of[AF_OP_KIND_COUNT] = {
     [AF_OP_SLEEP] = show_sleep,
     [AF_OP_RETURN] = show_return,
@@ -267,6 +298,10 @@ static show_fn *const show_line_of[AF_OP_KIND_COUNT] = {
     [AF_OP_NESTED_RUN] = show_nested_run,
     [AF_OP_BLOCK] = show_block,
     [AF_OP_NEVER_AWAITED] = show_never_awaited,
+    [AF_OP_CALL] = show_call,
+    [AF_OP_CANCEL_HANDLE] = show_cancel_handle,
+    [AF_OP_STOP] = show_stop,
+    [AF_OP_REENTER] = show_reenter,
 };
 
 /* ---- the generic line: the kind, then its fields --------------------- */
@@ -285,6 +320,7 @@ static void show_field(const af_scenario *s, const af_op *op, const af_field *f,
             fprintf(out, " %s", op_name(s, op->ref));
         break;
     case AF_FC_TIMEOUT_REF:
+    case AF_FC_HANDLE_REF:
         fprintf(out, " %s", op_name(s, op->ref));
         break;
     case AF_FC_PRIM_REF:
@@ -292,6 +328,7 @@ static void show_field(const af_scenario *s, const af_op *op, const af_field *f,
         break;
     case AF_FC_GROUP_NAME:
     case AF_FC_TIMEOUT_NAME:
+    case AF_FC_HANDLE_NAME:
     case AF_FC_RESOURCE:
         fprintf(out, " %s", AF_FIELD_CPTR(char, op, f));
         break;

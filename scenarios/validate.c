@@ -53,7 +53,8 @@ static int check_exc(walk *w, const char *path, const char *field, const af_exc 
     return check_range(w, sub, "id", e->id, 0, AF_MAX_VALUE);
 }
 
-/* GROUP_REF, TIMEOUT_REF: an op of the kind that defines such names. */
+/* GROUP_REF, TIMEOUT_REF, HANDLE_REF: an op of the kind that defines such
+ * names. */
 static int check_named_op_ref(walk *w, const char *path, const af_field *f, int ref)
 {
     af_op_kind want = af_op_kind_defining(af_ref_target_codec((af_field_codec)f->codec));
@@ -97,6 +98,7 @@ static int check_ref(walk *w, const af_op *op, const char *path, const af_field 
     case AF_FC_GROUP_REF:
         return op->ref == AF_NIL ? 0 : check_named_op_ref(w, path, f, op->ref);
     case AF_FC_TIMEOUT_REF:
+    case AF_FC_HANDLE_REF:
         return check_named_op_ref(w, path, f, op->ref);
     default:
         return check_prim_ref(w, op, path, f);
@@ -138,6 +140,7 @@ static int check_field(walk *w, const af_op *op, const char *path, const af_fiel
                            af_value_count((af_value_list)f->values) - 1);
     case AF_FC_GROUP_NAME:
     case AF_FC_TIMEOUT_NAME:
+    case AF_FC_HANDLE_NAME:
         if (!af_valid_name(op->name))
             return fail(w, path, f->key, "is not a valid name ([A-Za-z_][A-Za-z0-9_]*, not self)");
         return 0;
@@ -159,9 +162,10 @@ static int check_field(walk *w, const af_op *op, const char *path, const af_fiel
 static int check_fields(walk *w, const af_op *op, const char *path)
 {
     static const uint8_t phase[AF_FIELD_CODECS] = {
-        [AF_FC_ENUM] = 1,      [AF_FC_GROUP_NAME] = 1,  [AF_FC_TIMEOUT_NAME] = 1,
-        [AF_FC_RAISE] = 2,     [AF_FC_TASK_REF] = 3,    [AF_FC_TARGET_REF] = 3,
-        [AF_FC_GROUP_REF] = 3, [AF_FC_TIMEOUT_REF] = 3, [AF_FC_PRIM_REF] = 3,
+        [AF_FC_ENUM] = 1,        [AF_FC_GROUP_NAME] = 1, [AF_FC_TIMEOUT_NAME] = 1,
+        [AF_FC_HANDLE_NAME] = 1, [AF_FC_RAISE] = 2,      [AF_FC_TASK_REF] = 3,
+        [AF_FC_TARGET_REF] = 3,  [AF_FC_GROUP_REF] = 3,  [AF_FC_TIMEOUT_REF] = 3,
+        [AF_FC_HANDLE_REF] = 3,  [AF_FC_PRIM_REF] = 3,
     };
     const af_op_spec *spec = af_op_spec_of(op->kind);
     for (int p = 0; p < 4; p++)
@@ -249,6 +253,21 @@ static int walk_op(walk *w, int oi, int task, int parent, int depth, const char 
     return 0;
 }
 
+/* A callback's body (AF_OPF_CALLBACK): ops that never wait. */
+static int check_allowed(walk *w, int parent, int oi, const char *path)
+{
+    const af_op *op = &w->s->ops[oi];
+    if (parent == AF_NIL || (unsigned)op->kind >= AF_OP_KIND_COUNT ||
+        af_op_allowed_in(w->s->ops[parent].kind, op->kind))
+        return 0;
+    char msg[160];
+    snprintf(msg, sizeof msg,
+             "%s waits, and the body of a %s runs as a callback: only operations that never "
+             "wait (SCHEMA.md)",
+             af_op_kind_name(op->kind), af_op_kind_name(w->s->ops[parent].kind));
+    return fail(w, path, "op", msg);
+}
+
 static int walk_body(walk *w, const af_body *b, int task, int parent, int depth, const char *path)
 {
     int j = 0;
@@ -257,7 +276,7 @@ static int walk_body(walk *w, const af_body *b, int task, int parent, int depth,
             return fail(w, path, "", "operation list is corrupt");
         char sub[sizeof w->err->path];
         snprintf(sub, sizeof sub, "%s[%d]", path, j);
-        if (walk_op(w, oi, task, parent, depth, sub) < 0)
+        if (check_allowed(w, parent, oi, sub) < 0 || walk_op(w, oi, task, parent, depth, sub) < 0)
             return -1;
     }
     if (j != b->count)
@@ -265,7 +284,7 @@ static int walk_body(walk *w, const af_body *b, int task, int parent, int depth,
     return 0;
 }
 
-/* One namespace: tasks, task groups, timeouts and primitives. */
+/* One namespace: tasks, task groups, timeouts, handles and primitives. */
 static int check_unique_names(walk *w)
 {
     const af_scenario *s = w->s;

@@ -697,7 +697,7 @@ static PyObject *use_id_hash(PyObject *self, PyObject *cls)
  * _time, WATCHDOG_EVERY). */
 
 static PyObject *g_vloop; /* vloop's globals (bind_vloop) */
-static PyObject *s_hang, *s_deadlock, *s_watchdog, *s_slow, *s_callback;
+static PyObject *s_hang, *s_deadlock, *s_watchdog, *s_slow, *s_callback, *s_stopped;
 static PyObject *g_sixty_four, *g_two;
 
 static PyObject *vget(int n)
@@ -1090,6 +1090,31 @@ static int has_work(PyObject *loop)
     return r;
 }
 
+/* A stop() during the iteration (as run_forever sees it):
+ *     if self._stopping:
+ *         self._stopping = False
+ *         self.events.append(("stopped", self._clock, self._iteration)) */
+static int note_stop(PyObject *loop)
+{
+    int r = af_loop_true(loop, AF_L_STOPPING);
+    if (r <= 0)
+        return r;
+    if (af_loop_set(loop, AF_L_STOPPING, Py_False) < 0)
+        return -1;
+    PyObject *events = af_loop_get(loop, AF_L_EVENTS), *clock, *it, *ev = NULL;
+    if (!events)
+        return -1;
+    if (loop_clock_iteration(loop, &clock, &it) == 0) {
+        ev = event_pack(3, s_stopped, clock, it);
+        Py_DECREF(clock);
+        Py_DECREF(it);
+    }
+    r = ev ? append_to(events, ev) : -1;
+    Py_XDECREF(ev);
+    Py_DECREF(events);
+    return r;
+}
+
 /* run_until(loop, pred, max_iterations, max_vtime, watchdog_seconds) */
 static PyObject *run_until(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
@@ -1220,7 +1245,7 @@ static PyObject *run_until(PyObject *self, PyObject *const *args, Py_ssize_t nar
             result = Py_NewRef(s_hang);
             goto done;
         }
-        if (run_once(loop, cb_failed) < 0)
+        if (run_once(loop, cb_failed) < 0 || note_stop(loop) < 0)
             goto done;
     }
     result = Py_NewRef(Py_None);
@@ -2373,6 +2398,7 @@ static int init_constants(void)
         {&s_op_exit, "op_exit"},     {&s_ok, "ok"},
         {&s_raise, "raise"},         {&s_end, "end"},
         {&s_budget, "budget"},       {&s_pending, "pending"},
+        {&s_stopped, "stopped"},
     };
     for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++) {
         *strs[i].dst = PyUnicode_InternFromString(strs[i].text);

@@ -60,4 +60,8 @@ int af_cli_usage_error(af_command_id cmd, const char *fmt, ...)
  * the build. */
 void af_cli_print_version(FILE *out);
 
+/* What fuzz bytes decode to, from --misuse and --loop-ops (AF_DRAW_*,
+ * scenarios/bytes.h). */
+unsigned af_cli_draw_flags(const af_options *o);
+
 #endif

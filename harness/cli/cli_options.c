@@ -7,6 +7,7 @@
 
 #include "harness/cli/cli.h"
 #include "harness/run/embed.h"
+#include "scenarios/bytes.h"
 
 #ifndef AF_VERSION
 #define AF_VERSION "unknown"
@@ -29,6 +30,11 @@ void af_cli_print_version(FILE *out)
     af_embed_describe(python, sizeof python);
     fprintf(out, "asyncfuzz %s\nembedded interpreter: %s\nbuild: %s\n", AF_VERSION, python,
             AF_BUILD);
+}
+
+unsigned af_cli_draw_flags(const af_options *o)
+{
+    return (o->misuse ? AF_DRAW_MISUSE : 0u) | (o->loop_ops ? AF_DRAW_LOOP : 0u);
 }
 
 int af_cli_usage_error(af_command_id cmd, const char *fmt, ...)

@@ -815,11 +815,14 @@ int af_cmd_gen(int argc, char **argv)
     }
     bool tty = isatty(STDERR_FILENO), harness_failed = false;
     double t0 = af_clock_seconds(), last_tick = t0;
+    /* loop-level ops test a loop under test: on with a target that brings one */
+    unsigned draw = af_cli_draw_flags(&o) |
+                    (strcmp(af_runner_loop_mode(r), "virtual") != 0 ? AF_DRAW_LOOP : 0u);
     gen_catch_signals(&old_int, &old_term);
     caught = true;
     for (uint64_t i = 0; (count == 0 || i < count) && !gen_stop; i++) {
         size_t len = gen_input(seed, i, (size_t)max_len, input);
-        af_decode(input, len, misuse, s);
+        af_decode(input, len, draw, s);
         if (af_judge_run(r, s, &tr, v, &err) < 0) {
             print_error("gen", NULL, &err);
             /* Keep the input for whoever fixes the harness. */
@@ -853,8 +856,9 @@ int af_cmd_gen(int argc, char **argv)
              * are counted. scenario.json expects every verdict of the run. */
             char origin[160];
             snprintf(origin, sizeof origin,
-                     "gen --seed %" PRIu64 "%s --max-len %" PRId64 ", run %" PRIu64, seed,
-                     misuse ? " --misuse" : "", max_len, i);
+                     "gen --seed %" PRIu64 "%s%s --max-len %" PRId64 ", run %" PRIu64, seed,
+                     misuse ? " --misuse" : "", (draw & AF_DRAW_LOOP) ? " --loop-ops" : "", max_len,
+                     i);
             af_findings_record_in in = {.scenario = s,
                                         .verdicts = v,
                                         .all_verdicts = all_verdicts ? NULL : all,

@@ -33,7 +33,7 @@ static af_scenario *new_scenario(void)
 }
 
 /* Reads a fuzz input file and decodes it. */
-static int load_bytes(const char *path, bool misuse, af_scenario *s)
+static int load_bytes(const char *path, unsigned draw, af_scenario *s)
 {
     char *data = NULL;
     size_t len = 0;
@@ -42,15 +42,15 @@ static int load_bytes(const char *path, bool misuse, af_scenario *s)
         print_error(path, &err);
         return -1;
     }
-    af_decode((const uint8_t *)data, len, misuse, s);
+    af_decode((const uint8_t *)data, len, draw, s);
     free(data);
     return 0;
 }
 
-static int load_scenario(const char *path, bool bytes, bool misuse, af_scenario *s)
+static int load_scenario(const char *path, bool bytes, unsigned draw, af_scenario *s)
 {
     if (bytes)
-        return load_bytes(path, misuse, s);
+        return load_bytes(path, draw, s);
     af_error err;
     if (af_json_read_file(path, s, &err) < 0) {
         print_error(path, &err);
@@ -60,7 +60,7 @@ static int load_scenario(const char *path, bool bytes, bool misuse, af_scenario 
 }
 
 static const af_cli_help show_help = {
-    .usage = "show [--bytes [--misuse]] FILE|-",
+    .usage = "show [--bytes [--misuse] [--loop-ops]] FILE|-",
     .args = "FILE",
     .min_args = 1,
     .max_args = 1,
@@ -77,7 +77,8 @@ int af_cmd_show(int argc, char **argv)
     af_scenario *s = new_scenario();
     if (!s)
         return AF_EXIT_USAGE;
-    rc = load_scenario(o.args[0], o.bytes, o.misuse, s) < 0 ? AF_EXIT_USAGE : AF_EXIT_OK;
+    rc = load_scenario(o.args[0], o.bytes, af_cli_draw_flags(&o), s) < 0 ? AF_EXIT_USAGE
+                                                                         : AF_EXIT_OK;
     if (rc == AF_EXIT_OK)
         af_show(s, stdout);
     free(s);
@@ -176,13 +177,14 @@ int af_cmd_check(int argc, char **argv)
 }
 
 static const af_cli_help decode_help = {
-    .usage = "decode [--misuse] FILE|-",
+    .usage = "decode [--misuse] [--loop-ops] FILE|-",
     .args = "FILE",
     .min_args = 1,
     .max_args = 1,
     .above = "Decode a fuzz input (bytes) into a scenario and print its canonical JSON.\n"
              "Every byte string decodes to a valid scenario. Without --misuse the\n"
-             "decoding is the one the implementation fuzz targets use.\n",
+             "decoding is the one the implementation fuzz targets use; --loop-ops draws\n"
+             "loop-level operations too, as for a target that brings its own loop.\n",
 };
 
 int af_cmd_decode(int argc, char **argv)
@@ -192,7 +194,7 @@ int af_cmd_decode(int argc, char **argv)
     if (rc != AF_CLI_GO)
         return rc;
     af_scenario *s = new_scenario();
-    if (!s || load_bytes(o.args[0], o.misuse, s) < 0) {
+    if (!s || load_bytes(o.args[0], af_cli_draw_flags(&o), s) < 0) {
         free(s);
         return AF_EXIT_USAGE;
     }
@@ -208,14 +210,15 @@ int af_cmd_decode(int argc, char **argv)
 }
 
 static const af_cli_help encode_help = {
-    .usage = "encode [--misuse] [-o OUT] FILE|-",
+    .usage = "encode [--misuse] [--loop-ops] [-o OUT] FILE|-",
     .args = "FILE",
     .min_args = 1,
     .max_args = 1,
     .above = "Encode a scenario JSON file into fuzz bytes (a seed for the fuzzers),\n"
              "written to OUT or standard output. `encode F | decode -` gives back F's\n"
              "program (description and expected verdicts are not part of the bytes).\n"
-             "--misuse is required when the scenario has misuse operations.\n",
+             "--misuse is required when the scenario has misuse operations, --loop-ops\n"
+             "when it has loop-level operations (decode such bytes with the same flags).\n",
 };
 
 int af_cmd_encode(int argc, char **argv)
@@ -232,9 +235,9 @@ int af_cmd_encode(int argc, char **argv)
     rc = AF_EXIT_USAGE;
     if (!s || !buf)
         fprintf(stderr, "asyncfuzz encode: out of memory\n");
-    else if (load_scenario(in, false, false, s) < 0)
+    else if (load_scenario(in, false, 0, s) < 0)
         rc = AF_EXIT_USAGE;
-    else if (af_encode(s, o.misuse, buf, AF_ENCODE_MAX_BYTES, &len, &err) < 0)
+    else if (af_encode(s, af_cli_draw_flags(&o), buf, AF_ENCODE_MAX_BYTES, &len, &err) < 0)
         print_error(in, &err);
     else if (af_write_file(o.out_file, buf, len, &err) < 0)
         print_error(o.out_file, &err);

@@ -417,6 +417,7 @@ void af_options_to_runner(const af_options *o, af_runner_options *r)
     r->slow_ticks = (int64_t)o->slow_ticks;
     r->pure_python_tasks = o->pure_python_tasks;
     r->no_accel = o->no_accel;
+    r->tick_ms = (int)o->tick_ms;
     snprintf(r->target, sizeof r->target, "%s", o->target ? o->target : "");
 }
 

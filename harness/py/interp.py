@@ -52,10 +52,16 @@
 #     nested_run     nested_kind
 #     block          ticks
 #     never_awaited  (nothing)
+#     call           handle_name, via, delay, past, body (a callback's body:
+#                    ops that never wait, run by run_callback)
+#     cancel_handle  handle_name
+#     stop           (nothing)
+#     reenter        nested_kind (0 asyncio.run, 1 run_until_complete), body
 # A name refers to a task created by the run; one not created (yet) when the
 # op runs is a recorded no-op (see probe.await_task / cancel_task).
 import asyncio
 
+import loops
 import probe
 from probe import (EXC_TYPES, acquire, await_task, block, cancel_all, cancel_task,
                    caught, caught_group, entered_finally, groups, nested_run,
@@ -67,7 +73,7 @@ KIND_NAMES = (
     "wait_for", "timeout", "reschedule", "shield", "wait", "as_completed", "try",
     "except_star", "hold", "event_set", "event_wait", "lock", "cond_wait",
     "cond_notify", "semaphore", "queue_put", "queue_get", "nested_run", "block",
-    "never_awaited",
+    "never_awaited", "call", "cancel_handle", "stop", "reenter",
 )
 
 RETURN_WHEN = (asyncio.ALL_COMPLETED, asyncio.FIRST_COMPLETED, asyncio.FIRST_EXCEPTION)
@@ -120,6 +126,15 @@ async def run_body(body, end=NORET):
     return end
 
 
+def run_callback(body):
+    """A callback's body: ops that never wait, run in order; a `return` op
+    ends it (its value goes nowhere)."""
+    for op in body:
+        if op[0] == 1:
+            return
+        _CALLBACK[op[0]](op)
+
+
 def task_coro(task):
     c = run_body(task[1], None)
     c.__qualname__ = "task_" + task[0]  # as the reproducer names it
@@ -131,6 +146,20 @@ def _start(i, t):
 
 
 # -- operations without a suspension point ---------------------------------------
+# (run_body writes out raise, spawn and cancel; a callback's body calls these)
+
+def _raise(op):
+    raise EXC_TYPES[op[2]](op[3])
+
+
+def _spawn(op):
+    t = op[2]
+    start(op[1], t[0], task_coro(t), t[2], op[3], op[4])
+
+
+def _cancel(op):
+    cancel_task(op[1], op[2], op[3], op[4], op[5])
+
 
 def _reschedule(op):
     reschedule(op[1], op[2], op[3])
@@ -151,6 +180,27 @@ def _block(op):
 
 def _never_awaited(op):
     never_awaited_coro()
+
+
+def _call(op):
+    _, i, name, via, delay, past, body = op
+    loops.schedule(i, name, via, delay, past, lambda: run_callback(body))
+
+
+def _cancel_handle(op):
+    loops.cancel_handle(op[1], op[2])
+
+
+def _stop(op):
+    loops.stop_loop(op[1])
+
+
+def _reenter(op):
+    _, i, kind, body = op
+    with op_scope(i):
+        c = run_body(body, None)
+        c.__qualname__ = "reenter_%d" % i  # as the reproducer names it
+        loops.reenter(i, kind, c)
 
 
 # -- operations that may suspend or own a body --------------------------------------
@@ -324,7 +374,8 @@ def _unknown(op):
 # coroutine function returning NORET or the value of a `return` inside.
 _SYNC_BY_NAME = {
     "reschedule": _reschedule, "event_set": _event_set, "nested_run": _nested_run,
-    "block": _block, "never_awaited": _never_awaited,
+    "block": _block, "never_awaited": _never_awaited, "call": _call,
+    "cancel_handle": _cancel_handle, "stop": _stop, "reenter": _reenter,
 }
 _ASYNC_BY_NAME = {
     "task_group": _task_group, "wait_for": _wait_for, "timeout": _timeout,
@@ -338,6 +389,10 @@ _WRITTEN_OUT = ("sleep", "return", "raise", "spawn", "await", "cancel", "gather"
 _NK = len(KIND_NAMES)
 _SYNC = [_SYNC_BY_NAME.get(name) for name in KIND_NAMES]
 _ASYNC = [_ASYNC_BY_NAME.get(name) for name in KIND_NAMES]
+# The ops a callback's body may hold (ops.def's AF_OPF_NOWAIT), by kind.
+_CALLBACK = list(_SYNC)
+for _name, _fn in (("raise", _raise), ("spawn", _spawn), ("cancel", _cancel)):
+    _CALLBACK[KIND_NAMES.index(_name)] = _fn
 _missing = [name for name in KIND_NAMES[len(_WRITTEN_OUT):]
             if name not in _SYNC_BY_NAME and name not in _ASYNC_BY_NAME]
 if KIND_NAMES[:len(_WRITTEN_OUT)] != _WRITTEN_OUT or _missing:
@@ -345,15 +400,26 @@ if KIND_NAMES[:len(_WRITTEN_OUT)] != _WRITTEN_OUT or _missing:
                       % (_WRITTEN_OUT, _missing))
 
 
+_last_loop = [None, 0]  # the target and tick whose loop probe.LOOP is
+
+
 def run(scenario, options=None):
     """Run one scenario tuple; returns the list of event tuples. options[5]
     (optional) names the target adapter: None for stock asyncio, else the
     module target_<name> (or an adapter file's path); an unknown name raises
-    ImportError naming it."""
+    ImportError naming it. options[6] (optional, 0: the adapter's TICK_MS)
+    is the tick of a real-time loop, in milliseconds. The run uses the
+    target's loop (loops.py), else the harness's VirtualLoop."""
     global T
     prim_spec, root = scenario
-    name = options[5] if options is not None and len(options) > 5 else None
+    n = 0 if options is None else len(options)
+    name = options[5] if n > 5 else None
     T = target = probe.load_target(name)
+    tick = options[6] if n > 6 else 0
+    if target is not _last_loop[0] or tick != _last_loop[1] or probe.LOOP is None:
+        loops.use_loop(target, tick)
+        _last_loop[0] = target
+        _last_loop[1] = tick
     return probe.run(root[0], lambda: task_coro(root), prim_spec, options, target)
 
 

@@ -82,50 +82,23 @@ def _callback_failed(h, exc):
     h._loop.call_exception_handler(context)
 
 
-class VirtualLoop(asyncio.base_events.BaseEventLoop):
-    # Object slots (instances keep a __dict__ for the rest): the attributes
-    # every iteration reads; the embedded harness reads and writes them at
-    # their offsets (harness/accel/loop_c.c, bind_loop below).
-    __slots__ = ("_clock", "_iteration", "_ready", "_scheduled", "_timer_cancelled_count",
-                 "halted", "_debug", "_closed", "_future_cls", "slow_ticks", "_slow_what",
-                 "events", "_thread_id", "_stopping", "_exception_handler", "_task_factory")
-
-    def __init__(self):
-        super().__init__()
-        self._clock = 0
-        self._iteration = 0
-        self._clock_resolution = 0
-        self.slow_ticks = 100
-        self.events = []
-        self._slow_what = None
-        self._future_cls = None  # None: the C Future (create_future)
-        self.halted = False
-        self.set_debug(False)
-
-    # -- the clock ----------------------------------------------------------
-    def time(self):
-        return self._clock
-
-    def block(self, ticks, what=None):
-        """A blocking call inside a callback: hold the loop for ticks."""
-        self._clock += ticks
-        self._slow_what = what
-
-    # -- what BaseEventLoop leaves abstract --------------------------------
-    def _process_events(self, event_list):
-        pass
-
-    def _write_to_self(self):
-        pass
+class VirtualTime:
+    """What every loop on virtual time does alike: VirtualLoop's, and that
+    of a loop under test put on virtual time (loops.py's VirtualBase). The
+    clock is an integer tick count, self._clock."""
+    __slots__ = ()
+    _Handle = _Handle
+    _TimerHandle = _VTimerHandle
 
     # -- scheduling: BaseEventLoop's, without the debug-mode work (the loop
-    # never runs in debug mode; if it is switched on, the stock methods run).
+    # never runs in debug mode; if it is switched on, the stock methods run),
+    # handles of the loop's classes _Handle and _TimerHandle.
     def call_soon(self, callback, *args, context=None):
         if self._debug:
             return super().call_soon(callback, *args, context=context)
         if self._closed:
             raise RuntimeError("Event loop is closed")
-        h = _new(_Handle)
+        h = _new(self._Handle)
         h._context = _copy_context() if context is None else context
         h._loop = self
         h._callback = callback
@@ -143,7 +116,7 @@ class VirtualLoop(asyncio.base_events.BaseEventLoop):
             return super().call_at(when, callback, *args, context=context)
         if self._closed:
             raise RuntimeError("Event loop is closed")
-        h = _new(_VTimerHandle)
+        h = _new(self._TimerHandle)
         h._context = _copy_context() if context is None else context
         h._loop = self
         h._callback = callback
@@ -161,28 +134,19 @@ class VirtualLoop(asyncio.base_events.BaseEventLoop):
             raise TypeError("delay must not be None")
         return self.call_at(self._clock + delay, callback, *args, context=context)
 
-    def create_task(self, coro, *, name=None, context=None):
-        if self._closed:
-            raise RuntimeError("Event loop is closed")
-        f = self._task_factory
-        if f is None or self._debug:
-            return super().create_task(coro, name=name, context=context)
-        task = f(self, coro) if context is None else f(self, coro, context=context)
-        if name is not None:  # asyncio.tasks._set_task_name
-            try:
-                set_name = task.set_name
-            except AttributeError:
-                asyncio.tasks._set_task_name(task, name)
-            else:
-                set_name(name)
-        return task
+    def time(self):
+        return self._clock
+
+    def block(self, ticks, what=None):
+        """A blocking call inside a callback: hold the loop for ticks."""
+        self._clock += ticks
+        self._slow_what = what
 
     def create_future(self):
         if self._future_cls is None:
             return super().create_future()
         return self._future_cls(loop=self)
 
-    # -- reuse ---------------------------------------------------------------
     def reset(self, events, exception_handler, task_factory, slow_ticks=100,
               future_cls=None):
         """Back to tick 0 with empty queues, for the next run."""
@@ -206,7 +170,6 @@ class VirtualLoop(asyncio.base_events.BaseEventLoop):
         self._scheduled.clear()
         self._timer_cancelled_count = 0
 
-    # -- running -------------------------------------------------------------
     def enter_running(self):
         """Make this the running loop of the thread (as run_forever does,
         with the checks of _check_closed and _check_running inlined)."""
@@ -234,13 +197,60 @@ class VirtualLoop(asyncio.base_events.BaseEventLoop):
             _heappop(sched)._scheduled = False
         return bool(sched)
 
+
+class VirtualLoop(VirtualTime, asyncio.base_events.BaseEventLoop):
+    # Object slots (instances keep a __dict__ for the rest): the attributes
+    # every iteration reads; the embedded harness reads and writes them at
+    # their offsets (harness/accel/loop_c.c, bind_loop below).
+    __slots__ = ("_clock", "_iteration", "_ready", "_scheduled", "_timer_cancelled_count",
+                 "halted", "_debug", "_closed", "_future_cls", "slow_ticks", "_slow_what",
+                 "events", "_thread_id", "_stopping", "_exception_handler", "_task_factory")
+
+    def __init__(self):
+        super().__init__()
+        self._clock = 0
+        self._iteration = 0
+        self._clock_resolution = 0
+        self.slow_ticks = 100
+        self.events = []
+        self._slow_what = None
+        self._future_cls = None  # None: the C Future (create_future)
+        self.halted = False
+        self.set_debug(False)
+
+    # -- what BaseEventLoop leaves abstract --------------------------------
+    def _process_events(self, event_list):
+        pass
+
+    def _write_to_self(self):
+        pass
+
+    def create_task(self, coro, *, name=None, context=None):
+        if self._closed:
+            raise RuntimeError("Event loop is closed")
+        f = self._task_factory
+        if f is None or self._debug:
+            return super().create_task(coro, name=name, context=context)
+        task = f(self, coro) if context is None else f(self, coro, context=context)
+        if name is not None:  # asyncio.tasks._set_task_name
+            try:
+                set_name = task.set_name
+            except AttributeError:
+                asyncio.tasks._set_task_name(task, name)
+            else:
+                set_name(name)
+        return task
+
+    # -- reuse (reset, clear_queues: VirtualTime) ----------------------------
     def run_until(self, pred, max_iterations, max_vtime, watchdog_seconds):
         """Run iterations until pred() is true (pred None: until self.halted
         is true, which a callback sets: cheaper than a call per iteration).
         Returns None, or the budget that stopped the run: "hang", "deadlock"
         or "watchdog". Must be called between enter_running() and
         leave_running(). KeyboardInterrupt and SystemExit raised by a
-        callback propagate."""
+        callback propagate. A stop() ends the iteration as run_forever does;
+        the run goes on as if the program called run_forever again, after a
+        ("stopped", vtime, iteration) event."""
         if _c_run_until is not None:
             return _c_run_until(self, pred, max_iterations, max_vtime, watchdog_seconds)
         start_it = self._iteration
@@ -260,6 +270,9 @@ class VirtualLoop(asyncio.base_events.BaseEventLoop):
             if self._clock > max_vtime:
                 return "hang"
             self._run_once()
+            if self._stopping:
+                self._stopping = False
+                self.events.append(("stopped", self._clock, self._iteration))
         return None
 
     def _purge_cancelled(self, sched):

@@ -19,9 +19,11 @@
 
 struct af_runner {
     af_runner_options opts;
-    PyObject *run; /* interp.run */
-    PyObject
-        *options; /* (max_iterations, max_vtime, watchdog_seconds, slow_ticks, pure_python_tasks) */
+    char loop_mode[16]; /* the target's LOOP: "virtual", "selector", "realtime" */
+    PyObject *run;      /* interp.run */
+    /* (max_iterations, max_vtime, watchdog_seconds, slow_ticks, pure_python_tasks,
+     * target, tick_ms) */
+    PyObject *options;
 };
 
 void af_runner_options_default(af_runner_options *o)
@@ -33,6 +35,7 @@ void af_runner_options_default(af_runner_options *o)
     o->pure_python_tasks = 0;
     o->no_accel = 0;
     o->target[0] = '\0';
+    o->tick_ms = 0;
 }
 
 const af_runner_options *af_runner_get_options(const af_runner *r)
@@ -40,9 +43,25 @@ const af_runner_options *af_runner_get_options(const af_runner *r)
     return &r->opts;
 }
 
+const char *af_runner_loop_mode(const af_runner *r)
+{
+    return r->loop_mode;
+}
+
+/* The adapter's LOOP (loops.py checked it) into mode[cap]. */
+static void read_loop_mode(PyObject *t, char *mode, size_t cap)
+{
+    PyObject *m = PyObject_GetAttrString(t, "LOOP");
+    const char *text = m && PyUnicode_Check(m) ? PyUnicode_AsUTF8(m) : NULL;
+    snprintf(mode, cap, "%s", text ? text : "virtual");
+    Py_XDECREF(m);
+    PyErr_Clear();
+}
+
 /* Load the target adapter once, so that a bad one fails here with its
- * traceback instead of inside every run. */
-static int load_target(const char *target, af_error *err)
+ * traceback instead of inside every run (its loop too, when it brings
+ * one: loops.py). */
+static int load_target(const char *target, char *mode, size_t cap, af_error *err)
 {
     PyObject *probe = af_embed_import("probe", err);
     if (!probe)
@@ -55,6 +74,7 @@ static int load_target(const char *target, af_error *err)
         af_embed_error_from_python(err, context);
         return -1;
     }
+    read_loop_mode(t, mode, cap);
     Py_DECREF(t);
     return 0;
 }
@@ -132,15 +152,18 @@ af_runner *af_runner_new(const af_runner_options *opts, af_error *err)
         af_embed_error_from_python(err, "reading interp.run");
         goto error;
     }
-    r->options = Py_BuildValue(
-        "(LLdLOz)", (long long)r->opts.max_iterations, (long long)r->opts.max_vtime,
-        r->opts.watchdog_seconds, (long long)r->opts.slow_ticks,
-        r->opts.pure_python_tasks ? Py_True : Py_False, r->opts.target[0] ? r->opts.target : NULL);
+    r->options =
+        Py_BuildValue("(LLdLOzi)", (long long)r->opts.max_iterations, (long long)r->opts.max_vtime,
+                      r->opts.watchdog_seconds, (long long)r->opts.slow_ticks,
+                      r->opts.pure_python_tasks ? Py_True : Py_False,
+                      r->opts.target[0] ? r->opts.target : NULL, r->opts.tick_ms);
     if (!r->options) {
         af_embed_error_from_python(err, "building the run options");
         goto error;
     }
-    if (r->opts.target[0] && load_target(r->opts.target, err) < 0)
+    snprintf(r->loop_mode, sizeof r->loop_mode, "virtual");
+    if (r->opts.target[0] &&
+        load_target(r->opts.target, r->loop_mode, sizeof r->loop_mode, err) < 0)
         goto error;
     Py_DECREF(interp);
     return r;

@@ -62,6 +62,9 @@ typedef struct af_runner_options {
      * (harness/targets/target_<name>.py: asyncio, asyncio_py, planted_wait_for)
      * or the path of a vendor's adapter file (.py), up to PATH_MAX - 1. */
     char target[PATH_MAX];
+    /* Real milliseconds per tick of a real-time target (its loop's LOOP is
+     * "realtime"); 0: the adapter's TICK_MS. */
+    int tick_ms;
 } af_runner_options;
 
 /* The defaults every command uses unless told otherwise. They equal
@@ -83,6 +86,13 @@ void af_runner_free(af_runner *r);
 
 /* The runner's options (budgets). */
 const af_runner_options *af_runner_get_options(const af_runner *r);
+
+/* The loop the target runs on (its adapter's LOOP, harness/py/loops.py):
+ * "virtual" (the harness's VirtualLoop, deterministic), "selector" (its own
+ * loop on virtual time, deterministic) or "realtime" (its own loop on
+ * scaled real time: results must be rerun to know how often they
+ * reproduce). */
+const char *af_runner_loop_mode(const af_runner *r);
 
 /* Run s once. tr is reset and filled with the run's trace. Budget-stopped
  * runs are not errors: they end with a `budget` event (and get their

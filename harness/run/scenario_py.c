@@ -164,6 +164,7 @@ static PyObject *ref_item(builder *b, const af_op *op, const af_field *f)
     case AF_FC_GROUP_REF:
         return op->ref == AF_NIL ? none_obj() : op_name(b, op->ref);
     case AF_FC_TIMEOUT_REF:
+    case AF_FC_HANDLE_REF:
         return op_name(b, op->ref);
     default: /* PRIM_REF */
         return prim_name(b, op->ref);
@@ -201,6 +202,7 @@ static int field_items(builder *b, int i, const af_field *f, PyObject **out)
         return 1;
     case AF_FC_GROUP_NAME:
     case AF_FC_TIMEOUT_NAME:
+    case AF_FC_HANDLE_NAME:
         out[0] = op_name(b, i);
         return 1;
     case AF_FC_RESOURCE:

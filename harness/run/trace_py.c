@@ -192,7 +192,11 @@ int af_trace_from_py(PyObject *events, af_trace *tr, af_error *err)
             return -1;
         }
         c.n = PyTuple_GET_SIZE(c.ev);
-        if (c.n < 3) {
+        if (c.n < 3) { /* named when its kind is known (an event without fields) */
+            PyObject *k = c.n ? PyTuple_GET_ITEM(c.ev, 0) : NULL;
+            int kind = k && PyUnicode_Check(k) ? af_ev_kind_from_name(PyUnicode_AsUTF8(k)) : -1;
+            PyErr_Clear();
+            c.kind = kind >= 0 ? af_event_layout_of((af_ev_kind)kind) : NULL;
             conv_fail(&c, c.n, "fewer than 3 fields");
             return -1;
         }

@@ -221,3 +221,39 @@ write("hang-quiet-short-sleep", "a sleep within the budget", [], [S(500)])
 write("hang-quiet-timeout-cuts", "a timeout ends a long sleep within the budget", [], [TRY([TIMEOUT("to", 100, [S(5000)])], on_error="swallow")])
 write("hang-quiet-cancelled-sleeper", "a long sleeper is cancelled early", [],
       [SPAWN(T("worker", S(5000))), S(1), CANCEL("worker"), S(1)])
+
+# ---- the loop's own contracts (loop.order, loop.stop, loop.handle) and
+# nested-loop's refusal and re-entrant rules. On stock asyncio they hold:
+# the quiet scenarios are in oracles/ (default target); the firing ones need
+# a loop that breaks them: oracles-loop/ is replayed with --target
+# planted_loop (harness/targets/target_planted_loop.py), oracles-reentrant/
+# with --target nest_asyncio (a re-entrant loop, in a process of its own).
+def SOON(name, *body): return {"op": "call", "name": name, "via": "call_soon", "body": list(body)}
+def LATER(name, delay, *body): return {"op": "call", "name": name, "via": "call_later", "delay": delay, "body": list(body)}
+def AT(name, delay, *body, past=False):
+    d = {"op": "call", "name": name, "via": "call_at", "delay": delay, "body": list(body)}
+    if past: d["past"] = True
+    return d
+def CH(h): return {"op": "cancel_handle", "handle": h}
+STOP = {"op": "stop"}
+def RE(kind, *body): return {"op": "reenter", "kind": kind, "body": list(body)}
+out = sys.argv[1]
+write("loop.order-quiet-fifo", "five call_soon callbacks in order", [], [SOON("a"), SOON("b"), SOON("c"), SOON("d"), SOON("e"), S(1)])
+write("loop.order-quiet-timers", "timers out of order, a past call_at, call_later(0) after a ready callback", [],
+      [LATER("l3", 3), AT("a1", 1), AT("p", 2, past=True), SOON("s"), LATER("z", 0), S(4)])
+write("loop.order-quiet-ties", "timers due at the same tick: their order is not judged", [], [LATER("x", 2), LATER("y", 2), LATER("w", 2), S(3)])
+write("loop.stop-quiet-from-task", "stop() from the root, then a yield", [], [STOP, S(0), S(1)])
+write("loop.stop-quiet-from-callback", "stop() from a callback between two call_soons", [], [SOON("cb", SOON("x"), STOP, SOON("y")), S(2)])
+write("loop.stop-quiet-twice", "two stop()s in two iterations", [], [STOP, S(0), STOP, S(1)])
+write("loop.handle-quiet-soon", "call_soon gives a Handle", [], [SOON("h"), S(1)])
+write("loop.handle-quiet-later", "call_later(0) and call_later(3) give TimerHandles with their when()", [], [LATER("a", 0), LATER("b", 3), S(4)])
+write("loop.handle-quiet-at", "call_at now, later and in the past give TimerHandles with their when()", [],
+      [AT("n", 0), AT("l", 2), AT("p", 3, past=True), S(3)])
+write("nested-quiet-reenter-refused", "run_until_complete(body) inside the running loop is refused before anything runs", [],
+      [RE("run_until_complete", S(1)), S(1)])
+write("nested-quiet-reenter-asyncio-run", "asyncio.run(body) inside the running loop is refused", [], [RE("asyncio_run", S(1)), S(1)])
+write("nested-quiet-reenter-from-callback", "a callback's nested run is refused", [], [SOON("cb", RE("run_until_complete", S(1))), S(1)])
+
+loops = sys.argv[3] if len(sys.argv) > 3 else os.path.join(os.path.dirname(os.path.abspath(out)), "oracles-loop")
+os.makedirs(loops, exist_ok=True)
+out = loops

@@ -37,8 +37,9 @@ static void assert_valid_within_limits(const af_scenario *s)
     assert_true(af_scenario_total_ticks(s) <= AF_MAX_TOTAL_TICKS);
 }
 
-/* encode s, decode it again into B, and check equality. */
-static size_t round_trip(const af_scenario *s, bool misuse)
+/* encode s, decode it again into B, and check equality (draw: AF_DRAW_*
+ * flags; true is AF_DRAW_MISUSE). */
+static size_t round_trip(const af_scenario *s, unsigned misuse)
 {
     af_error err = {0};
     size_t len = 0;
@@ -129,22 +130,23 @@ static void test_random_bytes(void **state)
     for (int iter = 0; iter < 100000; iter++) {
         size_t n = rnd() % 301;
         fill_random(data, n, iter % 8);
-        for (int m = 0; m < 2; m++) {
-            bool misuse = m == 1;
-            af_decode(data, n, misuse, &A);
+        /* no flag, misuse, loop-level ops (with misuse on odd runs) */
+        for (int m = 0; m < 3; m++) {
+            unsigned draw = m == 0 ? 0u : m == 1 ? AF_DRAW_MISUSE : AF_DRAW_LOOP | (iter & 1u);
+            af_decode(data, n, draw, &A);
             assert_valid_within_limits(&A);
-            if (!misuse)
-                assert_false(af_scenario_has_misuse(&A));
+            unsigned needed = af_draw_needed(&A);
+            assert_int_equal(needed & ~draw, 0);
             for (int i = 0; i < A.nops; i++)
                 kinds_seen[A.ops[i].kind]++;
             at_op_limit += A.nops == AF_MAX_OPS;
             at_task_limit += A.ntasks == AF_MAX_TASKS;
             at_depth_limit += af_scenario_depth(&A) == AF_MAX_DEPTH;
-            round_trip(&A, misuse);
-            if (!misuse)
-                round_trip(&A, true); /* misuse-free also encodes with misuse on */
-            else if (!af_scenario_has_misuse(&A))
-                round_trip(&A, false);
+            round_trip(&A, draw);
+            if (draw != AF_DRAW_ALL)
+                round_trip(&A, AF_DRAW_ALL); /* also encodes with every flag on */
+            if (needed != draw)
+                round_trip(&A, needed); /* and with only the flags it needs */
         }
     }
     for (int k = 0; k < AF_OP_KIND_COUNT; k++)
@@ -365,45 +367,122 @@ static void build_every_kind(af_scenario *s)
     add_op(s, root, AF_OP_NEVER_AWAITED, 0, AF_NIL);
 }
 
+/* The loop-level ops (the every-kind scenario is at the op limit): a
+ * callback with every kind of op a callback may hold, a handle cancelled
+ * before it is defined, calls nested in callbacks, nested runs. */
+static void build_loop_ops(af_scenario *s)
+{
+    af_scenario_init(s);
+    int ev = af_scenario_add_primitive(s, AF_PRIM_EVENT, "ev", 0);
+    int lk = af_scenario_add_primitive(s, AF_PRIM_LOCK, "lk", 0);
+    (void)lk; /* a primitive without an op a callback may run */
+    int to = af_scenario_add_op(s, &s->tasks[0].body, AF_OP_TIMEOUT, 0, AF_NIL);
+    snprintf(s->ops[to].name, sizeof s->ops[to].name, "to0");
+    s->ops[to].ticks = AF_NONE;
+    af_body *root = &s->tasks[0].body;
+    int i, j, k;
+    int soon = add_op(s, root, AF_OP_CALL, 0, AF_NIL);
+    snprintf(s->ops[soon].name, sizeof s->ops[soon].name, "h0"); /* the default */
+    af_body *cb = &s->ops[soon].body;
+    j = add_op(s, cb, AF_OP_EVENT_SET, 0, soon);
+    s->ops[j].ref = (int16_t)ev;
+    j = add_op(s, cb, AF_OP_SPAWN, 0, soon);
+    add_task(s, j, "from_callback");
+    j = add_op(s, cb, AF_OP_RESCHEDULE, 0, soon);
+    s->ops[j].ref = (int16_t)to;
+    s->ops[j].ticks = 3;
+    j = add_op(s, cb, AF_OP_CANCEL, 0, soon);
+    s->ops[j].ref = AF_SELF;
+    j = add_op(s, cb, AF_OP_RAISE, 0, soon);
+    s->ops[j].exc = (af_exc){AF_EXC_VALUE, 2};
+    int cancel_later = add_op(s, cb, AF_OP_CANCEL_HANDLE, 0, soon);
+    j = add_op(s, cb, AF_OP_NESTED_RUN, 0, soon);
+    s->ops[j].nested = AF_NESTED_RUN_FOREVER;
+    j = add_op(s, cb, AF_OP_BLOCK, 0, soon);
+    s->ops[j].ticks = 2;
+    add_op(s, cb, AF_OP_NEVER_AWAITED, 0, soon);
+    j = add_op(s, cb, AF_OP_RETURN, 0, soon);
+    s->ops[j].value = 3;
+    int later = add_op(s, root, AF_OP_CALL, 0, AF_NIL);
+    snprintf(s->ops[later].name, sizeof s->ops[later].name, "later");
+    s->ops[later].via = AF_VIA_CALL_LATER;
+    s->ops[later].ticks = 200;
+    s->ops[cancel_later].ref = (int16_t)later; /* a handle defined after its cancel */
+    int at = add_op(s, &s->ops[later].body, AF_OP_CALL, 0, later);
+    snprintf(s->ops[at].name, sizeof s->ops[at].name, "past");
+    s->ops[at].via = AF_VIA_CALL_AT;
+    s->ops[at].at = true;
+    s->ops[at].ticks = 1;
+    add_op(s, &s->ops[at].body, AF_OP_STOP, 0, at);
+    j = add_op(s, &s->ops[at].body, AF_OP_REENTER, 0, at);
+    k = add_op(s, &s->ops[j].body, AF_OP_SLEEP, 0, j); /* a nested run's body may wait */
+    s->ops[k].ticks = 1;
+    i = add_op(s, root, AF_OP_CANCEL_HANDLE, 0, AF_NIL);
+    s->ops[i].ref = (int16_t)at;
+    add_op(s, root, AF_OP_STOP, 0, AF_NIL);
+    int re = add_op(s, root, AF_OP_REENTER, 0, AF_NIL);
+    j = add_op(s, &s->ops[re].body, AF_OP_REENTER, 0, re);
+    s->ops[j].nested = AF_NESTED_RUN_UNTIL_COMPLETE;
+    k = add_op(s, &s->ops[j].body, AF_OP_EVENT_WAIT, 0, j);
+    s->ops[k].ref = (int16_t)ev;
+}
+
 static void test_every_kind(void **state)
 {
     (void)state;
+    bool seen[AF_OP_KIND_COUNT] = {false};
+    build_loop_ops(&A);
+    assert_valid_within_limits(&A);
+    for (int i = 0; i < A.nops; i++)
+        seen[A.ops[i].kind] = true;
+    size_t len = round_trip(&A, AF_DRAW_ALL);
+    print_message("loop-ops scenario: %d ops, %d tasks, %zu bytes\n", A.nops, A.ntasks, len);
+    af_error err = {0};
+    size_t n = 0;
+    /* loop-level ops are refused when not allowed */
+    assert_int_equal(af_encode(&A, AF_DRAW_MISUSE, buf, sizeof buf, &n, &err), -1);
+    assert_true(strstr(err.message, "loop") != NULL);
+    /* every truncation decodes (with the flags) to a scenario that round-trips */
+    static uint8_t full[AF_ENCODE_MAX_BYTES];
+    assert_int_equal(af_encode(&A, AF_DRAW_ALL, full, sizeof full, &n, NULL), 0);
+    for (size_t cut = 0; cut <= n; cut++) {
+        af_decode(full, cut, AF_DRAW_ALL, &C);
+        assert_valid_within_limits(&C);
+        round_trip(&C, AF_DRAW_ALL);
+    }
+
     build_every_kind(&A);
     assert_valid_within_limits(&A);
-    bool seen[AF_OP_KIND_COUNT] = {false};
     for (int i = 0; i < A.nops; i++)
         seen[A.ops[i].kind] = true;
     for (int k = 0; k < AF_OP_KIND_COUNT; k++)
         if (!seen[k])
-            fail_msg("hand-built scenario lacks %s", af_op_kind_name((af_op_kind)k));
-    size_t len = round_trip(&A, true);
+            fail_msg("hand-built scenarios lack %s", af_op_kind_name((af_op_kind)k));
+    len = round_trip(&A, true);
     print_message("every-kind scenario: %d ops, %d tasks, %zu bytes\n", A.nops, A.ntasks, len);
 
     /* misuse is refused when not allowed */
-    af_error err = {0};
-    size_t n = 0;
     assert_int_equal(af_encode(&A, false, buf, sizeof buf, &n, &err), -1);
     assert_true(strstr(err.message, "misuse") != NULL);
 
     /* a buffer too small is an error, never an overflow */
-    assert_int_equal(af_encode(&A, true, buf, len - 1, &n, &err), -1);
-    assert_int_equal(af_encode(&A, true, buf, len, &n, &err), 0);
+    assert_int_equal(af_encode(&A, AF_DRAW_ALL, buf, len - 1, &n, &err), -1);
+    assert_int_equal(af_encode(&A, AF_DRAW_ALL, buf, len, &n, &err), 0);
 
     /* an invalid scenario is refused */
     memcpy(&C, &A, sizeof C);
     C.ops[0].ticks = -5;
-    assert_int_equal(af_encode(&C, true, buf, sizeof buf, &n, &err), -1);
+    assert_int_equal(af_encode(&C, AF_DRAW_ALL, buf, sizeof buf, &n, &err), -1);
 
     /* every truncation of the encoding (input exhausted mid-op, mid-name,
      * mid-duration...) decodes to a valid scenario that round-trips */
-    assert_int_equal(af_encode(&A, true, buf, sizeof buf, &n, NULL), 0);
-    static uint8_t full[AF_ENCODE_MAX_BYTES];
+    assert_int_equal(af_encode(&A, AF_DRAW_ALL, buf, sizeof buf, &n, NULL), 0);
     memcpy(full, buf, n);
     for (size_t cut = 0; cut <= n; cut++) {
-        for (int m = 0; m < 2; m++) {
-            af_decode(full, cut, m == 1, &C);
+        for (unsigned m = 0; m <= AF_DRAW_ALL; m++) {
+            af_decode(full, cut, m, &C);
             assert_valid_within_limits(&C);
-            round_trip(&C, m == 1);
+            round_trip(&C, m);
         }
     }
 }
@@ -676,10 +755,10 @@ static void test_catalog(void **state)
         A.description[0] = '\0';
         A.nexpect = 0;
         memset(A.expect, 0, sizeof A.expect);
-        bool misuse = af_scenario_has_misuse(&A);
-        round_trip(&A, misuse);
-        if (!misuse)
-            round_trip(&A, true);
+        unsigned needed = af_draw_needed(&A);
+        round_trip(&A, needed);
+        if (needed != AF_DRAW_ALL)
+            round_trip(&A, AF_DRAW_ALL);
         files++;
     }
     closedir(d);

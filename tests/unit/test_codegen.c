@@ -88,7 +88,9 @@ static int setup_python(void **state)
     PyObject *v = load_module("vloop");
     Py_XDECREF(v);
     probe_mod = v ? load_module("probe") : NULL;
-    interp_mod = probe_mod ? load_module("interp") : NULL;
+    PyObject *loops = probe_mod ? load_module("loops") : NULL;
+    Py_XDECREF(loops);
+    interp_mod = loops ? load_module("interp") : NULL;
     if (!interp_mod) {
         PyErr_Print();
         return -1;
@@ -488,7 +490,9 @@ static void test_targets(void **state)
 {
     (void)state;
     int bad = 0;
-    static const char *const targets[] = {"asyncio", "asyncio_py", "planted_wait_for"};
+    /* asyncio_selector: stock asyncio's own loop, on virtual time (loops.py) */
+    static const char *const targets[] = {"asyncio", "asyncio_py", "planted_wait_for",
+                                          "asyncio_selector"};
     for (size_t i = 0; i < sizeof hand / sizeof hand[0]; i++) {
         af_error err = {0};
         if (af_json_read(hand[i], strlen(hand[i]), &S, &err) != 0)

@@ -347,6 +347,21 @@ static void build_everything(af_scenario *s)
     int e2 = add(s, mb, AF_OP_EXCEPT_STAR, 0, AF_NIL);
     s->ops[e2].match = AF_MATCH_CANCELLED;
     s->ops[e2].reaction = AF_REACT_RERAISE;
+    /* the loop-level ops: a callback that cancels a handle defined later */
+    int cb = add(s, mb, AF_OP_CALL, 0, AF_NIL);
+    snprintf(s->ops[cb].name, sizeof s->ops[cb].name, "soon");
+    int ch = add(s, &s->ops[cb].body, AF_OP_CANCEL_HANDLE, 0, cb);
+    add(s, &s->ops[cb].body, AF_OP_STOP, 0, cb);
+    int at = add(s, mb, AF_OP_CALL, 0, AF_NIL);
+    snprintf(s->ops[at].name, sizeof s->ops[at].name, "past");
+    s->ops[at].via = AF_VIA_CALL_AT;
+    s->ops[at].ticks = 3;
+    s->ops[at].at = true;
+    s->ops[ch].ref = (int16_t)at;
+    int re = add(s, mb, AF_OP_REENTER, 0, AF_NIL);
+    s->ops[re].nested = AF_NESTED_RUN_UNTIL_COMPLETE;
+    o = add(s, &s->ops[re].body, AF_OP_SLEEP, 0, re);
+    s->ops[o].ticks = 1;
 }
 
 /* Second scenario: every optional field at its default. */
@@ -381,6 +396,8 @@ static void build_defaults(af_scenario *s)
     s->ops[o].ref = (int16_t)sem;
     o = add(s, mb, AF_OP_QUEUE_GET, 0, AF_NIL);
     s->ops[o].ref = (int16_t)q;
+    int cb = add(s, mb, AF_OP_CALL, 0, AF_NIL);
+    snprintf(s->ops[cb].name, sizeof s->ops[cb].name, "cb");
 }
 
 static void test_every_op_round_trips(void **state)
@@ -412,6 +429,9 @@ static void test_every_op_round_trips(void **state)
     assert_non_null(strstr(t, "{\"op\": \"never_awaited\"}"));
     assert_non_null(strstr(t, "\"main\": {\n    \"name\": \"root\",\n    \"body\": [\n"));
     assert_non_null(strstr(t, "      {\"op\": \"try\", \"body\": [], \"on_cancel\": \"swallow\"}"));
+    assert_non_null(strstr(t, "{\"op\": \"call\", \"name\": \"past\", \"via\": \"call_at\", "
+                              "\"delay\": 3, \"past\": true}"));
+    assert_non_null(strstr(t, "{\"op\": \"cancel_handle\", \"handle\": \"past\"}"));
     free(t);
 
     build_defaults(&A);
@@ -422,7 +442,7 @@ static void test_every_op_round_trips(void **state)
         "\"keep\"", "\"group\"", "\"count\"", "\"msg\"", "\"uncancel\"", "\"return_exceptions\"",
         "\"return_when\"", "\"cancel_pending\"", "\"at\"", "\"on_cancel\"", "\"on_error\"",
         "\"finally\"", "\"raise\"", "\"release_sleep\"", "\"n\"", "\"value\"", "\"maxsize\"",
-        NULL};
+        "\"delay\": 0", "\"past\"", NULL};
     /* clang-format on */
     for (int i = 0; omitted[i]; i++)
         if (strstr(t, omitted[i]))
@@ -435,6 +455,7 @@ static void test_every_op_round_trips(void **state)
     assert_non_null(strstr(t, "{\"op\": \"wait\", \"children\": []}"));
     assert_non_null(strstr(t, "{\"op\": \"as_completed\", \"children\": []}"));
     assert_non_null(strstr(t, "{\"op\": \"hold\", \"resource\": \"res\", \"body\": []}"));
+    assert_non_null(strstr(t, "{\"op\": \"call\", \"name\": \"cb\", \"via\": \"call_soon\"}"));
     assert_non_null(strstr(t, "  \"expect\": [],\n"));
     free(t);
 

@@ -3,7 +3,8 @@
  *
  * Properties: 100,000 mutants (random walks from the empty scenario and
  * from every catalog scenario, with catalog donors for splicing) all
- * validate, stay within the limits, carry no misuse when misuse is off and
+ * validate, stay within the limits, carry no misuse (nor loop-level op)
+ * when it is off (the 20,000 with misuse on have both) and
  * round-trip through the byte encoding; every operator gets exercised;
  * mutation is deterministic for a seed; compaction drops ops whose
  * references dangle; hoisting replaces an op by its body. */
@@ -54,7 +55,7 @@ static void load_catalog(void)
     closedir(d);
 }
 
-static void assert_valid(const af_scenario *s, bool misuse)
+static void assert_valid(const af_scenario *s, unsigned draw)
 {
     af_error err = {0};
     if (af_scenario_validate(s, &err) != 0)
@@ -63,17 +64,16 @@ static void assert_valid(const af_scenario *s, bool misuse)
                 s->nprims <= AF_MAX_PRIMITIVES);
     assert_true(af_scenario_depth(s) <= AF_MAX_DEPTH);
     assert_true(af_scenario_total_ticks(s) <= AF_MAX_TOTAL_TICKS);
-    if (!misuse)
-        assert_false(af_scenario_has_misuse(s));
+    assert_int_equal(af_draw_needed(s) & ~draw, 0); /* no misuse / loop op unless allowed */
 }
 
-static void assert_round_trip(const af_scenario *s, bool misuse)
+static void assert_round_trip(const af_scenario *s, unsigned draw)
 {
     size_t len = 0;
     af_error err = {0};
-    if (af_encode(s, misuse, buf, sizeof buf, &len, &err) != 0)
+    if (af_encode(s, draw, buf, sizeof buf, &len, &err) != 0)
         fail_msg("encode failed on a mutant: %s: %s", err.path, err.message);
-    af_decode(buf, len, misuse, &U);
+    af_decode(buf, len, draw, &U);
     /* the byte format carries the program only */
     T = *s;
     T.description[0] = '\0';
@@ -81,7 +81,8 @@ static void assert_round_trip(const af_scenario *s, bool misuse)
     assert_true(af_scenario_equal(&T, &U));
 }
 
-static void walk(int total, bool misuse, uint64_t seed, int *op_counts)
+/* draw: AF_DRAW_* flags, what the mutants may hold (misuse, loop ops). */
+static void walk(int total, unsigned draw, uint64_t seed, int *op_counts)
 {
     load_catalog();
     af_rng rng;
@@ -89,12 +90,13 @@ static void walk(int total, bool misuse, uint64_t seed, int *op_counts)
     for (int i = 0; i < total; i++) {
         if (i % 40 == 0) {
             S = seeds[af_rng_below(&rng, (uint32_t)nseeds)];
-            if (!misuse && af_scenario_has_misuse(&S))
+            if (af_draw_needed(&S) & ~draw)
                 af_scenario_init(&S);
         }
-        af_mutate_options o = {.allow_misuse = misuse,
+        af_mutate_options o = {.allow_misuse = (draw & AF_DRAW_MISUSE) != 0,
+                               .allow_loop_ops = (draw & AF_DRAW_LOOP) != 0,
                                .donor = &seeds[af_rng_below(&rng, (uint32_t)nseeds)]};
-        if (!misuse && af_scenario_has_misuse(o.donor))
+        if (af_draw_needed(o.donor) & ~draw)
             o.donor = NULL;
         const char *what = NULL;
         int n = af_mutate(&S, &o, &rng, &what);
@@ -103,9 +105,9 @@ static void walk(int total, bool misuse, uint64_t seed, int *op_counts)
                 if (what && strcmp(what, af_mutation_names[k]) == 0)
                     op_counts[k]++;
         }
-        assert_valid(&S, misuse);
+        assert_valid(&S, draw);
         if (i % 10 == 0)
-            assert_round_trip(&S, misuse);
+            assert_round_trip(&S, draw);
     }
 }
 
@@ -113,7 +115,7 @@ static void test_100k_mutants_validate(void **state)
 {
     (void)state;
     int counts[32] = {0};
-    walk(100000, false, 1, counts);
+    walk(100000, 0, 1, counts);
     for (int k = 0; af_mutation_names[k]; k++) {
         if (counts[k] == 0)
             fail_msg("operator %s never applied", af_mutation_names[k]);
@@ -123,7 +125,7 @@ static void test_100k_mutants_validate(void **state)
 static void test_mutants_with_misuse_validate(void **state)
 {
     (void)state;
-    walk(20000, true, 2, NULL);
+    walk(20000, AF_DRAW_ALL, 2, NULL);
 }
 
 static void test_deterministic(void **state)
@@ -273,7 +275,7 @@ static void test_bytes_mutation_bounded(void **state)
         assert_true(len <= sizeof data);
         if (i % 50 == 0) {
             af_decode(data, len, false, &S);
-            assert_valid(&S, false);
+            assert_valid(&S, 0);
         }
     }
 }

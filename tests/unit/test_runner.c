@@ -8,10 +8,20 @@
  *                            give byte-identical JSON-lines traces twice in
  *                            this process and once more in a fresh process
  *                            (this binary re-executed with --dump-traces);
+ *                            and the same on a loop under test: target
+ *                            asyncio_selector (stock asyncio's own
+ *                            SelectorEventLoop on virtual time, loops.py),
+ *                            the catalog and 300 random scenarios with
+ *                            loop-level operations;
  *   equivalence              the generated program run by /usr/bin/python3.11
  *                            --trace prints the same trace text as the
  *                            in-process run, for the catalog and 300 random
- *                            scenarios (python processes run in parallel);
+ *                            scenarios (python processes run in parallel),
+ *                            and on target asyncio_selector for the catalog
+ *                            and 100 random ones with loop-level operations;
+ *   selector_is_virtual      stock asyncio's own loop through the loop path
+ *                            gives the VirtualLoop's traces (but the `loop`
+ *                            event), on the same set;
  *   budgets                  deadlock, and hang by iterations and by virtual
  *                            time, end the run with their verdict, quickly;
  *   no_growth                100,000 runs leave RSS flat (after a warm-up);
@@ -26,7 +36,7 @@
  *                            an error naming the event, field and label.
  *
  * AF_TEST_RANDOM / AF_TEST_EQUIV_RANDOM / AF_TEST_GROWTH_RUNS /
- * AF_TEST_LAYOUT_RANDOM override the
+ * AF_TEST_LAYOUT_RANDOM / AF_TEST_SELECTOR_RANDOM override the
  * sizes (for quick local runs).
  */
 #define PY_SSIZE_T_CLEAN
@@ -66,6 +76,9 @@
 #endif
 
 static af_runner *g_runner;
+static af_runner *g_selector; /* target asyncio_selector */
+
+#define SELECTOR_TARGET "asyncio_selector"
 
 /* ---- the scenario set: catalog files, then seeded random ones ---------- */
 
@@ -90,13 +103,21 @@ static int env_int(const char *name, int dflt)
 }
 
 /* The runner options of every runner here: the defaults, run without the
- * C accelerators when AF_NO_ACCEL=1 (ctest runs this file both ways). */
-static af_runner_options test_options(void)
+ * C accelerators when AF_NO_ACCEL=1 (ctest runs this file both ways), on
+ * target (NULL: stock asyncio). */
+static af_runner_options target_options(const char *target)
 {
     af_runner_options o;
     af_runner_options_default(&o);
     o.no_accel = env_int("AF_NO_ACCEL", 0);
+    if (target)
+        snprintf(o.target, sizeof o.target, "%s", target);
     return o;
+}
+
+static af_runner_options test_options(void)
+{
+    return target_options(NULL);
 }
 
 static int cmp_names(const void *a, const void *b)
@@ -105,8 +126,9 @@ static int cmp_names(const void *a, const void *b)
 }
 
 /* Catalog scenarios (sorted by file name) then `nrandom` decoded from
- * seeded random bytes (every other one with misuse allowed). */
-static void load_set(scen_set *set, int nrandom, uint64_t seed)
+ * seeded random bytes (every other one with misuse allowed), with the
+ * draw flags `draw` too (AF_DRAW_LOOP: loop-level operations). */
+static void load_set_drawn(scen_set *set, int nrandom, uint64_t seed, unsigned draw)
 {
     const char *dir = AF_SOURCE_DIR "/scenarios/catalog";
     char *files[512];
@@ -145,11 +167,16 @@ static void load_set(scen_set *set, int nrandom, uint64_t seed)
         size_t len = (size_t)(splitmix64(&st) % 257);
         for (size_t j = 0; j < len; j++)
             buf[j] = (uint8_t)splitmix64(&st);
-        af_decode(buf, len, (i & 1) != 0, &set->items[set->n]);
-        snprintf(set->names[set->n], sizeof set->names[0], "random seed %" PRIu64 " #%d%s", seed, i,
-                 (i & 1) ? " (misuse)" : "");
+        af_decode(buf, len, draw | ((i & 1) ? AF_DRAW_MISUSE : 0u), &set->items[set->n]);
+        snprintf(set->names[set->n], sizeof set->names[0], "random seed %" PRIu64 " #%d%s%s", seed,
+                 i, (i & 1) ? " (misuse)" : "", (draw & AF_DRAW_LOOP) ? " (loop ops)" : "");
         set->n++;
     }
+}
+
+static void load_set(scen_set *set, int nrandom, uint64_t seed)
+{
+    load_set_drawn(set, nrandom, seed, 0);
 }
 
 static void free_set(scen_set *set)
@@ -176,17 +203,24 @@ static char *run_text(af_runner *r, const af_scenario *s, af_trace *tr, af_error
 
 /* ---- --dump-traces: the fresh-process half of the determinism test ------- */
 
-static int dump_traces(const char *path, int nrandom)
+/* The set a target's determinism is checked on: with loop-level ops on a
+ * target that brings its own loop. */
+static void load_target_set(scen_set *set, int nrandom, const char *target)
+{
+    load_set_drawn(set, nrandom, DET_RANDOM_SEED, target ? AF_DRAW_LOOP : 0u);
+}
+
+static int dump_traces(const char *path, int nrandom, const char *target)
 {
     af_error err;
-    af_runner_options o = test_options();
+    af_runner_options o = target_options(target);
     af_runner *r = af_runner_new(&o, &err);
     if (!r) {
         fprintf(stderr, "runner: %s\n", err.message);
         return 2;
     }
     scen_set set;
-    load_set(&set, nrandom, DET_RANDOM_SEED);
+    load_target_set(&set, nrandom, target);
     FILE *out = fopen(path, "w");
     if (!out)
         return 2;
@@ -258,7 +292,9 @@ static int setup(void **state)
     af_error err;
     af_runner_options o = test_options();
     g_runner = af_runner_new(&o, &err);
-    if (!g_runner) {
+    o = target_options(SELECTOR_TARGET);
+    g_selector = g_runner ? af_runner_new(&o, &err) : NULL;
+    if (!g_selector) {
         fprintf(stderr, "af_runner_new: %s\n%s", err.message, af_embed_last_traceback());
         return -1;
     }
@@ -300,12 +336,12 @@ static void kind_names_and_defaults(void **state)
     assert_true(PyDict_GetItemString(g, "ok") == Py_True);
 }
 
-static void determinism(void **state)
+/* Two runs in this process and one in a fresh one give the same trace, for
+ * the runner of target (NULL: stock asyncio). */
+static void check_determinism(af_runner *runner, const char *target, int nrandom)
 {
-    (void)state;
-    int nrandom = env_int("AF_TEST_RANDOM", 2000);
     scen_set set;
-    load_set(&set, nrandom, DET_RANDOM_SEED);
+    load_target_set(&set, nrandom, target);
     af_trace tr;
     assert_int_equal(af_trace_init(&tr, 0, 0), 0);
     af_error err;
@@ -313,8 +349,8 @@ static void determinism(void **state)
     char *all = malloc(cap);
     int errors = 0, diffs = 0;
     for (int i = 0; i < set.n; i++) {
-        char *a = run_text(g_runner, &set.items[i], &tr, &err);
-        char *b = a ? run_text(g_runner, &set.items[i], &tr, &err) : NULL;
+        char *a = run_text(runner, &set.items[i], &tr, &err);
+        char *b = a ? run_text(runner, &set.items[i], &tr, &err) : NULL;
         if (!a || !b) {
             if (errors++ < 5) {
                 print_error("%s: harness error: %s: %s\n", set.names[i], err.path, err.message);
@@ -353,7 +389,7 @@ static void determinism(void **state)
     snprintf(nr, sizeof nr, "%d", nrandom);
     pid_t pid = fork();
     if (pid == 0) {
-        execl("/proc/self/exe", "test_runner", "--dump-traces", path, nr, (char *)NULL);
+        execl("/proc/self/exe", "test_runner", "--dump-traces", path, nr, target, (char *)NULL);
         _exit(127);
     }
     int status = 0;
@@ -378,9 +414,10 @@ static void determinism(void **state)
         unlink(path);
     }
     print_message(
-        "determinism: %d scenarios (%d catalog + %d random), %d harness errors, %d in-process "
+        "determinism%s%s: %d scenarios (%d catalog + %d random), %d harness errors, %d in-process "
         "differences, fresh process %s\n",
-        set.n, set.n - nrandom, nrandom, errors, diffs, same ? "identical" : "DIFFERENT");
+        target ? " on " : "", target ? target : "", set.n, set.n - nrandom, nrandom, errors, diffs,
+        same ? "identical" : "DIFFERENT");
     free(fresh);
     free(all);
     af_trace_free(&tr);
@@ -388,6 +425,13 @@ static void determinism(void **state)
     assert_int_equal(errors, 0);
     assert_int_equal(diffs, 0);
     assert_true(same);
+}
+
+static void determinism(void **state)
+{
+    (void)state;
+    check_determinism(g_runner, NULL, env_int("AF_TEST_RANDOM", 2000));
+    check_determinism(g_selector, SELECTOR_TARGET, env_int("AF_TEST_SELECTOR_RANDOM", 300));
 }
 
 static int write_all(const char *path, const char *text)
@@ -422,16 +466,12 @@ static pid_t spawn_python(const char *prog, const char *out)
     return pid;
 }
 
-static void equivalence(void **state)
+/* The generated programs of the set, run by /usr/bin/python3.11, print the
+ * in-process traces of the runner of target (NULL: stock asyncio). */
+static void check_equivalence(af_runner *runner, const char *target, int nrandom)
 {
-    (void)state;
-    if (access("/usr/bin/python3.11", X_OK) != 0) {
-        print_message("equivalence: /usr/bin/python3.11 not found: skipped\n");
-        skip();
-    }
-    int nrandom = env_int("AF_TEST_EQUIV_RANDOM", 300);
     scen_set set;
-    load_set(&set, nrandom, 777);
+    load_set_drawn(&set, nrandom, 777, target ? AF_DRAW_LOOP : 0u);
     char dir[] = "/tmp/af_test_equiv_XXXXXX";
     assert_non_null(mkdtemp(dir));
     af_trace tr;
@@ -439,13 +479,13 @@ static void equivalence(void **state)
     char **expected = calloc((size_t)set.n, sizeof *expected);
     af_error err;
     for (int i = 0; i < set.n; i++) {
-        char *prog = af_codegen_python(&set.items[i], NULL, 0);
+        char *prog = af_codegen_python_target(&set.items[i], target, NULL, 0);
         assert_non_null(prog);
         char path[512];
         snprintf(path, sizeof path, "%s/s%04d.py", dir, i);
         assert_int_equal(write_all(path, prog), 0);
         free(prog);
-        expected[i] = run_text(g_runner, &set.items[i], &tr, &err);
+        expected[i] = run_text(runner, &set.items[i], &tr, &err);
         if (!expected[i])
             print_error("%s: harness error: %s: %s\n", set.names[i], err.path, err.message);
     }
@@ -492,9 +532,58 @@ static void equivalence(void **state)
     }
     if (differ == 0)
         rmdir(dir);
-    print_message("equivalence: %d of %d scenarios (%d random) identical%s%s\n", same, set.n,
-                  nrandom, differ ? "; programs and outputs kept in " : "", differ ? dir : "");
+    print_message("equivalence%s%s: %d of %d scenarios (%d random) identical%s%s\n",
+                  target ? " on " : "", target ? target : "", same, set.n, nrandom,
+                  differ ? "; programs and outputs kept in " : "", differ ? dir : "");
     free(expected);
+    af_trace_free(&tr);
+    free_set(&set);
+    assert_int_equal(differ, 0);
+}
+
+static void equivalence(void **state)
+{
+    (void)state;
+    if (access("/usr/bin/python3.11", X_OK) != 0) {
+        print_message("equivalence: /usr/bin/python3.11 not found: skipped\n");
+        skip();
+    }
+    check_equivalence(g_runner, NULL, env_int("AF_TEST_EQUIV_RANDOM", 300));
+    check_equivalence(g_selector, SELECTOR_TARGET, env_int("AF_TEST_SELECTOR_RANDOM", 300) / 3);
+}
+
+/* The trace without its first line when that is the `loop` event. */
+static const char *without_loop_event(const char *t)
+{
+    if (strncmp(t, "[\"loop\",", 8) != 0)
+        return t;
+    const char *nl = strchr(t, '\n');
+    return nl ? nl + 1 : t;
+}
+
+static void selector_is_virtual(void **state)
+{
+    (void)state;
+    scen_set set;
+    load_target_set(&set, env_int("AF_TEST_SELECTOR_RANDOM", 300), SELECTOR_TARGET);
+    af_trace tr;
+    assert_int_equal(af_trace_init(&tr, 0, 0), 0);
+    af_error err;
+    int differ = 0;
+    for (int i = 0; i < set.n; i++) {
+        char *v = run_text(g_runner, &set.items[i], &tr, &err);
+        char *sel = v ? run_text(g_selector, &set.items[i], &tr, &err) : NULL;
+        if (!v || !sel)
+            fail_msg("%s: harness error: %s: %s", set.names[i], err.path, err.message);
+        if (strcmp(v, without_loop_event(sel)) != 0 && differ++ < 5) {
+            print_error("%s: the selector loop's trace differs:\n--- VirtualLoop\n%s--- %s\n%s",
+                        set.names[i], v, SELECTOR_TARGET, sel);
+            keep_scenario(&set.items[i], "selector", i);
+        }
+        free(v);
+        free(sel);
+    }
+    print_message("selector_is_virtual: %d scenarios, %d differ\n", set.n, differ);
     af_trace_free(&tr);
     free_set(&set);
     assert_int_equal(differ, 0);
@@ -671,16 +760,16 @@ static const char *const extra_scenarios[] = {
     "\"name\":\"tg0\",\"body\":[{\"op\":\"await\",\"task\":\"main\"}]}]}]}]}}",
 };
 
-/* Run s by interp.run and check its tuples: the conversion accepts them
- * and writes each as json.dumps does. Counts the kinds in seen. Returns
- * the number of problems (printed). */
+/* Run s by interp.run (options: NULL for the defaults) and check its
+ * tuples: the conversion accepts them and writes each as json.dumps does.
+ * Counts the kinds in seen. Returns the number of problems (printed). */
 static int check_tuples(PyObject *run, const af_scenario *s, const char *name, af_trace *tr,
-                        long *seen)
+                        long *seen, PyObject *options)
 {
     af_error err;
     PyObject *scen = af_scenario_to_py(s);
     assert_non_null(scen);
-    PyObject *events = PyObject_CallOneArg(run, scen);
+    PyObject *events = PyObject_CallFunctionObjArgs(run, scen, options ? options : Py_None, NULL);
     Py_DECREF(scen);
     if (!events)
         fail_msg("%s: interp.run raised", name);
@@ -713,18 +802,31 @@ static void probe_follows_the_table(void **state)
     (void)state;
     int nrandom = env_int("AF_TEST_LAYOUT_RANDOM", 300);
     scen_set set;
-    load_set(&set, nrandom, 4242);
+    /* loop-level ops on the random half: their events follow the table too */
+    load_set_drawn(&set, nrandom, 4242, AF_DRAW_LOOP);
     af_error err;
     PyObject *interp = af_embed_import("interp", &err);
     assert_non_null(interp);
     PyObject *run = PyObject_GetAttrString(interp, "run");
     assert_non_null(run);
+    PyObject *probe = af_embed_import("probe", &err);
+    assert_non_null(probe);
+    PyObject *dflt = PyObject_GetAttrString(probe, "DEFAULT_OPTIONS");
+    assert_non_null(dflt);
+    /* DEFAULT_OPTIONS + (SELECTOR_TARGET,): the loop under test's events */
+    PyObject *on_selector = Py_BuildValue("(OOOOOs)", PyTuple_GET_ITEM(dflt, 0),
+                                          PyTuple_GET_ITEM(dflt, 1), PyTuple_GET_ITEM(dflt, 2),
+                                          PyTuple_GET_ITEM(dflt, 3), Py_False, SELECTOR_TARGET);
+    assert_non_null(on_selector);
+    Py_DECREF(dflt);
+    Py_DECREF(probe);
     af_trace tr;
     assert_int_equal(af_trace_init(&tr, 1 << 16, 16u << 20), 0);
     long seen[AF_EV_KIND_COUNT] = {0};
     int bad = 0;
     for (int i = 0; i < set.n && bad < 5; i++) {
-        int b = check_tuples(run, &set.items[i], set.names[i], &tr, seen);
+        int b =
+            check_tuples(run, &set.items[i], set.names[i], &tr, seen, i & 1 ? on_selector : NULL);
         if (b)
             keep_scenario(&set.items[i], "layout", i);
         bad += b;
@@ -734,8 +836,9 @@ static void probe_follows_the_table(void **state)
         af_scenario s;
         if (af_json_read(extra_scenarios[i], strlen(extra_scenarios[i]), &s, &err) < 0)
             fail_msg("extra scenario %d: %s: %s", i, err.path, err.message);
-        bad += check_tuples(run, &s, "extra scenario", &tr, seen);
+        bad += check_tuples(run, &s, "extra scenario", &tr, seen, NULL);
     }
+    Py_DECREF(on_selector);
     long total = 0;
     int unseen = 0;
     for (int k = 0; k < AF_EV_KIND_COUNT; k++) {
@@ -904,11 +1007,12 @@ static void malformed_events(void **state)
 int main(int argc, char **argv)
 {
     if (argc >= 3 && strcmp(argv[1], "--dump-traces") == 0)
-        return dump_traces(argv[2], argc >= 4 ? atoi(argv[3]) : 2000);
+        return dump_traces(argv[2], argc >= 4 ? atoi(argv[3]) : 2000, argc >= 5 ? argv[4] : NULL);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(kind_names_and_defaults),
         cmocka_unit_test(determinism),
         cmocka_unit_test(equivalence),
+        cmocka_unit_test(selector_is_virtual),
         cmocka_unit_test(budgets),
         cmocka_unit_test(no_growth),
         cmocka_unit_test(probe_follows_the_table),
