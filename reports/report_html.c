@@ -90,9 +90,28 @@ static double finding_total(const af_plot_row *row)
     return isnan(row->crashes) && isnan(row->hangs) ? NAN : c + h;
 }
 
+/* Add a run's signatures to the signatures seen so far (pointers into
+ * the run). */
+static void see_signatures(const af_report_run *u, char ***seen, int *nseen)
+{
+    for (int pass = 0; pass < 2; pass++) {
+        char **list = pass ? u->known_sigs : u->new_sigs;
+        int n = pass ? u->nknown : u->nnew;
+        for (int i = 0; i < n; i++) {
+            bool dup = false;
+            for (int k = 0; k < *nseen && !dup; k++)
+                dup = strcmp((*seen)[k], list[i]) == 0;
+            char **grown = dup ? NULL : realloc(*seen, (size_t)(*nseen + 1) * sizeof **seen);
+            if (grown) {
+                *seen = grown;
+                grown[(*nseen)++] = list[i];
+            }
+        }
+    }
+}
+
 /* One run's points at offset (its start on the campaign's clock); the
- * history's totals at its end when it has no plot_data. *distinct counts
- * the signatures of every run so far. */
+ * history's totals at its end when it has no plot_data. */
 static void run_points(const af_report_run *u, double offset, plot_data *d, char ***seen,
                        int *nseen)
 {
@@ -113,20 +132,7 @@ static void run_points(const af_report_run *u, double offset, plot_data *d, char
         add_point(&d->features, end, u->features);
         add_point(&d->corpus, end, u->corpus);
     }
-    for (int pass = 0; pass < 2; pass++) {
-        char **list = pass ? u->known_sigs : u->new_sigs;
-        int n = pass ? u->nknown : u->nnew;
-        for (int i = 0; i < n; i++) {
-            bool dup = false;
-            for (int k = 0; k < *nseen && !dup; k++)
-                dup = strcmp((*seen)[k], list[i]) == 0;
-            char **grown = dup ? NULL : realloc(*seen, (size_t)(*nseen + 1) * sizeof **seen);
-            if (grown) {
-                *seen = grown;
-                grown[(*nseen)++] = list[i];
-            }
-        }
-    }
+    see_signatures(u, seen, nseen);
     add_point(&d->distinct, end, *nseen);
     add_point(&d->fresh, end, u->nnew);
 }
@@ -141,8 +147,8 @@ static void collect(const af_report *r, int first, int last, plot_data *d)
     d->mark_text = calloc((size_t)n + 1, sizeof *d->mark_text);
     char **seen = NULL;
     int nseen = 0;
-    for (int k = 0; k < first; k++) /* earlier runs' signatures are not new here */
-        run_points(&r->runs[k], 0, &(plot_data){0}, &seen, &nseen);
+    for (int k = 0; k < first; k++) /* the signatures of earlier runs count too */
+        see_signatures(&r->runs[k], &seen, &nseen);
     double offset = 0;
     for (int k = first; k <= last; k++) {
         const af_report_run *u = &r->runs[k];

@@ -648,14 +648,16 @@ int af_report_read(const char *dir, af_report *r, af_error *err)
         read_history(r);
         add_stats_only_runs(r);
         read_plot_data(r);
-        qsort(r->runs, (size_t)r->nruns, sizeof r->runs[0], run_cmp);
+        if (r->nruns > 1)
+            qsort(r->runs, (size_t)r->nruns, sizeof r->runs[0], run_cmp);
     }
     if (read_findings(r, err) < 0) {
         af_report_free(r);
         return -1;
     }
     mark_new_since_last_run(r);
-    qsort(r->findings, (size_t)r->nfindings, sizeof r->findings[0], finding_cmp);
+    if (r->nfindings > 1)
+        qsort(r->findings, (size_t)r->nfindings, sizeof r->findings[0], finding_cmp);
     for (int i = 0; i < r->nfindings; i++)
         r->nnew += !r->findings[i].known;
     return 0;
