@@ -11,9 +11,10 @@
  *
  * Everything laid out is computed here and in report_svg.c. The script
  * only folds and unfolds, shows tooltips and switches runs; it also checks
- * that the plots and timelines are there and records the result and any
- * script error on <html> (data-report-status, data-errors), which the
- * browser test reads.
+ * that the plots and timelines are there (a finding whose trace could not
+ * be laid out carries a note saying why, class tl-missing, instead) and
+ * records the result and any script error on <html> (data-report-status,
+ * data-errors), which the browser test reads.
  */
 #include <math.h>
 #include <stdarg.h>
@@ -267,7 +268,7 @@ static void timeline(FILE *out, const af_report_finding *f, const af_scenario *s
     af_trace tr;
     af_error err;
     if (read_trace(f->dir, &tr, &err) < 0) {
-        fputs("<p class=\"note\">The trace does not read: ", out);
+        fputs("<p class=\"note tl-missing\">The trace does not read: ", out);
         esc(out, err.message);
         fputs("</p>", out);
         return;
@@ -278,7 +279,7 @@ static void timeline(FILE *out, const af_report_finding *f, const af_scenario *s
     af_tl_verdict v = {strtoull(f->sig, NULL, 16), f->task, f->vtime, text};
     af_timeline t;
     if (af_timeline_build(have_s ? s : NULL, &tr, &v, &t, &err) < 0) {
-        fputs("<p class=\"note\">", out);
+        fputs("<p class=\"note tl-missing\">", out);
         esc(out, err.message);
         fputs("</p>", out);
         af_trace_free(&tr);
@@ -454,7 +455,8 @@ static const char page_script[] =
     "problems.push('plot '+p.id+' not rendered');if(+p.getAttribute('data-points')>0)drawn++;});"
     "var lanes=0;document.querySelectorAll('section.finding[data-trace=\"1\"]').forEach("
     "function(f){var t=f.querySelector('svg.timeline');var n=t?t.querySelectorAll('.lane')"
-    ".length:0;if(!n)problems.push('no timeline: '+f.id);lanes+=n;});"
+    ".length:0;if(!n&&!f.querySelector('.tl-missing'))problems.push('no timeline: '+f.id);"
+    "lanes+=n;});"
     "var first=document.querySelector('section.finding[data-trace=\"1\"] details[open] "
     "svg.timeline');if(first){var b=first.getBoundingClientRect();if(b.width<50||b.height<30)"
     "problems.push('timeline not rendered');}"

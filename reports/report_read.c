@@ -119,7 +119,7 @@ static void read_campaign(af_report *r)
                 snprintf(val, sizeof val, "none");
         } else if (cJSON_IsNumber(v))
             snprintf(val, sizeof val, "%g", v->valuedouble);
-        if (n < sizeof buf)
+        if (n < sizeof buf && v->string)
             n += (size_t)snprintf(buf + n, sizeof buf - n, "%s%s: %s", n ? ", " : "", v->string,
                                   val);
     }
