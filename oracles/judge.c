@@ -23,7 +23,7 @@
 #include "oracles/oracle.h"
 
 /* 1 + the highest task id any event names (task or parent), at most
- * AF_CTX_MAX_TASKS: the per-task slots build_ctx initialises. */
+ * AF_CTX_MAX_TASKS: the per-task slots af_ctx_build initialises. */
 static int task_slots(const af_trace *tr)
 {
     int hi = 0;
@@ -65,7 +65,7 @@ static void note_task_new(af_ctx *c, const af_scenario *s, const af_event *e, in
 
 /* Only the slots of tasks the trace names are initialised (the context is
  * ~125 KiB; clearing all of it cost more than every oracle together). */
-static void build_ctx(af_ctx *c, const af_scenario *s, const af_trace *tr, af_verdict_list *out)
+void af_ctx_build(af_ctx *c, const af_scenario *s, const af_trace *tr, af_verdict_list *out)
 {
     c->s = s;
     c->tr = tr;
@@ -77,6 +77,8 @@ static void build_ctx(af_ctx *c, const af_scenario *s, const af_trace *tr, af_ve
     c->budget_ev = -1;
     c->end_ev = -1;
     c->last = -1;
+    c->ledger_sink = NULL;
+    c->ledger_arg = NULL;
     memset(c->tasks, 0, (size_t)c->nslots * sizeof c->tasks[0]);
     for (int i = 0; i < c->nslots; i++) {
         c->leak_memo[i] = -1;
@@ -211,7 +213,6 @@ void af_oracle_leaked_task(af_ctx *c);
 void af_oracle_nested_loop(af_ctx *c);
 void af_oracle_lost_exception(af_ctx *c);
 void af_oracle_blocking(af_ctx *c);
-void af_oracle_cancellation(af_ctx *c);
 void af_oracle_cleanup(af_ctx *c);
 void af_oracle_loop(af_ctx *c);
 
@@ -235,7 +236,7 @@ int af_judge(const af_scenario *s, const af_trace *tr, af_verdict_list *out)
     af_ctx *c = malloc(sizeof *c);
     if (!c)
         return 0;
-    build_ctx(c, s, tr, out);
+    af_ctx_build(c, s, tr, out);
     int first = out->count;
     for (size_t i = 0; i < sizeof oracle_runs / sizeof oracle_runs[0]; i++)
         if (!tr->overflow || oracle_runs[i].needs == ANY_TRACE)
