@@ -174,6 +174,130 @@ static void describe_difference(const cmp_result *c, const af_verdict_list *v, c
         memcpy(buf + cap - 4, "...", 4);
 }
 
+/* ---- the loop a run ran on, and reruns -------------------------------------- */
+
+static void json_str(FILE *out, const char *s);
+
+/* The trace's `loop` event (its first, when the target brings its own
+ * loop: harness/py/loops.py), or NULL: the harness's VirtualLoop. */
+static const af_event *loop_event(const af_trace *tr)
+{
+    return tr->nevents > 0 && tr->events[0].kind == AF_EV_LOOP ? &tr->events[0] : NULL;
+}
+
+static bool on_real_time(const af_trace *tr)
+{
+    const af_event *e = loop_event(tr);
+    return e && e->name && strcmp(e->name, "realtime") == 0;
+}
+
+/* "loop: ...\n" into buf: which mode produced the results (every result
+ * says so). */
+static void format_loop_line(char *buf, size_t cap, const af_trace *tr)
+{
+    const af_event *e = loop_event(tr);
+    if (!e)
+        snprintf(buf, cap,
+                 "loop: virtual (the harness's VirtualLoop): virtual time, "
+                 "deterministic\n");
+    else if (on_real_time(tr))
+        snprintf(buf, cap,
+                 "loop: realtime (%s%s), %" PRId64 " ms per tick: real time, NOT deterministic "
+                 "(reruns say how often a verdict comes back)\n",
+                 e->msg ? e->msg : "?", e->flag_a ? ", re-entrant" : "", e->ticks);
+    else
+        snprintf(buf, cap, "loop: %s (%s%s): virtual time, deterministic\n",
+                 e->name ? e->name : "?", e->msg ? e->msg : "?", e->flag_a ? ", re-entrant" : "");
+}
+
+static void print_loop_line(FILE *out, const af_trace *tr)
+{
+    char line[512];
+    format_loop_line(line, sizeof line, tr);
+    fputs(line, out);
+}
+
+/* `"loop":{...}` for --json output. */
+static void json_loop(FILE *out, const af_trace *tr)
+{
+    const af_event *e = loop_event(tr);
+    fprintf(out, "\"loop\":{\"mode\":\"%s\",\"class\":", e && e->name ? e->name : "virtual");
+    json_str(out, e && e->msg ? e->msg : "vloop.VirtualLoop");
+    fprintf(out, ",\"reentrant\":%s,\"tick_ms\":%" PRId64 ",\"deterministic\":%s}",
+            e && e->flag_a ? "true" : "false", e ? e->ticks : 0,
+            on_real_time(tr) ? "false" : "true");
+}
+
+/* How often each oracle came back when a scenario was rerun. */
+typedef struct rerun_counts {
+    int runs, same, errors;
+    int found[AF_ORACLE_COUNT];
+} rerun_counts;
+
+/* The reruns --reruns asks for: its value, else 10 on real time (the
+ * trace of the first run says), else none. */
+static int reruns_wanted(const af_options *o, const af_trace *tr)
+{
+    if (o->reruns > 0)
+        return (int)o->reruns;
+    return on_real_time(tr) ? 10 : 0;
+}
+
+/* Rerun s n times (tr and v are reused: the first run's are gone after)
+ * and count, per oracle, the reruns that gave it, and the reruns that gave
+ * exactly the first run's oracles (first). */
+static void rerun(af_runner *r, const af_scenario *s, int n, const bool first[AF_ORACLE_COUNT],
+                  af_trace *tr, af_verdict_list *v, rerun_counts *rc)
+{
+    memset(rc, 0, sizeof *rc);
+    for (int i = 0; i < n; i++) {
+        af_error err;
+        memset(&err, 0, sizeof err);
+        if (af_judge_run(r, s, tr, v, &err) < 0) {
+            rc->errors++;
+            continue;
+        }
+        bool got[AF_ORACLE_COUNT] = {0};
+        for (int k = 0; k < v->count; k++)
+            got[v->items[k].oracle] = true;
+        bool same = true;
+        for (int o = 0; o < AF_ORACLE_COUNT; o++) {
+            rc->found[o] += got[o];
+            same = same && got[o] == first[o];
+        }
+        rc->runs++;
+        rc->same += same;
+    }
+}
+
+/* "reruns: 10, same verdicts 7/10; loop.order 7/10, loop.handle 10/10" */
+static void print_reruns(FILE *out, const rerun_counts *rc, const bool first[AF_ORACLE_COUNT])
+{
+    fprintf(out, "reruns: %d, same oracles as the first run %d/%d", rc->runs, rc->same, rc->runs);
+    if (rc->errors)
+        fprintf(out, ", %d harness errors", rc->errors);
+    const char *sep = "; ";
+    for (int o = 0; o < AF_ORACLE_COUNT; o++)
+        if (first[o] || rc->found[o]) {
+            fprintf(out, "%s%s %d/%d", sep, af_oracle_name((af_oracle)o), rc->found[o], rc->runs);
+            sep = ", ";
+        }
+    fputc('\n', out);
+}
+
+static void json_reruns(FILE *out, const rerun_counts *rc)
+{
+    fprintf(out, "\"reruns\":{\"runs\":%d,\"same\":%d,\"errors\":%d,\"found\":{", rc->runs,
+            rc->same, rc->errors);
+    const char *sep = "";
+    for (int o = 0; o < AF_ORACLE_COUNT; o++)
+        if (rc->found[o]) {
+            fprintf(out, "%s\"%s\":%d", sep, af_oracle_name((af_oracle)o), rc->found[o]);
+            sep = ",";
+        }
+    fputs("}}", out);
+}
+
 static void print_oracle_set(FILE *out, const bool set[AF_ORACLE_COUNT])
 {
     bool any = false;
@@ -316,6 +440,10 @@ int af_cmd_run(int argc, char **argv)
     bool ok = c.nunexpected == 0 && c.nmissing == 0;
     char pys[16];
     pyversion_str(pyv, pys, sizeof pys);
+    /* A run with verdicts is rerun (real time by default) after the first
+     * run's output is printed: tr and v are reused. */
+    bool loop_own = loop_event(&tr) != NULL;
+    int nreruns = v->count > 0 && !want_trace ? reruns_wanted(&o, &tr) : 0;
     if (want_trace) {
         if (af_trace_fwrite_jsonl(&tr, stdout) < 0) {
             fprintf(stderr, "asyncfuzz run: writing the trace failed\n");
@@ -334,10 +462,21 @@ int af_cmd_run(int argc, char **argv)
         json_oracle_array(stdout, &c, 2);
         fputs(",\"verdicts\":", stdout);
         json_verdicts(stdout, v);
+        if (loop_own) { /* absent: the harness's VirtualLoop */
+            fputc(',', stdout);
+            json_loop(stdout, &tr);
+        }
+        if (nreruns > 0) {
+            rerun_counts rc;
+            rerun(r, s, nreruns, c.found, &tr, v, &rc);
+            fputc(',', stdout);
+            json_reruns(stdout, &rc);
+        }
         fputs("}\n", stdout);
     } else {
-        printf("%s: %s\nverdicts:\n", file,
-               s->description[0] ? s->description : "(no description)");
+        printf("%s: %s\n", file, s->description[0] ? s->description : "(no description)");
+        print_loop_line(stdout, &tr);
+        printf("verdicts:\n");
         print_verdicts_human(stdout, v);
         printf("expected on Python %s: ", pys);
         print_oracle_set(stdout, c.expected);
@@ -347,6 +486,11 @@ int af_cmd_run(int argc, char **argv)
             char diff[2048];
             describe_difference(&c, v, diff, sizeof diff);
             printf("\nFAIL: %s\n", diff);
+        }
+        if (nreruns > 0) {
+            rerun_counts rc;
+            rerun(r, s, nreruns, c.found, &tr, v, &rc);
+            print_reruns(stdout, &rc, c.found);
         }
     }
     code = ok ? AF_EXIT_OK : AF_EXIT_FINDING;
@@ -483,6 +627,7 @@ int af_cmd_replay(int argc, char **argv)
         goto out;
     }
     int passed = 0, failed = 0, errors = 0;
+    char loop_mode_line[512] = ""; /* the mode of the first run (one target: all the same) */
     int pyv = af_embed_pyversion();
     af_runner *r = NULL;
     double t_all = af_clock_seconds();
@@ -536,6 +681,8 @@ int af_cmd_replay(int argc, char **argv)
             continue;
         }
         cases[i].seconds = af_clock_seconds() - t0;
+        if (!loop_mode_line[0])
+            format_loop_line(loop_mode_line, sizeof loop_mode_line, &tr);
         cmp_result c;
         compare(s, v, pyv, &c);
         if (c.nunexpected == 0 && c.nmissing == 0) {
@@ -551,11 +698,22 @@ int af_cmd_replay(int argc, char **argv)
             char diff[2048];
             describe_difference(&c, v, diff, sizeof diff);
             printf("%s: %s\n", file, diff);
+            int nreruns = reruns_wanted(&o, &tr);
+            if (nreruns > 0) {
+                rerun_counts rc;
+                bool first[AF_ORACLE_COUNT];
+                memcpy(first, c.found, sizeof first);
+                rerun(r, s, nreruns, first, &tr, v, &rc);
+                printf("  ");
+                print_reruns(stdout, &rc, first);
+            }
             texts[2 * i] = strdup(diff);
             cases[i].status = AF_JUNIT_FAIL;
             cases[i].message = texts[2 * i];
         }
     }
+    if (loop_mode_line[0])
+        fputs(loop_mode_line, stdout);
     printf("%d passed, %d failed\n", passed, failed);
     fflush(stdout);
     code = errors ? AF_EXIT_USAGE : failed ? AF_EXIT_FINDING : AF_EXIT_OK;
