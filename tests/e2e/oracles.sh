@@ -3,7 +3,9 @@
 # holds, per oracle, scenarios that must trigger it (<oracle>-fires-*) and
 # scenarios that must not (<oracle>-quiet-*), each with its expected
 # verdicts; tests/scenarios/oracles-hang/ the same for `hang`, replayed with
-# a lowered virtual-time budget. Also checks that each oracle has at least
+# a lowered virtual-time budget; tests/scenarios/oracles-loop/ the loop
+# oracles' firing scenarios on target planted_loop, oracles-reentrant/ the
+# re-entrant contract on nest_asyncio. Also checks that each oracle has at least
 # three of each kind (spurious: see tests/scenarios/README.md).
 # usage: oracles.sh PATH/TO/asyncfuzz   (cwd = the source tree)
 set -uo pipefail
@@ -18,7 +20,20 @@ nq=$(ls $dir/spurious-quiet-*.json | wc -l); [[ $nq -ge 3 ]] || { echo "FAIL: sp
 nf=$(ls tests/scenarios/oracles-hang/hang-fires-*.json | wc -l); nq=$(ls tests/scenarios/oracles-hang/hang-quiet-*.json | wc -l)
 [[ $nf -ge 3 && $nq -ge 3 ]] || { echo "FAIL: hang has $nf firing and $nq quiet scenarios"; fails=$((fails+1)); }
 
+# The loop's own oracles fire only on a loop that breaks them: oracles-loop/
+# is replayed on target planted_loop (a vendor subclass with planted
+# defects); the re-entrant contract on nest_asyncio (oracles-reentrant/).
+for o in loop.order loop.stop loop.handle; do
+  nf=$(ls tests/scenarios/oracles-loop/$o-fires-*.json 2>/dev/null | wc -l)
+  nq=$(ls $dir/$o-quiet-*.json tests/scenarios/oracles-loop/$o-quiet-*.json 2>/dev/null | wc -l)
+  if [[ $nf -lt 3 || $nq -lt 3 ]]; then echo "FAIL: $o has $nf firing and $nq quiet scenarios (want >= 3 each)"; fails=$((fails+1)); fi
+done
+nf=$(ls tests/scenarios/oracles-reentrant/nested-fires-*.json | wc -l); nq=$(ls tests/scenarios/oracles-reentrant/nested-quiet-*.json | wc -l)
+[[ $nf -ge 3 && $nq -ge 3 ]] || { echo "FAIL: the re-entrant contract has $nf firing and $nq quiet scenarios"; fails=$((fails+1)); }
+
 "$AF" replay $dir || fails=$((fails+1))
+"$AF" replay --target planted_loop tests/scenarios/oracles-loop || fails=$((fails+1))
+"$AF" replay --target nest_asyncio tests/scenarios/oracles-reentrant || fails=$((fails+1))
 timeout 60 "$AF" replay --max-vtime 1000 tests/scenarios/oracles-hang || fails=$((fails+1))
 echo "oracles.sh: $fails failure(s)"
 [[ $fails -eq 0 ]]

@@ -257,3 +257,48 @@ write("nested-quiet-reenter-from-callback", "a callback's nested run is refused"
 loops = sys.argv[3] if len(sys.argv) > 3 else os.path.join(os.path.dirname(os.path.abspath(out)), "oracles-loop")
 os.makedirs(loops, exist_ok=True)
 out = loops
+# Replayed with --target planted_loop: each planted defect fires its rule;
+# the quiet ones keep clear of the defects (at most three callbacks ready,
+# timers on its 4-tick grid, no stop, no nested run) and must stay quiet.
+write("loop.order-fires-soon-fifo", "five call_soons: the fifth jumps the queue", ["loop.order"],
+      [SOON("a"), SOON("b"), SOON("c"), SOON("d"), SOON("e"), S(1)])
+write("loop.order-fires-timer-early", "call_later(3) is rounded down to the grid and runs at once", ["loop.order", "loop.handle"],
+      [LATER("l3", 3), S(4)])
+write("loop.order-fires-timer-before-ready", "call_later(0) then call_soon in a callback: the timer runs first", ["loop.order", "loop.handle"],
+      [SOON("cb", LATER("z", 0), SOON("s")), S(2)])
+write("loop.order-quiet-grid", "timers on the 4-tick grid and three call_soons", [],
+      [LATER("a", 8), LATER("b", 4), SOON("x"), SOON("y"), SOON("z"), S(9)])
+write("loop.order-quiet-three-soons", "three ready callbacks keep their order", [], [SOON("a"), SOON("b"), SOON("c"), S(1)])
+write("loop.order-quiet-callback-chain", "callbacks scheduling callbacks, one at a time", [],
+      [SOON("a", SOON("b", SOON("c"))), S(4)])
+write("loop.stop-fires-from-task", "stop() from the root takes effect an iteration late", ["loop.stop"], [STOP, S(0), S(1)])
+write("loop.stop-fires-from-callback", "stop() from a callback takes effect an iteration late", ["loop.stop"], [SOON("cb", STOP), S(2)])
+write("loop.stop-fires-from-timer", "stop() from a timer's callback takes effect an iteration late", ["loop.stop"], [LATER("t", 4, STOP), S(6)])
+write("loop.stop-quiet-no-stop", "callbacks and timers without a stop()", [], [SOON("a"), LATER("b", 4), S(5)])
+write("loop.stop-quiet-task-only", "tasks sleeping, no stop()", [], [SPAWN(T("w", S(4))), AWAIT("w")])
+write("loop.stop-quiet-cancelled-stopper", "the callback that would stop is cancelled first", [], [LATER("t", 4, STOP), CH("t"), S(6)])
+write("loop.handle-fires-later-zero", "call_later(0) gives a plain Handle", ["loop.handle"], [LATER("z", 0), S(1)])
+write("loop.handle-fires-at-past", "call_at in the past gives a plain Handle", ["loop.handle"], [S(3), AT("p", 2, past=True), S(1)])
+write("loop.handle-fires-when", "call_later(5) gives when() 4 (and runs at 4)", ["loop.handle", "loop.order"], [LATER("f", 5), S(6)])
+write("loop.handle-quiet-soon", "call_soon gives a Handle", [], [SOON("h"), S(1)])
+write("loop.handle-quiet-grid", "call_later(4) and call_at(8) give TimerHandles with their when()", [], [LATER("a", 4), AT("b", 8), S(9)])
+write("loop.handle-quiet-cancelled", "a cancelled call_later(8) still has its when()", [], [LATER("a", 8), CH("a"), S(1)])
+write("nested-fires-refused-late", "run_until_complete makes a task of the body before refusing", ["nested-loop", "leaked-task"],
+      [RE("run_until_complete", S(1)), S(1)])
+
+# Replayed with --target nest_asyncio: a re-entrant loop, whose nested runs
+# must complete and lose nothing (nested-loop's reentrant-* rules).
+out = sys.argv[4] if len(sys.argv) > 4 else os.path.join(os.path.dirname(loops), "oracles-reentrant")
+os.makedirs(out, exist_ok=True)
+write("nested-quiet-reentrant-run-until-complete", "a nested run_until_complete completes", [], [RE("run_until_complete", S(2)), S(1)])
+write("nested-quiet-reentrant-asyncio-run", "a nested asyncio.run completes", [], [RE("asyncio_run", S(2)), S(1)])
+write("nested-quiet-reentrant-outer-task", "an outer task keeps running through a nested run and is awaited after it", [],
+      [SPAWN(T("ticker", S(1), S(1), S(1))), RE("run_until_complete", S(5)), AWAIT("ticker")])
+write("nested-quiet-reentrant-two-levels", "a nested run inside a nested run", [],
+      [RE("run_until_complete", RE("asyncio_run", S(1)), S(1)), S(1)])
+write("nested-fires-reentrant-stop-scope", "stop() inside a nested run also stops the enclosing run (the body is left pending, as at top level)", ["nested-loop", "leaked-task"],
+      [RE("run_until_complete", STOP, S(3)), S(1)])
+write("nested-fires-reentrant-stop-scope-outer-task", "stop() inside a nested run, an outer task pending (left pending)", ["nested-loop", "leaked-task"],
+      [SPAWN(T("w", S(2))), RE("run_until_complete", S(1), STOP, S(3)), AWAIT("w")])
+write("nested-fires-reentrant-stop-scope-callback", "a callback inside a nested run stops it, and the enclosing one (the body is left pending)", ["nested-loop", "leaked-task"],
+      [RE("run_until_complete", SOON("cb", STOP), S(3)), S(1)])
