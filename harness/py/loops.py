@@ -149,8 +149,10 @@ def use_loop(target, tick_ms=0):
             _virtual_loop[0] = _probe.get_loop()
         _probe.LOOP = _virtual_loop[0]
         return _probe.LOOP
-    if tick_ms and loop.mode_event[3] == "realtime":
-        loop.set_tick(tick_ms)
+    if loop.mode_event[3] == "realtime":  # the run's tick, and the `loop` event saying it
+        tick = tick_ms or target.TICK_MS
+        loop.set_tick(tick)
+        loop.mode_event = loop.mode_event[:6] + (tick,)
     _probe.LOOP = loop
     return loop
 
