@@ -9,9 +9,15 @@
 # with asyncio's signatures and behaviour, plus
 #     PURE_PYTHON_TASKS  True: tasks and futures are asyncio's pure-Python
 #                        Task/Future instead of the C ones;
-#     LOOP               "virtual": asyncfuzz's virtual-time loop (the only
-#                        one so far; a loop that cannot run on virtual time,
-#                        such as uvloop's, would need a real-time mode).
+#     LOOP               "virtual": asyncfuzz's virtual-time loop (the
+#                        default); "selector": the adapter's own loop, built
+#                        on asyncio's BaseEventLoop, on virtual time;
+#                        "realtime": its own loop on scaled real time (a loop
+#                        scheduling in C, uvloop). With "selector" or
+#                        "realtime": loop_factory() (required), setup_loop(loop)
+#                        (optional: apply a patch, install a policy),
+#                        REENTRANT, PROCESS_WIDE, TICK_MS (docs/LOOPS.md;
+#                        harness/py/loops.py reads and checks them).
 # Names the adapter leaves out fall back to this module's (stock asyncio).
 # A reproducer pastes the adapter's text, so an adapter imports only the
 # interpreter's and the target library's modules (and target_asyncio).
