@@ -9,8 +9,14 @@ import asyncio
 
 from target_asyncio import *  # noqa: F401,F403
 
+NAME = "asyncio_selector"
 LOOP = "selector"
 
 
 def loop_factory():
     return asyncio.SelectorEventLoop()
+
+
+def version():
+    import sys
+    return "asyncio (CPython %d.%d.%d) SelectorEventLoop" % sys.version_info[:3]

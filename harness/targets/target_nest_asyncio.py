@@ -14,6 +14,7 @@ import nest_asyncio
 
 from target_asyncio import *  # noqa: F401,F403
 
+NAME = "nest_asyncio"
 LOOP = "selector"
 PURE_PYTHON_TASKS = True
 REENTRANT = True
@@ -26,3 +27,8 @@ def loop_factory():
 
 def setup_loop(loop):
     nest_asyncio.apply(loop)
+
+
+def version():
+    import importlib.metadata
+    return "nest_asyncio %s" % importlib.metadata.version("nest_asyncio")

@@ -18,6 +18,7 @@ import asyncio
 
 from target_asyncio import *  # noqa: F401,F403
 
+NAME = "planted_loop"
 LOOP = "selector"
 GRID = 4
 
@@ -48,3 +49,7 @@ class PlantedLoop(asyncio.SelectorEventLoop):
 
 def loop_factory():
     return PlantedLoop()
+
+
+def version():
+    return "PlantedLoop (test only)"

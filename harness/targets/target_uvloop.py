@@ -10,9 +10,14 @@ import uvloop
 
 from target_asyncio import *  # noqa: F401,F403
 
+NAME = "uvloop"
 LOOP = "realtime"
 TICK_MS = 5
 
 
 def loop_factory():
     return uvloop.new_event_loop()
+
+
+def version():
+    return "uvloop %s (libuv, real time)" % uvloop.__version__

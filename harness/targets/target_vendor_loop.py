@@ -16,6 +16,7 @@ import collections
 
 from target_asyncio import *  # noqa: F401,F403
 
+NAME = "vendor_loop"
 LOOP = "selector"
 
 
@@ -37,3 +38,7 @@ class InstrumentedLoop(asyncio.SelectorEventLoop):
 
 def loop_factory():
     return InstrumentedLoop()
+
+
+def version():
+    return "InstrumentedLoop (example) on asyncio's SelectorEventLoop"

@@ -21,7 +21,9 @@
  *                            and 100 random ones with loop-level operations;
  *   selector_is_virtual      stock asyncio's own loop through the loop path
  *                            gives the VirtualLoop's traces (but the `loop`
- *                            event), on the same set;
+ *                            event), on the same set (`test_runner
+ *                            --selector-soak SECONDS` does it on new random
+ *                            scenarios for that long: a measurement);
  *   budgets                  deadlock, and hang by iterations and by virtual
  *                            time, end the run with their verdict, quickly;
  *   no_growth                100,000 runs leave RSS flat (after a warm-up);
@@ -561,32 +563,65 @@ static const char *without_loop_event(const char *t)
     return nl ? nl + 1 : t;
 }
 
+/* Runs set on the VirtualLoop and on SELECTOR_TARGET; returns how many
+ * traces differ (the first five printed, their scenarios kept). */
+static int selector_differences(const scen_set *set)
+{
+    af_trace tr;
+    assert_int_equal(af_trace_init(&tr, 0, 0), 0);
+    af_error err;
+    int differ = 0;
+    for (int i = 0; i < set->n; i++) {
+        char *v = run_text(g_runner, &set->items[i], &tr, &err);
+        char *sel = v ? run_text(g_selector, &set->items[i], &tr, &err) : NULL;
+        if (!v || !sel)
+            fail_msg("%s: harness error: %s: %s", set->names[i], err.path, err.message);
+        if (strcmp(v, without_loop_event(sel)) != 0 && differ++ < 5) {
+            print_error("%s: the selector loop's trace differs:\n--- VirtualLoop\n%s--- %s\n%s",
+                        set->names[i], v, SELECTOR_TARGET, sel);
+            keep_scenario(&set->items[i], "selector", i);
+        }
+        free(v);
+        free(sel);
+    }
+    af_trace_free(&tr);
+    return differ;
+}
+
 static void selector_is_virtual(void **state)
 {
     (void)state;
     scen_set set;
     load_target_set(&set, env_int("AF_TEST_SELECTOR_RANDOM", 300), SELECTOR_TARGET);
-    af_trace tr;
-    assert_int_equal(af_trace_init(&tr, 0, 0), 0);
-    af_error err;
-    int differ = 0;
-    for (int i = 0; i < set.n; i++) {
-        char *v = run_text(g_runner, &set.items[i], &tr, &err);
-        char *sel = v ? run_text(g_selector, &set.items[i], &tr, &err) : NULL;
-        if (!v || !sel)
-            fail_msg("%s: harness error: %s: %s", set.names[i], err.path, err.message);
-        if (strcmp(v, without_loop_event(sel)) != 0 && differ++ < 5) {
-            print_error("%s: the selector loop's trace differs:\n--- VirtualLoop\n%s--- %s\n%s",
-                        set.names[i], v, SELECTOR_TARGET, sel);
-            keep_scenario(&set.items[i], "selector", i);
-        }
-        free(v);
-        free(sel);
-    }
+    int differ = selector_differences(&set);
     print_message("selector_is_virtual: %d scenarios, %d differ\n", set.n, differ);
-    af_trace_free(&tr);
     free_set(&set);
     assert_int_equal(differ, 0);
+}
+
+/* test_runner --selector-soak SECONDS: selector_is_virtual on new random
+ * scenarios (with loop-level ops; the catalog again in each batch of 2000)
+ * for SECONDS of real time, a measurement rather than a test: prints the
+ * count of scenarios and of differences; exit 1 when any differ. */
+static int selector_soak(double seconds)
+{
+    if (setup(NULL) < 0)
+        return 2;
+    double t0 = af_clock_seconds();
+    long total = 0, differ = 0;
+    for (uint64_t seed = 1; af_clock_seconds() - t0 < seconds; seed++) {
+        scen_set set;
+        load_set_drawn(&set, 2000, 0x5e1ec7000 + seed, AF_DRAW_LOOP);
+        differ += selector_differences(&set);
+        total += set.n;
+        free_set(&set);
+        fprintf(stderr, "selector-soak: %.0f s, %ld scenarios, %ld differ\n",
+                af_clock_seconds() - t0, total, differ);
+    }
+    printf("selector-soak: %.0f s: %ld scenarios (catalog + random with loop-level ops), %ld "
+           "traces differ between the VirtualLoop and %s\n",
+           af_clock_seconds() - t0, total, differ, SELECTOR_TARGET);
+    return differ ? 1 : 0;
 }
 
 /* Run JSON text with given options; expect `oracle` among the verdicts and
@@ -1008,6 +1043,8 @@ int main(int argc, char **argv)
 {
     if (argc >= 3 && strcmp(argv[1], "--dump-traces") == 0)
         return dump_traces(argv[2], argc >= 4 ? atoi(argv[3]) : 2000, argc >= 5 ? argv[4] : NULL);
+    if (argc >= 3 && strcmp(argv[1], "--selector-soak") == 0)
+        return selector_soak(atof(argv[2]));
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(kind_names_and_defaults),
         cmocka_unit_test(determinism),
