@@ -328,6 +328,7 @@ int af_store_read_meta(const char *sig_dir, af_findings_size *out, char *first_s
 typedef struct meta {
     uint64_t signature;
     const char *signature_text, *oracle, *engine, *origin, *target;
+    const af_event *loop; /* the trace's `loop` event; NULL: the VirtualLoop */
     const char *first_seen;
     int64_t first_unix;
 } meta;
@@ -349,6 +350,14 @@ static int write_meta(const char *dir, const meta *m, const af_findings_size *si
     cJSON_AddStringToObject(root, "python", py);
     if (m->target && m->target[0])
         cJSON_AddStringToObject(root, "target", m->target);
+    if (m->loop) { /* which loop mode produced the finding (docs/LOOPS.md) */
+        cJSON *loop = cJSON_AddObjectToObject(root, "loop");
+        cJSON_AddStringToObject(loop, "mode", m->loop->name ? m->loop->name : "");
+        cJSON_AddStringToObject(loop, "class", m->loop->msg ? m->loop->msg : "");
+        cJSON_AddNumberToObject(loop, "tick_ms", (double)m->loop->ticks);
+        cJSON_AddBoolToObject(loop, "deterministic",
+                              !(m->loop->name && strcmp(m->loop->name, "realtime") == 0));
+    }
     cJSON_AddStringToObject(root, "first_seen", m->first_seen);
     cJSON_AddNumberToObject(root, "first_seen_unix", (double)m->first_unix);
     cJSON_AddStringToObject(root, "updated", now);
@@ -482,6 +491,8 @@ static void meta_of(const af_findings_record_in *in, uint64_t sig, meta *m)
     m->engine = in->engine;
     m->origin = in->origin;
     m->target = in->target;
+    if (in->trace && in->trace->nevents > 0 && in->trace->events[0].kind == AF_EV_LOOP)
+        m->loop = &in->trace->events[0];
 }
 
 /* ---- filing ---- */
