@@ -65,9 +65,10 @@ void af_cli_print_version(FILE *out);
 /* ---- every command's end, errors (cli_supervise.c) ---- */
 
 /* A command's end: Python's and C's standard output flushed; a write
- * error on stdout is printed once ("asyncfuzz CMD: write error on standard
- * output: ...") and the exit code becomes AF_EXIT_USAGE. main() calls it
- * for every command, a supervised command's child for its work. */
+ * error on stdout makes the exit code AF_EXIT_USAGE, with a message
+ * ("asyncfuzz CMD: write error on standard output: ...") unless the code
+ * was AF_EXIT_USAGE already (the command printed its error). main() calls
+ * it for every command, a supervised command's child for its work. */
 int af_cli_finish(af_command_id cmd, int code);
 
 /* An error once on stderr: "asyncfuzz CMD: FILE:LINE:COL: PATH: MESSAGE"

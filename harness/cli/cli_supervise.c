@@ -66,7 +66,8 @@ int af_cli_finish(af_command_id cmd, int code)
     flush_python();
     af_error err;
     if (af_flush_stdout(&err) < 0) {
-        fprintf(stderr, "asyncfuzz %s: %s\n", af_command(cmd)->name, err.message);
+        if (code != AF_EXIT_USAGE) /* else the command said what failed (it may be this) */
+            fprintf(stderr, "asyncfuzz %s: %s\n", af_command(cmd)->name, err.message);
         clearerr(stdout);
         code = AF_EXIT_USAGE;
     }

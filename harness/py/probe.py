@@ -921,7 +921,10 @@ def loop_blocked(events, name=None):
 
 
 def budget_hit(events, which):
-    return any(ev[0] == "budget" and ev[3] == which for ev in events)
+    """The run was stopped by a budget of the oracle `which`: "deadlock", or
+    "hang" (the iteration and virtual-time budgets, and the watchdog)."""
+    kinds = ("hang", "watchdog") if which == "hang" else (which,)
+    return any(ev[0] == "budget" and ev[3] in kinds for ev in events)
 
 
 def outcomes_differ(events_a, events_b):
