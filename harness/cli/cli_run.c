@@ -619,8 +619,9 @@ int af_cmd_replay(int argc, char **argv)
             goto out;
         }
     }
-    if (files->n == 0) {
-        af_cli_usage_error(AF_CMD_replay, "no scenario files given (the folder holds no *.json)");
+    if (files->n == 0) { /* only folders were given, and they hold no *.json */
+        af_cli_usage_error(AF_CMD_replay, "no scenario files given (%s%s holds no *.json)",
+                           o.args[0], o.nargs > 1 ? " ..." : "");
         goto out;
     }
     rj.arena_off = sizeof(replay_shared) + (size_t)files->n * sizeof(replay_case);
