@@ -7,7 +7,7 @@
 #
 #   tests/bench/soak.sh [BUILD_DIR] [SECONDS_PER_PHASE]   (default build 60)
 #
-# The adapter: shield() crashes the interpreter (SIGSEGV), gather() loops in
+# The adapter (tests/data/adapters/mix.py): shield() crashes the interpreter (SIGSEGV), gather() loops in
 # Python (the watchdog stops it: a hang verdict), timeout_at() blocks in C
 # (--hang-timeout kills the child). Phases:
 #   gen      gen --count 0 with the adapter (children die and restart);
@@ -22,18 +22,7 @@ ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 W=$(mktemp -d /tmp/af-soak.XXXXXX)
 pid=""
 trap '[ -n "$pid" ] && kill $pid 2>/dev/null; rm -rf "$W"' EXIT
-cat > "$W/mix.py" <<'EOF'
-import asyncio, ctypes
-from target_asyncio import *  # noqa
-def shield(aw):
-    ctypes.string_at(0)
-def timeout_at(when):
-    ctypes.CDLL(None).pause()
-def gather(*aws, return_exceptions=False):
-    while True:
-        pass
-EOF
-OPTS=(--watchdog 0.2 --hang-timeout 1 --target "$W/mix.py")
+OPTS=(--watchdog 0.2 --hang-timeout 1 --target "$ROOT/tests/data/adapters/mix.py")
 
 rss() { awk '/^VmRSS/ {print $2}' "/proc/$1/status" 2>/dev/null || echo -; }
 fds() { ls "/proc/$1/fd" 2>/dev/null | wc -l; }

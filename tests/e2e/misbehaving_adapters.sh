@@ -8,7 +8,7 @@
 #   C exit(3), a segfault (ctypes.string_at(0)), raise SystemExit(0);
 #   at import: a Python loop, os._exit(0), C exit(3), a segfault,
 #   raise SystemExit(3), an exception.
-# For run, replay (the bad file in the middle: the others pass, exit 1,
+# (the adapter files: tests/data/adapters/). For run, replay (the bad file in the middle: the others pass, exit 1,
 # the JUnit file says why), repro, gen (a crash / hang finding filed, gen
 # goes on to --count), minimize, fuzz (an adapter that does not load:
 # exit 2 at once). Each case asserts the exit code and the message.
@@ -22,66 +22,8 @@ fails=0
 cases=0
 fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
 
-# ---- adapters ----
-adapter() { # NAME: the body of a primitive or of the module, on stdin
-  { echo "import asyncio, ctypes, os"; echo "from target_asyncio import *  # noqa"; cat; } > "$W/$1.py"
-}
-adapter loop <<'EOF'
-async def sleep(delay, result=None):
-    while True:
-        pass
-EOF
-adapter block <<'EOF'
-async def sleep(delay, result=None):
-    ctypes.CDLL(None).pause()
-EOF
-adapter osexit <<'EOF'
-async def sleep(delay, result=None):
-    os._exit(0)
-EOF
-adapter cexit <<'EOF'
-async def sleep(delay, result=None):
-    ctypes.CDLL(None).exit(3)
-EOF
-adapter segv <<'EOF'
-async def sleep(delay, result=None):
-    ctypes.string_at(0)
-EOF
-adapter sysexit <<'EOF'
-async def sleep(delay, result=None):
-    raise SystemExit(0)
-EOF
-adapter import_loop <<'EOF'
-while True:
-    pass
-EOF
-adapter import_osexit <<'EOF'
-os._exit(0)
-EOF
-adapter import_cexit <<'EOF'
-ctypes.CDLL(None).exit(3)
-EOF
-adapter import_segv <<'EOF'
-ctypes.string_at(0)
-EOF
-adapter import_sysexit <<'EOF'
-raise SystemExit(3)
-EOF
-adapter import_raise <<'EOF'
-def load():
-    raise ValueError("this adapter does not load")
-load()
-EOF
-# for gen: shield crashes, timeout_at blocks in C, gather loops in Python
-adapter gen_mix <<'EOF'
-def shield(aw):
-    ctypes.string_at(0)
-def timeout_at(when):
-    ctypes.CDLL(None).pause()
-def gather(*aws, return_exceptions=False):
-    while True:
-        pass
-EOF
+# ---- adapters: tests/data/adapters/ ----
+A=$(cd "$(dirname "$0")/../data/adapters" && pwd)
 
 # ---- scenarios: a.json and c.json call no primitive, b.json sleeps ----
 plain='{"asyncfuzz": 1, "description": "nothing to run", "expect": [], "main": {"name": "main", "body": []}}'
@@ -141,25 +83,25 @@ at_import() {
 
 # ---- run ----
 expect "run loop" 1 "unexpected hang" "the watchdog budget stopped the run" -- \
-  "$AF" run "${FAST[@]}" --target "$W/loop.py" "$W/b.json"
+  "$AF" run "${FAST[@]}" --target "$A/loop.py" "$W/b.json"
 expect "run --no-accel loop" 1 "unexpected hang" "the watchdog budget stopped the run" -- \
-  "$AF" run --no-accel "${FAST[@]}" --target "$W/loop.py" "$W/b.json"
+  "$AF" run --no-accel "${FAST[@]}" --target "$A/loop.py" "$W/b.json"
 for a in block osexit cexit segv sysexit; do
   expect "run $a" 2 "asyncfuzz run: while running $W/b.json" "$(in_sleep $a)" -- \
-    "$AF" run "${FAST[@]}" --target "$W/$a.py" "$W/b.json"
+    "$AF" run "${FAST[@]}" --target "$A/$a.py" "$W/b.json"
 done
 for a in import_loop import_osexit import_cexit import_segv; do
-  expect "run $a" 2 "$LOAD '$W/$a.py'" "$(at_import $a)" -- \
-    "$AF" run "${FAST[@]}" --target "$W/$a.py" "$W/b.json"
+  expect "run $a" 2 "$LOAD '$A/$a.py'" "$(at_import $a)" -- \
+    "$AF" run "${FAST[@]}" --target "$A/$a.py" "$W/b.json"
 done
 for a in import_sysexit import_raise; do
-  expect "run $a" 2 "loading the target adapter '$W/$a.py'" "$(at_import $a)" "Traceback" -- \
-    "$AF" run "${FAST[@]}" --target "$W/$a.py" "$W/b.json"
+  expect "run $a" 2 "loading the target adapter '$A/$a.py'" "$(at_import $a)" "Traceback" -- \
+    "$AF" run "${FAST[@]}" --target "$A/$a.py" "$W/b.json"
 done
 # the same run traces alike with and without the accelerators, and in its reproducer
-"$AF" run --trace "${FAST[@]}" --target "$W/loop.py" "$W/b.json" > "$W/accel.trace"
-"$AF" run --trace --no-accel "${FAST[@]}" --target "$W/loop.py" "$W/b.json" > "$W/noaccel.trace"
-"$AF" repro "${FAST[@]}" --target "$W/loop.py" "$W/b.json" > "$W/loop_repro.py"
+"$AF" run --trace "${FAST[@]}" --target "$A/loop.py" "$W/b.json" > "$W/accel.trace"
+"$AF" run --trace --no-accel "${FAST[@]}" --target "$A/loop.py" "$W/b.json" > "$W/noaccel.trace"
+"$AF" repro "${FAST[@]}" --target "$A/loop.py" "$W/b.json" > "$W/loop_repro.py"
 # (the reproducer's watchdog is probe.DEFAULT_OPTIONS': 10 s; both runs at once)
 timeout 60 "$PY" "$W/loop_repro.py" > "$W/repro.out" 2>&1 &
 repro_pid=$!
@@ -187,7 +129,7 @@ fi
 # ---- replay: a.json b.json c.json, the bad one in the middle ----
 for a in block osexit segv sysexit; do
   expect "replay $a" 1 "$W/b.json: while running $W/b.json" "$(in_sleep $a)" "2 passed, 1 failed" -- \
-    "$AF" replay "${FAST[@]}" --junit "$W/$a.xml" --target "$W/$a.py" "$W/a.json" "$W/b.json" "$W/c.json"
+    "$AF" replay "${FAST[@]}" --junit "$W/$a.xml" --target "$A/$a.py" "$W/a.json" "$W/b.json" "$W/c.json"
   cases=$((cases + 1))
   "$PY" - "$W/$a.xml" "$(in_sleep $a)" <<'PYEOF' || fail "replay $a: the JUnit file"
 import sys, xml.etree.ElementTree as ET
@@ -199,9 +141,9 @@ assert f is not None and sys.argv[2] in f.get("message"), ET.tostring(cases["b.j
 PYEOF
 done
 expect "replay loop" 1 "unexpected hang" "2 passed, 1 failed" -- \
-  "$AF" replay "${FAST[@]}" --target "$W/loop.py" "$W/a.json" "$W/b.json" "$W/c.json"
+  "$AF" replay "${FAST[@]}" --target "$A/loop.py" "$W/a.json" "$W/b.json" "$W/c.json"
 expect "replay import_segv" 2 "$LOAD" "SIGSEGV" "0 passed, 3 failed" -- \
-  "$AF" replay "${FAST[@]}" --junit "$W/imp.xml" --target "$W/import_segv.py" "$W/a.json" "$W/b.json" "$W/c.json"
+  "$AF" replay "${FAST[@]}" --junit "$W/imp.xml" --target "$A/import_segv.py" "$W/a.json" "$W/b.json" "$W/c.json"
 cases=$((cases + 1))
 [ "$(grep -c '<error message="while starting the interpreter' "$W/imp.xml")" -eq 3 ] \
   || fail "replay import_segv: the JUnit file does not say why each file could not run"
@@ -209,14 +151,14 @@ cases=$((cases + 1))
 # ---- repro ----
 for a in block segv sysexit; do
   expect "repro $a" 2 "asyncfuzz repro: while running $W/b.json" "$(in_sleep $a)" -- \
-    "$AF" repro "${FAST[@]}" --target "$W/$a.py" "$W/b.json"
+    "$AF" repro "${FAST[@]}" --target "$A/$a.py" "$W/b.json"
 done
 expect "repro import_osexit" 2 "$LOAD" "$(at_import import_osexit)" -- \
-  "$AF" repro "${FAST[@]}" --target "$W/import_osexit.py" "$W/b.json"
+  "$AF" repro "${FAST[@]}" --target "$A/import_osexit.py" "$W/b.json"
 
 # ---- gen: the runs that kill the child are findings, gen goes to --count ----
 expect "gen crash, hang, loop" 1 "gen: 80 runs" "filed as a finding, going on with run" -- \
-  "$AF" gen --seed 3 --count 80 -q --watchdog 0.2 --hang-timeout 0.5 --target "$W/gen_mix.py" --out "$W/gen"
+  "$AF" gen --seed 3 --count 80 -q --watchdog 0.2 --hang-timeout 0.5 --target "$A/mix.py" --out "$W/gen"
 cases=$((cases + 1))
 "$PY" - "$W/gen/findings" <<'PYEOF' || fail "gen: the findings"
 import json, os, sys
@@ -237,18 +179,18 @@ assert s["campaign"]["runs"] == 80, s["campaign"]
 print("ok: gen findings: " + ", ".join("%s x%d" % kv for kv in sorted(texts.items())))
 PYEOF
 expect "gen import_cexit" 2 "asyncfuzz gen: $LOAD" "$(at_import import_cexit)" -- \
-  "$AF" gen --seed 1 --count 10 "${FAST[@]}" --target "$W/import_cexit.py" --out "$W/gen2"
+  "$AF" gen --seed 1 --count 10 "${FAST[@]}" --target "$A/import_cexit.py" --out "$W/gen2"
 
 # ---- minimize ----
 expect "minimize segv" 2 "asyncfuzz minimize: while running the input, run 0 of $W/b.json" "SIGSEGV" -- \
-  "$AF" minimize "${FAST[@]}" --target "$W/segv.py" --out "$W/min" "$W/b.json"
+  "$AF" minimize "${FAST[@]}" --target "$A/segv.py" --out "$W/min" "$W/b.json"
 expect "minimize import_loop" 2 "asyncfuzz minimize: $LOAD" "was still running after" -- \
-  "$AF" minimize "${FAST[@]}" --target "$W/import_loop.py" --out "$W/min" "$W/b.json"
+  "$AF" minimize "${FAST[@]}" --target "$A/import_loop.py" --out "$W/min" "$W/b.json"
 
 # ---- fuzz: an adapter that does not load is an error at once ----
 for a in import_loop import_osexit import_segv import_sysexit import_raise; do
   expect "fuzz $a" 2 "$(at_import $a)" -- \
-    "$AF" fuzz --time 30 "${FAST[@]}" --target "$W/$a.py" --out "$W/fuzz-$a" --quiet
+    "$AF" fuzz --time 30 "${FAST[@]}" --target "$A/$a.py" --out "$W/fuzz-$a" --quiet
 done
 
 echo "misbehaving_adapters.sh: $cases cases, $fails failure(s)"

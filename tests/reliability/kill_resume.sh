@@ -24,18 +24,7 @@ fails=0
 fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
 folders() { find "$1" -mindepth 1 -maxdepth 1 -type d -regextype posix-extended -regex '.*/[0-9a-f]{16}$' 2>/dev/null | sort; }
 
-cat > "$W/segv.py" <<'EOF'
-import asyncio, ctypes
-from target_asyncio import *  # noqa
-def shield(aw):
-    ctypes.string_at(0)
-EOF
-cat > "$W/block.py" <<'EOF'
-import asyncio, ctypes
-from target_asyncio import *  # noqa
-async def sleep(delay, result=None):
-    ctypes.CDLL(None).pause()
-EOF
+A=$(cd "$(dirname "$0")/../data/adapters" && pwd)
 cat > "$W/b.json" <<'EOF'
 {"asyncfuzz": 1, "description": "one sleep", "expect": [],
  "main": {"name": "main", "body": [{"op": "sleep", "ticks": 1}]}}
@@ -55,7 +44,7 @@ gone() {
 }
 
 # 1. gen killed and resumed
-ARGS=(--seed 3 --count 120 -q --target "$W/segv.py")
+ARGS=(--seed 3 --count 120 -q --target "$A/segv_shield.py")
 "$AF" gen "${ARGS[@]}" --out "$W/ref" > "$W/ref.out" 2>&1
 [ $? -eq 1 ] || fail "uninterrupted gen: exit $?, expected 1"
 grep -q "crash:SIGSEGV" "$W/ref.out" || fail "uninterrupted gen: no crash:SIGSEGV finding"
@@ -89,7 +78,7 @@ else
 fi
 
 # 2. SIGINT to gen alone while its children restart
-"$AF" gen --seed 3 --count 0 -q --target "$W/segv.py" --out "$W/int" > "$W/int.out" 2> "$W/int.err" &
+"$AF" gen --seed 3 --count 0 -q --target "$A/segv_shield.py" --out "$W/int" > "$W/int.out" 2> "$W/int.err" &
 pid=$!
 for k in $(seq 1 200); do grep -q "filed as a finding" "$W/int.err" 2>/dev/null && break; sleep 0.05; done
 sleep 0.5
@@ -107,7 +96,7 @@ fi
 
 # 3. kill -9 of a command whose child is blocked in C; SIGTERM to run alone
 for cmd in run replay repro; do
-  "$AF" $cmd --hang-timeout 600 --target "$W/block.py" "$W/b.json" > /dev/null 2>&1 &
+  "$AF" $cmd --hang-timeout 600 --target "$A/block.py" "$W/b.json" > /dev/null 2>&1 &
   pid=$!
   kids=""
   for k in $(seq 1 100); do kids=$(children $pid); [ -n "$kids" ] && break; sleep 0.05; done
@@ -119,7 +108,7 @@ for cmd in run replay repro; do
   for c in $kids; do gone "$c" 5 || fail "kill -9 of $cmd left its child $c running"; done
 done
 echo "ok: kill -9 of run, replay, repro takes their blocked child along"
-"$AF" run --hang-timeout 600 --target "$W/block.py" "$W/b.json" > /dev/null 2>&1 &
+"$AF" run --hang-timeout 600 --target "$A/block.py" "$W/b.json" > /dev/null 2>&1 &
 pid=$!
 for k in $(seq 1 100); do kids=$(children $pid); [ -n "$kids" ] && break; sleep 0.05; done
 sleep 0.5
@@ -132,7 +121,7 @@ for c in $kids; do gone "$c" 5 || fail "SIGTERM to run left its child $c running
 echo "ok: SIGTERM to run alone reaches the child, and run ends by it"
 
 # 4. the child killed from outside
-"$AF" run --hang-timeout 600 --target "$W/block.py" "$W/b.json" > "$W/k.out" 2>&1 &
+"$AF" run --hang-timeout 600 --target "$A/block.py" "$W/b.json" > "$W/k.out" 2>&1 &
 pid=$!
 for k in $(seq 1 100); do kids=$(children $pid); [ -n "$kids" ] && break; sleep 0.05; done
 sleep 0.5
