@@ -494,6 +494,13 @@ static void on_worker_term(int sig)
  * supervisor reads the phase, never the exit status, which a target's own
  * exit() may share. */
 
+/* af_fuzz_exit_hook: the worker ends, its supervisor files the input. */
+static void target_exited(void *ctx, const char *exc_type, const char *why)
+{
+    worker_slot *sl = ctx;
+    af_sup_child_abort(&sl->sup, WORKER_EXIT_SETUP, exc_type, "%s", why);
+}
+
 static int worker_main(shared *sh, int index, const af_engine_options *o, uint64_t seed,
                        bool restarted)
 {
@@ -533,6 +540,8 @@ static int worker_main(shared *sh, int index, const af_engine_options *o, uint64
         return af_sup_child_fail(&sl->sup, WORKER_EXIT_SETUP, "cannot start the interpreter: %s",
                                  err.message);
     af_sup_loaded(&sl->sup);
+    /* a target that exits (SystemExit out of the loop): a crash finding */
+    af_fuzz_on_target_exit(w.fuzz, target_exited, sl);
     /* the worker files a smaller run of a known signature again */
     w.store = af_fuzz_store(w.fuzz);
     af_findings_refile_smaller(w.store, true);

@@ -48,6 +48,10 @@ struct af_fuzz {
     uint64_t skipped;          /* quarantined inputs not run */
     af_findings_store *store;  /* the findings store and this process's signatures */
     af_hashset harness_errors; /* messages of harness errors already saved */
+
+    /* af_fuzz_on_target_exit */
+    af_fuzz_exit_hook exit_hook;
+    void *exit_ctx;
 };
 
 static af_fuzz *flush_at_exit; /* the instance whose counts atexit flushes */
@@ -320,6 +324,28 @@ static int drop_reference_verdicts(af_fuzz *f, af_error *err)
     return 0;
 }
 
+void af_fuzz_on_target_exit(af_fuzz *f, af_fuzz_exit_hook hook, void *ctx)
+{
+    f->exit_hook = hook;
+    f->exit_ctx = ctx;
+}
+
+/* The target raised exc_type out of the loop: its death (fuzz_target.h). */
+_Noreturn static void target_exited(af_fuzz *f, const char *exc_type)
+{
+    const char *dot = strrchr(exc_type, '.');
+    const char *name = dot ? dot + 1 : exc_type;
+    char why[256];
+    snprintf(why, sizeof why,
+             "the target raised %s, which escaped the loop and ended the run (the scenario raises "
+             "none): a target must not exit",
+             name);
+    if (f->exit_hook)
+        f->exit_hook(f->exit_ctx, name, why);
+    fprintf(stderr, "asyncfuzz: %s\n", why);
+    abort();
+}
+
 static af_fuzz_result run_and_judge(af_fuzz *f, const uint8_t *data, size_t size, uint8_t *map,
                                     int report_findings)
 {
@@ -342,6 +368,9 @@ static af_fuzz_result run_and_judge(af_fuzz *f, const uint8_t *data, size_t size
         harness_error(f, &err, data, size);
         return AF_FUZZ_ERROR;
     }
+    const char *escaped = af_target_escape(&f->scenario, &f->trace);
+    if (escaped)
+        target_exited(f, escaped);
     if (map && (f->cfg.coverage & AF_COV_SEMANTIC)) {
         af_coverage_from_trace(&f->scenario, &f->trace, map, AF_COV_SEMANTIC_SIZE);
         af_coverage_from_verdicts(&f->verdicts, map, AF_COV_SEMANTIC_SIZE);
