@@ -256,6 +256,8 @@ class VirtualBase(_vloop.VirtualTime, asyncio.base_events.BaseEventLoop):
     call_soon / call_later are left out where the class under test defines
     _call_soon / call_at itself (virtual_class)."""
 
+    watchdog_at = None  # where the watchdog stopped a callback (vloop.py)
+
     def _virtual_init(self):
         self._clock = 0
         self._iteration = 0
@@ -303,6 +305,7 @@ class VirtualBase(_vloop.VirtualTime, asyncio.base_events.BaseEventLoop):
         self.max_iteration = start_it + max_iterations
         self.max_vtime = max_vtime
         deadline = _time.monotonic() + watchdog_seconds
+        _vloop._wd_begin(self, watchdog_seconds)  # the watchdog inside a callback (vloop.py)
         try:
             while not (self.halted if pred is None else pred()):
                 n = self._iteration - start_it
@@ -325,7 +328,10 @@ class VirtualBase(_vloop.VirtualTime, asyncio.base_events.BaseEventLoop):
                     self.events.append(("stopped", self._clock, self._iteration))
         except VirtualBudget as e:
             return e.args[0]
+        except _vloop.WatchdogExpired:
+            return "watchdog"
         finally:
+            _vloop._wd_end()
             self.max_iteration = self.max_vtime = _FOREVER
         return None
 
@@ -403,6 +409,8 @@ class RealtimeBase:
     clock moved, starts a new one. The loop's own iterations are not
     visible (uvloop's are in libuv), so `iteration` in real-time traces is
     that estimate."""
+
+    watchdog_at = None  # where the watchdog stopped a callback (vloop.py)
 
     def _realtime_init(self, tick_ms):
         self.set_tick(tick_ms)
@@ -572,6 +580,7 @@ class RealtimeBase:
         self._budget = None
         self._limits = (self._iteration + max_iterations, max_vtime,
                         _time.monotonic() + watchdog_seconds)
+        _vloop._wd_begin(self, watchdog_seconds)  # the watchdog inside a callback (vloop.py)
         try:
             while not self._finished():
                 self._harness_stop = False
@@ -584,7 +593,10 @@ class RealtimeBase:
                     return self._budget
                 if not self._harness_stop:
                     self.events.append(("stopped", self._clock, self._iteration))
+        except _vloop.WatchdogExpired:
+            return "watchdog"
         finally:
+            _vloop._wd_end()
             self._pred = None
         return None
 
