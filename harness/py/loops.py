@@ -51,7 +51,7 @@ else:
 
 LOOP_MODES = ("virtual", "selector", "realtime")
 DEFAULT_TICK_MS = 5
-_WATCHDOG_EVERY = 256
+_WATCHDOG_MASK = 255  # the real-time watchdog is read every 256 iterations
 _FOREVER = 1 << 62
 
 _Handle = asyncio.events.Handle
@@ -191,16 +191,23 @@ class VirtualSelector(selectors.BaseSelector):
         self._map.clear()
 
     def select(self, timeout=None):
+        """Called once per iteration, before it runs anything: the budgets
+        are checked here (the iteration is counted only once it runs), so
+        they hold in nested runs the harness does not drive, and the clock
+        jumps to the earliest timer when the loop would wait."""
         loop = self.loop
-        loop._iteration += 1
         if loop.budget_hit is not None:  # unwind the nested runs too
             raise VirtualBudget(loop.budget_hit)
-        if loop._iteration > loop.max_iteration:
+        it = loop._iteration
+        if it >= loop.max_iteration or loop._clock > loop.max_vtime:
             loop.budget_hit = "hang"
             raise VirtualBudget("hang")
         if timeout is None:  # nothing ready, no timer: a real loop blocks forever
             loop.budget_hit = "deadlock"
             raise VirtualBudget("deadlock")
+        if it & _WATCHDOG_MASK == _WATCHDOG_MASK and _time.monotonic() > loop.deadline:
+            loop.budget_hit = "watchdog"
+            raise VirtualBudget("watchdog")
         if timeout > 0:
             # The loop waits for its earliest timer: jump there (not by
             # `timeout`, which asyncio caps at a day and whose float
@@ -212,8 +219,8 @@ class VirtualSelector(selectors.BaseSelector):
                 loop.budget_hit = "hang"
                 raise VirtualBudget("hang")
             loop._clock = now
+        loop._iteration = it + 1
         return []
-
 
 def _run_timed(h):
     """Handle._run, plus VirtualLoop's slow-callback event: a callback that
@@ -272,6 +279,7 @@ class VirtualBase(_vloop.VirtualTime, asyncio.base_events.BaseEventLoop):
         self.budget_hit = None
         self._future_cls = None  # None: BaseEventLoop's Future
         self.max_iteration = self.max_vtime = _FOREVER
+        self.deadline = float("inf")
         self.set_debug(False)
 
     # -- handles: VirtualTime's call_soon, call_at and call_later make these --
@@ -300,26 +308,14 @@ class VirtualBase(_vloop.VirtualTime, asyncio.base_events.BaseEventLoop):
         class's own _run_once. A stop() (the loop's _stopping) ends the
         iteration as run_forever does; the run goes on as if the program
         called run_forever again, after a `stopped` event."""
-        start_it = self._iteration
         self.budget_hit = None
-        self.max_iteration = start_it + max_iterations
+        self.max_iteration = self._iteration + max_iterations
         self.max_vtime = max_vtime
-        deadline = _time.monotonic() + watchdog_seconds
+        self.deadline = _time.monotonic() + watchdog_seconds
         _vloop._wd_begin(self, watchdog_seconds)  # the watchdog inside a callback (vloop.py)
         try:
+            # select() checks the budgets, before each iteration runs anything
             while not (self.halted if pred is None else pred()):
-                n = self._iteration - start_it
-                if n >= max_iterations:
-                    return "hang"
-                if n % _WATCHDOG_EVERY == _WATCHDOG_EVERY - 1 and _time.monotonic() > deadline:
-                    return "watchdog"
-                if not self._ready:
-                    if not self.has_work():
-                        return "deadlock"
-                    if self._scheduled[0]._when > max_vtime:
-                        return "hang"
-                if self._clock > max_vtime:
-                    return "hang"
                 self._run_once()
                 if self.budget_hit is not None:
                     return self.budget_hit
@@ -333,6 +329,7 @@ class VirtualBase(_vloop.VirtualTime, asyncio.base_events.BaseEventLoop):
         finally:
             _vloop._wd_end()
             self.max_iteration = self.max_vtime = _FOREVER
+            self.deadline = float("inf")
         return None
 
 
