@@ -24,7 +24,7 @@ typedef int (*af_command_fn)(int argc, char **argv);
 
 /* af_cmd_show, af_cmd_run ...: harness/cli/cli_scenario.c (show, check,
  * decode, encode), cli_run.c (run, replay, repro, gen), cli_fuzz.c (fuzz,
- * minimize). */
+ * minimize), cli_corpus.c (corpus, campaign). */
 #define AF_COMMAND(name, flags, summary) int af_cmd_##name(int argc, char **argv);
 #include "harness/options/options.def"
 
@@ -59,5 +59,14 @@ int af_cli_usage_error(af_command_id cmd, const char *fmt, ...)
 /* `asyncfuzz --version`: asyncfuzz's version, the interpreter it embeds,
  * the build. */
 void af_cli_print_version(FILE *out);
+
+/* The folder of this executable (the engine binaries sit next to it). */
+void af_cli_self_dir(char *buf, size_t cap);
+
+/* The engine binary `name` (asyncfuzz-libfuzzer, asyncfuzz-afl) next to
+ * this one into bin: 0, or -1 after printing that the `label` engine is
+ * not built and `how` to build it. */
+int af_cli_find_engine(af_command_id cmd, char *bin, size_t cap, const char *name,
+                       const char *label, const char *how);
 
 #endif

@@ -30,6 +30,7 @@
 
 #include "base/clock.h"
 #include "harness/cli/cli.h"
+#include "harness/cli/cli_campaign.h"
 #include "harness/run/embed.h"
 #include "harness/run/runner.h"
 #include "harness/run/trace.h"
@@ -691,7 +692,12 @@ static const af_cli_help gen_help = {
              "Ctrl-C (SIGINT) or SIGTERM ends the campaign after the current run, as\n"
              "--count would (the way to stop --count 0): counts, summary, exit code;\n"
              "a second one stops at once.\n"
-             "exit: 0 no finding, 1 findings, 2 usage error or harness failure\n",
+             "OUT is a campaign folder (docs/campaigns.md): campaign.json keeps the settings\n"
+             "of its first start, history.jsonl one line per run. Each finding is labelled\n"
+             "known (in the shipped baseline of the target and Python version, or a\n"
+             "--baseline list) or new in meta.json; the end lists this run's signatures.\n"
+             "exit: 0 nothing new (known signatures only, or none), 1 a new signature,\n"
+             "2 usage error or harness failure\n",
 };
 
 static uint64_t splitmix64(uint64_t *state)
@@ -783,12 +789,16 @@ int af_cmd_gen(int argc, char **argv)
     af_options_to_runner(&o, &opts);
     uint64_t seed = o.seed, count = o.count;
     bool misuse = o.misuse, quiet = o.quiet, all_verdicts = o.all_verdicts;
-    const char *outdir = o.gen_out;
     int64_t max_len = o.max_len ? (int64_t)o.max_len : GEN_DEFAULT_MAX_LEN;
 
     af_runner *r = get_runner("gen", &opts);
     if (!r)
         return finish(AF_EXIT_USAGE);
+    /* the campaign folder: --out, campaign.json, history (cli_campaign.h) */
+    af_cli_campaign campaign_folder;
+    if ((rc = af_cli_campaign_begin(&campaign_folder, AF_CMD_gen, &o, "gen", 1)) != AF_CLI_GO)
+        return finish(rc);
+    const char *outdir = campaign_folder.out;
 
     int code = AF_EXIT_USAGE;
     af_scenario *s = malloc(sizeof *s);
@@ -801,7 +811,7 @@ int af_cmd_gen(int argc, char **argv)
     af_error err;
     memset(&err, 0, sizeof err);
     struct sigaction old_int, old_term;
-    bool caught = false;
+    bool caught = false, ended = false;
     char store_dir[4200];
     snprintf(store_dir, sizeof store_dir, "%s/findings", outdir);
     af_findings_store *store = af_findings_open(store_dir, "gen", stderr, &err);
@@ -809,6 +819,7 @@ int af_cmd_gen(int argc, char **argv)
         print_error("gen", NULL, &err);
         goto done;
     }
+    af_findings_use_baseline(store, campaign_folder.baseline);
     if (!s || !v || !all || !input || !tr_ok) {
         fprintf(stderr, "asyncfuzz gen: out of memory\n");
         goto done;
@@ -907,10 +918,16 @@ int af_cmd_gen(int argc, char **argv)
         print_error("gen", NULL, &err);
         goto done;
     }
-    code = harness_failed                       ? AF_EXIT_USAGE
-           : af_findings_known_count(store) > 0 ? AF_EXIT_FINDING
-                                                : AF_EXIT_OK;
+    af_cli_figures fig = {.execs = runs, .seconds = secs};
+    code = af_cli_campaign_end(&campaign_folder, &fig, harness_failed);
+    if (harness_failed)
+        code = AF_EXIT_USAGE;
+    ended = true;
 done:
+    if (!ended) {
+        af_cli_figures none = {.execs = runs};
+        af_cli_campaign_end(&campaign_folder, &none, true);
+    }
     if (caught) {
         sigaction(SIGINT, &old_int, NULL);
         sigaction(SIGTERM, &old_term, NULL);
