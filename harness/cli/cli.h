@@ -102,6 +102,10 @@ typedef struct af_cli_supervised {
      * reserved lazily), given to init once before the first child. */
     size_t shared_size;
     void (*init)(void *shared, void *ctx);
+    /* The command ends gracefully on Ctrl-C / SIGTERM (gen: the summary
+     * and exit code): a child killed by the stop before it caught it goes
+     * to on_death (how AF_SUP_STOPPED), which starts one that only ends. */
+    bool graceful_stop;
     void *ctx;
     /* filled by af_cli_supervise */
     af_sup_slot *slot;

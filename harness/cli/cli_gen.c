@@ -389,6 +389,10 @@ static int gen_death(const af_sup_death *d, const af_sup_slot *slot, void *share
 {
     gen_job *g = ctx;
     gen_shared *sh = shared;
+    if (d->how == AF_SUP_STOPPED) { /* Ctrl-C before the child caught it */
+        sh->stop_signal = d->signal;
+        return AF_CLI_GO;
+    }
     char text[2400];
     af_cli_death_text(d, slot, g->o.hang_timeout, text, sizeof text);
     if (d->phase == AF_SUP_STARTING || d->phase == AF_SUP_LOADING) {
@@ -459,6 +463,7 @@ int af_cmd_gen(int argc, char **argv)
                            .on_death = gen_death,
                            .shared_size = sizeof(gen_shared),
                            .init = gen_init,
+                           .graceful_stop = true,
                            .ctx = &g};
     int code = af_cli_supervise(&x);
     af_cli_figures fig = {.execs = g.sh ? g.sh->runs : 0,
