@@ -306,10 +306,14 @@ static int run_bounded(char *const argv[], const char *dir, double seconds, char
         char chunk[512];
         ssize_t n;
         while ((n = read(pipefd[0], chunk, sizeof chunk)) > 0)
-            if (out && got + 1 < cap) {
-                size_t k = (size_t)n < cap - 1 - got ? (size_t)n : cap - 1 - got;
-                memcpy(out + got, chunk, k);
-                got += k;
+            if (out && cap > (size_t)n + 1) { /* the tail is kept: a verdict line ends it */
+                if (got + (size_t)n > cap - 1) {
+                    size_t drop = got + (size_t)n - (cap - 1);
+                    memmove(out, out + drop, got - drop);
+                    got -= drop;
+                }
+                memcpy(out + got, chunk, (size_t)n);
+                got += (size_t)n;
             }
         pid_t w = waitpid(pid, &status, WNOHANG);
         if (w == pid)
@@ -359,13 +363,22 @@ static void reproduce(af_cli_campaign *c, uint64_t sig, char (*versions)[64])
         snprintf(python, sizeof python, "%.*s", (int)n, p);
         p += n + (p[n] == ':');
         char *argv[] = {python, "repro.py", NULL};
-        int rc = versions[i][0] ? run_bounded(argv, dir, c->repro_timeout, NULL, 0) : RUN_CANNOT;
+        char tail[4096] = "";
+        int rc = versions[i][0] ? run_bounded(argv, dir, c->repro_timeout, tail, sizeof tail)
+                                : RUN_CANNOT;
+        /* the reproducer's own verdict line (reports/repro.c): exit 1 with
+         * "verdict: REPRODUCED", exit 0 with "verdict: not reproduced";
+         * any other end (a traceback, a wrong interpreter) is an error,
+         * never taken for a reproduction */
+        bool said_yes = rc == 1 && strstr(tail, "\nverdict: REPRODUCED");
+        bool said_no = rc == 0 && strstr(tail, "\nverdict: not reproduced");
         const char *verdict = rc == RUN_TIMEOUT  ? "timeout"
                               : rc == RUN_CANNOT ? "cannot run"
                               : rc < 0           ? "crashed"
-                              : rc > 0           ? "reproduced"
-                                                 : "not reproduced";
-        bool reproduced = rc > 0 || (rc < 0 && rc > RUN_TIMEOUT);
+                              : said_yes         ? "reproduced"
+                              : said_no          ? "not reproduced"
+                                                 : "error";
+        bool reproduced = said_yes || (rc < 0 && rc > RUN_TIMEOUT);
         cJSON *one = cJSON_CreateObject();
         cJSON_AddStringToObject(one, "python", python);
         if (versions[i][0])

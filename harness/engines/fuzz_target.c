@@ -206,6 +206,11 @@ const af_verdict *af_fuzz_last_finding(const af_fuzz *f)
 {
     if (f->last_new >= 0 && f->last_new < f->verdicts.count)
         return &f->verdicts.items[f->last_new];
+    /* nothing new to this store (a replayed crash input): the first
+     * verdict no baseline knows, else the first */
+    for (int i = 0; i < f->verdicts.count; i++)
+        if (!af_baseline_find(f->baseline, f->verdicts.items[i].signature))
+            return &f->verdicts.items[i];
     return f->verdicts.count ? &f->verdicts.items[0] : NULL;
 }
 

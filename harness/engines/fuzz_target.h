@@ -107,8 +107,11 @@ const af_verdict_list *af_fuzz_last_all_verdicts(const af_fuzz *f);
 af_findings_store *af_fuzz_store(af_fuzz *f);
 /* The known-defect lists its findings are labelled with. */
 const af_baseline *af_fuzz_baseline(const af_fuzz *f);
+
 /* The last run's finding an engine aborts on (crash_site.h): its first
- * verdict filed as a new signature, else its first verdict; NULL none. */
+ * verdict filed as a new signature, else (all filed before: a replayed
+ * crash input) its first verdict no baseline knows, else its first; NULL
+ * none. */
 const af_verdict *af_fuzz_last_finding(const af_fuzz *f);
 /* Its FINDING line when its signatures were all filed already (a replay
  * that aborts on every verdict): "asyncfuzz: FINDING ... (already filed)". */
