@@ -24,7 +24,8 @@ typedef struct af_tinfo {
 } af_tinfo;
 
 typedef struct af_ctx {
-    const af_scenario *s; /* may be NULL */
+    const af_scenario *s;         /* may be NULL */
+    const af_target_info *target; /* NULL: stock asyncio */
     const af_trace *tr;
     af_verdict_list *out;
     int added;
@@ -41,6 +42,14 @@ typedef struct af_ctx {
     char leak_why[AF_CTX_MAX_TASKS][AF_VERDICT_WHY_MAX];
     int leak_misuse_op[AF_CTX_MAX_TASKS];
 } af_ctx;
+
+/* The context of one trace (what af_judge builds before the oracles run). */
+void af_judge_context(af_ctx *c, const af_scenario *s, const af_trace *tr, af_verdict_list *out);
+/* The signatures of out's verdicts from index first on, completed: the
+ * cause when it is not the target, base_signature, and the target's name
+ * when it is not stock asyncio. */
+void af_verdicts_finish(const af_scenario *s, const af_target_info *target, af_verdict_list *out,
+                        int first);
 
 /* Exception type tests on the probe's qualified names. */
 int af_exc_is_cancelled(const char *t);       /* CancelledError or a subclass we know */
@@ -113,6 +122,13 @@ af_cause af_leak_cause(af_ctx *c, int task, char *why, size_t cap, int *misuse_o
 /* The cause of a deadlock (budget deadlock): scenario when resource
  * accounting explains why every pending task is blocked. */
 af_cause af_deadlock_cause(af_ctx *c, char *why, size_t cap);
+/* Whether op makes a task of its own that the scenario is responsible for
+ * (through its awaits): a spawn, or a start, without a group. */
+static inline int af_op_is_free_spawn(const af_op *o)
+{
+    return (o->kind == AF_OP_SPAWN) || (o->kind == AF_OP_START && o->ref == AF_NIL);
+}
+
 /* Whether the (synchronous) op was executed, from positive evidence only. */
 int af_op_reached(const af_ctx *c, int op);
 /* Whether any op of the IR task's code (its task body, transitively in

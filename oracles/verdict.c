@@ -434,6 +434,7 @@ int af_emit(af_ctx *c, af_rule rule, int task, int op, int event, const char *fm
     af_verdict v;
     memset(&v, 0, sizeof v);
     v.oracle = o;
+    v.rule = rule;
     v.task = task;
     v.event = event;
     v.vtime = event >= 0 && event < c->tr->nevents ? c->tr->events[event].vtime : 0;

@@ -56,6 +56,26 @@ int af_cli_options(af_command_id cmd, const af_cli_help *help, int argc, char **
 int af_cli_usage_error(af_command_id cmd, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
+/* The process's runner for a target ("" or "asyncio": stock asyncio; a
+ * built-in name or an adapter file), made on first use with the options
+ * o (its target replaced): NULL after printing the error (the adapter's
+ * traceback when it does not load). cli_run.c. */
+struct af_runner;
+struct af_runner_options;
+struct af_runner *af_cli_runner(const char *cmd, const struct af_runner_options *o,
+                                const char *target);
+
+/* The end of a command that ran scenarios: every runner's adapter
+ * teardown (a failing one makes the exit code AF_EXIT_USAGE, its error
+ * printed), Python's and C's output flushed. Returns the exit code. */
+int af_cli_finish(const char *cmd, int code);
+
+/* A file or folder of the source tree (rel: "corpus/asyncio.dict",
+ * "scenarios/catalog"): rel itself when it exists from here, else beside
+ * the build folder holding this executable (BUILD/../rel); NULL when
+ * neither exists. cli_fuzz.c. */
+const char *af_cli_source_path(const char *rel, char *buf, size_t cap);
+
 /* `asyncfuzz --version`: asyncfuzz's version, the interpreter it embeds,
  * the build. */
 void af_cli_print_version(FILE *out);

@@ -66,12 +66,6 @@ static bool is_dir(const char *p)
     return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
-static bool is_file(const char *p)
-{
-    struct stat st;
-    return stat(p, &st) == 0 && S_ISREG(st.st_mode);
-}
-
 /* Signature folders in a findings store. */
 static size_t count_findings(const char *dir)
 {
@@ -157,20 +151,22 @@ static void on_ext_stop(int sig)
     ext_stop = 1;
 }
 
-static const char *find_dict(const char *given, char *buf, size_t cap)
+const char *af_cli_source_path(const char *rel, char *buf, size_t cap)
 {
-    if (given)
-        return given;
+    struct stat st;
+    if (stat(rel, &st) == 0) {
+        snprintf(buf, cap, "%s", rel);
+        return buf;
+    }
     char dir[PATH_MAX];
     self_dir(dir, sizeof dir);
-    const char *cands[] = {"corpus/asyncio.dict", NULL};
-    for (int i = 0; cands[i]; i++)
-        if (is_file(cands[i])) {
-            snprintf(buf, cap, "%s", cands[i]);
-            return buf;
-        }
-    snprintf(buf, cap, "%s/../corpus/asyncio.dict", dir);
-    return is_file(buf) ? buf : NULL;
+    snprintf(buf, cap, "%s/../%s", dir, rel);
+    return stat(buf, &st) == 0 ? buf : NULL;
+}
+
+static const char *find_dict(const char *given, char *buf, size_t cap)
+{
+    return given ? given : af_cli_source_path("corpus/asyncio.dict", buf, cap);
 }
 
 /* Pull "key: value" numbers out of a libFuzzer status line. */
@@ -780,18 +776,28 @@ static const af_cli_help minimize_help = {
 };
 
 typedef struct min_ctx {
-    af_runner *runner;
-    af_trace trace;
-    af_verdict_list verdicts;
+    af_runner *runner, *ref; /* the target; the reference (--reference), or NULL */
+    af_trace trace, ref_trace;
+    af_verdict_list verdicts, ref_verdicts;
     uint64_t sig;
     int errors;
 } min_ctx;
+
+/* cand on the target, and on the reference when there is one (the
+ * differential oracle's verdicts join c->verdicts). */
+static int min_judge(min_ctx *c, const af_scenario *cand, af_error *err)
+{
+    if (c->ref)
+        return af_judge_run_differential(c->runner, c->ref, cand, &c->trace, &c->verdicts,
+                                         &c->ref_trace, &c->ref_verdicts, err);
+    return af_judge_run(c->runner, cand, &c->trace, &c->verdicts, err);
+}
 
 static bool min_pred(const af_scenario *cand, void *vctx)
 {
     min_ctx *c = vctx;
     af_error err;
-    if (af_judge_run(c->runner, cand, &c->trace, &c->verdicts, &err) != 0) {
+    if (min_judge(c, cand, &err) != 0) {
         c->errors++;
         return false;
     }
@@ -889,19 +895,22 @@ int af_cmd_minimize(int argc, char **argv)
 
     af_runner_options ro;
     af_options_to_runner(&o, &ro);
+    /* a finding folder is minimised on the target it was found on */
+    if (finding_dir && !ro.target[0])
+        af_findings_recorded_target(input, ro.target, sizeof ro.target);
     static min_ctx c;
     memset(&c, 0, sizeof c);
-    if (af_trace_init(&c.trace, 0, 0) < 0) {
+    if (af_trace_init(&c.trace, 0, 0) < 0 || af_trace_init(&c.ref_trace, 0, 0) < 0) {
         fprintf(stderr, "asyncfuzz minimize: out of memory\n");
         return AF_EXIT_USAGE;
     }
-    c.runner = af_runner_new(&ro, &err);
-    if (!c.runner) {
-        fprintf(stderr, "asyncfuzz minimize: cannot start the interpreter: %s\n", err.message);
+    c.runner = af_cli_runner("minimize", &ro, ro.target);
+    if (!c.runner)
         return AF_EXIT_USAGE;
-    }
+    if (o.reference && !(c.ref = af_cli_runner("minimize", &ro, o.reference)))
+        return AF_EXIT_USAGE;
     /* the input's own run: does it reproduce, and which signature */
-    if (af_judge_run(c.runner, &in, &c.trace, &c.verdicts, &err) != 0) {
+    if (min_judge(&c, &in, &err) != 0) {
         fprintf(stderr, "asyncfuzz minimize: %s: the run failed: %s\n", scen_path, err.message);
         return AF_EXIT_USAGE;
     }
@@ -937,7 +946,7 @@ int af_cmd_minimize(int argc, char **argv)
     }
     double dt = af_clock_seconds() - t0;
     /* the result's own run: its verdicts and trace go with it */
-    if (af_judge_run(c.runner, &outs, &c.trace, &c.verdicts, &err) != 0 || !min_pred(&outs, &c)) {
+    if (min_judge(&c, &outs, &err) != 0 || !min_pred(&outs, &c)) {
         fprintf(stderr, "asyncfuzz minimize: the minimised scenario does not reproduce (flaky?)\n");
         return AF_EXIT_FINDING;
     }

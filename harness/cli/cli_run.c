@@ -76,27 +76,94 @@ static void flush_python(void)
     PyErr_Clear();
 }
 
-static int finish(int code)
+/* The runners of this process, one per target ("" is stock asyncio): the
+ * command's --target, a finding folder's recorded target, the reference.
+ * They share the one embedded interpreter. */
+#define MAX_RUNNERS 8
+static struct {
+    char target[PATH_MAX];
+    af_runner *r;
+} g_runners[MAX_RUNNERS];
+static int g_nrunners;
+
+/* "asyncio" names stock asyncio, as no target does. */
+static const char *target_option(const char *t)
 {
+    return !t || !strcmp(t, "asyncio") ? "" : t;
+}
+
+af_runner *af_cli_runner(const char *cmd, const af_runner_options *o, const char *target)
+{
+    target = target_option(target);
+    for (int i = 0; i < g_nrunners; i++)
+        if (!strcmp(g_runners[i].target, target))
+            return g_runners[i].r;
+    if (g_nrunners == MAX_RUNNERS) {
+        fprintf(stderr, "asyncfuzz %s: more than %d targets in one process\n", cmd, MAX_RUNNERS);
+        return NULL;
+    }
+    af_runner_options ro = *o;
+    snprintf(ro.target, sizeof ro.target, "%s", target);
+    af_error err;
+    memset(&err, 0, sizeof err);
+    af_runner *r = af_runner_new(&ro, &err);
+    if (!r) {
+        print_error(cmd, NULL, &err);
+        return NULL;
+    }
+    snprintf(g_runners[g_nrunners].target, sizeof g_runners[0].target, "%s", target);
+    g_runners[g_nrunners++].r = r;
+    return r;
+}
+
+int af_cli_finish(const char *cmd, int code)
+{
+    for (int i = 0; i < g_nrunners; i++) {
+        af_error err;
+        memset(&err, 0, sizeof err);
+        if (af_runner_teardown(g_runners[i].r, &err) < 0) {
+            print_error(cmd, NULL, &err);
+            code = AF_EXIT_USAGE;
+        }
+        af_runner_free(g_runners[i].r);
+    }
+    g_nrunners = 0;
     flush_python();
     fflush(stdout);
     fflush(stderr);
     return code;
 }
 
-static af_runner *g_runner;
+static int finish(int code)
+{
+    return af_cli_finish("run", code);
+}
 
-/* The process's runner (created on first use). Prints the error. */
+/* The process's runner for the options' target (created on first use).
+ * Prints the error. */
 static af_runner *get_runner(const char *cmd, const af_runner_options *o)
 {
-    if (g_runner)
-        return g_runner;
-    af_error err;
-    memset(&err, 0, sizeof err);
-    g_runner = af_runner_new(o, &err);
-    if (!g_runner)
-        print_error(cmd, NULL, &err);
-    return g_runner;
+    return af_cli_runner(cmd, o, o->target);
+}
+
+/* The target a scenario file runs on: --target when given, else the one a
+ * finding folder holding it recorded (meta.json), else stock asyncio. */
+static const char *file_target(const char *cmd, const char *file, const af_runner_options *o,
+                               char *buf, size_t cap)
+{
+    if (o->target[0])
+        return o->target;
+    char dir[PATH_MAX];
+    snprintf(dir, sizeof dir, "%s", file);
+    char *slash = strrchr(dir, '/');
+    if (slash)
+        *slash = '\0';
+    else
+        snprintf(dir, sizeof dir, ".");
+    if (!af_findings_recorded_target(dir, buf, cap))
+        return "";
+    fprintf(stderr, "asyncfuzz %s: %s: on the target its finding recorded, %s\n", cmd, file, buf);
+    return buf;
 }
 
 static void pyversion_str(int v, char *buf, size_t cap)
@@ -112,8 +179,13 @@ typedef struct cmp_result {
     int nunexpected, nmissing;
 } cmp_result;
 
-static bool expect_applies(const af_expect *e, int pyversion)
+/* An entry applies to the running interpreter and target (its NAME):
+ * restricted to versions, the running one is listed; naming a target, it
+ * is this one. */
+static bool expect_applies(const af_expect *e, int pyversion, const char *target)
 {
+    if (e->target[0] && strcmp(e->target, target) != 0)
+        return false;
     if (e->npyversions == 0)
         return true;
     for (int i = 0; i < e->npyversions; i++)
@@ -122,12 +194,17 @@ static bool expect_applies(const af_expect *e, int pyversion)
     return false;
 }
 
-static void compare(const af_scenario *s, const af_verdict_list *v, int pyversion, cmp_result *c)
+/* differential: whether the run had a reference (without one the
+ * differential oracle cannot judge, and its expectations do not apply). */
+static void compare(const af_scenario *s, const af_verdict_list *v, int pyversion,
+                    const char *target, bool differential, cmp_result *c)
 {
     memset(c, 0, sizeof *c);
     for (int i = 0; i < s->nexpect; i++) {
         int o = af_oracle_from_name(s->expect[i].oracle);
-        if (o >= 0 && expect_applies(&s->expect[i], pyversion))
+        if (o == AF_ORACLE_DIFFERENTIAL && !differential)
+            continue;
+        if (o >= 0 && expect_applies(&s->expect[i], pyversion, target))
             c->expected[o] = true;
     }
     for (int i = 0; i < v->count; i++)
@@ -243,6 +320,57 @@ static void json_verdicts(FILE *out, const af_verdict_list *v)
     fputc(']', out);
 }
 
+/* ---- one scenario on its target (and the reference) ---------------------- */
+
+/* What running one scenario needs besides its trace and verdicts: the
+ * reference's run, when --reference is given. */
+typedef struct differential {
+    const char *reference; /* NULL: none */
+    af_trace tr;
+    af_verdict_list v;
+} differential;
+
+static int differential_init(differential *d, const char *reference)
+{
+    d->reference = reference;
+    return reference ? af_trace_init(&d->tr, 0, 0) : 0;
+}
+
+static void differential_free(differential *d)
+{
+    if (d->reference)
+        af_trace_free(&d->tr);
+}
+
+enum { RAN = 0, SKIPPED = 1, FAILED = -1 };
+
+/* Run s (read from file) on its target (file_target) and, with a
+ * reference, on it too (the differential oracle's verdicts join v).
+ * SKIPPED (why set) when the target does not support what s uses; FAILED
+ * with err set (*runner the runner, or NULL when none could be made: the
+ * error is printed then). */
+static int run_on_target(const char *cmd, const char *file, const af_scenario *s,
+                         const af_runner_options *opts, differential *d, af_trace *tr,
+                         af_verdict_list *v, af_runner **runner, char *why, size_t cap,
+                         af_error *err)
+{
+    char recorded[PATH_MAX];
+    af_runner *r =
+        af_cli_runner(cmd, opts, file_target(cmd, file, opts, recorded, sizeof recorded));
+    af_runner *ref = r && d->reference ? af_cli_runner(cmd, opts, d->reference) : NULL;
+    *runner = r;
+    af_verdict_list_init(v);
+    if (!r || (d->reference && !ref)) {
+        *runner = NULL;
+        return FAILED;
+    }
+    if (!af_target_supports(af_runner_target(r), s, why, cap))
+        return SKIPPED;
+    int rc = ref ? af_judge_run_differential(r, ref, s, tr, v, &d->tr, &d->v, err)
+                 : af_judge_run(r, s, tr, v, err);
+    return rc < 0 ? FAILED : RAN;
+}
+
 /* ---- run ------------------------------------------------------------------ */
 
 static const af_cli_help run_help = {
@@ -290,6 +418,7 @@ int af_cmd_run(int argc, char **argv)
     af_scenario *s = malloc(sizeof *s);
     af_trace tr;
     af_verdict_list *v = malloc(sizeof *v);
+    differential d;
     af_error err;
     memset(&err, 0, sizeof err);
     int code = AF_EXIT_USAGE;
@@ -299,20 +428,44 @@ int af_cmd_run(int argc, char **argv)
         free(v);
         return AF_EXIT_USAGE;
     }
+    if (differential_init(&d, o.reference) < 0) {
+        fprintf(stderr, "asyncfuzz run: out of memory\n");
+        af_trace_free(&tr);
+        free(s);
+        free(v);
+        return AF_EXIT_USAGE;
+    }
     if (af_json_read_file(file, s, &err) < 0) {
         print_error("run", file, &err);
         goto done;
     }
-    af_runner *r = get_runner("run", &opts);
-    if (!r)
+    af_runner *r = NULL;
+    char why[160];
+    int ran = run_on_target("run", file, s, &opts, &d, &tr, v, &r, why, sizeof why, &err);
+    if (ran == FAILED) {
+        if (r)
+            print_error("run", NULL, &err);
         goto done;
-    if (af_judge_run(r, s, &tr, v, &err) < 0) {
-        print_error("run", NULL, &err);
+    }
+    const af_target_info *target = af_runner_target(r);
+    if (ran == SKIPPED) {
+        if (want_json) {
+            fputs("{\"file\":", stdout);
+            json_str(stdout, file);
+            fputs(",\"target\":", stdout);
+            json_str(stdout, target->name);
+            fputs(",\"skipped\":", stdout);
+            json_str(stdout, why);
+            fputs("}\n", stdout);
+        } else {
+            printf("%s: skipped: %s\n", file, why);
+        }
+        code = AF_EXIT_OK;
         goto done;
     }
     int pyv = af_embed_pyversion();
     cmp_result c;
-    compare(s, v, pyv, &c);
+    compare(s, v, pyv, target->name, d.reference != NULL, &c);
     bool ok = c.nunexpected == 0 && c.nmissing == 0;
     char pys[16];
     pyversion_str(pyv, pys, sizeof pys);
@@ -326,6 +479,10 @@ int af_cmd_run(int argc, char **argv)
     } else if (want_json) {
         fputs("{\"file\":", stdout);
         json_str(stdout, file);
+        if (!target->stock || d.reference) {
+            fputs(",\"target\":", stdout);
+            json_str(stdout, target->version);
+        }
         fprintf(stdout, ",\"python\":\"%s\",\"ok\":%s,\"expected\":", pys, ok ? "true" : "false");
         json_oracle_array(stdout, &c, 0);
         fputs(",\"unexpected\":", stdout);
@@ -336,8 +493,11 @@ int af_cmd_run(int argc, char **argv)
         json_verdicts(stdout, v);
         fputs("}\n", stdout);
     } else {
-        printf("%s: %s\nverdicts:\n", file,
-               s->description[0] ? s->description : "(no description)");
+        printf("%s: %s\n", file, s->description[0] ? s->description : "(no description)");
+        if (!target->stock || d.reference)
+            printf("target: %s%s%s\n", target->version, d.reference ? ", reference: " : "",
+                   d.reference ? d.reference : "");
+        printf("verdicts:\n");
         print_verdicts_human(stdout, v);
         printf("expected on Python %s: ", pys);
         print_oracle_set(stdout, c.expected);
@@ -351,6 +511,7 @@ int af_cmd_run(int argc, char **argv)
     }
     code = ok ? AF_EXIT_OK : AF_EXIT_FINDING;
 done:
+    differential_free(&d);
     af_trace_free(&tr);
     free(v);
     free(s);
@@ -471,8 +632,10 @@ int af_cmd_replay(int argc, char **argv)
     af_junit_case *cases = calloc((size_t)files.n, sizeof *cases);
     char **texts = calloc((size_t)files.n * 2, sizeof *texts); /* message, system-out per case */
     af_trace tr;
+    differential d;
     bool tr_ok = af_trace_init(&tr, 0, 0) == 0;
-    if (!s || !v || !cases || !texts || !tr_ok) {
+    bool d_ok = differential_init(&d, o.reference) == 0;
+    if (!s || !v || !cases || !texts || !tr_ok || !d_ok) {
         fprintf(stderr, "asyncfuzz replay: out of memory\n");
         free(s);
         free(v);
@@ -480,11 +643,12 @@ int af_cmd_replay(int argc, char **argv)
         free(texts);
         if (tr_ok)
             af_trace_free(&tr);
+        if (d_ok)
+            differential_free(&d);
         goto out;
     }
-    int passed = 0, failed = 0, errors = 0;
+    int passed = 0, failed = 0, errors = 0, skipped = 0;
     int pyv = af_embed_pyversion();
-    af_runner *r = NULL;
     double t_all = af_clock_seconds();
     for (int i = 0; i < files.n; i++) {
         const char *file = files.items[i];
@@ -504,21 +668,30 @@ int af_cmd_replay(int argc, char **argv)
             failed++;
             continue;
         }
-        if (!r)
-            r = get_runner("replay", &opts);
-        if (!r) {
-            /* The interpreter cannot start: nothing else can run. */
+        af_runner *r = NULL;
+        char why[160];
+        int ran = run_on_target("replay", file, s, &opts, &d, &tr, v, &r, why, sizeof why, &err);
+        if (ran == FAILED && !r) {
+            /* The interpreter or the adapter cannot start: nothing else can run. */
             errors += files.n - i;
             failed += files.n - i;
             for (int j = i; j < files.n; j++) {
                 cases[j].name = files.items[j];
                 cases[j].classname = "asyncfuzz.replay";
                 cases[j].status = AF_JUNIT_ERROR;
-                cases[j].message = "the embedded interpreter failed to start";
+                cases[j].message = "the embedded interpreter or the target adapter failed to start";
             }
             break;
         }
-        if (af_judge_run(r, s, &tr, v, &err) < 0) {
+        if (ran == SKIPPED) {
+            skipped++;
+            printf("%s: skipped: %s\n", file, why);
+            texts[2 * i] = strdup(why);
+            cases[i].status = AF_JUNIT_SKIPPED;
+            cases[i].message = texts[2 * i];
+            continue;
+        }
+        if (ran == FAILED) {
             char msg[1024];
             snprintf(msg, sizeof msg, "%s: %s%s%s", file, err.path, err.path[0] ? ": " : "",
                      err.message);
@@ -537,7 +710,7 @@ int af_cmd_replay(int argc, char **argv)
         }
         cases[i].seconds = af_clock_seconds() - t0;
         cmp_result c;
-        compare(s, v, pyv, &c);
+        compare(s, v, pyv, af_runner_target(r)->name, d.reference != NULL, &c);
         if (c.nunexpected == 0 && c.nmissing == 0) {
             passed++;
             cases[i].status = AF_JUNIT_PASS;
@@ -556,7 +729,10 @@ int af_cmd_replay(int argc, char **argv)
             cases[i].message = texts[2 * i];
         }
     }
-    printf("%d passed, %d failed\n", passed, failed);
+    if (skipped)
+        printf("%d passed, %d failed, %d skipped\n", passed, failed, skipped);
+    else
+        printf("%d passed, %d failed\n", passed, failed);
     fflush(stdout);
     code = errors ? AF_EXIT_USAGE : failed ? AF_EXIT_FINDING : AF_EXIT_OK;
     if (junit) {
@@ -572,12 +748,13 @@ int af_cmd_replay(int argc, char **argv)
         free(texts[i]);
     free(texts);
     free(cases);
+    differential_free(&d);
     af_trace_free(&tr);
     free(v);
     free(s);
 out:
     strlist_free(&files);
-    return finish(code);
+    return af_cli_finish("replay", code);
 }
 
 /* ---- repro ---------------------------------------------------------------- */
