@@ -58,7 +58,8 @@ endif()
 
 # The e2e scripts tests/e2e/engine_*.sh are registered by tests.cmake; they
 # exit 77 when their engine is not built (skipped, not failed).
-foreach(_t engine_libfuzzer engine_libfuzzer_planted engine_afl engine_afl_planted isolation)
+foreach(_t engine_libfuzzer engine_libfuzzer_planted engine_afl engine_afl_planted isolation
+           repro_fidelity)
   if(TEST e2e_${_t})
     set_tests_properties(e2e_${_t} PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 600
                          ENVIRONMENT "AF_BINARY_DIR=${CMAKE_BINARY_DIR};AF_SOURCE_DIR=${CMAKE_SOURCE_DIR}")

@@ -762,6 +762,7 @@ static void judge_task(af_ctx *c, int T, walk *w)
             w->sources++;
         if (e->task != T)
             continue;
+        w->ledger.now = i;
         rule_count_arith(c, w, i);
         switch (e->kind) {
         case AF_EV_CANCEL:
@@ -794,7 +795,10 @@ void af_oracle_cancellation(af_ctx *c)
     if (!w)
         return;
     for (int T = 0; T < c->ntasks; T++)
-        if (af_ctx_task(c, T))
+        if (af_ctx_task(c, T)) {
             judge_task(c, T, w);
+            if (c->ledger_sink)
+                c->ledger_sink(c->ledger_arg, &w->ledger);
+        }
     free(w);
 }

@@ -583,7 +583,7 @@ int af_judge_differential(const af_scenario *s, const af_target_info *target, co
         free(m);
         return 0;
     }
-    af_judge_context(c, s, tr, out);
+    af_ctx_build(c, s, tr, out);
     *m = (cmp){.c = c, .s = s, .t = target, .a = side_of(tr), .b = side_of(ref_tr)};
     m->level = af_target_has_difference(target, AF_DIFF_LEVEL_CANCELLATION);
     int first = out->count;

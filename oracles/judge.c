@@ -24,7 +24,7 @@
 #include "oracles/oracle.h"
 
 /* 1 + the highest task id any event names (task or parent), at most
- * AF_CTX_MAX_TASKS: the per-task slots build_ctx initialises. */
+ * AF_CTX_MAX_TASKS: the per-task slots af_ctx_build initialises. */
 static int task_slots(const af_trace *tr)
 {
     int hi = 0;
@@ -66,7 +66,7 @@ static void note_task_new(af_ctx *c, const af_scenario *s, const af_event *e, in
 
 /* Only the slots of tasks the trace names are initialised (the context is
  * ~125 KiB; clearing all of it cost more than every oracle together). */
-void af_judge_context(af_ctx *c, const af_scenario *s, const af_trace *tr, af_verdict_list *out)
+void af_ctx_build(af_ctx *c, const af_scenario *s, const af_trace *tr, af_verdict_list *out)
 {
     c->s = s;
     c->target = NULL;
@@ -79,6 +79,8 @@ void af_judge_context(af_ctx *c, const af_scenario *s, const af_trace *tr, af_ve
     c->budget_ev = -1;
     c->end_ev = -1;
     c->last = -1;
+    c->ledger_sink = NULL;
+    c->ledger_arg = NULL;
     memset(c->tasks, 0, (size_t)c->nslots * sizeof c->tasks[0]);
     for (int i = 0; i < c->nslots; i++) {
         c->leak_memo[i] = -1;
@@ -266,7 +268,6 @@ void af_oracle_leaked_task(af_ctx *c);
 void af_oracle_nested_loop(af_ctx *c);
 void af_oracle_lost_exception(af_ctx *c);
 void af_oracle_blocking(af_ctx *c);
-void af_oracle_cancellation(af_ctx *c);
 void af_oracle_cleanup(af_ctx *c);
 
 enum { ANY_TRACE = 0, COMPLETE_TRACE = 1 };
@@ -294,7 +295,7 @@ int af_judge_target(const af_scenario *s, const af_trace *tr, const af_target_in
     af_ctx *c = malloc(sizeof *c);
     if (!c)
         return 0;
-    af_judge_context(c, s, tr, out);
+    af_ctx_build(c, s, tr, out);
     c->target = target;
     int first = out->count;
     for (size_t i = 0; i < sizeof oracle_runs / sizeof oracle_runs[0]; i++)

@@ -13,6 +13,15 @@ void af_ledger_reset(af_ledger *l, int task)
     l->requests_total = 0;
     l->received = 0;
     l->nreq = 0;
+    l->now = -1;
+}
+
+/* Record what settled q, at the event the walk is at. */
+static void settle(const af_ledger *l, af_request *q, af_req_state state, af_req_end end)
+{
+    q->state = state;
+    q->end = end;
+    q->settled_ev = l->now;
 }
 
 /* Whether request event i on its target was forwarded (ledger.h). */
@@ -67,8 +76,14 @@ void af_ledger_cancel(af_ledger *l, const af_ctx *c, int i)
         return;
     l->requests_total++;
     if (l->nreq < AF_LEDGER_MAX_REQ)
-        l->reqs[l->nreq++] = (af_request){
-            i, e->by_task, forwarded(c, i), AF_REQ_PENDING, -1, AF_RULE_SWALLOWED_TASK_END};
+        l->reqs[l->nreq++] = (af_request){i,
+                                          e->by_task,
+                                          forwarded(c, i),
+                                          AF_REQ_PENDING,
+                                          -1,
+                                          AF_RULE_SWALLOWED_TASK_END,
+                                          AF_REQ_END_NONE,
+                                          -1};
 }
 
 static int outstanding(const af_request *q)
@@ -109,7 +124,7 @@ void af_ledger_uncancel(af_ledger *l, const af_trace *tr, int i, int timeout_ent
         return;
     int w = withdrawn_request(l, tr, i, timeout_enter);
     if (w >= 0)
-        l->reqs[w].state = AF_REQ_DONE;
+        settle(l, &l->reqs[w], AF_REQ_DONE, AF_REQ_END_WITHDRAWN);
 }
 
 void af_ledger_handled(af_ledger *l, int op, int swallows, int converts)
@@ -120,11 +135,11 @@ void af_ledger_handled(af_ledger *l, int op, int swallows, int converts)
         if (q->state != AF_REQ_PENDING)
             continue;
         if (swallows && !q->exempt) {
-            q->state = AF_REQ_LOST;
+            settle(l, q, AF_REQ_LOST, AF_REQ_END_LOST);
             q->lost_op = op;
             q->lost_rule = AF_RULE_SWALLOWED_HANDLER;
         } else {
-            q->state = swallows || converts ? AF_REQ_DONE : AF_REQ_COALESCED;
+            settle(l, q, swallows || converts ? AF_REQ_DONE : AF_REQ_COALESCED, AF_REQ_END_HANDLED);
         }
     }
 }
@@ -133,12 +148,12 @@ void af_ledger_delivered(af_ledger *l)
 {
     for (int r = 0; r < l->nreq; r++)
         if (outstanding(&l->reqs[r]))
-            l->reqs[r].state = AF_REQ_DONE;
+            settle(l, &l->reqs[r], AF_REQ_DONE, AF_REQ_END_DELIVERED);
 }
 
-static void lose(af_request *q, int op, af_rule rule)
+static void lose(const af_ledger *l, af_request *q, int op, af_rule rule)
 {
-    q->state = AF_REQ_LOST;
+    settle(l, q, AF_REQ_LOST, AF_REQ_END_LOST);
     q->lost_op = op;
     q->lost_rule = rule;
 }
@@ -152,7 +167,7 @@ int af_ledger_lose_outside(af_ledger *l, int from, int to, int op, af_rule rule,
         if (q->state != AF_REQ_PENDING || q->exempt || q->by == l->task || q->ev < from ||
             q->ev >= to)
             continue;
-        lose(q, op, rule);
+        lose(l, q, op, rule);
         if (*first < 0)
             *first = r;
         n++;
@@ -172,7 +187,7 @@ int af_ledger_lose_self(af_ledger *l, const af_trace *tr, int enter, int exit_ev
         if (q->state != AF_REQ_PENDING || q->exempt || q->by != l->task || it_exit <= it_req ||
             it_req < it_enter)
             continue;
-        lose(q, op, rule);
+        lose(l, q, op, rule);
         n++;
     }
     return n;
@@ -187,9 +202,14 @@ void af_ledger_report_lost_at(af_ledger *l, int op)
 
 void af_ledger_report_outstanding(af_ledger *l)
 {
-    for (int r = 0; r < l->nreq; r++)
-        if (outstanding(&l->reqs[r]) && !l->reqs[r].exempt)
-            l->reqs[r].state = AF_REQ_REPORTED;
+    for (int r = 0; r < l->nreq; r++) {
+        af_request *q = &l->reqs[r];
+        if (outstanding(q) && !q->exempt) {
+            if (q->state == AF_REQ_PENDING)
+                settle(l, q, q->state, AF_REQ_END_UNDELIVERED);
+            q->state = AF_REQ_REPORTED;
+        }
+    }
 }
 
 int af_ledger_pending_before(const af_ledger *l, int before)

@@ -38,6 +38,17 @@ typedef enum af_req_state {
                            that a handler ended; an uncancel() withdraws one of them */
 } af_req_state;
 
+/* What settled a request last, and where (af_request.settled_ev): the
+ * ledger's view for people (oracles/requests.h); no oracle reads it. */
+typedef enum af_req_end {
+    AF_REQ_END_NONE = 0,    /* still outstanding */
+    AF_REQ_END_WITHDRAWN,   /* an uncancel() */
+    AF_REQ_END_HANDLED,     /* a scenario handler ended its CancelledError */
+    AF_REQ_END_DELIVERED,   /* T ended cancelled */
+    AF_REQ_END_LOST,        /* dropped at lost_op */
+    AF_REQ_END_UNDELIVERED, /* T finished with it outstanding */
+} af_req_end;
+
 typedef struct af_request {
     int ev;     /* the `cancel` event */
     int by;     /* by_task: -1 for the harness and asyncio's callbacks */
@@ -46,6 +57,8 @@ typedef struct af_request {
     int lost_op;       /* where it was lost, -1 */
     af_rule lost_rule; /* the cancellation.swallowed rule its loss falls under (or the
                           rule that reported it); task-end while not lost at an op */
+    af_req_end end;    /* what settled it last, at event settled_ev (-1) */
+    int settled_ev;
 } af_request;
 
 typedef struct af_ledger {
@@ -54,6 +67,7 @@ typedef struct af_ledger {
     int requests_total; /* requests ever made, also past AF_LEDGER_MAX_REQ */
     int received;       /* CancelledErrors T received that a handler ended */
     int nreq;
+    int now; /* the event the walk is at: where a change is recorded (settled_ev) */
     /* Last: only the first nreq entries are read, so a reset leaves the
      * array alone (clearing it per task cost 5% of a run's instructions). */
     af_request reqs[AF_LEDGER_MAX_REQ];

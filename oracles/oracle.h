@@ -23,6 +23,8 @@ typedef struct af_tinfo {
     const char *name;
 } af_tinfo;
 
+struct af_ledger; /* ledger.h */
+
 typedef struct af_ctx {
     const af_scenario *s;         /* may be NULL */
     const af_target_info *target; /* NULL: stock asyncio */
@@ -37,19 +39,27 @@ typedef struct af_ctx {
     int end_ev;                    /* the `end` event, -1 */
     int escaped;                   /* KeyboardInterrupt / SystemExit escaped a task */
     int last;                      /* index in out of the verdict the last af_emit added, -1 */
+    /* Called with each task's request ledger once the cancellation oracles
+     * walked it (NULL: none; oracles/requests.c). */
+    void (*ledger_sink)(void *arg, const struct af_ledger *ledger);
+    void *ledger_arg;
     /* cause.c memo: leak cause per probe task (-1 unknown, -2 in progress) */
     signed char leak_memo[AF_CTX_MAX_TASKS];
     char leak_why[AF_CTX_MAX_TASKS][AF_VERDICT_WHY_MAX];
     int leak_misuse_op[AF_CTX_MAX_TASKS];
 } af_ctx;
 
-/* The context of one trace (what af_judge builds before the oracles run). */
-void af_judge_context(af_ctx *c, const af_scenario *s, const af_trace *tr, af_verdict_list *out);
 /* The signatures of out's verdicts from index first on, completed: the
  * cause when it is not the target, base_signature, and the target's name
  * when it is not stock asyncio. */
 void af_verdicts_finish(const af_scenario *s, const af_target_info *target, af_verdict_list *out,
                         int first);
+/* The context of one trace: every field above (the oracles' shared
+ * facts), no verdict yet, no ledger sink. */
+void af_ctx_build(af_ctx *c, const af_scenario *s, const af_trace *tr, af_verdict_list *out);
+
+/* The cancellation oracles (cancellation.c): every task's walk. */
+void af_oracle_cancellation(af_ctx *c);
 
 /* Exception type tests on the probe's qualified names. */
 int af_exc_is_cancelled(const char *t);       /* CancelledError or a subclass we know */

@@ -14,6 +14,7 @@
 #include "reports/finding.h"
 #include "reports/findings_io.h"
 #include "reports/repro.h"
+#include "reports/repro_checks.h"
 #include "scenarios/json.h"
 
 void af_finding_scenario(const af_scenario *s, const af_verdict_list *v, int pyversion,
@@ -58,31 +59,15 @@ void af_finding_scenario(const af_scenario *s, const af_verdict_list *v, int pyv
     }
 }
 
-char *af_finding_repro(const af_scenario *s, const af_verdict_list *v, af_error *err)
+char *af_finding_repro(const af_scenario *s, const af_verdict_list *v, const af_trace *tr,
+                       const char *target, af_error *err)
 {
-    return af_finding_repro_target(s, v, NULL, err);
-}
-
-char *af_finding_repro_target(const af_scenario *s, const af_verdict_list *v, const char *target,
-                              af_error *err)
-{
-    struct af_repro_assert asserts[AF_MAX_VERDICTS];
-    size_t n = 0;
-    /* One assert per verdict; the words say where and what, so that a
-     * failing assert reads as the finding. Pointers into v. */
-    for (int i = 0; v && i < v->count && n < AF_MAX_VERDICTS; i++) {
-        const af_verdict *x = &v->items[i];
-        asserts[n].oracle = af_oracle_name(x->oracle);
-        asserts[n].task = x->task_name[0] ? x->task_name : NULL;
-        /* A coroutine never awaited is nobody's task: the verdict names the
-         * task that created it, the reproducer's check takes no task. */
-        if (x->oracle == AF_ORACLE_LEAKED_TASK && x->op >= 0 && x->op < s->nops &&
-            s->ops[x->op].kind == AF_OP_NEVER_AWAITED)
-            asserts[n].task = NULL;
-        asserts[n].words = x->evidence;
-        n++;
-    }
-    char *text = af_codegen_python_target(s, target, asserts, n);
+    /* One check per verdict (reports/repro_checks.h); the words say where
+     * and what, so that a check that fires reads as the finding. */
+    af_repro_assert checks[AF_MAX_VERDICTS];
+    size_t n = af_repro_checks_build(s, v, tr, checks, AF_MAX_VERDICTS);
+    char *text = af_codegen_python_target(s, target, checks, n);
+    af_repro_checks_free(checks, n);
     if (!text)
         af_error_set(
             err, "",
@@ -178,7 +163,7 @@ static int write_with_verdicts(const char *dir, const af_finding *f, af_error *e
     free(text);
 
     /* repro.py */
-    text = af_finding_repro_target(f->scenario, f->verdicts, f->target, err);
+    text = af_finding_repro(f->scenario, f->verdicts, f->trace, f->target, err);
     if (!text)
         goto done;
     if (put_file(dir, "repro.py", text, strlen(text), err) < 0)
@@ -283,7 +268,7 @@ static int write_without_verdicts(const char *dir, const af_finding *f, af_error
 {
     af_scenario *s = death_scenario(f);
     char *json = s ? af_json_write(s) : NULL;
-    char *py = json ? af_finding_repro_target(s, NULL, f->target, err) : NULL;
+    char *py = json ? af_finding_repro(s, NULL, NULL, f->target, err) : NULL;
     char *verdict = death_verdict_json(f);
     char *all = verdict ? death_verdicts_json(f, verdict) : NULL;
     int rc = -1;

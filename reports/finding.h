@@ -76,13 +76,14 @@ typedef struct af_finding {
  * Returns 0, or -1 with err set. */
 int af_finding_write(const char *dir, const af_finding *f, af_error *err);
 
-/* The reproducer of s with one assert per verdict in v (v may be NULL: no
- * asserts). malloc'd text, the caller frees it; NULL with err set. */
-char *af_finding_repro(const af_scenario *s, const af_verdict_list *v, af_error *err);
-/* The same for a run on a target adapter (NULL or "": stock asyncio): the
- * program pastes the adapter in and uses its primitives. */
-char *af_finding_repro_target(const af_scenario *s, const af_verdict_list *v, const char *target,
-                              af_error *err);
+/* The reproducer of s with one check per verdict in v (v may be NULL: no
+ * checks), for a run on a target adapter (NULL or "": stock asyncio: the
+ * program pastes the adapter in and uses its primitives). tr, the run's
+ * trace (or NULL), lets each check be verified against the run
+ * (reports/repro_checks.h). malloc'd text, the caller frees it; NULL with
+ * err set. */
+char *af_finding_repro(const af_scenario *s, const af_verdict_list *v, const af_trace *tr,
+                       const char *target, af_error *err);
 
 /* The scenario as stored in a finding: s with description (when `origin`
  * is not NULL, "found by asyncfuzz ORIGIN: ORACLES") and expect replaced by

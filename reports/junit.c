@@ -7,7 +7,7 @@
 
 #include "reports/junit.h"
 
-static void put_escaped(FILE *out, const char *s)
+void af_xml_put_escaped(FILE *out, const char *s)
 {
     if (!s)
         return;
@@ -50,7 +50,7 @@ int af_junit_fwrite(FILE *out, const char *suite, const af_junit_case *cases, in
     if (gmtime_r(&now, &tm))
         strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", &tm);
     fputs("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites>\n  <testsuite name=\"", out);
-    put_escaped(out, suite);
+    af_xml_put_escaped(out, suite);
     fprintf(out,
             "\" tests=\"%d\" failures=\"%d\" errors=\"%d\" skipped=\"%d\" time=\"%.3f\" "
             "timestamp=\"%s\">\n",
@@ -58,9 +58,9 @@ int af_junit_fwrite(FILE *out, const char *suite, const af_junit_case *cases, in
     for (int i = 0; i < n; i++) {
         const af_junit_case *c = &cases[i];
         fputs("    <testcase classname=\"", out);
-        put_escaped(out, c->classname ? c->classname : suite);
+        af_xml_put_escaped(out, c->classname ? c->classname : suite);
         fputs("\" name=\"", out);
-        put_escaped(out, c->name);
+        af_xml_put_escaped(out, c->name);
         fprintf(out, "\" time=\"%.6f\"", c->seconds);
         if (c->status == AF_JUNIT_PASS && !c->system_out) {
             fputs("/>\n", out);
@@ -69,19 +69,19 @@ int af_junit_fwrite(FILE *out, const char *suite, const af_junit_case *cases, in
         fputs(">\n", out);
         if (c->status == AF_JUNIT_SKIPPED) {
             fputs("      <skipped message=\"", out);
-            put_escaped(out, c->message ? c->message : "");
+            af_xml_put_escaped(out, c->message ? c->message : "");
             fputs("\"/>\n", out);
         } else if (c->status != AF_JUNIT_PASS) {
             const char *tag = c->status == AF_JUNIT_FAIL ? "failure" : "error";
             fprintf(out, "      <%s message=\"", tag);
-            put_escaped(out, c->message ? c->message : "");
+            af_xml_put_escaped(out, c->message ? c->message : "");
             fprintf(out, "\" type=\"%s\">", c->status == AF_JUNIT_FAIL ? "verdicts" : "harness");
-            put_escaped(out, c->detail ? c->detail : c->message);
+            af_xml_put_escaped(out, c->detail ? c->detail : c->message);
             fprintf(out, "</%s>\n", tag);
         }
         if (c->system_out) {
             fputs("      <system-out>", out);
-            put_escaped(out, c->system_out);
+            af_xml_put_escaped(out, c->system_out);
             fputs("</system-out>\n", out);
         }
         fputs("    </testcase>\n", out);

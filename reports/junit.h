@@ -32,6 +32,10 @@ typedef struct af_junit_case {
     const char *system_out; /* e.g. the verdicts found (may be NULL) */
 } af_junit_case;
 
+/* Text for XML (and HTML): & < > " ' escaped, control characters other
+ * than tab and newline dropped. NULL writes nothing. */
+void af_xml_put_escaped(FILE *out, const char *s);
+
 /* Write the document to `out`. Returns 0 or -1 on a write error. */
 int af_junit_fwrite(FILE *out, const char *suite, const af_junit_case *cases, int n,
                     double seconds);

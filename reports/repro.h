@@ -1,4 +1,4 @@
-/* codegen.h - a scenario as a standalone Python program (a reproducer).
+/* repro.h - a scenario as a standalone Python program (a reproducer).
  *
  * The program needs only python3.11: it pastes harness/py/vloop.py and
  * harness/py/probe.py (from af_py_sources, embedded at build time), then
@@ -11,8 +11,10 @@
  * prints exactly the trace (JSON lines, harness/run/TRACE.md) that interp.run
  * records for the same scenario and options (the probe's DEFAULT_OPTIONS;
  * --pure-python-tasks selects asyncio's pure-Python Task). Without flags it
- * runs, prints a short summary and ends with one plain `assert` per
- * af_repro_assert, each stating the violation in words.
+ * prints the interpreter it runs on and a short summary, runs one check per
+ * af_repro_assert (each stating the violation in words when it fires) and
+ * ends with a verdict line: "verdict: REPRODUCED ..." and exit status 1
+ * when a check fired, "verdict: not reproduced ..." and 0 when none did.
  */
 #ifndef ASYNCFUZZ_CODEGEN_H
 #define ASYNCFUZZ_CODEGEN_H
@@ -21,11 +23,14 @@
 
 #include "scenarios/ir.h"
 
-struct af_repro_assert {
+/* One check of the program: the oracle's query helper (probe.py) on the
+ * task, or, when anchor is set, that Python expression (repro_checks.h). */
+typedef struct af_repro_assert {
     const char *oracle; /* an oracle name (af_oracle_names) */
     const char *task;   /* the task the verdict names, or NULL */
-    const char *words;  /* the violation in words, shown when the assert fails */
-};
+    const char *words;  /* the violation in words, printed when the check fires */
+    char *anchor;       /* NULL, or "observed(events, ...)": the deciding event */
+} af_repro_assert;
 
 /* The program text (malloc'd, NUL-terminated; the caller frees it), or NULL
  * when out of memory or when the embedded probe sources are missing. The

@@ -219,6 +219,27 @@ static const cJSON *required(struct rd *r, const cJSON *obj, const char *key)
     return m;
 }
 
+/* Whether number node n is written as an integer literal (-?digits: no
+ * fraction, no exponent) in the text: 1e2, 3.0 and 1e-400 are not integers
+ * here, whatever value they round to. The literal as written (at most 40
+ * bytes) goes into lit. */
+static bool integer_literal(const struct rd *r, const cJSON *n, char lit[48])
+{
+    size_t at, key;
+    lit[0] = '\0';
+    if (af_json_locate(r->text, r->len, r->root, n, &at, &key) < 0)
+        return false;
+    size_t end = at;
+    while (end < r->len && end - at < 40 && strchr("+-.0123456789eE", r->text[end]))
+        end++;
+    snprintf(lit, 48, "%.*s%s", (int)(end - at), r->text + at, end - at >= 40 ? "..." : "");
+    size_t i = at + (r->text[at] == '-');
+    size_t digits = i;
+    while (i < end && r->text[i] >= '0' && r->text[i] <= '9')
+        i++;
+    return i > digits && i == end;
+}
+
 /* An integer in lo..hi (or null -> AF_NONE when allow_null). The path must
  * already name the field. */
 static int int_value(struct rd *r, const cJSON *n, long lo, long hi, bool allow_null, int32_t *out)
@@ -230,6 +251,11 @@ static int int_value(struct rd *r, const cJSON *n, long lo, long hi, bool allow_
     const char *want = allow_null ? "an integer or null" : "an integer";
     if (!cJSON_IsNumber(n))
         return wrong_type(r, n, want);
+    char lit[48];
+    if (!integer_literal(r, n, lit))
+        return fail_node(r, n, false,
+                         "expected %s, found %s (an integer is written with digits only)", want,
+                         lit);
     double d = n->valuedouble;
     /* no libm here: inf and nan fail d - d == 0; doubles beyond 1e18 are
      * whole (and out of every range) */
@@ -943,8 +969,12 @@ static int read_top(struct rd *r, const cJSON *root)
                          "missing required field \"asyncfuzz\" (the format version, %d)",
                          AF_SCHEMA_VERSION);
     size_t old = path_key(r, "asyncfuzz");
+    char lit[48];
     if (!cJSON_IsNumber(ver))
         return wrong_type(r, ver, "an integer (the format version)");
+    if (!integer_literal(r, ver, lit))
+        return fail_node(r, ver, false, "expected an integer (the format version, %d), found %s",
+                         AF_SCHEMA_VERSION, lit);
     if (ver->valuedouble != (double)AF_SCHEMA_VERSION)
         return fail_node(r, ver, false, "unsupported format version %g (this build reads %d)",
                          ver->valuedouble, AF_SCHEMA_VERSION);

@@ -811,7 +811,7 @@ int af_cmd_repro(int argc, char **argv)
             goto done;
         }
     }
-    text = af_finding_repro_target(s, v, opts.target, &err);
+    text = af_finding_repro(s, v, tr_ok ? &tr : NULL, opts.target, &err);
     if (!text) {
         print_error("repro", NULL, &err);
         goto done;

@@ -65,8 +65,8 @@ import contract
 import probe
 from probe import (EXC_TYPES, acquire, await_task, block, cancel_all, cancel_task,
                    caught, caught_group, entered_finally, groups, nested_run,
-                   never_awaited_coro, op_scope, prims, release, reschedule, start,
-                   timeouts, uncancel_self, wait_for_scope)
+                   never_awaited_coro, op_scope, prims, release, repr_text, reschedule,
+                   start, timeouts, uncancel_self, wait_for_scope)
 
 KIND_NAMES = (
     "sleep", "return", "raise", "spawn", "await", "cancel", "gather", "task_group",
@@ -117,7 +117,7 @@ async def run_body(body, end=NORET):
         elif k == 6:  # gather
             i = op[1]
             with op_scope(i) as o:
-                o.detail = repr(await T.gather(*[_start(i, t) for t in op[2]],
+                o.detail = repr_text(await T.gather(*[_start(i, t) for t in op[2]],
                                                return_exceptions=op[3]))
         elif k >= _NK or k < 0:
             _unknown(op)

@@ -75,13 +75,19 @@ def tname(t):
 _ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+| at [^ ]+:\d+(?=[>\]),])")
 
 
-def args_text(e):
-    """repr(e.args) without what differs between processes and between the
-    two ways a scenario runs: object addresses and source locations."""
-    r = repr(e.args)
+def repr_text(x):
+    """repr(x) without what differs between processes and between the two
+    ways a scenario runs: object addresses and source locations (a task's
+    repr names the file and line its coroutine is at)."""
+    r = repr(x)
     if " at " in r:
         r = _ADDRESS.sub("", r)
     return r
+
+
+def args_text(e):
+    """repr(e.args), as repr_text gives it."""
+    return repr_text(e.args)
 
 
 def _task_id():
@@ -805,7 +811,8 @@ def _of(ids, tid):
 
 def leaked(events, name=None):
     """A task still pending when the root finished, or reported destroyed
-    while pending; without a name also a coroutine never awaited."""
+    while pending; or a task's coroutine never awaited (it was never
+    started: the task that would have run it is the one named, or any)."""
     ids = _ids(events, name)
     for ev in events:
         k = ev[0]
@@ -813,7 +820,8 @@ def leaked(events, name=None):
             return True
         if k == "loop_exc" and ev[3].startswith("Task was destroyed") and _of(ids, ev[5]):
             return True
-        if k == "warning" and name is None and "never awaited" in ev[4]:
+        if k == "warning" and "never awaited" in ev[4] and (
+                name is None or "'task_%s'" % name in ev[4] or "'%s'" % name in ev[4]):
             return True
     return False
 
@@ -874,10 +882,29 @@ def message_lost(events, name=None):
 
 
 def cancel_converted(events, name=None):
-    """An expired timeout raised something other than TimeoutError."""
+    """An expired timeout raised something other than TimeoutError; or a
+    block raised TimeoutError while a cancel() of its task, made while it
+    ran and not withdrawn, was still to be delivered (it became the
+    TimeoutError)."""
     ids = _ids(events, name)
-    return any(ev[0] == "op_exit" and ev[8] is True and ev[5] == "raise" and
-               ev[6] != "builtins.TimeoutError" and _of(ids, ev[3]) for ev in events)
+    entry = {}     # (task, op) -> (requests, cancelling()) when the op started
+    asked = {}     # task -> cancel requests made and not withdrawn
+    for ev in events:
+        k = ev[0]
+        if k == "cancel" and ev[7]:
+            asked[ev[4]] = asked.get(ev[4], 0) + 1
+        elif k == "uncancel" and ev[6] > ev[7]:
+            asked[ev[4]] = asked.get(ev[4], 0) - 1
+        elif k == "op_enter":
+            entry[(ev[3], ev[4])] = (asked.get(ev[3], 0), ev[5])
+        elif k == "op_exit" and _of(ids, ev[3]) and ev[5] == "raise":
+            if ev[8] is True and ev[6] != "builtins.TimeoutError":
+                return True
+            requests, cancelling = entry.get((ev[3], ev[4]), (0, 0))
+            if (ev[6] == "builtins.TimeoutError" and asked.get(ev[3], 0) > requests
+                    and ev[9] > cancelling):
+                return True
+    return False
 
 
 def exception_lost(events, name=None):
@@ -907,6 +934,34 @@ def loop_blocked(events, name=None):
     return any(ev[0] == "slow" and (name is None or ev[4] == name) for ev in events)
 
 
+class TaskNamed(str):
+    """A task in observed()'s fields: the task created with that name."""
+    __slots__ = ()
+
+
+def observed(events, kind, vtime, fields):
+    """Whether the run has an event of that kind at that virtual time whose
+    fields (position in the event tuple: value) are those given; a
+    TaskNamed value matches the task of that name, whatever its id."""
+    names = {ev[3]: ev[4] for ev in events if ev[0] == "task_new"}
+    for ev in events:
+        if ev[0] != kind or ev[1] != vtime or len(ev) <= max(fields, default=2):
+            continue
+        if all(names.get(ev[i]) == v if isinstance(v, TaskNamed) else ev[i] == v
+               for i, v in fields.items()):
+            return True
+    return False
+
+
+def sees_in_text(trace_jsonl, helper, name):
+    """helper(events, name or None) on a trace's text form: whether the
+    helper that restates an oracle sees its violation in these events (the
+    harness asks before it writes the helper into a reproducer)."""
+    events = [tuple(tuple(f) if isinstance(f, list) else f for f in json.loads(line))
+              for line in trace_jsonl.splitlines() if line]
+    return bool(globals()[helper](events, name or None))
+
+
 def budget_hit(events, which):
     return any(ev[0] == "budget" and ev[3] == which for ev in events)
 
@@ -917,6 +972,34 @@ def outcomes_differ(events_a, events_b):
         names = {ev[3]: ev[4] for ev in events if ev[0] == "task_new"}
         return sorted((names[ev[3]], ev[4], ev[5]) for ev in events if ev[0] == "task_done")
     return table(events_a) != table(events_b)
+
+
+def interpreter_line():
+    """Which interpreter runs this program."""
+    return "interpreter: %s %s (%s)" % (sys.implementation.name, sys.version.split()[0],
+                                        sys.executable)
+
+
+def check(seen, oracle, present, words):
+    """Record one check of a reproducer: the verdict's violation is present
+    in this run (printed at once) or not."""
+    if present:
+        seen.append(oracle)
+        print("reproduced: %s: %s" % (oracle, words))
+
+
+def verdict_line(seen, n):
+    """A reproducer's last line and exit status: 1 while a checked
+    violation is there, 0 once none is."""
+    where = "%s %s" % (sys.implementation.name, sys.version.split()[0])
+    if seen:
+        print("verdict: REPRODUCED on %s (%d of %d check(s): %s)"
+              % (where, len(seen), n, ", ".join(sorted(set(seen)))))
+        return 1
+    print("verdict: not reproduced on %s (%d check(s), none fired: the behaviour is gone "
+          "on this interpreter)" % (where, n) if n else
+          "verdict: no check (the run had no verdict) on %s" % where)
+    return 0
 
 
 def summary(events):

@@ -68,14 +68,15 @@ cmp -s "$tmp/sum1" "$tmp/sum2" && echo "ok: same seed, same findings" || { echo 
 "$AF" replay "$tmp"/f1/findings/*/scenario.json >"$tmp/rep" 2>&1; rc=$?
 check "findings replay as their own regression scenarios" 0 $rc
 [[ $rc -eq 0 ]] || head -5 "$tmp/rep"
-# ... and its reproducer fails (the asserts) under plain python3.11.
+# ... and its reproducer reproduces it (exit 1, its verdict line) under plain python3.11.
 ok=0; bad=0
 for d in "$tmp"/f1/findings/*/; do
-  if timeout 20 $PY -I "$d/repro.py" >/dev/null 2>"$tmp/pyerr"; then bad=$((bad+1)); echo "FAIL: $d/repro.py passed: the finding does not reproduce"
-  elif grep -q AssertionError "$tmp/pyerr"; then ok=$((ok+1))
-  else bad=$((bad+1)); echo "FAIL: $d/repro.py failed without an AssertionError:"; tail -3 "$tmp/pyerr"; fi
+  timeout 20 $PY -I "$d/repro.py" >"$tmp/pyout" 2>"$tmp/pyerr"; rc=$?
+  if [[ $rc -eq 0 ]]; then bad=$((bad+1)); echo "FAIL: $d/repro.py exited 0: the finding does not reproduce"
+  elif [[ $rc -eq 1 ]] && grep -q '^verdict: REPRODUCED' "$tmp/pyout"; then ok=$((ok+1))
+  else bad=$((bad+1)); echo "FAIL: $d/repro.py exited $rc without its verdict line:"; tail -3 "$tmp/pyout" "$tmp/pyerr"; fi
 done
-[[ $bad -eq 0 ]] && echo "ok: $ok reproducers fail with AssertionError" || fails=$((fails+bad))
+[[ $bad -eq 0 ]] && echo "ok: $ok reproducers reproduce (exit 1, verdict: REPRODUCED)" || fails=$((fails+bad))
 
 # Without misuse: every verdict is a finding against asyncio itself or the
 # harness. The exit code says whether there were any (0 or 1, never 2).

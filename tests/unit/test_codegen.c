@@ -603,11 +603,11 @@ static void test_asserts(void **state)
     af_error err = {0};
     assert_int_equal(af_json_read(hand[10], strlen(hand[10]), &S, &err), 0);
     struct af_repro_assert a[] = {
-        {"leaked-task", "stuck", "task stuck was still pending when main finished"},
-        {"nested-loop", NULL, "nested run misbehaved"},
-        {"blocking", "main", "main blocked the loop"},
-        {"lost-exception", "lost", "task lost's exception was never retrieved"},
-        {"differential", NULL, "the C and pure-Python Task disagree"},
+        {"leaked-task", "stuck", "task stuck was still pending when main finished", NULL},
+        {"nested-loop", NULL, "nested run misbehaved", NULL},
+        {"blocking", "main", "main blocked the loop", NULL},
+        {"lost-exception", "lost", "task lost's exception was never retrieved", NULL},
+        {"differential", NULL, "the C and pure-Python Task disagree", NULL},
     };
     for (size_t i = 0; i < sizeof a / sizeof a[0]; i++) {
         const char *path = write_program(&S, &a[i], 1);
@@ -631,10 +631,10 @@ static void test_asserts(void **state)
         "},"
         "{\"name\":\"c\",\"body\":[{\"op\":\"hold\",\"resource\":\"r\",\"body\":[]}]}]}]}}";
     assert_int_equal(af_json_read(good, strlen(good), &S, &err), 0);
-    struct af_repro_assert ok[] = {{"leaked-task", NULL, "leak"},
-                                   {"cleanup", NULL, "cleanup"},
-                                   {"hang", NULL, "hang"},
-                                   {"cancellation.swallowed", NULL, "sw"}};
+    struct af_repro_assert ok[] = {{"leaked-task", NULL, "leak", NULL},
+                                   {"cleanup", NULL, "cleanup", NULL},
+                                   {"hang", NULL, "hang", NULL},
+                                   {"cancellation.swallowed", NULL, "sw", NULL}};
     const char *path = write_program(&S, ok, 4);
     int rc = 0;
     char *out = run_program("", "", path, "2>&1", &rc);

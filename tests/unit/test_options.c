@@ -26,7 +26,8 @@
 #define AF_SOURCE_DIR "."
 #endif
 
-static const char *const docs[] = {"docs/running.md", "docs/fuzzing.md", "docs/engines.md"};
+static const char *const docs[] = {"docs/running.md", "docs/fuzzing.md", "docs/engines.md",
+                                   "docs/REPORT.md"};
 
 /* ---- helpers ---- */
 

@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# repro_fidelity.sh - a reproducer is evidence: under plain python3.11 it
+# prints the trace the in-process run recorded, event for event, and it
+# fails (exit 1, "verdict: REPRODUCED") exactly when the in-process run has
+# a verdict (exit 0 otherwise). Checked on every catalog scenario and on the
+# findings of campaigns: gen (misuse and every verdict) and, where built,
+# the built-in engine, libFuzzer and AFL++ (every cause kept: AF_ALL_CAUSES).
+#   bash tests/e2e/repro_fidelity.sh BUILD/asyncfuzz
+# Sizes: AF_FIDELITY_GEN_RUNS (default 2500 per seed, seeds 11 and 12),
+# AF_FIDELITY_SECONDS (each engine campaign, default 4).
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+AF=${1:-build/asyncfuzz}
+AF=$(cd "$(dirname "$AF")" && pwd)/$(basename "$AF")
+BIN_DIR=$(dirname "$AF")
+PY=/usr/bin/python3.11
+RUNS=${AF_FIDELITY_GEN_RUNS:-2500}
+SECS=${AF_FIDELITY_SECONDS:-4}
+W=$(mktemp -d /tmp/af-e2e-fid.XXXXXX)
+trap 'rm -rf "$W"' EXIT
+
+# campaigns whose findings are checked
+for s in 11 12; do
+  "$AF" gen -q --seed $s --count "$RUNS" --misuse --all-verdicts --out "$W/gen$s" >/dev/null 2>&1
+done
+engines=(builtin)
+[ -x "$BIN_DIR/asyncfuzz-libfuzzer" ] && engines+=(libfuzzer)
+[ -x "$BIN_DIR/asyncfuzz-afl" ] && command -v afl-fuzz >/dev/null && engines+=(afl)
+for e in "${engines[@]}"; do
+  AF_ALL_CAUSES=1 timeout 120 "$AF" fuzz --engine "$e" --corpus corpus/asyncio --time "$SECS" \
+    --seed 5 --coverage semantic --out "$W/$e" --quiet >/dev/null 2>&1
+done
+
+# one case: FILE -> "ok" or a line saying what differs
+check_one() {
+  local f=$1 tmp
+  tmp=$(mktemp -d "$W/c.XXXXXX")
+  local target=""
+  [ -f "$(dirname "$f")/meta.json" ] &&
+    target=$(grep -o '"target": *"[^"]*"' "$(dirname "$f")/meta.json" | sed 's/.*: *"//;s/"$//')
+  local topt=()
+  [ -n "$target" ] && topt=(--target "$target")
+  "$AF" run "${topt[@]}" --trace "$f" >"$tmp/in.txt" 2>/dev/null
+  "$AF" repro "${topt[@]}" -o "$tmp/r.py" "$f" >/dev/null 2>&1 || { echo "FAIL repro: $f"; return; }
+  timeout 60 $PY -I "$tmp/r.py" --trace >"$tmp/py.txt" 2>/dev/null
+  cmp -s "$tmp/in.txt" "$tmp/py.txt" || { echo "FAIL trace differs: $f"; return; }
+  local nv
+  nv=$("$AF" run "${topt[@]}" --json "$f" 2>/dev/null |
+       $PY -c 'import json,sys; print(len(json.load(sys.stdin)["verdicts"]))')
+  timeout 60 $PY -I "$tmp/r.py" >"$tmp/out" 2>&1
+  local rc=$?
+  if [ "$nv" -gt 0 ] && { [ $rc -ne 1 ] || ! grep -q '^verdict: REPRODUCED' "$tmp/out"; }; then
+    echo "FAIL not reproduced ($nv verdicts, exit $rc): $f"; return
+  fi
+  if [ "$nv" -eq 0 ] && [ $rc -ne 0 ]; then echo "FAIL fails without a verdict (exit $rc): $f"; return; fi
+  echo ok
+}
+export -f check_one
+export AF PY W
+
+{ ls scenarios/catalog/*.json; find "$W" -path '*/findings/*/scenario.json' -not -path '*/minimized/*'; } \
+  >"$W/list"
+total=$(wc -l <"$W/list")
+per_source=$(sed -n 's#^'"$W"'/\([a-z0-9]*\)/.*#\1#p' "$W/list" | sort | uniq -c | tr '\n' ' ')
+xargs -P2 -I{} bash -c 'check_one "$@"' _ {} <"$W/list" >"$W/results"
+bad=$(grep -c -v '^ok$' "$W/results")
+echo "checked $total scenarios (catalog $(ls scenarios/catalog/*.json | wc -l); findings: $per_source)"
+if [ "$bad" -ne 0 ]; then
+  grep -v '^ok$' "$W/results" | head -20
+  echo "FAIL: $bad of $total"
+  exit 1
+fi
+echo "PASS: every reproducer traces as the run and fails exactly when the run has a verdict"
