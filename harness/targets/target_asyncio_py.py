@@ -6,3 +6,8 @@ from target_asyncio import *  # noqa: F401,F403
 
 NAME = "asyncio_py"
 PURE_PYTHON_TASKS = True
+
+
+def version():
+    import sys
+    return "asyncio (CPython %d.%d.%d, pure-Python tasks)" % sys.version_info[:3]
