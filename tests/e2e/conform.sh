@@ -94,7 +94,7 @@ EOF
 "$AF" run --target "$tmp/ad/target_okto.py" $C/basic-cancel-scope-before.json > "$tmp/out" 2>&1; rc=$?
 check "run, unsupported op: skipped" 0 $rc
 has "run, unsupported op: says skipped" "skipped: uses cancel_scope, which okto does not support" "$tmp/out"
-"$AF" replay --target "$tmp/ad/target_okto.py" $C/basic-cancel-scope-before.json $C/basic-timeout.json \
+"$AF" replay --target "$tmp/ad/target_okto.py" $C/basic-cancel-scope-before.json $C/basic-gather.json \
   --junit "$tmp/okto.xml" > "$tmp/out" 2>&1; rc=$?
 check "replay, unsupported op: skipped" 0 $rc
 has "replay summary counts the skip" "1 passed, 0 failed, 1 skipped" "$tmp/out"
@@ -133,7 +133,7 @@ assert d["catalog"]["skipped"] > 0 and all("why" in s for s in d["catalog"]["ski
 conv = [f for f in d["failures"] if f["text"].startswith("cancellation.converted|timeout|external-timeout|@async-timeout")]
 assert conv, [f["text"] for f in d["failures"]]
 f = conv[0]
-assert f["contract"] == "cancellation-delivered" and f["primitive"] == "timeout", f
+assert f["contract"] == "timeouts-raise-on-expiry" and f["primitive"] == "timeout", f
 assert any(t["upstream"].startswith("aio-libs/async-timeout#229") for t in f["triage"]), f["triage"]
 r = subprocess.run(["/usr/bin/python3.11", os.path.join(out, f["reproducer"])], capture_output=True, text=True, timeout=60)
 assert r.returncode == 1 and "REPRODUCED" in r.stdout and "cancellation.converted" in r.stdout, (r.returncode, r.stdout[-800:], r.stderr[-800:])
