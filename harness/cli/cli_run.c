@@ -966,6 +966,14 @@ int af_cmd_gen(int argc, char **argv)
     af_runner *r = get_runner("gen", &opts);
     if (!r)
         return finish(AF_EXIT_USAGE);
+    /* --reference: every scenario on the reference too; the differential
+     * oracle's verdicts join v, and the reference's own are no findings. */
+    af_runner *ref = o.reference ? af_cli_runner("gen", &opts, o.reference) : NULL;
+    if (o.reference && !ref)
+        return finish(AF_EXIT_USAGE);
+    af_trace ref_tr;
+    af_verdict_list *ref_v = ref ? malloc(sizeof *ref_v) : NULL;
+    bool ref_ok = !ref || (ref_v && af_trace_init(&ref_tr, 0, 0) == 0);
 
     int code = AF_EXIT_USAGE;
     af_scenario *s = malloc(sizeof *s);
@@ -986,7 +994,7 @@ int af_cmd_gen(int argc, char **argv)
         print_error("gen", NULL, &err);
         goto done;
     }
-    if (!s || !v || !all || !input || !tr_ok) {
+    if (!s || !v || !all || !input || !tr_ok || !ref_ok) {
         fprintf(stderr, "asyncfuzz gen: out of memory\n");
         goto done;
     }
@@ -997,7 +1005,11 @@ int af_cmd_gen(int argc, char **argv)
     for (uint64_t i = 0; (count == 0 || i < count) && !gen_stop; i++) {
         size_t len = gen_input(seed, i, (size_t)max_len, input);
         af_decode(input, len, misuse, s);
-        if (af_judge_run(r, s, &tr, v, &err) < 0) {
+        int run_rc = ref ? af_judge_run_differential(r, ref, s, &tr, v, &ref_tr, ref_v, &err)
+                         : af_judge_run(r, s, &tr, v, &err);
+        if (run_rc == 0 && ref && v->count)
+            af_verdicts_drop_shared(af_runner_target(r), v, ref_v);
+        if (run_rc < 0) {
             print_error("gen", NULL, &err);
             /* Keep the input for whoever fixes the harness. */
             char *text = af_json_write(s);
@@ -1095,6 +1107,9 @@ done:
     af_findings_close(store);
     if (tr_ok)
         af_trace_free(&tr);
+    if (ref && ref_ok)
+        af_trace_free(&ref_tr);
+    free(ref_v);
     free(input);
     free(v);
     free(all);

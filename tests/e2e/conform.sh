@@ -114,6 +114,18 @@ check "replay with target: expect entries naming async-timeout hold" 0 $rc
 "$AF" replay $S229 > "$tmp/out" 2>&1; rc=$?
 check "replay on stock asyncio: the target's entries do not apply" 0 $rc
 
+# gen --reference: stock asyncio against itself files nothing; async-timeout
+# against asyncio files differential findings, and no verdict stock
+# asyncio gives too (cancellation.count at asyncio's own task_group).
+"$AF" gen --seed 3 --count 2000 --target asyncio --reference asyncio --out "$tmp/g0" > "$tmp/out" 2>&1; rc=$?
+check "gen --reference, asyncio against itself" 0 $rc
+has "gen --reference, asyncio against itself: no finding" " 0 findings" "$tmp/out"
+"$AF" gen --seed 3 --count 2000 --target async_timeout --out "$tmp/g1" > "$tmp/out1" 2>&1
+"$AF" gen --seed 3 --count 2000 --target async_timeout --reference asyncio --out "$tmp/g2" > "$tmp/out2" 2>&1
+has "gen without --reference: asyncio's own task_group verdict filed" "cancellation.count|task_group|task-end|@async-timeout" "$tmp/out1"
+hasnt "gen --reference: the verdict asyncio shares is not" "cancellation.count|task_group|task-end|@async-timeout" "$tmp/out2"
+has "gen --reference: differential findings" "differential|" "$tmp/out2"
+
 # 5. conform: stock asyncio against itself is conformant (exit 0).
 "$AF" conform --target asyncio_py --time 0 --out "$tmp/cpy" > "$tmp/out" 2>&1; rc=$?
 check "conform asyncio_py (catalog)" 0 $rc
