@@ -36,6 +36,14 @@ int af_verdict_is_finding(const af_verdict *v, int misuse_allowed)
     }
 }
 
+int af_verdict_list_has_signature(const af_verdict_list *list, uint64_t signature)
+{
+    for (int i = 0; i < list->count; i++)
+        if (list->items[i].signature == signature)
+            return 1;
+    return 0;
+}
+
 int af_verdict_list_keep_findings(af_verdict_list *list, int misuse_allowed)
 {
     int n = 0, dropped = 0;

@@ -70,6 +70,9 @@ typedef struct af_verdict_list {
 /* Keep only the verdicts af_verdict_is_finding accepts (in order); returns
  * how many were dropped. */
 int af_verdict_list_keep_findings(af_verdict_list *list, int misuse_allowed);
+
+/* Whether a verdict of the list has this signature. */
+int af_verdict_list_has_signature(const af_verdict_list *list, uint64_t signature);
 void af_verdict_list_init(af_verdict_list *list);
 /* Whether some verdict of that oracle is in the list. */
 int af_verdict_list_has(const af_verdict_list *list, af_oracle o);

@@ -109,19 +109,11 @@ static int run_both(conform *c, const af_scenario *s, af_error *err)
     return 0;
 }
 
-static bool has_signature(const af_verdict_list *v, uint64_t sig)
-{
-    for (int i = 0; i < v->count; i++)
-        if (v->items[i].signature == sig)
-            return true;
-    return false;
-}
-
 static bool still_fails(const af_scenario *cand, void *ctx)
 {
     conform *c = ctx;
     af_error err;
-    return run_both(c, cand, &err) == 0 && has_signature(&c->failures, c->want);
+    return run_both(c, cand, &err) == 0 && af_verdict_list_has_signature(&c->failures, c->want);
 }
 
 /* File the failures of the last run of s (from file), and each new one
