@@ -327,6 +327,7 @@ static tside task_by_name(const side *d, const char *name)
 /* The first difference found for one IR task. */
 typedef struct diff {
     int found;
+    int lib; /* at an op the target provides */
     af_rule rule;
     int op, ev;
     char text[AF_VERDICT_EVIDENCE_MAX];
@@ -352,15 +353,20 @@ static int skipped(const cmp *m, int ir)
     return ir >= 0 && ir < 64 && ((m->skip >> ir) & 1);
 }
 
-/* Note a difference of IR task ir (kept when it is the task's first). */
-static void note(cmp *m, int ir, af_rule rule, int op, int ev, const char *fmt, ...)
-    __attribute__((format(printf, 6, 7)));
-static void note(cmp *m, int ir, af_rule rule, int op, int ev, const char *fmt, ...)
+/* Note a difference of IR task ir: kept when it is the task's first, or
+ * the first at an op the target provides (lib) after differences at stock
+ * asyncio's ops only (an enclosing gather or shield that ended otherwise
+ * because the library's timeout inside it did: the verdict belongs to the
+ * library's primitive). */
+static void note(cmp *m, int ir, int lib, af_rule rule, int op, int ev, const char *fmt, ...)
+    __attribute__((format(printf, 7, 8)));
+static void note(cmp *m, int ir, int lib, af_rule rule, int op, int ev, const char *fmt, ...)
 {
-    if (ir < 0 || ir >= m->s->ntasks || m->first[ir].found)
+    if (ir < 0 || ir >= m->s->ntasks || (m->first[ir].found && !(lib && !m->first[ir].lib)))
         return;
     diff *d = &m->first[ir];
     d->found = 1;
+    d->lib = lib;
     d->rule = rule;
     d->op = op;
     d->ev = ev;
@@ -405,7 +411,7 @@ static void compare_ops(cmp *m)
             detail_text(eb, db, sizeof db);
         if (same && strcmp(da, db) == 0)
             continue;
-        note(m, ir, AF_RULE_DIFF_OP_EXIT, op, ia,
+        note(m, ir, af_target_runs_op(m->t, m->s->ops[op].kind), AF_RULE_DIFF_OP_EXIT, op, ia,
              "task %s: %s ended %s%s%s on %s, %s%s%s on stock asyncio", ir_task_name(m, ir),
              af_op_kind_name(m->s->ops[op].kind), exit_words(ea, wa, sizeof wa),
              da[0] ? ", detail " : "", da, m->t->name, exit_words(eb, wb, sizeof wb),
@@ -445,7 +451,7 @@ static void compare_cleanup_and_cancels(cmp *m)
             int fa = op_count(&m->a, AF_EV_FINALLY, op) > 0;
             int fb = op_count(&m->b, AF_EV_FINALLY, op) > 0;
             if (fa != fb)
-                note(m, ir, AF_RULE_DIFF_CLEANUP, op, -1,
+                note(m, ir, 0, AF_RULE_DIFF_CLEANUP, op, -1,
                      "task %s: the finally clause %s on %s and %s on stock asyncio",
                      ir_task_name(m, ir), fa ? "ran" : "did not run", m->t->name,
                      fb ? "ran" : "did not");
@@ -453,14 +459,14 @@ static void compare_cleanup_and_cancels(cmp *m)
         if (o->kind == AF_OP_CANCEL) {
             int ca = op_count(&m->a, AF_EV_CANCEL, op), cb = op_count(&m->b, AF_EV_CANCEL, op);
             if (ca != cb)
-                note(m, ir, AF_RULE_DIFF_CANCEL, op, -1,
+                note(m, ir, 0, AF_RULE_DIFF_CANCEL, op, -1,
                      "task %s: cancel() %s on %s, %s on stock asyncio", ir_task_name(m, ir),
                      cancel_words(ca), m->t->name, cancel_words(cb));
         }
         if ((o->kind == AF_OP_TRY || o->kind == AF_OP_EXCEPT_STAR) && !m->level) {
             int ca = op_count(&m->a, AF_EV_CAUGHT, op), cb = op_count(&m->b, AF_EV_CAUGHT, op);
             if (ca != cb)
-                note(m, ir, AF_RULE_DIFF_CANCEL, op, -1,
+                note(m, ir, 0, AF_RULE_DIFF_CANCEL, op, -1,
                      "task %s: the handler caught %d CancelledError(s) on %s, %d on stock "
                      "asyncio",
                      ir_task_name(m, ir), ca, m->t->name, cb);
@@ -524,7 +530,7 @@ static void compare_ends(cmp *m)
         if (ends_alike(m, &x, &y))
             continue;
         char wa[128], wb[128];
-        note(m, ir, AF_RULE_DIFF_TASK_END,
+        note(m, ir, 0, AF_RULE_DIFF_TASK_END,
              x.id >= 0 ? af_ctx_open_op(m->c, x.id, x.done_ev >= 0 ? x.done_ev : m->a.cut)
                        : m->s->tasks[ir].parent,
              x.done_ev, "task %s ended %s on %s, %s on stock asyncio", name,
@@ -628,7 +634,7 @@ int af_judge_differential(const af_scenario *s, const af_target_info *target, co
         const af_event *ba = m->a.budget >= 0 ? &tr->events[m->a.budget] : NULL;
         const af_event *bb = m->b.budget >= 0 ? &ref_tr->events[m->b.budget] : NULL;
         if (!ba || !bb || ba->budget != bb->budget)
-            note(m, 0, AF_RULE_DIFF_BUDGET, af_ctx_open_op(c, 0, m->a.cut), m->a.budget,
+            note(m, 0, 0, AF_RULE_DIFF_BUDGET, af_ctx_open_op(c, 0, m->a.cut), m->a.budget,
                  "the run %s%s on %s, %s%s on stock asyncio", ba ? "was stopped by " : "ended",
                  ba ? af_budget_name(ba->budget) : "", target->name,
                  bb ? "was stopped by " : "ended", bb ? af_budget_name(bb->budget) : "");
