@@ -765,7 +765,8 @@ static void emit_check(gen *g, const struct af_repro_assert *a)
     } else if (!strcmp(oracle, "hang") || !strcmp(oracle, "deadlock")) {
         putf(g, "budget_hit(events, \"%s\")", oracle);
     } else if (!strcmp(oracle, "differential")) {
-        put(g, "outcomes_differ(events, run_scenario(not pure))");
+        put(g, g->stock ? "outcomes_differ(events, run_scenario(not pure))"
+                        : "outcomes_differ(events, run_reference(pure))");
     } else {
         int o = af_oracle_from_name(oracle);
         const char *helper = o >= 0 ? af_repro_helper_of((af_oracle)o) : NULL;
@@ -921,6 +922,8 @@ static int put_adapter(gen *g, const char *target, const char *modname, const ch
     put(g, ", ");
     put_source_lit(g, tsrc, tlen);
     put(g, "))\n");
+    put(g, "# stock asyncio, C tasks: what a differential check compares with\n"
+           "reference = contract.adopt(sys.modules[\"target_asyncio\"])\n");
     return 0;
 }
 
@@ -1016,6 +1019,21 @@ char *af_codegen_python_target(const af_scenario *s, const char *target,
         put(&g, "    return run(");
         put_lit(&g, s->tasks[0].name);
         putf(&g, ", task_%s, PRIMITIVES, DEFAULT_OPTIONS[:4] + (pure,))\n", s->tasks[0].name);
+    }
+    if (!g.stock) {
+        put(&g,
+            "\n\ndef run_reference(pure=False):\n"
+            "    \"\"\"The scenario on stock asyncio (a differential check's reference).\"\"\"\n"
+            "    global target\n"
+            "    saved, target = target, reference\n"
+            "    try:\n"
+            "        return contract.run_on(target, True, ");
+        put_lit(&g, s->tasks[0].name);
+        putf(&g,
+             ", task_%s, PRIMITIVES, DEFAULT_OPTIONS[:4] + (pure,))\n"
+             "    finally:\n"
+             "        target = saved\n",
+             s->tasks[0].name);
     }
     put(&g, "\n\ndef main(argv):\n"
             "    pure = \"--pure-python-tasks\" in argv\n"

@@ -157,6 +157,16 @@ assert "| `cancellation-delivered` | **fail** |" in md and "aio-libs/async-timeo
 print("ok: conform.json, conform.xml, conform.md agree")
 PYEOF
 
+# 6b. Every failure's reproducer is evidence under plain python3.11 (exit 1,
+#     REPRODUCED), differential ones included (the library's recorded
+#     behaviour, or a run of its own on stock asyncio).
+for d in "$tmp"/cat/findings/*/; do
+  $PY "$d/repro.py" > "$tmp/rp" 2>&1; rc=$?
+  [[ $rc == 1 ]] && grep -q '^verdict: REPRODUCED' "$tmp/rp" ||
+    { echo "FAIL: reproducer $(basename "$d") exit $rc: $(tail -n1 "$tmp/rp")"; fails=$((fails+1)); }
+done
+echo "ok: $(ls -d "$tmp"/cat/findings/*/ | wc -l) async-timeout reproducers checked"
+
 # 7. The example adapter of docs/VENDORS.md: the file shown is the file
 #    tested, and it is conformant.
 $PY - docs/VENDORS.md docs/vendors/target_mytimeout.py <<'PYEOF' || fails=$((fails+1))
@@ -176,6 +186,10 @@ check "conform anyio" 1 $rc
 has "anyio version read from the module" "anyio 3.6.2 against asyncio" "$tmp/out"
 has "fuzzing phase ran on both" "fuzzing: [0-9]* execs" "$tmp/out"
 has "anyio: task group swallowing its cancellation (F)" "cancellation.count|task_group" "$tmp/cay/conform.md"
+for d in "$tmp"/cay/findings/*/; do
+  $PY "$d/repro.py" > "$tmp/rp" 2>&1; rc=$?
+  [[ $rc == 1 ]] || { echo "FAIL: anyio reproducer $(basename "$d") exit $rc: $(tail -n1 "$tmp/rp")"; fails=$((fails+1)); }
+done
 
 # 9. Usage errors: exit 2.
 "$AF" conform --time 0 > "$tmp/out" 2>&1; rc=$?
