@@ -714,8 +714,9 @@ static int conform_run(conform *c)
 {
     af_runner_options opts;
     af_options_to_runner(&c->o, &opts);
-    c->target = af_cli_runner("conform", &opts, c->o.target);
-    c->reference = c->target ? af_cli_runner("conform", &opts, c->o.reference) : NULL;
+    c->target = af_cli_runner_for(AF_CMD_conform, NULL, &opts, c->o.target, NULL);
+    c->reference =
+        c->target ? af_cli_runner_for(AF_CMD_conform, NULL, &opts, c->o.reference, NULL) : NULL;
     if (!c->target || !c->reference)
         return AF_EXIT_USAGE;
     c->info = af_runner_target(c->target);
@@ -809,5 +810,5 @@ int af_cmd_conform(int argc, char **argv)
     free(c->s);
     free(c->min);
     free(c);
-    return af_cli_finish("conform", code);
+    return af_cli_finish(AF_CMD_conform, code);
 }
