@@ -11,7 +11,8 @@
 # wrong return type, an exception in a hook - is an AdapterError (exit 2
 # with its traceback), never a finding against the library: the surface is
 # checked before it is called (callable(...)), once per type, and a short
-# check at load (self_check) calls every provided factory once.
+# self_check (not run at load: a library's hang there would be no finding)
+# calls every provided factory once, for tests and vendors.
 #
 # Used by interp.py (the in-process runs) and by the reproducers of runs on
 # an adapter or with cancel_scope / start (reports/repro.c), which make it
@@ -332,7 +333,11 @@ def load_target(name):
     t = Target(_import_module(name), _stock)
     if t.setup is not None:
         _hook(t, "setup")
-    self_check(t)
+    # No call into the library here: a library that hangs or crashes when
+    # its objects are made or used does so in a scenario's run, where it is
+    # a finding (a hang, a crash), not an adapter error. The surfaces are
+    # checked at the call sites, before each first call (self_check, which
+    # runs them all, is for tests and vendors: `contract.self_check(t)`).
     _targets[name] = t
     return t
 
