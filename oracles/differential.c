@@ -95,6 +95,7 @@ static const char *matching(const char *p)
 typedef struct leaves {
     char items[MAX_LEAVES][LEAF_MAX];
     int n;
+    bool runtime_by_type; /* reschedule-error-message: RuntimeError leaves by type */
 } leaves;
 
 /* text with each object repr (<...>, nested; one left open by the probe's
@@ -134,10 +135,14 @@ static void add_leaf(leaves *l, const char *text, size_t len)
     memcpy(raw, text, len);
     raw[len] = '\0';
     without_reprs(raw, l->items[l->n], LEAF_MAX);
-    /* a CancelledError leaf: its message is not compared */
+    /* a CancelledError leaf: its message is not compared; nor a
+     * RuntimeError's when the target words them otherwise */
     char *c = strstr(l->items[l->n], "CancelledError(");
     if (c)
         strcpy(c, "CancelledError");
+    c = l->runtime_by_type ? strstr(l->items[l->n], "RuntimeError(") : NULL;
+    if (c)
+        strcpy(c, "RuntimeError");
     l->n++;
 }
 
@@ -205,6 +210,8 @@ static int exc_alike(const af_target_info *t, const char *ta, const char *aa, co
         leaves *x = calloc(2, sizeof *x);
         if (!x)
             return 1;
+        x[0].runtime_by_type = x[1].runtime_by_type =
+            af_target_has_difference(t, AF_DIFF_RESCHEDULE_ERROR_MESSAGE);
         if (is_group(ta))
             group_leaves(aa, &x[0], 0);
         else
