@@ -41,7 +41,7 @@ check_one() {
   tmp=$(mktemp -d "$W/c.XXXXXX")
   local target=""
   [ -f "$(dirname "$f")/meta.json" ] &&
-    target=$(grep -o '"target": *"[^"]*"' "$(dirname "$f")/meta.json" | sed 's/.*: *"//;s/"$//')
+    target=$(grep -o '"target":[[:space:]]*"[^"]*"' "$(dirname "$f")/meta.json" | sed 's/.*:[[:space:]]*"//;s/"$//')
   local topt=()
   [ -n "$target" ] && topt=(--target "$target")
   "$AF" run "${topt[@]}" --trace "$f" >"$tmp/in.txt" 2>/dev/null
