@@ -69,6 +69,7 @@
  * its parent still waits, a notified waiter that never woke...) is not
  * explained: the deadlock is asyncio's (target).
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -144,9 +145,13 @@ int af_task_owner_op(const af_ctx *c, int task, int *spawn_op)
     const af_op *o = op_at(c, t->op);
     if (o) {
         if (o->kind == AF_OP_SPAWN || o->kind == AF_OP_START) {
-            if (spawn_op && o->kind == AF_OP_SPAWN)
+            bool in_group =
+                o->ref >= 0 && op_at(c, o->ref) && c->s->ops[o->ref].kind == AF_OP_TASKGROUP;
+            /* a start without a group spawns a plain task, as spawn does:
+             * awaiting it is the scenario's business */
+            if (spawn_op && (o->kind == AF_OP_SPAWN || !in_group))
                 *spawn_op = t->op;
-            if (o->ref >= 0 && op_at(c, o->ref) && c->s->ops[o->ref].kind == AF_OP_TASKGROUP)
+            if (in_group)
                 return o->ref;
         }
         return t->op;

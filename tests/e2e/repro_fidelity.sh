@@ -19,6 +19,7 @@ BIN_DIR=$(dirname "$AF")
 PY=/usr/bin/python3.11
 RUNS=${AF_FIDELITY_GEN_RUNS:-1500}
 ENGINE_RUNS=${AF_FIDELITY_RUNS:-20000}
+ADAPTER_RUNS=${AF_FIDELITY_ADAPTER_RUNS:-400} # gen on async_timeout and anyio
 W=$(mktemp -d /tmp/af-e2e-fid.XXXXXX)
 trap 'rm -rf "$W"' EXIT
 
@@ -27,8 +28,8 @@ for s in 11 12; do
   "$AF" gen -q --seed $s --count "$RUNS" --misuse --all-verdicts --out "$W/gen$s" >/dev/null 2>&1
 done
 # and on the shipped library adapters (their reproducers paste the adapter)
-"$AF" gen -q --seed 13 --count "$RUNS" --all-verdicts --target async_timeout --out "$W/gen-async_timeout" >/dev/null 2>&1
-"$AF" gen -q --seed 14 --count "$RUNS" --all-verdicts --target anyio --out "$W/gen-anyio" >/dev/null 2>&1
+"$AF" gen -q --seed 13 --count "$ADAPTER_RUNS" --all-verdicts --target async_timeout --out "$W/gen-async_timeout" >/dev/null 2>&1
+"$AF" gen -q --seed 14 --count "$ADAPTER_RUNS" --all-verdicts --target anyio --out "$W/gen-anyio" >/dev/null 2>&1
 engines=(builtin)
 [ -x "$BIN_DIR/asyncfuzz-libfuzzer" ] && engines+=(libfuzzer)
 [ -x "$BIN_DIR/asyncfuzz-afl" ] && command -v afl-fuzz >/dev/null && engines+=(afl)
