@@ -24,9 +24,12 @@ void af_finding_scenario(const af_scenario *s, const af_verdict_list *v, int pyv
     out->nexpect = 0;
     bool seen[AF_ORACLE_COUNT] = {0};
     char oracles[160] = "";
+    const char *target = ""; /* the run's target, when not stock asyncio */
     size_t pos = 0;
     for (int i = 0; v && i < v->count; i++) {
         af_oracle o = v->items[i].oracle;
+        if (v->items[i].target[0])
+            target = v->items[i].target;
         if (seen[o] || out->nexpect >= AF_MAX_EXPECT)
             continue;
         seen[o] = true;
@@ -41,6 +44,7 @@ void af_finding_scenario(const af_scenario *s, const af_verdict_list *v, int pyv
         snprintf(e->oracle, sizeof e->oracle, "%s", af_oracle_name((af_oracle)o));
         e->pyversions[0] = (int16_t)pyversion;
         e->npyversions = 1;
+        snprintf(e->target, sizeof e->target, "%s", target);
         if (pos < sizeof oracles)
             pos += (size_t)snprintf(oracles + pos, sizeof oracles - pos, "%s%s", pos ? ", " : "",
                                     af_oracle_name((af_oracle)o));

@@ -23,7 +23,8 @@ typedef struct enc {
     int16_t task_pos[AF_MAX_TASKS];
     int16_t group_pos[AF_MAX_OPS];
     int16_t timeout_pos[AF_MAX_OPS];
-    int ngroups, ntimeouts;
+    int16_t scope_pos[AF_MAX_OPS]; /* timeouts and task groups together */
+    int ngroups, ntimeouts, nscopes;
     af_op_kind kinds[AF_OP_KIND_COUNT]; /* the op-kind choice list */
     int nkinds;
 } enc;
@@ -73,6 +74,8 @@ static void number_body(enc *e, const af_body *b, int guard)
             e->group_pos[i] = (int16_t)e->ngroups++;
         else if (shape & AF_SHAPE(AF_FC_TIMEOUT_NAME))
             e->timeout_pos[i] = (int16_t)e->ntimeouts++;
+        if (shape & AF_SHAPE_NAMED)
+            e->scope_pos[i] = (int16_t)e->nscopes++;
         for (int t = op->children.head; t != AF_NIL; t = s->tasks[t].next)
             number_task(e, t, guard);
         number_body(e, &op->body, guard + 1);
@@ -346,6 +349,9 @@ static void put_scalar(enc *e, int i, const af_field *f)
         break;
     case AF_FC_TIMEOUT_REF:
         put(e, e->timeout_pos[op->ref]);
+        break;
+    case AF_FC_SCOPE_REF:
+        put(e, e->scope_pos[op->ref]);
         break;
     case AF_FC_FINALLY:
         put(e, op->has_finally ? 1 : 0);

@@ -28,6 +28,7 @@ static const char *ref_name(const af_scenario *s, const af_op *op, const af_fiel
         return op->ref < s->ntasks ? s->tasks[op->ref].name : "?";
     case AF_FC_GROUP_REF:
     case AF_FC_TIMEOUT_REF:
+    case AF_FC_SCOPE_REF:
         return op->ref < s->nops ? s->ops[op->ref].name : "?";
     default:
         return op->ref < s->nprims ? s->prims[op->ref].name : "?";
@@ -129,7 +130,7 @@ static bool body_equal(const af_scenario *a, const af_body *ba, const af_scenari
 static bool expect_equal(const af_expect *x, const af_expect *y)
 {
     if (strcmp(x->oracle, y->oracle) != 0 || strcmp(x->issue, y->issue) != 0 ||
-        x->npyversions != y->npyversions)
+        strcmp(x->target, y->target) != 0 || x->npyversions != y->npyversions)
         return false;
     for (int i = 0; i < x->npyversions; i++)
         if (x->pyversions[i] != y->pyversions[i])

@@ -30,7 +30,7 @@ enum name_kind { NAME_TASK, NAME_GROUP, NAME_TIMEOUT, NAME_PRIM };
 static const char *const name_kind_text[] = {"task", "task group", "timeout", "primitive"};
 
 /* What a reference must name. */
-enum ref_kind { REF_TASK, REF_GROUP, REF_TIMEOUT, REF_PRIM };
+enum ref_kind { REF_TASK, REF_GROUP, REF_TIMEOUT, REF_PRIM, REF_SCOPE };
 
 #define PATH_CAP 512
 #define NAMES_CAP (AF_MAX_TASKS + AF_MAX_OPS + AF_MAX_PRIMITIVES)
@@ -415,7 +415,8 @@ static int use_name(struct rd *r, int op, enum ref_kind kind, const cJSON *node)
 
 static int resolve_refs(struct rd *r)
 {
-    static const char *const want_text[] = {"task", "task group", "timeout", "primitive"};
+    static const char *const want_text[] = {"task", "task group", "timeout", "primitive",
+                                            "timeout or task group"};
     for (int i = 0; i < r->nrefs; i++) {
         const struct ref_use *u = &r->refs[i];
         af_op *op = &r->s->ops[u->op];
@@ -450,9 +451,11 @@ static int resolve_refs(struct rd *r)
         enum name_kind nk = u->kind == REF_TASK    ? NAME_TASK
                             : u->kind == REF_GROUP ? NAME_GROUP
                                                    : NAME_TIMEOUT;
+        bool scope =
+            u->kind == REF_SCOPE && (d && (d->kind == NAME_GROUP || d->kind == NAME_TIMEOUT));
         if (!d)
             return fail_node(r, u->node, false, "undefined %s \"%.40s\"", want_text[u->kind], name);
-        if (d->kind != nk)
+        if (d->kind != nk && !scope)
             return fail_node(r, u->node, false, "\"%s\" is %s %s, not %s %s", name,
                              article(name_kind_text[d->kind]), name_kind_text[d->kind],
                              article(want_text[u->kind]), want_text[u->kind]);
@@ -694,7 +697,7 @@ static int read_op_name(struct rd *r, const cJSON *obj, const af_field *f, const
     return 0;
 }
 
-/* TASK_REF, TARGET_REF ("self" too), GROUP_REF, TIMEOUT_REF, PRIM_REF: a
+/* TASK_REF, TARGET_REF ("self" too), GROUP_REF, TIMEOUT_REF, SCOPE_REF, PRIM_REF: a
  * string naming something defined elsewhere, resolved once the tree is
  * read. */
 static int read_ref(struct rd *r, const cJSON *obj, const af_field *f, const struct op_at *at)
@@ -702,7 +705,7 @@ static int read_ref(struct rd *r, const cJSON *obj, const af_field *f, const str
     static const enum ref_kind kinds[AF_FIELD_CODECS] = {
         [AF_FC_TASK_REF] = REF_TASK,   [AF_FC_TARGET_REF] = REF_TASK,
         [AF_FC_GROUP_REF] = REF_GROUP, [AF_FC_TIMEOUT_REF] = REF_TIMEOUT,
-        [AF_FC_PRIM_REF] = REF_PRIM,
+        [AF_FC_SCOPE_REF] = REF_SCOPE, [AF_FC_PRIM_REF] = REF_PRIM,
     };
     bool failed;
     size_t old;
@@ -734,9 +737,10 @@ static const field_reader field_readers[AF_FIELD_CODECS] = {
     [AF_FC_GROUP_NAME] = read_op_name, [AF_FC_TIMEOUT_NAME] = read_op_name,
     [AF_FC_RESOURCE] = read_op_name,   [AF_FC_TASK_REF] = read_ref,
     [AF_FC_TARGET_REF] = read_ref,     [AF_FC_GROUP_REF] = read_ref,
-    [AF_FC_TIMEOUT_REF] = read_ref,    [AF_FC_PRIM_REF] = read_ref,
-    [AF_FC_ONE_TASK] = read_one_task,  [AF_FC_CHILDREN] = read_children,
-    [AF_FC_BODY] = read_body_field,    [AF_FC_FINALLY] = read_finally,
+    [AF_FC_TIMEOUT_REF] = read_ref,    [AF_FC_SCOPE_REF] = read_ref,
+    [AF_FC_PRIM_REF] = read_ref,       [AF_FC_ONE_TASK] = read_one_task,
+    [AF_FC_CHILDREN] = read_children,  [AF_FC_BODY] = read_body_field,
+    [AF_FC_FINALLY] = read_finally,
 };
 
 /* The kind of an operation object ("op"), or -1 with the error set. */
@@ -817,7 +821,7 @@ static bool is_utf8_text_line(const char *s)
 
 static int read_expect(struct rd *r, const cJSON *obj, af_expect *x)
 {
-    static const char *const fields[] = {"oracle", "python", "issue", NULL};
+    static const char *const fields[] = {"oracle", "python", "issue", "target", NULL};
     if (!cJSON_IsObject(obj))
         return wrong_type(r, obj, "an expect object ({\"oracle\": ...})");
     if (check_keys(r, obj, fields, "expect"))
@@ -893,6 +897,18 @@ static int read_expect(struct rd *r, const cJSON *obj, af_expect *x)
                              "quotes or backslashes, e.g. \"gh-86296\")",
                              AF_MAX_ISSUE);
         memcpy(x->issue, s, n + 1);
+        path_pop(r, old);
+    }
+    const cJSON *tg = string_node(r, obj, "target", false, &failed, &old);
+    if (failed)
+        return -1;
+    if (tg) {
+        if (!af_valid_target_name(tg->valuestring))
+            return fail_node(r, tg, false,
+                             "invalid target name (a target adapter's NAME: 1..%d letters, digits, "
+                             "'_', '-', '.', e.g. \"async-timeout\")",
+                             AF_MAX_TARGET_NAME);
+        snprintf(x->target, sizeof x->target, "%s", tg->valuestring);
         path_pop(r, old);
     }
     return 0;

@@ -164,7 +164,7 @@ static const char *ref_text(const af_scenario *s, const af_op *op, const af_fiel
         return op->ref == AF_SELF ? "self" : task_name(s, op->ref);
     case AF_FC_PRIM_REF:
         return prim_name(s, op->ref);
-    default: /* GROUP_REF, TIMEOUT_REF */
+    default: /* GROUP_REF, TIMEOUT_REF, SCOPE_REF */
         return op_name(s, op->ref);
     }
 }
@@ -281,6 +281,8 @@ static cJSON *scenario_json(struct wr *w)
             }
             if (x->issue[0])
                 put_str(w, e, "issue", x->issue);
+            if (x->target[0])
+                put_str(w, e, "target", x->target);
         }
         if (!e || !cJSON_AddItemToArray(ex, e)) {
             cJSON_Delete(e);

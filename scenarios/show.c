@@ -285,6 +285,7 @@ static void show_field(const af_scenario *s, const af_op *op, const af_field *f,
             fprintf(out, " %s", op_name(s, op->ref));
         break;
     case AF_FC_TIMEOUT_REF:
+    case AF_FC_SCOPE_REF:
         fprintf(out, " %s", op_name(s, op->ref));
         break;
     case AF_FC_PRIM_REF:
@@ -396,6 +397,8 @@ static void show_expect(const af_expect *e, FILE *out)
         fputc(')', out);
     if (e->issue[0])
         fprintf(out, "  [%s]", e->issue);
+    if (e->target[0])
+        fprintf(out, "  (target %s)", e->target);
     fputc('\n', out);
 }
 

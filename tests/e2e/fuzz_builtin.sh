@@ -110,9 +110,13 @@ dedup_and_minimize() { # $1 label, $2 out dir, $3 text in the folder's verdict.j
   # minimisation keeps the signature and reproduces
   env "${@:4}" "$AF" minimize "$d" --out "$W/min-$label" > "$W/log" 2>&1 || fail "$label: minimize exit $?"
   grep -E '^(before|after):' "$W/log" | sed "s/^/$label: /"
-  # replayed on the implementation it was found on (AF_TARGET in the env)
+  # replayed on the implementation it was found on (AF_TARGET in the env),
+  # against the reference it was found with (AF_REFERENCE)
   local a target_args=()
-  for a in "${@:4}"; do [[ $a == AF_TARGET=* ]] && target_args=(--target "${a#AF_TARGET=}"); done
+  for a in "${@:4}"; do
+    [[ $a == AF_TARGET=* ]] && target_args+=(--target "${a#AF_TARGET=}")
+    [[ $a == AF_REFERENCE=* ]] && target_args+=(--reference "${a#AF_REFERENCE=}")
+  done
   check_folder_min "$W/min-$label" "$(basename "$d")" "${target_args[@]}"
 }
 check_folder_min() { # folder signature [run options...]

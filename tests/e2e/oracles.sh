@@ -3,7 +3,8 @@
 # holds, per oracle, scenarios that must trigger it (<oracle>-fires-*) and
 # scenarios that must not (<oracle>-quiet-*), each with its expected
 # verdicts; tests/scenarios/oracles-hang/ the same for `hang`, replayed with
-# a lowered virtual-time budget. Also checks that each oracle has at least
+# a lowered virtual-time budget; tests/scenarios/oracles-differential/ for
+# `differential`, replayed on async-timeout against stock asyncio. Also checks that each oracle has at least
 # three of each kind (spurious: see tests/scenarios/README.md).
 # usage: oracles.sh PATH/TO/asyncfuzz   (cwd = the source tree)
 set -uo pipefail
@@ -17,6 +18,16 @@ done
 nq=$(ls $dir/spurious-quiet-*.json | wc -l); [[ $nq -ge 3 ]] || { echo "FAIL: spurious quiet scenarios: $nq"; fails=$((fails+1)); }
 nf=$(ls tests/scenarios/oracles-hang/hang-fires-*.json | wc -l); nq=$(ls tests/scenarios/oracles-hang/hang-quiet-*.json | wc -l)
 [[ $nf -ge 3 && $nq -ge 3 ]] || { echo "FAIL: hang has $nf firing and $nq quiet scenarios"; fails=$((fails+1)); }
+
+# differential: two runs; its scenarios in tests/scenarios/oracles-differential
+# (async-timeout against stock asyncio), and the whole catalog must stay
+# quiet with pure-Python tasks against C tasks.
+dd=tests/scenarios/oracles-differential
+nf=$(ls $dd/differential-fires-*.json | wc -l); nq=$(ls $dd/differential-quiet-*.json | wc -l)
+[[ $nf -ge 3 && $nq -ge 3 ]] || { echo "FAIL: differential has $nf firing and $nq quiet scenarios"; fails=$((fails+1)); }
+"$AF" replay --target async_timeout --reference asyncio $dd || fails=$((fails+1))
+"$AF" replay --target asyncio_py --reference asyncio scenarios/catalog | tail -n1
+"$AF" replay --target asyncio_py --reference asyncio scenarios/catalog > /dev/null || { echo "FAIL: differential fires on the catalog, pure-Python against C tasks"; fails=$((fails+1)); }
 
 "$AF" replay $dir || fails=$((fails+1))
 timeout 60 "$AF" replay --max-vtime 1000 tests/scenarios/oracles-hang || fails=$((fails+1))

@@ -59,8 +59,7 @@ static PyObject *load_module(const char *name)
         if (strcmp(m->name, name) != 0)
             continue;
         char filename[64];
-        snprintf(filename, sizeof filename, "harness/%s/%s.py",
-                 strncmp(name, "target_", 7) == 0 ? "targets" : "py", name);
+        snprintf(filename, sizeof filename, "%s/%s.py", m->folder, name);
         PyObject *code = Py_CompileString(m->source, filename, Py_file_input);
         if (!code)
             return NULL;
@@ -88,15 +87,27 @@ static int setup_python(void **state)
     PyObject *v = load_module("vloop");
     Py_XDECREF(v);
     probe_mod = v ? load_module("probe") : NULL;
-    interp_mod = probe_mod ? load_module("interp") : NULL;
+    PyObject *c = probe_mod ? load_module("contract") : NULL;
+    Py_XDECREF(c);
+    interp_mod = c ? load_module("interp") : NULL;
     if (!interp_mod) {
         PyErr_Print();
         return -1;
     }
     /* The target adapters, importable as the embedded importer serves them
-     * (target_asyncio first: the others import it). */
+     * (adapterlib and target_asyncio first: the others import them). */
+    static const char *const first[] = {"adapterlib", "target_asyncio"};
+    for (size_t i = 0; i < 2; i++) {
+        PyObject *t = load_module(first[i]);
+        if (!t) {
+            PyErr_Print();
+            return -1;
+        }
+        Py_DECREF(t);
+    }
     for (const struct af_py_source *m = af_py_sources; m->name; m++) {
-        if (strncmp(m->name, "target_", 7) != 0)
+        if (af_py_source_is_harness(m) || !strcmp(m->name, "adapterlib") ||
+            !strcmp(m->name, "target_asyncio"))
             continue;
         PyObject *t = load_module(m->name);
         if (!t) {

@@ -347,6 +347,20 @@ static void build_everything(af_scenario *s)
     int e2 = add(s, mb, AF_OP_EXCEPT_STAR, 0, AF_NIL);
     s->ops[e2].match = AF_MATCH_CANCELLED;
     s->ops[e2].reaction = AF_REACT_RERAISE;
+    /* cancel_scope of a group and of a timeout; start into the group and
+     * of a task of its own, whose code calls started */
+    o = add(s, mb, AF_OP_CANCEL_SCOPE, 0, AF_NIL);
+    s->ops[o].ref = (int16_t)tg;
+    o = add(s, mb, AF_OP_CANCEL_SCOPE, 0, AF_NIL);
+    s->ops[o].ref = (int16_t)tm;
+    int st = add(s, &s->ops[tg].body, AF_OP_START, 0, tg);
+    s->ops[st].ref = (int16_t)tg;
+    int srv = task(s, st, "server");
+    o = add(s, &s->tasks[srv].body, AF_OP_STARTED, srv, AF_NIL);
+    s->ops[o].value = 3;
+    st = add(s, mb, AF_OP_START, 0, AF_NIL);
+    srv = task(s, st, "own");
+    add(s, &s->tasks[srv].body, AF_OP_STARTED, srv, AF_NIL);
 }
 
 /* Second scenario: every optional field at its default. */
