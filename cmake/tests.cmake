@@ -8,7 +8,8 @@ if(CMOCKA_FOUND)
     add_executable(${name} ${src})
     target_link_libraries(${name} PRIVATE af_cli PkgConfig::CMOCKA)
     target_compile_definitions(${name} PRIVATE AF_SOURCE_DIR="${CMAKE_SOURCE_DIR}"
-                               AF_BINARY_DIR="${CMAKE_BINARY_DIR}")
+                               AF_BINARY_DIR="${CMAKE_BINARY_DIR}"
+                               AF_PYTHON="${Python3_EXECUTABLE}")
     add_test(NAME ${name} COMMAND ${name} WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
   endforeach()
   # The runner's tests again on the pure-Python hot path (no C accelerators):
@@ -20,13 +21,16 @@ else()
   message(WARNING "cmocka not found: unit tests are not built")
 endif()
 
-# End-to-end tests: tests/e2e/*.sh, run with the built binary's path.
+# End-to-end tests: tests/e2e/*.sh, run with the built binary's path and
+# the embedded interpreter's plain python (AF_PYTHON), which runs the
+# reproducers and the scripts' helpers.
 file(GLOB AF_E2E_TESTS CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/e2e/*.sh)
 foreach(script IN LISTS AF_E2E_TESTS)
   get_filename_component(name ${script} NAME_WE)
   add_test(NAME e2e_${name} COMMAND bash ${script} $<TARGET_FILE:asyncfuzz>
            WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
-  set_tests_properties(e2e_${name} PROPERTIES ENVIRONMENT "AF_BINARY_DIR=${CMAKE_BINARY_DIR}")
+  set_tests_properties(e2e_${name} PROPERTIES
+                       ENVIRONMENT "AF_BINARY_DIR=${CMAKE_BINARY_DIR};AF_PYTHON=${Python3_EXECUTABLE}")
 endforeach()
 
 if(AF_FUZZ_TARGETS AND CMAKE_C_COMPILER_ID STREQUAL "Clang")
@@ -54,7 +58,7 @@ if(AF_FUZZ_TARGETS AND CMAKE_C_COMPILER_ID STREQUAL "Clang")
 endif()
 
 # Self-tests of the Python code that runs inside the interpreter, with the
-# interpreter that is embedded (Debian's python3.11).
+# interpreter that is embedded.
 file(GLOB AF_PY_TESTS CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/py/test_*.py)
 foreach(script IN LISTS AF_PY_TESTS)
   get_filename_component(name ${script} NAME_WE)

@@ -18,7 +18,7 @@ for mode in plain misuse; do
     rc=$?
     [[ $rc -le 1 ]] || { echo "FAIL: gen $flag --seed $seed exit $rc"; fails=$((fails+1)); continue; }
     [[ -f $out/findings/summary.json ]] || continue
-    /usr/bin/python3.11 - "$out/findings/summary.json" "$known" "$mode" <<'PYEOF' || fails=$((fails+1))
+    "${AF_PYTHON:-/usr/bin/python3.11}" - "$out/findings/summary.json" "$known" "$mode" <<'PYEOF' || fails=$((fails+1))
 import json, sys
 summary, known_file, mode = sys.argv[1:]
 known = {l.split("\t")[0] for l in open(known_file) if l.strip() and not l.startswith("#")}
@@ -44,7 +44,7 @@ for f in scenarios/catalog/*.json; do
   "$AF" run --json "$f" 2> /dev/null
   echo
 done > "$tmp/catalog.jsonl"
-/usr/bin/python3.11 - "$tmp/catalog.jsonl" "$known" <<'PYEOF' || fails=$((fails+1))
+"${AF_PYTHON:-/usr/bin/python3.11}" - "$tmp/catalog.jsonl" "$known" <<'PYEOF' || fails=$((fails+1))
 import json, sys
 runs, known_file = sys.argv[1:]
 known = {l.split("\t")[0] for l in open(known_file) if l.strip() and not l.startswith("#")}

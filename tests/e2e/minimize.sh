@@ -15,7 +15,7 @@ set -uo pipefail
 cd "$(dirname "$0")/../.."
 AF=${1:-build/asyncfuzz}
 AF=$(cd "$(dirname "$AF")" && pwd)/$(basename "$AF")
-PY=/usr/bin/python3.11
+PY=${AF_PYTHON:-/usr/bin/python3.11}
 W=$(mktemp -d /tmp/af-e2e-min.XXXXXX)
 trap 'rm -rf "$W"' EXIT
 fail() { echo "FAIL: $*"; [ -f "$W/log" ] && tail -30 "$W/log"; exit 1; }
@@ -80,8 +80,8 @@ grep -q "^signature $sig" "$W/log" || fail "the output verdict has another signa
 "$AF" run --json "$W/m1/scenario.json" | grep -q "$sig" || fail "the minimised run lacks signature $sig"
 "$AF" show "$W/m1/scenario.json"
 timeout 30 "$PY" "$W/m1/repro.py" > "$W/py.log" 2>&1
-[ $? -ne 0 ] || { cat "$W/py.log"; fail "repro.py passes under plain python3.11: the defect does not reproduce there"; }
-echo "repro.py fails under python3.11 as it should: $(tail -1 "$W/py.log")"
+[ $? -ne 0 ] || { cat "$W/py.log"; fail "repro.py passes under plain $PY: the defect does not reproduce there"; }
+echo "repro.py fails under $PY as it should: $(tail -1 "$W/py.log")"
 
 # 2. a fixpoint
 "$AF" minimize "$W/m1/scenario.json" --signature "$sig" --out "$W/m2" > "$W/log" 2>&1 || fail "second minimize: exit $?"

@@ -4,7 +4,7 @@
 # usage: run.sh PATH/TO/asyncfuzz   (ctest passes it; cwd = the source tree)
 set -uo pipefail
 AF=${1:?usage: run.sh ASYNCFUZZ}
-PY=/usr/bin/python3.11
+PY=${AF_PYTHON:-/usr/bin/python3.11}
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 fails=0
 check() { # check NAME EXPECTED_RC ACTUAL_RC
