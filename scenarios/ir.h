@@ -32,6 +32,7 @@
 #include "base/error.h"
 #include "base/oracles.h" /* the oracle names `expect` may use */
 #include "scenarios/limits.h"
+#include "scenarios/pyversion.h"
 
 #define AF_NIL (-1)
 /* ticks value meaning Python's None (no timeout, notify_all, no await). */
@@ -209,9 +210,9 @@ typedef struct af_primitive {
 typedef struct af_expect {
     char oracle[32];              /* an oracle name (base/oracles.def) */
     char issue[AF_MAX_ISSUE + 1]; /* upstream issue ("gh-86296") or "" */
-    /* Python versions (major*100+minor, 311 for 3.11) this verdict is
-     * expected on; none means every version. */
-    int16_t pyversions[AF_MAX_PYVERSIONS];
+    /* Python versions (minor versions or ranges of their patch releases,
+     * pyversion.h) this verdict is expected on; none means every version. */
+    af_pyversion pyversions[AF_MAX_PYVERSIONS];
     int16_t npyversions;
 } af_expect;
 

@@ -112,12 +112,14 @@ typedef struct cmp_result {
     int nunexpected, nmissing;
 } cmp_result;
 
+/* Whether e is expected on the embedded interpreter (its minor version
+ * and patch release). */
 static bool expect_applies(const af_expect *e, int pyversion)
 {
     if (e->npyversions == 0)
         return true;
     for (int i = 0; i < e->npyversions; i++)
-        if (e->pyversions[i] == pyversion)
+        if (af_pyversion_holds(&e->pyversions[i], pyversion, af_embed_pypatch()))
             return true;
     return false;
 }
