@@ -596,7 +596,9 @@ typedef struct undelivered {
     int n;             /* how many */
     int first;         /* the first of them, -1 */
     int lost;          /* the first lost at an op, -1 */
-    int n_self;        /* outstanding ones T made on itself */
+    int n_self;        /* outstanding ones T's scenario code made on itself (a cancel
+                          op: not asyncio's code running in T, e.g. 3.13's
+                          TaskGroup.__aexit__ re-cancelling its parent) */
     int n_harness;     /* ones the harness made after `end` / a budget */
     int finally_after; /* a finally of T ran after an outstanding one */
 } undelivered;
@@ -608,7 +610,7 @@ static undelivered collect_undelivered(const af_ctx *c, const walk *w, int i)
         const af_request *q = &w->ledger.reqs[r];
         if ((q->state != AF_REQ_PENDING && q->state != AF_REQ_LOST) || q->exempt)
             continue;
-        u.n_self += q->by == w->T && q->state == AF_REQ_PENDING;
+        u.n_self += q->by == w->T && q->state == AF_REQ_PENDING && c->tr->events[q->ev].op >= 0;
         u.n_harness += q->by < 0 && ((c->end_ev >= 0 && q->ev > c->end_ev) ||
                                      (c->budget_ev >= 0 && q->ev > c->budget_ev));
         if (q->state == AF_REQ_PENDING)
