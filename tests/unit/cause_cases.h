@@ -604,6 +604,31 @@ static const cause_case CAUSE_CASES[] = {
      "",
      2,
      {{"cancellation.swallowed", "target"}, {"cancellation.swallowed", "scenario"}}},
+    /* Its counterpart (3.13.0 trace, a 3.13 campaign finding): the request
+     * TaskGroup.__aexit__ withdraws and re-issues was the task's own
+     * (its cancel op): the scenario's, as on 3.11 and 3.12. */
+    {"sw_self_raise_recancelled_own_request",
+     "{\"asyncfuzz\": 1, \"description\": \"\", \"expect\": [], \"main\": {\"name\": \"kc\", \"b"
+     "ody\": [{\"op\": \"task_group\", \"name\": \"tg2\", \"body\": [{\"op\": \"cancel\", \"targ"
+     "et\": \"kc\", \"count\": 2, \"uncancel\": true}, {\"op\": \"wait\", \"children\": []}]}]}}",
+     "[\"task_new\",0,0,0,\"kc\",-1,-1,0]\n"
+     "[\"op_enter\",0,1,0,0,0]\n"
+     "[\"cancel\",0,1,0,0,1,null,true,0,1]\n"
+     "[\"cancel\",0,1,0,0,1,null,true,1,2]\n"
+     "[\"uncancel\",0,1,0,0,1,2,1]\n"
+     "[\"op_enter\",0,1,0,2,1]\n"
+     "[\"op_exit\",0,1,0,2,\"raise\",\"builtins.ValueError\",\"('Set of Tasks/Futures is "
+     "empty.',)\",null,1]\n"
+     "[\"uncancel\",0,1,0,0,-1,1,0]\n"
+     "[\"cancel\",0,1,0,0,-1,null,true,0,1]\n"
+     "[\"op_exit\",0,1,0,0,\"raise\",\"builtins.ExceptionGroup\",\"('unhandled errors in a "
+     "TaskGroup', [ValueError('Set of Tasks/Futures is empty.')])\",null,1]\n"
+     "[\"task_done\",0,2,0,\"exception\",\"builtins.ExceptionGroup\",\"('unhandled errors in a "
+     "TaskGroup', [ValueError('Set of Tasks/Futures is empty.')])\",1]\n"
+     "[\"end\",0,2,\"exception\",\"builtins.ExceptionGroup\"]\n"
+     "",
+     1,
+     {{"cancellation.swallowed", "scenario"}}},
 };
 
 /* The signature text some of the cases' verdicts must have, too. */
