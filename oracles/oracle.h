@@ -59,7 +59,9 @@ void af_oracle_cancellation(af_ctx *c);
 int af_exc_is_cancelled(const char *t);       /* CancelledError or a subclass we know */
 int af_exc_is_exact_cancelled(const char *t); /* asyncio's CancelledError itself */
 int af_exc_is_timeout(const char *t);
-int af_exc_is_escape(const char *t); /* KeyboardInterrupt, SystemExit */
+/* KeyboardInterrupt, SystemExit, and the watchdog's WatchdogExpired (a
+ * KeyboardInterrupt that stopped a callback: harness/accel/watchdog_c.h) */
+int af_exc_is_escape(const char *t);
 int af_exc_is_runtime_error(const char *t);
 
 const af_tinfo *af_ctx_task(const af_ctx *c, int id); /* NULL if unknown */

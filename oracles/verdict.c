@@ -323,7 +323,37 @@ int af_exc_is_timeout(const char *t)
 int af_exc_is_escape(const char *t)
 {
     const char *n = short_name(t);
-    return t && (strcmp(n, "KeyboardInterrupt") == 0 || strcmp(n, "SystemExit") == 0);
+    return t && (strcmp(n, "KeyboardInterrupt") == 0 || strcmp(n, "SystemExit") == 0 ||
+                 strcmp(n, "WatchdogExpired") == 0);
+}
+
+/* Whether an op of s raises an exception of kind k. */
+static int scenario_raises(const af_scenario *s, af_exc_kind k)
+{
+    for (int i = 0; i < s->nops; i++) {
+        const af_op *op = &s->ops[i];
+        if (op->exc.kind == k &&
+            (op->kind == AF_OP_RAISE ||
+             (op->kind == AF_OP_TRY && op->on_cancel == AF_ON_CANCEL_RAISE) ||
+             (op->kind == AF_OP_EXCEPT_STAR && op->reaction == AF_REACT_RAISE)))
+            return 1;
+    }
+    return 0;
+}
+
+const char *af_target_escape(const af_scenario *s, const af_trace *tr)
+{
+    for (int i = 0; i < tr->nevents; i++) {
+        const af_event *e = &tr->events[i];
+        const char *n = short_name(e->exc_type);
+        if (e->kind != AF_EV_END || e->outcome != AF_OUT_EXCEPTION ||
+            (strcmp(n, "SystemExit") != 0 && strcmp(n, "KeyboardInterrupt") != 0))
+            continue;
+        af_exc_kind k =
+            strcmp(n, "SystemExit") == 0 ? AF_EXC_SYSTEM_EXIT : AF_EXC_KEYBOARD_INTERRUPT;
+        return scenario_raises(s, k) ? NULL : e->exc_type;
+    }
+    return NULL;
 }
 
 int af_exc_is_runtime_error(const char *t)

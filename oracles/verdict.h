@@ -102,4 +102,11 @@ struct af_runner;
 int af_judge_run(struct af_runner *r, const af_scenario *s, af_trace *tr, af_verdict_list *verdicts,
                  af_error *err);
 
+/* The type of the KeyboardInterrupt / SystemExit that escaped the loop and
+ * ended the run (its `end` event) when scenario s has no op that raises
+ * one of that kind (raise, try's raise-other, except*'s raise): then the
+ * target raised it - a target that exits - not the scenario. NULL when
+ * nothing escaped, or the scenario may have raised it. */
+const char *af_target_escape(const af_scenario *s, const af_trace *tr);
+
 #endif

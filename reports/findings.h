@@ -228,6 +228,12 @@ af_findings_result af_findings_file_one(af_findings_store *st, const af_findings
  * set (the counts that could not be added stay pending). */
 int af_findings_flush(af_findings_store *st, af_error *err);
 
+/* Take over a signature another process of the same campaign met (a
+ * supervised child that died: harness/cli/cli_run.c's gen), with its hits
+ * and first result; its counts are not added again. 0, or -1 out of
+ * memory. */
+int af_findings_adopt(af_findings_store *st, const af_findings_known *k);
+
 /* The signatures this process has met, in the order it met them. */
 size_t af_findings_known_count(const af_findings_store *st);
 const af_findings_known *af_findings_known_at(const af_findings_store *st, size_t i);

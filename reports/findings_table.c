@@ -119,7 +119,8 @@ static int grow_slots(af_findings_store *st)
     return 0;
 }
 
-static af_findings_known *add(af_findings_store *st, const af_verdict *v)
+static af_findings_known *add(af_findings_store *st, uint64_t signature, const char *oracle,
+                              const char *text)
 {
     if ((st->n + 1) * 2 > st->nslots && grow_slots(st) < 0)
         return NULL;
@@ -133,10 +134,10 @@ static af_findings_known *add(af_findings_store *st, const af_verdict *v)
     }
     af_findings_known *e = &st->items[st->n];
     memset(e, 0, sizeof *e);
-    e->signature = v->signature;
-    snprintf(e->oracle, sizeof e->oracle, "%s", af_oracle_name(v->oracle));
-    snprintf(e->text, sizeof e->text, "%s", v->signature_text);
-    size_t k = slot_of(v->signature, st->nslots);
+    e->signature = signature;
+    snprintf(e->oracle, sizeof e->oracle, "%s", oracle);
+    snprintf(e->text, sizeof e->text, "%s", text);
+    size_t k = slot_of(signature, st->nslots);
     while (st->slots[k] >= 0)
         k = (k + 1) & (st->nslots - 1);
     st->slots[k] = (int32_t)st->n;
@@ -210,7 +211,7 @@ int af_findings_file_run(af_findings_store *st, const af_findings_record_in *in,
         if (r == AF_FINDINGS_ERROR)
             return -1;
         if (!e) {
-            e = add(st, &v->items[i]);
+            e = add(st, sig, af_oracle_name(v->items[i].oracle), v->items[i].signature_text);
             if (!e) {
                 af_error_set(err, "", "out of memory for the table of signatures");
                 return -1;
@@ -224,6 +225,18 @@ int af_findings_file_run(af_findings_store *st, const af_findings_record_in *in,
         made++;
     }
     return made;
+}
+
+int af_findings_adopt(af_findings_store *st, const af_findings_known *k)
+{
+    af_findings_known *e = find(st, k->signature);
+    if (!e && !(e = add(st, k->signature, k->oracle, k->text)))
+        return -1;
+    e->hits = k->hits;
+    e->pending = 0;
+    e->best = k->best;
+    e->first = k->first;
+    return 0;
 }
 
 af_findings_result af_findings_file_one(af_findings_store *st, const af_findings_record_in *in,

@@ -34,6 +34,7 @@
 #include "harness/accel/loop_c.h"
 #include "harness/accel/names.h"
 #include "harness/accel/probe_c.h"
+#include "harness/accel/watchdog_c.h"
 
 /* Interned names, created once: X(enum id, text), one list so the two
  * cannot drift apart. */
@@ -1104,7 +1105,7 @@ static PyObject *run_until(PyObject *self, PyObject *const *args, Py_ssize_t nar
     PyObject *start_it = NULL, *time_mod = NULL, *mono = NULL, *deadline = NULL, *cb_failed = NULL,
              *every = NULL, *every1 = NULL, *x = NULL, *result = NULL;
     PyObject *v;
-    int r;
+    int r, armed = 0;
 
     if (!(v = vget(N_callback_failed)))
         return NULL;
@@ -1132,6 +1133,11 @@ static PyObject *run_until(PyObject *self, PyObject *const *args, Py_ssize_t nar
     Py_CLEAR(x);
     if (!deadline)
         goto done;
+    /* _wd_begin(self, watchdog_seconds): the watchdog inside a callback */
+    double seconds = PyFloat_AsDouble(watchdog);
+    if ((seconds == -1.0 && PyErr_Occurred()) || af_watchdog_begin(loop, seconds) < 0)
+        goto done;
+    armed = 1;
     for (;;) {
         /* while not (self.halted if pred is None else pred()): */
         if (pred == Py_None) {
@@ -1225,6 +1231,12 @@ static PyObject *run_until(PyObject *self, PyObject *const *args, Py_ssize_t nar
     }
     result = Py_NewRef(Py_None);
 done:
+    if (armed) {
+        /* except WatchdogExpired: return "watchdog"; finally: _wd_end() */
+        if (!result && af_watchdog_caught())
+            result = Py_NewRef(s_watchdog);
+        af_watchdog_end();
+    }
     Py_XDECREF(x);
     Py_XDECREF(deadline);
     Py_XDECREF(mono);
@@ -2013,13 +2025,15 @@ static int append_end_event(PyObject *events, PyObject *loop, PyObject *root)
     return rc;
 }
 
-/* The `except (KeyboardInterrupt, SystemExit)` clause of _run_phases. */
-static int interrupted_end(PyObject *events, PyObject *loop)
+/* The `except (KeyboardInterrupt, SystemExit)` clause of _run_phases;
+ * marked: the watchdog stopped the main phase (its event goes at the mark). */
+static int interrupted_end(PyObject *events, PyObject *loop, int marked)
 {
     PyObject *et, *ev, *tb, *n = NULL;
     PyErr_Fetch(&et, &ev, &tb);
     int rc = -1;
-    if ((n = tname_of(et)) && append_loop_event(events, loop, s_end, s_exception, n) == 0) {
+    if (marked ||
+        ((n = tname_of(et)) && append_loop_event(events, loop, s_end, s_exception, n) == 0)) {
         /* if ROOT is not None and ROOT.done() and not ROOT.cancelled():
          *     ROOT.exception() */
         PyObject *root = gget(N_ROOT);
@@ -2042,9 +2056,10 @@ static int interrupted_end(PyObject *events, PyObject *loop)
     return rc;
 }
 
-/* The root task made and run: the end or budget event appended. */
+/* The root task made and run: the end or budget event appended (none when
+ * the watchdog stopped a callback: *main tells that run_until ran). */
 static int run_root(PyObject *loop, PyObject *events, PyObject *root_name, PyObject *make_root,
-                    PyObject *prim_spec, const run_options *o)
+                    PyObject *prim_spec, const run_options *o, int *main)
 {
     PyObject *x, *coro, *root, *why;
     Py_ssize_t nspec = PyObject_Size(prim_spec);
@@ -2065,9 +2080,12 @@ static int run_root(PyObject *loop, PyObject *events, PyObject *root_name, PyObj
     int rc = gset(N_ROOT, root);
     if (rc == 0) {
         PyObject *a[4] = {Py_None, o->max_it, o->max_vtime, o->watchdog};
+        *main = 1;
         why = call_method_n(loop, N_run_until, a, 4);
         if (!why)
             rc = -1;
+        else if (af_watchdog_mark(loop))
+            rc = 0; /* run_phases */
         else if (why != Py_None)
             rc = append_loop_event(events, loop, s_budget, why, NULL);
         else
@@ -2142,12 +2160,39 @@ static int cancel_and_drain(PyObject *loop, const run_options *o, PyObject *firs
     return 0;
 }
 
+/* events.insert(at[0], ("budget", at[1], at[2], "watchdog")) */
+static int insert_watchdog_event(PyObject *events, PyObject *at)
+{
+    if (!PyTuple_Check(at) || PyTuple_GET_SIZE(at) != 3) {
+        PyErr_SetString(PyExc_TypeError, "loop.watchdog_at: (index, clock, iteration) expected");
+        return -1;
+    }
+    Py_ssize_t i = PyLong_AsSsize_t(PyTuple_GET_ITEM(at, 0));
+    if (i == -1 && PyErr_Occurred())
+        return -1;
+    PyObject *ev =
+        event_pack(4, s_budget, PyTuple_GET_ITEM(at, 1), PyTuple_GET_ITEM(at, 2), s_watchdog);
+    int rc = ev ? PyList_Insert(events, i, ev) : -1;
+    Py_XDECREF(ev);
+    return rc;
+}
+
 /* _run_phases(loop, ...) */
 static int run_phases(PyObject *loop, PyObject *events, PyObject *root_name, PyObject *make_root,
                       PyObject *prim_spec, const run_options *o)
 {
-    if (run_root(loop, events, root_name, make_root, prim_spec, o) < 0) {
-        if (!interrupt_raised() || interrupted_end(events, loop) < 0)
+    int main = 0;
+    if (run_root(loop, events, root_name, make_root, prim_spec, o, &main) < 0) {
+        if (!interrupt_raised() ||
+            interrupted_end(events, loop, main && af_watchdog_mark(loop)) < 0)
+            return -1;
+    }
+    PyObject *at = main ? af_watchdog_mark(loop) : NULL;
+    if (at) {
+        Py_INCREF(at);
+        int rc = insert_watchdog_event(events, at);
+        Py_DECREF(at);
+        if (rc < 0)
             return -1;
     }
     PyObject *left = undone_tasks();

@@ -16,15 +16,17 @@
 
 #include <stdio.h>
 
+#include "harness/engines/supervise.h"
 #include "harness/options/options.h"
+#include "oracles/verdict.h"
 
 enum { AF_EXIT_OK = 0, AF_EXIT_FINDING = 1, AF_EXIT_USAGE = 2 };
 
 typedef int (*af_command_fn)(int argc, char **argv);
 
 /* af_cmd_show, af_cmd_run ...: harness/cli/cli_scenario.c (show, check,
- * decode, encode), cli_run.c (run, replay, repro, gen), cli_fuzz.c (fuzz,
- * minimize). */
+ * decode, encode), cli_run.c (run, replay, repro), cli_gen.c (gen),
+ * cli_fuzz.c (fuzz, minimize). */
 #define AF_COMMAND(name, flags, summary) int af_cmd_##name(int argc, char **argv);
 #include "harness/options/options.def"
 
@@ -59,5 +61,76 @@ int af_cli_usage_error(af_command_id cmd, const char *fmt, ...)
 /* `asyncfuzz --version`: asyncfuzz's version, the interpreter it embeds,
  * the build. */
 void af_cli_print_version(FILE *out);
+
+/* ---- every command's end, errors (cli_supervise.c) ---- */
+
+/* A command's end: Python's and C's standard output flushed; a write
+ * error on stdout makes the exit code AF_EXIT_USAGE, with a message
+ * ("asyncfuzz CMD: write error on standard output: ...") unless the code
+ * was AF_EXIT_USAGE already (the command printed its error). main() calls
+ * it for every command, a supervised command's child for its work. */
+int af_cli_finish(af_command_id cmd, int code);
+
+/* An error once on stderr: "asyncfuzz CMD: FILE:LINE:COL: PATH: MESSAGE"
+ * (file NULL: without it), then the Python traceback it came with. */
+void af_cli_print_error(af_command_id cmd, const char *file, const af_error *err);
+
+/* ---- supervised commands (cli_supervise.c) ----
+ *
+ * The commands that run a target (run, replay, repro, gen, minimize, and
+ * fuzz's check that the target adapter loads) do their work in a child
+ * (harness/engines/supervise.h): the parent never starts the interpreter,
+ * applies --hang-timeout to loading the adapter and to each run, and turns
+ * a death - a signal, an exit from the target's code, a hang, a target
+ * that raised SystemExit out of the loop - into an error naming the file,
+ * what the child was doing and what happened (exit 2), or, through
+ * on_death, into what the command does with it (replay: that file fails,
+ * gen: a crash / hang finding), then starts the work again in a new
+ * child. Ctrl-C ends the command as before; a child killed by SIGPIPE (a
+ * closed standard output) ends it the same way. */
+typedef struct af_cli_supervised {
+    af_command_id cmd;
+    double hang_seconds;
+    /* The work, in the child; returns the exit code (af_cli_finish is
+     * applied to it). ctx is the parent's, as it was at the fork. */
+    int (*work)(af_sup_slot *slot, void *ctx);
+    /* NULL: a death is an error (af_cli_death_error), exit 2. Else what to
+     * do: AF_CLI_GO starts the work again in a new child, anything else is
+     * the exit code. */
+    int (*on_death)(const af_sup_death *d, const af_sup_slot *slot, void *shared, void *ctx);
+    /* Memory the children and the parent share, shared_size bytes (zeroed,
+     * reserved lazily), given to init once before the first child. */
+    size_t shared_size;
+    void (*init)(void *shared, void *ctx);
+    void *ctx;
+    /* filled by af_cli_supervise */
+    af_sup_slot *slot;
+    void *shared;
+} af_cli_supervised;
+
+/* Run x's work supervised. Returns the exit code. */
+int af_cli_supervise(af_cli_supervised *x);
+
+/* A death in words, "while running s.json, the process was killed by
+ * signal 11 (SIGSEGV): the target crashed the interpreter"; and as an error
+ * on stderr ("asyncfuzz CMD: " and those words). */
+void af_cli_death_text(const af_sup_death *d, const af_sup_slot *slot, double hang_seconds,
+                       char *buf, size_t cap);
+void af_cli_death_error(af_command_id cmd, const af_sup_death *d, const af_sup_slot *slot,
+                        double hang_seconds);
+
+/* The child's runner (one per process, created on first use), its loading
+ * marked in slot (may be NULL). Prints the error (also copied to err when
+ * not NULL); NULL on failure. */
+struct af_runner *af_cli_runner(af_command_id cmd, af_sup_slot *slot, const af_runner_options *o,
+                                af_error *err);
+
+/* af_judge_run of s marked as step `step` of slot (may be NULL): what it is
+ * in words (NULL: as before), its input bytes (may be NULL). A run that a
+ * KeyboardInterrupt / SystemExit of the target ended (af_target_escape)
+ * aborts the child: a death for the parent. */
+int af_cli_judge(af_sup_slot *slot, struct af_runner *r, const af_scenario *s, uint64_t step,
+                 const char *what, const uint8_t *input, size_t len, af_trace *tr,
+                 af_verdict_list *v, af_error *err);
 
 #endif

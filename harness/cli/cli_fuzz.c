@@ -745,12 +745,28 @@ static int run_afl(af_options *o)
     return nf > 0 ? AF_EXIT_FINDING : AF_EXIT_OK;
 }
 
+/* The target adapter loads (in a supervised child): whatever the engine,
+ * an adapter that raises, exits, crashes or loops at import is an error
+ * before any engine starts. */
+static int load_work(af_sup_slot *slot, void *ctx)
+{
+    af_runner_options ro;
+    af_options_to_runner(ctx, &ro);
+    return af_cli_runner(AF_CMD_fuzz, slot, &ro, NULL) ? AF_EXIT_OK : AF_EXIT_USAGE;
+}
+
 int af_cmd_fuzz(int argc, char **argv)
 {
     af_options o;
     int rc = af_cli_options(AF_CMD_fuzz, &fuzz_help, argc, argv, &o);
     if (rc != AF_CLI_GO)
         return rc;
+    if (o.target) {
+        af_cli_supervised x = {
+            .cmd = AF_CMD_fuzz, .hang_seconds = o.hang_timeout, .work = load_work, .ctx = &o};
+        if ((rc = af_cli_supervise(&x)) != AF_EXIT_OK)
+            return rc;
+    }
     if (strcmp(o.engine, "libfuzzer") == 0)
         return run_libfuzzer(&o);
     if (strcmp(o.engine, "afl") == 0)
@@ -785,13 +801,26 @@ typedef struct min_ctx {
     af_verdict_list verdicts;
     uint64_t sig;
     int errors;
+    af_sup_slot *slot; /* each run is a step of the supervised child */
+    uint64_t runs;
+    const char *file;
 } min_ctx;
+
+/* One run of the minimisation, marked as a step: "running candidate N of
+ * FILE". */
+static int min_run(min_ctx *c, const af_scenario *s, const char *kind, af_error *err)
+{
+    char what[PATH_MAX + 96];
+    snprintf(what, sizeof what, "running %s %" PRIu64 " of %s", kind, c->runs, c->file);
+    return af_cli_judge(c->slot, c->runner, s, c->runs++, what, NULL, 0, &c->trace, &c->verdicts,
+                        err);
+}
 
 static bool min_pred(const af_scenario *cand, void *vctx)
 {
     min_ctx *c = vctx;
     af_error err;
-    if (af_judge_run(c->runner, cand, &c->trace, &c->verdicts, &err) != 0) {
+    if (min_run(c, cand, "candidate", &err) != 0) {
         c->errors++;
         return false;
     }
@@ -843,22 +872,15 @@ static int read_sig_from(const char *dir, uint64_t *sig)
     return rc;
 }
 
-int af_cmd_minimize(int argc, char **argv)
+/* minimize's work, in the supervised child. */
+static int minimize_work(af_sup_slot *slot, void *ctx)
 {
-    af_options o;
-    int rc = af_cli_options(AF_CMD_minimize, &minimize_help, argc, argv, &o);
-    if (rc != AF_CLI_GO)
-        return rc;
+    const af_options o = *(const af_options *)ctx;
     const char *input = o.args[0], *out = o.minimize_out, *oracle = o.oracle;
     uint64_t sig = 0, max_calls = o.max_calls;
     bool have_sig = o.signature != NULL;
-    if (have_sig && !af_findings_is_sig_name(o.signature))
-        return af_cli_usage_error(AF_CMD_minimize, "--signature: '%s' is not 16 hex digits",
-                                  o.signature);
     if (have_sig)
         sig = strtoull(o.signature, NULL, 16);
-    if (oracle && af_oracle_from_name(oracle) < 0)
-        return af_cli_usage_error(AF_CMD_minimize, "--oracle: unknown oracle '%s'", oracle);
 
     static af_scenario in, outs;
     char scen_path[PATH_MAX + 32], out_dir[PATH_MAX + 32];
@@ -895,13 +917,13 @@ int af_cmd_minimize(int argc, char **argv)
         fprintf(stderr, "asyncfuzz minimize: out of memory\n");
         return AF_EXIT_USAGE;
     }
-    c.runner = af_runner_new(&ro, &err);
-    if (!c.runner) {
-        fprintf(stderr, "asyncfuzz minimize: cannot start the interpreter: %s\n", err.message);
+    c.slot = slot;
+    c.file = scen_path;
+    c.runner = af_cli_runner(AF_CMD_minimize, slot, &ro, NULL);
+    if (!c.runner)
         return AF_EXIT_USAGE;
-    }
     /* the input's own run: does it reproduce, and which signature */
-    if (af_judge_run(c.runner, &in, &c.trace, &c.verdicts, &err) != 0) {
+    if (min_run(&c, &in, "the input, run", &err) != 0) {
         fprintf(stderr, "asyncfuzz minimize: %s: the run failed: %s\n", scen_path, err.message);
         return AF_EXIT_USAGE;
     }
@@ -937,7 +959,7 @@ int af_cmd_minimize(int argc, char **argv)
     }
     double dt = af_clock_seconds() - t0;
     /* the result's own run: its verdicts and trace go with it */
-    if (af_judge_run(c.runner, &outs, &c.trace, &c.verdicts, &err) != 0 || !min_pred(&outs, &c)) {
+    if (min_run(&c, &outs, "the result, run", &err) != 0 || !min_pred(&outs, &c)) {
         fprintf(stderr, "asyncfuzz minimize: the minimised scenario does not reproduce (flaky?)\n");
         return AF_EXIT_FINDING;
     }
@@ -977,6 +999,21 @@ int af_cmd_minimize(int argc, char **argv)
     printf("written: %s/scenario.json, %s/repro.py, %s/verdict.json\n", out_dir, out_dir, out_dir);
     if (c.errors)
         printf("note: %d candidate run(s) failed in the harness and were rejected\n", c.errors);
-    fflush(stdout);
-    _exit(AF_EXIT_OK); /* the interpreter is never finalised */
+    return AF_EXIT_OK;
+}
+
+int af_cmd_minimize(int argc, char **argv)
+{
+    af_options o;
+    int rc = af_cli_options(AF_CMD_minimize, &minimize_help, argc, argv, &o);
+    if (rc != AF_CLI_GO)
+        return rc;
+    if (o.signature && !af_findings_is_sig_name(o.signature))
+        return af_cli_usage_error(AF_CMD_minimize, "--signature: '%s' is not 16 hex digits",
+                                  o.signature);
+    if (o.oracle && af_oracle_from_name(o.oracle) < 0)
+        return af_cli_usage_error(AF_CMD_minimize, "--oracle: unknown oracle '%s'", o.oracle);
+    af_cli_supervised x = {
+        .cmd = AF_CMD_minimize, .hang_seconds = o.hang_timeout, .work = minimize_work, .ctx = &o};
+    return af_cli_supervise(&x);
 }

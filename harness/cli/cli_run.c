@@ -1,9 +1,14 @@
-/* cli_run.c - the commands that run scenarios: run, replay, repro, gen.
+/* cli_run.c - the commands that run scenario files: run, replay, repro
+ * (gen: cli_gen.c).
  *
  * Each command takes its options from the table (cli.h: af_cli_options),
- * runs scenarios through one runner (one embedded interpreter per
- * process), prints results on stdout, prints each error once on stderr,
- * and returns the exit code of cli.h.
+ * does its work in a supervised child (cli.h: af_cli_supervise) that runs
+ * scenarios through one runner (one embedded interpreter per process),
+ * prints results on stdout, prints each error once on stderr, and returns
+ * the exit code of cli.h. A child's death is an error naming the file
+ * (run, repro); replay counts that file as failed and goes on in a new
+ * child, the results of every child in shared memory, from which the
+ * parent writes the summary line and the JUnit file.
  *
  * Expected verdicts: a scenario file lists the oracles a run must report
  * ("expect"); an entry restricted to Python versions ("python": ["3.11"])
@@ -42,61 +47,38 @@
 
 /* ---- shared helpers ---------------------------------------------------- */
 
-static void print_error(const char *cmd, const char *file, const af_error *err)
+/* A command's options, as the parent parsed them: what its child works
+ * from. */
+typedef struct job {
+    af_options o;
+    af_runner_options run;
+    void *shared; /* the memory the children and the parent share (replay) */
+} job;
+
+static void job_from(job *j, const af_options *o)
 {
-    char buf[1024];
-    if (file) {
-        af_error_format(err, file, buf, sizeof buf);
-        fprintf(stderr, "asyncfuzz %s: %s\n", cmd, buf);
-    } else if (err->path[0]) {
-        fprintf(stderr, "asyncfuzz %s: %s: %s\n", cmd, err->path, err->message);
-    } else {
-        fprintf(stderr, "asyncfuzz %s: %s\n", cmd, err->message);
-    }
-    const char *tb = af_embed_last_traceback();
-    if (tb && tb[0]) {
-        fputs(tb, stderr);
-        ((char *)tb)[0] = '\0'; /* printed once */
-    }
+    memset(j, 0, sizeof *j);
+    j->o = *o;
+    af_options_to_runner(o, &j->run);
 }
 
-/* Python's own buffered streams: flushed before the process exits (the
- * interpreter is never finalised). */
-static void flush_python(void)
+/* The work of a command that needs nothing but its options, supervised. */
+static int supervised(af_command_id cmd, const af_options *o,
+                      int (*work)(af_sup_slot *slot, void *ctx))
 {
-    if (!Py_IsInitialized())
-        return;
-    for (int i = 0; i < 2; i++) {
-        PyObject *f = PySys_GetObject(i == 0 ? "stdout" : "stderr"); /* borrowed */
-        if (f && f != Py_None) {
-            PyObject *r = PyObject_CallMethod(f, "flush", NULL);
-            Py_XDECREF(r);
-        }
-    }
-    PyErr_Clear();
+    job j;
+    job_from(&j, o);
+    af_cli_supervised x = {.cmd = cmd, .hang_seconds = o->hang_timeout, .work = work, .ctx = &j};
+    return af_cli_supervise(&x);
 }
 
-static int finish(int code)
+/* "running FILE" (the words of a step: supervise.h). */
+static void running_what(const char *file, char *buf, size_t cap)
 {
-    flush_python();
-    fflush(stdout);
-    fflush(stderr);
-    return code;
-}
-
-static af_runner *g_runner;
-
-/* The process's runner (created on first use). Prints the error. */
-static af_runner *get_runner(const char *cmd, const af_runner_options *o)
-{
-    if (g_runner)
-        return g_runner;
-    af_error err;
-    memset(&err, 0, sizeof err);
-    g_runner = af_runner_new(o, &err);
-    if (!g_runner)
-        print_error(cmd, NULL, &err);
-    return g_runner;
+    if (strcmp(file, "-") == 0)
+        snprintf(buf, cap, "running the scenario from standard input");
+    else
+        snprintf(buf, cap, "running %s", file);
 }
 
 static void pyversion_str(int v, char *buf, size_t cap)
@@ -276,18 +258,12 @@ static void print_verdicts_human(FILE *out, const af_verdict_list *v)
         fprintf(out, "  (%d more verdicts not kept)\n", v->dropped);
 }
 
-int af_cmd_run(int argc, char **argv)
+/* run's work, in the supervised child. */
+static int run_work(af_sup_slot *slot, void *ctx)
 {
-    af_options o;
-    int rc = af_cli_options(AF_CMD_run, &run_help, argc, argv, &o);
-    if (rc != AF_CLI_GO)
-        return rc;
-    if (o.trace && o.json)
-        return af_cli_usage_error(AF_CMD_run, "--trace and --json both write stdout: choose one");
-    af_runner_options opts;
-    af_options_to_runner(&o, &opts);
-    bool want_trace = o.trace, want_json = o.json;
-    const char *file = o.args[0];
+    const job *j = ctx;
+    bool want_trace = j->o.trace, want_json = j->o.json;
+    const char *file = j->o.args[0];
 
     af_scenario *s = malloc(sizeof *s);
     af_trace tr;
@@ -302,14 +278,16 @@ int af_cmd_run(int argc, char **argv)
         return AF_EXIT_USAGE;
     }
     if (af_json_read_file(file, s, &err) < 0) {
-        print_error("run", file, &err);
+        af_cli_print_error(AF_CMD_run, file, &err);
         goto done;
     }
-    af_runner *r = get_runner("run", &opts);
+    af_runner *r = af_cli_runner(AF_CMD_run, slot, &j->run, NULL);
     if (!r)
         goto done;
-    if (af_judge_run(r, s, &tr, v, &err) < 0) {
-        print_error("run", NULL, &err);
+    char what[PATH_MAX + 64];
+    running_what(file, what, sizeof what);
+    if (af_cli_judge(slot, r, s, 0, what, NULL, 0, &tr, v, &err) < 0) {
+        af_cli_print_error(AF_CMD_run, NULL, &err);
         goto done;
     }
     int pyv = af_embed_pyversion();
@@ -356,7 +334,18 @@ done:
     af_trace_free(&tr);
     free(v);
     free(s);
-    return finish(code);
+    return code;
+}
+
+int af_cmd_run(int argc, char **argv)
+{
+    af_options o;
+    int rc = af_cli_options(AF_CMD_run, &run_help, argc, argv, &o);
+    if (rc != AF_CLI_GO)
+        return rc;
+    if (o.trace && o.json)
+        return af_cli_usage_error(AF_CMD_run, "--trace and --json both write stdout: choose one");
+    return supervised(AF_CMD_run, &o, run_work);
 }
 
 /* ---- replay -------------------------------------------------------------- */
@@ -441,86 +430,113 @@ static int list_json_dir(const char *dir, strlist *l)
     return 0;
 }
 
-int af_cmd_replay(int argc, char **argv)
-{
-    af_options o;
-    int code = af_cli_options(AF_CMD_replay, &replay_help, argc, argv, &o);
-    if (code != AF_CLI_GO)
-        return code;
-    af_runner_options opts;
-    af_options_to_runner(&o, &opts);
-    const char *junit = o.junit;
-    bool verbose = o.verbose;
-    strlist files = {0};
-    code = AF_EXIT_USAGE;
-    for (int i = 0; i < o.nargs; i++) {
-        struct stat st;
-        if (stat(o.args[i], &st) == 0 && S_ISDIR(st.st_mode)) {
-            if (list_json_dir(o.args[i], &files) < 0)
-                goto out;
-        } else if (strlist_add(&files, o.args[i]) < 0) {
-            fprintf(stderr, "asyncfuzz replay: out of memory\n");
-            goto out;
-        }
-    }
-    if (files.n == 0) {
-        af_cli_usage_error(AF_CMD_replay, "no scenario files given (the folder holds no *.json)");
-        goto out;
-    }
+/* What replay's children and the parent share: each file's result, its
+ * texts in an arena, and the file the next child starts with. */
+typedef struct replay_case {
+    int status; /* af_junit_status; -1 not run */
+    double seconds;
+    int64_t message, detail; /* offsets in the arena, -1 none */
+} replay_case;
 
+typedef struct replay_shared {
+    int next; /* the first file the next child runs */
+    size_t arena_used;
+    replay_case cases[]; /* then the arena */
+} replay_shared;
+
+#define REPLAY_ARENA (64u << 20) /* reserved, used as texts come */
+
+typedef struct replay_job {
+    job j;
+    strlist files;
+    size_t arena_off; /* of the arena in the shared memory */
+} replay_job;
+
+static char *replay_arena(const replay_job *rj, replay_shared *sh)
+{
+    return (char *)sh + rj->arena_off;
+}
+
+/* Keep text in the arena: its offset, -1 when NULL or the arena is full. */
+static int64_t replay_keep(const replay_job *rj, replay_shared *sh, const char *text)
+{
+    if (!text)
+        return -1;
+    size_t n = strlen(text) + 1;
+    if (sh->arena_used + n > REPLAY_ARENA)
+        return -1;
+    int64_t at = (int64_t)sh->arena_used;
+    memcpy(replay_arena(rj, sh) + at, text, n);
+    sh->arena_used += n;
+    return at;
+}
+
+static void replay_set(const replay_job *rj, replay_shared *sh, int i, int status, double seconds,
+                       const char *message, const char *detail)
+{
+    replay_case *c = &sh->cases[i];
+    c->status = status;
+    c->seconds = seconds;
+    c->message = replay_keep(rj, sh, message);
+    c->detail = replay_keep(rj, sh, detail);
+}
+
+static void replay_init(void *shared, void *ctx)
+{
+    replay_job *rj = ctx;
+    replay_shared *sh = shared;
+    rj->j.shared = shared;
+    for (int i = 0; i < rj->files.n; i++)
+        sh->cases[i] = (replay_case){.status = -1, .message = -1, .detail = -1};
+}
+
+/* The files from sh->next on, in the supervised child; lines on stdout are
+ * flushed one by one, so that a death does not take them. */
+static int replay_work(af_sup_slot *slot, void *ctx)
+{
+    const replay_job *rj = ctx;
+    replay_shared *sh = rj->j.shared;
+    const strlist *files = &rj->files;
     af_scenario *s = malloc(sizeof *s);
     af_verdict_list *v = malloc(sizeof *v);
-    af_junit_case *cases = calloc((size_t)files.n, sizeof *cases);
-    char **texts = calloc((size_t)files.n * 2, sizeof *texts); /* message, system-out per case */
     af_trace tr;
     bool tr_ok = af_trace_init(&tr, 0, 0) == 0;
-    if (!s || !v || !cases || !texts || !tr_ok) {
+    if (!s || !v || !tr_ok) {
         fprintf(stderr, "asyncfuzz replay: out of memory\n");
         free(s);
         free(v);
-        free(cases);
-        free(texts);
         if (tr_ok)
             af_trace_free(&tr);
-        goto out;
+        return AF_EXIT_USAGE;
     }
-    int passed = 0, failed = 0, errors = 0;
     int pyv = af_embed_pyversion();
     af_runner *r = NULL;
-    double t_all = af_clock_seconds();
-    for (int i = 0; i < files.n; i++) {
-        const char *file = files.items[i];
+    for (int i = sh->next; i < files->n; i++) {
+        const char *file = files->items[i];
         af_error err;
         memset(&err, 0, sizeof err);
-        cases[i].name = file;
-        cases[i].classname = "asyncfuzz.replay";
         double t0 = af_clock_seconds();
+        sh->next = i; /* a death between the runs: this file's */
         if (af_json_read_file(file, s, &err) < 0) {
-            print_error("replay", file, &err);
+            af_cli_print_error(AF_CMD_replay, file, &err);
             char msg[1024];
             af_error_format(&err, file, msg, sizeof msg);
-            texts[2 * i] = strdup(msg);
-            cases[i].status = AF_JUNIT_ERROR;
-            cases[i].message = texts[2 * i];
-            errors++;
-            failed++;
+            replay_set(rj, sh, i, AF_JUNIT_ERROR, 0, msg, NULL);
             continue;
         }
         if (!r)
-            r = get_runner("replay", &opts);
+            r = af_cli_runner(AF_CMD_replay, slot, &rj->j.run, &err);
         if (!r) {
-            /* The interpreter cannot start: nothing else can run. */
-            errors += files.n - i;
-            failed += files.n - i;
-            for (int j = i; j < files.n; j++) {
-                cases[j].name = files.items[j];
-                cases[j].classname = "asyncfuzz.replay";
-                cases[j].status = AF_JUNIT_ERROR;
-                cases[j].message = "the embedded interpreter failed to start";
-            }
+            /* The interpreter or the adapter cannot start: nothing else can run. */
+            char msg[1024];
+            snprintf(msg, sizeof msg, "the embedded interpreter failed to start: %s", err.message);
+            for (int k = i; k < files->n; k++)
+                replay_set(rj, sh, k, AF_JUNIT_ERROR, 0, msg, NULL);
             break;
         }
-        if (af_judge_run(r, s, &tr, v, &err) < 0) {
+        char what[PATH_MAX + 64];
+        running_what(file, what, sizeof what);
+        if (af_cli_judge(slot, r, s, (uint64_t)i, what, NULL, 0, &tr, v, &err) < 0) {
             char msg[1024];
             snprintf(msg, sizeof msg, "%s: %s%s%s", file, err.path, err.path[0] ? ": " : "",
                      err.message);
@@ -528,58 +544,136 @@ int af_cmd_replay(int argc, char **argv)
             const char *tb = af_embed_last_traceback();
             if (tb[0])
                 fputs(tb, stderr);
-            texts[2 * i] = strdup(msg);
-            cases[i].status = AF_JUNIT_ERROR;
-            cases[i].message = texts[2 * i];
-            cases[i].detail = tb[0] ? (texts[2 * i + 1] = strdup(tb)) : NULL;
+            replay_set(rj, sh, i, AF_JUNIT_ERROR, 0, msg, tb[0] ? tb : NULL);
             ((char *)tb)[0] = '\0';
-            errors++;
-            failed++;
             continue;
         }
-        cases[i].seconds = af_clock_seconds() - t0;
+        double secs = af_clock_seconds() - t0;
         cmp_result c;
         compare(s, v, pyv, &c);
         if (c.nunexpected == 0 && c.nmissing == 0) {
-            passed++;
-            cases[i].status = AF_JUNIT_PASS;
-            if (verbose) {
+            replay_set(rj, sh, i, AF_JUNIT_PASS, secs, NULL, NULL);
+            if (rj->j.o.verbose) {
                 printf("%s: ok (", file);
                 print_oracle_set(stdout, c.found);
                 printf(")\n");
+                fflush(stdout);
             }
         } else {
-            failed++;
             char diff[2048];
             describe_difference(&c, v, diff, sizeof diff);
             printf("%s: %s\n", file, diff);
-            texts[2 * i] = strdup(diff);
-            cases[i].status = AF_JUNIT_FAIL;
-            cases[i].message = texts[2 * i];
+            fflush(stdout);
+            replay_set(rj, sh, i, AF_JUNIT_FAIL, secs, diff, NULL);
         }
     }
-    printf("%d passed, %d failed\n", passed, failed);
-    fflush(stdout);
-    code = errors ? AF_EXIT_USAGE : failed ? AF_EXIT_FINDING : AF_EXIT_OK;
-    if (junit) {
-        af_error err;
-        memset(&err, 0, sizeof err);
-        if (af_junit_write(junit, "asyncfuzz.replay", cases, files.n, af_clock_seconds() - t_all,
-                           &err) < 0) {
-            print_error("replay", NULL, &err);
-            code = AF_EXIT_USAGE;
-        }
-    }
-    for (int i = 0; i < files.n * 2; i++)
-        free(texts[i]);
-    free(texts);
-    free(cases);
+    sh->next = files->n;
     af_trace_free(&tr);
     free(v);
     free(s);
+    return AF_EXIT_OK;
+}
+
+/* A child died: in the middle of a file's run, that file failed and the
+ * next child goes on after it; while loading the target adapter, no file
+ * can run. */
+static int replay_death(const af_sup_death *d, const af_sup_slot *slot, void *shared, void *ctx)
+{
+    replay_job *rj = ctx;
+    replay_shared *sh = shared;
+    char text[2400];
+    af_cli_death_text(d, slot, rj->j.o.hang_timeout, text, sizeof text);
+    if (d->phase == AF_SUP_STARTING || d->phase == AF_SUP_LOADING) {
+        fprintf(stderr, "asyncfuzz replay: %s\n", text);
+        for (int k = sh->next; k < rj->files.n; k++)
+            replay_set(rj, sh, k, AF_JUNIT_ERROR, 0, text, NULL);
+        sh->next = rj->files.n;
+        return AF_EXIT_USAGE;
+    }
+    int i = d->in_step ? (int)d->step : sh->next;
+    if (i >= rj->files.n)
+        return AF_EXIT_OK; /* after the last file: nothing lost */
+    printf("%s: %s\n", rj->files.items[i], text);
+    fflush(stdout);
+    replay_set(rj, sh, i, AF_JUNIT_FAIL, d->how == AF_SUP_HUNG ? d->seconds : 0, text, NULL);
+    sh->next = i + 1;
+    return sh->next < rj->files.n ? AF_CLI_GO : AF_EXIT_OK;
+}
+
+int af_cmd_replay(int argc, char **argv)
+{
+    af_options o;
+    int code = af_cli_options(AF_CMD_replay, &replay_help, argc, argv, &o);
+    if (code != AF_CLI_GO)
+        return code;
+    replay_job rj;
+    memset(&rj, 0, sizeof rj);
+    job_from(&rj.j, &o);
+    strlist *files = &rj.files;
+    code = AF_EXIT_USAGE;
+    for (int i = 0; i < o.nargs; i++) {
+        struct stat st;
+        if (stat(o.args[i], &st) == 0 && S_ISDIR(st.st_mode)) {
+            if (list_json_dir(o.args[i], files) < 0)
+                goto out;
+        } else if (strlist_add(files, o.args[i]) < 0) {
+            fprintf(stderr, "asyncfuzz replay: out of memory\n");
+            goto out;
+        }
+    }
+    if (files->n == 0) { /* only folders were given, and they hold no *.json */
+        af_cli_usage_error(AF_CMD_replay, "no scenario files given (%s%s holds no *.json)",
+                           o.args[0], o.nargs > 1 ? " ..." : "");
+        goto out;
+    }
+    rj.arena_off = sizeof(replay_shared) + (size_t)files->n * sizeof(replay_case);
+    double t_all = af_clock_seconds();
+    af_cli_supervised x = {.cmd = AF_CMD_replay,
+                           .hang_seconds = o.hang_timeout,
+                           .work = replay_work,
+                           .on_death = replay_death,
+                           .shared_size = rj.arena_off + REPLAY_ARENA,
+                           .init = replay_init,
+                           .ctx = &rj};
+    int rc = af_cli_supervise(&x);
+    replay_shared *sh = x.shared;
+    if (!sh)
+        goto out;
+    af_junit_case *cases = calloc((size_t)files->n, sizeof *cases);
+    if (!cases) {
+        fprintf(stderr, "asyncfuzz replay: out of memory\n");
+        goto out;
+    }
+    int passed = 0, failed = 0, errors = 0;
+    for (int i = 0; i < files->n; i++) {
+        const replay_case *c = &sh->cases[i];
+        cases[i].name = files->items[i];
+        cases[i].classname = "asyncfuzz.replay";
+        cases[i].seconds = c->seconds;
+        cases[i].status = c->status < 0 ? AF_JUNIT_ERROR : (af_junit_status)c->status;
+        cases[i].message = c->message >= 0 ? replay_arena(&rj, sh) + c->message
+                           : c->status < 0 ? "not run: the replay stopped before it"
+                                           : NULL;
+        cases[i].detail = c->detail >= 0 ? replay_arena(&rj, sh) + c->detail : NULL;
+        passed += cases[i].status == AF_JUNIT_PASS;
+        failed += cases[i].status != AF_JUNIT_PASS;
+        errors += cases[i].status == AF_JUNIT_ERROR;
+    }
+    printf("%d passed, %d failed\n", passed, failed);
+    code = errors || rc == AF_EXIT_USAGE ? AF_EXIT_USAGE : failed ? AF_EXIT_FINDING : AF_EXIT_OK;
+    if (o.junit) {
+        af_error err;
+        memset(&err, 0, sizeof err);
+        if (af_junit_write(o.junit, "asyncfuzz.replay", cases, files->n, af_clock_seconds() - t_all,
+                           &err) < 0) {
+            af_cli_print_error(AF_CMD_replay, NULL, &err);
+            code = AF_EXIT_USAGE;
+        }
+    }
+    free(cases);
 out:
-    strlist_free(&files);
-    return finish(code);
+    strlist_free(files);
+    return code;
 }
 
 /* ---- repro ---------------------------------------------------------------- */
@@ -590,25 +684,23 @@ static const af_cli_help repro_help = {
     .min_args = 1,
     .max_args = 1,
     .above = "Run the scenario in the embedded interpreter, then print the standalone\n"
-             "Python program of the scenario with one assert for every verdict the run\n"
-             "found. `python3.11 PROGRAM` runs it with plain asyncio and fails with an\n"
-             "AssertionError (stating the violation) while a verdict still occurs: it\n"
-             "passes once the behaviour is fixed. `python3.11 PROGRAM --trace` prints the\n"
-             "trace as JSON lines, the same text as `asyncfuzz run --trace FILE`. With\n"
-             "--pure-python-tasks here, run the program with --pure-python-tasks too.\n",
+             "Python program of the scenario with one check for every verdict the run\n"
+             "found. `python3.11 PROGRAM` runs it with plain asyncio, prints the\n"
+             "interpreter, one `reproduced:` line per check that still holds, and ends\n"
+             "with `verdict: REPRODUCED ...` (exit 1) while a verdict still occurs or\n"
+             "`verdict: not reproduced ...` (exit 0) once the behaviour is gone.\n"
+             "`python3.11 PROGRAM --trace` prints the trace as JSON lines, the same text\n"
+             "as `asyncfuzz run --trace FILE`. With --pure-python-tasks here, run the\n"
+             "program with --pure-python-tasks too.\n",
     .below = "exit: 0 program written, 2 usage error, unreadable scenario or harness failure\n",
 };
 
-int af_cmd_repro(int argc, char **argv)
+/* repro's work, in the supervised child. */
+static int repro_work(af_sup_slot *slot, void *ctx)
 {
-    af_options o;
-    int rc = af_cli_options(AF_CMD_repro, &repro_help, argc, argv, &o);
-    if (rc != AF_CLI_GO)
-        return rc;
-    af_runner_options opts;
-    af_options_to_runner(&o, &opts);
-    const char *file = o.args[0], *outpath = o.out_file;
-    bool asserts = !o.no_asserts;
+    const job *j = ctx;
+    const char *file = j->o.args[0], *outpath = j->o.out_file;
+    bool asserts = !j->o.no_asserts;
 
     int code = AF_EXIT_USAGE;
     af_scenario *s = malloc(sizeof *s);
@@ -623,27 +715,29 @@ int af_cmd_repro(int argc, char **argv)
         goto done;
     }
     if (af_json_read_file(file, s, &err) < 0) {
-        print_error("repro", file, &err);
+        af_cli_print_error(AF_CMD_repro, file, &err);
         goto done;
     }
     af_verdict_list_init(v);
     if (asserts) {
-        af_runner *r = get_runner("repro", &opts);
+        af_runner *r = af_cli_runner(AF_CMD_repro, slot, &j->run, NULL);
         if (!r)
             goto done;
-        if (af_judge_run(r, s, &tr, v, &err) < 0) {
-            print_error("repro", NULL, &err);
+        char what[PATH_MAX + 64];
+        running_what(file, what, sizeof what);
+        if (af_cli_judge(slot, r, s, 0, what, NULL, 0, &tr, v, &err) < 0) {
+            af_cli_print_error(AF_CMD_repro, NULL, &err);
             goto done;
         }
     }
-    text = af_finding_repro(s, v, tr_ok ? &tr : NULL, opts.target, &err);
+    text = af_finding_repro(s, v, tr_ok ? &tr : NULL, j->run.target, &err);
     if (!text) {
-        print_error("repro", NULL, &err);
+        af_cli_print_error(AF_CMD_repro, NULL, &err);
         goto done;
     }
     if (outpath) {
         if (af_write_file_durable(outpath, text, strlen(text), &err) < 0) {
-            print_error("repro", NULL, &err);
+            af_cli_print_error(AF_CMD_repro, NULL, &err);
             goto done;
         }
     } else {
@@ -656,273 +750,14 @@ done:
         af_trace_free(&tr);
     free(v);
     free(s);
-    return finish(code);
+    return code;
 }
 
-/* ---- gen ------------------------------------------------------------------ */
-
-/* gen's longest byte string when --max-len is not given. */
-#define GEN_DEFAULT_MAX_LEN 256
-
-static const af_cli_help gen_help = {
-    .usage = "gen --seed S --count N [OPTIONS]",
-    .min_args = 0,
-    .max_args = 0,
-    .above = "Draw N random byte strings from a PRNG seeded with S, decode each into a\n"
-             "scenario (the fuzzers' decoder: every byte string is a valid scenario), run\n"
-             "it and judge it. Each verdict has a cause: target (asyncio broke a contract),\n"
-             "misuse (a misuse operation explains it) or scenario (the scenario's own\n"
-             "structure explains it: a task it never awaited, an Event it never set).\n"
-             "Findings are the target verdicts, plus the misuse ones with --misuse;\n"
-             "--all-verdicts makes every verdict a finding. A run stopped by a budget\n"
-             "is judged the same way (hang, deadlock).\n"
-             "Findings are deduplicated by verdict signature: the first run showing a\n"
-             "signature is filed at once - before the next run starts - in the findings\n"
-             "store OUT/findings/<signature>/ (scenario.json expecting every verdict of\n"
-             "the run, repro.py, verdict.json, verdicts.json, trace.jsonl, input.bin,\n"
-             "meta.json, count; the folder appears complete or not at all); later runs\n"
-             "with the same signature are only counted. A store left by a killed gen is\n"
-             "repaired at the next start. With the same build, the same S gives the same\n"
-             "scenarios, runs and findings on every machine.\n",
-    .below = "A progress line (runs, runs/s, findings) goes to stderr at most once a second;\n"
-             "at the end, one line per distinct finding (count, oracle, signature, folder)\n"
-             "and a total on stdout.\n"
-             "A harness failure (an exception escaping the interpreter of scenarios, a\n"
-             "malformed trace) stops the run; the scenario is kept as\n"
-             "OUT/harness-error-seed<S>-run<I>.json.\n"
-             "Ctrl-C (SIGINT) or SIGTERM ends the campaign after the current run, as\n"
-             "--count would (the way to stop --count 0): counts, summary, exit code;\n"
-             "a second one stops at once.\n"
-             "exit: 0 no finding, 1 findings, 2 usage error or harness failure\n",
-};
-
-static uint64_t splitmix64(uint64_t *state)
-{
-    uint64_t z = (*state += UINT64_C(0x9E3779B97F4A7C15));
-    z = (z ^ (z >> 30)) * UINT64_C(0xBF58476D1CE4E5B9);
-    z = (z ^ (z >> 27)) * UINT64_C(0x94D049BB133111EB);
-    return z ^ (z >> 31);
-}
-
-/* The bytes of run i of seed S: independent of every other run, so one run
- * can be regenerated alone. */
-static size_t gen_input(uint64_t seed, uint64_t run, size_t max_len, uint8_t *buf)
-{
-    uint64_t st = seed ^ (run * UINT64_C(0xD1B54A32D192ED03));
-    splitmix64(&st);
-    size_t len = (size_t)(splitmix64(&st) % (max_len + 1));
-    for (size_t i = 0; i < len; i += 8) {
-        uint64_t x = splitmix64(&st);
-        for (size_t j = 0; j < 8 && i + j < len; j++)
-            buf[i + j] = (uint8_t)(x >> (8 * j));
-    }
-    return len;
-}
-
-/* The signal that asked gen to stop (SIGINT, SIGTERM), 0 while none did. */
-static volatile sig_atomic_t gen_stop;
-
-static void gen_on_signal(int sig)
-{
-    gen_stop = sig;
-}
-
-/* SIGINT and SIGTERM end the loop after the current run, and gen ends as
- * it would at --count (counts, summary, exit code); a second one stops
- * the process at once (SA_RESETHAND: the default action). Installed after
- * the interpreter's start-up, which resets SIGINT (harness/run/embed.c). */
-static void gen_catch_signals(struct sigaction *old_int, struct sigaction *old_term)
-{
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = gen_on_signal;
-    sa.sa_flags = SA_RESETHAND | SA_RESTART;
-    sigemptyset(&sa.sa_mask);
-    gen_stop = 0;
-    sigaction(SIGINT, &sa, old_int);
-    sigaction(SIGTERM, &sa, old_term);
-}
-
-/* One line per signature this run met (its runs, oracle, signature,
- * folder, signature text), then the total line. */
-static void gen_print_end(const af_findings_store *st, uint64_t runs, double secs,
-                          uint64_t verdict_runs)
-{
-    size_t n = af_findings_known_count(st);
-    for (size_t i = 0; i < n; i++) {
-        const af_findings_known *k = af_findings_known_at(st, i);
-        char dir[4200];
-        af_findings_sig_dir(st, k->signature, dir, sizeof dir);
-        printf("%8" PRIu64 "  %-22s %016" PRIx64 "  %s  %s\n", k->hits, k->oracle, k->signature,
-               dir, k->text);
-    }
-    printf("gen: %" PRIu64 " runs in %.2f s (%.0f runs/s), %zu findings, %" PRIu64
-           " runs with verdicts\n",
-           runs, secs, secs > 0 ? (double)runs / secs : 0.0, n, verdict_runs);
-}
-
-/* How many signatures this run filed first. */
-static uint64_t gen_new_signatures(const af_findings_store *st)
-{
-    uint64_t n = 0;
-    for (size_t i = 0; i < af_findings_known_count(st); i++)
-        n += af_findings_known_at(st, i)->first == AF_FINDINGS_NEW;
-    return n;
-}
-
-int af_cmd_gen(int argc, char **argv)
+int af_cmd_repro(int argc, char **argv)
 {
     af_options o;
-    int rc = af_cli_options(AF_CMD_gen, &gen_help, argc, argv, &o);
+    int rc = af_cli_options(AF_CMD_repro, &repro_help, argc, argv, &o);
     if (rc != AF_CLI_GO)
         return rc;
-    if (!o.text[AF_OPT_seed])
-        return af_cli_usage_error(AF_CMD_gen,
-                                  "--seed is required (the same seed gives the same runs)");
-    if (!o.text[AF_OPT_count])
-        return af_cli_usage_error(AF_CMD_gen, "--count is required (0 runs until interrupted)");
-    af_runner_options opts;
-    af_options_to_runner(&o, &opts);
-    uint64_t seed = o.seed, count = o.count;
-    bool misuse = o.misuse, quiet = o.quiet, all_verdicts = o.all_verdicts;
-    const char *outdir = o.gen_out;
-    int64_t max_len = o.max_len ? (int64_t)o.max_len : GEN_DEFAULT_MAX_LEN;
-
-    af_runner *r = get_runner("gen", &opts);
-    if (!r)
-        return finish(AF_EXIT_USAGE);
-
-    int code = AF_EXIT_USAGE;
-    af_scenario *s = malloc(sizeof *s);
-    af_verdict_list *v = malloc(sizeof *v);
-    af_verdict_list *all = malloc(sizeof *all); /* v before keeping findings */
-    uint8_t *input = malloc((size_t)max_len + 8);
-    af_trace tr;
-    bool tr_ok = af_trace_init(&tr, 0, 0) == 0;
-    uint64_t runs = 0, verdict_runs = 0;
-    af_error err;
-    memset(&err, 0, sizeof err);
-    struct sigaction old_int, old_term;
-    bool caught = false;
-    char store_dir[4200];
-    snprintf(store_dir, sizeof store_dir, "%s/findings", outdir);
-    af_findings_store *store = af_findings_open(store_dir, "gen", stderr, &err);
-    if (!store) {
-        print_error("gen", NULL, &err);
-        goto done;
-    }
-    if (!s || !v || !all || !input || !tr_ok) {
-        fprintf(stderr, "asyncfuzz gen: out of memory\n");
-        goto done;
-    }
-    bool tty = isatty(STDERR_FILENO), harness_failed = false;
-    double t0 = af_clock_seconds(), last_tick = t0;
-    gen_catch_signals(&old_int, &old_term);
-    caught = true;
-    for (uint64_t i = 0; (count == 0 || i < count) && !gen_stop; i++) {
-        size_t len = gen_input(seed, i, (size_t)max_len, input);
-        af_decode(input, len, misuse, s);
-        if (af_judge_run(r, s, &tr, v, &err) < 0) {
-            print_error("gen", NULL, &err);
-            /* Keep the input for whoever fixes the harness. */
-            char *text = af_json_write(s);
-            char path[4200] = "";
-            af_error werr;
-            if (text && af_mkdirs(outdir, &werr) == 0) {
-                snprintf(path, sizeof path, "%s/harness-error-seed%" PRIu64 "-run%" PRIu64 ".json",
-                         outdir, seed, i);
-                if (af_write_file_durable(path, text, strlen(text), &werr) < 0)
-                    path[0] = '\0';
-            }
-            fprintf(stderr,
-                    "asyncfuzz gen: harness failure on run %" PRIu64 " (seed %" PRIu64 ")%s%s\n", i,
-                    seed, path[0] ? "; the scenario is in " : "", path);
-            if (!path[0] && text)
-                fputs(text, stderr);
-            free(text);
-            harness_failed = true;
-            break;
-        }
-        runs++;
-        if (!all_verdicts && v->count) {
-            *all = *v;
-            af_verdict_list_keep_findings(v, misuse);
-        }
-        if (v->count) {
-            verdict_runs++;
-            /* A signature new to this run is filed at once, before the next
-             * run starts (the store: reports/findings.h); later runs of it
-             * are counted. scenario.json expects every verdict of the run. */
-            char origin[160];
-            snprintf(origin, sizeof origin,
-                     "gen --seed %" PRIu64 "%s --max-len %" PRId64 ", run %" PRIu64, seed,
-                     misuse ? " --misuse" : "", max_len, i);
-            af_findings_record_in in = {.scenario = s,
-                                        .verdicts = v,
-                                        .all_verdicts = all_verdicts ? NULL : all,
-                                        .trace = &tr,
-                                        .input = input,
-                                        .input_len = len,
-                                        .origin = origin,
-                                        .target = opts.target};
-            if (af_findings_file_run(store, &in, NULL, 0, &err) < 0) {
-                print_error("gen", NULL, &err);
-                goto done;
-            }
-        }
-        if ((runs & 63) == 0 && af_clock_seconds() - last_tick >= 1.0) {
-            double t = af_clock_seconds();
-            af_error ignored;
-            af_findings_flush(store, &ignored); /* counts reach the folders every second */
-            if (!quiet) {
-                fprintf(stderr,
-                        "%sgen: %" PRIu64 " runs, %.0f runs/s, %zu findings (%" PRIu64
-                        " runs with verdicts)%s",
-                        tty ? "\r" : "", runs, (double)runs / (t - t0),
-                        af_findings_known_count(store), verdict_runs, tty ? "\033[K" : "\n");
-                fflush(stderr);
-            }
-            last_tick = t;
-        }
-    }
-    double secs = af_clock_seconds() - t0;
-    if (!quiet && tty && runs >= 64)
-        fputc('\n', stderr);
-    const char *stopped_by = gen_stop == SIGINT ? "SIGINT" : gen_stop == SIGTERM ? "SIGTERM" : NULL;
-    if (stopped_by)
-        fprintf(stderr, "asyncfuzz gen: stopped by %s after %" PRIu64 " runs\n", stopped_by, runs);
-    if (af_findings_flush(store, &err) < 0)
-        print_error("gen", NULL, &err);
-    gen_print_end(store, runs, secs, verdict_runs);
-    struct stat st;
-    af_findings_campaign campaign = {.command = "gen",
-                                     .engine = "gen",
-                                     .seed = seed,
-                                     .runs = runs,
-                                     .seconds = secs,
-                                     .misuse = misuse,
-                                     .max_len = (size_t)max_len,
-                                     .new_signatures = gen_new_signatures(store),
-                                     .stopped_by = stopped_by};
-    if (stat(store_dir, &st) == 0 &&
-        af_findings_summary_campaign(store_dir, &campaign, NULL, NULL, &err) < 0) {
-        print_error("gen", NULL, &err);
-        goto done;
-    }
-    code = harness_failed                       ? AF_EXIT_USAGE
-           : af_findings_known_count(store) > 0 ? AF_EXIT_FINDING
-                                                : AF_EXIT_OK;
-done:
-    if (caught) {
-        sigaction(SIGINT, &old_int, NULL);
-        sigaction(SIGTERM, &old_term, NULL);
-    }
-    af_findings_close(store);
-    if (tr_ok)
-        af_trace_free(&tr);
-    free(input);
-    free(v);
-    free(all);
-    free(s);
-    return finish(code);
+    return supervised(AF_CMD_repro, &o, repro_work);
 }

@@ -236,9 +236,12 @@ int af_cmd_encode(int argc, char **argv)
         rc = AF_EXIT_USAGE;
     else if (af_encode(s, o.misuse, buf, AF_ENCODE_MAX_BYTES, &len, &err) < 0)
         print_error(in, &err);
-    else if (af_write_file(o.out_file, buf, len, &err) < 0)
-        print_error(o.out_file, &err);
-    else
+    else if (af_write_file(o.out_file, buf, len, &err) < 0) {
+        if (o.out_file)
+            print_error(o.out_file, &err);
+        else
+            fprintf(stderr, "asyncfuzz encode: %s\n", err.message);
+    } else
         rc = AF_EXIT_OK;
     free(s);
     free(buf);

@@ -2,11 +2,14 @@
  *
  * Only usage errors, `asyncfuzz --help` and `asyncfuzz --version` are
  * handled here; each command owns its options, output and exit code (see
- * cli.h). The commands are the AF_COMMAND rows of the option table.
+ * cli.h), and its output is flushed here (af_cli_finish: a write error on
+ * standard output is an error). The commands are the AF_COMMAND rows of
+ * the option table.
  */
 #include <stdio.h>
 #include <string.h>
 
+#include "base/file_io.h"
 #include "harness/cli/cli.h"
 
 static const af_command_fn functions[] = {
@@ -27,6 +30,17 @@ static void print_usage(FILE *out)
                  "exit codes: 0 ok, 1 finding or failed check, 2 usage or input error\n");
 }
 
+/* Standard output flushed: a write error is an error (exit 2). */
+static int flushed(int code)
+{
+    af_error err;
+    if (af_flush_stdout(&err) < 0) {
+        fprintf(stderr, "asyncfuzz: %s\n", err.message);
+        return AF_EXIT_USAGE;
+    }
+    return code;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -36,15 +50,15 @@ int main(int argc, char **argv)
     if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0 ||
         strcmp(argv[1], "help") == 0) {
         print_usage(stdout);
-        return AF_EXIT_OK;
+        return flushed(AF_EXIT_OK);
     }
     if (strcmp(argv[1], "-V") == 0 || strcmp(argv[1], "--version") == 0) {
         af_cli_print_version(stdout);
-        return AF_EXIT_OK;
+        return flushed(AF_EXIT_OK);
     }
     int c = af_command_find(argv[1]);
-    if (c >= 0)
-        return functions[c](argc - 1, argv + 1);
+    if (c >= 0) /* the command's output flushed, a write error an error */
+        return af_cli_finish((af_command_id)c, functions[c](argc - 1, argv + 1));
     fprintf(stderr, "asyncfuzz: unknown command '%s'\n\n", argv[1]);
     print_usage(stderr);
     return AF_EXIT_USAGE;

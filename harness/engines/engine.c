@@ -12,7 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -22,6 +21,7 @@
 #include "base/hashset.h"
 #include "harness/engines/coverage.h"
 #include "harness/engines/flight.h"
+#include "harness/engines/supervise.h"
 #include "harness/engines/fuzz_target.h"
 #include "reports/finding.h"
 #include "reports/findings.h"
@@ -33,20 +33,17 @@
 #define INPUT_CAP 65536 /* the option --max-len at most */
 #define WORKER_EXIT_COVERAGE 3
 #define WORKER_EXIT_SETUP 4
-
-enum { W_STARTING = 0, W_RUNNING, W_FINISHED, W_FAILED };
+_Static_assert(INPUT_CAP <= AF_SUP_INPUT_CAP, "a worker's input fits its supervisor slot");
 
 /* One worker's counters, written by the worker, read by the supervisor. */
 typedef struct worker_slot {
+    /* phase, the input being run and when it started, why the worker
+     * could not start (harness/engines/supervise.h) */
+    af_sup_slot sup;
     _Atomic uint64_t execs;
-    _Atomic uint64_t run_start_ns; /* monotonic time the current input started, 0 idle */
-    _Atomic uint32_t cur_len;
     _Atomic uint32_t corpus;
-    _Atomic int state;
     _Atomic uint64_t findings_new;   /* signatures this worker filed first */
     _Atomic uint64_t findings_total; /* runs with a finding */
-    char error[512];
-    uint8_t cur[INPUT_CAP]; /* the input being run */
 } __attribute__((aligned(64))) worker_slot;
 
 typedef struct shared {
@@ -166,11 +163,10 @@ static af_fuzz_result run_input(worker *w, const uint8_t *data, size_t len, uint
     worker_slot *sl = w->slot;
     if (len > INPUT_CAP)
         len = INPUT_CAP;
-    memcpy(sl->cur, data, len);
-    atomic_store_explicit(&sl->cur_len, (uint32_t)len, memory_order_relaxed);
-    atomic_store_explicit(&sl->run_start_ns, af_clock_ns(), memory_order_release);
+    af_sup_step_begin(&sl->sup, atomic_load_explicit(&sl->execs, memory_order_relaxed), NULL, data,
+                      len);
     af_fuzz_result r = af_fuzz_one(w->fuzz, data, len, map, 0);
-    atomic_store_explicit(&sl->run_start_ns, 0, memory_order_release);
+    af_sup_step_end(&sl->sup);
     atomic_fetch_add_explicit(&sl->execs, 1, memory_order_relaxed);
     return r;
 }
@@ -493,13 +489,16 @@ static void on_worker_term(int sig)
     worker_term = 1;
 }
 
-/* A worker that cannot start says so in its slot (state W_FAILED, the
- * reason in error) before it exits: the supervisor reads the state, never
- * the exit status, which a target's own exit() may share. */
-static int setup_failed(worker_slot *sl, int code)
+/* A worker that cannot start says so in its slot (af_sup_child_fail:
+ * the phase FAILED, the reason in its note) before it exits: the
+ * supervisor reads the phase, never the exit status, which a target's own
+ * exit() may share. */
+
+/* af_fuzz_exit_hook: the worker ends, its supervisor files the input. */
+static void target_exited(void *ctx, const char *exc_type, const char *why)
 {
-    atomic_store(&sl->state, W_FAILED);
-    return code;
+    worker_slot *sl = ctx;
+    af_sup_child_abort(&sl->sup, WORKER_EXIT_SETUP, exc_type, "%s", why);
 }
 
 static int worker_main(shared *sh, int index, const af_engine_options *o, uint64_t seed,
@@ -507,7 +506,6 @@ static int worker_main(shared *sh, int index, const af_engine_options *o, uint64
 {
     signal(SIGINT, SIG_IGN); /* the supervisor decides when to stop */
     signal(SIGTERM, on_worker_term);
-    prctl(PR_SET_PDEATHSIG, SIGKILL);
     worker_slot *sl = &sh->slots[index];
     static worker w;
     memset(&w, 0, sizeof w);
@@ -525,8 +523,7 @@ static int worker_main(shared *sh, int index, const af_engine_options *o, uint64
         snprintf(w.corpus_dir, sizeof w.corpus_dir, "%s/corpus", o->out_dir);
     w.map = aligned_alloc(64, AF_COV_MAP_SIZE);
     if (!w.map) {
-        snprintf(sl->error, sizeof sl->error, "out of memory");
-        return setup_failed(sl, WORKER_EXIT_SETUP);
+        return af_sup_child_fail(&sl->sup, WORKER_EXIT_SETUP, "out of memory");
     }
     memset(w.map, 0, AF_COV_MAP_SIZE);
     init_buckets();
@@ -537,18 +534,20 @@ static int worker_main(shared *sh, int index, const af_engine_options *o, uint64
     cfg.o.keep_going = 1;
     cfg.o.quiet = index != 0 || o->fuzz.o.quiet;
     snprintf(cfg.findings_dir, sizeof cfg.findings_dir, "%s", w.findings_dir);
+    af_sup_loading(&sl->sup, "starting the interpreter and loading the target adapter");
     w.fuzz = af_fuzz_new(&cfg, &err);
-    if (!w.fuzz) {
-        snprintf(sl->error, sizeof sl->error, "cannot start the interpreter: %s", err.message);
-        return setup_failed(sl, WORKER_EXIT_SETUP);
-    }
+    if (!w.fuzz)
+        return af_sup_child_fail(&sl->sup, WORKER_EXIT_SETUP, "cannot start the interpreter: %s",
+                                 err.message);
+    af_sup_loaded(&sl->sup);
+    /* a target that exits (SystemExit out of the loop): a crash finding */
+    af_fuzz_on_target_exit(w.fuzz, target_exited, sl);
     /* the worker files a smaller run of a known signature again */
     w.store = af_fuzz_store(w.fuzz);
     af_findings_refile_smaller(w.store, true);
     /* inputs that killed a worker are filed and not run again */
     if (af_fuzz_use_quarantine(w.fuzz, o->log) < 0) {
-        snprintf(sl->error, sizeof sl->error, "out of memory for the quarantine");
-        return setup_failed(sl, WORKER_EXIT_SETUP);
+        return af_sup_child_fail(&sl->sup, WORKER_EXIT_SETUP, "out of memory for the quarantine");
     }
     if (index == 0 && !restarted && !cfg.o.no_coverage_check && cfg.coverage != 0) {
         char msg[1024] = "";
@@ -557,13 +556,11 @@ static int worker_main(shared *sh, int index, const af_engine_options *o, uint64
          * input that kills the worker, as during the campaign */
         if (af_fuzz_check_coverage(w.fuzz, paths, 1, check_input, &w,
                                    o->fuzz.o.quiet ? NULL : o->log, msg, sizeof msg) < 0) {
-            snprintf(sl->error, sizeof sl->error, "%s", msg);
-            return setup_failed(sl, WORKER_EXIT_COVERAGE);
+            return af_sup_child_fail(&sl->sup, WORKER_EXIT_COVERAGE, "%s", msg);
         }
     }
     if (o->max_runs)
         w.max_runs = (o->max_runs + (uint64_t)o->jobs - 1) / (uint64_t)o->jobs;
-    atomic_store(&sl->state, W_RUNNING);
     sync_corpus(&w, true);
     /* one worker: the folder is only for the next campaign, so write it
      * rarely (creating files is slow on some file systems); several: they
@@ -584,10 +581,9 @@ static int worker_main(shared *sh, int index, const af_engine_options *o, uint64
     flush_counts(&w);
     for (; w.nwritten < w.ncorpus; w.nwritten++)
         write_corpus_file(&w, &w.corpus[w.nwritten]);
-    atomic_store(&sl->state, W_FINISHED);
     fflush(NULL);
     /* skip interpreter finalisation: nothing left to flush there */
-    _exit(0);
+    af_sup_child_exit(&sl->sup, 0);
 }
 
 /* ---- the supervisor ---- */
@@ -603,48 +599,51 @@ typedef struct sup_worker {
     pid_t pid;
     int restarts;
     uint64_t seed;
-    int consecutive_setup_failures;
 } sup_worker;
+
+typedef struct worker_args {
+    shared *sh;
+    int index;
+    const af_engine_options *o;
+    uint64_t seed;
+    bool restarted;
+} worker_args;
+
+static int worker_child(af_sup_slot *slot, void *ctx)
+{
+    (void)slot;
+    const worker_args *a = ctx;
+    return worker_main(a->sh, a->index, a->o, a->seed, a->restarted);
+}
 
 static pid_t spawn_worker(shared *sh, int i, const af_engine_options *o, uint64_t seed,
                           bool restarted)
 {
-    worker_slot *sl = &sh->slots[i];
-    atomic_store(&sl->run_start_ns, 0);
-    atomic_store(&sl->cur_len, 0);
-    atomic_store(&sl->state, W_STARTING);
-    sl->error[0] = '\0';
-    fflush(NULL);
-    pid_t pid = fork();
-    if (pid == 0) {
-        int rc = worker_main(sh, i, o, seed, restarted);
-        fflush(NULL);
-        _exit(rc);
-    }
-    return pid;
+    worker_args a = {.sh = sh, .index = i, .o = o, .seed = seed, .restarted = restarted};
+    return af_sup_spawn(&sh->slots[i].sup, worker_child, &a);
 }
 
-/* File the input a lost worker was running as a crash (signal `sig`) or
- * hang (sig 0) finding, quarantined (harness/engines/flight.h). */
-static void file_lost(shared *sh, int i, const af_engine_options *o, int sig, FILE *log)
+/* File the input a lost worker was running as a crash or hang finding
+ * (the death d), quarantined (harness/engines/supervise.h). */
+static void file_lost(shared *sh, int i, const af_engine_options *o, const af_sup_death *d,
+                      FILE *log)
 {
-    worker_slot *sl = &sh->slots[i];
-    uint32_t len = atomic_load(&sl->cur_len);
-    if (len > INPUT_CAP)
-        len = INPUT_CAP;
-    static uint8_t data[INPUT_CAP];
-    memcpy(data, sl->cur, len);
     char findings[2048];
     snprintf(findings, sizeof findings, "%s/findings", o->out_dir);
+    af_sup_filing filing = {.findings_dir = findings,
+                            .engine = "builtin",
+                            .target = o->fuzz.run.target,
+                            .origin = "builtin supervisor",
+                            .quarantine = true,
+                            .hang_seconds = o->fuzz.o.hang_timeout,
+                            .log = log};
+    af_sup_filed filed;
     af_error err;
     memset(&err, 0, sizeof err);
-    const char *target = o->fuzz.run.target[0] ? o->fuzz.run.target : NULL;
-    int r = af_flight_file_death(findings, "builtin", target, "builtin supervisor", data, len, sig,
-                                 o->fuzz.o.hang_timeout, log, &err);
-    if (r < 0)
-        fprintf(log, "\nasyncfuzz: cannot file the %s finding: %s\n", sig ? "crash" : "hang",
-                err.message);
-    else if (r == 1) {
+    if (af_sup_file_death(&filing, d, &sh->slots[i].sup, &filed, &err) < 0)
+        fprintf(log, "\nasyncfuzz: cannot file the %s finding: %s\n",
+                d->how == AF_SUP_HUNG ? "hang" : "crash", err.message);
+    else if (filed.result == AF_FINDINGS_NEW) {
         sh->lost_new++;
         uint64_t zero = 0;
         if (atomic_compare_exchange_strong(&sh->first_finding_ns, &zero, af_clock_ns())) {
@@ -655,6 +654,20 @@ static void file_lost(shared *sh, int i, const af_engine_options *o, int sig, FI
         }
     }
     fflush(log);
+}
+
+/* A worker that could not start (the target adapter does not load, the
+ * coverage check failed...): the campaign's setup error, in words. */
+static void worker_lost(af_error *err, int i, const af_sup_death *d, const af_sup_slot *s,
+                        const af_engine_options *o)
+{
+    char how[1200], where[1100];
+    af_sup_describe(d, s, o->fuzz.o.hang_timeout, how, sizeof how);
+    af_sup_where(d, s, where, sizeof where);
+    if (d->how == AF_SUP_SETUP)
+        af_error_set(err, "", "%s", how);
+    else
+        af_error_set(err, "", "worker %d %s %s", i, how, where);
 }
 
 static void gather(shared *sh, int jobs, af_engine_stats *st)
@@ -806,40 +819,30 @@ int af_engine_run(const af_engine_options *o, af_engine_stats *stats, af_error *
                 continue;
             ws[i].pid = 0;
             worker_slot *sl = &sh->slots[i];
-            bool in_run = atomic_load(&sl->run_start_ns) != 0;
+            af_sup_death d;
+            int code = 0;
+            bool finished = af_sup_classify(&sl->sup, status, &code, &d);
             /* at the end the supervisor stops workers with SIGTERM (and
              * SIGKILL if one does not stop): that is not the input's doing */
-            bool stopped = atomic_load(&sh->stop) && WIFSIGNALED(status) &&
-                           (WTERMSIG(status) == SIGTERM || WTERMSIG(status) == SIGKILL);
-            if (in_run && !stopped) {
-                /* died in the middle of an input: by a signal, or by an
-                 * exit() / os._exit() from the target's code */
-                int code = WIFEXITED(status) ? WEXITSTATUS(status) : 0;
-                file_lost(sh, i, &opts,
-                          WIFSIGNALED(status) ? WTERMSIG(status)
-                          : code              ? -code
-                                              : AF_FLIGHT_EXITED,
-                          log);
-                stats->crashes++;
-                ws[i].consecutive_setup_failures = 0;
-            } else if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+            bool stopped = !finished && atomic_load(&sh->stop) && d.how == AF_SUP_SIGNALED &&
+                           (d.signal == SIGTERM || d.signal == SIGKILL);
+            if (finished && code == 0) {
                 alive--;
                 continue;
-            } else if (atomic_load(&sl->state) == W_FAILED) {
-                af_error_set(err, "", "%s", sl->error[0] ? sl->error : "a worker failed to start");
+            } else if (!finished && d.in_step && !stopped) {
+                /* died in the middle of an input: by a signal, or by an
+                 * exit() / os._exit() from the target's code */
+                file_lost(sh, i, &opts, &d, log);
+                stats->crashes++;
+            } else if (!finished && !stopped &&
+                       (d.how == AF_SUP_SETUP || d.phase == AF_SUP_STARTING ||
+                        d.phase == AF_SUP_LOADING)) {
+                /* the target adapter does not load: the same in every worker */
+                worker_lost(err, i, &d, &sl->sup, &opts);
                 setup_error = true;
                 atomic_store(&sh->stop, 1);
                 alive--;
                 continue;
-            } else if (atomic_load(&sl->state) == W_STARTING) {
-                if (++ws[i].consecutive_setup_failures >= 3) {
-                    af_error_set(err, "", "worker %d keeps dying at start-up (status %d)", i,
-                                 status);
-                    setup_error = true;
-                    atomic_store(&sh->stop, 1);
-                    alive--;
-                    continue;
-                }
             }
             if (atomic_load(&sh->stop)) {
                 alive--;
@@ -853,11 +856,19 @@ int af_engine_run(const af_engine_options *o, af_engine_stats *stats, af_error *
         for (int i = 0; i < jobs; i++) {
             if (ws[i].pid <= 0)
                 continue;
-            uint64_t started = atomic_load(&sh->slots[i].run_start_ns);
-            if (started && t > started && (double)(t - started) / 1e9 > opts.fuzz.o.hang_timeout) {
+            af_sup_death d;
+            if (af_sup_overdue(&sh->slots[i].sup, t, opts.fuzz.o.hang_timeout, &d)) {
                 kill(ws[i].pid, SIGKILL);
                 waitpid(ws[i].pid, &status, 0);
-                file_lost(sh, i, &opts, 0, log);
+                if (!d.in_step) { /* loading the target adapter never ends */
+                    worker_lost(err, i, &d, &sh->slots[i].sup, &opts);
+                    setup_error = true;
+                    atomic_store(&sh->stop, 1);
+                    ws[i].pid = 0;
+                    alive--;
+                    continue;
+                }
+                file_lost(sh, i, &opts, &d, log);
                 stats->hangs++;
                 if (atomic_load(&sh->stop)) {
                     ws[i].pid = 0;

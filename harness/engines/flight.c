@@ -21,6 +21,7 @@
 
 #include "base/clock.h"
 #include "harness/engines/flight.h"
+#include "harness/engines/supervise.h"
 #include "reports/finding.h"
 #include "reports/findings.h"
 #include "scenarios/bytes.h"
@@ -62,7 +63,7 @@ struct af_flight {
 
 /* Signals whose arrival during a run is recorded. Crash signals make a
  * `crash` finding; stopping signals say the campaign was stopped. */
-static const int crash_signals[] = {SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGTRAP, SIGSYS};
+static const int crash_signals[] = {AF_CRASH_SIGNALS};
 static const int stop_signals[] = {SIGINT, SIGTERM, SIGHUP};
 #define N_CRASH (sizeof crash_signals / sizeof crash_signals[0])
 #define N_STOP (sizeof stop_signals / sizeof stop_signals[0])
@@ -71,24 +72,6 @@ static struct {
     af_flight *fl;
     struct sigaction prev[65];
 } active;
-
-static bool is_crash_signal(int sig)
-{
-    for (size_t i = 0; i < N_CRASH; i++)
-        if (crash_signals[i] == sig)
-            return true;
-    return false;
-}
-
-/* "SIGSEGV" for 11. */
-static void signal_name(int sig, char *buf, size_t cap)
-{
-    const char *abbrev = sigabbrev_np(sig);
-    if (abbrev)
-        snprintf(buf, cap, "SIG%s", abbrev);
-    else
-        snprintf(buf, cap, "signal-%d", sig);
-}
 
 /* Fields of /proc/PID/stat: the state letter (3) and starttime (22).
  * Returns -1 when unreadable (no such process). */
@@ -231,7 +214,7 @@ static void on_signal(int sig, siginfo_t *info, void *uctx)
     af_flight *fl = active.fl;
     if (fl && fl->rec && __atomic_load_n(&fl->rec->state, __ATOMIC_RELAXED) == FLIGHT_RUNNING) {
         /* a crash outranks a stop that came first */
-        if (is_crash_signal(sig) || fl->rec->signal == 0)
+        if (af_sup_is_crash_signal(sig) || fl->rec->signal == 0)
             __atomic_store_n(&fl->rec->signal, sig, __ATOMIC_RELAXED);
     }
     chain(sig, info, uctx);
@@ -396,64 +379,44 @@ static void quarantine_write(const char *findings_dir, uint64_t hash)
 
 /* ---- filing ---- */
 
-/* File one input that killed a process: oracle "crash" (sig > 0: that
- * signal; sig < 0: an exit, with status -sig or FLIGHT_EXITED) or "hang"
- * (sig == 0). Returns an af_findings_result. */
-static af_findings_result file_input(const char *findings_dir, const char *engine,
-                                     const char *target, const char *origin, const uint8_t *data,
-                                     size_t len, int sig, double hang_seconds, FILE *log,
-                                     af_error *err)
+int af_flight_file(const af_sup_filing *f, const af_sup_death *d, const af_sup_slot *s,
+                   const uint8_t *data, size_t len, af_sup_filed *out, af_error *err)
 {
-    char name[32], text[64], evidence[512];
-    if (sig < 0) {
-        snprintf(text, sizeof text, "crash:exit");
-        if (sig == FLIGHT_EXITED)
-            snprintf(evidence, sizeof evidence,
-                     "the %s process exited in the middle of this input (exit() called from the "
-                     "target's code)",
-                     engine);
-        else
-            snprintf(evidence, sizeof evidence,
-                     "the %s process exited with status %d in the middle of this input (exit() or "
-                     "os._exit() called from the target's code)",
-                     engine, -sig);
-    } else if (sig > 0) {
-        signal_name(sig, name, sizeof name);
-        snprintf(text, sizeof text, "crash:%s", name);
-        snprintf(evidence, sizeof evidence,
-                 "the %s process was killed by signal %d (%s) while running this input: the "
-                 "interpreter or an extension crashed",
-                 engine, sig, name);
-    } else {
-        snprintf(text, sizeof text, "hang:timeout");
-        snprintf(evidence, sizeof evidence,
-                 "one input ran for more than %.0f s of real time and the %s process was "
-                 "stopped: a hang no Python-level watchdog could end (in C code)",
-                 hang_seconds, engine);
-    }
-    af_scenario *s = malloc(sizeof *s);
-    if (!s) {
+    char text[64], evidence[1100];
+    const char *oracle;
+    af_sup_death_finding(d, s, f->engine, f->hang_seconds, &oracle, text, sizeof text, evidence,
+                         sizeof evidence);
+    af_scenario *sc = malloc(sizeof *sc);
+    if (!sc) {
         af_error_set(err, "", "out of memory");
-        return AF_FINDINGS_ERROR;
+        return -1;
     }
-    af_decode(data, len, false, s);
+    af_decode(data, len, f->misuse, sc);
     af_findings_record_in in;
     memset(&in, 0, sizeof in);
-    in.scenario = s;
+    in.scenario = sc;
     in.input = data;
     in.input_len = len;
-    in.engine = engine;
-    in.origin = origin;
-    in.oracle = sig != 0 ? "crash" : "hang";
+    in.engine = f->engine;
+    in.origin = f->origin;
+    in.oracle = oracle;
     in.signature_text = text;
     in.evidence = evidence;
-    in.target = target && *target ? target : NULL;
+    in.target = f->target && *f->target ? f->target : NULL;
     char sigdir[PATH_MAX + 32];
-    af_findings_result r = af_findings_record(findings_dir, &in, sigdir, sizeof sigdir, err);
-    free(s);
+    af_findings_result r = af_findings_record(f->findings_dir, &in, sigdir, sizeof sigdir, err);
+    free(sc);
     if (r == AF_FINDINGS_ERROR)
-        return r;
-    quarantine_write(findings_dir, af_quarantine_hash(data, len));
+        return -1;
+    if (f->quarantine)
+        quarantine_write(f->findings_dir, af_quarantine_hash(data, len));
+    if (out) {
+        out->signature = af_findings_signature(&in);
+        out->oracle = oracle;
+        snprintf(out->text, sizeof out->text, "%s", text);
+        out->result = r;
+    }
+    FILE *log = f->log;
     if (log && r == AF_FINDINGS_NEW) {
         fprintf(log,
                 "asyncfuzz: FINDING %s %016" PRIx64 " %s\n  %s\n  finding: %s/\n"
@@ -462,10 +425,52 @@ static af_findings_result file_input(const char *findings_dir, const char *engin
                 in.oracle, af_findings_signature(&in), text, evidence, sigdir, sigdir, sigdir);
         fflush(log);
     } else if (log) {
-        fprintf(log, "asyncfuzz: %s again (%s), counted in %s/\n", text, origin, sigdir);
+        fprintf(log, "asyncfuzz: %s again (%s), counted in %s/\n", text, f->origin, sigdir);
         fflush(log);
     }
-    return r;
+    return 0;
+}
+
+/* The death a flight record's `signal` field stands for: a signal (> 0),
+ * an exit (< 0: -status, or FLIGHT_EXITED when unknown), a hang (0). */
+static af_sup_death death_of(int sig)
+{
+    af_sup_death d;
+    memset(&d, 0, sizeof d);
+    d.phase = AF_SUP_RUNNING;
+    d.in_step = true;
+    d.status = -1;
+    if (sig > 0) {
+        d.how = AF_SUP_SIGNALED;
+        d.signal = sig;
+    } else if (sig < 0) {
+        d.how = AF_SUP_EXITED;
+        d.status = sig == FLIGHT_EXITED ? -1 : -sig;
+    } else {
+        d.how = AF_SUP_HUNG;
+    }
+    return d;
+}
+
+/* File one input that killed a process (flight record codes: death_of).
+ * Returns an af_findings_result. */
+static af_findings_result file_input(const char *findings_dir, const char *engine,
+                                     const char *target, const char *origin, const uint8_t *data,
+                                     size_t len, int sig, double hang_seconds, FILE *log,
+                                     af_error *err)
+{
+    af_sup_filing f = {.findings_dir = findings_dir,
+                       .engine = engine,
+                       .target = target,
+                       .origin = origin,
+                       .quarantine = true,
+                       .hang_seconds = hang_seconds,
+                       .log = log};
+    af_sup_death d = death_of(sig);
+    af_sup_filed filed;
+    if (af_flight_file(&f, &d, NULL, data, len, &filed, err) < 0)
+        return AF_FINDINGS_ERROR;
+    return (af_findings_result)filed.result;
 }
 
 int af_flight_file_death(const char *findings_dir, const char *engine, const char *target,
@@ -547,7 +552,7 @@ static int recover_one(const char *findings_dir, const char *dir, const char *na
     int rc = read_record(claim, &r);
     int filed = 0;
     if (rc == 0) {
-        int sig = is_crash_signal(r->signal) || r->signal == FLIGHT_EXITED ? r->signal : 0;
+        int sig = af_sup_is_crash_signal(r->signal) || r->signal == FLIGHT_EXITED ? r->signal : 0;
         if (sig || r->overdue) {
             char origin[256];
             snprintf(origin, sizeof origin,

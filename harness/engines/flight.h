@@ -44,6 +44,7 @@
 #include <stdio.h>
 
 #include "base/hashset.h"
+#include "harness/engines/supervise.h"
 #include "scenarios/ir.h"
 
 /* af_flight_file_death's `sig` for an exit whose status is 0 or unknown. */
@@ -82,6 +83,13 @@ int af_flight_recover(const char *findings_dir, const char *by, FILE *log, af_fl
 int af_flight_file_death(const char *findings_dir, const char *engine, const char *target,
                          const char *origin, const uint8_t *data, size_t len, int sig,
                          double hang_seconds, FILE *log, af_error *err);
+
+/* File one input that killed a process (the death d, supervise.h; s the
+ * dead child's slot when there is one, for an abort's note) as a `crash` /
+ * `hang` finding where f says, quarantined when f asks. 0 (*out filled when
+ * not NULL), or -1 with err set. */
+int af_flight_file(const af_sup_filing *f, const af_sup_death *d, const af_sup_slot *s,
+                   const uint8_t *data, size_t len, af_sup_filed *out, af_error *err);
 
 /* ---- the quarantine: inputs known to kill the process ---- */
 

@@ -48,6 +48,10 @@ struct af_fuzz {
     uint64_t skipped;          /* quarantined inputs not run */
     af_findings_store *store;  /* the findings store and this process's signatures */
     af_hashset harness_errors; /* messages of harness errors already saved */
+
+    /* af_fuzz_on_target_exit */
+    af_fuzz_exit_hook exit_hook;
+    void *exit_ctx;
 };
 
 static af_fuzz *flush_at_exit; /* the instance whose counts atexit flushes */
@@ -320,6 +324,28 @@ static int drop_reference_verdicts(af_fuzz *f, af_error *err)
     return 0;
 }
 
+void af_fuzz_on_target_exit(af_fuzz *f, af_fuzz_exit_hook hook, void *ctx)
+{
+    f->exit_hook = hook;
+    f->exit_ctx = ctx;
+}
+
+/* The target raised exc_type out of the loop: its death (fuzz_target.h). */
+_Noreturn static void target_exited(af_fuzz *f, const char *exc_type)
+{
+    const char *dot = strrchr(exc_type, '.');
+    const char *name = dot ? dot + 1 : exc_type;
+    char why[256];
+    snprintf(why, sizeof why,
+             "the target raised %s, which escaped the loop and ended the run (the scenario raises "
+             "none): a target must not exit",
+             name);
+    if (f->exit_hook)
+        f->exit_hook(f->exit_ctx, name, why);
+    fprintf(stderr, "asyncfuzz: %s\n", why);
+    abort();
+}
+
 static af_fuzz_result run_and_judge(af_fuzz *f, const uint8_t *data, size_t size, uint8_t *map,
                                     int report_findings)
 {
@@ -342,6 +368,9 @@ static af_fuzz_result run_and_judge(af_fuzz *f, const uint8_t *data, size_t size
         harness_error(f, &err, data, size);
         return AF_FUZZ_ERROR;
     }
+    const char *escaped = af_target_escape(&f->scenario, &f->trace);
+    if (escaped)
+        target_exited(f, escaped);
     if (map && (f->cfg.coverage & AF_COV_SEMANTIC)) {
         af_coverage_from_trace(&f->scenario, &f->trace, map, AF_COV_SEMANTIC_SIZE);
         af_coverage_from_verdicts(&f->verdicts, map, AF_COV_SEMANTIC_SIZE);
@@ -427,8 +456,7 @@ typedef struct check_state {
     uint8_t all[AF_COV_MAP_SIZE]; /* union of every map */
     uint64_t first_hash;
     int have_first, moved, inputs, errors;
-    int cursor;        /* the input the child is running */
-    uint64_t start_ns; /* when it started it; 0 between inputs */
+    af_sup_slot slot; /* the child's: the input it is running (supervise.h) */
 } check_state;
 
 typedef struct check_input {
@@ -522,88 +550,69 @@ static void list_path(check_list *l, const char *path, int *budget)
     free(data);
 }
 
-/* The child: every input from the cursor on. Python's fork hooks are not
+/* The child: every input from `from` on. Python's fork hooks are not
  * run (os.register_at_fork): the child must behave as the parent would. */
-static void check_child(af_fuzz *f, check_state *cs, const check_list *l)
+typedef struct check_child_ctx {
+    af_fuzz *f;
+    check_state *cs;
+    const check_list *l;
+    int from;
+} check_child_ctx;
+
+static int check_child(af_sup_slot *s, void *vctx)
 {
-    f->flight = NULL; /* the parent watches this child itself */
+    check_child_ctx *c = vctx;
+    c->f->flight = NULL; /* the parent watches this child itself */
     /* a crash must end the child by its signal, for the parent to see it
      * (a sanitizer's or libFuzzer's handler would exit with a status) */
-    static const int fatal[] = {SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGTRAP, SIGSYS};
+    static const int fatal[] = {AF_CRASH_SIGNALS};
     for (size_t i = 0; i < sizeof fatal / sizeof fatal[0]; i++)
         signal(fatal[i], SIG_DFL);
-    for (int i = cs->cursor; i < l->count; i++) {
-        cs->cursor = i;
-        __atomic_store_n(&cs->start_ns, af_clock_ns(), __ATOMIC_RELEASE);
-        check_one(f, cs, l->items[i].data, l->items[i].len, NULL, NULL);
-        __atomic_store_n(&cs->start_ns, 0, __ATOMIC_RELEASE);
+    for (int i = c->from; i < c->l->count; i++) {
+        const check_input *in = &c->l->items[i];
+        af_sup_step_begin(s, (uint64_t)i, NULL, in->data, in->len);
+        check_one(c->f, c->cs, in->data, in->len, NULL, NULL);
+        af_sup_step_end(s);
     }
-    cs->cursor = l->count;
-    fflush(NULL);
-    _exit(0);
-}
-
-/* Waits for the child; *died_by: a signal, 0 for a hang (killed), -code for
- * an exit with a status other than 0, or 1000 when it finished. */
-static int check_wait(pid_t pid, check_state *cs, double hang_seconds, int *died_by)
-{
-    int status;
-    for (;;) {
-        pid_t w = waitpid(pid, &status, WNOHANG);
-        if (w == pid)
-            break;
-        if (w < 0 && errno != EINTR)
-            return -1;
-        uint64_t started = __atomic_load_n(&cs->start_ns, __ATOMIC_ACQUIRE);
-        if (started && (double)(af_clock_ns() - started) / 1e9 > hang_seconds) {
-            kill(pid, SIGKILL);
-            waitpid(pid, &status, 0);
-            *died_by = 0;
-            return 0;
-        }
-        struct timespec pause = {0, 1000000};
-        nanosleep(&pause, NULL);
-    }
-    if (WIFSIGNALED(status))
-        *died_by = WTERMSIG(status);
-    else if (WEXITSTATUS(status) != 0)
-        *died_by = -WEXITSTATUS(status);
-    else
-        *died_by = 1000;
     return 0;
 }
 
-/* Runs the list in children until every input ran or killed one. */
+/* Runs the list in children until every input ran or killed one: an input
+ * that killed one is filed (and quarantined), the next child goes on from
+ * the input after it. */
 static int check_run(af_fuzz *f, check_state *cs, const check_list *l, FILE *log)
 {
     double hang = f->cfg.o.hang_timeout;
-    while (cs->cursor < l->count) {
-        fflush(NULL);
-        pid_t pid = fork();
+    check_child_ctx ctx = {.f = f, .cs = cs, .l = l};
+    while (ctx.from < l->count) {
+        pid_t pid = af_sup_spawn(&cs->slot, check_child, &ctx);
         if (pid < 0)
             return -1;
-        if (pid == 0)
-            check_child(f, cs, l);
-        int died_by = 1000;
-        if (check_wait(pid, cs, hang, &died_by) < 0)
-            return -1;
-        if (died_by == 1000 && cs->cursor >= l->count)
+        af_sup_death d;
+        int r = af_sup_wait(pid, &cs->slot, hang, NULL, &d);
+        if (r <= 0)
+            return r;
+        if (!d.in_step) /* not an input's doing: nothing to file */
             return 0;
-        const check_input *in = &l->items[cs->cursor];
+        int i = (int)d.step;
+        const check_input *in = &l->items[i];
         char origin[128];
         snprintf(origin, sizeof origin, "%s start-up coverage check, input %d of %d", f->cfg.engine,
-                 cs->cursor + 1, l->count);
+                 i + 1, l->count);
+        af_sup_filing filing = {.findings_dir = f->cfg.findings_dir,
+                                .engine = f->cfg.engine,
+                                .target = f->cfg.run.target,
+                                .origin = origin,
+                                .quarantine = true,
+                                .hang_seconds = hang,
+                                .log = log};
         af_error err;
         memset(&err, 0, sizeof err);
-        if (af_flight_file_death(f->cfg.findings_dir, f->cfg.engine, f->cfg.run.target, origin,
-                                 in->data, in->len, died_by == 1000 ? AF_FLIGHT_EXITED : died_by,
-                                 hang, log, &err) < 0 &&
-            log)
+        if (af_sup_file_death(&filing, &d, &cs->slot, NULL, &err) < 0 && log)
             fprintf(log, "asyncfuzz: cannot file a crashing input: %s\n", err.message);
         if (f->quarantine_on)
             (void)af_hashset_add(&f->quarantine, af_quarantine_hash(in->data, in->len));
-        cs->start_ns = 0;
-        cs->cursor++;
+        ctx.from = i + 1;
     }
     return 0;
 }

@@ -144,4 +144,14 @@ int af_fuzz_check_coverage(af_fuzz *f, const char *const *paths, int npaths, af_
 int af_fuzz_use_quarantine(af_fuzz *f, FILE *log);
 int af_fuzz_record_flight(af_fuzz *f, af_error *err);
 
+/* A run that a KeyboardInterrupt / SystemExit of the target ended (the
+ * scenario raises none: af_target_escape) is the target's death, not a
+ * run: af_fuzz_one calls hook(ctx, exception type, the sentence saying so),
+ * which must not return (the built-in engine's worker aborts through its
+ * supervisor slot: a crash:SystemExit finding). Without a hook it prints
+ * the sentence and aborts: the engines file the input as a crash
+ * (crash:SIGABRT). */
+typedef void (*af_fuzz_exit_hook)(void *ctx, const char *exc_type, const char *why);
+void af_fuzz_on_target_exit(af_fuzz *f, af_fuzz_exit_hook hook, void *ctx);
+
 #endif

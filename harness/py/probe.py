@@ -25,7 +25,7 @@ import sys
 import warnings
 
 if "VirtualLoop" not in globals():  # a reproducer pastes vloop.py above
-    from vloop import VirtualLoop
+    from vloop import VirtualLoop, WatchdogExpired
 
 
 class AppError(Exception):
@@ -61,7 +61,7 @@ timeouts = {}
 prims = {}
 
 _current_tasks = asyncio.tasks._current_tasks
-_TN = {AppError: "AppError", AppCancelled: "AppCancelled"}
+_TN = {AppError: "AppError", AppCancelled: "AppCancelled", WatchdogExpired: "WatchdogExpired"}
 
 
 def tname(t):
@@ -575,6 +575,8 @@ def load_target(name):
 # -- hooks -----------------------------------------------------------------------
 
 def _exception_handler(loop, context):
+    if isinstance(context.get("exception"), WatchdogExpired):
+        return  # the watchdog's, on a task it stopped: not the run's
     msg = context.get("message") or ""
     if msg.startswith("Exception in callback"):
         msg = "Exception in callback"  # the rest names files and lines
@@ -663,18 +665,29 @@ def _all_done():
 def _run_phases(loop, root_name, make_root, prim_spec, max_it, max_vtime, watchdog):
     global ROOT
     events = EVENTS
+    main = False
     try:
         make_prims(prim_spec)
         ROOT = start(-1, root_name, make_root(), 0)
+        main = True
         why = loop.run_until(None, max_it, max_vtime, watchdog)  # _root_done()
-        if why is not None:
+        if loop.watchdog_at is not None:
+            pass  # below
+        elif why is not None:
             events.append(("budget", loop._clock, loop._iteration, why))
         else:
             events.append(_end_event(ROOT))
     except (KeyboardInterrupt, SystemExit) as e:
-        events.append(("end", loop._clock, loop._iteration, "exception", tname(type(e))))
+        if not main or loop.watchdog_at is None:
+            events.append(("end", loop._clock, loop._iteration, "exception", tname(type(e))))
         if ROOT is not None and ROOT.done() and not ROOT.cancelled():
             ROOT.exception()  # as run_until_complete does
+    if main and loop.watchdog_at is not None:
+        # The watchdog stopped a callback that did not return: the run ended
+        # where it fired; what its unwinding recorded comes after, as the
+        # cleanup's does.
+        at = loop.watchdog_at
+        events.insert(at[0], ("budget", at[1], at[2], "watchdog"))
     for t in ALL:
         if not t.done():
             events.append(("pending", loop._clock, loop._iteration, t._af_id))
@@ -973,7 +986,10 @@ def sees_in_text(trace_jsonl, helper, name):
 
 
 def budget_hit(events, which):
-    return any(ev[0] == "budget" and ev[3] == which for ev in events)
+    """The run was stopped by a budget of the oracle `which`: "deadlock", or
+    "hang" (the iteration and virtual-time budgets, and the watchdog)."""
+    kinds = ("hang", "watchdog") if which == "hang" else (which,)
+    return any(ev[0] == "budget" and ev[3] in kinds for ev in events)
 
 
 def outcomes_differ(events_a, events_b):

@@ -11,8 +11,13 @@
 #   hang      more than max_iterations iterations, or the clock would pass
 #             max_vtime;
 #   deadlock  nothing ready and no timer pending while pred() is false;
-#   watchdog  more than watchdog_seconds of real time (checked every
-#             WATCHDOG_EVERY iterations).
+#   watchdog  more than watchdog_seconds of real time: checked every
+#             WATCHDOG_EVERY iterations, and inside a callback that does not
+#             return (a loop in the target's code): past the deadline a
+#             WatchdogExpired is raised where that callback is (below), which
+#             run_until catches. Where it was raised, the first time in that
+#             run_until, is left in loop.watchdog_at: (len(events), clock,
+#             iteration).
 # A callback that advances the clock (block(ticks): a blocking call) by at
 # least slow_ticks is recorded as a ("slow", vtime, iteration, ticks, what)
 # event in self.events, the list the probe owns.
@@ -25,10 +30,54 @@ import asyncio.events
 import asyncio.format_helpers
 import contextvars
 import heapq
+import signal as _signal
 import threading
 import time as _time
 
 WATCHDOG_EVERY = 256
+
+
+class WatchdogExpired(KeyboardInterrupt):
+    """Raised inside a callback still running past the run's watchdog.
+    A KeyboardInterrupt: asyncio's task steps and the loop's handles
+    re-raise those (other BaseExceptions would be stored on the task and the
+    loop would go on), and the scenario's handlers (CancelledError,
+    Exception) do not catch it. run_until catches it."""
+
+
+# The watchdog inside a callback. Embedded, a thread of the harness raises
+# it (harness/accel/watchdog_c.c: a pending call at the next bytecode); in a
+# reproducer, SIGALRM from setitimer does, in the main thread.
+_wd_loop = None
+_wd_deadline = 0.0
+
+
+def _wd_alarm(signum, frame):
+    loop = _wd_loop
+    if loop is None or _time.monotonic() < _wd_deadline:
+        return
+    if loop.watchdog_at is None:
+        loop.watchdog_at = (len(loop.events), loop._clock, loop._iteration)
+    raise WatchdogExpired()
+
+
+def _wd_begin(loop, seconds):
+    global _wd_loop, _wd_deadline
+    loop.watchdog_at = None
+    if threading.current_thread() is not threading.main_thread():
+        return  # signals reach the main thread only
+    _wd_loop = loop
+    _wd_deadline = _time.monotonic() + seconds
+    _signal.signal(_signal.SIGALRM, _wd_alarm)
+    _signal.setitimer(_signal.ITIMER_REAL, seconds, min(max(seconds / 4, 0.01), 1.0))
+
+
+def _wd_end():
+    global _wd_loop
+    if _wd_loop is not None:
+        _signal.setitimer(_signal.ITIMER_REAL, 0)
+        _wd_loop = None
+
 
 _Handle = asyncio.events.Handle
 _TimerHandle = asyncio.events.TimerHandle
@@ -48,6 +97,14 @@ if __name__ == "vloop":
         import _af_probe
     except ImportError:
         _af_probe = _af_loop = None
+    try:
+        import _af_watchdog
+    except ImportError:  # imported by a plain python (tests)
+        _af_watchdog = None
+    if _af_watchdog is not None:
+        _af_watchdog.bind(WatchdogExpired)
+        _wd_begin = _af_watchdog.begin
+        _wd_end = _af_watchdog.end
 if _af_probe is not None:
     _af_probe.bind_vloop(globals())
     _c_run_until = _af_probe.run_until
@@ -89,6 +146,7 @@ class VirtualLoop(asyncio.base_events.BaseEventLoop):
     __slots__ = ("_clock", "_iteration", "_ready", "_scheduled", "_timer_cancelled_count",
                  "halted", "_debug", "_closed", "_future_cls", "slow_ticks", "_slow_what",
                  "events", "_thread_id", "_stopping", "_exception_handler", "_task_factory")
+    watchdog_at = None  # where the watchdog stopped a callback (see the top)
 
     def __init__(self):
         super().__init__()
@@ -240,26 +298,32 @@ class VirtualLoop(asyncio.base_events.BaseEventLoop):
         Returns None, or the budget that stopped the run: "hang", "deadlock"
         or "watchdog". Must be called between enter_running() and
         leave_running(). KeyboardInterrupt and SystemExit raised by a
-        callback propagate."""
+        callback propagate (WatchdogExpired is the watchdog's: "watchdog")."""
         if _c_run_until is not None:
             return _c_run_until(self, pred, max_iterations, max_vtime, watchdog_seconds)
         start_it = self._iteration
         deadline = _time.monotonic() + watchdog_seconds
-        while not (self.halted if pred is None else pred()):
-            n = self._iteration - start_it
-            if n >= max_iterations:
-                return "hang"
-            if n % WATCHDOG_EVERY == WATCHDOG_EVERY - 1 and _time.monotonic() > deadline:
-                return "watchdog"
-            if not self._ready:
-                if not self.has_work():
-                    return "deadlock"
-                when = self._scheduled[0]._when
-                if when > max_vtime:
+        _wd_begin(self, watchdog_seconds)
+        try:
+            while not (self.halted if pred is None else pred()):
+                n = self._iteration - start_it
+                if n >= max_iterations:
                     return "hang"
-            if self._clock > max_vtime:
-                return "hang"
-            self._run_once()
+                if n % WATCHDOG_EVERY == WATCHDOG_EVERY - 1 and _time.monotonic() > deadline:
+                    return "watchdog"
+                if not self._ready:
+                    if not self.has_work():
+                        return "deadlock"
+                    when = self._scheduled[0]._when
+                    if when > max_vtime:
+                        return "hang"
+                if self._clock > max_vtime:
+                    return "hang"
+                self._run_once()
+        except WatchdogExpired:
+            return "watchdog"
+        finally:
+            _wd_end()
         return None
 
     def _purge_cancelled(self, sched):

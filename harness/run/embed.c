@@ -14,6 +14,7 @@
 
 #include "harness/accel/loop_c.h"
 #include "harness/accel/probe_c.h"
+#include "harness/accel/watchdog_c.h"
 #include "harness/run/embed.h"
 #include "harness/run/py_embed.h"
 
@@ -384,6 +385,13 @@ int af_embed_init(af_error *err)
      * probe.py and vloop.py run their own Python code. */
     if (g_accel && (af_probe_c_register() < 0 || af_loop_c_register() < 0)) {
         af_embed_error_from_python(err, "creating the modules _af_probe and _af_loop");
+        g_failed = 1;
+        return -1;
+    }
+    /* The watchdog inside a callback (watchdog_c.h), with or without the
+     * accelerators: vloop.py binds it. */
+    if (af_watchdog_register() < 0) {
+        af_embed_error_from_python(err, "creating the module _af_watchdog");
         g_failed = 1;
         return -1;
     }
