@@ -15,19 +15,28 @@
 # Both link af_engines (uninstrumented: the coverage that matters comes from
 # harness/engines/coverage.c and harness/engines/pycov.c, not from compiler edges).
 option(AF_FUZZ_ASAN "Build asyncfuzz-libfuzzer with ASan+UBSan" OFF)
+# OSS-Fuzz / ClusterFuzzLite (oss-fuzz/build.sh): the engine to link, their
+# $LIB_FUZZING_ENGINE; the sanitizers and -fsanitize=fuzzer-no-link come in
+# their $CFLAGS (CMAKE_C_FLAGS), which compile and link everything.
+set(AF_LIB_FUZZING_ENGINE "" CACHE STRING "link the fuzz targets with this engine (OSS-Fuzz)")
 find_program(AF_AFL_CLANG_FAST NAMES afl-clang-fast)
 find_program(AF_AFL_FUZZ NAMES afl-fuzz)
 
 set(AF_ENGINE_TARGETS "")
 if(CMAKE_C_COMPILER_ID STREQUAL "Clang")
   add_executable(asyncfuzz-libfuzzer ${CMAKE_SOURCE_DIR}/harness/engines/fuzz_libfuzzer.c)
-  if(AF_FUZZ_ASAN)
-    set(_af_lf -fsanitize=fuzzer,address,undefined -fno-omit-frame-pointer)
+  if(AF_LIB_FUZZING_ENGINE)
+    separate_arguments(_af_engine UNIX_COMMAND "${AF_LIB_FUZZING_ENGINE}")
+    target_link_options(asyncfuzz-libfuzzer PRIVATE ${_af_engine})
   else()
-    set(_af_lf -fsanitize=fuzzer)
+    if(AF_FUZZ_ASAN)
+      set(_af_lf -fsanitize=fuzzer,address,undefined -fno-omit-frame-pointer)
+    else()
+      set(_af_lf -fsanitize=fuzzer)
+    endif()
+    target_compile_options(asyncfuzz-libfuzzer PRIVATE ${_af_lf})
+    target_link_options(asyncfuzz-libfuzzer PRIVATE ${_af_lf})
   endif()
-  target_compile_options(asyncfuzz-libfuzzer PRIVATE ${_af_lf})
-  target_link_options(asyncfuzz-libfuzzer PRIVATE ${_af_lf})
   target_link_libraries(asyncfuzz-libfuzzer PRIVATE af_engines)
   list(APPEND AF_ENGINE_TARGETS asyncfuzz-libfuzzer)
 else()
@@ -56,10 +65,12 @@ if(AF_ENGINE_TARGETS)
   add_custom_target(engines DEPENDS ${AF_ENGINE_TARGETS})
 endif()
 
-# The e2e scripts tests/e2e/engine_*.sh are registered by tests.cmake; they
-# exit 77 when their engine is not built (skipped, not failed).
+# The e2e scripts of the engines (tests/e2e/engine_*.sh, the campaign's
+# engines, the crash sites, the OSS-Fuzz build) are registered by
+# tests.cmake; they exit 77 when what they need is not built or installed
+# (skipped, not failed).
 foreach(_t engine_libfuzzer engine_libfuzzer_planted engine_afl engine_afl_planted isolation
-           repro_fidelity)
+        repro_fidelity campaign_engines crash_sites oss_fuzz_build)
   if(TEST e2e_${_t})
     set_tests_properties(e2e_${_t} PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 600
                          ENVIRONMENT

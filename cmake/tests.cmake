@@ -45,8 +45,12 @@ foreach(script IN LISTS AF_RELIABILITY_TESTS)
 endforeach()
 
 if(AF_FUZZ_TARGETS AND CMAKE_C_COMPILER_ID STREQUAL "Clang")
-  set(AF_FUZZ_FLAGS -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined
-                    -fno-omit-frame-pointer -g -O1)
+  if(AF_LIB_FUZZING_ENGINE) # OSS-Fuzz: sanitizers and fuzzer-no-link come in CFLAGS
+    set(AF_FUZZ_FLAGS "")
+  else()
+    set(AF_FUZZ_FLAGS -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined
+                      -fno-omit-frame-pointer -g -O1)
+  endif()
   add_library(af_scenarios_fuzz STATIC ${AF_SRC_af_base} ${AF_SRC_af_scenarios})
   target_include_directories(af_scenarios_fuzz PUBLIC ${CMAKE_BINARY_DIR}/include/af_base
                              ${CMAKE_BINARY_DIR}/include/af_scenarios)
@@ -57,7 +61,12 @@ if(AF_FUZZ_TARGETS AND CMAKE_C_COMPILER_ID STREQUAL "Clang")
     get_filename_component(name ${src} NAME_WE)
     add_executable(${name} ${src})
     target_compile_options(${name} PRIVATE ${AF_FUZZ_FLAGS})
-    target_link_options(${name} PRIVATE -fsanitize=fuzzer,address,undefined)
+    if(AF_LIB_FUZZING_ENGINE) # OSS-Fuzz: their engine, their sanitizers (CFLAGS)
+      separate_arguments(_af_engine UNIX_COMMAND "${AF_LIB_FUZZING_ENGINE}")
+      target_link_options(${name} PRIVATE ${_af_engine})
+    else()
+      target_link_options(${name} PRIVATE -fsanitize=fuzzer,address,undefined)
+    endif()
     target_link_libraries(${name} PRIVATE af_scenarios_fuzz)
     # A bounded run with no finding is part of the test suite.
     add_test(NAME ${name}_bounded

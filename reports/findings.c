@@ -330,7 +330,47 @@ typedef struct meta {
     const char *signature_text, *oracle, *engine, *origin, *target;
     const char *first_seen;
     int64_t first_unix;
+    const af_baseline *baseline; /* the label's lists; NULL: keep_label, or none */
+    cJSON *keep_label;           /* the replaced folder's label (record_smaller) */
 } meta;
+
+cJSON *af_store_label_json(const af_baseline *b, uint64_t signature)
+{
+    const af_baseline_entry *e = af_baseline_find(b, signature);
+    cJSON *label = cJSON_CreateObject();
+    cJSON_AddStringToObject(label, "status", e ? "known" : "new");
+#define STRING_OR_NULL(key, v)                                                                     \
+    ((v) ? cJSON_AddStringToObject(label, key, v) : cJSON_AddNullToObject(label, key))
+    STRING_OR_NULL("issue", e ? e->issue : NULL);
+    STRING_OR_NULL("fixed_in", e ? e->fixed_in : NULL);
+    STRING_OR_NULL("description", e ? e->description : NULL);
+    STRING_OR_NULL("list", e ? e->list : NULL);
+#undef STRING_OR_NULL
+    return label;
+}
+
+int af_store_write_meta_json(const char *dir, cJSON *root, bool durable, af_error *err)
+{
+    char *text = cJSON_Print(root);
+    if (!text) {
+        af_error_set(err, "", "out of memory");
+        return -1;
+    }
+    size_t n = strlen(text);
+    char *line = malloc(n + 2);
+    int rc = -1;
+    if (line) {
+        memcpy(line, text, n);
+        memcpy(line + n, "\n", 2);
+        rc = durable ? af_store_write_text(dir, "meta.json", line, err)
+                     : af_store_write_plain(dir, "meta.json", line, n + 1, err);
+        free(line);
+    } else {
+        af_error_set(err, "", "out of memory");
+    }
+    free(text);
+    return rc;
+}
 
 /* meta.json into dir: durably, or (a folder being built) plain. */
 static int write_meta(const char *dir, const meta *m, const af_findings_size *size, bool durable,
@@ -356,25 +396,12 @@ static int write_meta(const char *dir, const meta *m, const af_findings_size *si
     cJSON_AddNumberToObject(sz, "ops", size->ops);
     cJSON_AddNumberToObject(sz, "tasks", size->tasks);
     cJSON_AddNumberToObject(sz, "bytes", (double)size->bytes);
-    char *text = cJSON_Print(root);
+    if (m->baseline)
+        cJSON_AddItemToObject(root, "baseline", af_store_label_json(m->baseline, m->signature));
+    else if (m->keep_label)
+        cJSON_AddItemToObject(root, "baseline", cJSON_Duplicate(m->keep_label, true));
+    int rc = af_store_write_meta_json(dir, root, durable, err);
     cJSON_Delete(root);
-    if (!text) {
-        af_error_set(err, "", "out of memory");
-        return -1;
-    }
-    size_t n = strlen(text);
-    char *line = malloc(n + 2);
-    int rc = -1;
-    if (line) {
-        memcpy(line, text, n);
-        memcpy(line + n, "\n", 2);
-        rc = durable ? af_store_write_text(dir, "meta.json", line, err)
-                     : af_store_write_plain(dir, "meta.json", line, n + 1, err);
-        free(line);
-    } else {
-        af_error_set(err, "", "out of memory");
-    }
-    free(text);
     return rc;
 }
 
@@ -482,6 +509,7 @@ static void meta_of(const af_findings_record_in *in, uint64_t sig, meta *m)
     m->engine = in->engine;
     m->origin = in->origin;
     m->target = in->target;
+    m->baseline = in->baseline;
 }
 
 /* ---- filing ---- */
@@ -522,9 +550,16 @@ static af_findings_result record_smaller(const char *dir, const char *sig_dir,
     af_store_iso_time(m->first_unix, first_seen, sizeof first_seen);
     af_store_read_meta(sig_dir, &old, first_seen, sizeof first_seen, &m->first_unix);
     m->first_seen = first_seen;
+    char *old_meta = m->baseline ? NULL : af_store_read_text(sig_dir, "meta.json");
+    cJSON *old_root = old_meta ? cJSON_Parse(old_meta) : NULL;
+    free(old_meta);
+    m->keep_label = cJSON_GetObjectItemCaseSensitive(old_root, "baseline");
     const char *name = sig_dir + strlen(dir) + 1;
     tmp_name(tmp, sizeof tmp, dir, "tmp", name);
-    if (build_folder(tmp, in, m, size, own_count(sig_dir) + 1, err) < 0) {
+    int built = build_folder(tmp, in, m, size, own_count(sig_dir) + 1, err);
+    cJSON_Delete(old_root);
+    m->keep_label = NULL;
+    if (built < 0) {
         remove_tree(tmp);
         return AF_FINDINGS_ERROR;
     }
@@ -663,6 +698,61 @@ int af_findings_put_folder(const char *dir, const char *name, const af_findings_
     }
     af_store_unlock(lock);
     return rc;
+}
+
+int af_findings_import(const char *dir, const char *from, af_error *err)
+{
+    const char *base = strrchr(from, '/');
+    base = base ? base + 1 : from;
+    char final[PATH_CAP];
+    snprintf(final, sizeof final, "%s/%s", dir, base);
+    if (!af_findings_is_sig_name(base)) {
+        af_error_set(err, "", "%s: not a signature folder", from);
+        return -1;
+    }
+    if (exists(final))
+        return 0;
+    /* the finding's own files (a minimized/ folder stays behind) */
+    enum { MAX_FILES = 32 };
+    af_findings_file files[MAX_FILES];
+    char *data[MAX_FILES];
+    int n = 0, rc = 0;
+    DIR *d = opendir(from);
+    if (!d) {
+        af_error_set(err, "", "%s: cannot open: %s", from, strerror(errno));
+        return -1;
+    }
+    struct dirent *e;
+    while (rc == 0 && n < MAX_FILES && (e = readdir(d))) {
+        char path[PATH_CAP];
+        struct stat st;
+        snprintf(path, sizeof path, "%s/%s", from, e->d_name);
+        if (e->d_name[0] == '.' || lstat(path, &st) != 0 || !S_ISREG(st.st_mode))
+            continue;
+        size_t len = 0;
+        data[n] = NULL;
+        rc = af_read_file(path, 256u << 20, &data[n], &len, err);
+        if (rc == 0)
+            files[n] = (af_findings_file){.name = strdup(e->d_name), .data = data[n], .len = len};
+        if (rc == 0 && !files[n].name) {
+            af_error_set(err, "", "out of memory");
+            free(data[n]);
+            rc = -1;
+        }
+        n += rc == 0;
+    }
+    closedir(d);
+    if (rc == 0)
+        rc = af_findings_put_folder(dir, base, files, n, err);
+    for (int i = 0; i < n; i++) {
+        free((char *)files[i].name);
+        free(data[i]);
+    }
+    if (rc < 0)
+        return -1;
+    af_error ignored;
+    af_findings_summary(dir, NULL, NULL, &ignored);
+    return 1;
 }
 
 /* ---- repair ---- */

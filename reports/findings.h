@@ -17,7 +17,11 @@
  *       meta.json       signature, signature text, oracle, engine (the
  *                       command or engine that filed it), origin (how:
  *                       gen's seed and run, an engine's worker and run),
- *                       python, target, first seen, size
+ *                       python, target, first seen, size; "baseline": known
+ *                       or new (reports/baseline.h: status, issue, fixed_in,
+ *                       description, list) when the filer had the lists;
+ *                       "reproduces_on" once a campaign ran its reproducer
+ *                       under other interpreters (af_findings_set_meta)
  *       count           how many runs hit the signature (decimal, one line)
  *   STORE/summary.json  every signature (findings_summary.c), replaced
  *                       at once; not fsync'd: it is derived from the folders
@@ -55,6 +59,7 @@
 
 #include "harness/run/trace.h"
 #include "oracles/verdict.h"
+#include "reports/baseline.h"
 #include "scenarios/ir.h"
 
 /* One run to file. */
@@ -78,6 +83,9 @@ typedef struct af_findings_record_in {
     const char *signature_text;
     const char *evidence;
     const char *target; /* the target adapter of the run; NULL: stock asyncio */
+    /* The known-defect lists meta.json's "baseline" label comes from; NULL:
+     * no label (a smaller run of a signature keeps the folder's). */
+    const af_baseline *baseline;
 } af_findings_record_in;
 
 typedef enum af_findings_result {
@@ -139,6 +147,13 @@ typedef struct af_findings_file {
 int af_findings_put_folder(const char *dir, const char *name, const af_findings_file *files,
                            int nfiles, af_error *err);
 
+/* Copy the signature folder `from` (another store's STORE/<sig>, its
+ * regular files) into the store `dir` when dir has no folder of that
+ * signature: built under a temporary name and renamed into place, as any
+ * folder. Returns 1 copied, 0 already there (kept as it is), -1 with err
+ * set. For merging the stores of several machines. */
+int af_findings_import(const char *dir, const char *from, af_error *err);
+
 /* Repair what killed processes left in a store (see above): temporary
  * folders are removed, an .old- folder whose signature folder is missing
  * is put back, a signature folder missing meta.json or count gets them
@@ -173,6 +188,33 @@ int af_findings_summary(const char *dir, size_t *unique, uint64_t *total, af_err
 int af_findings_summary_campaign(const char *dir, const af_findings_campaign *campaign,
                                  size_t *unique, uint64_t *total, af_error *err);
 
+/* ---- labels, meta.json fields, which signatures a run met (findings_label.c) ---- */
+
+/* meta.json's "baseline" of every signature folder made to agree with b
+ * (a team's list added since, a list that changed); rewritten only where
+ * it differs. Returns the number of folders changed, or -1 with err set. */
+int af_findings_label(const char *dir, const af_baseline *b, af_error *err);
+
+/* Set meta.json's top-level `key` of one signature folder to the JSON
+ * value `json` (parsed; under the store's lock, written durably). 0, or -1
+ * with err set (no such folder, JSON that does not parse). */
+int af_findings_set_meta(const char *dir, uint64_t signature, const char *key, const char *json,
+                         af_error *err);
+
+/* The count of every signature folder at one moment: what a campaign
+ * compares at its end to know the signatures its run met (a folder that
+ * appeared, or whose count grew), whichever engine filed them. */
+typedef struct af_findings_tally {
+    uint64_t *sigs, *counts; /* sorted by signature */
+    size_t n;
+} af_findings_tally;
+
+/* 0 (an absent store is an empty tally), or -1 with err set. */
+int af_findings_tally_read(const char *dir, af_findings_tally *out, af_error *err);
+void af_findings_tally_free(af_findings_tally *t);
+/* The count of sig in t (0 when absent). */
+uint64_t af_findings_tally_count(const af_findings_tally *t, uint64_t sig);
+
 /* ---- one process's view: the signature table (findings_table.c) ---- */
 
 /* Room for a signature folder's path (af_findings_sig_dir). */
@@ -198,6 +240,11 @@ af_findings_store *af_findings_open(const char *dir, const char *engine, FILE *l
 /* Add the pending counts (af_findings_flush) and free the table. */
 void af_findings_close(af_findings_store *st);
 const char *af_findings_dir(const af_findings_store *st);
+
+/* The known-defect lists every record of this process is labelled with
+ * (meta.json's "baseline"); NULL: none. b must outlive the store. */
+void af_findings_use_baseline(af_findings_store *st, const af_baseline *b);
+const af_baseline *af_findings_baseline(const af_findings_store *st);
 
 /* Off by default: a known signature's later runs are only counted. On: a
  * later run smaller than every one this process offered is filed again

@@ -6,6 +6,7 @@
 #ifndef ASYNCFUZZ_FINDINGS_IO_H
 #define ASYNCFUZZ_FINDINGS_IO_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -36,6 +37,16 @@ int af_store_read_meta(const char *sig_dir, af_findings_size *size, char *first_
                        int64_t *first_unix);
 /* The size of a folder: meta.json's, or its scenario.json's. 0 or -1. */
 int af_store_folder_size(const char *sig_dir, af_findings_size *out);
+
+/* meta.json's "baseline" object for a signature (cJSON, to be freed). */
+struct cJSON *af_store_label_json(const af_baseline *b, uint64_t signature);
+/* root as DIR/meta.json: durably, or (a folder being built) plain. */
+int af_store_write_meta_json(const char *dir, struct cJSON *root, bool durable, af_error *err);
+
+/* The signature folders' names of a store, sorted (findings_summary.c):
+ * *names malloc'd, NULL with *n 0 when there is none or the store is
+ * absent. 0, or -1 with err set (out of memory). */
+int af_store_sig_names(const char *dir, char (**names)[17], size_t *n, af_error *err);
 
 /* Regenerate summary.json with the store locked by the caller. */
 int af_store_summary_locked(const char *dir, const af_findings_campaign *campaign, size_t *unique,

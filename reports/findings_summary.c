@@ -104,35 +104,72 @@ static void free_entries(entry *list, size_t n)
     free(list);
 }
 
-/* The signature folders of dir, sorted by first seen; NULL with *n = 0
- * when there is none or memory ran out (*failed). */
-static entry *read_entries(const char *dir, size_t *n_out, bool *failed)
+static int name_cmp(const void *a, const void *b)
 {
+    return strcmp(a, b);
+}
+
+int af_store_sig_names(const char *dir, char (**names)[17], size_t *n_out, af_error *err)
+{
+    *names = NULL;
     *n_out = 0;
-    *failed = false;
     DIR *d = opendir(dir);
     if (!d)
-        return NULL;
+        return 0;
     size_t n = 0, cap = 0;
-    entry *list = NULL;
+    int rc = 0;
     struct dirent *e;
     while ((e = readdir(d))) {
         if (!af_findings_is_sig_name(e->d_name))
             continue;
         if (n == cap) {
             size_t c = cap ? cap * 2 : 64;
-            entry *bigger = realloc(list, c * sizeof *list);
+            char(*bigger)[17] = realloc(*names, c * sizeof **names);
             if (!bigger) {
-                *failed = true;
+                af_error_set(err, "", "%s: out of memory", dir);
+                rc = -1;
                 break;
             }
-            list = bigger;
+            *names = bigger;
             cap = c;
         }
-        entry *x = &list[n++];
-        snprintf(x->name, sizeof x->name, "%s", e->d_name);
+        snprintf((*names)[n++], 17, "%s", e->d_name);
+    }
+    closedir(d);
+    if (rc < 0) {
+        free(*names);
+        *names = NULL;
+        return -1;
+    }
+    if (n)
+        qsort(*names, n, sizeof **names, name_cmp);
+    *n_out = n;
+    return 0;
+}
+
+/* The signature folders of dir, sorted by first seen; NULL with *n = 0
+ * when there is none or memory ran out (*failed). */
+static entry *read_entries(const char *dir, size_t *n_out, bool *failed)
+{
+    *n_out = 0;
+    *failed = false;
+    char(*names)[17];
+    size_t n;
+    af_error err;
+    if (af_store_sig_names(dir, &names, &n, &err) < 0) {
+        *failed = true;
+        return NULL;
+    }
+    entry *list = n ? malloc(n * sizeof *list) : NULL;
+    if (n && !list) {
+        *failed = true;
+        n = 0;
+    }
+    for (size_t i = 0; i < n; i++) {
+        entry *x = &list[i];
+        snprintf(x->name, sizeof x->name, "%s", names[i]);
         char sig_dir[AF_STORE_PATH_CAP];
-        snprintf(sig_dir, sizeof sig_dir, "%s/%s", dir, e->d_name);
+        snprintf(sig_dir, sizeof sig_dir, "%s/%s", dir, names[i]);
         char *meta = af_store_read_text(sig_dir, "meta.json");
         x->meta = meta ? cJSON_Parse(meta) : NULL;
         free(meta);
@@ -142,7 +179,7 @@ static entry *read_entries(const char *dir, size_t *n_out, bool *failed)
                         : stat(sig_dir, &st) == 0 ? (int64_t)st.st_mtime
                                                   : 0;
     }
-    closedir(d);
+    free(names);
     if (n)
         qsort(list, n, sizeof *list, entry_cmp);
     *n_out = n;

@@ -20,7 +20,8 @@ struct af_findings_store {
     char dir[AF_STORE_PATH_CAP];
     char engine[32];
     bool refile_smaller;
-    af_findings_known *items; /* in the order met */
+    const af_baseline *baseline; /* labels meta.json; NULL: none */
+    af_findings_known *items;    /* in the order met */
     size_t n, cap;
     int32_t *slots; /* open addressing over items: index, -1 empty */
     size_t nslots;  /* a power of two, at least twice n */
@@ -60,6 +61,16 @@ void af_findings_close(af_findings_store *st)
 const char *af_findings_dir(const af_findings_store *st)
 {
     return st->dir;
+}
+
+void af_findings_use_baseline(af_findings_store *st, const af_baseline *b)
+{
+    st->baseline = b;
+}
+
+const af_baseline *af_findings_baseline(const af_findings_store *st)
+{
+    return st->baseline;
 }
 
 void af_findings_refile_smaller(af_findings_store *st, bool on)
@@ -172,6 +183,8 @@ static af_findings_result record(af_findings_store *st, const af_findings_record
     af_findings_record_in r = *in;
     if (!r.engine)
         r.engine = st->engine;
+    if (!r.baseline)
+        r.baseline = st->baseline;
     return af_findings_record(st->dir, &r, NULL, 0, err);
 }
 

@@ -303,6 +303,22 @@ static int referents_visit(PyObject *obj, void *list)
     return PyList_Append((PyObject *)list, obj) < 0;
 }
 
+/* probe._on_done's fallback for a cancelled task whose _cancel_message is
+ * None: the message of its last successful cancel(), _CANCEL_MSG[id]
+ * (probe.py). *m (None on entry, a reference owned by the caller) is
+ * replaced when there is one. 0, or -1 with an exception set. */
+static int cancel_msg_of(PyObject *id, PyObject **m)
+{
+    PyObject *table = gget(N_CANCEL_MSG);
+    if (!table)
+        return -1;
+    PyObject *found = PyDict_GetItemWithError(table, id);
+    if (!found)
+        return PyErr_Occurred() ? -1 : 0;
+    Py_SETREF(*m, Py_NewRef(found));
+    return 0;
+}
+
 /* probe._cancelled_exc(t): the CancelledError a cancelled task ended with,
  * from gc.get_referents(t) (the same traversal), or None. New reference. */
 static PyObject *cancelled_exc(PyObject *t)
@@ -531,6 +547,8 @@ static PyObject *on_done(PyObject *self, PyObject *t)
                 goto done;
             id = PyObject_GetAttr(t, N[N_af_id]);
             if (!id)
+                goto done;
+            if (m == Py_None && cancel_msg_of(id, &m) < 0)
                 goto done;
             etype = Py_NewRef(s_cancelled_error_name);
             if (m == Py_None) {

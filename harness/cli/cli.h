@@ -26,7 +26,7 @@ typedef int (*af_command_fn)(int argc, char **argv);
 
 /* af_cmd_show, af_cmd_run ...: harness/cli/cli_scenario.c (show, check,
  * decode, encode), cli_run.c (run, replay, repro), cli_gen.c (gen),
- * cli_fuzz.c (fuzz, minimize). */
+ * cli_fuzz.c (fuzz, minimize), cli_corpus.c (corpus, campaign). */
 #define AF_COMMAND(name, flags, summary) int af_cmd_##name(int argc, char **argv);
 #include "harness/options/options.def"
 
@@ -102,6 +102,10 @@ typedef struct af_cli_supervised {
      * reserved lazily), given to init once before the first child. */
     size_t shared_size;
     void (*init)(void *shared, void *ctx);
+    /* The command ends gracefully on Ctrl-C / SIGTERM (gen: the summary
+     * and exit code): a child killed by the stop before it caught it goes
+     * to on_death (how AF_SUP_STOPPED), which starts one that only ends. */
+    bool graceful_stop;
     void *ctx;
     /* filled by af_cli_supervise */
     af_sup_slot *slot;
@@ -132,5 +136,14 @@ struct af_runner *af_cli_runner(af_command_id cmd, af_sup_slot *slot, const af_r
 int af_cli_judge(af_sup_slot *slot, struct af_runner *r, const af_scenario *s, uint64_t step,
                  const char *what, const uint8_t *input, size_t len, af_trace *tr,
                  af_verdict_list *v, af_error *err);
+
+/* The folder of this executable (the engine binaries sit next to it). */
+void af_cli_self_dir(char *buf, size_t cap);
+
+/* The engine binary `name` (asyncfuzz-libfuzzer, asyncfuzz-afl) next to
+ * this one into bin: 0, or -1 after printing that the `label` engine is
+ * not built and `how` to build it. */
+int af_cli_find_engine(af_command_id cmd, char *bin, size_t cap, const char *name,
+                       const char *label, const char *how);
 
 #endif

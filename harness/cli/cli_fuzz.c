@@ -34,31 +34,19 @@
 #include "base/clock.h"
 #include "base/file_io.h"
 #include "harness/cli/cli.h"
+#include "harness/cli/cli_campaign.h"
 #include "harness/engines/coverage.h"
 #include "harness/engines/engine.h"
 #include "harness/engines/flight.h"
 #include "harness/run/embed.h"
 #include "harness/run/runner.h"
 #include "oracles/verdict.h"
+#include "reports/aflstats.h"
 #include "reports/finding.h"
 #include "reports/findings.h"
 #include "scenarios/bytes.h"
 #include "scenarios/json.h"
 #include "scenarios/minimize.h"
-
-/* The folder of this executable (for the engine binaries next to it). */
-static void self_dir(char *buf, size_t cap)
-{
-    ssize_t n = readlink("/proc/self/exe", buf, cap - 1);
-    if (n <= 0) {
-        snprintf(buf, cap, ".");
-        return;
-    }
-    buf[n] = '\0';
-    char *slash = strrchr(buf, '/');
-    if (slash)
-        *slash = '\0';
-}
 
 static bool is_dir(const char *p)
 {
@@ -103,8 +91,17 @@ static const af_cli_help fuzz_help = {
              "binaries through that variable.\n",
     .below = "The progress line (stderr, about once a second): elapsed time, execs, execs/s,\n"
              "features, corpus size, findings (new signatures / runs with a finding).\n\n"
-             "exit: 0 no finding, 1 findings, 2 usage or setup error (an engine not built,\n"
-             "counters that do not move)\n",
+             "OUT is a campaign folder with a memory (docs/campaigns.md): campaign.json keeps\n"
+             "the settings of its first start (a resume with another target, reference,\n"
+             "engine, coverage or interpreter is refused), history.jsonl one line per run,\n"
+             "stats/<run>/ AFL++'s fuzzer_stats and plot_data (afl-whatsup OUT/stats).\n"
+             "Each finding is labelled known (its signature is in the shipped baseline of the\n"
+             "target and Python version, or a --baseline list) or new, on its FINDING line\n"
+             "and in meta.json; the end lists this run's signatures, new first, and what is\n"
+             "new since the last run.\n\n"
+             "exit: 0 nothing new (known signatures only, or none), 1 a new signature,\n"
+             "2 usage or setup error (an engine not built, counters that do not move, a\n"
+             "campaign folder started with other settings)\n",
 };
 
 /* libFuzzer's longest input when --max-len is not given: scenarios are
@@ -112,18 +109,28 @@ static const af_cli_help fuzz_help = {
  * sooner (docs/engines.md). */
 #define LIBFUZZER_DEFAULT_MAX_LEN 128
 
-static int run_builtin(const af_options *o)
+/* The engines' runs: 0, or -1 when the engine could not run as asked
+ * (printed); what they did in fig. */
+static int run_builtin(const af_options *o, const af_cli_campaign *c, af_cli_figures *fig)
 {
     af_engine_stats st;
     af_error err;
     memset(&err, 0, sizeof err);
     af_engine_options eo;
-    if (af_engine_options_from(&eo, o, stderr, &err) < 0)
-        return af_cli_usage_error(AF_CMD_fuzz, "%s: %s", err.path, err.message);
+    if (af_engine_options_from(&eo, o, stderr, &err) < 0) {
+        af_cli_usage_error(AF_CMD_fuzz, "%s: %s", err.path, err.message);
+        return -1;
+    }
+    eo.stats_dir = c->stats_dir;
     int rc = af_engine_run(&eo, &st, &err);
+    *fig = (af_cli_figures){.execs = st.execs,
+                            .seconds = st.seconds,
+                            .has_features = true,
+                            .features = st.features,
+                            .corpus = st.corpus};
     if (rc == 2) {
         fprintf(stderr, "asyncfuzz fuzz: %s\n", err.message);
-        return AF_EXIT_USAGE;
+        return -1;
     }
     char findings[PATH_MAX];
     snprintf(findings, sizeof findings, "%s/findings", eo.out_dir);
@@ -145,7 +152,7 @@ static int run_builtin(const af_options *o)
         else
             fprintf(stderr, "asyncfuzz fuzz: '%s' not found\n", eo.stop_on);
     }
-    return rc == 1 ? AF_EXIT_FINDING : AF_EXIT_OK;
+    return 0;
 }
 
 /* --- external engines --- */
@@ -162,7 +169,7 @@ static const char *find_dict(const char *given, char *buf, size_t cap)
     if (given)
         return given;
     char dir[PATH_MAX];
-    self_dir(dir, sizeof dir);
+    af_cli_self_dir(dir, sizeof dir);
     const char *cands[] = {"corpus/asyncio.dict", NULL};
     for (int i = 0; cands[i]; i++)
         if (is_file(cands[i])) {
@@ -229,29 +236,23 @@ static void export_options(const af_options *o)
     }
 }
 
-/* The engine binary `name` next to this one; prints how to build it when
- * it is missing. */
-static int find_engine(char *bin, size_t cap, const char *name, const char *label, const char *how)
-{
-    char dir[PATH_MAX];
-    self_dir(dir, sizeof dir);
-    snprintf(bin, cap, "%s/%s", dir, name);
-    if (access(bin, X_OK) == 0)
-        return 0;
-    fprintf(stderr,
-            "asyncfuzz fuzz: the %s engine is not built: %s does not exist.\n"
-            "%s, or use --engine builtin.\n",
-            label, bin, how);
-    return -1;
-}
-
 /* What one libFuzzer process did, read from its stderr. */
 typedef struct lf_progress {
     uint64_t execs, rate, ft, corp; /* of the current process */
     uint64_t execs_before;          /* of the processes before it */
     int artifacts;                  /* "Test unit written to" lines */
     bool stopping;
+    af_aflstats_run stats;  /* the run's AFL++-format statistics, from these figures */
+    size_t findings_before; /* signature folders at the start */
 } lf_progress;
+
+/* The statistics files from what libFuzzer printed so far. */
+static void lf_stats(lf_progress *p, double elapsed, const char *findings, bool final)
+{
+    size_t nf = count_findings(findings);
+    af_aflstats_tick(&p->stats, elapsed, p->execs_before + p->execs, p->ft, p->corp,
+                     nf > p->findings_before ? nf - p->findings_before : 0, 0, final);
+}
 
 /* Relays one libFuzzer process's stderr: the log file gets everything, the
  * terminal the findings and errors, and the progress line. */
@@ -292,6 +293,8 @@ static void lf_pump(FILE *in, FILE *logf, pid_t pid, bool tty, double start, con
             fputs(line, stderr);
         }
         double t = af_clock_seconds();
+        if (line[0] == '#')
+            lf_stats(p, t - start, findings, false);
         if (t - last >= (tty ? 1.0 : 5.0)) {
             ext_progress(tty, "libfuzzer", t - start, p->execs_before + p->execs, p->rate, p->ft,
                          p->corp, count_findings(findings), false);
@@ -379,13 +382,14 @@ static void recover_flights(const char *findings)
     af_flight_recover(findings, by, stderr, NULL, NULL);
 }
 
-static int run_libfuzzer(af_options *o)
+static int run_libfuzzer(af_options *o, const af_cli_campaign *c, af_cli_figures *fig)
 {
     char bin[PATH_MAX + 32];
-    if (find_engine(bin, sizeof bin, "asyncfuzz-libfuzzer", "libFuzzer",
-                    "Build it with clang (cmake -S . -B build && cmake --build build --target "
-                    "asyncfuzz-libfuzzer)") < 0)
-        return AF_EXIT_USAGE;
+    if (af_cli_find_engine(
+            AF_CMD_fuzz, bin, sizeof bin, "asyncfuzz-libfuzzer", "libFuzzer",
+            "Build it with clang (cmake -S . -B build && cmake --build build --target "
+            "asyncfuzz-libfuzzer)") < 0)
+        return -1;
     char findings[PATH_MAX], corpus[PATH_MAX], artifacts[PATH_MAX + 16], logpath[PATH_MAX + 16];
     snprintf(findings, sizeof findings, "%s/findings", o->out_dir);
     /* New inputs go to OUT/corpus; --corpus is read as seeds, never written
@@ -397,10 +401,10 @@ static int run_libfuzzer(af_options *o)
     if (af_mkdirs(findings, &err) < 0 || af_mkdirs(corpus, &err) < 0 ||
         af_mkdirs(artifacts, &err) < 0) {
         fprintf(stderr, "asyncfuzz fuzz: %s\n", err.message);
-        return AF_EXIT_USAGE;
+        return -1;
     }
     if (add_engine_options(o, findings) < 0)
-        return AF_EXIT_USAGE;
+        return -1;
 
     FILE *logf = fopen(logpath, "w");
     struct sigaction sa, oi, ot;
@@ -412,6 +416,10 @@ static int run_libfuzzer(af_options *o)
     double start = af_clock_seconds();
     lf_progress p;
     memset(&p, 0, sizeof p);
+    /* libFuzzer's features: up to 8 hit-count buckets per extra counter */
+    af_aflstats_start(&p.stats, c->stats_dir, "asyncfuzz libfuzzer", (uint64_t)AF_COV_MAP_SIZE * 8,
+                      o->hang_timeout * 1000);
+    p.findings_before = count_findings(findings);
     int status = 0, restarts = 0, idle_deaths = 0;
     bool setup_failed = false;
     /* One libFuzzer process without -fork stops at a crash or hang of the
@@ -468,8 +476,15 @@ static int run_libfuzzer(af_options *o)
         fclose(logf);
     recover_flights(findings);
     size_t nf = count_findings(findings);
-    ext_progress(tty, "libfuzzer", af_clock_seconds() - start, p.execs_before + p.execs, p.rate,
-                 p.ft, p.corp, nf, true);
+    double elapsed = af_clock_seconds() - start;
+    ext_progress(tty, "libfuzzer", elapsed, p.execs_before + p.execs, p.rate, p.ft, p.corp, nf,
+                 true);
+    lf_stats(&p, elapsed, findings, true);
+    *fig = (af_cli_figures){.execs = p.execs_before + p.execs,
+                            .seconds = elapsed,
+                            .has_features = true,
+                            .features = p.ft,
+                            .corpus = p.corp};
     af_findings_summary(findings, NULL, NULL, &err);
     fprintf(stderr,
             "asyncfuzz fuzz: libFuzzer exited with status %d after %d restart(s); log in %s; "
@@ -477,11 +492,11 @@ static int run_libfuzzer(af_options *o)
             WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status), restarts, logpath,
             findings, p.artifacts ? "; libFuzzer's own crash files in " : "",
             p.artifacts ? artifacts : "");
-    if ((setup_failed || (o->jobs > 1 && status != 0)) && nf == 0) {
+    if (setup_failed || (o->jobs > 1 && status != 0)) {
         fprintf(stderr, "asyncfuzz fuzz: libFuzzer failed; see %s\n", logpath);
-        return AF_EXIT_USAGE;
+        return -1;
     }
-    return nf > 0 ? AF_EXIT_FINDING : AF_EXIT_OK;
+    return 0;
 }
 
 /* One fuzzer_stats value. */
@@ -534,16 +549,43 @@ static uint64_t live_execs(const char *aflout, int jobs)
     return sum;
 }
 
-static int run_afl(af_options *o)
+/* afl-fuzz's own statistics of the main instance in the run's stats
+ * folder: links while it runs (afl-whatsup OUT/stats sees it live), copies
+ * at the end (the next run reuses OUT/afl). */
+static void afl_stats(const char *aflout, const char *stats_dir, bool final)
+{
+    static const char *const files[] = {"fuzzer_stats", "plot_data", NULL};
+    af_error err;
+    if (!stats_dir[0] || af_mkdirs(stats_dir, &err) < 0)
+        return;
+    for (int i = 0; files[i]; i++) {
+        char from[PATH_MAX + 64], to[PATH_MAX + 192];
+        snprintf(from, sizeof from, "%s/main/%s", aflout, files[i]);
+        snprintf(to, sizeof to, "%s/%s", stats_dir, files[i]);
+        unlink(to);
+        if (!final) {
+            if (symlink(from, to) != 0)
+                fprintf(stderr, "asyncfuzz fuzz: cannot link %s: %s\n", to, strerror(errno));
+            continue;
+        }
+        char *text = NULL;
+        size_t len = 0;
+        if (af_read_file(from, 64 << 20, &text, &len, &err) == 0)
+            af_write_file(to, text, len, &err);
+        free(text);
+    }
+}
+
+static int run_afl(af_options *o, const af_cli_campaign *c, af_cli_figures *fig)
 {
     char bin[PATH_MAX + 32];
-    if (find_engine(bin, sizeof bin, "asyncfuzz-afl", "AFL++",
-                    "Install Debian's afl++ and rebuild (cmake finds afl-clang-fast)") < 0)
-        return AF_EXIT_USAGE;
+    if (af_cli_find_engine(AF_CMD_fuzz, bin, sizeof bin, "asyncfuzz-afl", "AFL++",
+                           "Install Debian's afl++ and rebuild (cmake finds afl-clang-fast)") < 0)
+        return -1;
     const char *afl_fuzz = "afl-fuzz";
     if (system("command -v afl-fuzz >/dev/null 2>&1") != 0) {
         fprintf(stderr, "asyncfuzz fuzz: afl-fuzz is not installed (Debian package afl++)\n");
-        return AF_EXIT_USAGE;
+        return -1;
     }
     char findings[PATH_MAX], corpus[PATH_MAX], aflout[PATH_MAX + 16];
     snprintf(findings, sizeof findings, "%s/findings", o->out_dir);
@@ -556,7 +598,7 @@ static int run_afl(af_options *o)
     if (af_mkdirs(findings, &err) < 0 || af_mkdirs(corpus, &err) < 0 ||
         af_mkdirs(aflout, &err) < 0) {
         fprintf(stderr, "asyncfuzz fuzz: %s\n", err.message);
-        return AF_EXIT_USAGE;
+        return -1;
     }
     /* afl-fuzz wants at least one seed */
     DIR *d = opendir(corpus);
@@ -573,7 +615,7 @@ static int run_afl(af_options *o)
         af_write_file(seed, "\0", 1, &err);
     }
     if (add_engine_options(o, findings) < 0)
-        return AF_EXIT_USAGE;
+        return -1;
     /* afl-fuzz's own settings (not asyncfuzz options) */
     setenv("AFL_NO_UI", "1", 1);
     setenv("AFL_SKIP_CPUFREQ", "1", 1);
@@ -583,10 +625,14 @@ static int run_afl(af_options *o)
      * check; should one still crash, afl-fuzz must not refuse to start */
     setenv("AFL_SKIP_CRASHES", "1", 1);
     setenv("AFL_SUPPRESS_AFL_ENV_WARNINGS", "1", 1);
+    /* the campaign folder goes on where its last run stopped: afl-fuzz
+     * resumes OUT/afl's queue instead of refusing a folder holding more
+     * than 25 minutes of an earlier run (docs/campaigns.md) */
+    setenv("AFL_AUTORESUME", "1", 0);
     /* the structure-aware custom mutator (harness/engines/afl_mutator.c), next to
      * the binary; AFL++'s havoc still runs after it */
     char dir[PATH_MAX], mutator[PATH_MAX + 32];
-    self_dir(dir, sizeof dir);
+    af_cli_self_dir(dir, sizeof dir);
     snprintf(mutator, sizeof mutator, "%s/asyncfuzz-afl-mutator.so", dir);
     if (access(mutator, R_OK) == 0)
         setenv("AFL_CUSTOM_MUTATOR_LIBRARY", mutator, 0);
@@ -670,6 +716,7 @@ static int run_afl(af_options *o)
     sigaction(SIGTERM, &sa, &ot);
     bool tty = isatty(2);
     double start = af_clock_seconds();
+    afl_stats(aflout, c->stats_dir, false);
     int alive = jobs;
     int worst = 0;
     uint64_t execs = 0, rate = 0, edges = 0, corp = 0;
@@ -733,16 +780,23 @@ static int run_afl(af_options *o)
     sigaction(SIGTERM, &ot, NULL);
     recover_flights(findings);
     size_t nf = count_findings(findings);
-    ext_progress(tty, "afl", af_clock_seconds() - start, execs, rate, edges, corp, nf, true);
+    double elapsed = af_clock_seconds() - start;
+    ext_progress(tty, "afl", elapsed, execs, rate, edges, corp, nf, true);
+    afl_stats(aflout, c->stats_dir, true);
+    *fig = (af_cli_figures){.execs = execs,
+                            .seconds = elapsed,
+                            .has_features = true,
+                            .features = edges,
+                            .corpus = corp};
     af_findings_summary(findings, NULL, NULL, &err);
     fprintf(stderr, "asyncfuzz fuzz: afl-fuzz done (logs and queues in %s/); findings in %s/\n",
             aflout, findings);
-    if (worst != 0 && nf == 0 && execs == 0) {
+    if (worst != 0 && execs == 0) {
         fprintf(stderr, "asyncfuzz fuzz: afl-fuzz failed (exit %d); see %s/main.log\n", worst,
                 aflout);
-        return AF_EXIT_USAGE;
+        return -1;
     }
-    return nf > 0 ? AF_EXIT_FINDING : AF_EXIT_OK;
+    return 0;
 }
 
 /* The target adapter loads (in a supervised child): whatever the engine,
@@ -767,11 +821,15 @@ int af_cmd_fuzz(int argc, char **argv)
         if ((rc = af_cli_supervise(&x)) != AF_EXIT_OK)
             return rc;
     }
-    if (strcmp(o.engine, "libfuzzer") == 0)
-        return run_libfuzzer(&o);
-    if (strcmp(o.engine, "afl") == 0)
-        return run_afl(&o);
-    return run_builtin(&o);
+    af_cli_campaign c;
+    rc = af_cli_campaign_begin(&c, AF_CMD_fuzz, &o, o.engine, (int)o.jobs);
+    if (rc != AF_CLI_GO)
+        return rc;
+    af_cli_figures fig = {0};
+    int ran = strcmp(o.engine, "libfuzzer") == 0 ? run_libfuzzer(&o, &c, &fig)
+              : strcmp(o.engine, "afl") == 0     ? run_afl(&o, &c, &fig)
+                                                 : run_builtin(&o, &c, &fig);
+    return af_cli_campaign_end(&c, &fig, ran < 0);
 }
 
 /* ---- minimize ---- */

@@ -25,6 +25,7 @@
 
 #include "base/clock.h"
 #include "harness/cli/cli.h"
+#include "harness/cli/cli_campaign.h"
 #include "harness/run/runner.h"
 #include "reports/finding.h"
 #include "reports/findings.h"
@@ -70,8 +71,12 @@ static const af_cli_help gen_help = {
              "Ctrl-C (SIGINT) or SIGTERM ends the campaign after the current run, as\n"
              "--count would (the way to stop --count 0): counts, summary, exit code;\n"
              "a second one stops at once.\n"
-             "exit: 0 no finding, 1 findings, 2 usage error, harness failure, or a target\n"
-             "adapter that does not load\n",
+             "OUT is a campaign folder (docs/campaigns.md): campaign.json keeps the settings\n"
+             "of its first start, history.jsonl one line per run. Each finding is labelled\n"
+             "known (in the shipped baseline of the target and Python version, or a\n"
+             "--baseline list) or new in meta.json; the end lists this run's signatures.\n"
+             "exit: 0 nothing new (known signatures only, or none), 1 a new signature,\n"
+             "2 usage error, harness failure, or a target adapter that does not load\n",
 };
 
 /* What the children and the parent share. */
@@ -93,6 +98,7 @@ typedef struct gen_job {
     char store_dir[4200];
     char origin_base[160]; /* "gen --seed S --misuse --max-len L" */
     gen_shared *sh;
+    af_baseline *baseline; /* the campaign folder's known-defect lists */
 } gen_job;
 
 static uint64_t splitmix64(uint64_t *state)
@@ -237,9 +243,9 @@ static int gen_end(const gen_job *g, af_findings_store *store, bool harness_fail
         af_cli_print_error(AF_CMD_gen, NULL, &err);
         return AF_EXIT_USAGE;
     }
-    return harness_failed                       ? AF_EXIT_USAGE
-           : af_findings_known_count(store) > 0 ? AF_EXIT_FINDING
-                                                : AF_EXIT_OK;
+    /* known versus new, and so the exit code, is the parent's
+     * (af_cli_campaign_end) */
+    return harness_failed ? AF_EXIT_USAGE : AF_EXIT_OK;
 }
 
 /* The runs from sh->next on, in the supervised child. */
@@ -262,6 +268,7 @@ static int gen_work(af_sup_slot *slot, void *ctx)
         af_cli_print_error(AF_CMD_gen, NULL, &err);
         goto done;
     }
+    af_findings_use_baseline(store, g->baseline);
     if (!s || !v || !all || !input || !tr_ok) {
         fprintf(stderr, "asyncfuzz gen: out of memory\n");
         goto done;
@@ -382,6 +389,10 @@ static int gen_death(const af_sup_death *d, const af_sup_slot *slot, void *share
 {
     gen_job *g = ctx;
     gen_shared *sh = shared;
+    if (d->how == AF_SUP_STOPPED) { /* Ctrl-C before the child caught it */
+        sh->stop_signal = d->signal;
+        return AF_CLI_GO;
+    }
     char text[2400];
     af_cli_death_text(d, slot, g->o.hang_timeout, text, sizeof text);
     if (d->phase == AF_SUP_STARTING || d->phase == AF_SUP_LOADING) {
@@ -430,9 +441,14 @@ int af_cmd_gen(int argc, char **argv)
                                   "--seed is required (the same seed gives the same runs)");
     if (!o.text[AF_OPT_count])
         return af_cli_usage_error(AF_CMD_gen, "--count is required (0 runs until interrupted)");
+    /* the campaign folder: --out, campaign.json, history (cli_campaign.h) */
+    af_cli_campaign campaign_folder;
+    if ((rc = af_cli_campaign_begin(&campaign_folder, AF_CMD_gen, &o, "gen", 1)) != AF_CLI_GO)
+        return rc;
     gen_job g;
     memset(&g, 0, sizeof g);
     g.o = o;
+    g.baseline = campaign_folder.baseline;
     af_options_to_runner(&o, &g.run);
     g.seed = o.seed;
     g.count = o.count;
@@ -447,6 +463,12 @@ int af_cmd_gen(int argc, char **argv)
                            .on_death = gen_death,
                            .shared_size = sizeof(gen_shared),
                            .init = gen_init,
+                           .graceful_stop = true,
                            .ctx = &g};
-    return af_cli_supervise(&x);
+    int code = af_cli_supervise(&x);
+    af_cli_figures fig = {.execs = g.sh ? g.sh->runs : 0,
+                          .seconds = g.sh ? af_clock_seconds() - g.sh->t0 : 0};
+    bool failed = code != AF_EXIT_OK;
+    int end = af_cli_campaign_end(&campaign_folder, &fig, failed);
+    return failed ? code : end;
 }

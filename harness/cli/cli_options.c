@@ -4,6 +4,8 @@
  */
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "harness/cli/cli.h"
 #include "harness/run/embed.h"
@@ -76,4 +78,33 @@ int af_cli_options(af_command_id cmd, const af_cli_help *help, int argc, char **
         return AF_EXIT_OK;
     }
     return check_args(cmd, help, o);
+}
+
+void af_cli_self_dir(char *buf, size_t cap)
+{
+    ssize_t n = readlink("/proc/self/exe", buf, cap - 1);
+    if (n <= 0) {
+        snprintf(buf, cap, ".");
+        return;
+    }
+    buf[n] = '\0';
+    char *slash = strrchr(buf, '/');
+    if (slash)
+        *slash = '\0';
+}
+
+int af_cli_find_engine(af_command_id cmd, char *bin, size_t cap, const char *name,
+                       const char *label, const char *how)
+{
+    char dir[4096];
+    af_cli_self_dir(dir, sizeof dir);
+    snprintf(bin, cap, "%s/%s", dir, name);
+    if (access(bin, X_OK) == 0)
+        return 0;
+    fprintf(stderr,
+            "asyncfuzz %s: the %s engine is not built: %s does not exist.\n"
+            "%s%s.\n",
+            af_command(cmd)->name, label, bin, how,
+            cmd == AF_CMD_fuzz ? ", or use --engine builtin" : "");
+    return -1;
 }

@@ -35,6 +35,7 @@
 
 #include "base/clock.h"
 #include "harness/cli/cli.h"
+#include "harness/cli/cli_campaign.h"
 #include "harness/run/embed.h"
 #include "harness/run/runner.h"
 #include "harness/run/trace.h"

@@ -188,8 +188,11 @@ int af_cli_supervise(af_cli_supervised *x)
             rc = code;
             break;
         }
-        /* Ctrl-C, and a closed standard output: as the command would have ended */
-        if (d.how == AF_SUP_STOPPED || (d.how == AF_SUP_SIGNALED && d.signal == SIGPIPE))
+        /* Ctrl-C, and a closed standard output: as the command would have
+         * ended - unless the command ends gracefully on a stop, and the
+         * child died of it before it could (in its start-up) */
+        if ((d.how == AF_SUP_STOPPED && !x->graceful_stop) ||
+            (d.how == AF_SUP_SIGNALED && d.signal == SIGPIPE))
             af_sup_die_of(d.signal);
         if (!x->on_death) {
             af_cli_death_error(x->cmd, &d, x->slot, x->hang_seconds);

@@ -23,6 +23,7 @@
 #include "harness/engines/flight.h"
 #include "harness/engines/supervise.h"
 #include "harness/engines/fuzz_target.h"
+#include "reports/aflstats.h"
 #include "reports/finding.h"
 #include "reports/findings.h"
 #include "scenarios/bytes.h"
@@ -252,14 +253,16 @@ static FILE *logf_(const worker *w)
 
 static void announce(worker *w, const af_verdict *v)
 {
-    char dir[AF_FINDINGS_SIG_DIR_CAP];
+    char dir[AF_FINDINGS_SIG_DIR_CAP], label[160];
     af_findings_sig_dir(w->store, v->signature, dir, sizeof dir);
+    af_baseline_label(af_fuzz_baseline(w->fuzz), v->signature, label, sizeof label);
     FILE *log = logf_(w);
     fprintf(log,
-            "\nasyncfuzz: FINDING %s %016" PRIx64 " %s\n  at %s in task %s, vtime %" PRId64
+            "\nasyncfuzz: FINDING %s %016" PRIx64 " %s %s\n  at %s in task %s, vtime %" PRId64
             ": %s\n  finding: %s/\n",
-            af_oracle_name(v->oracle), v->signature, v->signature_text, v->path[0] ? v->path : "-",
-            v->task_name[0] ? v->task_name : "-", v->vtime, v->evidence, dir);
+            af_oracle_name(v->oracle), v->signature, v->signature_text, label,
+            v->path[0] ? v->path : "-", v->task_name[0] ? v->task_name : "-", v->vtime, v->evidence,
+            dir);
     fflush(log);
 }
 
@@ -792,6 +795,10 @@ int af_engine_run(const af_engine_options *o, af_engine_stats *stats, af_error *
     bool tty = isatty(fileno(log));
     int rc = 0;
     int alive = jobs;
+    af_aflstats_run sw; /* AFL++-format statistics, OUT/stats/<run-id> */
+    af_aflstats_start(&sw, opts.stats_dir, "asyncfuzz builtin",
+                      (uint64_t)AF_COV_MAP_SIZE * 4 /* four buckets a counter */,
+                      opts.fuzz.o.hang_timeout * 1000);
     uint64_t last_print = af_clock_ns(), last_execs = 0;
     uint64_t stop_at = 0;
     double print_every = tty ? 1.0 : 5.0;
@@ -887,6 +894,8 @@ int af_engine_run(const af_engine_options *o, af_engine_stats *stats, af_error *
                     kill(ws[i].pid, SIGKILL);
         }
         gather(sh, jobs, stats);
+        af_aflstats_tick(&sw, stats->seconds, stats->execs, stats->features, stats->corpus,
+                         stats->unique_findings, stats->hangs, false);
         if (!opts.fuzz.o.quiet && (double)(t - last_print) / 1e9 >= print_every) {
             double rate = (double)(stats->execs - last_execs) / ((double)(t - last_print) / 1e9);
             progress(log, stats, rate, tty, false);
@@ -908,6 +917,8 @@ int af_engine_run(const af_engine_options *o, af_engine_stats *stats, af_error *
     if (!opts.fuzz.o.quiet)
         progress(log, stats, stats->seconds > 0 ? (double)stats->execs / stats->seconds : 0, tty,
                  true);
+    af_aflstats_tick(&sw, stats->seconds, stats->execs, stats->features, stats->corpus,
+                     stats->unique_findings, stats->hangs, true);
     af_findings_campaign campaign = {.command = "fuzz",
                                      .engine = "builtin",
                                      .seed = seed,

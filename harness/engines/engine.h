@@ -28,6 +28,10 @@
  *     wrote there, without running them (their features are in the union
  *     already; the seeds, at the start, are run).
  *
+ *   statistics: with stats_dir, the supervisor writes AFL++'s fuzzer_stats
+ *     and plot_data there every few seconds (afl-whatsup and afl-plot read
+ *     them as they read afl-fuzz's).
+ *
  * Misuse is off (implementation fuzzing): any verdict is a finding against
  * the target.
  */
@@ -57,6 +61,8 @@ typedef struct af_engine_options {
     const char *stop_on;    /* stop once a new finding's "oracle signature-text evidence"
                                contains this text (hunting one known defect); NULL: off */
     FILE *log;              /* progress and messages */
+    const char *stats_dir;  /* the run's AFL++-format fuzzer_stats and plot_data
+                               (reports/aflstats.h), OUT/stats/<run-id>; NULL: none */
     /* Each worker's fuzz target (fuzz_target.h): coverage kinds and check,
      * hang timeout (an input running longer kills its worker and is filed
      * as a hang), quiet (no progress line), budgets, target, reference... */

@@ -50,6 +50,7 @@
 
 #include "base/file_io.h"
 #include "harness/engines/coverage.h"
+#include "harness/engines/crash_site.h"
 #include "harness/engines/fuzz_target.h"
 
 #ifdef __AFL_COMPILER
@@ -104,13 +105,10 @@ static int run_standalone(int argc, char **argv)
         af_fuzz_result r = af_fuzz_one(fuzz, (const uint8_t *)data, len, private_map, 1);
         free(data);
         if (r == AF_FUZZ_FINDING_NEW || r == AF_FUZZ_ERROR)
-            abort();
+            af_crash_site(r == AF_FUZZ_ERROR ? NULL : af_fuzz_last_finding(fuzz));
         if (r == AF_FUZZ_FINDING_KNOWN) {
-            const af_verdict_list *vl = af_fuzz_last_verdicts(fuzz);
-            fprintf(stderr, "asyncfuzz: FINDING %s %016llx %s (already filed)\n",
-                    af_oracle_name(vl->items[0].oracle), (unsigned long long)vl->items[0].signature,
-                    vl->items[0].signature_text);
-            abort();
+            af_fuzz_print_known(fuzz);
+            af_crash_site(af_fuzz_last_finding(fuzz));
         }
         if (argc == 1)
             break;
@@ -180,7 +178,7 @@ int main(int argc, char **argv)
 #endif
         af_fuzz_result r = af_fuzz_one(fuzz, buf, len, map, 1);
         if ((r == AF_FUZZ_ERROR || r == AF_FUZZ_FINDING_NEW) && !cfg.o.keep_going)
-            abort();
+            af_crash_site(r == AF_FUZZ_ERROR ? NULL : af_fuzz_last_finding(fuzz));
     }
     return 0;
 }

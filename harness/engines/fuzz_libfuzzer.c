@@ -22,8 +22,10 @@
  * Linux through __start_/__stop___libfuzzer_extra_counters).
  *
  * A verdict with a new signature is written to disk first, then the banner
- * (fuzz_target.h) is printed and the process aborts, so libFuzzer saves the
- * input as a crash (honouring -artifact_prefix). A signature already filed
+ * (fuzz_target.h) is printed and the process aborts - in a function of the
+ * finding's signature family (crash_site.h), so that ClusterFuzz groups
+ * crashes as asyncfuzz does - and libFuzzer saves the input as a crash
+ * (honouring -artifact_prefix). A signature already filed
  * is only counted and fuzzing goes on - except when libFuzzer is replaying
  * inputs (files on the command line, -minimize_crash, or AF_ABORT_ON_KNOWN=1):
  * then every verdict aborts, so reproducing and minimising crashes work.
@@ -35,6 +37,7 @@
 #include <sys/stat.h>
 
 #include "harness/engines/coverage.h"
+#include "harness/engines/crash_site.h"
 #include "harness/engines/fuzz_target.h"
 
 __attribute__((section("__libfuzzer_extra_counters"), used,
@@ -114,15 +117,12 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     af_fuzz_result r = af_fuzz_one(fuzz, data, size, af_extra_counters, 1);
+    /* the abort happens in a function of the finding's family (crash_site.h) */
     if ((r == AF_FUZZ_ERROR || r == AF_FUZZ_FINDING_NEW) && !keep_going)
-        abort();
+        af_crash_site(r == AF_FUZZ_ERROR ? NULL : af_fuzz_last_finding(fuzz));
     if (r == AF_FUZZ_FINDING_KNOWN && abort_on_known) {
-        const af_verdict_list *vl = af_fuzz_last_verdicts(fuzz);
-        if (vl->count > 0)
-            fprintf(stderr, "asyncfuzz: FINDING %s %016llx %s (already filed)\n",
-                    af_oracle_name(vl->items[0].oracle), (unsigned long long)vl->items[0].signature,
-                    vl->items[0].signature_text);
-        abort();
+        af_fuzz_print_known(fuzz);
+        af_crash_site(af_fuzz_last_finding(fuzz));
     }
     return 0;
 }

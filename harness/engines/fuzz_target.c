@@ -47,6 +47,8 @@ struct af_fuzz {
     int quarantine_on;         /* af_fuzz_use_quarantine was called */
     uint64_t skipped;          /* quarantined inputs not run */
     af_findings_store *store;  /* the findings store and this process's signatures */
+    af_baseline *baseline;     /* the known-defect lists findings are labelled with */
+    int last_new;              /* the first verdict of the last run filed new, -1 none */
     af_hashset harness_errors; /* messages of harness errors already saved */
 
     /* af_fuzz_on_target_exit */
@@ -143,10 +145,15 @@ af_fuzz *af_fuzz_new(const af_fuzz_config *c, af_error *err)
     }
     if ((c->coverage & AF_COV_PYTHON) && af_pycov_init(c->o.pycov_paths, err) < 0)
         goto error;
+    /* the lists of the target and Python version, and AF_BASELINE's */
+    f->baseline = af_baseline_load(c->run.target, af_embed_pyversion(), c->o.baseline.joined, err);
+    if (!f->baseline)
+        goto error;
     /* repairs what a killed process left in the store */
     f->store = af_findings_open(c->findings_dir, c->engine, stderr, err);
     if (!f->store)
         goto error;
+    af_findings_use_baseline(f->store, f->baseline);
     return f;
 error:
     af_fuzz_free(f);
@@ -158,6 +165,7 @@ void af_fuzz_free(af_fuzz *f)
     if (!f)
         return;
     af_findings_close(f->store); /* adds the pending counts */
+    af_baseline_free(f->baseline);
     if (flush_at_exit == f)
         flush_at_exit = NULL;
     af_hashset_free(&f->harness_errors);
@@ -189,6 +197,21 @@ const af_verdict_list *af_fuzz_last_all_verdicts(const af_fuzz *f)
 af_findings_store *af_fuzz_store(af_fuzz *f)
 {
     return f->store;
+}
+const af_baseline *af_fuzz_baseline(const af_fuzz *f)
+{
+    return f->baseline;
+}
+const af_verdict *af_fuzz_last_finding(const af_fuzz *f)
+{
+    if (f->last_new >= 0 && f->last_new < f->verdicts.count)
+        return &f->verdicts.items[f->last_new];
+    /* nothing new to this store (a replayed crash input): the first
+     * verdict no baseline knows, else the first */
+    for (int i = 0; i < f->verdicts.count; i++)
+        if (!af_baseline_find(f->baseline, f->verdicts.items[i].signature))
+            return &f->verdicts.items[i];
+    return f->verdicts.count ? &f->verdicts.items[0] : NULL;
 }
 
 af_findings_record_in af_fuzz_last_record(const af_fuzz *f, const uint8_t *data, size_t size,
@@ -226,8 +249,10 @@ static void flush_counts_at_exit(void)
 static void banner(const af_fuzz *f, int primary, const char *sigdir)
 {
     const af_verdict *v = &f->verdicts.items[primary];
-    fprintf(stderr, "asyncfuzz: FINDING %s %016" PRIx64 " %s\n", af_oracle_name(v->oracle),
-            v->signature, v->signature_text);
+    char label[160];
+    af_baseline_label(f->baseline, v->signature, label, sizeof label);
+    fprintf(stderr, "asyncfuzz: FINDING %s %016" PRIx64 " %s %s\n", af_oracle_name(v->oracle),
+            v->signature, v->signature_text, label);
     for (int i = 0; i < f->verdicts.count; i++) {
         const af_verdict *w = &f->verdicts.items[i];
         fprintf(stderr, "  %s%s at %s in task %s, vtime %" PRId64 ": %s\n",
@@ -238,6 +263,17 @@ static void banner(const af_fuzz *f, int primary, const char *sigdir)
     fprintf(stderr, "  replay:  asyncfuzz run %s/scenario.json\n", sigdir);
     fprintf(stderr, "  repro:   python3.%d %s/repro.py\n", af_embed_pyversion() % 100, sigdir);
     fflush(stderr);
+}
+
+void af_fuzz_print_known(const af_fuzz *f)
+{
+    const af_verdict *v = af_fuzz_last_finding(f);
+    if (!v)
+        return;
+    char label[160];
+    af_baseline_label(f->baseline, v->signature, label, sizeof label);
+    fprintf(stderr, "asyncfuzz: FINDING %s %016" PRIx64 " %s %s (already filed)\n",
+            af_oracle_name(v->oracle), v->signature, v->signature_text, label);
 }
 
 /* File the run's findings in the store (reports/findings.h: a signature
@@ -265,6 +301,8 @@ static af_fuzz_result report(af_fuzz *f, const uint8_t *data, size_t size)
         af_findings_sig_dir(f->store, f->verdicts.items[filed[i].verdict].signature, sigdir,
                             sizeof sigdir);
         banner(f, filed[i].verdict, sigdir);
+        if (res != AF_FUZZ_FINDING_NEW)
+            f->last_new = filed[i].verdict;
         res = AF_FUZZ_FINDING_NEW;
     }
     if (res == AF_FUZZ_FINDING_NEW) {
@@ -353,6 +391,7 @@ static af_fuzz_result run_and_judge(af_fuzz *f, const uint8_t *data, size_t size
     int rc;
 
     af_decode(data, size, false, &f->scenario);
+    f->last_new = -1;
     if (map && !f->cfg.map_precleared)
         memset(map, 0, AF_COV_MAP_SIZE);
     memset(&err, 0, sizeof err);

@@ -16,14 +16,18 @@
  * repairs what a killed process left in it. For a new signature a banner
  * goes to stderr:
  *
- *   asyncfuzz: FINDING <oracle> <16-hex signature> <signature text>
+ *   asyncfuzz: FINDING <oracle> <16-hex signature> <signature text> <label>
  *     at <path> in task <name>, vtime <t>: <evidence>
  *     (one line per further verdict)
  *     finding: <dir>/
  *     replay:  asyncfuzz run <dir>/scenario.json
  *     repro:   python3.11 <dir>/repro.py
  *
- * after which the engine aborts so that it keeps the input as a crash.
+ * where <label> is "[new]" or "[known gh-86296, fixed in 3.12]": whether the
+ * signature is in a known-defect list (reports/baseline.h: the one shipped
+ * for the target and Python version, and AF_BASELINE's files), which
+ * meta.json's "baseline" records too; after which the engine aborts so that
+ * it keeps the input as a crash.
  *
  * Configuration: af_fuzz_config, filled from the option table
  * (harness/options/options.def: names, ranges, defaults, variables). The
@@ -101,6 +105,17 @@ const af_verdict_list *af_fuzz_last_all_verdicts(const af_fuzz *f);
  * the table of the signatures it has met: an engine that files findings
  * itself (the built-in worker) files through it too. */
 af_findings_store *af_fuzz_store(af_fuzz *f);
+/* The known-defect lists its findings are labelled with. */
+const af_baseline *af_fuzz_baseline(const af_fuzz *f);
+
+/* The last run's finding an engine aborts on (crash_site.h): its first
+ * verdict filed as a new signature, else (all filed before: a replayed
+ * crash input) its first verdict no baseline knows, else its first; NULL
+ * none. */
+const af_verdict *af_fuzz_last_finding(const af_fuzz *f);
+/* Its FINDING line when its signatures were all filed already (a replay
+ * that aborts on every verdict): "asyncfuzz: FINDING ... (already filed)". */
+void af_fuzz_print_known(const af_fuzz *f);
 /* The last run as a record for the store (reports/findings.h): its
  * scenario, findings, every verdict, trace and target; the bytes it ran
  * and how it was found are the caller's. */

@@ -174,10 +174,22 @@ bool af_sup_classify(const af_sup_slot *s, int wstatus, int *code, af_sup_death 
     return false;
 }
 
+/* The bound of the slot's current phase: hang_seconds for a run, at least
+ * AF_SUP_LOAD_MIN_SECONDS for starting the interpreter and loading the
+ * adapter (a short per-run bound must not kill a slow start). */
+static double phase_limit(const af_sup_slot *s, double hang_seconds)
+{
+    af_sup_phase phase = (af_sup_phase)atomic_load(&s->phase);
+    bool loading = phase == AF_SUP_STARTING || phase == AF_SUP_LOADING;
+    return loading && hang_seconds < AF_SUP_LOAD_MIN_SECONDS ? AF_SUP_LOAD_MIN_SECONDS
+                                                             : hang_seconds;
+}
+
 bool af_sup_overdue(const af_sup_slot *s, uint64_t now_ns, double hang_seconds, af_sup_death *d)
 {
     uint64_t started = atomic_load_explicit(&s->start_ns, memory_order_acquire);
-    if (!started || now_ns <= started || (double)(now_ns - started) / 1e9 <= hang_seconds)
+    double limit = phase_limit(s, hang_seconds);
+    if (!started || now_ns <= started || (double)(now_ns - started) / 1e9 <= limit)
         return false;
     memset(d, 0, sizeof *d);
     d->how = AF_SUP_HUNG;
@@ -245,7 +257,6 @@ int af_sup_wait(pid_t pid, af_sup_slot *s, double hang_seconds, int *code, af_su
 {
     int pidfd = open_pidfd(pid);
     unsigned handled = 0;
-    uint64_t hang_ns = (uint64_t)(hang_seconds * 1e9);
     int status = 0, rc;
     for (;;) {
         pid_t w = waitpid(pid, &status, WNOHANG);
@@ -266,7 +277,8 @@ int af_sup_wait(pid_t pid, af_sup_slot *s, double hang_seconds, int *code, af_su
         if (stops.catching)
             pass_on_stops(pid, pidfd, s, &handled);
         uint64_t started = atomic_load_explicit(&s->start_ns, memory_order_acquire);
-        uint64_t deadline = (started ? started : now) + hang_ns + 1000000ull;
+        uint64_t limit_ns = (uint64_t)(phase_limit(s, hang_seconds) * 1e9);
+        uint64_t deadline = (started ? started : now) + limit_ns + 1000000ull;
         nap(pidfd, deadline > now ? deadline - now : 1000000ull);
     }
     if (af_sup_classify(s, status, code, d)) {
@@ -328,8 +340,11 @@ void af_sup_describe(const af_sup_death *d, const af_sup_slot *s, double hang_se
             snprintf(buf, cap, "exited without finishing: exit() called in the target's code");
         break;
     case AF_SUP_HUNG:
-        snprintf(buf, cap, "was still running after %.1f s (--hang-timeout %g) and was killed%s",
+        snprintf(buf, cap, "was still running after %.1f s (--hang-timeout %g%s) and was killed%s",
                  d->seconds, hang_seconds,
+                 d->phase == AF_SUP_LOADING || d->phase == AF_SUP_STARTING
+                     ? ", at least " AF_SUP_LOAD_MIN_TEXT " s to load"
+                     : "",
                  d->in_step ? ": blocked in C, or looping where the watchdog cannot stop it" : "");
         break;
     case AF_SUP_SETUP:

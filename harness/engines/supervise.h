@@ -54,6 +54,12 @@
 /* Input bytes a step keeps (the option --max-len at most). */
 #define AF_SUP_INPUT_CAP 65536
 
+/* Starting the interpreter and loading the target adapter is bounded by
+ * --hang-timeout, but never by less than this: a per-run bound of a
+ * fraction of a second must not kill a start-up on a loaded machine. */
+#define AF_SUP_LOAD_MIN_SECONDS 5.0
+#define AF_SUP_LOAD_MIN_TEXT "5"
+
 typedef enum af_sup_phase {
     AF_SUP_STARTING = 0, /* forked: nothing done yet */
     AF_SUP_LOADING,      /* starting the interpreter, loading the target adapter */

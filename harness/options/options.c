@@ -228,6 +228,42 @@ static int check_words(const af_option_info *in, const char *label, const char *
     }
 }
 
+/* FILES: each ':'-separated file of text checked and appended. */
+static int add_files(af_files *f, af_options *o, af_option_id id, const char *text,
+                     const char *label, af_error *err)
+{
+    af_option_info one = table[id];
+    one.type = AF_TYPE_FILE;
+    for (const char *p = text;;) {
+        size_t n = strcspn(p, ":");
+        char path[PATH_MAX];
+        if (n == 0) {
+            af_error_set(err, label, "an empty path in '%s'", text);
+            return -1;
+        }
+        if (n >= sizeof path) {
+            af_error_set(err, label, "a path longer than %d bytes", PATH_MAX - 1);
+            return -1;
+        }
+        snprintf(path, sizeof path, "%.*s", (int)n, p);
+        size_t used = strlen(f->joined);
+        if (check_path(&one, label, path, err) < 0)
+            return -1;
+        if (used + n + 2 > sizeof f->joined) {
+            af_error_set(err, label, "too many files (at most %d bytes of paths)",
+                         AF_FILES_CAP - 1);
+            return -1;
+        }
+        snprintf(f->joined + used, sizeof f->joined - used, "%s%s", used ? ":" : "", path);
+        f->count++;
+        p += n;
+        if (!*p++)
+            break;
+    }
+    o->text[id] = f->joined;
+    return 0;
+}
+
 int af_options_set(af_options *o, af_option_id id, const char *text, const char *label,
                    af_error *err)
 {
@@ -263,6 +299,8 @@ int af_options_set(af_options *o, af_option_id id, const char *text, const char 
         }
         *(double *)f = d;
         break;
+    case AF_TYPE_FILES:
+        return add_files((af_files *)f, o, id, text, label, err);
     default: /* the text types */
         if (!text[0]) {
             af_error_set(err, label, "empty value");
@@ -312,6 +350,11 @@ int af_options_to_env(const af_options *o)
         /* a flag given on the command line has no text of its own */
         if (in->type == AF_TYPE_FLAG && v)
             v = ((const bool *)((const char *)o + offsets[id]))[0] ? "1" : "0";
+        /* files: the field's own copy (o may be a copy of the struct text points into) */
+        if (in->type == AF_TYPE_FILES) {
+            const af_files *f = (const af_files *)((const char *)o + offsets[id]);
+            v = f->count ? f->joined : NULL;
+        }
         if (v ? setenv(in->env, v, 1) : unsetenv(in->env))
             return -1;
     }
@@ -400,6 +443,16 @@ int af_options_parse(af_options *o, af_command_id cmd, int argc, char **argv, af
             }
             value = argv[++i];
         }
+        if (table[id].type == AF_TYPE_FILES) {
+            af_files *f = field(o, (af_option_id)id);
+            if (!f->from_argv) /* the command line wins over the environment */
+                *f = (af_files){.from_argv = true};
+            if (strchr(value, ':')) {
+                af_error_set(err, label, "'%s': one file per %s (a path holding ':' is refused)",
+                             value, label);
+                return -1;
+            }
+        }
         if (af_options_set(o, (af_option_id)id, value, label, err) < 0)
             return -1;
     }
@@ -445,6 +498,8 @@ static void help_suffix(const af_option_info *in, bool with_default, bool with_e
         range_text(in, range, sizeof range);
         PART("%s", range);
     }
+    if (in->type == AF_TYPE_FILES)
+        PART("repeatable%s", in->env ? "; the variable joins them with ':'" : "");
     if (in->type == AF_TYPE_ENUM || in->type == AF_TYPE_LIST) {
         char words[200];
         choices_text(in->choices, words, sizeof words);
@@ -462,6 +517,15 @@ static void help_suffix(const af_option_info *in, bool with_default, bool with_e
 #define HELP_COLUMN 23
 #define HELP_WIDTH 80
 
+/* Whether text may break at the space at n: not inside "env VAR", which
+ * a reader searches for as one piece. */
+static bool may_break_at(const char *text, size_t n)
+{
+    if (text[n] != ' ')
+        return false;
+    return !(n >= 3 && memcmp(text + n - 3, "env", 3) == 0 && (n == 3 || text[n - 4] == ' '));
+}
+
 /* text from column HELP_COLUMN, wrapped at spaces to HELP_WIDTH. */
 static void print_wrapped(FILE *out, const char *text)
 {
@@ -470,7 +534,7 @@ static void print_wrapped(FILE *out, const char *text)
         size_t n = strlen(text);
         if (n > width) {
             n = width;
-            while (n > 0 && text[n] != ' ')
+            while (n > 0 && !may_break_at(text, n))
                 n--;
             if (n == 0)
                 n = strcspn(text, " ");

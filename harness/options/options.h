@@ -78,7 +78,18 @@ typedef enum af_option_type {
     AF_TYPE_FILE,
     AF_TYPE_ENUM,
     AF_TYPE_LIST,
+    AF_TYPE_FILES,
 } af_option_type;
+
+/* A FILES option's values: existing regular files, one per occurrence
+ * (repeatable), kept joined with ':' - the form its environment variable
+ * takes. A value holding ':' is refused. */
+#define AF_FILES_CAP 4096
+typedef struct af_files {
+    char joined[AF_FILES_CAP]; /* "a.tsv:b.tsv"; "" when none */
+    int count;
+    bool from_argv; /* the command line gave one: it replaces the environment's */
+} af_files;
 
 typedef enum af_option_id {
 #define AF_OPTION(id, name, alias, type, range, dflt, metavar, env, commands, help) AF_OPT_##id,
@@ -97,6 +108,7 @@ typedef enum af_option_id {
 #define AF_FIELD_FILE const char *
 #define AF_FIELD_ENUM const char *
 #define AF_FIELD_LIST const char *
+#define AF_FIELD_FILES af_files
 
 /* Every option's value (one field per option, named by its id), whatever
  * the command: a command only parses its own, the others keep their

@@ -10,7 +10,10 @@
 #include <dlfcn.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <wchar.h>
 
 #include "harness/accel/loop_c.h"
 #include "harness/accel/probe_c.h"
@@ -223,6 +226,29 @@ PyObject *af_embed_import(const char *name, af_error *err)
     return mod;
 }
 
+/* A binary packaged with the standard library beside it - oss-fuzz/build.sh
+ * puts Debian's /usr/lib/python3.X in $OUT/lib/python3.X for runners that
+ * have no Python 3.X - runs from there: the folder holding that lib/ is
+ * the interpreter's home. Returns 1 with home filled, 0 when not
+ * packaged. */
+static int packaged_home(wchar_t *home, size_t cap)
+{
+    char exe[4096], probe[4200];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n <= 0)
+        return 0;
+    exe[n] = '\0';
+    char *slash = strrchr(exe, '/');
+    if (!slash)
+        return 0;
+    *slash = '\0';
+    int v = af_embed_pyversion();
+    snprintf(probe, sizeof probe, "%s/lib/python%d.%d/os.py", exe, v / 100, v % 100);
+    if (access(probe, R_OK) != 0)
+        return 0;
+    return mbstowcs(home, exe, cap) < cap;
+}
+
 static int init_interpreter(af_error *err)
 {
     PyStatus status;
@@ -253,6 +279,12 @@ static int init_interpreter(af_error *err)
     status = PyConfig_SetBytesString(&config, &config.program_name, AF_PYTHON_EXECUTABLE);
     if (PyStatus_Exception(status))
         goto fail;
+    wchar_t home[4096];
+    if (packaged_home(home, sizeof home / sizeof home[0])) {
+        status = PyConfig_SetString(&config, &config.home, home);
+        if (PyStatus_Exception(status))
+            goto fail;
+    }
     status = Py_InitializeFromConfig(&config);
     if (PyStatus_Exception(status))
         goto fail;

@@ -6,16 +6,18 @@
 # findings of campaigns: gen (misuse and every verdict) and, where built,
 # the built-in engine, libFuzzer and AFL++ (every cause kept: AF_ALL_CAUSES).
 #   bash tests/e2e/repro_fidelity.sh BUILD/asyncfuzz
-# Sizes: AF_FIDELITY_GEN_RUNS (default 2500 per seed, seeds 11 and 12),
-# AF_FIDELITY_SECONDS (each engine campaign, default 4).
+# Sizes: AF_FIDELITY_GEN_RUNS (default 1500 per seed, seeds 11 and 12),
+# AF_FIDELITY_RUNS (inputs of each engine campaign, default 20000: a fixed
+# seed and count, so the built-in engine and libFuzzer file the same
+# findings on every run of the test; AFL++ is bounded by time, 60 s at most).
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 AF=${1:-build/asyncfuzz}
 AF=$(cd "$(dirname "$AF")" && pwd)/$(basename "$AF")
 BIN_DIR=$(dirname "$AF")
 PY=${AF_PYTHON:-/usr/bin/python3.11}
-RUNS=${AF_FIDELITY_GEN_RUNS:-2500}
-SECS=${AF_FIDELITY_SECONDS:-4}
+RUNS=${AF_FIDELITY_GEN_RUNS:-1500}
+ENGINE_RUNS=${AF_FIDELITY_RUNS:-20000}
 W=$(mktemp -d /tmp/af-e2e-fid.XXXXXX)
 trap 'rm -rf "$W"' EXIT
 
@@ -27,7 +29,9 @@ engines=(builtin)
 [ -x "$BIN_DIR/asyncfuzz-libfuzzer" ] && engines+=(libfuzzer)
 [ -x "$BIN_DIR/asyncfuzz-afl" ] && command -v afl-fuzz >/dev/null && engines+=(afl)
 for e in "${engines[@]}"; do
-  AF_ALL_CAUSES=1 timeout 120 "$AF" fuzz --engine "$e" --corpus corpus/asyncio --time "$SECS" \
+  bound=(--runs "$ENGINE_RUNS" --time 60)
+  [ "$e" = afl ] && bound=(--time 4)
+  AF_ALL_CAUSES=1 timeout 120 "$AF" fuzz --engine "$e" --corpus corpus/asyncio "${bound[@]}" \
     --seed 5 --coverage semantic --out "$W/$e" --quiet >/dev/null 2>&1
 done
 

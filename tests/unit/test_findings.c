@@ -12,7 +12,13 @@
  * temporary) is removed or repaired at the next open, with a message; the
  * summary lists every folder, its count and the campaign, and keeps the
  * campaign when regenerated without one; minimize's folder writer replaces
- * a folder whole; a crash finding has the same files. */
+ * a folder whole; a crash finding has the same files.
+ * Campaigns: a store with known-defect lists labels meta.json known (issue,
+ * fixed in, list) or new at filing, a smaller run keeps the label, and the
+ * labelling pass adds the label a filer lacked and changes it when the
+ * lists change, rewriting nothing otherwise; a tally of counts shows the
+ * signatures a run met; a meta.json field is set and replaced; a folder
+ * imported from another store arrives complete, once. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -752,6 +758,122 @@ static void test_crash_finding_files(void **state)
     free(scen);
 }
 
+/* ---- campaigns: labels, tallies, meta fields, imports ---- */
+
+static const cJSON *label_of(const cJSON *meta)
+{
+    const cJSON *l = cJSON_GetObjectItemCaseSensitive(meta, "baseline");
+    assert_true(cJSON_IsObject(l));
+    return l;
+}
+
+static void test_labels(void **state)
+{
+    (void)state;
+    char store[128], dir[4200], crash_dir[4200];
+    new_store(store, sizeof store);
+    af_error err;
+    af_baseline *stock = af_baseline_load(NULL, af_embed_pyversion(), NULL, &err);
+    assert_non_null(stock);
+    af_findings_store *st = af_findings_open(store, "test", NULL, &err);
+    af_findings_use_baseline(st, stock);
+    af_findings_record_in big = record_of(&MIX, "cancellation.swallowed");
+    assert_true(af_findings_file_run(st, &big, NULL, 0, &err) > 0);
+    af_findings_close(st);
+    sig_dir(store, sig_of(&MIX, "cancellation.swallowed"), dir, sizeof dir);
+    cJSON *meta = json_of(dir, "meta.json");
+    const cJSON *l = label_of(meta);
+    assert_string_equal(str(l, "status"), "known");
+    assert_string_equal(str(l, "issue"), "gh-86296");
+    assert_string_equal(str(l, "fixed_in"), "3.12");
+    assert_string_equal(str(l, "list"), "baselines/asyncio-3.11.tsv");
+    cJSON_Delete(meta);
+    /* a smaller run filed without lists keeps the folder's label */
+    af_findings_record_in small = record_of(&SML, "cancellation.swallowed");
+    assert_int_equal(af_findings_record(store, &small, NULL, 0, &err), AF_FINDINGS_SMALLER);
+    meta = json_of(dir, "meta.json");
+    assert_string_equal(str(label_of(meta), "status"), "known");
+    cJSON_Delete(meta);
+    /* a crash filed without lists has no label until the labelling pass */
+    af_findings_record_in crash = {.scenario = &SML.s,
+                                   .engine = "test",
+                                   .oracle = "crash",
+                                   .signature_text = "crash:SIGSEGV",
+                                   .evidence = "a crash of the label test"};
+    assert_int_equal(af_findings_record(store, &crash, crash_dir, sizeof crash_dir, &err),
+                     AF_FINDINGS_NEW);
+    meta = json_of(crash_dir, "meta.json");
+    assert_null(cJSON_GetObjectItemCaseSensitive(meta, "baseline"));
+    cJSON_Delete(meta);
+    assert_int_equal(af_findings_label(store, stock, &err), 1); /* only the crash changed */
+    meta = json_of(crash_dir, "meta.json");
+    l = label_of(meta);
+    assert_string_equal(str(l, "status"), "new");
+    assert_true(cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(l, "issue")));
+    cJSON_Delete(meta);
+    assert_int_equal(af_findings_label(store, stock, &err), 0); /* nothing to change */
+    /* a team list that names the crash: known from then on */
+    assert_int_equal(af_baseline_add_text(stock, "team.tsv", "crash:SIGSEGV\tBUG-1\n", &err), 0);
+    assert_int_equal(af_findings_label(store, stock, &err), 1);
+    meta = json_of(crash_dir, "meta.json");
+    assert_string_equal(str(label_of(meta), "issue"), "BUG-1");
+    assert_string_equal(str(label_of(meta), "list"), "team.tsv");
+    cJSON_Delete(meta);
+    af_baseline_free(stock);
+}
+
+static void test_tally_meta_and_import(void **state)
+{
+    (void)state;
+    char store[128], dir[4200], other[128];
+    store_with_mix(store, sizeof store, dir, sizeof dir);
+    uint64_t sig = sig_of(&MIX, "cancellation.swallowed");
+    af_error err;
+    af_findings_tally before, after;
+    assert_int_equal(af_findings_tally_read(store, &before, &err), 0);
+    assert_int_equal(before.n, 1);
+    assert_int_equal(af_findings_tally_count(&before, sig), 1);
+    af_findings_record_in in = record_of(&MIX, "cancellation.swallowed");
+    assert_int_equal(af_findings_record(store, &in, NULL, 0, &err), AF_FINDINGS_COUNTED);
+    af_findings_record_in count = record_of(&MIX, "cancellation.count");
+    assert_int_equal(af_findings_record(store, &count, NULL, 0, &err), AF_FINDINGS_NEW);
+    assert_int_equal(af_findings_tally_read(store, &after, &err), 0);
+    assert_int_equal(after.n, 2);
+    assert_int_equal(af_findings_tally_count(&after, sig), 2); /* met again */
+    assert_int_equal(af_findings_tally_count(&before, sig_of(&MIX, "cancellation.count")), 0);
+    af_findings_tally_free(&before);
+    af_findings_tally_free(&after);
+    /* an absent store: an empty tally */
+    char none[200];
+    snprintf(none, sizeof none, "%s/absent", BASE);
+    assert_int_equal(af_findings_tally_read(none, &before, &err), 0);
+    assert_int_equal(before.n, 0);
+
+    /* a meta.json field, set and replaced; the rest of meta.json stays */
+    assert_int_equal(
+        af_findings_set_meta(store, sig, "reproduces_on", "[{\"python\": \"x\"}]", &err), 0);
+    assert_int_equal(af_findings_set_meta(store, sig, "reproduces_on", "[]", &err), 0);
+    cJSON *meta = json_of(dir, "meta.json");
+    assert_true(cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(meta, "reproduces_on")));
+    assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(meta, "reproduces_on")),
+                     0);
+    assert_string_equal(str(meta, "oracle"), "cancellation.swallowed");
+    cJSON_Delete(meta);
+    assert_int_equal(af_findings_set_meta(store, sig, "x", "{not json", &err), -1);
+    assert_int_equal(af_findings_set_meta(store, 1, "x", "1", &err), -1);
+
+    /* imported into another store: complete, once */
+    new_store(other, sizeof other);
+    assert_int_equal(af_findings_import(other, dir, &err), 1);
+    assert_int_equal(af_findings_import(other, dir, &err), 0);
+    char copy[4200];
+    sig_dir(other, sig, copy, sizeof copy);
+    assert_complete(copy);
+    assert_int_equal(af_findings_count(copy), af_findings_count(dir));
+    assert_int_equal(entries(other, ".tmp-"), 0);
+    assert_true(has(other, "summary.json"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -765,6 +887,8 @@ int main(void)
         cmocka_unit_test(test_summary_contents),
         cmocka_unit_test(test_write_folder_replaces_whole),
         cmocka_unit_test(test_crash_finding_files),
+        cmocka_unit_test(test_labels),
+        cmocka_unit_test(test_tally_meta_and_import),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -347,6 +347,46 @@ static void test_to_env(void **state)
             unsetenv(af_option((af_option_id)id)->env);
 }
 
+/* FILES (--baseline): repeatable, each an existing regular file; the
+ * variable joins them with ':', the command line replaces the variable's. */
+static void test_repeatable_files(void **state)
+{
+    (void)state;
+    af_options o;
+    af_error err;
+    const char *a = AF_SOURCE_DIR "/baselines/asyncio-3.11.tsv";
+    const char *b = AF_SOURCE_DIR "/baselines/targets.tsv";
+    char joined[2048];
+    snprintf(joined, sizeof joined, "%s:%s", a, b);
+    setenv("AF_BASELINE", joined, 1);
+    af_options_default(&o);
+    assert_int_equal(af_options_from_env(&o, &err), 0);
+    assert_int_equal(o.baseline.count, 2);
+    assert_string_equal(o.baseline.joined, joined);
+    /* the command line replaces the variable's files, and repeats */
+    char *argv[] = {"fuzz", "--baseline", (char *)b, "--baseline", (char *)a, NULL};
+    assert_int_equal(af_options_parse(&o, AF_CMD_fuzz, 5, argv, &err), 0);
+    assert_int_equal(o.baseline.count, 2);
+    snprintf(joined, sizeof joined, "%s:%s", b, a);
+    assert_string_equal(o.baseline.joined, joined);
+    /* to the engines' environment, from a copy of the options */
+    af_options copy = o;
+    assert_int_equal(af_options_to_env(&copy), 0);
+    assert_string_equal(getenv("AF_BASELINE"), joined);
+    /* a missing file, a folder, a path holding ':' */
+    char *missing[] = {"fuzz", "--baseline", "/nonexistent.tsv", NULL};
+    af_options_default(&o);
+    assert_int_equal(af_options_parse(&o, AF_CMD_fuzz, 3, missing, &err), -1);
+    assert_non_null(strstr(err.message, "/nonexistent.tsv"));
+    char *folder[] = {"gen", "--python", AF_SOURCE_DIR, NULL};
+    assert_int_equal(af_options_parse(&o, AF_CMD_gen, 3, folder, &err), -1);
+    assert_non_null(strstr(err.message, "is not a regular file"));
+    char *colon[] = {"gen", "--python", "a:b", NULL};
+    assert_int_equal(af_options_parse(&o, AF_CMD_gen, 3, colon, &err), -1);
+    assert_non_null(strstr(err.message, "':'"));
+    unsetenv("AF_BASELINE");
+}
+
 /* ---- help ---- */
 
 /* Whether `help` lists option `in` as a line of its own. */
@@ -529,6 +569,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_syntax),
         cmocka_unit_test(test_env),
         cmocka_unit_test(test_to_env),
+        cmocka_unit_test(test_repeatable_files),
         cmocka_unit_test(test_help_lists_what_parses),
         cmocka_unit_test(test_help_format),
         cmocka_unit_test(test_docs_current),
