@@ -42,7 +42,8 @@ void af_finding_scenario(const af_scenario *s, const af_verdict_list *v, int pyv
         af_expect *e = &out->expect[out->nexpect++];
         memset(e, 0, sizeof *e);
         snprintf(e->oracle, sizeof e->oracle, "%s", af_oracle_name((af_oracle)o));
-        e->pyversions[0] = (int16_t)pyversion;
+        e->pyversions[0] =
+            (af_pyversion){.minor = (int16_t)pyversion, .first_patch = -1, .last_patch = -1};
         e->npyversions = 1;
         snprintf(e->target, sizeof e->target, "%s", target);
         if (pos < sizeof oracles)

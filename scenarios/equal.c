@@ -133,7 +133,9 @@ static bool expect_equal(const af_expect *x, const af_expect *y)
         strcmp(x->target, y->target) != 0 || x->npyversions != y->npyversions)
         return false;
     for (int i = 0; i < x->npyversions; i++)
-        if (x->pyversions[i] != y->pyversions[i])
+        if (x->pyversions[i].minor != y->pyversions[i].minor ||
+            x->pyversions[i].first_patch != y->pyversions[i].first_patch ||
+            x->pyversions[i].last_patch != y->pyversions[i].last_patch)
             return false;
     return true;
 }

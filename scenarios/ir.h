@@ -32,6 +32,7 @@
 #include "base/error.h"
 #include "base/oracles.h" /* the oracle names `expect` may use */
 #include "scenarios/limits.h"
+#include "scenarios/pyversion.h"
 
 #define AF_NIL (-1)
 /* ticks value meaning Python's None (no timeout, notify_all, no await). */
@@ -212,9 +213,9 @@ typedef struct af_expect {
     /* The target adapter (its NAME) the verdict is expected on, "" for
      * every target. */
     char target[AF_MAX_TARGET_NAME + 1];
-    /* Python versions (major*100+minor, 311 for 3.11) this verdict is
-     * expected on; none means every version. */
-    int16_t pyversions[AF_MAX_PYVERSIONS];
+    /* Python versions (minor versions or ranges of their patch releases,
+     * pyversion.h) this verdict is expected on; none means every version. */
+    af_pyversion pyversions[AF_MAX_PYVERSIONS];
     int16_t npyversions;
 } af_expect;
 

@@ -862,20 +862,18 @@ static int read_expect(struct rd *r, const cJSON *obj, af_expect *x)
             if (!cJSON_IsString(v))
                 return wrong_type(r, v, "a version string (\"3.11\")");
             const char *s = v->valuestring;
-            int minor = -1;
-            if (s[0] == '3' && s[1] == '.' && s[2] >= '0' && s[2] <= '9') {
-                if (s[3] == '\0')
-                    minor = s[2] - '0';
-                else if (s[2] != '0' && s[3] >= '0' && s[3] <= '9' && s[4] == '\0')
-                    minor = (s[2] - '0') * 10 + (s[3] - '0');
-            }
-            if (minor < 0)
-                return fail_node(r, v, false, "invalid Python version \"%.40s\" (expected \"3.N\")",
-                                 s);
-            int16_t ver = (int16_t)(300 + minor);
+            af_pyversion ver;
+            const char *why;
+            if (af_pyversion_parse(s, &ver, &why) < 0)
+                return fail_node(r, v, false, "invalid Python version \"%.40s\" (%s)", s, why);
             for (int j = 0; j < x->npyversions; j++)
-                if (x->pyversions[j] == ver)
-                    return fail_node(r, v, false, "duplicate version \"%s\"", s);
+                if (af_pyversion_overlap(&x->pyversions[j], &ver)) {
+                    char other[AF_PYVERSION_TEXT];
+                    af_pyversion_format(&x->pyversions[j], other, sizeof other);
+                    if (strcmp(other, s) == 0)
+                        return fail_node(r, v, false, "duplicate version \"%s\"", s);
+                    return fail_node(r, v, false, "version \"%s\" overlaps \"%s\"", s, other);
+                }
             x->pyversions[x->npyversions++] = ver;
             path_pop(r, o2);
         }

@@ -269,8 +269,8 @@ static cJSON *scenario_json(struct wr *w)
             if (x->npyversions > 0) {
                 cJSON *py = cJSON_CreateArray();
                 for (int j = 0; py && j < x->npyversions && j < AF_MAX_PYVERSIONS; j++) {
-                    char v[16];
-                    snprintf(v, sizeof v, "%d.%d", x->pyversions[j] / 100, x->pyversions[j] % 100);
+                    char v[AF_PYVERSION_TEXT];
+                    af_pyversion_format(&x->pyversions[j], v, sizeof v);
                     cJSON *vs = cJSON_CreateString(v);
                     if (!vs || !cJSON_AddItemToArray(py, vs)) {
                         cJSON_Delete(vs);

@@ -390,9 +390,11 @@ static void show_body(const af_scenario *s, const af_body *b, int indent, FILE *
 static void show_expect(const af_expect *e, FILE *out)
 {
     fprintf(out, "  %s", e->oracle);
-    for (int i = 0; i < e->npyversions; i++)
-        fprintf(out, "%s%d.%d", i ? "," : "  (python ", e->pyversions[i] / 100,
-                e->pyversions[i] % 100);
+    for (int i = 0; i < e->npyversions; i++) {
+        char v[AF_PYVERSION_TEXT];
+        af_pyversion_format(&e->pyversions[i], v, sizeof v);
+        fprintf(out, "%s%s", i ? "," : "  (python ", v);
+    }
     if (e->npyversions)
         fputc(')', out);
     if (e->issue[0])

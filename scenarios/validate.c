@@ -327,9 +327,14 @@ static int check_expects(walk *w)
             return fail(w, path, "target", "is not a valid target name");
         if (s->expect[i].npyversions < 0 || s->expect[i].npyversions > AF_MAX_PYVERSIONS)
             return fail(w, path, "python", "too many versions");
-        for (int j = 0; j < s->expect[i].npyversions; j++)
-            if (check_range(w, path, "python", s->expect[i].pyversions[j], 300, 399) < 0)
+        for (int j = 0; j < s->expect[i].npyversions; j++) {
+            const af_pyversion *v = &s->expect[i].pyversions[j];
+            if (check_range(w, path, "python", v->minor, 300, 399) < 0 ||
+                check_range(w, path, "python", v->first_patch, -1, 99) < 0 ||
+                check_range(w, path, "python", v->last_patch, v->first_patch,
+                            v->first_patch < 0 ? -1 : 99) < 0)
                 return -1;
+        }
     }
     return 0;
 }

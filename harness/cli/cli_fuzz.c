@@ -130,7 +130,7 @@ static int run_builtin(const af_options *o, const af_cli_campaign *c, af_cli_fig
     snprintf(findings, sizeof findings, "%s/findings", eo.out_dir);
     fprintf(stderr,
             "asyncfuzz fuzz: builtin, %d job(s): %" PRIu64 " execs in %.1f s (%.0f/s), %" PRIu64
-            " features, %" PRIu64 " new finding(s), %" PRIu64
+            " features, %" PRIu64 " signature(s) met, %" PRIu64
             " run(s) with a finding%s; %zu signature(s) in %s/\n",
             eo.jobs, st.execs, st.seconds, st.seconds > 0 ? st.execs / st.seconds : 0.0,
             st.features, st.unique_findings, st.total_findings,

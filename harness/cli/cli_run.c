@@ -96,8 +96,8 @@ typedef struct cmp_result {
 } cmp_result;
 
 /* An entry applies to the running interpreter and target (its NAME):
- * restricted to versions, the running one is listed; naming a target, it
- * is this one. */
+ * restricted to versions (minor versions or ranges of their patch
+ * releases), the running one is listed; naming a target, it is this one. */
 static bool expect_applies(const af_expect *e, int pyversion, const char *target)
 {
     if (e->target[0] && strcmp(e->target, target) != 0)
@@ -105,7 +105,7 @@ static bool expect_applies(const af_expect *e, int pyversion, const char *target
     if (e->npyversions == 0)
         return true;
     for (int i = 0; i < e->npyversions; i++)
-        if (e->pyversions[i] == pyversion)
+        if (af_pyversion_holds(&e->pyversions[i], pyversion, af_embed_pypatch()))
             return true;
     return false;
 }

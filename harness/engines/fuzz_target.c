@@ -261,7 +261,7 @@ static void banner(const af_fuzz *f, int primary, const char *sigdir)
     }
     fprintf(stderr, "  finding: %s/\n", sigdir);
     fprintf(stderr, "  replay:  asyncfuzz run %s/scenario.json\n", sigdir);
-    fprintf(stderr, "  repro:   python3.11 %s/repro.py\n", sigdir);
+    fprintf(stderr, "  repro:   python3.%d %s/repro.py\n", af_embed_pyversion() % 100, sigdir);
     fflush(stderr);
 }
 

@@ -64,6 +64,11 @@ int af_embed_pyversion(void)
     return (int)((v >> 24) & 0xff) * 100 + (int)((v >> 16) & 0xff);
 }
 
+int af_embed_pypatch(void)
+{
+    return (int)((Py_Version >> 8) & 0xff);
+}
+
 void af_embed_describe(char *buf, size_t cap)
 {
     /* Py_GetVersion: "3.11.2 (main, ...) [GCC ...]", the running library's */
@@ -268,9 +273,10 @@ static int init_interpreter(af_error *err)
     status = PyWideStringList_Append(&config.warnoptions, L"always");
     if (PyStatus_Exception(status))
         goto fail;
-    /* The interpreter's stdlib is the system one: compute paths as if this
-     * were /usr/bin/python3.11 (the binary may live anywhere). */
-    status = PyConfig_SetString(&config, &config.program_name, L"/usr/bin/python3.11");
+    /* The interpreter's stdlib is the one of the interpreter the build
+     * chose (CMakeLists.txt): compute paths as if this were that executable
+     * (the binary may live anywhere). */
+    status = PyConfig_SetBytesString(&config, &config.program_name, AF_PYTHON_EXECUTABLE);
     if (PyStatus_Exception(status))
         goto fail;
     wchar_t home[4096];

@@ -58,6 +58,11 @@ int af_embed_ready(void);
  * before af_embed_init() too (it is the linked library's version). */
 int af_embed_pyversion(void);
 
+/* The running interpreter's patch release (2 for 3.11.2): an expectation
+ * or a known defect may hold on some patch releases of a minor version
+ * only (scenarios/pyversion.h). Valid before af_embed_init() too. */
+int af_embed_pypatch(void);
+
 /* The interpreter this binary embeds, as the running library reports it:
  * "CPython 3.11.2 (/usr/lib/x86_64-linux-gnu/libpython3.11.so.1.0)"
  * (the path when the dynamic linker knows it). Valid before

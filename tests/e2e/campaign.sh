@@ -21,7 +21,7 @@
 set -uo pipefail
 AF=${1:?usage: campaign.sh ASYNCFUZZ}
 AF=$(cd "$(dirname "$AF")" && pwd)/$(basename "$AF")
-PY=/usr/bin/python3.11
+PY=${AF_PYTHON:-/usr/bin/python3.11}
 W=$(mktemp -d /tmp/af-e2e-campaign.XXXXXX)
 pid=""
 trap '[ -n "$pid" ] && kill -9 $pid 2>/dev/null; rm -rf "$W"' EXIT

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# repro_fidelity.sh - a reproducer is evidence: under plain python3.11 it
-# prints the trace the in-process run recorded, event for event, and it
+# repro_fidelity.sh - a reproducer is evidence: under the plain python of
+# the embedded version (AF_PYTHON, /usr/bin/python3.11 by default) it prints the trace the in-process run recorded, event for event, and it
 # fails (exit 1, "verdict: REPRODUCED") exactly when the in-process run has
 # a verdict (exit 0 otherwise). Checked on every catalog scenario and on the
 # findings of campaigns: gen (misuse and every verdict; and on the
@@ -16,7 +16,7 @@ cd "$(dirname "$0")/../.."
 AF=${1:-build/asyncfuzz}
 AF=$(cd "$(dirname "$AF")" && pwd)/$(basename "$AF")
 BIN_DIR=$(dirname "$AF")
-PY=/usr/bin/python3.11
+PY=${AF_PYTHON:-/usr/bin/python3.11}
 RUNS=${AF_FIDELITY_GEN_RUNS:-1500}
 ENGINE_RUNS=${AF_FIDELITY_RUNS:-20000}
 ADAPTER_RUNS=${AF_FIDELITY_ADAPTER_RUNS:-400} # gen on async_timeout and anyio
