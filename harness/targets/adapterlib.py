@@ -170,7 +170,7 @@ async def start(create_task, coro_fn, name=None):
         join = _join(made, fut)
         join.__qualname__ = HELPER_PREFIX + "start"  # the probe names tasks after it
         try:
-            create_task(join, name=HELPER_PREFIX + "start")
+            helper = create_task(join, name=HELPER_PREFIX + "start")
         except BaseException:
             join.close()  # the group takes no task: nothing is started
             raise
@@ -178,6 +178,11 @@ async def start(create_task, coro_fn, name=None):
     task.add_done_callback(lambda t: _on_task_done(fut, t))
     if create_task is not None:
         made.set_result(task)
+        if isinstance(helper, asyncio.Future):
+            # the group's cancellation reaches the task it started, even
+            # before the helper's first step (in anyio that task runs in
+            # the group's scope from its first step)
+            helper.add_done_callback(lambda h: task.cancel() if h.cancelled() else None)
     try:
         return await fut
     except asyncio.CancelledError:
