@@ -37,6 +37,29 @@ const char *const af_oracle_names[AF_ORACLE_COUNT + 1] = {
     NULL,
 };
 
+const af_contract_def af_contract_defs[AF_CONTRACT_COUNT] = {
+#define AF_CONTRACT(id, name, definition) {name, definition},
+#include "base/oracles.def"
+};
+
+static const af_contract contract_of_rule[AF_RULE_COUNT] = {
+#define AF_CONTRACT_RULE(contract, rule) [AF_RULE_##rule] = AF_CONTRACT_##contract,
+#include "base/oracles.def"
+};
+
+af_contract af_contract_of_rule(af_rule rule)
+{
+    return (unsigned)rule < AF_RULE_COUNT ? contract_of_rule[rule] : AF_CONTRACT_COUNT;
+}
+
+int af_rule_from_code(af_oracle oracle, const char *code)
+{
+    for (int r = 0; code && r < AF_RULE_COUNT; r++)
+        if (af_rule_defs[r].oracle == oracle && strcmp(af_rule_defs[r].code, code) == 0)
+            return r;
+    return -1;
+}
+
 static const char *const cause_names[AF_CAUSE_COUNT] = {
 #define AF_CAUSE(id, name, definition) name,
 #include "base/oracles.def"

@@ -35,6 +35,23 @@ typedef enum af_cause_rule {
     AF_CAUSE_RULE_COUNT
 } af_cause_rule;
 
+typedef enum af_contract {
+#define AF_CONTRACT(id, name, definition) AF_CONTRACT_##id,
+#include "base/oracles.def"
+    AF_CONTRACT_COUNT
+} af_contract;
+
+typedef struct af_contract_def {
+    const char *name; /* "cancellation-delivered"... */
+    const char *definition;
+} af_contract_def;
+extern const af_contract_def af_contract_defs[AF_CONTRACT_COUNT];
+/* The contract a rule's verdicts break (every rule has one). */
+af_contract af_contract_of_rule(af_rule rule);
+/* The rule of an oracle by the code in signatures ("external-timeout"),
+ * -1 when unknown. */
+int af_rule_from_code(af_oracle oracle, const char *code);
+
 /* The cause column of a cause rule that passes on a cause another rule
  * decided (a leak's, a deadlock's). */
 #define AF_CAUSE_INHERITED (-1)

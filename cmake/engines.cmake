@@ -73,7 +73,8 @@ foreach(_t engine_libfuzzer engine_libfuzzer_planted engine_afl engine_afl_plant
         repro_fidelity campaign_engines crash_sites oss_fuzz_build)
   if(TEST e2e_${_t})
     set_tests_properties(e2e_${_t} PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 600
-                         ENVIRONMENT "AF_BINARY_DIR=${CMAKE_BINARY_DIR};AF_SOURCE_DIR=${CMAKE_SOURCE_DIR}")
+                         ENVIRONMENT
+                         "AF_BINARY_DIR=${CMAKE_BINARY_DIR};AF_SOURCE_DIR=${CMAKE_SOURCE_DIR};AF_PYTHON=${Python3_EXECUTABLE}")
   endif()
 endforeach()
 

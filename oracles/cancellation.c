@@ -596,10 +596,36 @@ typedef struct undelivered {
     int n;             /* how many */
     int first;         /* the first of them, -1 */
     int lost;          /* the first lost at an op, -1 */
-    int n_self;        /* outstanding ones T made on itself */
+    int n_self;        /* outstanding ones T's scenario code made on itself
+                          (own_request) */
     int n_harness;     /* ones the harness made after `end` / a budget */
     int finally_after; /* a finally of T ran after an outstanding one */
 } undelivered;
+
+/* Whether request q on T stands for one T's own scenario code made: a
+ * cancel op of T, or asyncio re-issuing such a request while T runs
+ * (3.13's TaskGroup.__aexit__ calls uncancel() then cancel() on its parent:
+ * the new request stands for the one that uncancel() withdrew, which may
+ * have come from outside). */
+static bool own_request(const af_ctx *c, const walk *w, const af_request *q)
+{
+    for (int hops = 0; hops < AF_LEDGER_MAX_REQ && q->by == w->T; hops++) {
+        if (c->tr->events[q->ev].op >= 0)
+            return true;
+        const af_event *u = q->ev > 0 ? &c->tr->events[q->ev - 1] : NULL;
+        if (!u || u->kind != AF_EV_UNCANCEL || u->task != w->T || u->by_task != w->T)
+            return false;
+        const af_request *withdrawn = NULL;
+        for (int r = 0; r < w->ledger.nreq && !withdrawn; r++)
+            if (w->ledger.reqs[r].end == AF_REQ_END_WITHDRAWN &&
+                w->ledger.reqs[r].settled_ev == q->ev - 1)
+                withdrawn = &w->ledger.reqs[r];
+        if (!withdrawn)
+            return false;
+        q = withdrawn;
+    }
+    return false;
+}
 
 static undelivered collect_undelivered(const af_ctx *c, const walk *w, int i)
 {
@@ -608,7 +634,7 @@ static undelivered collect_undelivered(const af_ctx *c, const walk *w, int i)
         const af_request *q = &w->ledger.reqs[r];
         if ((q->state != AF_REQ_PENDING && q->state != AF_REQ_LOST) || q->exempt)
             continue;
-        u.n_self += q->by == w->T && q->state == AF_REQ_PENDING;
+        u.n_self += q->state == AF_REQ_PENDING && own_request(c, w, q);
         u.n_harness += q->by < 0 && ((c->end_ev >= 0 && q->ev > c->end_ev) ||
                                      (c->budget_ev >= 0 && q->ev > c->budget_ev));
         if (q->state == AF_REQ_PENDING)

@@ -69,6 +69,7 @@
  * its parent still waits, a notified waiter that never woke...) is not
  * explained: the deadlock is asyncio's (target).
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -143,10 +144,14 @@ int af_task_owner_op(const af_ctx *c, int task, int *spawn_op)
         return -1;
     const af_op *o = op_at(c, t->op);
     if (o) {
-        if (o->kind == AF_OP_SPAWN) {
-            if (spawn_op)
+        if (o->kind == AF_OP_SPAWN || o->kind == AF_OP_START) {
+            bool in_group =
+                o->ref >= 0 && op_at(c, o->ref) && c->s->ops[o->ref].kind == AF_OP_TASKGROUP;
+            /* a start without a group spawns a plain task, as spawn does:
+             * awaiting it is the scenario's business */
+            if (spawn_op && (o->kind == AF_OP_SPAWN || !in_group))
                 *spawn_op = t->op;
-            if (o->ref >= 0 && op_at(c, o->ref) && c->s->ops[o->ref].kind == AF_OP_TASKGROUP)
+            if (in_group)
                 return o->ref;
         }
         return t->op;
@@ -325,7 +330,7 @@ static af_cause leak_cause(af_ctx *c, int task, char *why, size_t cap, int *misu
     if (!o)
         return af_because(AF_CR_LEAK_NO_RESPONSIBLE_OP, why, cap,
                           "task %s has no scenario op responsible for it", tn(c, task));
-    if (o->kind == AF_OP_SPAWN)
+    if (af_op_is_free_spawn(o))
         return spawn_leak_cause(c, task, why, cap);
     int x = af_op_exit_ev(c, owner);
     if (x < 0)
@@ -691,6 +696,15 @@ static int primitive_wait_explained(af_ctx *c, int P, int O, int at, char *buf, 
 static int blocked_explained(af_ctx *c, int P, int O, int at, char *buf, size_t cap)
 {
     const af_op *o = op_at(c, O);
+    const af_tinfo *pt = af_ctx_task(c, P);
+    const af_op *maker = pt ? op_at(c, pt->op) : NULL;
+    if (!o && maker && maker->kind == AF_OP_START && pt->name &&
+        !strncmp(pt->name, "asyncfuzz.", 10)) {
+        /* start's helper in the group (adapterlib) waits for the started task */
+        int q = af_ctx_probe_of_ir(c, maker->children.head);
+        snprintf(buf, cap, "%s waits for the started task %s", tn(c, P), tn(c, q));
+        return q >= 0 && is_pending(c, q);
+    }
     if (!o) {
         snprintf(buf, cap, "task %s is blocked outside any scenario operation", tn(c, P));
         return 0;
@@ -712,6 +726,11 @@ static int blocked_explained(af_ctx *c, int P, int O, int at, char *buf, size_t 
     case AF_OP_WAIT:
     case AF_OP_WAIT_FOR:
         return children_wait_explained(c, P, O, at, buf, cap);
+    case AF_OP_START: { /* it waits for its task's started() */
+        int q = af_ctx_probe_of_ir(c, o->children.head);
+        snprintf(buf, cap, "%s waits in start for task %s to start", tn(c, P), tn(c, q));
+        return q >= 0 && is_pending(c, q);
+    }
     case AF_OP_EVENT_WAIT:
     case AF_OP_QUEUE_GET:
     case AF_OP_QUEUE_PUT:

@@ -1,5 +1,6 @@
 /* judge.c - af_judge: build the shared context from a trace and run every
- * oracle (all but differential, which needs two traces).
+ * oracle (all but differential, which needs two traces: af_judge_run_
+ * differential runs both and calls oracles/differential.c).
  *
  * An overflowed trace is incomplete: oracles that decide from the absence
  * of an event (a release, a finally, a delivery) would report facts that
@@ -68,6 +69,7 @@ static void note_task_new(af_ctx *c, const af_scenario *s, const af_event *e, in
 void af_ctx_build(af_ctx *c, const af_scenario *s, const af_trace *tr, af_verdict_list *out)
 {
     c->s = s;
+    c->target = NULL;
     c->tr = tr;
     c->out = out;
     c->added = 0;
@@ -177,18 +179,60 @@ static void attribute_await_cycles(const af_scenario *s, af_verdict_list *out, i
 /* The cause is part of the signature: the same fact caused by a misuse
  * op and by the target are two findings ("...|misuse"), and a target
  * finding is never deduplicated into a misuse one. Target verdicts keep
- * the plain "<oracle>|<primitive>|<reason>". */
-static void finish_signatures(af_verdict_list *out, int first)
+ * the plain "<oracle>|<primitive>|<reason>". So is the target, when it is
+ * not stock asyncio: "...|@async-timeout" (base_signature: without it). */
+void af_verdicts_finish(const af_scenario *s, const af_target_info *target, af_verdict_list *out,
+                        int first)
 {
+    (void)s;
     for (int i = first; i < out->count; i++) {
         af_verdict *v = &out->items[i];
-        if (v->cause == AF_CAUSE_TARGET)
-            continue;
         size_t n = strlen(v->signature_text);
-        snprintf(v->signature_text + n, sizeof v->signature_text - n, "|%s",
-                 af_cause_name(v->cause));
+        if (v->cause != AF_CAUSE_TARGET)
+            n += (size_t)snprintf(v->signature_text + n, sizeof v->signature_text - n, "|%s",
+                                  af_cause_name(v->cause));
+        v->base_signature = af_hash64(v->signature_text, strlen(v->signature_text));
+        if (target && !target->stock && n < sizeof v->signature_text) {
+            snprintf(v->signature_text + n, sizeof v->signature_text - n, "|@%s", target->name);
+            snprintf(v->target, sizeof v->target, "%s", target->name);
+        }
         v->signature = af_hash64(v->signature_text, strlen(v->signature_text));
     }
+}
+
+/* The kind of the innermost asyncio primitive on a verdict's op path (the
+ * one its signature names), AF_OP_KIND_COUNT for none. */
+static af_op_kind verdict_primitive(const af_verdict *v)
+{
+    const char *text = v->signature_text, *bar = strchr(text, '|');
+    const char *end = bar ? strchr(bar + 1, '|') : NULL;
+    char kind[32];
+    if (!bar || !end || end - bar - 1 >= (long)sizeof kind)
+        return AF_OP_KIND_COUNT;
+    snprintf(kind, sizeof kind, "%.*s", (int)(end - bar - 1), bar + 1);
+    int k = af_op_kind_from_name(kind);
+    return k < 0 ? AF_OP_KIND_COUNT : (af_op_kind)k;
+}
+
+int af_verdicts_drop_shared(const af_target_info *target, af_verdict_list *v,
+                            const af_verdict_list *ref)
+{
+    int n = 0, dropped = 0, ref_target_caused = 0;
+    for (int j = 0; j < ref->count; j++)
+        ref_target_caused |= ref->items[j].cause == AF_CAUSE_TARGET;
+    for (int i = 0; i < v->count; i++) {
+        int shared = 0;
+        for (int j = 0; j < ref->count && !shared; j++)
+            shared = ref->items[j].base_signature == v->items[i].base_signature;
+        if (ref_target_caused && !af_target_runs_op(target, verdict_primitive(&v->items[i])))
+            shared = 1;
+        if (shared && v->items[i].oracle != AF_ORACLE_DIFFERENTIAL)
+            dropped++;
+        else
+            v->items[n++] = v->items[i];
+    }
+    v->count = n;
+    return dropped;
 }
 
 int af_judge_run(af_runner *r, const af_scenario *s, af_trace *tr, af_verdict_list *verdicts,
@@ -199,7 +243,18 @@ int af_judge_run(af_runner *r, const af_scenario *s, af_trace *tr, af_verdict_li
     if (af_runner_run(r, s, tr, err) < 0)
         return -1;
     if (verdicts)
-        af_judge(s, tr, verdicts);
+        af_judge_target(s, tr, af_runner_target(r), verdicts);
+    return 0;
+}
+
+int af_judge_run_differential(af_runner *r, af_runner *ref, const af_scenario *s, af_trace *tr,
+                              af_verdict_list *verdicts, af_trace *ref_tr,
+                              af_verdict_list *ref_verdicts, af_error *err)
+{
+    if (af_judge_run(r, s, tr, verdicts, err) < 0 ||
+        af_judge_run(ref, s, ref_tr, ref_verdicts, err) < 0)
+        return -1;
+    af_judge_differential(s, af_runner_target(r), tr, verdicts, ref_tr, ref_verdicts, verdicts);
     return 0;
 }
 
@@ -233,10 +288,17 @@ static const struct {
 
 int af_judge(const af_scenario *s, const af_trace *tr, af_verdict_list *out)
 {
+    return af_judge_target(s, tr, NULL, out);
+}
+
+int af_judge_target(const af_scenario *s, const af_trace *tr, const af_target_info *target,
+                    af_verdict_list *out)
+{
     af_ctx *c = malloc(sizeof *c);
     if (!c)
         return 0;
     af_ctx_build(c, s, tr, out);
+    c->target = target;
     int first = out->count;
     for (size_t i = 0; i < sizeof oracle_runs / sizeof oracle_runs[0]; i++)
         if (!tr->overflow || oracle_runs[i].needs == ANY_TRACE)
@@ -244,6 +306,6 @@ int af_judge(const af_scenario *s, const af_trace *tr, af_verdict_list *out)
     int added = c->added;
     free(c);
     attribute_await_cycles(s, out, first);
-    finish_signatures(out, first);
+    af_verdicts_finish(s, target, out, first);
     return added;
 }

@@ -159,7 +159,7 @@ static int owner_kind_cause(af_ctx *c, int T, int owner, char *why, size_t cap, 
     const af_op *o = &c->s->ops[owner];
     int x = af_op_exit_ev(c, owner);
     int ok = x >= 0 && c->tr->events[x].exit == AF_OPEXIT_OK;
-    switch (o->kind) {
+    switch (af_op_is_free_spawn(o) ? AF_OP_SPAWN : o->kind) {
     case AF_OP_SPAWN:
         for (int i = 0; i < c->s->nops; i++) {
             if (c->s->ops[i].kind != AF_OP_AWAIT || t->ir_task < 0 ||
@@ -226,7 +226,7 @@ static af_cause owner_cause(af_ctx *c, int T, char *why, size_t cap, int *mop)
                           "retrieve it",
                           t->name ? t->name : "?");
     const af_op *o = &c->s->ops[owner];
-    if (af_op_exit_ev(c, owner) < 0 && o->kind != AF_OP_SPAWN) {
+    if (af_op_exit_ev(c, owner) < 0 && !af_op_is_free_spawn(o)) {
         /* the responsible op never ended: its task was left pending (gather
          * with return_exceptions retrieves only once every child is done) */
         int runner = af_op_runner(c, owner);

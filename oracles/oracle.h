@@ -26,7 +26,8 @@ typedef struct af_tinfo {
 struct af_ledger; /* ledger.h */
 
 typedef struct af_ctx {
-    const af_scenario *s; /* may be NULL */
+    const af_scenario *s;         /* may be NULL */
+    const af_target_info *target; /* NULL: stock asyncio */
     const af_trace *tr;
     af_verdict_list *out;
     int added;
@@ -48,6 +49,11 @@ typedef struct af_ctx {
     int leak_misuse_op[AF_CTX_MAX_TASKS];
 } af_ctx;
 
+/* The signatures of out's verdicts from index first on, completed: the
+ * cause when it is not the target, base_signature, and the target's name
+ * when it is not stock asyncio. */
+void af_verdicts_finish(const af_scenario *s, const af_target_info *target, af_verdict_list *out,
+                        int first);
 /* The context of one trace: every field above (the oracles' shared
  * facts), no verdict yet, no ledger sink. */
 void af_ctx_build(af_ctx *c, const af_scenario *s, const af_trace *tr, af_verdict_list *out);
@@ -128,6 +134,13 @@ af_cause af_leak_cause(af_ctx *c, int task, char *why, size_t cap, int *misuse_o
 /* The cause of a deadlock (budget deadlock): scenario when resource
  * accounting explains why every pending task is blocked. */
 af_cause af_deadlock_cause(af_ctx *c, char *why, size_t cap);
+/* Whether op makes a task of its own that the scenario is responsible for
+ * (through its awaits): a spawn, or a start, without a group. */
+static inline int af_op_is_free_spawn(const af_op *o)
+{
+    return (o->kind == AF_OP_SPAWN) || (o->kind == AF_OP_START && o->ref == AF_NIL);
+}
+
 /* Whether the (synchronous) op was executed, from positive evidence only. */
 int af_op_reached(const af_ctx *c, int op);
 /* Whether any op of the IR task's code (its task body, transitively in

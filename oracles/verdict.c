@@ -36,6 +36,14 @@ int af_verdict_is_finding(const af_verdict *v, int misuse_allowed)
     }
 }
 
+int af_verdict_list_has_signature(const af_verdict_list *list, uint64_t signature)
+{
+    for (int i = 0; i < list->count; i++)
+        if (list->items[i].signature == signature)
+            return 1;
+    return 0;
+}
+
 int af_verdict_list_keep_findings(af_verdict_list *list, int misuse_allowed)
 {
     int n = 0, dropped = 0;
@@ -464,6 +472,7 @@ int af_emit(af_ctx *c, af_rule rule, int task, int op, int event, const char *fm
     af_verdict v;
     memset(&v, 0, sizeof v);
     v.oracle = o;
+    v.rule = rule;
     v.task = task;
     v.event = event;
     v.vtime = event >= 0 && event < c->tr->nevents ? c->tr->events[event].vtime : 0;

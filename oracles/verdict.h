@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "base/oracles.h"
+#include "harness/run/target.h"
 #include "harness/run/trace.h"
 #include "scenarios/ir.h"
 
@@ -33,6 +34,7 @@
 
 typedef struct af_verdict {
     af_oracle oracle;
+    af_rule rule;                           /* the rule that fired (its code is in the signature) */
     int task;                               /* probe task id, -1 when the fact belongs to no task */
     char task_name[AF_VERDICT_NAME_MAX];    /* the task's name, "" when none */
     int ir_task;                            /* IR task index, -1 for asyncio's own tasks / none */
@@ -42,9 +44,13 @@ typedef struct af_verdict {
     char path[AF_VERDICT_PATH_MAX];         /* af_op_path of op */
     char evidence[AF_VERDICT_EVIDENCE_MAX]; /* one sentence */
     char signature_text[AF_VERDICT_SIGTEXT_MAX];
-    uint64_t signature;                 /* FNV-1a 64 of signature_text */
-    af_cause cause;                     /* whose fault (default target) */
-    char cause_why[AF_VERDICT_WHY_MAX]; /* one short sentence: why that cause */
+    uint64_t signature; /* FNV-1a 64 of signature_text */
+    /* The signature without the target's name: what the same fact on
+     * another target (the reference) is filed under. */
+    uint64_t base_signature;
+    char target[AF_MAX_TARGET_NAME + 1]; /* the target's NAME, "" for stock asyncio */
+    af_cause cause;                      /* whose fault (default target) */
+    char cause_why[AF_VERDICT_WHY_MAX];  /* one short sentence: why that cause */
 } af_verdict;
 
 /* Whether a verdict is a finding: target verdicts always, misuse verdicts
@@ -64,6 +70,9 @@ typedef struct af_verdict_list {
 /* Keep only the verdicts af_verdict_is_finding accepts (in order); returns
  * how many were dropped. */
 int af_verdict_list_keep_findings(af_verdict_list *list, int misuse_allowed);
+
+/* Whether a verdict of the list has this signature. */
+int af_verdict_list_has_signature(const af_verdict_list *list, uint64_t signature);
 void af_verdict_list_init(af_verdict_list *list);
 /* Whether some verdict of that oracle is in the list. */
 int af_verdict_list_has(const af_verdict_list *list, af_oracle o);
@@ -93,6 +102,31 @@ size_t af_verdict_write_json(const af_verdict *v, char *buf, size_t cap);
  * number of verdicts appended. s may be NULL (paths and signatures are then
  * built without the IR). */
 int af_judge(const af_scenario *s, const af_trace *tr, af_verdict_list *out);
+/* The same for a run on `target` (NULL: stock asyncio): a verdict the
+ * target's own primitive caused is placed at that primitive, and a
+ * signature of a target that is not stock asyncio ends in "|@<NAME>" (so
+ * that a library's defect is filed apart from a CPython defect of the same
+ * shape; base_signature is the signature without it). */
+int af_judge_target(const af_scenario *s, const af_trace *tr, const af_target_info *target,
+                    af_verdict_list *out);
+
+/* The differential oracle (oracles/differential.c): the same scenario s run
+ * on target (trace tr, its verdicts, judged) and on the reference (ref_tr,
+ * ref_verdicts); verdicts appended to out. Returns how many. */
+int af_judge_differential(const af_scenario *s, const af_target_info *target, const af_trace *tr,
+                          const af_verdict_list *verdicts, const af_trace *ref_tr,
+                          const af_verdict_list *ref_verdicts, af_verdict_list *out);
+
+/* The triage of a target's verdicts against the reference's on the same
+ * scenario: drop from v the verdicts whose base signature the
+ * reference's verdicts also have (a fact stock asyncio shows too is not
+ * the target's), and, when the reference has a target-caused verdict of
+ * its own, those located at a primitive the target does not provide
+ * (stock asyncio's defect showing in another shape: 3.11's TaskGroup
+ * leaving a cancel counted, gh-116720). Differential verdicts stay.
+ * Returns how many were dropped. */
+int af_verdicts_drop_shared(const af_target_info *target, af_verdict_list *v,
+                            const af_verdict_list *ref);
 
 /* The two steps of the in-process pipeline in one call: run s on r
  * (af_runner_run: tr is reset and filled) and, when verdicts is not NULL,
@@ -101,6 +135,14 @@ int af_judge(const af_scenario *s, const af_trace *tr, af_verdict_list *out);
 struct af_runner;
 int af_judge_run(struct af_runner *r, const af_scenario *s, af_trace *tr, af_verdict_list *verdicts,
                  af_error *err);
+
+/* Differential: s run on r and judged (tr, verdicts), then on the reference
+ * runner ref (ref_tr, ref_verdicts: judged as stock asyncio), and the
+ * differential oracle's verdicts added to verdicts. Returns -1 with err set
+ * when either run failed (which one: af_runner_adapter_failed). */
+int af_judge_run_differential(struct af_runner *r, struct af_runner *ref, const af_scenario *s,
+                              af_trace *tr, af_verdict_list *verdicts, af_trace *ref_tr,
+                              af_verdict_list *ref_verdicts, af_error *err);
 
 /* The type of the KeyboardInterrupt / SystemExit that escaped the loop and
  * ended the run (its `end` event) when scenario s has no op that raises

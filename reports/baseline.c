@@ -222,6 +222,43 @@ static int target_row(const char *target, char *uses, size_t ucap, char *left_ou
     return -1;
 }
 
+/* A list borrowed from another target (targets.tsv) holds that target's
+ * signatures; the verdicts of a target that is not stock asyncio carry
+ * "|@NAME" (oracles: af_verdicts_finish). Each entry from `from` on is
+ * known under that signature too (a built-in adapter's NAME is its name).
+ * Returns 1, or -1 with err set. */
+static int add_target_signatures(af_baseline *b, size_t from, const char *target, af_error *err)
+{
+    size_t end = b->n;
+    for (size_t i = from; i < end; i++) {
+        if (!b->entries[i].text[0])
+            continue; /* a hash only: no text to extend */
+        size_t n = strlen(b->entries[i].text) + strlen(target) + 3;
+        char *text = malloc(n);
+        if (!text || push(&b->lines, &b->nlines, &b->lines_cap, text) < 0) {
+            free(text);
+            af_error_set(err, "", "baseline: out of memory");
+            return -1;
+        }
+        snprintf(text, n, "%s|@%s", b->entries[i].text, target);
+        if (b->n == b->cap) {
+            size_t c = b->cap * 2;
+            af_baseline_entry *bigger = realloc(b->entries, c * sizeof *bigger);
+            if (!bigger) {
+                af_error_set(err, "", "baseline: out of memory");
+                return -1;
+            }
+            b->entries = bigger;
+            b->cap = c;
+        }
+        af_baseline_entry e = b->entries[i];
+        e.text = text;
+        e.signature = af_hash64(text, strlen(text));
+        b->entries[b->n++] = e;
+    }
+    return 1;
+}
+
 int af_baseline_add_shipped(af_baseline *b, const char *target, int pyversion, af_error *err)
 {
     if (!target || !target[0])
@@ -247,14 +284,22 @@ int af_baseline_add_shipped(af_baseline *b, const char *target, int pyversion, a
         if (!left_out[0] || !in_set(left_out, b->entries[i].text))
             b->entries[kept++] = b->entries[i];
     b->n = kept;
-    return 1;
+    return uses[0] ? add_target_signatures(b, before, target, err) : 1;
 }
 
 af_baseline *af_baseline_load(const char *target, int pyversion, const char *paths, af_error *err)
 {
     af_baseline *b = af_baseline_new(err);
-    if (b && (af_baseline_add_shipped(b, target, pyversion, err) < 0 ||
-              af_baseline_add_files(b, paths, err) < 0)) {
+    if (!b)
+        return NULL;
+    size_t before = 0;
+    /* a user's list for a built-in target that is not stock asyncio names
+     * its signatures with or without the "|@NAME" the verdicts carry */
+    bool builtin = target && target[0] && strcmp(target, "asyncio") && !strchr(target, '/') &&
+                   !strstr(target, ".py");
+    if (af_baseline_add_shipped(b, target, pyversion, err) < 0 ||
+        ((before = b->n), af_baseline_add_files(b, paths, err) < 0) ||
+        (builtin && add_target_signatures(b, before, target, err) < 0)) {
         af_baseline_free(b);
         return NULL;
     }

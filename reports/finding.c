@@ -24,9 +24,12 @@ void af_finding_scenario(const af_scenario *s, const af_verdict_list *v, int pyv
     out->nexpect = 0;
     bool seen[AF_ORACLE_COUNT] = {0};
     char oracles[160] = "";
+    const char *target = ""; /* the run's target, when not stock asyncio */
     size_t pos = 0;
     for (int i = 0; v && i < v->count; i++) {
         af_oracle o = v->items[i].oracle;
+        if (v->items[i].target[0])
+            target = v->items[i].target;
         if (seen[o] || out->nexpect >= AF_MAX_EXPECT)
             continue;
         seen[o] = true;
@@ -39,8 +42,10 @@ void af_finding_scenario(const af_scenario *s, const af_verdict_list *v, int pyv
         af_expect *e = &out->expect[out->nexpect++];
         memset(e, 0, sizeof *e);
         snprintf(e->oracle, sizeof e->oracle, "%s", af_oracle_name((af_oracle)o));
-        e->pyversions[0] = (int16_t)pyversion;
+        e->pyversions[0] =
+            (af_pyversion){.minor = (int16_t)pyversion, .first_patch = -1, .last_patch = -1};
         e->npyversions = 1;
+        snprintf(e->target, sizeof e->target, "%s", target);
         if (pos < sizeof oracles)
             pos += (size_t)snprintf(oracles + pos, sizeof oracles - pos, "%s%s", pos ? ", " : "",
                                     af_oracle_name((af_oracle)o));

@@ -12,7 +12,8 @@
  *                   reported (findings and the verdicts that accompanied
  *                   them, whatever their cause: all_verdicts), restricted
  *                   to the running interpreter's version ("python":
- *                   ["3.11"]): `asyncfuzz replay DIR/scenario.json` passes
+ *                   ["3.11"]) and, for a run on a target adapter, to it
+ *                   ("target": NAME): `asyncfuzz replay DIR/scenario.json` passes
  *                   on the same build, by construction, as long as the
  *                   behaviour stays the same;
  *   repro.py        the standalone Python program (reports/repro.h) with

@@ -324,6 +324,19 @@ int af_store_read_meta(const char *sig_dir, af_findings_size *out, char *first_s
     return rc;
 }
 
+bool af_findings_recorded_target(const char *dir, char *buf, size_t cap)
+{
+    char *text = af_store_read_text(dir, "meta.json");
+    cJSON *root = text ? cJSON_Parse(text) : NULL;
+    free(text);
+    cJSON *t = cJSON_GetObjectItemCaseSensitive(root, "target");
+    bool found = cJSON_IsString(t) && t->valuestring[0];
+    if (found)
+        snprintf(buf, cap, "%s", t->valuestring);
+    cJSON_Delete(root);
+    return found;
+}
+
 /* What meta.json says besides the size. */
 typedef struct meta {
     uint64_t signature;

@@ -123,6 +123,11 @@ int af_findings_add_count(const char *dir, uint64_t signature, uint64_t n, af_er
 /* The smallest size on disk for a signature; -1 when the folder is absent. */
 int af_findings_stored_size(const char *dir, uint64_t signature, af_findings_size *out);
 
+/* The target a finding folder's run was on (meta.json's "target": a
+ * built-in adapter's name or an adapter file's path) into buf; false when
+ * it ran on stock asyncio (or dir is not a finding folder). */
+bool af_findings_recorded_target(const char *dir, char *buf, size_t cap);
+
 /* Whether a folder name is a signature's: 16 lowercase hex digits. */
 bool af_findings_is_sig_name(const char *name);
 

@@ -38,10 +38,11 @@ void af_xml_put_escaped(FILE *out, const char *s)
 
 int af_junit_fwrite(FILE *out, const char *suite, const af_junit_case *cases, int n, double seconds)
 {
-    int failures = 0, errors = 0;
+    int failures = 0, errors = 0, skipped = 0;
     for (int i = 0; i < n; i++) {
         failures += cases[i].status == AF_JUNIT_FAIL;
         errors += cases[i].status == AF_JUNIT_ERROR;
+        skipped += cases[i].status == AF_JUNIT_SKIPPED;
     }
     char stamp[32] = "";
     time_t now = time(NULL);
@@ -51,9 +52,9 @@ int af_junit_fwrite(FILE *out, const char *suite, const af_junit_case *cases, in
     fputs("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites>\n  <testsuite name=\"", out);
     af_xml_put_escaped(out, suite);
     fprintf(out,
-            "\" tests=\"%d\" failures=\"%d\" errors=\"%d\" skipped=\"0\" time=\"%.3f\" "
+            "\" tests=\"%d\" failures=\"%d\" errors=\"%d\" skipped=\"%d\" time=\"%.3f\" "
             "timestamp=\"%s\">\n",
-            n, failures, errors, seconds, stamp);
+            n, failures, errors, skipped, seconds, stamp);
     for (int i = 0; i < n; i++) {
         const af_junit_case *c = &cases[i];
         fputs("    <testcase classname=\"", out);
@@ -66,7 +67,11 @@ int af_junit_fwrite(FILE *out, const char *suite, const af_junit_case *cases, in
             continue;
         }
         fputs(">\n", out);
-        if (c->status != AF_JUNIT_PASS) {
+        if (c->status == AF_JUNIT_SKIPPED) {
+            fputs("      <skipped message=\"", out);
+            af_xml_put_escaped(out, c->message ? c->message : "");
+            fputs("\"/>\n", out);
+        } else if (c->status != AF_JUNIT_PASS) {
             const char *tag = c->status == AF_JUNIT_FAIL ? "failure" : "error";
             fprintf(out, "      <%s message=\"", tag);
             af_xml_put_escaped(out, c->message ? c->message : "");

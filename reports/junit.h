@@ -4,7 +4,8 @@
  * One <testsuite> holding one <testcase> per scenario file; a failing case
  * carries a <failure message="..."> with the difference between expected and
  * found verdicts, an erroring one (the scenario could not be read or run) an
- * <error>. Text is XML-escaped; control characters other than tab and
+ * <error>, a skipped one (its target does not support what it uses) a
+ * <skipped message="...">. Text is XML-escaped; control characters other than tab and
  * newline are dropped (XML 1.0 cannot carry them).
  */
 #ifndef ASYNCFUZZ_JUNIT_H
@@ -16,8 +17,9 @@
 
 typedef enum af_junit_status {
     AF_JUNIT_PASS = 0,
-    AF_JUNIT_FAIL,  /* verdicts differ from the expected ones */
-    AF_JUNIT_ERROR, /* the scenario could not be read or run */
+    AF_JUNIT_FAIL,    /* verdicts differ from the expected ones */
+    AF_JUNIT_ERROR,   /* the scenario could not be read or run */
+    AF_JUNIT_SKIPPED, /* not run: the target does not support what it uses */
 } af_junit_status;
 
 typedef struct af_junit_case {

@@ -8,6 +8,7 @@
  */
 #include "reports/repro.h"
 
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,6 +31,7 @@
 typedef struct gen {
     const af_scenario *s;
     const char *T; /* where the primitives come from: "asyncio" or "target" (an adapter) */
+    bool stock;    /* stock asyncio: its reproducers use the asyncio module itself */
     char *buf;
     size_t len, cap;
     bool oom;
@@ -285,12 +287,28 @@ static void emit_gather(gen *g, int i, int depth)
     putf(g, "return_exceptions=%s))\n", op->return_exceptions ? "True" : "False");
 }
 
+/* Whether the timeout or task group op i is a scope a cancel_scope names
+ * (made with cancellable=True, registered with contract.made_scope). */
+static bool cancellable(const gen *g, int i)
+{
+    for (int k = 0; k < g->s->nops; k++)
+        if (g->s->ops[k].kind == AF_OP_CANCEL_SCOPE && g->s->ops[k].ref == i)
+            return true;
+    return false;
+}
+
 static void emit_task_group(gen *g, int i, int depth)
 {
     const af_op *op = op_at(g, i);
     put_op_scope(g, i, depth, false);
     ind(g, depth + 1);
-    putf(g, "async with %s.TaskGroup() as tg:\n", g->T);
+    if (cancellable(g, i)) {
+        put(g, "async with contract.made_scope(");
+        put_lit(g, op->name);
+        put(g, ", target.TaskGroup(cancellable=True)) as tg:\n");
+    } else {
+        putf(g, "async with %s.TaskGroup() as tg:\n", g->T);
+    }
     ind(g, depth + 2);
     put(g, "groups[");
     put_lit(g, op->name);
@@ -319,19 +337,41 @@ static void emit_wait_for(gen *g, int i, int depth)
     put(g, ")\n");
 }
 
+/* timeout(delay) / timeout_at(now() + delay) of `ns`, with the extra
+ * keyword arguments `kw` (", cancellable=True" or ""). */
+static void put_timeout_call(gen *g, const af_op *op, const char *ns, const char *kw)
+{
+    if (op->at && op->ticks != AF_NONE)
+        putf(g, "%s.timeout_at(now() + %d%s)", ns, (int)op->ticks, kw);
+    else if (op->at)
+        putf(g, "%s.timeout_at(None%s)", ns, kw);
+    else {
+        putf(g, "%s.timeout(", ns);
+        put_ticks(g, op->ticks);
+        putf(g, "%s)", kw);
+    }
+}
+
 static void emit_timeout(gen *g, int i, int depth)
 {
     const af_op *op = op_at(g, i);
+    bool scope = cancellable(g, i);
     put_op_scope(g, i, depth, true);
     ind(g, depth + 1);
-    if (op->at && op->ticks != AF_NONE)
-        putf(g, "async with %s.timeout_at(now() + %d) as cm:\n", g->T, (int)op->ticks);
-    else if (op->at)
-        putf(g, "async with %s.timeout_at(None) as cm:\n", g->T);
-    else {
-        putf(g, "async with %s.timeout(", g->T);
-        put_ticks(g, op->ticks);
-        put(g, ") as cm:\n");
+    if (g->stock && !scope) {
+        put(g, "async with ");
+        put_timeout_call(g, op, "asyncio", "");
+        put(g, " as cm:\n");
+    } else { /* the object made is the timeout (its __aenter__ may return another) */
+        put(g, scope ? "cm = contract.made_scope(" : "cm = ");
+        if (scope) {
+            put_lit(g, op->name);
+            put(g, ", ");
+        }
+        put_timeout_call(g, op, "target", scope ? ", cancellable=True" : "");
+        put(g, scope ? ")\n" : "\n");
+        ind(g, depth + 1);
+        put(g, "async with cm:\n");
     }
     ind(g, depth + 2);
     putf(g, "o%d.cm = timeouts[", i);
@@ -592,6 +632,38 @@ static void emit_never_awaited(gen *g, int i, int depth)
     put(g, "never_awaited_coro()  # a coroutine created and never awaited (misuse)\n");
 }
 
+static void emit_cancel_scope(gen *g, int i, int depth)
+{
+    put_op_scope(g, i, depth, true);
+    ind(g, depth + 1);
+    putf(g, "o%d.detail = contract.op_cancel_scope(%d, ", i, i);
+    put_lit(g, g->s->ops[op_at(g, i)->ref].name);
+    put(g, ")\n");
+}
+
+static void emit_start(gen *g, int i, int depth)
+{
+    const af_op *op = op_at(g, i);
+    const af_task *task = &g->s->tasks[op->children.head];
+    put_op_scope(g, i, depth, true);
+    ind(g, depth + 1);
+    putf(g, "o%d.detail = repr(await contract.op_start(%d, ", i, i);
+    put_lit(g, task->name);
+    putf(g, ", %d, task_%s, ", (int)op->children.head, task->name);
+    if (op->ref == AF_NIL)
+        put(g, "None");
+    else
+        put_lit(g, g->s->ops[op->ref].name);
+    put(g, "))\n");
+}
+
+static void emit_started(gen *g, int i, int depth)
+{
+    ind(g, depth);
+    putf(g, "contract.op_started(%d, %d)  # task_status.started(value)\n", i,
+         (int)op_at(g, i)->value);
+}
+
 /* schedule(i, "name", via, delay, past, cb_<i>): h = loop.call_soon(...) /
  * call_later / call_at; the callback cb_<i> is written after the tasks. */
 static void emit_call(gen *g, int i, int depth)
@@ -667,6 +739,9 @@ static const struct {
     [AF_OP_NESTED_RUN] = {emit_nested_run, true},
     [AF_OP_BLOCK] = {emit_block, false},
     [AF_OP_NEVER_AWAITED] = {emit_never_awaited, false},
+    [AF_OP_CANCEL_SCOPE] = {emit_cancel_scope, true},
+    [AF_OP_START] = {emit_start, true},
+    [AF_OP_STARTED] = {emit_started, false},
     [AF_OP_CALL] = {emit_call, false},
     [AF_OP_CANCEL_HANDLE] = {emit_cancel_handle, false},
     [AF_OP_STOP] = {emit_stop, false},
@@ -735,7 +810,8 @@ static void emit_check(gen *g, const struct af_repro_assert *a)
     } else if (!strcmp(oracle, "hang") || !strcmp(oracle, "deadlock")) {
         putf(g, "budget_hit(events, \"%s\")", oracle);
     } else if (!strcmp(oracle, "differential")) {
-        put(g, "outcomes_differ(events, run_scenario(not pure))");
+        put(g, g->stock ? "outcomes_differ(events, run_scenario(not pure))"
+                        : "outcomes_differ(events, run_reference(pure))");
     } else {
         int o = af_oracle_from_name(oracle);
         const char *helper = o >= 0 ? af_repro_helper_of((af_oracle)o) : NULL;
@@ -836,6 +912,68 @@ static const char *target_source(const char *name, char *modname, size_t cap, si
     return m->source;
 }
 
+/* Whether s uses an op asyncio has no primitive for (the reproducer then
+ * needs the contract and adapterlib's emulations even on stock asyncio). */
+static bool uses_library_ops(const af_scenario *s)
+{
+    for (int i = 0; i < s->nops; i++)
+        if (s->ops[i].kind == AF_OP_CANCEL_SCOPE || s->ops[i].kind == AF_OP_START)
+            return true;
+    return false;
+}
+
+/* `module_from_source("name", <the embedded harness file>)` */
+static int put_module(gen *g, const char *name, const char *assign)
+{
+    const struct af_py_source *m = find_source(name);
+    if (!m)
+        return -1;
+    putf(g, "%smodule_from_source(\"%s\", ", assign, name);
+    put_source_lit(g, m->source, m->length);
+    put(g, ")\n");
+    return 0;
+}
+
+/* The adapter section: the contract (harness/py/contract.py) as the module
+ * `contract`, adapterlib and stock asyncio's adapter, then `target`, the
+ * checked adapter of the run (target NULL: stock asyncio's). A file
+ * adapter's folder goes on sys.path, as the harness puts it there. */
+static int put_adapter(gen *g, const char *target, const char *modname, const char *tsrc,
+                       size_t tlen)
+{
+    put(g, "\n\n# ==== the target adapter contract (harness/py/contract.py), adapterlib and "
+           "stock\n# asyncio's adapter (harness/targets/): every primitive the scenario uses "
+           "is\n# target.NAME; docs/VENDORS.md says what an adapter provides. ====\n");
+    if (put_module(g, "contract", "contract = ") < 0)
+        return -1;
+    put(g, "contract.use_probe(globals())  # probe.py, pasted above\n");
+    if (put_module(g, "adapterlib", "") < 0 || put_module(g, "target_asyncio", "") < 0)
+        return -1;
+    if (!target || !strcmp(modname, "target_asyncio")) {
+        put(g, "target = contract.adopt(sys.modules[\"target_asyncio\"])\n");
+        return 0;
+    }
+    char dir[PATH_MAX];
+    if ((strchr(target, '/') || strstr(target, ".py")) && realpath(target, dir)) {
+        *strrchr(dir, '/') = '\0';
+        put(g, "sys.path.insert(0, ");
+        put_lit(g, dir[0] ? dir : "/");
+        put(g, ")  # the adapter's folder\n");
+    }
+    put(g, "\n# ==== the target adapter: ");
+    put_comment_text(g, target);
+    put(g, " ====\ntarget = contract.adopt(module_from_source(");
+    put_lit(g, modname);
+    put(g, ", ");
+    put_source_lit(g, tsrc, tlen);
+    put(g, "))\n");
+    put(g, "use_loop(adapter(target.module))  # the target's own loop, if it brings one "
+           "(loops.py)\n");
+    put(g, "# stock asyncio, C tasks: what a differential check compares with\n"
+           "reference = contract.adopt(sys.modules[\"target_asyncio\"])\n");
+    return 0;
+}
+
 char *af_codegen_python(const af_scenario *s, const struct af_repro_assert *asserts,
                         size_t nasserts)
 {
@@ -851,15 +989,15 @@ char *af_codegen_python_target(const af_scenario *s, const char *target,
         return NULL;
     if (target && (!target[0] || !strcmp(target, "asyncio")))
         target = NULL; /* stock asyncio: the program of af_codegen_python */
-    gen g = {.s = s, .T = target ? "target" : "asyncio"};
+    gen g = {.s = s, .T = target ? "target" : "asyncio", .stock = !target};
+    bool contract = target || uses_library_ops(s);
     char modname[128] = "";
     size_t tlen = 0;
     char *towned = NULL;
     const char *tsrc = NULL;
-    const struct af_py_source *stock = find_source("target_asyncio");
     if (target) {
         tsrc = target_source(target, modname, sizeof modname, &tlen, &towned);
-        if (!tsrc || !stock)
+        if (!tsrc)
             return NULL;
     }
 
@@ -883,26 +1021,12 @@ char *af_codegen_python_target(const af_scenario *s, const char *target,
         put(&g, "\n\n# ==== harness/py/loops.py ====\n");
         put_n(&g, loops->source, loops->length);
     }
-    if (target) {
-        put(&g, "\n\n# ==== the target adapter: ");
-        put_comment_text(&g, target);
-        put(&g, " ====\n"
-                "# Every primitive the scenario uses is target.NAME "
-                "(harness/targets/target_asyncio.py\n"
-                "# says what an adapter provides); target_asyncio is stock asyncio.\n");
-        if (strcmp(modname, "target_asyncio") != 0) {
-            put(&g, "module_from_source(\"target_asyncio\", ");
-            put_source_lit(&g, stock->source, stock->length);
-            put(&g, ")\n");
-        }
-        put(&g, "target = adapter(module_from_source(");
-        put_lit(&g, modname);
-        put(&g, ", ");
-        put_source_lit(&g, tsrc, tlen);
-        put(&g, "))\n");
-        put(&g, "use_loop(target)  # the target's own loop, if it brings one (loops.py)\n");
+    if (contract && put_adapter(&g, target, modname, tsrc, tlen) < 0) {
         free(towned);
+        free(g.buf);
+        return NULL;
     }
+    free(towned);
     put(&g, "\n\n# ==== the scenario ====\nimport asyncio\nimport sys\n\n");
 
     put(&g, "# (name, kind, param): kind 0 Event, 1 Lock, 2 Condition, 3 Semaphore(param),\n"
@@ -944,10 +1068,30 @@ char *af_codegen_python_target(const af_scenario *s, const char *target,
         put(&g, "\n\nNORET = object()  # what a nest_<op>() returns when it ran to its end\n");
 
     put(&g, "\n\ndef run_scenario(pure=False):\n");
-    put(&g, "    return run(");
-    put_lit(&g, s->tasks[0].name);
-    putf(&g, ", task_%s, PRIMITIVES, DEFAULT_OPTIONS[:4] + (pure,)%s)\n", s->tasks[0].name,
-         target ? ", target" : "");
+    if (contract) { /* the adapter's hooks, its primitives made in the root task */
+        putf(&g, "    return contract.run_on(target, %s, ", g.stock ? "True" : "False");
+        put_lit(&g, s->tasks[0].name);
+        putf(&g, ", task_%s, PRIMITIVES, DEFAULT_OPTIONS[:4] + (pure,))\n", s->tasks[0].name);
+    } else {
+        put(&g, "    return run(");
+        put_lit(&g, s->tasks[0].name);
+        putf(&g, ", task_%s, PRIMITIVES, DEFAULT_OPTIONS[:4] + (pure,))\n", s->tasks[0].name);
+    }
+    if (!g.stock) {
+        put(&g,
+            "\n\ndef run_reference(pure=False):\n"
+            "    \"\"\"The scenario on stock asyncio (a differential check's reference).\"\"\"\n"
+            "    global target\n"
+            "    saved, target = target, reference\n"
+            "    try:\n"
+            "        return contract.run_on(target, True, ");
+        put_lit(&g, s->tasks[0].name);
+        putf(&g,
+             ", task_%s, PRIMITIVES, DEFAULT_OPTIONS[:4] + (pure,))\n"
+             "    finally:\n"
+             "        target = saved\n",
+             s->tasks[0].name);
+    }
     put(&g, "\n\ndef main(argv):\n"
             "    pure = \"--pure-python-tasks\" in argv\n"
             "    events = run_scenario(pure)\n"

@@ -266,6 +266,14 @@ size_t af_repro_checks_build(const af_scenario *s, const af_verdict_list *v, con
             s->ops[x->op].kind == AF_OP_NEVER_AWAITED)
             a->task = NULL;
         a->words = x->evidence;
+        /* A library's difference from stock asyncio: the check is what the
+         * library did, as recorded (a fixed library does otherwise); when
+         * no event decided it, the program compares with a run of its own
+         * on stock asyncio (repro.c). */
+        if (x->oracle == AF_ORACLE_DIFFERENTIAL && x->target[0] && tr) {
+            a->anchor = anchor_of(tr, x->event);
+            continue;
+        }
         const char *helper = af_repro_helper_of(x->oracle);
         if (!tr || !helper)
             continue;

@@ -377,6 +377,7 @@ static void draw_scalar(dec *d, af_op *op, const af_field *f, int prim)
     case AF_FC_TARGET_REF:
     case AF_FC_GROUP_REF:
     case AF_FC_TIMEOUT_REF:
+    case AF_FC_SCOPE_REF:
     case AF_FC_HANDLE_REF:
         op->ref = draw(d); /* raw: resolved once every task, group, timeout, handle is known */
         d->raw_refs++;
@@ -418,14 +419,16 @@ static void decode_fields(dec *d, int i, int task, int depth, int prim)
         decode_body(d, &op->finally_body, task, i, depth + 1);
 }
 
-/* No budget left for what the kind needs (a task, a positive duration): the
- * op degrades to `sleep 0` (`return 0` in a callback's body, where nothing
- * waits) and draws nothing more. */
-static bool out_of_budget(const dec *d, af_op_kind k)
+/* No budget left for what the kind needs (a task, a positive duration), or
+ * no place for it (`started` outside the code of a task a `start` op runs):
+ * the op degrades to `sleep 0` (`return 0` in a callback's body, where
+ * nothing waits) and draws nothing more. */
+static bool out_of_budget(const dec *d, af_op_kind k, int task)
 {
     uint32_t shape = af_op_specs[k].shape;
     return ((shape & AF_SHAPE(AF_FC_ONE_TASK)) && d->s->ntasks >= AF_MAX_TASKS) ||
-           ((shape & AF_SHAPE(AF_FC_TICKS_POSITIVE)) && d->used >= AF_MAX_TOTAL_TICKS);
+           ((shape & AF_SHAPE(AF_FC_TICKS_POSITIVE)) && d->used >= AF_MAX_TOTAL_TICKS) ||
+           (k == AF_OP_STARTED && !af_task_started_by_start(d->s, task));
 }
 
 /* The n-th primitive of kind pk (n < how many there are). */
@@ -460,7 +463,7 @@ static void decode_op(dec *d, af_body *body, int task, int parent, int depth)
         int nsub = af_bytes_sync_ops(s->prims[prim].kind, sub);
         k = nsub > 1 ? sub[draw(d) % nsub] : sub[0];
     }
-    bool degrade = out_of_budget(d, k);
+    bool degrade = out_of_budget(d, k, task);
     af_op_kind degraded = callback ? AF_OP_RETURN : AF_OP_SLEEP;
     int i = af_scenario_add_op(s, body, degrade ? degraded : k, task, parent);
     if (i == AF_NIL)
@@ -477,15 +480,16 @@ static void decode_body(dec *d, af_body *body, int task, int parent, int depth)
         decode_op(d, body, task, parent, depth);
 }
 
-/* The ops defining task groups, timeouts and handles, in pre-order. */
+/* The ops defining task groups, timeouts and handles, in pre-order
+ * (scopes: task groups and timeouts together). */
 typedef struct named_ops {
-    int16_t groups[AF_MAX_OPS], timeouts[AF_MAX_OPS], handles[AF_MAX_OPS];
-    int ngroups, ntimeouts, nhandles;
+    int16_t groups[AF_MAX_OPS], timeouts[AF_MAX_OPS], scopes[AF_MAX_OPS], handles[AF_MAX_OPS];
+    int ngroups, ntimeouts, nscopes, nhandles;
 } named_ops;
 
 /* An op whose reference cannot resolve (a reschedule in a scenario without
- * a timeout) becomes `sleep 0` where it stands (`return 0` in a callback's
- * body). */
+ * a timeout, a cancel_scope without a timeout or task group) becomes
+ * `sleep 0` where it stands (`return 0` in a callback's body). */
 static void degrade_op(af_scenario *s, af_op *op)
 {
     af_op keep = *op;
@@ -516,6 +520,12 @@ static void resolve_ref(af_scenario *s, const named_ops *n, af_op *op, const af_
         else
             op->ref = n->timeouts[raw % n->ntimeouts];
         break;
+    case AF_FC_SCOPE_REF:
+        if (n->nscopes == 0) /* nothing to cancel */
+            degrade_op(s, op);
+        else
+            op->ref = n->scopes[raw % n->nscopes];
+        break;
     case AF_FC_HANDLE_REF: /* in a callback's body there is a call: its owner */
         if (n->nhandles == 0)
             degrade_op(s, op);
@@ -533,9 +543,9 @@ static void resolve_refs(af_scenario *s)
 {
     const uint32_t raw_refs = AF_SHAPE(AF_FC_TASK_REF) | AF_SHAPE(AF_FC_TARGET_REF) |
                               AF_SHAPE(AF_FC_GROUP_REF) | AF_SHAPE(AF_FC_TIMEOUT_REF) |
-                              AF_SHAPE(AF_FC_HANDLE_REF);
+                              AF_SHAPE(AF_FC_SCOPE_REF) | AF_SHAPE(AF_FC_HANDLE_REF);
     named_ops n;
-    n.ngroups = n.ntimeouts = n.nhandles = 0;
+    n.ngroups = n.ntimeouts = n.nscopes = n.nhandles = 0;
     for (int i = 0; i < s->nops; i++) {
         uint32_t shape = af_op_specs[s->ops[i].kind].shape;
         if (shape & AF_SHAPE(AF_FC_GROUP_NAME))
@@ -544,6 +554,8 @@ static void resolve_refs(af_scenario *s)
             n.timeouts[n.ntimeouts++] = (int16_t)i;
         else if (shape & AF_SHAPE(AF_FC_HANDLE_NAME))
             n.handles[n.nhandles++] = (int16_t)i;
+        if (shape & AF_SHAPE_SCOPES)
+            n.scopes[n.nscopes++] = (int16_t)i;
     }
     for (int i = 0; i < s->nops; i++) {
         af_op *op = &s->ops[i];

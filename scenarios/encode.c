@@ -23,8 +23,9 @@ typedef struct enc {
     int16_t task_pos[AF_MAX_TASKS];
     int16_t group_pos[AF_MAX_OPS];
     int16_t timeout_pos[AF_MAX_OPS];
+    int16_t scope_pos[AF_MAX_OPS]; /* timeouts and task groups together */
     int16_t handle_pos[AF_MAX_OPS];
-    int ngroups, ntimeouts, nhandles;
+    int ngroups, ntimeouts, nscopes, nhandles;
     af_op_kind kinds[AF_OP_KIND_COUNT]; /* the op-kind choice list */
     int nkinds;
     af_op_kind cb_kinds[AF_OP_KIND_COUNT]; /* the one in a callback's body */
@@ -78,6 +79,8 @@ static void number_body(enc *e, const af_body *b, int guard)
             e->timeout_pos[i] = (int16_t)e->ntimeouts++;
         else if (shape & AF_SHAPE(AF_FC_HANDLE_NAME))
             e->handle_pos[i] = (int16_t)e->nhandles++;
+        if (shape & AF_SHAPE_SCOPES)
+            e->scope_pos[i] = (int16_t)e->nscopes++;
         for (int t = op->children.head; t != AF_NIL; t = s->tasks[t].next)
             number_task(e, t, guard);
         number_body(e, &op->body, guard + 1);
@@ -384,6 +387,9 @@ static void put_scalar(enc *e, int i, const af_field *f)
         break;
     case AF_FC_TIMEOUT_REF:
         put(e, e->timeout_pos[op->ref]);
+        break;
+    case AF_FC_SCOPE_REF:
+        put(e, e->scope_pos[op->ref]);
         break;
     case AF_FC_HANDLE_REF:
         put(e, e->handle_pos[op->ref]);

@@ -29,6 +29,7 @@ static const char *ref_name(const af_scenario *s, const af_op *op, const af_fiel
     case AF_FC_GROUP_REF:
     case AF_FC_TIMEOUT_REF:
     case AF_FC_HANDLE_REF:
+    case AF_FC_SCOPE_REF:
         return op->ref < s->nops ? s->ops[op->ref].name : "?";
     default:
         return op->ref < s->nprims ? s->prims[op->ref].name : "?";
@@ -131,10 +132,12 @@ static bool body_equal(const af_scenario *a, const af_body *ba, const af_scenari
 static bool expect_equal(const af_expect *x, const af_expect *y)
 {
     if (strcmp(x->oracle, y->oracle) != 0 || strcmp(x->issue, y->issue) != 0 ||
-        x->npyversions != y->npyversions)
+        strcmp(x->target, y->target) != 0 || x->npyversions != y->npyversions)
         return false;
     for (int i = 0; i < x->npyversions; i++)
-        if (x->pyversions[i] != y->pyversions[i])
+        if (x->pyversions[i].minor != y->pyversions[i].minor ||
+            x->pyversions[i].first_patch != y->pyversions[i].first_patch ||
+            x->pyversions[i].last_patch != y->pyversions[i].last_patch)
             return false;
     return true;
 }

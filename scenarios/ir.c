@@ -270,6 +270,20 @@ bool af_valid_msg(const char *msg)
     return true;
 }
 
+bool af_valid_target_name(const char *name)
+{
+    size_t n = strnlen(name, AF_MAX_TARGET_NAME + 1);
+    if (n == 0 || n > AF_MAX_TARGET_NAME)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        char c = name[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '_' || c == '-' || c == '.'))
+            return false;
+    }
+    return true;
+}
+
 /* ---- classification -------------------------------------------------- */
 
 /* A field's value is misuse: a dropped task reference, or, where a
@@ -340,4 +354,12 @@ bool af_op_has_children(af_op_kind kind)
 int af_op_prim_kind(af_op_kind kind)
 {
     return af_op_needs(kind);
+}
+
+bool af_task_started_by_start(const af_scenario *s, int t)
+{
+    if (t <= 0 || t >= s->ntasks)
+        return false;
+    int p = s->tasks[t].parent;
+    return p >= 0 && p < s->nops && s->ops[p].kind == AF_OP_START;
 }

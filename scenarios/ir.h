@@ -32,6 +32,7 @@
 #include "base/error.h"
 #include "base/oracles.h" /* the oracle names `expect` may use */
 #include "scenarios/limits.h"
+#include "scenarios/pyversion.h"
 
 #define AF_NIL (-1)
 /* ticks value meaning Python's None (no timeout, notify_all, no await). */
@@ -218,9 +219,12 @@ typedef struct af_primitive {
 typedef struct af_expect {
     char oracle[32];              /* an oracle name (base/oracles.def) */
     char issue[AF_MAX_ISSUE + 1]; /* upstream issue ("gh-86296") or "" */
-    /* Python versions (major*100+minor, 311 for 3.11) this verdict is
-     * expected on; none means every version. */
-    int16_t pyversions[AF_MAX_PYVERSIONS];
+    /* The target adapter (its NAME) the verdict is expected on, "" for
+     * every target. */
+    char target[AF_MAX_TARGET_NAME + 1];
+    /* Python versions (minor versions or ranges of their patch releases,
+     * pyversion.h) this verdict is expected on; none means every version. */
+    af_pyversion pyversions[AF_MAX_PYVERSIONS];
     int16_t npyversions;
 } af_expect;
 
@@ -258,6 +262,9 @@ bool af_name_taken(const af_scenario *s, const char *name);
 /* A valid name: [A-Za-z_][A-Za-z0-9_]*, 1..AF_MAX_NAME bytes, not "self". */
 bool af_valid_name(const char *name);
 /* A valid cancel message: printable ASCII without '"' and '\\', <= AF_MAX_MSG. */
+/* A valid target adapter NAME: 1..AF_MAX_TARGET_NAME bytes of letters,
+ * digits, '_', '-', '.'. */
+bool af_valid_target_name(const char *name);
 bool af_valid_msg(const char *msg);
 
 /* Kind names: "sleep", "task_group"... as used in JSON; NULL if out of range. */
@@ -302,6 +309,10 @@ bool af_ir_has_ticks(af_op_kind k);
 bool af_ir_ticks_optional(af_op_kind k);
 /* The primitive kind an op needs, or -1 for non-synchronisation ops. */
 int af_op_prim_kind(af_op_kind kind);
+
+/* Whether task t is the task of a `start` op (the one whose code may call
+ * `started`). */
+bool af_task_started_by_start(const af_scenario *s, int t);
 
 /* Check every invariant and limit: counts, depth, total ticks, ranges of
  * every field, names (valid, unique), references (resolve, right kind),

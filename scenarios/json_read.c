@@ -31,7 +31,7 @@ static const char *const name_kind_text[] = {"task", "task group", "timeout", "h
                                              "primitive"};
 
 /* What a reference must name. */
-enum ref_kind { REF_TASK, REF_GROUP, REF_TIMEOUT, REF_HANDLE, REF_PRIM };
+enum ref_kind { REF_TASK, REF_GROUP, REF_TIMEOUT, REF_HANDLE, REF_PRIM, REF_SCOPE };
 
 #define PATH_CAP 512
 #define NAMES_CAP (AF_MAX_TASKS + AF_MAX_OPS + AF_MAX_PRIMITIVES)
@@ -416,7 +416,8 @@ static int use_name(struct rd *r, int op, enum ref_kind kind, const cJSON *node)
 
 static int resolve_refs(struct rd *r)
 {
-    static const char *const want_text[] = {"task", "task group", "timeout", "handle", "primitive"};
+    static const char *const want_text[] = {"task",   "task group", "timeout",
+                                            "handle", "primitive",  "timeout or task group"};
     for (int i = 0; i < r->nrefs; i++) {
         const struct ref_use *u = &r->refs[i];
         af_op *op = &r->s->ops[u->op];
@@ -452,9 +453,11 @@ static int resolve_refs(struct rd *r)
                             : u->kind == REF_GROUP  ? NAME_GROUP
                             : u->kind == REF_HANDLE ? NAME_HANDLE
                                                     : NAME_TIMEOUT;
+        bool scope =
+            u->kind == REF_SCOPE && (d && (d->kind == NAME_GROUP || d->kind == NAME_TIMEOUT));
         if (!d)
             return fail_node(r, u->node, false, "undefined %s \"%.40s\"", want_text[u->kind], name);
-        if (d->kind != nk)
+        if (d->kind != nk && !scope)
             return fail_node(r, u->node, false, "\"%s\" is %s %s, not %s %s", name,
                              article(name_kind_text[d->kind]), name_kind_text[d->kind],
                              article(want_text[u->kind]), want_text[u->kind]);
@@ -698,15 +701,16 @@ static int read_op_name(struct rd *r, const cJSON *obj, const af_field *f, const
     return 0;
 }
 
-/* TASK_REF, TARGET_REF ("self" too), GROUP_REF, TIMEOUT_REF, HANDLE_REF, PRIM_REF: a
+/* TASK_REF, TARGET_REF ("self" too), GROUP_REF, TIMEOUT_REF, SCOPE_REF, HANDLE_REF, PRIM_REF: a
  * string naming something defined elsewhere, resolved once the tree is
  * read. */
 static int read_ref(struct rd *r, const cJSON *obj, const af_field *f, const struct op_at *at)
 {
     static const enum ref_kind kinds[AF_FIELD_CODECS] = {
-        [AF_FC_TASK_REF] = REF_TASK,     [AF_FC_TARGET_REF] = REF_TASK,
-        [AF_FC_GROUP_REF] = REF_GROUP,   [AF_FC_TIMEOUT_REF] = REF_TIMEOUT,
-        [AF_FC_HANDLE_REF] = REF_HANDLE, [AF_FC_PRIM_REF] = REF_PRIM,
+        [AF_FC_TASK_REF] = REF_TASK,   [AF_FC_TARGET_REF] = REF_TASK,
+        [AF_FC_GROUP_REF] = REF_GROUP, [AF_FC_TIMEOUT_REF] = REF_TIMEOUT,
+        [AF_FC_SCOPE_REF] = REF_SCOPE, [AF_FC_HANDLE_REF] = REF_HANDLE,
+        [AF_FC_PRIM_REF] = REF_PRIM,
     };
     bool failed;
     size_t old;
@@ -739,9 +743,10 @@ static const field_reader field_readers[AF_FIELD_CODECS] = {
     [AF_FC_HANDLE_NAME] = read_op_name, [AF_FC_HANDLE_REF] = read_ref,
     [AF_FC_RESOURCE] = read_op_name,    [AF_FC_TASK_REF] = read_ref,
     [AF_FC_TARGET_REF] = read_ref,      [AF_FC_GROUP_REF] = read_ref,
-    [AF_FC_TIMEOUT_REF] = read_ref,     [AF_FC_PRIM_REF] = read_ref,
-    [AF_FC_ONE_TASK] = read_one_task,   [AF_FC_CHILDREN] = read_children,
-    [AF_FC_BODY] = read_body_field,     [AF_FC_FINALLY] = read_finally,
+    [AF_FC_TIMEOUT_REF] = read_ref,     [AF_FC_SCOPE_REF] = read_ref,
+    [AF_FC_PRIM_REF] = read_ref,        [AF_FC_ONE_TASK] = read_one_task,
+    [AF_FC_CHILDREN] = read_children,   [AF_FC_BODY] = read_body_field,
+    [AF_FC_FINALLY] = read_finally,
 };
 
 /* The kind of an operation object ("op"), or -1 with the error set. */
@@ -822,7 +827,7 @@ static bool is_utf8_text_line(const char *s)
 
 static int read_expect(struct rd *r, const cJSON *obj, af_expect *x)
 {
-    static const char *const fields[] = {"oracle", "python", "issue", NULL};
+    static const char *const fields[] = {"oracle", "python", "issue", "target", NULL};
     if (!cJSON_IsObject(obj))
         return wrong_type(r, obj, "an expect object ({\"oracle\": ...})");
     if (check_keys(r, obj, fields, "expect"))
@@ -863,20 +868,18 @@ static int read_expect(struct rd *r, const cJSON *obj, af_expect *x)
             if (!cJSON_IsString(v))
                 return wrong_type(r, v, "a version string (\"3.11\")");
             const char *s = v->valuestring;
-            int minor = -1;
-            if (s[0] == '3' && s[1] == '.' && s[2] >= '0' && s[2] <= '9') {
-                if (s[3] == '\0')
-                    minor = s[2] - '0';
-                else if (s[2] != '0' && s[3] >= '0' && s[3] <= '9' && s[4] == '\0')
-                    minor = (s[2] - '0') * 10 + (s[3] - '0');
-            }
-            if (minor < 0)
-                return fail_node(r, v, false, "invalid Python version \"%.40s\" (expected \"3.N\")",
-                                 s);
-            int16_t ver = (int16_t)(300 + minor);
+            af_pyversion ver;
+            const char *why;
+            if (af_pyversion_parse(s, &ver, &why) < 0)
+                return fail_node(r, v, false, "invalid Python version \"%.40s\" (%s)", s, why);
             for (int j = 0; j < x->npyversions; j++)
-                if (x->pyversions[j] == ver)
-                    return fail_node(r, v, false, "duplicate version \"%s\"", s);
+                if (af_pyversion_overlap(&x->pyversions[j], &ver)) {
+                    char other[AF_PYVERSION_TEXT];
+                    af_pyversion_format(&x->pyversions[j], other, sizeof other);
+                    if (strcmp(other, s) == 0)
+                        return fail_node(r, v, false, "duplicate version \"%s\"", s);
+                    return fail_node(r, v, false, "version \"%s\" overlaps \"%s\"", s, other);
+                }
             x->pyversions[x->npyversions++] = ver;
             path_pop(r, o2);
         }
@@ -898,6 +901,18 @@ static int read_expect(struct rd *r, const cJSON *obj, af_expect *x)
                              "quotes or backslashes, e.g. \"gh-86296\")",
                              AF_MAX_ISSUE);
         memcpy(x->issue, s, n + 1);
+        path_pop(r, old);
+    }
+    const cJSON *tg = string_node(r, obj, "target", false, &failed, &old);
+    if (failed)
+        return -1;
+    if (tg) {
+        if (!af_valid_target_name(tg->valuestring))
+            return fail_node(r, tg, false,
+                             "invalid target name (a target adapter's NAME: 1..%d letters, digits, "
+                             "'_', '-', '.', e.g. \"async-timeout\")",
+                             AF_MAX_TARGET_NAME);
+        snprintf(x->target, sizeof x->target, "%s", tg->valuestring);
         path_pop(r, old);
     }
     return 0;

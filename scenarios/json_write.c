@@ -164,7 +164,7 @@ static const char *ref_text(const af_scenario *s, const af_op *op, const af_fiel
         return op->ref == AF_SELF ? "self" : task_name(s, op->ref);
     case AF_FC_PRIM_REF:
         return prim_name(s, op->ref);
-    default: /* GROUP_REF, TIMEOUT_REF, HANDLE_REF */
+    default: /* GROUP_REF, TIMEOUT_REF, SCOPE_REF, HANDLE_REF */
         return op_name(s, op->ref);
     }
 }
@@ -270,8 +270,8 @@ static cJSON *scenario_json(struct wr *w)
             if (x->npyversions > 0) {
                 cJSON *py = cJSON_CreateArray();
                 for (int j = 0; py && j < x->npyversions && j < AF_MAX_PYVERSIONS; j++) {
-                    char v[16];
-                    snprintf(v, sizeof v, "%d.%d", x->pyversions[j] / 100, x->pyversions[j] % 100);
+                    char v[AF_PYVERSION_TEXT];
+                    af_pyversion_format(&x->pyversions[j], v, sizeof v);
                     cJSON *vs = cJSON_CreateString(v);
                     if (!vs || !cJSON_AddItemToArray(py, vs)) {
                         cJSON_Delete(vs);
@@ -282,6 +282,8 @@ static cJSON *scenario_json(struct wr *w)
             }
             if (x->issue[0])
                 put_str(w, e, "issue", x->issue);
+            if (x->target[0])
+                put_str(w, e, "target", x->target);
         }
         if (!e || !cJSON_AddItemToArray(ex, e)) {
             cJSON_Delete(e);

@@ -32,6 +32,8 @@
 #define AF_MAX_EXPECT 16
 /* Upstream issue reference, e.g. "gh-86296" (bytes). */
 #define AF_MAX_ISSUE 32
+/* A target adapter's NAME, which an expected verdict may name (bytes). */
+#define AF_MAX_TARGET_NAME 32
 /* Python versions one expected verdict may be restricted to. */
 #define AF_MAX_PYVERSIONS 8
 /* Integer payloads: return values, exception ids, queue items. */

@@ -78,13 +78,6 @@ static bool tasks_and_body(af_op_kind k)
     return af_op_has_children(k) && af_op_has_body(k);
 }
 
-/* The kind that defines the names a GROUP_REF / TIMEOUT_REF / HANDLE_REF
- * field names. */
-static af_op_kind named_kind(const af_field *ref)
-{
-    return af_op_kind_defining(af_ref_target_codec((af_field_codec)ref->codec));
-}
-
 /* The codec of a kind's namespace name (GROUP_NAME, TIMEOUT_NAME or
  * HANDLE_NAME). */
 static af_field_codec name_codec(af_op_kind k)
@@ -264,11 +257,12 @@ static bool rb_ref(rebuild *rb, af_op *op)
         return true;
     case AF_FC_GROUP_REF:
     case AF_FC_TIMEOUT_REF:
+    case AF_FC_SCOPE_REF:
     case AF_FC_HANDLE_REF:
         if (f->codec == AF_FC_GROUP_REF && ref == AF_NIL)
             return true;
         if (ref < 0 || ref >= src->nops || rb->op_map[ref] == AF_NIL ||
-            src->ops[ref].kind != named_kind(f))
+            !af_ref_accepts(f->codec, src->ops[ref].kind))
             return false;
         op->ref = rb->op_map[ref];
         return true;
@@ -282,15 +276,17 @@ static bool rb_ref(rebuild *rb, af_op *op)
 }
 
 /* Remap references in dst; returns the number of dangling ops (marked in
- * skip by their src index): a reference that does not resolve, or an op
- * owning one task without it. */
+ * skip by their src index): a reference that does not resolve, an op
+ * owning one task without it, or a `started` no longer in the code of the
+ * task a `start` op runs. */
 static int rb_refs(rebuild *rb, bool *skip)
 {
     af_scenario *dst = rb->dst;
     int dangling = 0;
     for (int i = 0; i < dst->nops; i++) {
         af_op *op = &dst->ops[i];
-        bool bad = single_child(op->kind) && op->children.count != 1;
+        bool bad = (single_child(op->kind) && op->children.count != 1) ||
+                   (op->kind == AF_OP_STARTED && !af_task_started_by_start(dst, op->task));
         if (bad || !rb_ref(rb, op)) {
             skip[rb->src_of[i]] = true;
             dangling++;
@@ -520,12 +516,12 @@ static void cp_body(copier *c, const af_body *from, int dst_op, bool finally)
 }
 
 /* A random op of a kind in s, among the first `limit` ops, or AF_NIL. */
-static int random_named_op(const af_scenario *s, af_op_kind kind, int limit, af_rng *rng)
+static int random_named_op(const af_scenario *s, unsigned ref_codec, int limit, af_rng *rng)
 {
     int16_t cand[AF_MAX_OPS];
     int n = 0;
     for (int i = 0; i < limit && i < s->nops; i++)
-        if (s->ops[i].kind == kind)
+        if (af_ref_accepts((af_field_codec)ref_codec, s->ops[i].kind))
             cand[n++] = (int16_t)i;
     return n ? cand[pick(rng, (uint32_t)n)] : AF_NIL;
 }
@@ -572,12 +568,13 @@ static int cp_ref(copier *c, af_op *o, int orig_nops)
         return 0;
     case AF_FC_GROUP_REF:
     case AF_FC_TIMEOUT_REF:
+    case AF_FC_SCOPE_REF:
     case AF_FC_HANDLE_REF:
         if (ref >= 0 && ref < AF_MAX_OPS && c->op_map[ref] != AF_NIL) {
             o->ref = c->op_map[ref];
         } else if (!c->same) {
-            int t = random_named_op(s, named_kind(f), orig_nops, rng);
-            if (t == AF_NIL && f->codec != AF_FC_GROUP_REF) { /* nothing to reschedule/cancel */
+            int t = random_named_op(s, f->codec, orig_nops, rng);
+            if (t == AF_NIL && f->codec != AF_FC_GROUP_REF) { /* nothing to reschedule / cancel */
                 o->kind = AF_OP_SLEEP;
                 o->ticks = 0;
             }
@@ -770,11 +767,12 @@ static int random_ref(af_scenario *s, int i, const af_field *f, af_rng *rng)
     case AF_FC_GROUP_REF:
         op->ref = AF_NIL;
         if (coin(rng, odds))
-            op->ref = (int16_t)random_named_op(s, named_kind(f), s->nops, rng);
+            op->ref = (int16_t)random_named_op(s, f->codec, s->nops, rng);
         return 0;
     case AF_FC_TIMEOUT_REF:
+    case AF_FC_SCOPE_REF:
     case AF_FC_HANDLE_REF: {
-        int t = random_named_op(s, named_kind(f), s->nops, rng);
+        int t = random_named_op(s, f->codec, s->nops, rng);
         if (t == AF_NIL)
             return -1;
         op->ref = (int16_t)t;
@@ -1251,8 +1249,7 @@ static void mutate_field(af_scenario *s, af_op *op, const af_field *f, bool misu
             op->msg[0] = '\0';
         break;
     case AF_FC_GROUP_REF:
-        op->ref =
-            op->ref == AF_NIL ? (int16_t)random_named_op(s, named_kind(f), s->nops, rng) : AF_NIL;
+        op->ref = op->ref == AF_NIL ? (int16_t)random_named_op(s, f->codec, s->nops, rng) : AF_NIL;
         break;
     case AF_FC_FINALLY:
         op->has_finally = !op->has_finally;
@@ -1329,8 +1326,9 @@ static int m_ref(af_scenario *s, af_rng *rng)
         return 0;
     case AF_FC_GROUP_REF:
     case AF_FC_TIMEOUT_REF:
+    case AF_FC_SCOPE_REF:
     case AF_FC_HANDLE_REF:
-        op->ref = (int16_t)random_named_op(s, named_kind(f), s->nops, rng);
+        op->ref = (int16_t)random_named_op(s, f->codec, s->nops, rng);
         return 0;
     default:
         return retarget_prim(s, op, rng);

@@ -9,7 +9,8 @@
  * tails and every op's task/parent links are recomputed, and references are
  * remapped. An op whose reference no longer resolves (an await of a deleted
  * task, a spawn into a deleted task group, a reschedule of a deleted
- * timeout, a sync op on a dropped primitive) is removed with its subtree,
+ * timeout, a sync op on a dropped primitive, a `started` moved out of the
+ * code of the task a `start` op runs) is removed with its subtree,
  * repeatedly, until every reference resolves. The result is then checked
  * with af_scenario_validate().
  *

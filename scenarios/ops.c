@@ -37,6 +37,7 @@ enum { T_OTHER, T_I32, T_BOOL, T_I16, T_EXC, T_BODY, T_TASKS, T_CHARS, T_ENUM };
 #define WANT_GROUP_REF T_I16
 #define WANT_TIMEOUT_REF T_I16
 #define WANT_HANDLE_REF T_I16
+#define WANT_SCOPE_REF T_I16
 #define WANT_PRIM_REF T_I16
 #define WANT_ONE_TASK T_TASKS
 #define WANT_CHILDREN T_TASKS
@@ -113,6 +114,7 @@ const af_op_spec af_op_specs[AF_OP_KIND_COUNT] = {
 #define INIT_GROUP_REF(m)
 #define INIT_TIMEOUT_REF(m)
 #define INIT_HANDLE_REF(m)
+#define INIT_SCOPE_REF(m)
 #define INIT_PRIM_REF(m)
 #define INIT_ONE_TASK(m)
 #define INIT_CHILDREN(m)
@@ -162,6 +164,20 @@ af_field_codec af_ref_target_codec(af_field_codec ref_codec)
     return ref_codec == AF_FC_GROUP_REF    ? AF_FC_GROUP_NAME
            : ref_codec == AF_FC_HANDLE_REF ? AF_FC_HANDLE_NAME
                                            : AF_FC_TIMEOUT_NAME;
+}
+
+const char *af_ref_target_words(af_field_codec ref_codec)
+{
+    switch (ref_codec) {
+    case AF_FC_GROUP_REF:
+        return "task_group";
+    case AF_FC_TIMEOUT_REF:
+        return "timeout";
+    case AF_FC_HANDLE_REF:
+        return "call";
+    default:
+        return "timeout or task_group";
+    }
 }
 
 af_op_kind af_op_kind_defining(af_field_codec name_codec)

@@ -78,6 +78,10 @@ typedef enum af_field_codec {
     /* int16 ref: a call op; byte % ncalls, and with no call in the
      * scenario the op degrades to `sleep 0`; its name */
     AF_FC_HANDLE_REF,
+    /* int16 ref: a timeout or task_group op (a scope: what cancel_scope
+     * cancels); byte % nscopes over both kinds in pre-order, and with
+     * neither in the scenario the op degrades to `sleep 0`; its name */
+    AF_FC_SCOPE_REF,
     /* int16 ref: a primitive of the kind AF_OPF_NEEDS names; drawn with the
      * op kind (BYTES.md, "Op kind"); its name */
     AF_FC_PRIM_REF,
@@ -172,10 +176,13 @@ typedef struct af_op_spec {
 #define AF_SHAPE_TASKS (AF_SHAPE(AF_FC_ONE_TASK) | AF_SHAPE(AF_FC_CHILDREN))
 #define AF_SHAPE_NAMED                                                                             \
     (AF_SHAPE(AF_FC_GROUP_NAME) | AF_SHAPE(AF_FC_TIMEOUT_NAME) | AF_SHAPE(AF_FC_HANDLE_NAME))
+/* What a SCOPE_REF may name: a timeout or a task group. */
+#define AF_SHAPE_SCOPES (AF_SHAPE(AF_FC_GROUP_NAME) | AF_SHAPE(AF_FC_TIMEOUT_NAME))
 /* The reference codecs (they share op->ref: an op has at most one). */
 #define AF_SHAPE_REFS                                                                              \
     (AF_SHAPE(AF_FC_TASK_REF) | AF_SHAPE(AF_FC_TARGET_REF) | AF_SHAPE(AF_FC_GROUP_REF) |           \
-     AF_SHAPE(AF_FC_TIMEOUT_REF) | AF_SHAPE(AF_FC_HANDLE_REF) | AF_SHAPE(AF_FC_PRIM_REF))
+     AF_SHAPE(AF_FC_TIMEOUT_REF) | AF_SHAPE(AF_FC_SCOPE_REF) | AF_SHAPE(AF_FC_HANDLE_REF) |        \
+     AF_SHAPE(AF_FC_PRIM_REF))
 
 extern const af_op_spec af_op_specs[AF_OP_KIND_COUNT];
 /* What af_op_init gives an op of each kind: no links, empty lists, every
@@ -370,5 +377,28 @@ static inline bool af_op_allowed_in(af_op_kind owner, af_op_kind k)
     return !(af_op_spec_of(owner)->flags & AF_OPF_CALLBACK) ||
            (af_op_spec_of(k)->flags & AF_OPF_NOWAIT);
 }
+
+/* Whether an op of kind k is what a GROUP_REF, TIMEOUT_REF, SCOPE_REF or
+ * HANDLE_REF field may name (a scope: a timeout or a task_group). */
+static inline bool af_ref_accepts(af_field_codec ref_codec, af_op_kind k)
+{
+    uint32_t shape = af_op_spec_of(k)->shape;
+    switch (ref_codec) {
+    case AF_FC_GROUP_REF:
+        return (shape & AF_SHAPE(AF_FC_GROUP_NAME)) != 0;
+    case AF_FC_TIMEOUT_REF:
+        return (shape & AF_SHAPE(AF_FC_TIMEOUT_NAME)) != 0;
+    case AF_FC_SCOPE_REF:
+        return (shape & AF_SHAPE_SCOPES) != 0;
+    case AF_FC_HANDLE_REF:
+        return (shape & AF_SHAPE(AF_FC_HANDLE_NAME)) != 0;
+    default:
+        return false;
+    }
+}
+
+/* What a GROUP_REF, TIMEOUT_REF, SCOPE_REF or HANDLE_REF names, in
+ * messages: "task_group", "timeout", "timeout or task_group", "call". */
+const char *af_ref_target_words(af_field_codec ref_codec);
 
 #endif

@@ -321,6 +321,7 @@ static void show_field(const af_scenario *s, const af_op *op, const af_field *f,
         break;
     case AF_FC_TIMEOUT_REF:
     case AF_FC_HANDLE_REF:
+    case AF_FC_SCOPE_REF:
         fprintf(out, " %s", op_name(s, op->ref));
         break;
     case AF_FC_PRIM_REF:
@@ -426,13 +427,17 @@ static void show_body(const af_scenario *s, const af_body *b, int indent, FILE *
 static void show_expect(const af_expect *e, FILE *out)
 {
     fprintf(out, "  %s", e->oracle);
-    for (int i = 0; i < e->npyversions; i++)
-        fprintf(out, "%s%d.%d", i ? "," : "  (python ", e->pyversions[i] / 100,
-                e->pyversions[i] % 100);
+    for (int i = 0; i < e->npyversions; i++) {
+        char v[AF_PYVERSION_TEXT];
+        af_pyversion_format(&e->pyversions[i], v, sizeof v);
+        fprintf(out, "%s%s", i ? "," : "  (python ", v);
+    }
     if (e->npyversions)
         fputc(')', out);
     if (e->issue[0])
         fprintf(out, "  [%s]", e->issue);
+    if (e->target[0])
+        fprintf(out, "  (target %s)", e->target);
     fputc('\n', out);
 }
 

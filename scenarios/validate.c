@@ -53,14 +53,13 @@ static int check_exc(walk *w, const char *path, const char *field, const af_exc 
     return check_range(w, sub, "id", e->id, 0, AF_MAX_VALUE);
 }
 
-/* GROUP_REF, TIMEOUT_REF, HANDLE_REF: an op of the kind that defines such
+/* GROUP_REF, TIMEOUT_REF, SCOPE_REF, HANDLE_REF: an op of a kind that defines such
  * names. */
 static int check_named_op_ref(walk *w, const char *path, const af_field *f, int ref)
 {
-    af_op_kind want = af_op_kind_defining(af_ref_target_codec((af_field_codec)f->codec));
-    if (ref < 0 || ref >= w->s->nops || w->s->ops[ref].kind != want) {
+    if (ref < 0 || ref >= w->s->nops || !af_ref_accepts(f->codec, w->s->ops[ref].kind)) {
         char msg[64];
-        snprintf(msg, sizeof msg, "does not name a %s", af_op_kind_name(want));
+        snprintf(msg, sizeof msg, "does not name a %s", af_ref_target_words(f->codec));
         return fail(w, path, f->key, msg);
     }
     return 0;
@@ -99,6 +98,7 @@ static int check_ref(walk *w, const af_op *op, const char *path, const af_field 
         return op->ref == AF_NIL ? 0 : check_named_op_ref(w, path, f, op->ref);
     case AF_FC_TIMEOUT_REF:
     case AF_FC_HANDLE_REF:
+    case AF_FC_SCOPE_REF:
         return check_named_op_ref(w, path, f, op->ref);
     default:
         return check_prim_ref(w, op, path, f);
@@ -165,7 +165,7 @@ static int check_fields(walk *w, const af_op *op, const char *path)
         [AF_FC_ENUM] = 1,        [AF_FC_GROUP_NAME] = 1, [AF_FC_TIMEOUT_NAME] = 1,
         [AF_FC_HANDLE_NAME] = 1, [AF_FC_RAISE] = 2,      [AF_FC_TASK_REF] = 3,
         [AF_FC_TARGET_REF] = 3,  [AF_FC_GROUP_REF] = 3,  [AF_FC_TIMEOUT_REF] = 3,
-        [AF_FC_HANDLE_REF] = 3,  [AF_FC_PRIM_REF] = 3,
+        [AF_FC_SCOPE_REF] = 3,   [AF_FC_HANDLE_REF] = 3, [AF_FC_PRIM_REF] = 3,
     };
     const af_op_spec *spec = af_op_spec_of(op->kind);
     for (int p = 0; p < 4; p++)
@@ -234,6 +234,8 @@ static int walk_op(walk *w, int oi, int task, int parent, int depth, const char 
         return fail(w, path, "", "operation links are wrong (corrupt IR)");
     if (check_fields(w, op, path) < 0)
         return -1;
+    if (op->kind == AF_OP_STARTED && !af_task_started_by_start(w->s, task))
+        return fail(w, path, "op", "started outside the code of the task a start op runs");
     char sub[sizeof w->err->path];
     if (af_op_has_children(op->kind) && walk_children(w, op, oi, depth, path) < 0)
         return -1;
@@ -338,11 +340,18 @@ static int check_expects(walk *w)
         snprintf(path, sizeof path, "expect[%d]", i);
         if (!af_oracle_known(s->expect[i].oracle))
             return fail(w, path, "oracle", "is not a known oracle");
+        if (s->expect[i].target[0] && !af_valid_target_name(s->expect[i].target))
+            return fail(w, path, "target", "is not a valid target name");
         if (s->expect[i].npyversions < 0 || s->expect[i].npyversions > AF_MAX_PYVERSIONS)
             return fail(w, path, "python", "too many versions");
-        for (int j = 0; j < s->expect[i].npyversions; j++)
-            if (check_range(w, path, "python", s->expect[i].pyversions[j], 300, 399) < 0)
+        for (int j = 0; j < s->expect[i].npyversions; j++) {
+            const af_pyversion *v = &s->expect[i].pyversions[j];
+            if (check_range(w, path, "python", v->minor, 300, 399) < 0 ||
+                check_range(w, path, "python", v->first_patch, -1, 99) < 0 ||
+                check_range(w, path, "python", v->last_patch, v->first_patch,
+                            v->first_patch < 0 ? -1 : 99) < 0)
                 return -1;
+        }
     }
     return 0;
 }

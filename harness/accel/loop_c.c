@@ -6,7 +6,8 @@
  * same sift algorithm, so the heap holds its items in the same order), and
  * WeakSet.add on asyncio's registry of all tasks.
  *
- * The registry: every task's __init__ calls `_all_tasks.add(task)`, a
+ * The registry: every task's __init__ calls `_all_tasks.add(task)` (3.12
+ * on: `_scheduled_tasks.add(task)`, the same WeakSet renamed), a
  * Python method that makes a weak reference whose callback (another Python
  * method) removes it when the task dies. fast_registry gives the WeakSet
  * an `add` and a callback in C that do the same, statement for statement,

@@ -58,6 +58,12 @@ int af_cli_options(af_command_id cmd, const af_cli_help *help, int argc, char **
 int af_cli_usage_error(af_command_id cmd, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
+/* A file or folder of the source tree (rel: "corpus/asyncio.dict",
+ * "scenarios/catalog"): rel itself when it exists from here, else beside
+ * the build folder holding this executable (BUILD/../rel); NULL when
+ * neither exists. cli_fuzz.c. */
+const char *af_cli_source_path(const char *rel, char *buf, size_t cap);
+
 /* `asyncfuzz --version`: asyncfuzz's version, the interpreter it embeds,
  * the build. */
 void af_cli_print_version(FILE *out);
@@ -127,11 +133,17 @@ void af_cli_death_text(const af_sup_death *d, const af_sup_slot *slot, double ha
 void af_cli_death_error(af_command_id cmd, const af_sup_death *d, const af_sup_slot *slot,
                         double hang_seconds);
 
-/* The child's runner (one per process, created on first use), its loading
- * marked in slot (may be NULL). Prints the error (also copied to err when
- * not NULL); NULL on failure. */
+/* The child's runner for o->target ("" or "asyncio": stock asyncio; a
+ * built-in name or an adapter file): one per target and process, created
+ * on first use, its loading marked in slot (may be NULL). Prints the error
+ * (the adapter's traceback when it does not load; also copied to err when
+ * not NULL); NULL on failure. af_cli_finish runs each one's teardown. */
 struct af_runner *af_cli_runner(af_command_id cmd, af_sup_slot *slot, const af_runner_options *o,
                                 af_error *err);
+/* The same for another target than o's (the reference, a finding's
+ * recorded target). */
+struct af_runner *af_cli_runner_for(af_command_id cmd, af_sup_slot *slot,
+                                    const af_runner_options *o, const char *target, af_error *err);
 
 /* af_judge_run of s marked as step `step` of slot (may be NULL): what it is
  * in words (NULL: as before), its input bytes (may be NULL). A run that a
@@ -140,6 +152,12 @@ struct af_runner *af_cli_runner(af_command_id cmd, af_sup_slot *slot, const af_r
 int af_cli_judge(af_sup_slot *slot, struct af_runner *r, const af_scenario *s, uint64_t step,
                  const char *what, const uint8_t *input, size_t len, af_trace *tr,
                  af_verdict_list *v, af_error *err);
+/* The same, differential: s on r and on the reference ref (its trace and
+ * verdicts in ref_tr, ref_v), the differential oracle's verdicts in v. */
+int af_cli_judge_differential(af_sup_slot *slot, struct af_runner *r, struct af_runner *ref,
+                              const af_scenario *s, uint64_t step, const char *what,
+                              const uint8_t *input, size_t len, af_trace *tr, af_verdict_list *v,
+                              af_trace *ref_tr, af_verdict_list *ref_v, af_error *err);
 
 /* The folder of this executable (the engine binaries sit next to it). */
 void af_cli_self_dir(char *buf, size_t cap);

@@ -54,12 +54,6 @@ static bool is_dir(const char *p)
     return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
-static bool is_file(const char *p)
-{
-    struct stat st;
-    return stat(p, &st) == 0 && S_ISREG(st.st_mode);
-}
-
 /* Signature folders in a findings store. */
 static size_t count_findings(const char *dir)
 {
@@ -136,7 +130,7 @@ static int run_builtin(const af_options *o, const af_cli_campaign *c, af_cli_fig
     snprintf(findings, sizeof findings, "%s/findings", eo.out_dir);
     fprintf(stderr,
             "asyncfuzz fuzz: builtin, %d job(s): %" PRIu64 " execs in %.1f s (%.0f/s), %" PRIu64
-            " features, %" PRIu64 " new finding(s), %" PRIu64
+            " features, %" PRIu64 " signature(s) met, %" PRIu64
             " run(s) with a finding%s; %zu signature(s) in %s/\n",
             eo.jobs, st.execs, st.seconds, st.seconds > 0 ? st.execs / st.seconds : 0.0,
             st.features, st.unique_findings, st.total_findings,
@@ -164,20 +158,22 @@ static void on_ext_stop(int sig)
     ext_stop = 1;
 }
 
-static const char *find_dict(const char *given, char *buf, size_t cap)
+const char *af_cli_source_path(const char *rel, char *buf, size_t cap)
 {
-    if (given)
-        return given;
+    struct stat st;
+    if (stat(rel, &st) == 0) {
+        snprintf(buf, cap, "%s", rel);
+        return buf;
+    }
     char dir[PATH_MAX];
     af_cli_self_dir(dir, sizeof dir);
-    const char *cands[] = {"corpus/asyncio.dict", NULL};
-    for (int i = 0; cands[i]; i++)
-        if (is_file(cands[i])) {
-            snprintf(buf, cap, "%s", cands[i]);
-            return buf;
-        }
-    snprintf(buf, cap, "%s/../corpus/asyncio.dict", dir);
-    return is_file(buf) ? buf : NULL;
+    snprintf(buf, cap, "%s/../%s", dir, rel);
+    return stat(buf, &st) == 0 ? buf : NULL;
+}
+
+static const char *find_dict(const char *given, char *buf, size_t cap)
+{
+    return given ? given : af_cli_source_path("corpus/asyncio.dict", buf, cap);
 }
 
 /* Pull "key: value" numbers out of a libFuzzer status line. */
@@ -854,9 +850,9 @@ static const af_cli_help minimize_help = {
 };
 
 typedef struct min_ctx {
-    af_runner *runner;
-    af_trace trace;
-    af_verdict_list verdicts;
+    af_runner *runner, *ref; /* the target; the reference (--reference), or NULL */
+    af_trace trace, ref_trace;
+    af_verdict_list verdicts, ref_verdicts;
     uint64_t sig;
     int errors;
     af_sup_slot *slot; /* each run is a step of the supervised child */
@@ -865,11 +861,16 @@ typedef struct min_ctx {
 } min_ctx;
 
 /* One run of the minimisation, marked as a step: "running candidate N of
- * FILE". */
+ * FILE"; on the reference too when there is one (the differential
+ * oracle's verdicts join c->verdicts). */
 static int min_run(min_ctx *c, const af_scenario *s, const char *kind, af_error *err)
 {
     char what[PATH_MAX + 96];
     snprintf(what, sizeof what, "running %s %" PRIu64 " of %s", kind, c->runs, c->file);
+    if (c->ref)
+        return af_cli_judge_differential(c->slot, c->runner, c->ref, s, c->runs++, what, NULL, 0,
+                                         &c->trace, &c->verdicts, &c->ref_trace, &c->ref_verdicts,
+                                         err);
     return af_cli_judge(c->slot, c->runner, s, c->runs++, what, NULL, 0, &c->trace, &c->verdicts,
                         err);
 }
@@ -969,9 +970,12 @@ static int minimize_work(af_sup_slot *slot, void *ctx)
 
     af_runner_options ro;
     af_options_to_runner(&o, &ro);
+    /* a finding folder is minimised on the target it was found on */
+    if (finding_dir && !ro.target[0])
+        af_findings_recorded_target(input, ro.target, sizeof ro.target);
     static min_ctx c;
     memset(&c, 0, sizeof c);
-    if (af_trace_init(&c.trace, 0, 0) < 0) {
+    if (af_trace_init(&c.trace, 0, 0) < 0 || af_trace_init(&c.ref_trace, 0, 0) < 0) {
         fprintf(stderr, "asyncfuzz minimize: out of memory\n");
         return AF_EXIT_USAGE;
     }
@@ -979,6 +983,8 @@ static int minimize_work(af_sup_slot *slot, void *ctx)
     c.file = scen_path;
     c.runner = af_cli_runner(AF_CMD_minimize, slot, &ro, NULL);
     if (!c.runner)
+        return AF_EXIT_USAGE;
+    if (o.reference && !(c.ref = af_cli_runner_for(AF_CMD_minimize, slot, &ro, o.reference, NULL)))
         return AF_EXIT_USAGE;
     /* the input's own run: does it reproduce, and which signature */
     if (min_run(&c, &in, "the input, run", &err) != 0) {

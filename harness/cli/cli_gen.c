@@ -260,8 +260,12 @@ static int gen_work(af_sup_slot *slot, void *ctx)
     af_verdict_list *v = malloc(sizeof *v);
     af_verdict_list *all = malloc(sizeof *all); /* v before keeping findings */
     uint8_t *input = malloc((size_t)g->max_len + 8);
-    af_trace tr;
+    af_trace tr, ref_tr;
     bool tr_ok = af_trace_init(&tr, 0, 0) == 0;
+    /* --reference: every scenario on the reference too; the differential
+     * oracle's verdicts join v, and the reference's own are no findings. */
+    af_verdict_list *ref_v = g->o.reference ? malloc(sizeof *ref_v) : NULL;
+    bool ref_ok = !g->o.reference || (ref_v && af_trace_init(&ref_tr, 0, 0) == 0);
     af_error err;
     memset(&err, 0, sizeof err);
     af_findings_store *store = af_findings_open(g->store_dir, "gen", stderr, &err);
@@ -270,7 +274,7 @@ static int gen_work(af_sup_slot *slot, void *ctx)
         goto done;
     }
     af_findings_use_baseline(store, g->baseline);
-    if (!s || !v || !all || !input || !tr_ok) {
+    if (!s || !v || !all || !input || !tr_ok || !ref_ok) {
         fprintf(stderr, "asyncfuzz gen: out of memory\n");
         goto done;
     }
@@ -283,10 +287,12 @@ static int gen_work(af_sup_slot *slot, void *ctx)
     bool tty = isatty(STDERR_FILENO), harness_failed = false;
     double last_tick = af_clock_seconds();
     uint64_t tick_runs = 0;
-    af_runner *r = NULL;
+    af_runner *r = NULL, *ref = NULL;
     gen_stop = sh->stop_signal;
     if (!gen_stop && (g->count == 0 || sh->next < g->count) &&
-        !(r = af_cli_runner(AF_CMD_gen, slot, &g->run, NULL)))
+        (!(r = af_cli_runner(AF_CMD_gen, slot, &g->run, NULL)) ||
+         (g->o.reference &&
+          !(ref = af_cli_runner_for(AF_CMD_gen, slot, &g->run, g->o.reference, NULL)))))
         goto done;
     gen_catch_signals(slot); /* after the interpreter's start-up, which resets SIGINT */
     /* loop-level ops test a loop under test: on with a target that brings one */
@@ -297,11 +303,16 @@ static int gen_work(af_sup_slot *slot, void *ctx)
         af_decode(input, len, draw, s);
         char what[96];
         snprintf(what, sizeof what, "running run %" PRIu64 " of seed %" PRIu64, i, g->seed);
-        if (af_cli_judge(slot, r, s, i, what, input, len, &tr, v, &err) < 0) {
+        int run_rc = ref ? af_cli_judge_differential(slot, r, ref, s, i, what, input, len, &tr, v,
+                                                     &ref_tr, ref_v, &err)
+                         : af_cli_judge(slot, r, s, i, what, input, len, &tr, v, &err);
+        if (run_rc < 0) {
             gen_harness_failure(g, s, i, &err);
             harness_failed = true;
             break;
         }
+        if (ref && v->count)
+            af_verdicts_drop_shared(af_runner_target(r), v, ref_v);
         if (!all_verdicts && v->count) {
             *all = *v;
             af_verdict_list_keep_findings(v, misuse);
@@ -354,6 +365,9 @@ done:
     af_findings_close(store);
     if (tr_ok)
         af_trace_free(&tr);
+    if (g->o.reference && ref_ok)
+        af_trace_free(&ref_tr);
+    free(ref_v);
     free(input);
     free(v);
     free(all);

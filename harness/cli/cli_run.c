@@ -95,22 +95,32 @@ typedef struct cmp_result {
     int nunexpected, nmissing;
 } cmp_result;
 
-static bool expect_applies(const af_expect *e, int pyversion)
+/* An entry applies to the running interpreter and target (its NAME):
+ * restricted to versions (minor versions or ranges of their patch
+ * releases), the running one is listed; naming a target, it is this one. */
+static bool expect_applies(const af_expect *e, int pyversion, const char *target)
 {
+    if (e->target[0] && strcmp(e->target, target) != 0)
+        return false;
     if (e->npyversions == 0)
         return true;
     for (int i = 0; i < e->npyversions; i++)
-        if (e->pyversions[i] == pyversion)
+        if (af_pyversion_holds(&e->pyversions[i], pyversion, af_embed_pypatch()))
             return true;
     return false;
 }
 
-static void compare(const af_scenario *s, const af_verdict_list *v, int pyversion, cmp_result *c)
+/* differential: whether the run had a reference (without one the
+ * differential oracle cannot judge, and its expectations do not apply). */
+static void compare(const af_scenario *s, const af_verdict_list *v, int pyversion,
+                    const char *target, bool differential, cmp_result *c)
 {
     memset(c, 0, sizeof *c);
     for (int i = 0; i < s->nexpect; i++) {
         int o = af_oracle_from_name(s->expect[i].oracle);
-        if (o >= 0 && expect_applies(&s->expect[i], pyversion))
+        if (o == AF_ORACLE_DIFFERENTIAL && !differential)
+            continue;
+        if (o >= 0 && expect_applies(&s->expect[i], pyversion, target))
             c->expected[o] = true;
     }
     for (int i = 0; i < v->count; i++)
@@ -351,6 +361,82 @@ static void json_verdicts(FILE *out, const af_verdict_list *v)
     fputc(']', out);
 }
 
+/* ---- one scenario on its target (and the reference) ---------------------- */
+
+/* The target a scenario file runs on: --target when given, else the one a
+ * finding folder holding it recorded (meta.json), else stock asyncio. */
+static const char *file_target(af_command_id cmd, const char *file, const af_runner_options *o,
+                               char *buf, size_t cap)
+{
+    if (o->target[0])
+        return o->target;
+    char dir[PATH_MAX];
+    snprintf(dir, sizeof dir, "%s", file);
+    char *slash = strrchr(dir, '/');
+    if (slash)
+        *slash = '\0';
+    else
+        snprintf(dir, sizeof dir, ".");
+    if (!af_findings_recorded_target(dir, buf, cap))
+        return "";
+    fprintf(stderr, "asyncfuzz %s: %s: on the target its finding recorded, %s\n",
+            af_command(cmd)->name, file, buf);
+    return buf;
+}
+
+/* What running one scenario needs besides its trace and verdicts: the
+ * reference's run, when --reference is given. */
+typedef struct differential {
+    const char *reference; /* NULL: none */
+    af_trace tr;
+    af_verdict_list v;
+} differential;
+
+static int differential_init(differential *d, const char *reference)
+{
+    d->reference = reference;
+    return reference ? af_trace_init(&d->tr, 0, 0) : 0;
+}
+
+static void differential_free(differential *d)
+{
+    if (d->reference)
+        af_trace_free(&d->tr);
+}
+
+enum { RAN = 0, SKIPPED = 1, FAILED = -1 };
+
+/* Run s (read from file) on its target (file_target) and, with a
+ * reference, on it too (the differential oracle's verdicts join v), as
+ * step `step` of slot. SKIPPED (why set) when the target does not support
+ * what s uses; FAILED with err set (*runner the runner, or NULL when none
+ * could be made: the error is printed then). */
+static int run_on_target(af_command_id cmd, af_sup_slot *slot, uint64_t step, const char *file,
+                         const af_scenario *s, const af_runner_options *opts, differential *d,
+                         af_trace *tr, af_verdict_list *v, af_runner **runner, char *why,
+                         size_t cap, af_error *err)
+{
+    char recorded[PATH_MAX];
+    const char *target = file_target(cmd, file, opts, recorded, sizeof recorded);
+    af_runner *r = af_cli_runner_for(cmd, slot, opts, target, err);
+    af_runner *ref =
+        r && d->reference ? af_cli_runner_for(cmd, slot, opts, d->reference, err) : NULL;
+    *runner = r;
+    af_verdict_list_init(v);
+    if (!r || (d->reference && !ref)) {
+        *runner = NULL;
+        return FAILED;
+    }
+    if (!af_target_supports(af_runner_target(r), s, why, cap))
+        return SKIPPED;
+    char what[PATH_MAX + 64];
+    running_what(file, what, sizeof what);
+    int rc = ref ? af_cli_judge_differential(slot, r, ref, s, step, what, NULL, 0, tr, v, &d->tr,
+                                             &d->v, err)
+                 : af_cli_judge(slot, r, s, step, what, NULL, 0, tr, v, err);
+    return rc < 0 ? FAILED : RAN;
+}
+
 /* ---- run ------------------------------------------------------------------ */
 
 static const af_cli_help run_help = {
@@ -392,6 +478,7 @@ static int run_work(af_sup_slot *slot, void *ctx)
     af_scenario *s = malloc(sizeof *s);
     af_trace tr;
     af_verdict_list *v = malloc(sizeof *v);
+    differential d;
     af_error err;
     memset(&err, 0, sizeof err);
     int code = AF_EXIT_USAGE;
@@ -401,22 +488,45 @@ static int run_work(af_sup_slot *slot, void *ctx)
         free(v);
         return AF_EXIT_USAGE;
     }
+    if (differential_init(&d, j->o.reference) < 0) {
+        fprintf(stderr, "asyncfuzz run: out of memory\n");
+        af_trace_free(&tr);
+        free(s);
+        free(v);
+        return AF_EXIT_USAGE;
+    }
     if (af_json_read_file(file, s, &err) < 0) {
         af_cli_print_error(AF_CMD_run, file, &err);
         goto done;
     }
-    af_runner *r = af_cli_runner(AF_CMD_run, slot, &j->run, NULL);
-    if (!r)
+    af_runner *r = NULL;
+    char why[160];
+    int ran =
+        run_on_target(AF_CMD_run, slot, 0, file, s, &j->run, &d, &tr, v, &r, why, sizeof why, &err);
+    if (ran == FAILED) {
+        if (r)
+            af_cli_print_error(AF_CMD_run, NULL, &err);
         goto done;
-    char what[PATH_MAX + 64];
-    running_what(file, what, sizeof what);
-    if (af_cli_judge(slot, r, s, 0, what, NULL, 0, &tr, v, &err) < 0) {
-        af_cli_print_error(AF_CMD_run, NULL, &err);
+    }
+    const af_target_info *target = af_runner_target(r);
+    if (ran == SKIPPED) {
+        if (want_json) {
+            fputs("{\"file\":", stdout);
+            json_str(stdout, file);
+            fputs(",\"target\":", stdout);
+            json_str(stdout, target->name);
+            fputs(",\"skipped\":", stdout);
+            json_str(stdout, why);
+            fputs("}\n", stdout);
+        } else {
+            printf("%s: skipped: %s\n", file, why);
+        }
+        code = AF_EXIT_OK;
         goto done;
     }
     int pyv = af_embed_pyversion();
     cmp_result c;
-    compare(s, v, pyv, &c);
+    compare(s, v, pyv, target->name, d.reference != NULL, &c);
     bool ok = c.nunexpected == 0 && c.nmissing == 0;
     char pys[16];
     pyversion_str(pyv, pys, sizeof pys);
@@ -424,6 +534,8 @@ static int run_work(af_sup_slot *slot, void *ctx)
      * run's output is printed: tr and v are reused. */
     bool loop_own = loop_event(&tr) != NULL;
     int nreruns = v->count > 0 && !want_trace ? reruns_wanted(&j->o, &tr) : 0;
+    char what[PATH_MAX + 64];
+    running_what(file, what, sizeof what);
     if (want_trace) {
         if (af_trace_fwrite_jsonl(&tr, stdout) < 0) {
             fprintf(stderr, "asyncfuzz run: writing the trace failed\n");
@@ -434,6 +546,10 @@ static int run_work(af_sup_slot *slot, void *ctx)
     } else if (want_json) {
         fputs("{\"file\":", stdout);
         json_str(stdout, file);
+        if (!target->stock || d.reference) {
+            fputs(",\"target\":", stdout);
+            json_str(stdout, target->version);
+        }
         fprintf(stdout, ",\"python\":\"%s\",\"ok\":%s,\"expected\":", pys, ok ? "true" : "false");
         json_oracle_array(stdout, &c, 0);
         fputs(",\"unexpected\":", stdout);
@@ -455,6 +571,9 @@ static int run_work(af_sup_slot *slot, void *ctx)
         fputs("}\n", stdout);
     } else {
         printf("%s: %s\n", file, s->description[0] ? s->description : "(no description)");
+        if (!target->stock || d.reference)
+            printf("target: %s%s%s\n", target->version, d.reference ? ", reference: " : "",
+                   d.reference ? d.reference : "");
         print_loop_line(stdout, &tr);
         printf("verdicts:\n");
         print_verdicts_human(stdout, v);
@@ -475,6 +594,7 @@ static int run_work(af_sup_slot *slot, void *ctx)
     }
     code = ok ? AF_EXIT_OK : AF_EXIT_FINDING;
 done:
+    differential_free(&d);
     af_trace_free(&tr);
     free(v);
     free(s);
@@ -645,17 +765,20 @@ static int replay_work(af_sup_slot *slot, void *ctx)
     af_scenario *s = malloc(sizeof *s);
     af_verdict_list *v = malloc(sizeof *v);
     af_trace tr;
+    differential d;
     bool tr_ok = af_trace_init(&tr, 0, 0) == 0;
-    if (!s || !v || !tr_ok) {
+    bool d_ok = differential_init(&d, rj->j.o.reference) == 0;
+    if (!s || !v || !tr_ok || !d_ok) {
         fprintf(stderr, "asyncfuzz replay: out of memory\n");
         free(s);
         free(v);
         if (tr_ok)
             af_trace_free(&tr);
+        if (d_ok)
+            differential_free(&d);
         return AF_EXIT_USAGE;
     }
     int pyv = af_embed_pyversion();
-    af_runner *r = NULL;
     for (int i = sh->next; i < files->n; i++) {
         const char *file = files->items[i];
         af_error err;
@@ -669,19 +792,27 @@ static int replay_work(af_sup_slot *slot, void *ctx)
             replay_set(rj, sh, i, AF_JUNIT_ERROR, 0, msg, NULL);
             continue;
         }
-        if (!r)
-            r = af_cli_runner(AF_CMD_replay, slot, &rj->j.run, &err);
-        if (!r) {
+        af_runner *r = NULL;
+        char why[160];
+        int ran = run_on_target(AF_CMD_replay, slot, (uint64_t)i, file, s, &rj->j.run, &d, &tr, v,
+                                &r, why, sizeof why, &err);
+        if (ran == FAILED && !r) {
             /* The interpreter or the adapter cannot start: nothing else can run. */
             char msg[1024];
-            snprintf(msg, sizeof msg, "the embedded interpreter failed to start: %s", err.message);
+            snprintf(msg, sizeof msg,
+                     "the embedded interpreter or the target adapter failed to start: %s",
+                     err.message);
             for (int k = i; k < files->n; k++)
                 replay_set(rj, sh, k, AF_JUNIT_ERROR, 0, msg, NULL);
             break;
         }
-        char what[PATH_MAX + 64];
-        running_what(file, what, sizeof what);
-        if (af_cli_judge(slot, r, s, (uint64_t)i, what, NULL, 0, &tr, v, &err) < 0) {
+        if (ran == SKIPPED) {
+            printf("%s: skipped: %s\n", file, why);
+            fflush(stdout);
+            replay_set(rj, sh, i, AF_JUNIT_SKIPPED, 0, why, NULL);
+            continue;
+        }
+        if (ran == FAILED) {
             char msg[1024];
             snprintf(msg, sizeof msg, "%s: %s%s%s", file, err.path, err.path[0] ? ": " : "",
                      err.message);
@@ -700,7 +831,7 @@ static int replay_work(af_sup_slot *slot, void *ctx)
             fflush(stdout);
         }
         cmp_result c;
-        compare(s, v, pyv, &c);
+        compare(s, v, pyv, af_runner_target(r)->name, d.reference != NULL, &c);
         if (c.nunexpected == 0 && c.nmissing == 0) {
             replay_set(rj, sh, i, AF_JUNIT_PASS, secs, NULL, NULL);
             if (rj->j.o.verbose) {
@@ -718,6 +849,8 @@ static int replay_work(af_sup_slot *slot, void *ctx)
                 rerun_counts rc;
                 bool first[AF_ORACLE_COUNT];
                 memcpy(first, c.found, sizeof first);
+                char what[PATH_MAX + 64];
+                running_what(file, what, sizeof what);
                 rerun(slot, r, s, (uint64_t)i, what, nreruns, first, &tr, v, &rc);
                 printf("  ");
                 print_reruns(stdout, &rc, first);
@@ -727,6 +860,7 @@ static int replay_work(af_sup_slot *slot, void *ctx)
         }
     }
     sh->next = files->n;
+    differential_free(&d);
     af_trace_free(&tr);
     free(v);
     free(s);
@@ -803,7 +937,7 @@ int af_cmd_replay(int argc, char **argv)
         fprintf(stderr, "asyncfuzz replay: out of memory\n");
         goto out;
     }
-    int passed = 0, failed = 0, errors = 0;
+    int passed = 0, failed = 0, errors = 0, skipped = 0;
     for (int i = 0; i < files->n; i++) {
         const replay_case *c = &sh->cases[i];
         cases[i].name = files->items[i];
@@ -815,10 +949,14 @@ int af_cmd_replay(int argc, char **argv)
                                            : NULL;
         cases[i].detail = c->detail >= 0 ? replay_arena(&rj, sh) + c->detail : NULL;
         passed += cases[i].status == AF_JUNIT_PASS;
-        failed += cases[i].status != AF_JUNIT_PASS;
+        skipped += cases[i].status == AF_JUNIT_SKIPPED;
+        failed += cases[i].status != AF_JUNIT_PASS && cases[i].status != AF_JUNIT_SKIPPED;
         errors += cases[i].status == AF_JUNIT_ERROR;
     }
-    printf("%d passed, %d failed\n", passed, failed);
+    if (skipped)
+        printf("%d passed, %d failed, %d skipped\n", passed, failed, skipped);
+    else
+        printf("%d passed, %d failed\n", passed, failed);
     code = errors || rc == AF_EXIT_USAGE ? AF_EXIT_USAGE : failed ? AF_EXIT_FINDING : AF_EXIT_OK;
     if (o.junit) {
         af_error err;

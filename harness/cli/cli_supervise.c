@@ -61,8 +61,11 @@ static void flush_python(void)
     PyErr_Clear();
 }
 
+static int teardown_runners(af_command_id cmd, int code);
+
 int af_cli_finish(af_command_id cmd, int code)
 {
+    code = teardown_runners(cmd, code);
     flush_python();
     af_error err;
     if (af_flush_stdout(&err) < 0) {
@@ -77,41 +80,87 @@ int af_cli_finish(af_command_id cmd, int code)
 
 /* ---- the runner and a judged run, in the child ---- */
 
-static af_runner *g_runner;
+/* The runners of this process, one per target ("" is stock asyncio): the
+ * command's --target, a finding folder's recorded target, the reference.
+ * They share the one embedded interpreter. */
+#define MAX_RUNNERS 8
+static struct {
+    char target[PATH_MAX];
+    af_runner *r;
+} g_runners[MAX_RUNNERS];
+static int g_nrunners;
+
+af_runner *af_cli_runner_for(af_command_id cmd, af_sup_slot *slot, const af_runner_options *o,
+                             const char *target, af_error *out)
+{
+    if (!target || !strcmp(target, "asyncio"))
+        target = ""; /* "asyncio" names stock asyncio, as no target does */
+    for (int i = 0; i < g_nrunners; i++)
+        if (!strcmp(g_runners[i].target, target))
+            return g_runners[i].r;
+    af_error err;
+    memset(&err, 0, sizeof err);
+    if (g_nrunners == MAX_RUNNERS) {
+        af_error_set(&err, NULL, "more than %d targets in one process", MAX_RUNNERS);
+        af_cli_print_error(cmd, NULL, &err);
+        if (out)
+            *out = err;
+        return NULL;
+    }
+    af_runner_options ro = *o;
+    snprintf(ro.target, sizeof ro.target, "%s", target);
+    char what[PATH_MAX + 80];
+    if (target[0])
+        snprintf(what, sizeof what, "starting the interpreter and loading the target adapter '%s'",
+                 target);
+    else
+        snprintf(what, sizeof what, "starting the interpreter");
+    if (slot)
+        af_sup_loading(slot, what);
+    af_runner *r = af_runner_new(&ro, &err);
+    if (slot)
+        af_sup_loaded(slot);
+    if (!r) {
+        af_cli_print_error(cmd, NULL, &err);
+        if (out)
+            *out = err;
+        return NULL;
+    }
+    snprintf(g_runners[g_nrunners].target, sizeof g_runners[0].target, "%s", target);
+    g_runners[g_nrunners++].r = r;
+    return r;
+}
 
 af_runner *af_cli_runner(af_command_id cmd, af_sup_slot *slot, const af_runner_options *o,
                          af_error *out)
 {
-    if (g_runner)
-        return g_runner;
-    char what[PATH_MAX + 80];
-    if (o->target[0])
-        snprintf(what, sizeof what, "starting the interpreter and loading the target adapter '%s'",
-                 o->target);
-    else
-        snprintf(what, sizeof what, "starting the interpreter");
-    af_error err;
-    memset(&err, 0, sizeof err);
-    if (slot)
-        af_sup_loading(slot, what);
-    g_runner = af_runner_new(o, &err);
-    if (slot)
-        af_sup_loaded(slot);
-    if (!g_runner) {
-        af_cli_print_error(cmd, NULL, &err);
-        if (out)
-            *out = err;
-    }
-    return g_runner;
+    return af_cli_runner_for(cmd, slot, o, o->target, out);
 }
 
-int af_cli_judge(af_sup_slot *slot, af_runner *r, const af_scenario *s, uint64_t step,
-                 const char *what, const uint8_t *input, size_t len, af_trace *tr,
-                 af_verdict_list *v, af_error *err)
+/* Every runner's adapter teardown (once), the runners freed. */
+static int teardown_runners(af_command_id cmd, int code)
+{
+    for (int i = 0; i < g_nrunners; i++) {
+        af_error err;
+        memset(&err, 0, sizeof err);
+        if (af_runner_teardown(g_runners[i].r, &err) < 0) {
+            af_cli_print_error(cmd, NULL, &err);
+            code = AF_EXIT_USAGE;
+        }
+        af_runner_free(g_runners[i].r);
+    }
+    g_nrunners = 0;
+    return code;
+}
+
+static int judge(af_sup_slot *slot, af_runner *r, af_runner *ref, const af_scenario *s,
+                 uint64_t step, const char *what, const uint8_t *input, size_t len, af_trace *tr,
+                 af_verdict_list *v, af_trace *ref_tr, af_verdict_list *ref_v, af_error *err)
 {
     if (slot)
         af_sup_step_begin(slot, step, what, input, len);
-    int rc = af_judge_run(r, s, tr, v, err);
+    int rc = ref ? af_judge_run_differential(r, ref, s, tr, v, ref_tr, ref_v, err)
+                 : af_judge_run(r, s, tr, v, err);
     const char *escaped = rc == 0 && slot ? af_target_escape(s, tr) : NULL;
     if (escaped) {
         const char *dot = strrchr(escaped, '.');
@@ -124,6 +173,21 @@ int af_cli_judge(af_sup_slot *slot, af_runner *r, const af_scenario *s, uint64_t
     if (slot)
         af_sup_step_end(slot);
     return rc;
+}
+
+int af_cli_judge(af_sup_slot *slot, af_runner *r, const af_scenario *s, uint64_t step,
+                 const char *what, const uint8_t *input, size_t len, af_trace *tr,
+                 af_verdict_list *v, af_error *err)
+{
+    return judge(slot, r, NULL, s, step, what, input, len, tr, v, NULL, NULL, err);
+}
+
+int af_cli_judge_differential(af_sup_slot *slot, af_runner *r, af_runner *ref, const af_scenario *s,
+                              uint64_t step, const char *what, const uint8_t *input, size_t len,
+                              af_trace *tr, af_verdict_list *v, af_trace *ref_tr,
+                              af_verdict_list *ref_v, af_error *err)
+{
+    return judge(slot, r, ref, s, step, what, input, len, tr, v, ref_tr, ref_v, err);
 }
 
 /* ---- deaths ---- */

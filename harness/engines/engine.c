@@ -226,14 +226,6 @@ static void flush_counts(worker *w)
     w->last_flush_ns = af_clock_ns();
 }
 
-static bool has_sig(const af_verdict_list *v, uint64_t sig)
-{
-    for (int i = 0; i < v->count; i++)
-        if (v->items[i].signature == sig)
-            return true;
-    return false;
-}
-
 static bool minimize_pred(const af_scenario *cand, void *ctx)
 {
     worker *w = ctx;
@@ -243,7 +235,7 @@ static bool minimize_pred(const af_scenario *cand, void *ctx)
     af_fuzz_result r = run_input(w, w->buf, len, NULL);
     if (r == AF_FUZZ_ERROR)
         return false;
-    return has_sig(af_fuzz_last_verdicts(w->fuzz), w->min_sig);
+    return af_verdict_list_has_signature(af_fuzz_last_verdicts(w->fuzz), w->min_sig);
 }
 
 static FILE *logf_(const worker *w)

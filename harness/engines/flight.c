@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "harness/run/embed.h"
 #include "base/clock.h"
 #include "harness/engines/flight.h"
 #include "harness/engines/supervise.h"
@@ -421,8 +422,9 @@ int af_flight_file(const af_sup_filing *f, const af_sup_death *d, const af_sup_s
         fprintf(log,
                 "asyncfuzz: FINDING %s %016" PRIx64 " %s\n  %s\n  finding: %s/\n"
                 "  replay:  asyncfuzz run %s/scenario.json\n"
-                "  repro:   python3.11 %s/repro.py\n",
-                in.oracle, af_findings_signature(&in), text, evidence, sigdir, sigdir, sigdir);
+                "  repro:   python3.%d %s/repro.py\n",
+                in.oracle, af_findings_signature(&in), text, evidence, sigdir, sigdir,
+                af_embed_pyversion() % 100, sigdir);
         fflush(log);
     } else if (log) {
         fprintf(log, "asyncfuzz: %s again (%s), counted in %s/\n", text, f->origin, sigdir);

@@ -261,7 +261,7 @@ static void banner(const af_fuzz *f, int primary, const char *sigdir)
     }
     fprintf(stderr, "  finding: %s/\n", sigdir);
     fprintf(stderr, "  replay:  asyncfuzz run %s/scenario.json\n", sigdir);
-    fprintf(stderr, "  repro:   python3.11 %s/repro.py\n", sigdir);
+    fprintf(stderr, "  repro:   python3.%d %s/repro.py\n", af_embed_pyversion() % 100, sigdir);
     fflush(stderr);
 }
 
@@ -343,22 +343,17 @@ static void harness_error(af_fuzz *f, const af_error *err, const uint8_t *data, 
     fflush(stderr);
 }
 
-/* The differential filter (AF_REFERENCE): the same scenario on the
- * reference; the target's verdicts whose signature the reference also
- * gives are dropped. 0, or -1 with err set. */
-static int drop_reference_verdicts(af_fuzz *f, af_error *err)
+/* Differential (AF_REFERENCE): the same scenario on the reference, the
+ * differential oracle's verdicts added (they feed the coverage too), and
+ * the target's verdicts whose base signature the reference also gives
+ * dropped (a fact stock asyncio shows too is not the target's). 0, or -1
+ * with err set. */
+static int judge_against_reference(af_fuzz *f, af_error *err)
 {
     if (af_judge_run(f->ref_runner, &f->scenario, &f->ref_trace, &f->ref_verdicts, err) < 0)
         return -1;
-    int n = 0;
-    for (int i = 0; i < f->verdicts.count; i++) {
-        int shared = 0;
-        for (int j = 0; j < f->ref_verdicts.count && !shared; j++)
-            shared = f->ref_verdicts.items[j].signature == f->verdicts.items[i].signature;
-        if (!shared)
-            f->verdicts.items[n++] = f->verdicts.items[i];
-    }
-    f->verdicts.count = n;
+    af_judge_differential(&f->scenario, af_runner_target(f->runner), &f->trace, &f->verdicts,
+                          &f->ref_trace, &f->ref_verdicts, &f->verdicts);
     return 0;
 }
 
@@ -403,6 +398,8 @@ static af_fuzz_result run_and_judge(af_fuzz *f, const uint8_t *data, size_t size
         rc = af_judge_run(f->runner, &f->scenario, &f->trace, &f->verdicts, &err);
     }
     f->runs++;
+    if (rc == 0 && f->ref_runner)
+        rc = judge_against_reference(f, &err);
     if (rc < 0) {
         harness_error(f, &err, data, size);
         return AF_FUZZ_ERROR;
@@ -430,10 +427,8 @@ static af_fuzz_result run_and_judge(af_fuzz *f, const uint8_t *data, size_t size
                 f->verdicts.items[n++] = f->verdicts.items[i];
         f->verdicts.count = n;
     }
-    if (f->verdicts.count && f->ref_runner && drop_reference_verdicts(f, &err) < 0) {
-        harness_error(f, &err, data, size);
-        return AF_FUZZ_ERROR;
-    }
+    if (f->verdicts.count && f->ref_runner)
+        af_verdicts_drop_shared(af_runner_target(f->runner), &f->verdicts, &f->ref_verdicts);
     if (f->verdicts.count == 0)
         return AF_FUZZ_OK;
     if (!report_findings)

@@ -13,13 +13,15 @@
 #               pure_python_tasks[, target]) or None for probe.DEFAULT_OPTIONS;
 #               target: None (stock asyncio) or a target adapter's name:
 #               the module target_<name> (harness/targets/target_*.py), or the
-#               path of an adapter file (see target_asyncio.py)
+#               path of an adapter file (contract.py, docs/VENDORS.md)
 # KIND_NAMES: the op kind names in af_op_kind order (scenarios/ops.def's rows;
 # the runner checks them at start-up). A kind is run by a handler found by
 # its name (_SYNC_BY_NAME, _ASYNC_BY_NAME), the commonest by run_body itself.
 #
 # Scenario tuple:
-#     scenario = (prims, root_task)
+#     scenario = (prims, root_task[, cancellable])
+#     cancellable = tuple of the names of the timeouts and task groups a
+#                cancel_scope op names (made with cancellable=True)
 #     prims    = tuple of (name, prim_kind, param)   prim_kind: af_prim_kind
 #     task     = (name, body, ir_task_index)
 #     body     = tuple of op
@@ -52,6 +54,9 @@
 #     nested_run     nested_kind
 #     block          ticks
 #     never_awaited  (nothing)
+#     cancel_scope   scope_name
+#     start          task, group_name|None
+#     started        value
 #     call           handle_name, via, delay, past, body (a callback's body:
 #                    ops that never wait, run by run_callback)
 #     cancel_handle  handle_name
@@ -61,6 +66,7 @@
 # op runs is a recorded no-op (see probe.await_task / cancel_task).
 import asyncio
 
+import contract
 import loops
 import probe
 from probe import (EXC_TYPES, acquire, await_task, block, cancel_all, cancel_task,
@@ -73,7 +79,8 @@ KIND_NAMES = (
     "wait_for", "timeout", "reschedule", "shield", "wait", "as_completed", "try",
     "except_star", "hold", "event_set", "event_wait", "lock", "cond_wait",
     "cond_notify", "semaphore", "queue_put", "queue_get", "nested_run", "block",
-    "never_awaited", "call", "cancel_handle", "stop", "reenter",
+    "never_awaited", "cancel_scope", "start", "started", "call", "cancel_handle", "stop",
+    "reenter",
 )
 
 RETURN_WHEN = (asyncio.ALL_COMPLETED, asyncio.FIRST_COMPLETED, asyncio.FIRST_EXCEPTION)
@@ -81,9 +88,15 @@ MATCH = (probe.AppError, ValueError, Exception, asyncio.CancelledError)
 
 NORET = object()  # a body that ran to its end without `return`
 
-# The target adapter of the current run (see target_asyncio.py): the
-# namespace every primitive is taken from. Stock asyncio by default.
+# The target of the current run: T, the namespace every primitive is taken
+# from (the asyncio module itself for stock asyncio: its scenarios run
+# exactly asyncio's objects); A, its adapter (contract.Target: for stock
+# asyncio target_asyncio's), for what asyncio has no primitive for
+# (cancellable timeouts and groups, start); CANCELLABLE, the names of the
+# scopes a cancel_scope op of the scenario names.
 T = asyncio
+A = None
+CANCELLABLE = ()
 
 
 async def run_body(body, end=NORET):
@@ -182,6 +195,10 @@ def _never_awaited(op):
     never_awaited_coro()
 
 
+def _started(op):
+    contract.op_started(op[1], op[2])
+
+
 def _call(op):
     _, i, name, via, delay, past, body = op
     loops.schedule(i, name, via, delay, past, lambda: run_callback(body))
@@ -208,7 +225,12 @@ def _reenter(op):
 async def _task_group(op):
     _, i, name, children, body = op
     with op_scope(i):
-        async with T.TaskGroup() as tg:
+        if name in CANCELLABLE:
+            g = contract.made_scope(name, A.TaskGroup(cancellable=True))
+        else:
+            g = T.TaskGroup()
+        r = NORET  # a cancelled scope exits quietly, its body unfinished
+        async with g as tg:
             groups[name] = tg
             for t in children:
                 start(i, t[0], task_coro(t), t[2], True, name)
@@ -228,10 +250,18 @@ async def _wait_for(op):
 async def _timeout(op):
     _, i, name, delay, at, body = op
     with op_scope(i) as o:
-        if at:
+        if name in CANCELLABLE:
+            if at:
+                cm = A.timeout_at(None if delay is None else probe.LOOP._clock + delay,
+                                  cancellable=True)
+            else:
+                cm = A.timeout(delay, cancellable=True)
+            contract.made_scope(name, cm)
+        elif at:
             cm = T.timeout_at(None if delay is None else probe.LOOP._clock + delay)
         else:
             cm = T.timeout(delay)
+        r = NORET  # a cancelled scope exits quietly, its body unfinished
         async with cm:
             o.cm = timeouts[name] = cm
             r = await run_body(body)
@@ -366,6 +396,21 @@ async def _queue_get(op):
     return NORET
 
 
+async def _cancel_scope(op):
+    with op_scope(op[1]) as o:
+        o.detail = contract.op_cancel_scope(op[1], op[2])
+    return NORET
+
+
+async def _start_op(op):
+    _, i, task, group = op
+    with op_scope(i) as o:
+        value = await contract.op_start(i, task[0], task[2], lambda: run_body(task[1], None),
+                                        group)
+        o.detail = repr(value)
+    return NORET
+
+
 def _unknown(op):
     raise ValueError("unknown op kind %r in op %r" % (op[0], op[1]))
 
@@ -374,7 +419,7 @@ def _unknown(op):
 # coroutine function returning NORET or the value of a `return` inside.
 _SYNC_BY_NAME = {
     "reschedule": _reschedule, "event_set": _event_set, "nested_run": _nested_run,
-    "block": _block, "never_awaited": _never_awaited, "call": _call,
+    "block": _block, "never_awaited": _never_awaited, "started": _started, "call": _call,
     "cancel_handle": _cancel_handle, "stop": _stop, "reenter": _reenter,
 }
 _ASYNC_BY_NAME = {
@@ -383,6 +428,7 @@ _ASYNC_BY_NAME = {
     "except_star": _except_star, "hold": _hold, "event_wait": _event_wait,
     "lock": _locked, "cond_wait": _cond_wait, "cond_notify": _cond_notify,
     "semaphore": _locked, "queue_put": _queue_put, "queue_get": _queue_get,
+    "cancel_scope": _cancel_scope, "start": _start_op,
 }
 # run_body writes out kinds 0..6 by number: they must stay first.
 _WRITTEN_OUT = ("sleep", "return", "raise", "spawn", "await", "cancel", "gather")
@@ -406,21 +452,28 @@ _last_loop = [None, 0]  # the target and tick whose loop probe.LOOP is
 def run(scenario, options=None):
     """Run one scenario tuple; returns the list of event tuples. options[5]
     (optional) names the target adapter: None for stock asyncio, else the
-    module target_<name> (or an adapter file's path); an unknown name raises
-    ImportError naming it. options[6] (optional, 0: the adapter's TICK_MS)
-    is the tick of a real-time loop, in milliseconds. The run uses the
-    target's loop (loops.py), else the harness's VirtualLoop."""
-    global T
-    prim_spec, root = scenario
+    module target_<name> (or an adapter file's path). An unknown name
+    raises ImportError naming it; an adapter that does not match the
+    contract, contract.AdapterError (also when the run met a mismatch).
+    options[6] (optional, 0: the adapter's TICK_MS) is the tick of a
+    real-time loop, in milliseconds. The run uses the target's loop
+    (loops.py), else the harness's VirtualLoop."""
+    global T, A, CANCELLABLE
+    prim_spec, root = scenario[0], scenario[1]
+    CANCELLABLE = scenario[2] if len(scenario) > 2 else ()
     n = 0 if options is None else len(options)
     name = options[5] if n > 5 else None
-    T = target = probe.load_target(name)
+    if name == "asyncio":
+        name = None
+    A = contract.load_target("asyncio" if name is None else name)
+    T = asyncio if name is None else A
+    looped = probe.load_target(name)  # its loop fields (loops.py), cached
     tick = options[6] if n > 6 else 0
-    if target is not _last_loop[0] or tick != _last_loop[1] or probe.LOOP is None:
-        loops.use_loop(target, tick)
-        _last_loop[0] = target
+    if looped is not _last_loop[0] or tick != _last_loop[1] or probe.LOOP is None:
+        loops.use_loop(looped, tick)
+        _last_loop[0] = looped
         _last_loop[1] = tick
-    return probe.run(root[0], lambda: task_coro(root), prim_spec, options, target)
+    return contract.run_on(A, name is None, root[0], lambda: task_coro(root), prim_spec, options)
 
 
 def run_text(scenario, options=None):

@@ -238,8 +238,11 @@ _af_loop = None
 if _af_probe is not None:
     import _af_loop
     # asyncio's registry of all tasks (a WeakSet) without a Python frame
-    # per task (harness/accel/loop_c.c).
-    _af_loop.fast_registry(asyncio.tasks._all_tasks)
+    # per task (harness/accel/loop_c.c): _all_tasks up to 3.11, renamed
+    # _scheduled_tasks in 3.12 (eager tasks, which the probe never makes,
+    # sit in the set _eager_tasks until their first step ends).
+    _af_loop.fast_registry(asyncio.tasks._scheduled_tasks if sys.version_info >= (3, 12)
+                           else asyncio.tasks._all_tasks)
     _af_probe.bind(globals())
     _task_factory = _af_probe._task_factory
     _on_done = _af_probe._on_done
@@ -459,9 +462,16 @@ def nested_run(op, kind):
             loop.run_forever()
     except BaseException as e:
         exc_type = tname(type(e))
+    running = loop.is_running()
     EVENTS.append(("nested", LOOP._clock, LOOP._iteration, task, op, NESTED_KINDS[kind],
-                   exc_type, loop.is_running(), coro is None or coro.cr_frame is None))
+                   exc_type, running, coro is None or coro.cr_frame is None))
     del coro  # an unclosed coroutine warns "never awaited" here
+    if not running:
+        # 3.13.0-3.13.2 (gh-130145): the refused run_forever() ran its cleanup,
+        # which ended the outer run (recorded above; oracle nested-loop). Put
+        # the outer run back: a loop that is not running would be run again,
+        # outside the run's budgets, by the next nested call.
+        loop.enter_running()
 
 
 def make_prims(spec):

@@ -64,6 +64,11 @@ int af_embed_pyversion(void)
     return (int)((v >> 24) & 0xff) * 100 + (int)((v >> 16) & 0xff);
 }
 
+int af_embed_pypatch(void)
+{
+    return (int)((Py_Version >> 8) & 0xff);
+}
+
 void af_embed_describe(char *buf, size_t cap)
 {
     /* Py_GetVersion: "3.11.2 (main, ...) [GCC ...]", the running library's */
@@ -268,9 +273,10 @@ static int init_interpreter(af_error *err)
     status = PyWideStringList_Append(&config.warnoptions, L"always");
     if (PyStatus_Exception(status))
         goto fail;
-    /* The interpreter's stdlib is the system one: compute paths as if this
-     * were /usr/bin/python3.11 (the binary may live anywhere). */
-    status = PyConfig_SetString(&config, &config.program_name, L"/usr/bin/python3.11");
+    /* The interpreter's stdlib is the one of the interpreter the build
+     * chose (CMakeLists.txt): compute paths as if this were that executable
+     * (the binary may live anywhere). */
+    status = PyConfig_SetBytesString(&config, &config.program_name, AF_PYTHON_EXECUTABLE);
     if (PyStatus_Exception(status))
         goto fail;
     wchar_t home[4096];
@@ -303,7 +309,7 @@ static int install_importer(af_error *err)
         goto error;
     for (const struct af_py_source *m = af_py_sources; m->name; m++) {
         char filename[256];
-        snprintf(filename, sizeof filename, "<asyncfuzz>/harness/py/%s.py", m->name);
+        snprintf(filename, sizeof filename, "<asyncfuzz>/%s/%s.py", m->folder, m->name);
         PyObject *entry = Py_BuildValue("(ss#)", filename, m->source, (Py_ssize_t)m->length);
         if (!entry)
             goto error;
@@ -342,21 +348,11 @@ static int import_and_freeze(af_error *err)
         return -1;
     Py_DECREF(mod);
     for (const struct af_py_source *m = af_py_sources; m->name; m++) {
-        mod = PyImport_ImportModule(m->name);
-        if (!mod && strncmp(m->name, "target_", 7) == 0 &&
-            PyErr_ExceptionMatches(PyExc_ImportError)) {
-            /* A built-in adapter whose library is not installed here
-             * (target_uvloop, target_nest_asyncio in a packaged binary):
-             * imported again, its error reported, when a run selects it. */
-            PyErr_Clear();
-            continue;
-        }
-        if (!mod) {
-            char ctx[128];
-            snprintf(ctx, sizeof ctx, "importing %s", m->name);
-            af_embed_error_from_python(err, ctx);
+        if (!af_py_source_is_harness(m))
+            continue; /* an adapter: imported when a run names it */
+        mod = af_embed_import(m->name, err);
+        if (!mod)
             return -1;
-        }
         Py_DECREF(mod);
     }
     /* CPython 3.11 installs its SIGINT handler when the signal module is
@@ -386,6 +382,33 @@ static int import_and_freeze(af_error *err)
     }
     Py_DECREF(r);
     return 0;
+}
+
+/* PYTHONPATH's folders, which the isolated configuration ignores, at the
+ * front of sys.path in their order: a library under test (a vendor's
+ * checkout) is importable. Added after asyncio and the harness's modules
+ * are imported, so that those are always the interpreter's own. */
+static int add_pythonpath(af_error *err)
+{
+    const char *env = getenv("PYTHONPATH");
+    if (!env || !env[0])
+        return 0;
+    char *copy = strdup(env);
+    if (!copy) {
+        set_plain(err, "out of memory reading PYTHONPATH");
+        return -1;
+    }
+    /* inserted at 0 one after the other: the last first */
+    char *dirs[256];
+    int n = 0;
+    for (char *save = NULL, *p = strtok_r(copy, ":", &save); p && n < 256;
+         p = strtok_r(NULL, ":", &save))
+        dirs[n++] = p;
+    int rc = 0;
+    for (int i = n - 1; i >= 0 && rc == 0; i--)
+        rc = af_embed_add_import_path(dirs[i], err);
+    free(copy);
+    return rc;
 }
 
 int af_embed_accel(void)
@@ -433,10 +456,28 @@ int af_embed_init(af_error *err)
         g_failed = 1;
         return -1;
     }
-    if (install_importer(err) < 0 || import_and_freeze(err) < 0) {
+    if (install_importer(err) < 0 || import_and_freeze(err) < 0 || add_pythonpath(err) < 0) {
         g_failed = 1;
         return -1;
     }
     g_ready = 1;
     return 0;
+}
+
+int af_embed_add_import_path(const char *dir, af_error *err)
+{
+    PyObject *path = PySys_GetObject("path"); /* borrowed */
+    PyObject *d = PyUnicode_DecodeFSDefault(dir);
+    int rc = -1;
+    if (path && d) {
+        int has = PySequence_Contains(path, d);
+        rc = has < 0 ? -1 : has ? 0 : PyList_Insert(path, 0, d);
+    }
+    Py_XDECREF(d);
+    if (rc < 0) {
+        char ctx[300];
+        snprintf(ctx, sizeof ctx, "adding %.200s to sys.path", dir);
+        af_embed_error_from_python(err, ctx);
+    }
+    return rc;
 }

@@ -10,10 +10,16 @@
  *   - warnings filter "always" (a long-lived interpreter would otherwise
  *     show a warning once per location and hide later ones);
  *   - site enabled, so Debian's dist-packages are importable.
- * It then makes the modules of harness/py/ (embedded in the binary, see
- * py_embed.h) importable from memory - never from disk - imports asyncio
- * and them, and freezes the objects that exist at that point (gc.freeze())
- * so that per-run collections only look at what the run created.
+ * It then makes the modules of harness/py/ and the built-in adapters of
+ * harness/targets/ (embedded in the binary, see py_embed.h) importable from
+ * memory - never from disk - imports asyncio and the harness's modules, and
+ * freezes the objects that exist at that point (gc.freeze()) so that
+ * per-run collections only look at what the run created. Exactly two kinds
+ * of folders are added to sys.path, at its front, for a library under
+ * test: PYTHONPATH's (read here, since the isolated configuration ignores
+ * the environment; added after asyncio and the harness's modules are
+ * imported, so those stay the interpreter's own), and an adapter file's
+ * own folder (af_embed_add_import_path, when the runner loads it).
  *
  * Errors are reported upward in `err` (the Python traceback formatted into
  * the message); nothing here prints or exits.
@@ -40,6 +46,10 @@ int af_embed_init_accel(int accel, af_error *err);
 /* Whether the running interpreter uses the C accelerators (1) or not (0). */
 int af_embed_accel(void);
 
+/* Put a folder at the front of sys.path (nothing when it is there). 0, or
+ * -1 with err set. The interpreter must be up. */
+int af_embed_add_import_path(const char *dir, af_error *err);
+
 /* Whether af_embed_init() succeeded in this process. */
 int af_embed_ready(void);
 
@@ -47,6 +57,11 @@ int af_embed_ready(void);
  * value scenario expectations ("python": ["3.11"]) are filtered by. Valid
  * before af_embed_init() too (it is the linked library's version). */
 int af_embed_pyversion(void);
+
+/* The running interpreter's patch release (2 for 3.11.2): an expectation
+ * or a known defect may hold on some patch releases of a minor version
+ * only (scenarios/pyversion.h). Valid before af_embed_init() too. */
+int af_embed_pypatch(void);
 
 /* The interpreter this binary embeds, as the running library reports it:
  * "CPython 3.11.2 (/usr/lib/x86_64-linux-gnu/libpython3.11.so.1.0)"

@@ -9,6 +9,8 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 
+#include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +26,9 @@ struct af_runner {
     /* (max_iterations, max_vtime, watchdog_seconds, slow_ticks, pure_python_tasks,
      * target, tick_ms) */
     PyObject *options;
+    PyObject *adapter_error; /* contract.AdapterError */
+    af_target_info target;   /* what the target declared */
+    bool adapter_failed;     /* the last error was an adapter error */
 };
 
 void af_runner_options_default(af_runner_options *o)
@@ -58,25 +63,147 @@ static void read_loop_mode(PyObject *t, char *mode, size_t cap)
     PyErr_Clear();
 }
 
-/* Load the target adapter once, so that a bad one fails here with its
- * traceback instead of inside every run (its loop too, when it brings
- * one: loops.py). */
-static int load_target(const char *target, char *mode, size_t cap, af_error *err)
+/* A frozenset of words of a table into bits: -1 on a word the table does
+ * not know (contract.py checked them: the two lists disagree). */
+static int word_bits(PyObject *set, int (*lookup)(const char *), uint32_t *bits)
 {
-    PyObject *probe = af_embed_import("probe", err);
-    if (!probe)
+    PyObject *it = set ? PyObject_GetIter(set) : NULL, *w;
+    *bits = 0;
+    if (!it)
         return -1;
-    PyObject *t = PyObject_CallMethod(probe, "load_target", "s", target);
-    Py_DECREF(probe);
-    if (!t) {
-        char context[300];
-        snprintf(context, sizeof context, "loading the target adapter '%s'", target);
-        af_embed_error_from_python(err, context);
-        return -1;
+    while ((w = PyIter_Next(it))) {
+        const char *text = PyUnicode_Check(w) ? PyUnicode_AsUTF8(w) : NULL;
+        int b = text ? lookup(text) : -1;
+        Py_DECREF(w);
+        if (b < 0) {
+            if (!PyErr_Occurred())
+                PyErr_Format(PyExc_ValueError, "unknown word %s", text ? text : "?");
+            Py_DECREF(it);
+            return -1;
+        }
+        *bits |= 1u << b;
     }
-    read_loop_mode(t, mode, cap);
-    Py_DECREF(t);
+    Py_DECREF(it);
+    return PyErr_Occurred() ? -1 : 0;
+}
+
+static int text_attr(PyObject *obj, const char *name, char *buf, size_t cap)
+{
+    PyObject *v = PyObject_GetAttrString(obj, name);
+    const char *t = v && PyUnicode_Check(v) ? PyUnicode_AsUTF8(v) : NULL;
+    if (t)
+        snprintf(buf, cap, "%s", t);
+    else if (v && !PyErr_Occurred())
+        PyErr_Format(PyExc_TypeError, "%s is not a str", name);
+    Py_XDECREF(v);
+    return t ? 0 : -1;
+}
+
+static int vocab_lookup(const char *w)
+{
+    return af_vocab_from_word(w);
+}
+
+static int difference_lookup(const char *w)
+{
+    return af_difference_from_name(w);
+}
+
+/* The declarations of a loaded contract.Target into info. */
+static int read_target(PyObject *t, af_target_info *info)
+{
+    PyObject *p = PyObject_GetAttrString(t, "PROVIDES");
+    PyObject *u = p ? PyObject_GetAttrString(t, "UNSUPPORTED") : NULL;
+    PyObject *d = u ? PyObject_GetAttrString(t, "DIFFERENCES") : NULL;
+    int rc = -1;
+    if (d && text_attr(t, "NAME", info->name, sizeof info->name) == 0 &&
+        text_attr(t, "VERSION", info->version, sizeof info->version) == 0 &&
+        word_bits(p, vocab_lookup, &info->provides) == 0 &&
+        word_bits(u, vocab_lookup, &info->unsupported) == 0 &&
+        word_bits(d, difference_lookup, &info->differences) == 0)
+        rc = 0;
+    info->stock = strcmp(info->name, "asyncio") == 0 || strcmp(info->name, "asyncio_py") == 0;
+    Py_XDECREF(p);
+    Py_XDECREF(u);
+    Py_XDECREF(d);
+    return rc;
+}
+
+/* contract.py's VOCABULARY_NAMES / DIFFERENCES must be target.def's, in
+ * order. */
+static int check_words(PyObject *contract, af_error *err)
+{
+    static const struct {
+        const char *attr;
+        int count;
+        const char *(*name)(int);
+    } lists[] = {
+        {"VOCABULARY_NAMES", AF_VOCAB_COUNT, (const char *(*)(int))af_vocab_word},
+        {"DIFFERENCES", AF_DIFF_COUNT, (const char *(*)(int))af_difference_name},
+    };
+    for (size_t l = 0; l < sizeof lists / sizeof lists[0]; l++) {
+        PyObject *v = PyObject_GetAttrString(contract, lists[l].attr);
+        PyObject *seq = v ? PySequence_Fast(v, "not a sequence") : NULL;
+        int ok = seq && PySequence_Fast_GET_SIZE(seq) == lists[l].count;
+        for (int i = 0; ok && i < lists[l].count; i++) {
+            PyObject *item = PySequence_Fast_GET_ITEM(seq, i);
+            const char *got = PyUnicode_Check(item) ? PyUnicode_AsUTF8(item) : NULL;
+            ok = got && strcmp(got, lists[l].name(i)) == 0;
+        }
+        Py_XDECREF(seq);
+        Py_XDECREF(v);
+        PyErr_Clear();
+        if (!ok) {
+            af_error_set(err, "contract",
+                         "contract.%s (harness/py/contract.py) is not the list "
+                         "of harness/run/target.def",
+                         lists[l].attr);
+            return -1;
+        }
+    }
     return 0;
+}
+
+/* Load the target adapter (stock asyncio's when none is named) once, so
+ * that a bad one fails here with its traceback instead of inside every
+ * run, and read what it declares. A file's folder becomes importable. */
+static int load_target(af_runner *r, af_error *err)
+{
+    const char *target = r->opts.target[0] ? r->opts.target : "asyncio";
+    char context[PATH_MAX + 64];
+    snprintf(context, sizeof context, "loading the target adapter '%s'", target);
+    if (strchr(target, '/') ||
+        (strlen(target) > 3 && !strcmp(target + strlen(target) - 3, ".py"))) {
+        char dir[PATH_MAX];
+        if (!realpath(target, dir)) {
+            af_error_set(err, "", "%s: %s", context, strerror(errno));
+            return -1;
+        }
+        *strrchr(dir, '/') = '\0';
+        if (af_embed_add_import_path(dir[0] ? dir : "/", err) < 0)
+            return -1;
+    }
+    PyObject *contract = af_embed_import("contract", err);
+    if (!contract)
+        return -1;
+    int rc = -1;
+    PyObject *t = NULL;
+    r->adapter_error = PyObject_GetAttrString(contract, "AdapterError");
+    if (!r->adapter_error) {
+        af_embed_error_from_python(err, "reading contract.AdapterError");
+    } else if (check_words(contract, err) == 0) {
+        t = PyObject_CallMethod(contract, "load_target", "s", target);
+        if (!t || read_target(t, &r->target) < 0)
+            af_embed_error_from_python(err, context);
+        else
+            rc = 0;
+        if (t)
+            read_loop_mode(t, r->loop_mode, sizeof r->loop_mode);
+        r->target.stock = r->target.stock || !r->opts.target[0];
+    }
+    Py_XDECREF(t);
+    Py_DECREF(contract);
+    return rc;
 }
 
 /* interp.KIND_NAMES must list af_op_kind_name(k) for k in 0..COUNT-1. */
@@ -162,8 +289,7 @@ af_runner *af_runner_new(const af_runner_options *opts, af_error *err)
         goto error;
     }
     snprintf(r->loop_mode, sizeof r->loop_mode, "virtual");
-    if (r->opts.target[0] &&
-        load_target(r->opts.target, r->loop_mode, sizeof r->loop_mode, err) < 0)
+    if (load_target(r, err) < 0)
         goto error;
     Py_DECREF(interp);
     return r;
@@ -180,8 +306,36 @@ void af_runner_free(af_runner *r)
     if (Py_IsInitialized()) {
         Py_CLEAR(r->run);
         Py_CLEAR(r->options);
+        Py_CLEAR(r->adapter_error);
     }
     free(r);
+}
+
+const af_target_info *af_runner_target(const af_runner *r)
+{
+    return &r->target;
+}
+
+bool af_runner_adapter_failed(const af_runner *r)
+{
+    return r->adapter_failed;
+}
+
+int af_runner_teardown(af_runner *r, af_error *err)
+{
+    PyObject *contract = af_embed_import("contract", err);
+    if (!contract)
+        return -1;
+    const char *target = r->opts.target[0] ? r->opts.target : "asyncio";
+    PyObject *x = PyObject_CallMethod(contract, "teardown", "s", target);
+    Py_DECREF(contract);
+    if (!x) {
+        r->adapter_failed = true;
+        af_embed_error_from_python(err, "the target adapter's teardown");
+        return -1;
+    }
+    Py_DECREF(x);
+    return 0;
 }
 
 int af_runner_run(af_runner *r, const af_scenario *s, af_trace *tr, af_error *err)
@@ -190,6 +344,7 @@ int af_runner_run(af_runner *r, const af_scenario *s, af_trace *tr, af_error *er
     PyObject *scen = NULL, *events = NULL;
 
     af_trace_reset(tr);
+    r->adapter_failed = false;
 
     scen = af_scenario_to_py(s);
     if (!scen) {
@@ -199,7 +354,8 @@ int af_runner_run(af_runner *r, const af_scenario *s, af_trace *tr, af_error *er
     PyObject *args[2] = {scen, r->options};
     events = PyObject_Vectorcall(r->run, args, 2, NULL);
     if (!events) {
-        af_embed_error_from_python(err, "interp.run");
+        r->adapter_failed = PyErr_ExceptionMatches(r->adapter_error);
+        af_embed_error_from_python(err, r->adapter_failed ? "target adapter" : "interp.run");
         goto done;
     }
     if (af_trace_from_py(events, tr, err) < 0)

@@ -43,6 +43,7 @@
 #include <limits.h>
 #include <stdint.h>
 
+#include "harness/run/target.h"
 #include "harness/run/trace.h"
 #include "scenarios/ir.h"
 
@@ -93,6 +94,19 @@ const af_runner_options *af_runner_get_options(const af_runner *r);
  * scaled real time: results must be rerun to know how often they
  * reproduce). */
 const char *af_runner_loop_mode(const af_runner *r);
+
+/* What the runner's target declared (harness/py/contract.py read it at
+ * load; stock asyncio's when no adapter was named). */
+const af_target_info *af_runner_target(const af_runner *r);
+
+/* Whether the last failed af_runner_run (or teardown) failed because the
+ * adapter does not match the contract (contract.AdapterError): an adapter
+ * error, not a finding and not the harness's fault. */
+bool af_runner_adapter_failed(const af_runner *r);
+
+/* The adapter's teardown hook (once per process and adapter; nothing when
+ * it has none). 0, or -1 with err set (an adapter error). */
+int af_runner_teardown(af_runner *r, af_error *err);
 
 /* Run s once. tr is reset and filled with the run's trace. Budget-stopped
  * runs are not errors: they end with a `budget` event (and get their

@@ -164,6 +164,7 @@ static PyObject *ref_item(builder *b, const af_op *op, const af_field *f)
     case AF_FC_GROUP_REF:
         return op->ref == AF_NIL ? none_obj() : op_name(b, op->ref);
     case AF_FC_TIMEOUT_REF:
+    case AF_FC_SCOPE_REF:
     case AF_FC_HANDLE_REF:
         return op_name(b, op->ref);
     default: /* PRIM_REF */
@@ -293,6 +294,36 @@ static PyObject *prims_obj(builder *b)
     return untracked(tuple);
 }
 
+/* The names of the scopes (timeouts, task groups) a cancel_scope op names:
+ * made cancellable (interp.py). NULL with nothing to add: the tuple is
+ * (prims, root) then, as before cancel_scope existed. */
+static PyObject *cancellable_obj(builder *b)
+{
+    const af_scenario *s = b->s;
+    int names[AF_MAX_OPS], n = 0;
+    for (int i = 0; i < s->nops; i++) {
+        if (s->ops[i].kind != AF_OP_CANCEL_SCOPE)
+            continue;
+        bool seen = false;
+        for (int j = 0; j < n; j++)
+            seen |= names[j] == s->ops[i].ref;
+        if (!seen)
+            names[n++] = s->ops[i].ref;
+    }
+    if (n == 0)
+        return NULL;
+    PyObject *tuple = PyTuple_New(n);
+    for (int j = 0; tuple && j < n; j++) {
+        PyObject *name = op_name(b, names[j]);
+        if (!name) {
+            Py_CLEAR(tuple);
+            break;
+        }
+        PyTuple_SET_ITEM(tuple, j, name);
+    }
+    return untracked(tuple);
+}
+
 PyObject *af_scenario_to_py(const af_scenario *s)
 {
     if (s->ntasks < 1 || s->ntasks > AF_MAX_TASKS || s->nops < 0 || s->nops > AF_MAX_OPS ||
@@ -303,7 +334,11 @@ PyObject *af_scenario_to_py(const af_scenario *s)
     builder b;
     memset(&b, 0, sizeof b);
     b.s = s;
-    PyObject *result = PACK(prims_obj(&b), task_obj(&b, 0));
+    PyObject *result = NULL, *cancellable = cancellable_obj(&b);
+    if (cancellable)
+        result = PACK(prims_obj(&b), task_obj(&b, 0), cancellable);
+    else if (!PyErr_Occurred())
+        result = PACK(prims_obj(&b), task_obj(&b, 0));
     for (int i = 0; i < AF_MAX_TASKS; i++)
         Py_XDECREF(b.task_names[i]);
     for (int i = 0; i < AF_MAX_PRIMITIVES; i++)

@@ -4,11 +4,13 @@
  * scenarios instead of compiling generated source (about 150 us per run):
  * the scenario becomes nested tuples of ints, strings, bools and None.
  *
- *     scenario = (prims, root_task)
+ *     scenario = (prims, root_task[, cancellable])
  *     prims    = tuple of (name, prim_kind, param)    prim_kind: af_prim_kind
  *     task     = (name, body, ir_task_index)
  *     body     = tuple of op
  *     op       = (kind, op_index, fields...)          kind: af_op_kind
+ *     cancellable = tuple of the names of the timeouts and task groups a
+ *                cancel_scope op names (only when there is one)
  *
  * The fields are those of the kind's row of scenarios/ops.def, in its
  * order, each as its codec says (scenarios/ops.h: ints, None for AF_NONE or

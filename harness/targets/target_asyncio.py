@@ -1,42 +1,71 @@
-# target_asyncio.py - target adapter: stock asyncio, C Task/Future (the default).
-#
-# A target adapter is a module named target_<name> (harness/py/, or a
-# vendor's file) that gives the scenario interpreter (interp.py) and the
-# reproducers (reports/repro.c) the implementation of each primitive
-# they exercise:
-#     wait_for, gather, shield, wait, as_completed, timeout, timeout_at,
-#     TaskGroup, Event, Lock, Condition, Semaphore, Queue, sleep
-# with asyncio's signatures and behaviour, plus
-#     PURE_PYTHON_TASKS  True: tasks and futures are asyncio's pure-Python
-#                        Task/Future instead of the C ones;
-#     LOOP               "virtual": asyncfuzz's virtual-time loop (the
-#                        default); "selector": the adapter's own loop, built
-#                        on asyncio's BaseEventLoop, on virtual time;
-#                        "realtime": its own loop on scaled real time (a loop
-#                        scheduling in C, uvloop). With "selector" or
-#                        "realtime": loop_factory() (required), setup_loop(loop)
-#                        (optional: apply a patch, install a policy),
-#                        REENTRANT, PROCESS_WIDE, TICK_MS (docs/LOOPS.md;
-#                        harness/py/loops.py reads and checks them).
-# Names the adapter leaves out fall back to this module's (stock asyncio).
-# A reproducer pastes the adapter's text, so an adapter imports only the
-# interpreter's and the target library's modules (and target_asyncio).
+# target_asyncio.py - target adapter: stock asyncio, C Task and Future (the
+# default target, and the reference of the differential oracle). An adapter
+# written to the contract of docs/VENDORS.md (version 1); copy this file to
+# start one. The two operations asyncio has no primitive for, cancel_scope
+# and start, are adapterlib.py's emulations, used only by scenarios that
+# have them (cancellable=True is passed only for a timeout or task group a
+# cancel_scope names), so every other scenario runs asyncio's own objects.
+# An adapter may also bring its own event loop (LOOP = "selector" or
+# "realtime", loop_factory(), setup_loop(loop), REENTRANT, PROCESS_WIDE,
+# TICK_MS: docs/LOOPS.md; harness/py/loops.py reads them).
+# A reproducer pastes this file: it imports only asyncio and adapterlib.
 import asyncio
 
-PURE_PYTHON_TASKS = False
-LOOP = "virtual"
+import adapterlib
 
-wait_for = asyncio.wait_for
+CONTRACT = 1
+NAME = "asyncio"
+PROVIDES = frozenset({
+    "sleep", "gather", "wait_for", "timeout", "reschedule", "cancel_scope", "shield", "wait",
+    "as_completed", "task_group", "start", "event", "lock", "condition", "semaphore", "queue"})
+PURE_PYTHON_TASKS = False
+
+
+def version():
+    import sys
+    return "asyncio (CPython %d.%d.%d)" % sys.version_info[:3]
+
+
+def _now():
+    return asyncio.get_running_loop().time()
+
+
+sleep = asyncio.sleep
 gather = asyncio.gather
+wait_for = asyncio.wait_for
 shield = asyncio.shield
 wait = asyncio.wait
 as_completed = asyncio.as_completed
-timeout = asyncio.timeout
-timeout_at = asyncio.timeout_at
-TaskGroup = asyncio.TaskGroup
 Event = asyncio.Event
 Lock = asyncio.Lock
 Condition = asyncio.Condition
 Semaphore = asyncio.Semaphore
 Queue = asyncio.Queue
-sleep = asyncio.sleep
+
+
+def timeout(delay, *, cancellable=False):
+    cm = asyncio.timeout(delay)
+    return adapterlib.Cancellable(cm, _now) if cancellable else cm
+
+
+def timeout_at(when, *, cancellable=False):
+    cm = asyncio.timeout_at(when)
+    return adapterlib.Cancellable(cm, _now) if cancellable else cm
+
+
+def TaskGroup(*, cancellable=False):
+    group = asyncio.TaskGroup()
+    if not cancellable:
+        return group
+    return adapterlib.CancellableGroup(timeout(None, cancellable=True), group)
+
+
+async def start(group, coro_fn, *, name=None):
+    """group: what TaskGroup() returned, entered; None: a task of its own."""
+    return await adapterlib.start(None if group is None else group.create_task, coro_fn, name)
+
+
+def cancel_scope(scope):
+    """scope: what timeout(), timeout_at() or TaskGroup() returned with
+    cancellable=True: before it is entered, inside, or after it exited."""
+    scope.cancel()

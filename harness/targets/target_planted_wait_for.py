@@ -7,6 +7,8 @@ import asyncio
 
 from target_asyncio import *  # noqa: F401,F403
 
+NAME = "planted_wait_for"
+
 
 async def wait_for(aw, timeout):
     try:

@@ -28,7 +28,7 @@ T=${BENCH_SECONDS:-10}
 RUNS=${BENCH_RUNS:-5}
 LF=$B/asyncfuzz-libfuzzer
 AFL=$B/asyncfuzz-afl
-PY=/usr/bin/python3.11
+PY=${AF_PYTHON:-/usr/bin/python3.11}
 # Scratch on tmpfs when there is one: libFuzzer writes every new corpus input
 # to disk, and on ext4 file creation alone costs a third of the time.
 W=$(mktemp -d "$( [ -d /dev/shm ] && echo /dev/shm || echo /tmp)/af-bench.XXXXXX")

@@ -9,7 +9,7 @@
 # usage: bench_baseline.sh PATH/TO/asyncfuzz   (cwd = the source tree)
 set -uo pipefail
 AF=${1:?usage: bench_baseline.sh ASYNCFUZZ}
-PY=/usr/bin/python3.11
+PY=${AF_PYTHON:-/usr/bin/python3.11}
 BASE=tests/bench/python_baseline.py
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT

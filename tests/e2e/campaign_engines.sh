@@ -15,7 +15,7 @@ set -uo pipefail
 AF=${1:?usage: campaign_engines.sh ASYNCFUZZ}
 AF=$(cd "$(dirname "$AF")" && pwd)/$(basename "$AF")
 BIN_DIR=$(dirname "$AF")
-PY=/usr/bin/python3.11
+PY=${AF_PYTHON:-/usr/bin/python3.11}
 W=$(mktemp -d /tmp/af-e2e-engines.XXXXXX)
 trap 'rm -rf "$W"' EXIT
 fails=0

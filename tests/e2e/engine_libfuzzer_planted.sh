@@ -44,13 +44,17 @@ want=${AF_PLANTED_WANT:-wait_for}
 # planted one: a signature in wait_for whose scenario, replayed on stock
 # asyncio, does not give it.
 planted() { # -> the first such finding's hash, in the order they were announced
-  local cand h
+  local cand h text
   # (a signature labelled known is counted, not crashed on: the input run
   # alone would crash on the next new one)
   grep '^asyncfuzz: FINDING cancellation' "$W/log" | grep "$want" | grep -vF '[known' | while read -r cand; do
     h=$(echo "$cand" | awk '{print $4}')
+    # on stock asyncio explicitly (a finding folder replays on its recorded
+    # target), its signature without the "|@planted_wait_for"
+    text=$(sed -n 's/.*"signature_text":[[:space:]]*"\([^"]*\)".*/\1/p' "$W/findings/$h/meta.json" 2>/dev/null | sed 's/|@[^|]*$//')
     if [ -f "$W/findings/$h/scenario.json" ] &&
-       ! AF_TARGET= "$1" run --json "$W/findings/$h/scenario.json" 2>/dev/null | grep -q "$h"; then
+       ! "$1" run --json --target asyncio "$W/findings/$h/scenario.json" 2>/dev/null |
+         grep -qF "\"text\":\"$text\""; then
       echo "$h"
       break
     fi

@@ -12,7 +12,7 @@ set -uo pipefail
 AF=${1:?usage: findings_replay.sh ASYNCFUZZ}
 AF=$(cd "$(dirname "$AF")" && pwd)/$(basename "$AF")
 BIN_DIR=$(dirname "$AF")
-PY=/usr/bin/python3.11
+PY=${AF_PYTHON:-/usr/bin/python3.11}
 W=$(mktemp -d /tmp/af-e2e-replay.XXXXXX)
 trap 'rm -rf "$W"' EXIT
 unset AF_TARGET AF_ORACLES AF_REFERENCE

@@ -13,7 +13,7 @@ set -uo pipefail
 cd "$(dirname "$0")/../.."
 AF=${1:-build/asyncfuzz}
 AF=$(cd "$(dirname "$AF")" && pwd)/$(basename "$AF")
-PY=/usr/bin/python3.11
+PY=${AF_PYTHON:-/usr/bin/python3.11}
 W=$(mktemp -d /tmp/af-e2e-kill.XXXXXX)
 trap 'kill -9 $pid 2>/dev/null; rm -rf "$W"' EXIT
 pid=""

@@ -20,7 +20,7 @@ set -uo pipefail
 cd "$(dirname "$0")/../.."
 AF=${1:-build/asyncfuzz}
 AF=$(cd "$(dirname "$AF")" && pwd)/$(basename "$AF")
-PY=/usr/bin/python3.11
+PY=${AF_PYTHON:-/usr/bin/python3.11}
 W=$(mktemp -d /tmp/af-e2e-fuzz.XXXXXX)
 trap 'rm -rf "$W"' EXIT
 fail() { echo "FAIL: $*"; [ -f "$W/log" ] && tail -30 "$W/log"; exit 1; }
@@ -110,9 +110,13 @@ dedup_and_minimize() { # $1 label, $2 out dir, $3 text in the folder's verdict.j
   # minimisation keeps the signature and reproduces
   env "${@:4}" "$AF" minimize "$d" --out "$W/min-$label" > "$W/log" 2>&1 || fail "$label: minimize exit $?"
   grep -E '^(before|after):' "$W/log" | sed "s/^/$label: /"
-  # replayed on the implementation it was found on (AF_TARGET in the env)
+  # replayed on the implementation it was found on (AF_TARGET in the env),
+  # against the reference it was found with (AF_REFERENCE)
   local a target_args=()
-  for a in "${@:4}"; do [[ $a == AF_TARGET=* ]] && target_args=(--target "${a#AF_TARGET=}"); done
+  for a in "${@:4}"; do
+    [[ $a == AF_TARGET=* ]] && target_args+=(--target "${a#AF_TARGET=}")
+    [[ $a == AF_REFERENCE=* ]] && target_args+=(--reference "${a#AF_REFERENCE=}")
+  done
   check_folder_min "$W/min-$label" "$(basename "$d")" "${target_args[@]}"
 }
 check_folder_min() { # folder signature [run options...]

@@ -7,7 +7,7 @@
 # usage: gen.sh PATH/TO/asyncfuzz   (cwd = the source tree)
 set -uo pipefail
 AF=${1:?usage: gen.sh ASYNCFUZZ}
-PY=/usr/bin/python3.11
+PY=${AF_PYTHON:-/usr/bin/python3.11}
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 fails=0
 check() { if [[ $2 != "$3" ]]; then echo "FAIL: $1: exit $3, expected $2"; fails=$((fails+1)); else echo "ok: $1"; fi; }
@@ -69,7 +69,7 @@ cmp -s "$tmp/sum1" "$tmp/sum2" && echo "ok: same seed, same findings" || { echo 
 "$AF" replay "$tmp"/f1/findings/*/scenario.json >"$tmp/rep" 2>&1; rc=$?
 check "findings replay as their own regression scenarios" 0 $rc
 [[ $rc -eq 0 ]] || head -5 "$tmp/rep"
-# ... and its reproducer reproduces it (exit 1, its verdict line) under plain python3.11.
+# ... and its reproducer reproduces it (exit 1, its verdict line) under the plain python of the embedded version ($AF_PYTHON).
 ok=0; bad=0
 for d in "$tmp"/f1/findings/*/; do
   timeout 20 $PY -I "$d/repro.py" >"$tmp/pyout" 2>"$tmp/pyerr"; rc=$?

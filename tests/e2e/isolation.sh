@@ -147,9 +147,9 @@ if [ -x "$LF" ]; then
   echo "standalone libFuzzer: died on the crash; the next start filed it from the flight record"
 
   # 5. the reproducer crashes the same way under plain python3.11
-  (cd "$d" && timeout 60 python3.11 repro.py > "$W/repro.log" 2>&1)
+  (cd "$d" && timeout 60 "${AF_PYTHON:-python3.11}" repro.py > "$W/repro.log" 2>&1)
   rc=$?
   [ $rc -eq 139 ] || fail "standalone: repro.py exited $rc, expected 139 (SIGSEGV): $(tail -3 "$W/repro.log")"
-  echo "repro.py: SIGSEGV under plain python3.11"
+  echo "repro.py: SIGSEGV under plain $(basename "${AF_PYTHON:-python3.11}")"
 fi
 echo "PASS"

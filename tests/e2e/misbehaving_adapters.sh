@@ -15,7 +15,7 @@
 # usage: misbehaving_adapters.sh PATH/TO/asyncfuzz   (cwd = the source tree)
 set -uo pipefail
 AF=${1:?usage: misbehaving_adapters.sh ASYNCFUZZ}
-PY=/usr/bin/python3.11
+PY=${AF_PYTHON:-/usr/bin/python3.11}
 W=$(mktemp -d /tmp/af-e2e-misb.XXXXXX)
 trap 'rm -rf "$W"' EXIT
 fails=0

@@ -5,7 +5,9 @@
 # verdicts; tests/scenarios/oracles-hang/ the same for `hang`, replayed with
 # a lowered virtual-time budget; tests/scenarios/oracles-loop/ the loop
 # oracles' firing scenarios on target planted_loop, oracles-reentrant/ the
-# re-entrant contract on nest_asyncio. Also checks that each oracle has at least
+# re-entrant contract on nest_asyncio; tests/scenarios/oracles-differential/
+# for `differential`, replayed on async-timeout against stock asyncio. Also
+# checks that each oracle has at least
 # three of each kind (spurious: see tests/scenarios/README.md).
 # usage: oracles.sh PATH/TO/asyncfuzz   (cwd = the source tree)
 set -uo pipefail
@@ -30,6 +32,15 @@ for o in loop.order loop.stop loop.handle; do
 done
 nf=$(ls tests/scenarios/oracles-reentrant/nested-fires-*.json | wc -l); nq=$(ls tests/scenarios/oracles-reentrant/nested-quiet-*.json | wc -l)
 [[ $nf -ge 3 && $nq -ge 3 ]] || { echo "FAIL: the re-entrant contract has $nf firing and $nq quiet scenarios"; fails=$((fails+1)); }
+# differential: two runs; its scenarios in tests/scenarios/oracles-differential
+# (async-timeout against stock asyncio), and the whole catalog must stay
+# quiet with pure-Python tasks against C tasks.
+dd=tests/scenarios/oracles-differential
+nf=$(ls $dd/differential-fires-*.json | wc -l); nq=$(ls $dd/differential-quiet-*.json | wc -l)
+[[ $nf -ge 3 && $nq -ge 3 ]] || { echo "FAIL: differential has $nf firing and $nq quiet scenarios"; fails=$((fails+1)); }
+"$AF" replay --target async_timeout --reference asyncio $dd || fails=$((fails+1))
+"$AF" replay --target asyncio_py --reference asyncio scenarios/catalog | tail -n1
+"$AF" replay --target asyncio_py --reference asyncio scenarios/catalog > /dev/null || { echo "FAIL: differential fires on the catalog, pure-Python against C tasks"; fails=$((fails+1)); }
 
 "$AF" replay $dir || fails=$((fails+1))
 "$AF" replay --target planted_loop tests/scenarios/oracles-loop || fails=$((fails+1))

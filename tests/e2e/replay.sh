@@ -5,7 +5,7 @@
 # usage: replay.sh PATH/TO/asyncfuzz   (cwd = the source tree)
 set -uo pipefail
 AF=${1:?usage: replay.sh ASYNCFUZZ}
-PY=/usr/bin/python3.11
+PY=${AF_PYTHON:-/usr/bin/python3.11}
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 fails=0
 check() { if [[ $2 != "$3" ]]; then echo "FAIL: $1: exit $3, expected $2"; fails=$((fails+1)); else echo "ok: $1"; fi; }

@@ -17,7 +17,7 @@
 set -uo pipefail
 AF=${1:?usage: report.sh ASYNCFUZZ}
 AF=$(cd "$(dirname "$AF")" && pwd)/$(basename "$AF")
-PY=/usr/bin/python3.11
+PY=${AF_PYTHON:-/usr/bin/python3.11}
 OUT=${AF_BINARY_DIR:-$(dirname "$AF")}/report-test
 W=$(mktemp -d /tmp/af-e2e-report.XXXXXX)
 trap 'rm -rf "$W"' EXIT

@@ -6,7 +6,7 @@
 # usage: repro.sh PATH/TO/asyncfuzz   (cwd = the source tree)
 set -uo pipefail
 AF=${1:?usage: repro.sh ASYNCFUZZ}
-PY=/usr/bin/python3.11
+PY=${AF_PYTHON:-/usr/bin/python3.11}
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 fails=0
 check() { if [[ $2 != "$3" ]]; then echo "FAIL: $1: exit $3, expected $2"; fails=$((fails+1)); else echo "ok: $1"; fi; }
@@ -20,7 +20,7 @@ for f in scenarios/catalog/basic-gather.json scenarios/catalog/misuse-dropped-ta
   nv=$("$AF" run --json "$f" | $PY -c 'import json,sys; print(len(json.load(sys.stdin)["verdicts"]))')
   $PY -I "$tmp/p.py" >"$tmp/out" 2>"$tmp/err"; rc=$?
   if [[ $nv -gt 0 ]]; then
-    [[ $rc -eq 1 ]] && grep -q '^verdict: REPRODUCED' "$tmp/out" && grep -q '^interpreter: cpython 3.11' "$tmp/out" && echo "ok: reproduced ($nv verdicts)" || { echo "FAIL: $f: $nv verdicts but the program exits $rc"; tail -3 "$tmp/out"; fails=$((fails+1)); }
+    [[ $rc -eq 1 ]] && grep -q '^verdict: REPRODUCED' "$tmp/out" && grep -q "^interpreter: cpython $("$AF" --version | sed -n 's/^embedded interpreter: CPython \([0-9]*\.[0-9]*\).*/\1/p')" "$tmp/out" && echo "ok: reproduced ($nv verdicts)" || { echo "FAIL: $f: $nv verdicts but the program exits $rc"; tail -3 "$tmp/out"; fails=$((fails+1)); }
   else
     check "no verdict: program passes: $f" 0 $rc
   fi

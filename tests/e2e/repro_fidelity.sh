@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# repro_fidelity.sh - a reproducer is evidence: under plain python3.11 it
-# prints the trace the in-process run recorded, event for event, and it
+# repro_fidelity.sh - a reproducer is evidence: under the plain python of
+# the embedded version (AF_PYTHON, /usr/bin/python3.11 by default) it prints the trace the in-process run recorded, event for event, and it
 # fails (exit 1, "verdict: REPRODUCED") exactly when the in-process run has
 # a verdict (exit 0 otherwise). Checked on every catalog scenario and on the
-# findings of campaigns: gen (misuse and every verdict) and, where built,
+# findings of campaigns: gen (misuse and every verdict; and on the
+# async_timeout and anyio adapters) and, where built,
 # the built-in engine, libFuzzer and AFL++ (every cause kept: AF_ALL_CAUSES).
 #   bash tests/e2e/repro_fidelity.sh BUILD/asyncfuzz
 # Sizes: AF_FIDELITY_GEN_RUNS (default 1500 per seed, seeds 11 and 12),
@@ -15,9 +16,10 @@ cd "$(dirname "$0")/../.."
 AF=${1:-build/asyncfuzz}
 AF=$(cd "$(dirname "$AF")" && pwd)/$(basename "$AF")
 BIN_DIR=$(dirname "$AF")
-PY=/usr/bin/python3.11
+PY=${AF_PYTHON:-/usr/bin/python3.11}
 RUNS=${AF_FIDELITY_GEN_RUNS:-1500}
 ENGINE_RUNS=${AF_FIDELITY_RUNS:-20000}
+ADAPTER_RUNS=${AF_FIDELITY_ADAPTER_RUNS:-400} # gen on async_timeout and anyio
 W=$(mktemp -d /tmp/af-e2e-fid.XXXXXX)
 trap 'rm -rf "$W"' EXIT
 
@@ -25,6 +27,9 @@ trap 'rm -rf "$W"' EXIT
 for s in 11 12; do
   "$AF" gen -q --seed $s --count "$RUNS" --misuse --all-verdicts --out "$W/gen$s" >/dev/null 2>&1
 done
+# and on the shipped library adapters (their reproducers paste the adapter)
+"$AF" gen -q --seed 13 --count "$ADAPTER_RUNS" --all-verdicts --target async_timeout --out "$W/gen-async_timeout" >/dev/null 2>&1
+"$AF" gen -q --seed 14 --count "$ADAPTER_RUNS" --all-verdicts --target anyio --out "$W/gen-anyio" >/dev/null 2>&1
 engines=(builtin)
 [ -x "$BIN_DIR/asyncfuzz-libfuzzer" ] && engines+=(libfuzzer)
 [ -x "$BIN_DIR/asyncfuzz-afl" ] && command -v afl-fuzz >/dev/null && engines+=(afl)
@@ -41,7 +46,7 @@ check_one() {
   tmp=$(mktemp -d "$W/c.XXXXXX")
   local target=""
   [ -f "$(dirname "$f")/meta.json" ] &&
-    target=$(grep -o '"target": *"[^"]*"' "$(dirname "$f")/meta.json" | sed 's/.*: *"//;s/"$//')
+    target=$(grep -o '"target":[[:space:]]*"[^"]*"' "$(dirname "$f")/meta.json" | sed 's/.*:[[:space:]]*"//;s/"$//')
   local topt=()
   [ -n "$target" ] && topt=(--target "$target")
   "$AF" run "${topt[@]}" --trace "$f" >"$tmp/in.txt" 2>/dev/null
@@ -65,7 +70,7 @@ export AF PY W
 { ls scenarios/catalog/*.json; find "$W" -path '*/findings/*/scenario.json' -not -path '*/minimized/*'; } \
   >"$W/list"
 total=$(wc -l <"$W/list")
-per_source=$(sed -n 's#^'"$W"'/\([a-z0-9]*\)/.*#\1#p' "$W/list" | sort | uniq -c | tr '\n' ' ')
+per_source=$(sed -n 's#^'"$W"'/\([a-z0-9_-]*\)/.*#\1#p' "$W/list" | sort | uniq -c | tr '\n' ' ')
 xargs -P2 -I{} bash -c 'check_one "$@"' _ {} <"$W/list" >"$W/results"
 bad=$(grep -c -v '^ok$' "$W/results")
 echo "checked $total scenarios (catalog $(ls scenarios/catalog/*.json | wc -l); findings: $per_source)"

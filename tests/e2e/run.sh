@@ -4,7 +4,7 @@
 # usage: run.sh PATH/TO/asyncfuzz   (ctest passes it; cwd = the source tree)
 set -uo pipefail
 AF=${1:?usage: run.sh ASYNCFUZZ}
-PY=/usr/bin/python3.11
+PY=${AF_PYTHON:-/usr/bin/python3.11}
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 fails=0
 check() { # check NAME EXPECTED_RC ACTUAL_RC
@@ -40,26 +40,34 @@ out=$("$AF" run "$tmp/missing.json"); rc=$?
 check "run missing verdict" 1 $rc
 grep -q 'missing cleanup' <<<"$out" || { echo "FAIL: no 'missing cleanup': $out"; fails=$((fails+1)); }
 
-# Expectations for another Python version do not apply here (3.11).
-$PY - "$cat_dir/basic-cancel.json" "$tmp/otherpy.json" <<'PYEOF'
+# Expectations for another Python version do not apply here; those naming
+# this one (its minor version, its patch release, a range holding it) do.
+full=$("$AF" --version | sed -n 's/^embedded interpreter: CPython \([0-9.]*\).*/\1/p')
+this=${full%.*}; patch=${full##*.}
+expect_run() { # expect_run NAME SCENARIO ORACLE PYTHON-VERSIONS(comma-separated) EXPECTED_RC
+  $PY - "$cat_dir/$2" "$tmp/py.json" "$3" "$4" <<'PYEOF'
 import json, sys
-d = json.load(open(sys.argv[1])); d["expect"] = [{"oracle": "cleanup", "python": ["3.12", "3.13"]}]
+d = json.load(open(sys.argv[1])); d["expect"] = [{"oracle": sys.argv[3], "python": sys.argv[4].split(",")}]
 json.dump(d, open(sys.argv[2], "w"))
 PYEOF
-"$AF" run "$tmp/otherpy.json" >/dev/null; check "run expect for 3.12 only ignored on 3.11" 0 $?
-$PY - "$cat_dir/misuse-dropped-task-pending.json" "$tmp/thispy.json" <<'PYEOF'
-import json, sys
-d = json.load(open(sys.argv[1])); d["expect"] = [{"oracle": "leaked-task", "python": ["3.11"]}]
-json.dump(d, open(sys.argv[2], "w"))
-PYEOF
-"$AF" run "$tmp/thispy.json" >/dev/null; check "run expect for 3.11 applies" 0 $?
+  "$AF" run "$tmp/py.json" >/dev/null; check "$1" "$5" $?
+}
+others=$(for m in 11 12 13 14; do [[ 3.$m != "$this" ]] && printf '3.%s,' $m; done)
+expect_run "run expect for other versions ignored on $full" basic-cancel.json cleanup "${others%,}" 0
+expect_run "run expect for $this applies on $full" misuse-dropped-task-pending.json leaked-task "$this" 0
+expect_run "run expect for $full applies" misuse-dropped-task-pending.json leaked-task "$full" 0
+expect_run "run expect for $this.$((patch + 1)) ignored on $full" basic-cancel.json cleanup "$this.$((patch + 1))" 0
+expect_run "run expect for $this.$((patch + 1)) missing its verdict: unexpected on $full" \
+  misuse-dropped-task-pending.json leaked-task "$this.$((patch + 1))" 1
+expect_run "run expect for $this.0-$this.$((patch + 2)) applies on $full" misuse-dropped-task-pending.json \
+  leaked-task "$this.0-$this.$((patch + 2))" 0
 
 # --json: one JSON object with the comparison and the verdicts.
 "$AF" run --json "$tmp/noexpect.json" >"$tmp/out.json"; check "run --json exit" 1 $?
-$PY - "$tmp/out.json" <<'PYEOF' || fails=$((fails+1))
+$PY - "$tmp/out.json" "$this" <<'PYEOF' || fails=$((fails+1))
 import json, sys
 d = json.load(open(sys.argv[1]))
-assert d["ok"] is False and d["python"] == "3.11", d
+assert d["ok"] is False and d["python"] == sys.argv[2], d
 assert d["unexpected"] == ["leaked-task"] and d["missing"] == [] and d["expected"] == [], d
 assert d["verdicts"] and d["verdicts"][0]["oracle"] == "leaked-task", d
 print("ok: --json content")

@@ -12,6 +12,7 @@ import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "..", "harness", "py"))
+sys.path.insert(0, os.path.join(HERE, "..", "..", "harness", "targets"))
 
 import interp  # noqa: E402
 import probe  # noqa: E402
@@ -58,8 +59,8 @@ def test_deterministic_in_process():
 
 
 def test_deterministic_across_processes():
-    code = ("import sys; sys.path.insert(0, %r); import interp, probe; "
-            "sys.stdout.write(interp.run_text(%r))" % (sys.path[0], SMALL))
+    code = ("import sys; sys.path[:0] = %r; import interp, probe; "
+            "sys.stdout.write(interp.run_text(%r))" % (sys.path[:2], SMALL))
     outs = set()
     for seed in ("0", "1", "4242"):
         for flags in ([], ["-X", "dev"]):

@@ -19,7 +19,7 @@ set -uo pipefail
 AF=${1:?usage: hostile.sh ASYNCFUZZ}
 W=$(mktemp -d /tmp/af-rel-hostile.XXXXXX)
 trap 'rm -rf "$W"' EXIT
-/usr/bin/python3.11 "$(dirname "$0")/make_hostile.py" "$W/in" || { echo "FAIL: make_hostile.py"; exit 1; }
+"${AF_PYTHON:-/usr/bin/python3.11}" "$(dirname "$0")/make_hostile.py" "$W/in" || { echo "FAIL: make_hostile.py"; exit 1; }
 fails=0 runs=0 xfails=0
 fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
 LIMIT=30 # seconds one invocation may take

@@ -561,7 +561,74 @@ static const cause_case CAUSE_CASES[] = {
      "[\"end\",0,6,\"cancelled\",\"asyncio.exceptions.CancelledError\"]\n"
      "",
      1,
-     {{"cancellation.count", "scenario"}}},
+     {{"cancellation.count",
+       "scenario"}}}, /* The same shape on 3.11 and 3.12 is blamed on asyncio (dropped in
+                       * task_group); on 3.13.0 (this trace) TaskGroup.__aexit__ re-issues
+                       * main's pending request with uncancel(); cancel() running in main, so
+                       * the request is main's own but no scenario op made it: still asyncio's
+                       * (issue 18, the cross-version audit of cancel-self-then-raise). */
+    {"sw_self_raise_recancelled_by_asyncio_target",
+     "{\"asyncfuzz\": 1, \"description\": \"\", \"expect\": [], \"main\": {\"name\": \"main\", "
+     "\"body\": [{\"op\": \"task_group\", \"name\": \"tg0\", \"body\": [{\"op\": \"spawn\", \"ta"
+     "sk\": {\"name\": \"t1\", \"body\": [{\"op\": \"timeout\", \"name\": \"to0\", \"delay\": nu"
+     "ll, \"body\": [{\"op\": \"cancel\", \"target\": \"main\"}, {\"op\": \"try\", \"body\": [{"
+     "\"op\": \"try\", \"body\": [{\"op\": \"sleep\", \"ticks\": 0}], \"finally\": []}], \"final"
+     "ly\": [{\"op\": \"spawn\", \"task\": {\"name\": \"t2\", \"body\": []}, \"group\": \"tg0\"}"
+     "]}]}]}, \"group\": \"tg0\"}]}]}}",
+     "[\"task_new\",0,0,0,\"main\",-1,-1,0]\n"
+     "[\"op_enter\",0,1,0,0,0]\n"
+     "[\"task_new\",0,1,1,\"t1\",0,1,1]\n"
+     "[\"op_enter\",0,2,1,2,0]\n"
+     "[\"cancel\",0,2,1,0,3,null,true,0,1]\n"
+     "[\"op_enter\",0,2,1,4,0]\n"
+     "[\"op_enter\",0,2,1,5,0]\n"
+     "[\"cancel\",0,3,0,1,-1,null,true,0,1]\n"
+     "[\"finally\",0,3,1,5]\n"
+     "[\"op_exit\",0,3,1,5,\"raise\",\"asyncio.exceptions.CancelledError\",\"()\",null,1]\n"
+     "[\"finally\",0,3,1,4]\n"
+     "[\"op_exit\",0,3,1,4,\"raise\",\"builtins.RuntimeError\",\"('TaskGroup <TaskGroup tasks=1 "
+     "cancelling> is shutting down',)\",null,1]\n"
+     "[\"op_exit\",0,3,1,2,\"raise\",\"builtins.RuntimeError\",\"('TaskGroup <TaskGroup tasks=1 "
+     "cancelling> is shutting down',)\",false,1]\n"
+     "[\"task_done\",0,4,1,\"exception\",\"builtins.RuntimeError\",\"('TaskGroup <TaskGroup "
+     "tasks=1 cancelling> is shutting down',)\",1]\n"
+     "[\"uncancel\",0,5,0,0,-1,1,0]\n"
+     "[\"cancel\",0,5,0,0,-1,null,true,0,1]\n"
+     "[\"op_exit\",0,5,0,0,\"raise\",\"builtins.ExceptionGroup\",\"('unhandled errors in a "
+     "TaskGroup', [RuntimeError('TaskGroup <TaskGroup tasks=1 cancelling> is shutting "
+     "down')])\",null,1]\n"
+     "[\"task_done\",0,6,0,\"exception\",\"builtins.ExceptionGroup\",\"('unhandled errors in a "
+     "TaskGroup', [RuntimeError('TaskGroup <TaskGroup tasks=1 cancelling> is shutting "
+     "down')])\",1]\n"
+     "[\"end\",0,6,\"exception\",\"builtins.ExceptionGroup\"]\n"
+     "",
+     2,
+     {{"cancellation.swallowed", "target"}, {"cancellation.swallowed", "scenario"}}},
+    /* Its counterpart (3.13.0 trace, a 3.13 campaign finding): the request
+     * TaskGroup.__aexit__ withdraws and re-issues was the task's own
+     * (its cancel op): the scenario's, as on 3.11 and 3.12. */
+    {"sw_self_raise_recancelled_own_request",
+     "{\"asyncfuzz\": 1, \"description\": \"\", \"expect\": [], \"main\": {\"name\": \"kc\", \"b"
+     "ody\": [{\"op\": \"task_group\", \"name\": \"tg2\", \"body\": [{\"op\": \"cancel\", \"targ"
+     "et\": \"kc\", \"count\": 2, \"uncancel\": true}, {\"op\": \"wait\", \"children\": []}]}]}}",
+     "[\"task_new\",0,0,0,\"kc\",-1,-1,0]\n"
+     "[\"op_enter\",0,1,0,0,0]\n"
+     "[\"cancel\",0,1,0,0,1,null,true,0,1]\n"
+     "[\"cancel\",0,1,0,0,1,null,true,1,2]\n"
+     "[\"uncancel\",0,1,0,0,1,2,1]\n"
+     "[\"op_enter\",0,1,0,2,1]\n"
+     "[\"op_exit\",0,1,0,2,\"raise\",\"builtins.ValueError\",\"('Set of Tasks/Futures is "
+     "empty.',)\",null,1]\n"
+     "[\"uncancel\",0,1,0,0,-1,1,0]\n"
+     "[\"cancel\",0,1,0,0,-1,null,true,0,1]\n"
+     "[\"op_exit\",0,1,0,0,\"raise\",\"builtins.ExceptionGroup\",\"('unhandled errors in a "
+     "TaskGroup', [ValueError('Set of Tasks/Futures is empty.')])\",null,1]\n"
+     "[\"task_done\",0,2,0,\"exception\",\"builtins.ExceptionGroup\",\"('unhandled errors in a "
+     "TaskGroup', [ValueError('Set of Tasks/Futures is empty.')])\",1]\n"
+     "[\"end\",0,2,\"exception\",\"builtins.ExceptionGroup\"]\n"
+     "",
+     1,
+     {{"cancellation.swallowed", "scenario"}}},
 };
 
 /* The signature text some of the cases' verdicts must have, too. */

@@ -356,6 +356,21 @@ static void build_every_kind(af_scenario *s)
     s->ops[i].ref = (int16_t)q2;
     s->ops[i].value = 0;
 
+    /* cancel_scope of a timeout and of a group (one scope list); start
+     * into a group and of a task of its own, whose code calls started */
+    i = add_op(s, root, AF_OP_CANCEL_SCOPE, 0, AF_NIL);
+    s->ops[i].ref = (int16_t)to1;
+    i = add_op(s, root, AF_OP_CANCEL_SCOPE, 0, AF_NIL);
+    s->ops[i].ref = (int16_t)tg2;
+    i = add_op(s, root, AF_OP_START, 0, AF_NIL);
+    s->ops[i].ref = (int16_t)tg;
+    t = add_task(s, i, "srv");
+    j = add_op(s, &s->tasks[t].body, AF_OP_STARTED, t, AF_NIL);
+    s->ops[j].value = 250;
+    i = add_op(s, root, AF_OP_START, 0, AF_NIL);
+    t = add_task(s, i, "own");
+    add_op(s, &s->tasks[t].body, AF_OP_STARTED, t, AF_NIL);
+
     for (int n = 0; n < AF_NESTED_COUNT; n++) {
         i = add_op(s, root, AF_OP_NESTED_RUN, 0, AF_NIL);
         s->ops[i].nested = (af_nested_kind)n;

@@ -234,9 +234,10 @@ static void build_everything(af_scenario *s)
     s->nexpect = 2;
     snprintf(s->expect[0].oracle, sizeof s->expect[0].oracle, "cancellation.swallowed");
     snprintf(s->expect[0].issue, sizeof s->expect[0].issue, "gh-86296");
-    s->expect[0].pyversions[0] = 311;
-    s->expect[0].pyversions[1] = 312;
-    s->expect[0].npyversions = 2;
+    s->expect[0].pyversions[0] = (af_pyversion){311, -1, -1};
+    s->expect[0].pyversions[1] = (af_pyversion){312, 1, 1};
+    s->expect[0].pyversions[2] = (af_pyversion){313, 0, 2};
+    s->expect[0].npyversions = 3;
     snprintf(s->expect[1].oracle, sizeof s->expect[1].oracle, "leaked-task");
     int ev = af_scenario_add_primitive(s, AF_PRIM_EVENT, "ev", 0);
     int lk = af_scenario_add_primitive(s, AF_PRIM_LOCK, "lk", 0);
@@ -347,6 +348,20 @@ static void build_everything(af_scenario *s)
     int e2 = add(s, mb, AF_OP_EXCEPT_STAR, 0, AF_NIL);
     s->ops[e2].match = AF_MATCH_CANCELLED;
     s->ops[e2].reaction = AF_REACT_RERAISE;
+    /* cancel_scope of a group and of a timeout; start into the group and
+     * of a task of its own, whose code calls started */
+    o = add(s, mb, AF_OP_CANCEL_SCOPE, 0, AF_NIL);
+    s->ops[o].ref = (int16_t)tg;
+    o = add(s, mb, AF_OP_CANCEL_SCOPE, 0, AF_NIL);
+    s->ops[o].ref = (int16_t)tm;
+    int st = add(s, &s->ops[tg].body, AF_OP_START, 0, tg);
+    s->ops[st].ref = (int16_t)tg;
+    int srv = task(s, st, "server");
+    o = add(s, &s->tasks[srv].body, AF_OP_STARTED, srv, AF_NIL);
+    s->ops[o].value = 3;
+    st = add(s, mb, AF_OP_START, 0, AF_NIL);
+    srv = task(s, st, "own");
+    add(s, &s->tasks[srv].body, AF_OP_STARTED, srv, AF_NIL);
     /* the loop-level ops: a callback that cancels a handle defined later */
     int cb = add(s, mb, AF_OP_CALL, 0, AF_NIL);
     snprintf(s->ops[cb].name, sizeof s->ops[cb].name, "soon");
@@ -416,7 +431,7 @@ static void test_every_op_round_trips(void **state)
     assert_non_null(strstr(t, "\"description\": \"every op: \\\"quotes\\\", back\\\\slash, "
                               "caf\xc3\xa9, /slash\""));
     assert_non_null(strstr(t, "{\"oracle\": \"cancellation.swallowed\", \"python\": [\"3.11\", "
-                              "\"3.12\"], \"issue\": \"gh-86296\"}"));
+                              "\"3.12.1\", \"3.13.0-3.13.2\"], \"issue\": \"gh-86296\"}"));
     assert_non_null(strstr(t, "{\"oracle\": \"leaked-task\"}"));
     assert_non_null(strstr(t, "{\"name\": \"sem\", \"kind\": \"semaphore\", \"value\": 3}"));
     assert_non_null(strstr(t, "{\"op\": \"sleep\", \"ticks\": 7}"));
@@ -577,7 +592,8 @@ static void test_semantic_errors(void **state)
     /* numbers */
     assert_error_contains(
         with_main("\"main\": {\"body\": [{\"op\": \"sleep\", \"ticks\": 1e400}]}"),
-        "main.body[0].ticks: expected an integer, found 1e400 (an integer is written with digits only)");
+        "main.body[0].ticks: expected an integer, found 1e400 (an integer is written with digits "
+        "only)");
     assert_error_contains(with_main("\"main\": {\"body\": [{\"op\": \"sleep\", \"ticks\": null}]}"),
                           "main.body[0].ticks: expected an integer, found null");
     assert_error_contains(
@@ -772,6 +788,44 @@ static void test_locate(void **state)
     cJSON_Delete(root);
 }
 
+/* Versions of an expectation: each form read back as written, matched
+ * against interpreters by minor version and patch release; bad forms
+ * refused with their reason. */
+static void test_pyversions(void **state)
+{
+    (void)state;
+    static const char *const forms[] = {"3.11", "3.13.0", "3.13.0-3.13.2", "3.9", "3.99.99"};
+    for (size_t i = 0; i < sizeof forms / sizeof forms[0]; i++) {
+        af_pyversion v;
+        const char *why = NULL;
+        char back[AF_PYVERSION_TEXT];
+        assert_int_equal(af_pyversion_parse(forms[i], &v, &why), 0);
+        af_pyversion_format(&v, back, sizeof back);
+        assert_string_equal(back, forms[i]);
+    }
+    af_pyversion minor, one, range;
+    const char *why = NULL;
+    assert_int_equal(af_pyversion_parse("3.13", &minor, &why), 0);
+    assert_int_equal(af_pyversion_parse("3.13.5", &one, &why), 0);
+    assert_int_equal(af_pyversion_parse("3.13.0-3.13.2", &range, &why), 0);
+    assert_true(af_pyversion_holds(&minor, 313, 0) && af_pyversion_holds(&minor, 313, 18));
+    assert_false(af_pyversion_holds(&minor, 312, 1));
+    assert_true(af_pyversion_holds(&one, 313, 5));
+    assert_false(af_pyversion_holds(&one, 313, 4));
+    assert_true(af_pyversion_holds(&range, 313, 0) && af_pyversion_holds(&range, 313, 2));
+    assert_false(af_pyversion_holds(&range, 313, 3));
+    assert_true(af_pyversion_overlap(&minor, &one));
+    assert_false(af_pyversion_overlap(&one, &range));
+    static const char *const bad[] = {
+        "3",       "3.",          "3.011",         "3.1.",          "3.13.00",       "4.1",
+        "3.13.0-", "3.13.0-3.13", "3.13.2-3.13.2", "3.13.3-3.13.1", "3.12.0-3.13.1", "3.13 "};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        af_pyversion v;
+        assert_int_equal(af_pyversion_parse(bad[i], &v, &why), -1);
+        assert_non_null(why);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -786,6 +840,7 @@ int main(void)
         cmocka_unit_test(test_size_limit),
         cmocka_unit_test(test_error_format),
         cmocka_unit_test(test_locate),
+        cmocka_unit_test(test_pyversions),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

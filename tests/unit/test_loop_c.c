@@ -71,7 +71,9 @@ static void bound(void **state)
                  "    if 'built-in' not in repr(getattr(L, n)) and 'method' not in \\\n"
                  "            type(L.__dict__[n]).__name__:\n"
                  "        why = 'VirtualLoop.%s is not the C method: %r' % (n, L.__dict__[n])\n"
-                 "if type(asyncio.tasks._all_tasks.__dict__.get('add')).__name__ != \\\n"
+                 "reg = vars(asyncio.tasks).get('_scheduled_tasks',\n"
+                 "                              vars(asyncio.tasks).get('_all_tasks'))\n"
+                 "if type(reg.__dict__.get('add')).__name__ != \\\n"
                  "        'builtin_function_or_method':\n"
                  "    why = 'the task registry is not the C one'\n");
 }
@@ -178,7 +180,7 @@ static void registry(void **state)
 {
     (void)state;
     check_python(
-        "ws = asyncio.tasks._all_tasks\n"
+        "ws = vars(asyncio.tasks).get('_scheduled_tasks', vars(asyncio.tasks).get('_all_tasks'))\n"
         "loop = vloop.VirtualLoop()\n"
         "loop.reset([], None, None)\n"
         "loop.enter_running()\n"

@@ -199,6 +199,9 @@ static void schema_field(text *t, const af_op_spec *spec, const af_field *f)
     case AF_FC_TIMEOUT_REF:
         add(t, " (a timeout name)");
         break;
+    case AF_FC_SCOPE_REF:
+        add(t, " (a timeout or task group name)");
+        break;
     case AF_FC_PRIM_REF: {
         const char *pk =
             af_prim_kind_name((af_prim_kind)af_op_needs((af_op_kind)(spec - af_op_specs)));

@@ -103,6 +103,26 @@ static void render_cause_rules(FILE *out)
 #include "base/oracles.def"
 }
 
+/* The contracts (conform's matrix) and the rules whose verdicts break each. */
+static void render_contracts(FILE *out)
+{
+    fputs("\n## Contracts\n\nThe rows of `asyncfuzz conform`'s matrix (docs/VENDORS.md): a "
+          "verdict breaks the contract its rule belongs to.\n\n| contract | definition | "
+          "rules |\n| --- | --- | --- |\n",
+          out);
+    for (int k = 0; k < AF_CONTRACT_COUNT; k++) {
+        fprintf(out, "| `%s` | ", af_contract_defs[k].name);
+        cell(out, af_contract_defs[k].definition);
+        fputs(" |", out);
+        int n = 0;
+        for (int r = 0; r < AF_RULE_COUNT; r++)
+            if (af_contract_of_rule((af_rule)r) == (af_contract)k)
+                fprintf(out, "%s`%s` %s", n++ ? ", " : " ", af_oracle_name(af_rule_defs[r].oracle),
+                        af_rule_defs[r].code);
+        fputs(" |\n", out);
+    }
+}
+
 static void render(FILE *out)
 {
     fputs("# Oracles, rules and causes\n\n"
@@ -118,6 +138,7 @@ static void render(FILE *out)
     fputs("\n## Oracles and their rules\n", out);
     for (int o = 0; o < AF_ORACLE_COUNT; o++)
         render_oracle(out, (af_oracle)o);
+    render_contracts(out);
     render_cause_rules(out);
 }
 
@@ -172,6 +193,19 @@ static void test_names_and_codes_unique(void **state)
                          af_oracle_name(af_rule_defs[a].oracle), af_rule_defs[a].code);
     for (int k = 0; k < AF_CAUSE_COUNT; k++)
         assert_int_equal(af_cause_from_name(af_cause_name((af_cause)k)), k);
+}
+
+/* Every rule breaks exactly one contract (AF_CONTRACT_RULE rows). */
+static void test_every_rule_has_a_contract(void **state)
+{
+    (void)state;
+    int rows[AF_RULE_COUNT] = {0};
+#define AF_CONTRACT_RULE(contract, rule) rows[AF_RULE_##rule]++;
+#include "base/oracles.def"
+    for (int r = 0; r < AF_RULE_COUNT; r++)
+        if (rows[r] != 1)
+            fail_msg("rule %s %s is in %d contract(s), not 1",
+                     af_oracle_name(af_rule_defs[r].oracle), af_rule_defs[r].code, rows[r]);
 }
 
 /* af_judge runs an oracle exactly when it has rules to fire. */
@@ -242,6 +276,7 @@ int main(void)
         cmocka_unit_test(test_doc_is_generated_from_table),
         cmocka_unit_test(test_names_and_codes_unique),
         cmocka_unit_test(test_judged_oracles_have_rules),
+        cmocka_unit_test(test_every_rule_has_a_contract),
         cmocka_unit_test(test_every_rule_is_applied),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
