@@ -178,7 +178,7 @@ async def start(create_task, coro_fn, name=None):
     task.add_done_callback(lambda t: _on_task_done(fut, t))
     if create_task is not None:
         made.set_result(task)
-        if isinstance(helper, asyncio.Future):
+        if asyncio.isfuture(helper):
             # the group's cancellation reaches the task it started, even
             # before the helper's first step (in anyio that task runs in
             # the group's scope from its first step)
