@@ -199,6 +199,7 @@ static int load_target(af_runner *r, af_error *err)
             rc = 0;
         if (t)
             read_loop_mode(t, r->loop_mode, sizeof r->loop_mode);
+        r->target.own_loop = strcmp(r->loop_mode, "virtual") != 0;
         r->target.stock = r->target.stock || !r->opts.target[0];
     }
     Py_XDECREF(t);

@@ -98,5 +98,5 @@ bool af_target_supports(const af_target_info *t, const af_scenario *s, char *why
 
 bool af_target_exercised(const af_target_info *t, const af_scenario *s)
 {
-    return t->stock || (af_scenario_words(s) & t->provides) != 0;
+    return t->stock || t->own_loop || (af_scenario_words(s) & t->provides) != 0;
 }

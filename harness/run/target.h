@@ -48,6 +48,7 @@ typedef struct af_target_info {
     uint32_t unsupported;              /* bits of af_vocab */
     uint32_t differences;              /* bits of af_difference */
     bool stock;                        /* stock asyncio (C or pure-Python tasks) */
+    bool own_loop; /* LOOP is not "virtual": every scenario runs on (exercises) its loop */
 } af_target_info;
 
 /* Whether op kind k runs the target's own primitive (provided, and the
@@ -61,7 +62,8 @@ bool af_target_has_difference(const af_target_info *t, af_difference d);
  * support". */
 bool af_target_supports(const af_target_info *t, const af_scenario *s, char *why, size_t cap);
 /* Whether the scenario exercises the target at all: one of its words is
- * provided (conform's applicable scenarios). */
+ * provided, or the target brings its own loop (conform's applicable
+ * scenarios). */
 bool af_target_exercised(const af_target_info *t, const af_scenario *s);
 
 #endif
