@@ -476,6 +476,10 @@ void af_options_to_runner(const af_options *o, af_runner_options *r)
 
 /* ---- help and docs ---- */
 
+/* A space the wrap never breaks at, printed as ' ' ("env VAR" is read,
+ * and searched for, as one piece). */
+#define HELP_GLUE '\x1f'
+
 /* What the generator adds to an option's help: "(RANGE; CHOICES; default
  * D; env VAR)", the parts that apply. */
 static void help_suffix(const af_option_info *in, bool with_default, bool with_env, char *buf,
@@ -509,7 +513,7 @@ static void help_suffix(const af_option_info *in, bool with_default, bool with_e
     if (with_default && in->dflt && in->type != AF_TYPE_FLAG)
         PART("default %s", in->dflt);
     if (with_env && in->env)
-        PART("env %s", in->env);
+        PART("env%c%s", HELP_GLUE, in->env);
 #undef PART
     if (pos && pos < cap)
         snprintf(buf + pos, cap - pos, ")");
@@ -518,13 +522,12 @@ static void help_suffix(const af_option_info *in, bool with_default, bool with_e
 #define HELP_COLUMN 23
 #define HELP_WIDTH 80
 
-/* Whether text may break at the space at n: not inside "env VAR", which
- * a reader searches for as one piece. */
-static bool may_break_at(const char *text, size_t n)
+/* s (n bytes) with HELP_GLUE printed as a space. */
+static void print_glued(FILE *out, const char *s, size_t n)
 {
-    if (text[n] != ' ')
-        return false;
-    return !(n >= 3 && memcmp(text + n - 3, "env", 3) == 0 && (n == 3 || text[n - 4] == ' '));
+    for (size_t i = 0; i < n; i++)
+        fputc(s[i] == HELP_GLUE ? ' ' : s[i], out);
+    fputc('\n', out);
 }
 
 /* text from column HELP_COLUMN, wrapped at spaces to HELP_WIDTH. */
@@ -535,12 +538,12 @@ static void print_wrapped(FILE *out, const char *text)
         size_t n = strlen(text);
         if (n > width) {
             n = width;
-            while (n > 0 && !may_break_at(text, n))
+            while (n > 0 && text[n] != ' ')
                 n--;
             if (n == 0)
                 n = strcspn(text, " ");
         }
-        fprintf(out, "%.*s\n", (int)n, text);
+        print_glued(out, text, n);
         text += n;
         while (*text == ' ')
             text++;

