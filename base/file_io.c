@@ -93,19 +93,30 @@ int af_read_file(const char *path, size_t max, char **data, size_t *len, af_erro
     return rc;
 }
 
-static int write_all(int fd, const void *data, size_t len)
+/* Every byte through read() or write() (`out`), across short transfers and
+ * EINTR: 0, or -1 on an error or the end of input. */
+static int transfer_all(int fd, char *p, size_t len, bool out)
 {
-    const char *p = data;
     while (len > 0) {
-        ssize_t w = write(fd, p, len);
-        if (w < 0 && errno == EINTR)
+        ssize_t n = out ? write(fd, p, len) : read(fd, p, len);
+        if (n < 0 && errno == EINTR)
             continue;
-        if (w <= 0)
+        if (n <= 0)
             return -1;
-        p += w;
-        len -= (size_t)w;
+        p += n;
+        len -= (size_t)n;
     }
     return 0;
+}
+
+int af_write_fd_all(int fd, const void *data, size_t len)
+{
+    return transfer_all(fd, (char *)data, len, true);
+}
+
+int af_read_fd_all(int fd, void *data, size_t len)
+{
+    return transfer_all(fd, data, len, false);
 }
 
 /* fsync the folder holding path, so that a rename into it is durable. */
@@ -178,7 +189,7 @@ int af_write_file(const char *path, const void *data, size_t len, af_error *err)
     }
     snprintf(tmp, n, "%s.tmp.%ld", path, (long)getpid());
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
-    int rc = fd < 0 ? -1 : write_all(fd, data, len);
+    int rc = fd < 0 ? -1 : af_write_fd_all(fd, data, len);
     if (rc == 0)
         rc = fsync(fd);
     if (fd >= 0 && close(fd) != 0)

@@ -32,6 +32,12 @@ int af_write_file(const char *path, const void *data, size_t len, af_error *err)
  * error. Commands that print call it before they exit. */
 int af_flush_stdout(af_error *err);
 
+/* Every byte of data written to, or len bytes read from, a file descriptor
+ * (short transfers and EINTR retried): 0, or -1 on an error or (reading)
+ * the end of input. */
+int af_write_fd_all(int fd, const void *data, size_t len);
+int af_read_fd_all(int fd, void *data, size_t len);
+
 /* Creates `dir` and its parents (mode 0777 & umask); ok if it exists. */
 int af_make_dirs(const char *dir, af_error *err);
 

@@ -745,6 +745,25 @@ static int blocked_explained(af_ctx *c, int P, int O, int at, char *buf, size_t 
     }
 }
 
+/* Whether a nested run_forever() was ended by the budget (the harness's
+ * VirtualBudget raised out of it: the loop blocked inside it) while no op
+ * of the scenario stops a loop: the nested run could not end. */
+static int unstoppable_nested_run(const af_ctx *c)
+{
+    static const char budget_exc[] = "VirtualBudget";
+    for (int i = 0; i < c->s->nops; i++)
+        if (c->s->ops[i].kind == AF_OP_STOP)
+            return 0;
+    for (int i = 0; i < c->tr->nevents; i++) {
+        const af_event *e = &c->tr->events[i];
+        size_t n = e->kind == AF_EV_NESTED && e->exc_type ? strlen(e->exc_type) : 0;
+        if (n >= sizeof budget_exc - 1 && e->name && !strcmp(e->name, "run_forever") &&
+            !strcmp(e->exc_type + n - (sizeof budget_exc - 1), budget_exc))
+            return 1;
+    }
+    return 0;
+}
+
 af_cause af_deadlock_cause(af_ctx *c, char *why, size_t cap)
 {
     int at = c->budget_ev;
@@ -763,6 +782,10 @@ af_cause af_deadlock_cause(af_ctx *c, char *why, size_t cap)
         if (!n++)
             snprintf(first, sizeof first, "%s", buf);
     }
+    if (unstoppable_nested_run(c))
+        return af_because(
+            AF_CR_DEADLOCK_NESTED_RUN_FOREVER, why, cap,
+            "the loop blocked inside a nested run_forever() and the scenario never stops a loop");
     if (!n)
         return af_because(AF_CR_DEADLOCK_NONE_PENDING, why, cap, "no task was pending");
     return af_because(AF_CR_DEADLOCK_EXPLAINED, why, cap,

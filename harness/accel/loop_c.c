@@ -28,11 +28,17 @@ static const char *const slot_names[AF_H_COUNT] = {
     "_source_traceback", "_when", "_scheduled",
 };
 
-/* The bound handle classes and where their slots are. */
+/* The bound handle classes and where their slots are. A loop under test
+ * on virtual time (harness/py/loops.py) makes handles of subclasses with
+ * the same slots (bind_handle_class): they are read directly too. */
+#define AF_MORE_HANDLE_CLASSES 4
 typedef struct handle_layout {
     PyTypeObject *handle; /* strong references, from bind_handles */
     PyTypeObject *timer;
     Py_ssize_t off[AF_H_COUNT]; /* same for both classes; the last two: timer only */
+    PyTypeObject *more[AF_MORE_HANDLE_CLASSES]; /* from bind_handle_class */
+    int more_is_timer[AF_MORE_HANDLE_CLASSES];
+    int n_more;
 } handle_layout;
 
 static handle_layout g_layout;
@@ -66,7 +72,9 @@ static PyObject *g_loop_slot_name[AF_L_COUNT];
     X(S_context, "context")                                                                        \
     X(S_clear, "clear")                                                                            \
     X(S__get_running_loop, "_get_running_loop")                                                    \
-    X(S__set_running_loop, "_set_running_loop")
+    X(S__set_running_loop, "_set_running_loop")                                                    \
+    X(S__Handle, "_Handle")                                                                        \
+    X(S__TimerHandle, "_TimerHandle")
 
 AF_NAME_TABLE(AF_LOOP_NAMES, S_COUNT, name_text)
 static PyObject *S[S_COUNT];
@@ -97,15 +105,30 @@ static PyObject *g_fallback[M_COUNT];
 
 /* ---- handles -------------------------------------------------------------- */
 
+/* 2: tp is a bound timer class, 1: a bound handle class, 0: neither. */
+static int bound_kind(PyTypeObject *tp)
+{
+    if (!g_layout.handle)
+        return 0;
+    if (tp == g_layout.timer)
+        return 2;
+    if (tp == g_layout.handle)
+        return 1;
+    for (int i = 0; i < g_layout.n_more; i++)
+        if (tp == g_layout.more[i])
+            return g_layout.more_is_timer[i] ? 2 : 1;
+    return 0;
+}
+
 static int is_bound_handle(PyObject *h)
 {
-    return g_layout.handle && (Py_IS_TYPE(h, g_layout.handle) || Py_IS_TYPE(h, g_layout.timer));
+    return bound_kind(Py_TYPE(h)) != 0;
 }
 
 static int slot_fast(PyObject *h, af_hslot s)
 {
     if (s == AF_H_WHEN || s == AF_H_SCHEDULED)
-        return g_layout.timer && Py_IS_TYPE(h, g_layout.timer);
+        return bound_kind(Py_TYPE(h)) == 2;
     return is_bound_handle(h);
 }
 
@@ -157,12 +180,13 @@ int af_handle_true(PyObject *h, af_hslot s)
     return consume_truth(af_handle_get(h, s));
 }
 
-PyObject *af_handle_new(int timer, PyObject *loop, PyObject *callback, PyObject *args,
+PyObject *af_handle_new(PyTypeObject *tp, PyObject *loop, PyObject *callback, PyObject *args,
                         PyObject *context, PyObject *when)
 {
-    PyTypeObject *tp = timer ? g_layout.timer : g_layout.handle;
-    if (!tp)
+    int kind = tp ? bound_kind(tp) : 0;
+    if (!kind)
         return NULL;
+    int timer = kind == 2;
     PyObject *h = tp->tp_alloc(tp, 0); /* what object.__new__(tp) does */
     if (!h)
         return NULL;
@@ -247,6 +271,44 @@ static PyObject *bind_handles(PyObject *self, PyObject *const *args, Py_ssize_t 
     Py_RETURN_NONE;
 }
 
+/* bind_handle_class(cls): a subclass of the bound Handle or TimerHandle
+ * class's base with the same object slots at the same offsets (and none
+ * more), whose instances the C code then reads and writes directly. */
+static PyObject *bind_handle_class(PyObject *self, PyObject *cls)
+{
+    (void)self;
+    if (!g_layout.handle || !PyType_Check(cls)) {
+        PyErr_SetString(PyExc_TypeError, "bind_handle_class(cls): a class, after bind_handles");
+        return NULL;
+    }
+    PyTypeObject *tp = (PyTypeObject *)cls;
+    if (bound_kind(tp))
+        Py_RETURN_NONE;
+    int timer = PyType_IsSubtype(tp, g_layout.timer->tp_base);
+    PyTypeObject *like = timer ? g_layout.timer : g_layout.handle;
+    if ((!timer && !PyType_IsSubtype(tp, g_layout.handle)) ||
+        tp->tp_basicsize != like->tp_basicsize || tp->tp_itemsize != 0) {
+        PyErr_Format(PyExc_TypeError, "bind_handle_class: %s is not laid out as %s", tp->tp_name,
+                     like->tp_name);
+        return NULL;
+    }
+    for (int s = 0; s < (timer ? AF_H_COUNT : AF_H_WHEN); s++) {
+        Py_ssize_t off = slot_offset(tp, g_slot_name[s]);
+        if (off != g_layout.off[s]) {
+            if (!PyErr_Occurred())
+                PyErr_Format(PyExc_TypeError, "bind_handle_class: %s's slots differ", tp->tp_name);
+            return NULL;
+        }
+    }
+    if (g_layout.n_more == AF_MORE_HANDLE_CLASSES) {
+        PyErr_SetString(PyExc_ValueError, "bind_handle_class: too many classes");
+        return NULL;
+    }
+    g_layout.more[g_layout.n_more] = (PyTypeObject *)Py_NewRef(cls);
+    g_layout.more_is_timer[g_layout.n_more++] = timer;
+    Py_RETURN_NONE;
+}
+
 static PyObject *bind_loop(PyObject *self, PyObject *cls)
 {
     (void)self;
@@ -281,7 +343,7 @@ static int less_held(PyObject *a, PyObject *b)
 /* a < b as heapq compares timers: TimerHandle.__lt__ is a._when < b._when. */
 static int timer_less(PyObject *a, PyObject *b)
 {
-    if (g_layout.timer && Py_IS_TYPE(a, g_layout.timer) && Py_IS_TYPE(b, g_layout.timer)) {
+    if (bound_kind(Py_TYPE(a)) == 2 && bound_kind(Py_TYPE(b)) == 2) {
         PyObject *wa = *slot_addr(a, AF_H_WHEN), *wb = *slot_addr(b, AF_H_WHEN);
         if (wa && wb)
             return less_held(wa, wb);
@@ -431,11 +493,27 @@ static PyObject *call_fallback(int m, PyObject *self, PyObject *const *args, Py_
     return r;
 }
 
+/* The class of the handles self makes: self._Handle or self._TimerHandle
+ * (vloop.VirtualTime's), the bound ones for VirtualLoop itself. Borrowed
+ * (the bound classes live for the process); NULL with an exception, or
+ * NULL without one when the class is not bound (the Python method runs). */
+static PyTypeObject *handle_class(PyObject *self, int timer)
+{
+    if (g_loop.cls && Py_IS_TYPE(self, g_loop.cls))
+        return timer ? g_layout.timer : g_layout.handle;
+    PyObject *cls = PyObject_GetAttr(self, S[timer ? S__TimerHandle : S__Handle]);
+    if (!cls)
+        return NULL;
+    int kind = PyType_Check(cls) ? bound_kind((PyTypeObject *)cls) : 0;
+    Py_DECREF(cls); /* a bound class stays alive: g_layout holds it */
+    return kind == (timer ? 2 : 1) ? (PyTypeObject *)cls : NULL;
+}
+
 /* The handle of call_soon(callback, *args, context=context) (when NULL)
  * or of call_at(when, ...): a closed loop refuses; the context is copied
  * when none is given. rest = (callback, *args). New reference or NULL. */
-static PyObject *make_handle(PyObject *self, PyObject *when, PyObject *const *rest,
-                             Py_ssize_t nrest, PyObject *context)
+static PyObject *make_handle(PyObject *self, PyTypeObject *tp, PyObject *when,
+                             PyObject *const *rest, Py_ssize_t nrest, PyObject *context)
 {
     PyObject *ctx = NULL, *cargs = NULL, *h = NULL;
     int r = af_loop_true(self, AF_L_CLOSED);
@@ -453,7 +531,7 @@ static PyObject *make_handle(PyObject *self, PyObject *when, PyObject *const *re
         goto done;
     for (Py_ssize_t i = 1; i < nrest; i++)
         PyTuple_SET_ITEM(cargs, i - 1, Py_NewRef(rest[i]));
-    h = af_handle_new(when != NULL, self, rest[0], cargs, ctx, when);
+    h = af_handle_new(tp, self, rest[0], cargs, ctx, when);
     if (!h && !PyErr_Occurred())
         PyErr_SetString(PyExc_RuntimeError, "_af_loop: bind_handles was not called");
 done:
@@ -477,10 +555,10 @@ int af_queue_append(PyObject *queue, PyObject *h)
 
 /* The handle made and put in the queue: self._ready.append(h) (when
  * NULL) or heappush(self._scheduled, h). New reference or NULL. */
-static PyObject *schedule(PyObject *self, PyObject *when, PyObject *const *rest, Py_ssize_t nrest,
-                          PyObject *context)
+static PyObject *schedule(PyObject *self, PyTypeObject *tp, PyObject *when, PyObject *const *rest,
+                          Py_ssize_t nrest, PyObject *context)
 {
-    PyObject *h = make_handle(self, when, rest, nrest, context);
+    PyObject *h = make_handle(self, tp, when, rest, nrest, context);
     if (!h)
         return NULL;
     PyObject *queue = af_loop_get(self, when ? AF_L_SCHEDULED : AF_L_READY);
@@ -512,9 +590,10 @@ static PyObject *call_soon(PyObject *self, PyObject *const *args, Py_ssize_t nar
     int r = af_loop_true(self, AF_L_DEBUG);
     if (r < 0)
         return NULL;
-    if (r)
-        return call_fallback(M_CALL_SOON, self, args, nargs, kwnames);
-    return schedule(self, NULL, args, nargs, context);
+    PyTypeObject *tp = r ? NULL : handle_class(self, 0);
+    if (!tp)
+        return PyErr_Occurred() ? NULL : call_fallback(M_CALL_SOON, self, args, nargs, kwnames);
+    return schedule(self, tp, NULL, args, nargs, context);
 }
 
 /* The arguments of call_at(when, ...) / call_later(delay, ...): at least
@@ -549,9 +628,10 @@ static PyObject *call_at(PyObject *self, PyObject *const *args, Py_ssize_t nargs
     int r = af_loop_true(self, AF_L_DEBUG);
     if (r < 0)
         return NULL;
-    if (r)
-        return call_fallback(M_CALL_AT, self, args, nargs, kwnames);
-    return schedule(self, args[0], args + 1, nargs - 1, context);
+    PyTypeObject *tp = r ? NULL : handle_class(self, 1);
+    if (!tp)
+        return PyErr_Occurred() ? NULL : call_fallback(M_CALL_AT, self, args, nargs, kwnames);
+    return schedule(self, tp, args[0], args + 1, nargs - 1, context);
 }
 
 /* VirtualLoop.call_later(self, delay, callback, *args, context=None):
@@ -572,9 +652,12 @@ static PyObject *call_later(PyObject *self, PyObject *const *args, Py_ssize_t na
         return NULL;
     PyObject *r = NULL;
     int debug = af_loop_true(self, AF_L_DEBUG);
-    if (debug == 0) {
-        r = schedule(self, when, args + 1, nargs - 1, context);
-    } else if (debug > 0) { /* self.call_at(when, ...) in debug mode */
+    PyTypeObject *tp = debug == 0 ? handle_class(self, 1) : NULL;
+    if (tp) {
+        r = schedule(self, tp, when, args + 1, nargs - 1, context);
+    } else if (debug > 0 || (debug == 0 && !PyErr_Occurred())) {
+        /* self.call_at(when, ...) in debug mode, or for a handle class of
+         * its own */
         PyObject **a =
             PyMem_Malloc((size_t)(nargs + (kwnames ? PyTuple_GET_SIZE(kwnames) : 0)) * sizeof *a);
         if (a) {
@@ -963,6 +1046,8 @@ static PyMethodDef module_methods[] = {
     {"bind_handles", (PyCFunction)(void (*)(void))bind_handles, METH_FASTCALL,
      "bind_handles(Handle, TimerHandle): the handle classes the loop makes."},
     {"bind_loop", bind_loop, METH_O, "bind_loop(VirtualLoop): the loop class."},
+    {"bind_handle_class", bind_handle_class, METH_O,
+     "bind_handle_class(cls): a handle class laid out as the bound ones (loops.py's)."},
     {"method", (PyCFunction)(void (*)(void))method, METH_FASTCALL,
      "method(cls, name, python_method): a C method of VirtualLoop / the timer class."},
     {"fast_registry", fast_registry, METH_O,

@@ -17,6 +17,11 @@
  *                                       "create_future", "get_debug"
  *                                       (VirtualLoop) or
  *                                       "cancel" (the timer class);
+ *   bind_handle_class(cls)              a subclass laid out as one of them
+ *                                       (loops.py's handles), read directly
+ *                                       too; call_soon / call_at make
+ *                                       handles of the loop's _Handle /
+ *                                       _TimerHandle when it is bound;
  *   bind_loop(VirtualLoop)              the loop class (exact type: its
  *                                       slots, af_lslot, are read and
  *                                       written directly);
@@ -80,12 +85,12 @@ int af_loop_true(PyObject *loop, af_lslot s);
  * -1 with a Python exception set. */
 int af_loop_c_register(void);
 
-/* A new handle of the bound Handle class (timer 0) or timer class (timer
- * 1), its slots set as vloop.call_soon / call_at set them (when: the
- * timer's _when, _scheduled True). New reference; NULL with an exception,
- * or NULL without one when bind_handles was not called (the caller then
- * makes it the Python way). */
-PyObject *af_handle_new(int timer, PyObject *loop, PyObject *callback, PyObject *args,
+/* A new handle of tp, a bound class (bind_handles, bind_handle_class),
+ * its slots set as vloop.call_soon / call_at set them (when: a timer's
+ * _when, _scheduled True). New reference; NULL with an exception, or NULL
+ * without one when tp is not bound (the caller then makes it the Python
+ * way). */
+PyObject *af_handle_new(PyTypeObject *tp, PyObject *loop, PyObject *callback, PyObject *args,
                         PyObject *context, PyObject *when);
 
 /* h.<slot>: new reference, or NULL with AttributeError (unset slot) or

@@ -809,8 +809,8 @@ static int drop_cancelled_head(PyObject *loop, PyObject *sched)
     return 0;
 }
 
-/* h._context.run(h._callback, *h._args): new reference or NULL. */
-static PyObject *run_handle(PyObject *h)
+/* h._context.run(h._callback, *h._args): new reference or NULL (probe_c.h). */
+PyObject *af_run_handle(PyObject *h)
 {
     PyObject *ctx = NULL, *cb = NULL, *args = NULL, *targs = NULL, *r = NULL;
     PyObject *small[8];
@@ -872,7 +872,7 @@ done:
 /* What the except clauses of _run_once do with a callback's exception:
  * SystemExit / KeyboardInterrupt propagate (-1), anything else goes to
  * _callback_failed(h, exc) while it is the exception being handled. */
-static int callback_failed(PyObject *cb_failed, PyObject *h)
+int af_callback_failed(PyObject *cb_failed, PyObject *h)
 {
     if (PyErr_ExceptionMatches(PyExc_SystemExit) || PyErr_ExceptionMatches(PyExc_KeyboardInterrupt))
         return -1;
@@ -899,11 +899,11 @@ static int callback_failed(PyObject *cb_failed, PyObject *h)
 
 /* The clock moved during a callback (self._clock != t0):
  *     dt = self._clock - t0
- *     if dt >= self.slow_ticks:
+ *     if dt >= self.slow_ticks:            (it0 given: ... and self._iteration == it0)
  *         self.events.append(("slow", self._clock, self._iteration, dt,
  *                             self._slow_what or "callback"))
  *     self._slow_what = None */
-static int slow_check(PyObject *loop, PyObject *t0)
+int af_slow_check(PyObject *loop, PyObject *t0, PyObject *it0)
 {
     int rc = -1, r;
     PyObject *c = NULL, *dt = NULL, *events = NULL, *it = NULL, *what = NULL, *ev = NULL;
@@ -921,6 +921,8 @@ static int slow_check(PyObject *loop, PyObject *t0)
         r = PyObject_RichCompareBool(dt, st, Py_GE);
         Py_DECREF(st);
     }
+    if (r > 0 && it0)
+        r = loop_compare(loop, AF_L_ITERATION, it0, Py_EQ);
     if (r < 0)
         goto done;
     if (r) {
@@ -1068,16 +1070,16 @@ static int run_once(PyObject *loop, PyObject *cb_failed)
         t0 = af_loop_get(loop, AF_L_CLOCK);
         if (!t0)
             goto done;
-        x = run_handle(h);
+        x = af_run_handle(h);
         if (x)
             Py_CLEAR(x);
-        else if (callback_failed(cb_failed, h) < 0)
+        else if (af_callback_failed(cb_failed, h) < 0)
             goto done;
         Py_CLEAR(h); /* h = None */
         r = loop_compare(loop, AF_L_CLOCK, t0, Py_NE);
         if (r < 0)
             goto done;
-        if (r && slow_check(loop, t0) < 0)
+        if (r && af_slow_check(loop, t0, NULL) < 0)
             goto done;
         Py_CLEAR(t0);
     }

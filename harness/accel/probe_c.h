@@ -24,4 +24,20 @@ struct _object *af_probe_c_create(void);
  * -1 with a Python exception set. */
 int af_probe_c_register(void);
 
+/* Shared with selector_c.c, which runs the same handle steps for a loop
+ * under test on virtual time:
+ *   af_run_handle(h)             h._context.run(h._callback, *h._args): new
+ *                                reference, or NULL with the exception;
+ *   af_callback_failed(f, h)     with a callback's exception set: SystemExit
+ *                                and KeyboardInterrupt stay raised (-1),
+ *                                anything else goes to f(h, exc) while it is
+ *                                the exception being handled (0, -1);
+ *   af_slow_check(loop, t0, it0) after a callback that moved the clock from
+ *                                t0: the `slow` event when it moved by
+ *                                slow_ticks or more (and, it0 given, the
+ *                                loop ran no iteration meanwhile). 0, -1. */
+struct _object *af_run_handle(struct _object *h);
+int af_callback_failed(struct _object *cb_failed, struct _object *h);
+int af_slow_check(struct _object *loop, struct _object *t0, struct _object *it0);
+
 #endif

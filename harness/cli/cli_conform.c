@@ -61,7 +61,9 @@ static const af_cli_help conform_help = {
              "python3.11 and the library). The matrix, contract by result, is written to\n"
              "OUT/conform.json, OUT/conform.md and OUT/conform.xml (JUnit); each failure is\n"
              "triaged from docs/conformance/triage.tsv where it is known.\n",
-    .below = "exit: 0 conformant, 1 not conformant, 2 usage or adapter error\n",
+    .below = "exit: 0 conformant (failures triaged as another party's, \"not NAME's:\" in\n"
+             "docs/conformance/triage.tsv, do not count), 1 not conformant, 2 usage or adapter\n"
+             "error\n",
 };
 
 #define MINIMIZE_CALLS 400
@@ -277,6 +279,10 @@ typedef struct failure {
     char evidence[AF_VERDICT_EVIDENCE_MAX];
     char origin[PATH_MAX + 32];
     uint64_t count;
+    int reruns, reproduced; /* reruns of the minimised scenario, and how many failed alike */
+    /* triaged as another party's (asyncio's, the real-time mode's): every
+     * triage row of it starts "not <target>'s:" (docs/VENDORS.md) */
+    bool elsewhere;
     bool catalog;   /* found by the contract phase */
     char *scenario; /* scenario.json's text */
     const triage *known[4];
@@ -286,6 +292,7 @@ typedef struct failure {
 typedef struct report {
     failure *items;
     int n;
+    int elsewhere; /* failures every triage row of which says "not NAME's:" */
     triage triage[MAX_TRIAGE];
     int ntriage;
 } report;
@@ -392,6 +399,9 @@ static bool read_failure(const char *dir, const char *name, const report *rp, co
     for (int i = 0; i < rp->ntriage && f->nknown < 4; i++)
         if (!strcmp(rp->triage[i].target, target) && !strcmp(rp->triage[i].signature, base))
             f->known[f->nknown++] = &rp->triage[i];
+    f->elsewhere = f->nknown > 0;
+    for (int i = 0; i < f->nknown; i++)
+        f->elsewhere = f->elsewhere && !strncmp(f->known[i]->defect, "not ", 4);
     return true;
 }
 
@@ -424,7 +434,38 @@ static int read_failures(const conform *c, report *rp)
     }
     closedir(d);
     qsort(rp->items, (size_t)rp->n, sizeof rp->items[0], cmp_failure);
+    for (int i = 0; i < rp->n; i++)
+        rp->elsewhere += rp->items[i].elsewhere;
     return rp->n;
+}
+
+/* The reruns --reruns asks for: its value, else 10 on a loop on real time
+ * (its runs are not deterministic: how often a failure comes back is
+ * measured), else none. */
+static int reruns_wanted(const conform *c)
+{
+    if (c->o.reruns > 0)
+        return (int)c->o.reruns;
+    return c->info->realtime ? 10 : 0;
+}
+
+/* Rerun each failure's minimised scenario n times on both and count the
+ * runs that fail alike (the same signature). */
+static void rerun_failures(conform *c, report *rp, int n)
+{
+    for (int i = 0; i < rp->n && n > 0; i++) {
+        failure *f = &rp->items[i];
+        af_error err;
+        if (!f->scenario || af_json_read(f->scenario, strlen(f->scenario), c->s, &err) < 0)
+            continue;
+        c->want = strtoull(f->sig, NULL, 16);
+        f->reruns = n;
+        for (int k = 0; k < n; k++)
+            f->reproduced += run_both(c, c->s, &err) == 0 &&
+                             af_verdict_list_has_signature(&c->failures, c->want);
+        fprintf(stderr, "asyncfuzz conform: %s: reproduced %d of %d reruns\n", f->text,
+                f->reproduced, n);
+    }
 }
 
 static void report_free(report *rp)
@@ -474,6 +515,12 @@ static cJSON *failure_json(const failure *f)
     add_str(x, "found_by", f->catalog ? "catalog" : "fuzzing");
     add_str(x, "origin", f->origin);
     add_num(x, "count", (double)f->count);
+    if (f->reruns) {
+        cJSON *r = cJSON_CreateObject();
+        add_num(r, "runs", f->reruns);
+        add_num(r, "reproduced", f->reproduced);
+        cJSON_AddItemToObject(x, "reruns", r);
+    }
     add_str(x, "evidence", f->evidence);
     char p[64];
     snprintf(p, sizeof p, "findings/%s/repro.py", f->sig);
@@ -501,6 +548,8 @@ static int write_json(const conform *c, const report *rp, af_error *err)
     add_str(t, "name", c->info->name);
     add_str(t, "version", c->info->version);
     add_str(t, "adapter", c->o.target);
+    add_str(t, "loop", af_runner_loop_mode(c->target));
+    cJSON_AddBoolToObject(t, "deterministic", !c->info->realtime);
     cJSON_AddItemToObject(root, "target", t);
     cJSON *r = cJSON_CreateObject();
     add_str(r, "name", af_runner_target(c->reference)->name);
@@ -548,7 +597,8 @@ static int write_json(const conform *c, const report *rp, af_error *err)
     for (int i = 0; i < rp->n; i++)
         cJSON_AddItemToArray(fl, failure_json(&rp->items[i]));
     cJSON_AddItemToObject(root, "failures", fl);
-    cJSON_AddItemToObject(root, "conformant", cJSON_CreateBool(rp->n == 0));
+    cJSON_AddItemToObject(root, "conformant", cJSON_CreateBool(rp->n == rp->elsewhere));
+    add_num(root, "failures_of_other_parties", rp->elsewhere);
     char *text = cJSON_Print(root);
     cJSON_Delete(root);
     if (!text) {
@@ -587,6 +637,10 @@ static void md_failure(FILE *out, const conform *c, const failure *f)
     fprintf(out, "- evidence: ");
     md_cell(out, f->evidence);
     fputs("\n", out);
+    if (f->reruns)
+        fprintf(out, "- reruns of the minimised scenario: failed alike in %d of %d%s\n",
+                f->reproduced, f->reruns,
+                c->info->realtime ? " (real time: runs are not deterministic)" : "");
     if (f->nknown == 0)
         fputs("- triage: not triaged yet (no upstream issue known; the reproducer below shows "
               "it)\n",
@@ -601,6 +655,26 @@ static void md_failure(FILE *out, const conform *c, const failure *f)
                 "\nMinimised scenario (`asyncfuzz repro --target %s scenario.json` writes "
                 "its reproducer; `findings/%s/repro.py` in the report folder):\n\n```json\n%s```\n",
                 c->o.target, f->sig, f->scenario);
+}
+
+/* Which loop the target's runs were on, and whether they are deterministic
+ * (docs/LOOPS.md's three modes). */
+static const char *loop_words(const conform *c, char *buf, size_t cap)
+{
+    const char *mode = af_runner_loop_mode(c->target);
+    char tick[48] = "the adapter's TICK_MS";
+    if (c->o.tick_ms)
+        snprintf(tick, sizeof tick, "%lld ms", (long long)c->o.tick_ms);
+    if (c->info->realtime)
+        snprintf(buf, cap,
+                 "%s on real time (ticks of %s), not deterministic: each failure is "
+                 "rerun",
+                 mode, tick);
+    else if (c->info->own_loop)
+        snprintf(buf, cap, "%s, the library's loop on virtual time (deterministic)", mode);
+    else
+        snprintf(buf, cap, "the harness's virtual-time loop (deterministic)");
+    return buf;
 }
 
 static int write_markdown(const conform *c, const report *rp, af_error *err)
@@ -619,14 +693,22 @@ static int write_markdown(const conform *c, const report *rp, af_error *err)
             "<!-- Generated by `asyncfuzz conform --target %s` (harness/cli/cli_conform.c): "
             "do not edit; docs/VENDORS.md says how to read it. -->\n\n",
             c->o.target);
-    fprintf(out,
-            "Target adapter `%s` (NAME `%s`), against %s on %s. Catalog: %d scenario(s), "
-            "%d run, %d skipped. Fuzzing: %.0f s, %" PRIu64 " inputs run on both.\n\n",
-            c->o.target, c->info->name, af_runner_target(c->reference)->version,
-            af_embed_pyversion() >= 311 ? "CPython 3.11" : "CPython", c->scenarios, c->ran,
-            c->skipped_n, c->stats.seconds, c->stats.execs);
-    fprintf(out, "**%s**: %d failure(s) (signatures).\n\n", rp->n ? "Not conformant" : "Conformant",
-            rp->n);
+    char loop[160];
+    fprintf(
+        out,
+        "Target adapter `%s` (NAME `%s`), against %s on CPython %d.%d; loop: %s. Catalog: "
+        "%d scenario(s), %d run, %d skipped. Fuzzing: %.0f s, %" PRIu64 " inputs run on both.\n\n",
+        c->o.target, c->info->name, af_runner_target(c->reference)->version,
+        af_embed_pyversion() / 100, af_embed_pyversion() % 100, loop_words(c, loop, sizeof loop),
+        c->scenarios, c->ran, c->skipped_n, c->stats.seconds, c->stats.execs);
+    fprintf(out, "**%s**: %d failure(s) (signatures)",
+            rp->n > rp->elsewhere ? "Not conformant" : "Conformant", rp->n);
+    if (rp->elsewhere)
+        fprintf(out,
+                ", %d of them triaged as another party's (asyncio's or the run mode's, "
+                "not %s's)",
+                rp->elsewhere, c->info->name);
+    fputs(".\n\n", out);
     fputs("| contract | result | catalog pass / fail / skipped | failures: catalog + fuzzing "
           "(runs) |\n| --- | --- | --- | --- |\n",
           out);
@@ -715,6 +797,10 @@ static int conform_run(conform *c)
     af_runner_options opts;
     af_options_to_runner(&c->o, &opts);
     c->target = af_cli_runner_for(AF_CMD_conform, NULL, &opts, c->o.target, NULL);
+    /* The default reference runs the target's kind of tasks: what differs
+     * between C and pure-Python tasks is not the target's doing. */
+    if (c->target && !c->o.reference)
+        c->o.reference = af_runner_target(c->target)->python_tasks ? "asyncio_py" : "asyncio";
     c->reference =
         c->target ? af_cli_runner_for(AF_CMD_conform, NULL, &opts, c->o.reference, NULL) : NULL;
     if (!c->target || !c->reference)
@@ -752,7 +838,8 @@ static int conform_run(conform *c)
     memset(&rp, 0, sizeof rp);
     load_triage(&rp);
     read_failures(c, &rp);
-    int code = rp.n ? AF_EXIT_FINDING : AF_EXIT_OK;
+    rerun_failures(c, &rp, reruns_wanted(c));
+    int code = rp.n > rp.elsewhere ? AF_EXIT_FINDING : AF_EXIT_OK;
     if (write_json(c, &rp, &err) < 0 || write_markdown(c, &rp, &err) < 0 ||
         write_junit(c, &rp, &err) < 0) {
         fprintf(stderr, "asyncfuzz conform: %s\n", err.message);
@@ -770,8 +857,9 @@ static int conform_run(conform *c)
                         : "skipped",
                c->catalog[k][0], c->catalog[k][1], c->skipped_n, cf, ff);
     }
-    printf("%s: %s, %d failure(s); %s/conform.{json,md,xml}\n", c->info->version,
-           rp.n ? "not conformant" : "conformant", rp.n, c->out);
+    printf("%s: %s, %d failure(s)%s%.0d%s; %s/conform.{json,md,xml}\n", c->info->version,
+           rp.n > rp.elsewhere ? "not conformant" : "conformant", rp.n, rp.elsewhere ? " (" : "",
+           rp.elsewhere, rp.elsewhere ? " triaged as another party's)" : "", c->out);
     report_free(&rp);
     return code;
 }
@@ -793,8 +881,6 @@ int af_cmd_conform(int argc, char **argv)
         return af_cli_usage_error(AF_CMD_conform,
                                   "--target is required (a built-in adapter or an adapter file)");
     }
-    if (!c->o.reference)
-        c->o.reference = "asyncio";
     c->out = c->o.conform_out;
     c->s = malloc(sizeof *c->s);
     c->min = malloc(sizeof *c->min);

@@ -115,9 +115,15 @@ af_runner *af_cli_runner_for(af_command_id cmd, af_sup_slot *slot, const af_runn
                  target);
     else
         snprintf(what, sizeof what, "starting the interpreter");
+    /* A target that patched asyncio for the whole process leaves none for
+     * another: that one (a reference) runs in a process of its own. */
+    const af_runner *owner = NULL;
+    for (int i = 0; i < g_nrunners; i++)
+        if (af_runner_target(g_runners[i].r)->process_wide)
+            owner = g_runners[i].r;
     if (slot)
         af_sup_loading(slot, what);
-    af_runner *r = af_runner_new(&ro, &err);
+    af_runner *r = af_runner_new_beside(owner, &ro, &err);
     if (slot)
         af_sup_loaded(slot);
     if (!r) {

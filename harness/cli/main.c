@@ -1,7 +1,8 @@
 /* main.c - the asyncfuzz binary: dispatches to one subcommand.
  *
  * Only usage errors, `asyncfuzz --help` and `asyncfuzz --version` are
- * handled here; each command owns its options, output and exit code (see
+ * handled here (and `--serve-runner`, the internal entry of a runner in a
+ * process of its own, harness/run/remote.h: fds 3 and 4, never a user's); each command owns its options, output and exit code (see
  * cli.h), and its output is flushed here (af_cli_finish: a write error on
  * standard output is an error). The commands are the AF_COMMAND rows of
  * the option table.
@@ -11,6 +12,7 @@
 
 #include "base/file_io.h"
 #include "harness/cli/cli.h"
+#include "harness/run/remote.h"
 
 static const af_command_fn functions[] = {
 #define AF_COMMAND(name, flags, summary) af_cmd_##name,
@@ -52,6 +54,8 @@ int main(int argc, char **argv)
         print_usage(stdout);
         return flushed(AF_EXIT_OK);
     }
+    if (strcmp(argv[1], "--serve-runner") == 0) /* internal: harness/run/remote.h */
+        return af_remote_serve();
     if (strcmp(argv[1], "-V") == 0 || strcmp(argv[1], "--version") == 0) {
         af_cli_print_version(stdout);
         return flushed(AF_EXIT_OK);

@@ -108,13 +108,14 @@ int af_fuzz_config_from_env(af_fuzz_config *c, af_options *o, const char *engine
     return af_fuzz_config_from_options(c, o, engine, err);
 }
 
-/* The runner of the target or the reference: "asyncio" or "" is stock
- * asyncio, with no adapter to load. */
-static af_runner *new_runner(const af_fuzz_config *c, const char *target, af_error *err)
+/* The runner of the target or (beside it) the reference: "asyncio" or ""
+ * is stock asyncio, with no adapter to load. */
+static af_runner *new_runner(const af_fuzz_config *c, const char *target, const af_runner *beside,
+                             af_error *err)
 {
     af_runner_options o = c->run;
     snprintf(o.target, sizeof o.target, "%s", strcmp(target, "asyncio") == 0 ? "" : target);
-    return af_runner_new(&o, err);
+    return af_runner_new_beside(beside, &o, err);
 }
 
 af_fuzz *af_fuzz_new(const af_fuzz_config *c, af_error *err)
@@ -133,13 +134,13 @@ af_fuzz *af_fuzz_new(const af_fuzz_config *c, af_error *err)
         af_error_set(err, "", "out of memory for the trace");
         goto error;
     }
-    f->runner = new_runner(c, c->run.target, err);
+    f->runner = new_runner(c, c->run.target, NULL, err);
     if (!f->runner)
         goto error;
     if (c->o.reference) {
         if (af_trace_init(&f->ref_trace, 0, 0) < 0)
             goto error;
-        f->ref_runner = new_runner(c, c->o.reference, err);
+        f->ref_runner = new_runner(c, c->o.reference, f->runner, err);
         if (!f->ref_runner)
             goto error;
     }

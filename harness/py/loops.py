@@ -38,6 +38,7 @@ import asyncio
 import asyncio.base_events
 import asyncio.events
 import asyncio.selector_events
+import contextvars
 import gc
 import selectors
 import sys
@@ -255,6 +256,22 @@ class VTimerHandle(_TimerHandle):
     _run = _run_timed
 
 
+# Embedded, select() and the handles' _run are C (harness/accel/selector_c.c:
+# the same reads, writes and events, without a Python frame per iteration
+# and per callback); a reproducer, and --no-accel, run the Python above.
+_af_selector = None
+if __name__ == "loops":
+    try:
+        import _af_selector
+    except ImportError:
+        _af_selector = None
+if _af_selector is not None:
+    _af_selector.bind(VirtualBudget, _vloop._callback_failed, _WATCHDOG_MASK)
+    VirtualSelector.select = _af_selector.method(VirtualSelector, "select")
+    VHandle._run = _af_selector.method(VHandle, "_run")
+    VTimerHandle._run = _af_selector.method(VTimerHandle, "_run")
+
+
 class VirtualBase(_vloop.VirtualTime, asyncio.base_events.BaseEventLoop):
     """Mixed in below the loop class under test: virtual time (time(),
     block(), call_soon / call_at / call_later, the interface the probe
@@ -298,8 +315,7 @@ class VirtualBase(_vloop.VirtualTime, asyncio.base_events.BaseEventLoop):
     # -- the interface the probe drives (VirtualLoop's) ----------------------
     def reset(self, events, exception_handler, task_factory, slow_ticks=100, future_cls=None):
         """VirtualLoop's; the run's first event says which loop runs it."""
-        _vloop.VirtualTime.reset(self, events, exception_handler, task_factory, slow_ticks,
-                                 future_cls)
+        _virtual_reset(self, events, exception_handler, task_factory, slow_ticks, future_cls)
         self.budget_hit = None
         events.append(self.mode_event)
 
@@ -314,6 +330,8 @@ class VirtualBase(_vloop.VirtualTime, asyncio.base_events.BaseEventLoop):
         self.deadline = _time.monotonic() + watchdog_seconds
         _vloop._wd_begin(self, watchdog_seconds)  # the watchdog inside a callback (vloop.py)
         try:
+            if _af_selector is not None:  # the loop below, in C
+                return _af_selector.drive(self, pred)
             # select() checks the budgets, before each iteration runs anything
             while not (self.halted if pred is None else pred()):
                 self._run_once()
@@ -332,6 +350,24 @@ class VirtualBase(_vloop.VirtualTime, asyncio.base_events.BaseEventLoop):
             self.deadline = float("inf")
         return None
 
+
+_virtual_reset = _vloop.VirtualTime.reset
+
+# Embedded, time() is C (selector_c.c) and call_soon, call_at, call_later,
+# create_future, get_debug, reset and the running-loop methods are vloop's
+# C twins (harness/accel/loop_c.c),
+# making VHandle / VTimerHandle as the Python ones do. A loop class that
+# defines any of them itself keeps its own (it comes first in the MRO).
+if _af_selector is not None and _vloop._af_loop is not None:
+    _vloop._af_loop.bind_handle_class(VHandle)
+    _vloop._af_loop.bind_handle_class(VTimerHandle)
+    VirtualBase.time = _af_selector.method(VirtualBase, "time")
+    for _name in ("call_soon", "call_at", "call_later", "create_future", "get_debug",
+                  "clear_queues", "enter_running", "leave_running"):
+        setattr(VirtualBase, _name,
+                _vloop._af_loop.method(VirtualBase, _name, getattr(VirtualBase, _name)))
+    del _name
+    _virtual_reset = _vloop._af_loop.method(VirtualBase, "reset", _vloop.VirtualTime.reset)
 
 _virtual_classes = {}
 
@@ -423,6 +459,7 @@ class RealtimeBase:
         self._pred = None
         self._budget = None
         self._harness_stop = False
+        self._held = False
         self._limits = (_FOREVER, _FOREVER, _FOREVER)
 
     def set_tick(self, tick_ms):
@@ -477,9 +514,13 @@ class RealtimeBase:
         return p.handle
 
     def _run_callback(self, p, callback, args):
-        self._pending.discard(p)
         clock = self._clock
-        if p.sched_it >= self._iteration or clock != self._batch_clock:
+        new_iteration = p.sched_it >= self._iteration or clock != self._batch_clock
+        if self._held and new_iteration:  # the run ended in the last iteration
+            self._defer(p, callback, args)
+            return
+        self._pending.discard(p)
+        if new_iteration:
             self._iteration += 1
             self._batch_clock = clock
         try:
@@ -490,6 +531,25 @@ class RealtimeBase:
                 self.events.append(("slow", self._clock, self._iteration, dt,
                                     self._slow_what or "callback"))
             self._slow_what = None
+            if self._pred is not None and self._pred():
+                self._held = True  # the run ends with this iteration, as on virtual time
+                self._stop_for_harness()
+
+    def _defer(self, p, callback, args):
+        """A callback of an iteration after the one the run ended in (the
+        loop runs on until a stop() takes effect, uvloop's one batch late,
+        MagicStack/uvloop#517): queued again, with a copy of its
+        context, for the next run_until (the cleanup), as VirtualLoop leaves
+        it in _ready; a cancel() of its handle meanwhile still holds."""
+        first = p.handle
+
+        def later():
+            if not first.cancelled():
+                callback(*args)
+        p.handle = super().call_soon(self._run_callback, p, later, (),
+                                     context=contextvars.copy_context())
+        p.sched_it = self._iteration
+        p.timer = False
 
     def create_future(self):
         if self._future_cls is None:
@@ -513,6 +573,7 @@ class RealtimeBase:
     def halted(self, value):
         self._halted = value
         if value and self.is_running():
+            self._held = True  # the run ends with this iteration, as on virtual time
             self._stop_for_harness()
 
     # -- the interface the probe drives (VirtualLoop's) ----------------------
@@ -581,6 +642,7 @@ class RealtimeBase:
         try:
             while not self._finished():
                 self._harness_stop = False
+                self._held = False
                 poll = super().call_later(self._scale, self._poll)
                 try:
                     self.run_forever()

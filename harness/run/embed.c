@@ -17,6 +17,7 @@
 
 #include "harness/accel/loop_c.h"
 #include "harness/accel/probe_c.h"
+#include "harness/accel/selector_c.h"
 #include "harness/accel/watchdog_c.h"
 #include "harness/run/embed.h"
 #include "harness/run/py_embed.h"
@@ -444,8 +445,9 @@ int af_embed_init(af_error *err)
     /* The probe's and the loop's C code (probe_c.h, loop_c.h), importable
      * before probe.py and vloop.py are; without them (no accelerators)
      * probe.py and vloop.py run their own Python code. */
-    if (g_accel && (af_probe_c_register() < 0 || af_loop_c_register() < 0)) {
-        af_embed_error_from_python(err, "creating the modules _af_probe and _af_loop");
+    if (g_accel && (af_probe_c_register() < 0 || af_loop_c_register() < 0 ||
+                    af_selector_c_register() < 0)) {
+        af_embed_error_from_python(err, "creating the modules _af_probe, _af_loop and _af_selector");
         g_failed = 1;
         return -1;
     }

@@ -17,6 +17,7 @@
 
 #include "harness/run/embed.h"
 #include "harness/run/runner.h"
+#include "harness/run/remote.h"
 #include "harness/run/scenario_py.h"
 
 struct af_runner {
@@ -29,6 +30,7 @@ struct af_runner {
     PyObject *adapter_error; /* contract.AdapterError */
     af_target_info target;   /* what the target declared */
     bool adapter_failed;     /* the last error was an adapter error */
+    af_remote *remote;       /* runs in a process of its own (remote.h) */
 };
 
 void af_runner_options_default(af_runner_options *o)
@@ -107,6 +109,16 @@ static int vocab_lookup(const char *w)
 static int difference_lookup(const char *w)
 {
     return af_difference_from_name(w);
+}
+
+/* bool(t.<name>), false when it is missing (the contract checked it). */
+static bool flag_attr(PyObject *t, const char *name)
+{
+    PyObject *v = PyObject_GetAttrString(t, name);
+    bool on = v && PyObject_IsTrue(v) == 1;
+    Py_XDECREF(v);
+    PyErr_Clear();
+    return on;
 }
 
 /* The declarations of a loaded contract.Target into info. */
@@ -197,9 +209,14 @@ static int load_target(af_runner *r, af_error *err)
             af_embed_error_from_python(err, context);
         else
             rc = 0;
-        if (t)
+        if (t) {
             read_loop_mode(t, r->loop_mode, sizeof r->loop_mode);
+            r->target.process_wide = flag_attr(t, "PROCESS_WIDE");
+            r->target.reentrant = flag_attr(t, "REENTRANT");
+            r->target.python_tasks = flag_attr(t, "PURE_PYTHON_TASKS");
+        }
         r->target.own_loop = strcmp(r->loop_mode, "virtual") != 0;
+        r->target.realtime = strcmp(r->loop_mode, "realtime") == 0;
         r->target.stock = r->target.stock || !r->opts.target[0];
     }
     Py_XDECREF(t);
@@ -304,6 +321,7 @@ void af_runner_free(af_runner *r)
 {
     if (!r)
         return;
+    af_remote_stop(r->remote);
     if (Py_IsInitialized()) {
         Py_CLEAR(r->run);
         Py_CLEAR(r->options);
@@ -324,6 +342,8 @@ bool af_runner_adapter_failed(const af_runner *r)
 
 int af_runner_teardown(af_runner *r, af_error *err)
 {
+    if (r->remote) /* its process tears down when it stops */
+        return 0;
     PyObject *contract = af_embed_import("contract", err);
     if (!contract)
         return -1;
@@ -339,10 +359,37 @@ int af_runner_teardown(af_runner *r, af_error *err)
     return 0;
 }
 
+af_runner *af_runner_new_remote(const af_runner_options *opts, af_error *err)
+{
+    af_runner *r = calloc(1, sizeof *r);
+    if (!r) {
+        af_error_set(err, "", "out of memory");
+        return NULL;
+    }
+    r->opts = *opts;
+    r->remote = af_remote_start(opts, &r->target, r->loop_mode, sizeof r->loop_mode, err);
+    if (!r->remote) {
+        free(r);
+        return NULL;
+    }
+    return r;
+}
+
+af_runner *af_runner_new_beside(const af_runner *other, const af_runner_options *opts,
+                                af_error *err)
+{
+    if (other && other->target.process_wide)
+        return af_runner_new_remote(opts, err);
+    return af_runner_new(opts, err);
+}
+
 int af_runner_run(af_runner *r, const af_scenario *s, af_trace *tr, af_error *err)
 {
     int rc = -1;
     PyObject *scen = NULL, *events = NULL;
+
+    if (r->remote)
+        return af_remote_run(r->remote, s, tr, &r->adapter_failed, err);
 
     af_trace_reset(tr);
     r->adapter_failed = false;

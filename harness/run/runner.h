@@ -84,6 +84,15 @@ typedef struct af_runner af_runner;
  * set on failure. opts may be NULL (defaults). */
 af_runner *af_runner_new(const af_runner_options *opts, af_error *err);
 void af_runner_free(af_runner *r);
+/* A runner whose interpreter is another process (harness/run/remote.h):
+ * for a target that must not share its process with the one already here
+ * (a PROCESS_WIDE adapter's). Its runs, target and loop mode are read
+ * back from there; the same calls work on it. NULL with err set. */
+af_runner *af_runner_new_remote(const af_runner_options *opts, af_error *err);
+/* A runner for a second target next to `other` (may be NULL): in a
+ * process of its own when other's target is PROCESS_WIDE, else here. */
+af_runner *af_runner_new_beside(const af_runner *other, const af_runner_options *opts,
+                                af_error *err);
 
 /* The runner's options (budgets). */
 const af_runner_options *af_runner_get_options(const af_runner *r);

@@ -49,6 +49,16 @@ typedef struct af_target_info {
     uint32_t differences;              /* bits of af_difference */
     bool stock;                        /* stock asyncio (C or pure-Python tasks) */
     bool own_loop; /* LOOP is not "virtual": every scenario runs on (exercises) its loop */
+    /* PROCESS_WIDE: its setup patches asyncio for the whole process, so
+     * another target (a reference) runs in a process of its own */
+    bool process_wide;
+    /* REENTRANT: its loop runs nested runs (which stock asyncio refuses) */
+    bool reentrant;
+    /* PURE_PYTHON_TASKS: it runs asyncio's pure-Python Task and Future */
+    bool python_tasks;
+    /* LOOP "realtime": its ticks are real milliseconds, its runs not
+     * deterministic (docs/LOOPS.md) */
+    bool realtime;
 } af_target_info;
 
 /* Whether op kind k runs the target's own primitive (provided, and the

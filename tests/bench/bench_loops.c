@@ -7,6 +7,10 @@
  *
  *   usage: bench_loops [SECONDS_PER_MEASURE] [SCENARIO.json...]
  *          (default 3 s, tests/bench/small.json and medium.json)
+ *          bench_loops --count TARGET N SCENARIO.json
+ *          (200 runs to warm up, then N runs, silently: for counting
+ *          instructions, tests/bench/loops_instructions.sh; TARGET "" is
+ *          the VirtualLoop)
  *
  * Each measure is af_runner_run + af_judge per run (what `gen` pays per
  * run, decoding aside), in windows of runs for the time given, timed in
@@ -160,8 +164,34 @@ static void bench_scenario(const char *path, double budget)
     free(s);
 }
 
+/* --count: warm-up plus n runs of one target, nothing printed. */
+static int count_runs(const char *target, long n, const char *path)
+{
+    af_scenario *s = malloc(sizeof *s);
+    af_error err;
+    if (!s || af_json_read_file(path, s, &err) < 0) {
+        fprintf(stderr, "bench_loops: %s: %s\n", path, s ? err.message : "out of memory");
+        free(s);
+        return 2;
+    }
+    af_runner *r = runner_for(target, 0);
+    measure m;
+    int rc = !r || measure_runs(r, s, 200, 0, cpu_s, &m) < 0 ||
+             (n > 0 && measure_runs(r, s, n, 0, cpu_s, &m) < 0);
+    af_runner_free(r);
+    free(s);
+    return rc ? 2 : 0;
+}
+
 int main(int argc, char **argv)
 {
+    if (argc > 1 && strcmp(argv[1], "--count") == 0) {
+        if (argc != 5 || atol(argv[3]) < 0) {
+            fprintf(stderr, "usage: bench_loops --count TARGET N SCENARIO.json\n");
+            return 2;
+        }
+        return count_runs(argv[2], atol(argv[3]), argv[4]);
+    }
     double budget = argc > 1 ? atof(argv[1]) : 3.0;
     if (budget <= 0)
         budget = 3.0;

@@ -4,8 +4,10 @@
 # through the loop path is clean on the catalog, nest_asyncio's loop keeps
 # the catalog but its three nested-run misuses (re-entrant: allowed), uvloop
 # runs on real time and says so, reruns count how often a verdict comes
-# back, a reproducer of a run on nest_asyncio gives the same trace, and a
-# wrong adapter is refused with exit 2 and the field named.
+# back, a reproducer of a run on nest_asyncio gives the same trace, conform
+# judges nest_asyncio (its reference in a process of its own) and uvloop
+# (each failure rerun), and a wrong adapter is refused with exit 2 and the
+# field named.
 # usage: loops.sh PATH/TO/asyncfuzz   (cwd = the source tree)
 set -uo pipefail
 AF=${1:?usage: loops.sh ASYNCFUZZ}
@@ -57,6 +59,34 @@ assert d["reruns"]["runs"] == 2 and d["reruns"]["found"]["loop.handle"] == 2, d[
 "$AF" run --target uvloop scenarios/catalog/basic-as-completed.json >"$W/uv2" 2>&1 || fail "uvloop: a plain scenario: $(cat "$W/uv2")"
 # the default target: a virtual loop, no reruns
 "$AF" run --json "$f" | grep -q '"loop"\|"reruns"' && fail "the default target's run --json has a loop or reruns field"
+
+# conform on nest_asyncio (PROCESS_WIDE): the reference runs in a process of
+# its own (in this one, asyncio is patched); its default reference runs
+# pure-Python tasks as the target does; the failures are exactly the stop-
+# scope defect of loop-reenter-stop-scope.json, and the deadlock of a nested
+# run_forever nothing stops is the scenario's, no failure
+"$AF" conform --target nest_asyncio --time 0 --out "$W/cn" >"$W/cn.out" 2>&1
+[[ $? -eq 1 ]] || fail "conform nest_asyncio: exit not 1: $(tail -5 "$W/cn.out")"
+has "$W/cn.out" "nest_asyncio 1.5.4 against asyncio (CPython" "conform nest_asyncio (reference loaded beside it)"
+has "$W/cn.out" "not conformant, 2 failure(s)" "conform nest_asyncio"
+has "$W/cn/conform.md" "pure-Python tasks" "conform nest_asyncio's reference"
+has "$W/cn/conform.md" "loop: selector, the library's loop on virtual time (deterministic)" "conform nest_asyncio's mode"
+has "$W/cn/conform.md" "nested-loop|reenter|reentrant-stop-scope|@nest_asyncio" "conform nest_asyncio"
+has "$W/cn/conform.md" "leaked-task|reenter|pending|@nest_asyncio" "conform nest_asyncio"
+grep -q "deadlock" "$W/cn/conform.md" && fail "conform nest_asyncio: the unstoppable nested run_forever is a failure"
+grep -c "triage: not triaged" "$W/cn/conform.md" | grep -qx 0 || fail "conform nest_asyncio: an untriaged failure"
+"$AF" run --target nest_asyncio --reference asyncio_py scenarios/catalog/basic-gather.json >"$W/rr" 2>&1 ||
+  fail "run with a reference beside nest_asyncio: $(tail -3 "$W/rr")"
+# conform on uvloop (real time): the mode named, each failure rerun
+mkdir "$W/cat"; cp scenarios/catalog/loop-stop-from-callback.json scenarios/catalog/basic-gather.json "$W/cat/"
+"$AF" conform --target uvloop --catalog "$W/cat" --time 0 --reruns 3 --tick-ms 2 --out "$W/cu" >"$W/cu.out" 2>&1
+[[ $? -eq 1 ]] || fail "conform uvloop: exit not 1: $(tail -5 "$W/cu.out")"
+has "$W/cu.out" "loop.stop|stop|late|@uvloop: reproduced" "conform uvloop reruns"
+has "$W/cu/conform.md" "on real time (ticks of 2 ms), not deterministic" "conform uvloop's mode"
+has "$W/cu/conform.md" "- reruns of the minimised scenario: failed alike in" "conform uvloop's reruns"
+has "$W/cu/conform.md" "MagicStack/uvloop#517" "conform uvloop's triage"
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); t=d["target"]; assert t["loop"]=="realtime" and t["deterministic"] is False, t; assert all("reruns" in f for f in d["failures"]), d["failures"]' "$W/cu/conform.json" ||
+  fail "conform uvloop's JSON: loop, deterministic, reruns"
 
 # wrong adapters: exit 2, the field named
 bad() {  # name, adapter text, expected message part

@@ -302,3 +302,11 @@ write("nested-fires-reentrant-stop-scope-outer-task", "stop() inside a nested ru
       [SPAWN(T("w", S(2))), RE("run_until_complete", S(1), STOP, S(3)), AWAIT("w")])
 write("nested-fires-reentrant-stop-scope-callback", "a callback inside a nested run stops it, and the enclosing one (the body is left pending)", ["nested-loop", "leaked-task"],
       [RE("run_until_complete", SOON("cb", STOP), S(3)), S(1)])
+# Timeouts and cancellation inside a nested run behave as at top level: the
+# deadline raises TimeoutError at its tick, a cancelled task ends cancelled,
+# a handler that swallows keeps the body going; nothing fires.
+write("nested-quiet-reentrant-timeout-and-cancel", "a timeout expiring and a cancel inside a nested run's body, as at top level", [],
+      [RE("run_until_complete", SPAWN(T("w", S(10))), TRY([TIMEOUT("dl", 2, [S(5)])], on_error="swallow"),
+          CANCEL("w"), TRY([AWAIT("w")], on_cancel="swallow"), S(1)), S(1)])
+write("nested-quiet-reentrant-wait-for", "wait_for inside an asyncio.run nested in the running loop", [],
+      [RE("asyncio_run", TRY([WAIT_FOR(1, [S(3)])], on_error="swallow"), WAIT_FOR(5, [S(1)])), S(1)])
