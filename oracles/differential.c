@@ -23,8 +23,10 @@
  * scenarios cancelling a child of the library's group (child-cancel-aborts-
  * group), and differences without a single-run verdict of the target
  * (scheduling). Not compared: a scenario with a nested run on a REENTRANT
- * target's loop (stock asyncio refuses the nested run it completes), and
- * on a loop on real time the tick an op ended at (its outcome is).
+ * target's loop (stock asyncio refuses the nested run it completes), a
+ * run a KeyboardInterrupt / SystemExit escaped (each loop lets it out at
+ * its own point), and on a loop on real time the tick an op ended at (its
+ * outcome is).
  *
  * Triage: when the reference has a single-run target verdict that the
  * target lacks, the difference is the reference's defect (3.11's gh-102780,
@@ -603,6 +605,20 @@ static int has_nested_run(const af_scenario *s)
     return 0;
 }
 
+/* Whether a KeyboardInterrupt / SystemExit escaped the loop in tr: the run
+ * was interrupted where that loop let it out (asyncio and uvloop at other
+ * points), and what follows is the harness's cleanup, not the scenario. */
+static int escaped(const af_trace *tr)
+{
+    for (int i = 0; i < tr->nevents; i++) {
+        const af_event *e = &tr->events[i];
+        if ((e->kind == AF_EV_TASK_DONE || e->kind == AF_EV_END) &&
+            e->outcome == AF_OUT_EXCEPTION && af_exc_is_escape(e->exc_type))
+            return 1;
+    }
+    return 0;
+}
+
 /* Whether some target-caused verdict of `ref` has no verdict of the same
  * base signature in `tgt`. */
 static int reference_only_verdict(const af_verdict_list *tgt, const af_verdict_list *ref)
@@ -637,7 +653,7 @@ int af_judge_differential(const af_scenario *s, const af_target_info *target, co
         return 0;
     if (af_target_has_difference(target, AF_DIFF_SCHEDULING) && !target_verdicts(verdicts))
         return 0;
-    if (target->reentrant && has_nested_run(s))
+    if ((target->reentrant && has_nested_run(s)) || escaped(tr) || escaped(ref_tr))
         return 0;
     if (af_target_has_difference(target, AF_DIFF_CHILD_CANCEL_ABORTS_GROUP) &&
         af_target_runs_op(target, AF_OP_TASKGROUP) && cancels_group_child(s))

@@ -205,17 +205,57 @@ static PyObject **loop_slot_addr(PyObject *loop, af_lslot s)
     return (PyObject **)((char *)loop + g_loop.off[s]);
 }
 
+/* A loop under test (harness/py/loops.py) keeps its attributes in its
+ * __dict__: that dict (new reference) when the class has the generic
+ * getattr and setattr and no data descriptor of that name, so that they
+ * would go to the __dict__ anyway; else NULL, without an exception
+ * (getattr's and setattr's way then). */
+static PyObject *plain_attr_dict(PyObject *loop, PyObject *name)
+{
+    PyTypeObject *tp = Py_TYPE(loop);
+    if (!tp->tp_dictoffset || tp->tp_getattro != PyObject_GenericGetAttr ||
+        tp->tp_setattro != PyObject_GenericSetAttr)
+        return NULL;
+    PyObject *d = _PyType_Lookup(tp, name); /* borrowed */
+    if (d && Py_TYPE(d)->tp_descr_set)
+        return NULL;
+    PyObject *dict = PyObject_GenericGetDict(loop, NULL);
+    if (!dict)
+        PyErr_Clear();
+    return dict;
+}
+
+PyObject *af_attr_get(PyObject *obj, PyObject *name)
+{
+    PyObject *dict = plain_attr_dict(obj, name), *v = NULL;
+    if (dict) {
+        v = Py_XNewRef(PyDict_GetItemWithError(dict, name));
+        Py_DECREF(dict);
+    }
+    return v || PyErr_Occurred() ? v : PyObject_GetAttr(obj, name);
+}
+
+int af_attr_set(PyObject *obj, PyObject *name, PyObject *v)
+{
+    PyObject *dict = plain_attr_dict(obj, name);
+    if (!dict)
+        return PyObject_SetAttr(obj, name, v);
+    int rc = PyDict_SetItem(dict, name, v);
+    Py_DECREF(dict);
+    return rc;
+}
+
 PyObject *af_loop_get(PyObject *loop, af_lslot s)
 {
     if (!g_loop.cls || !Py_IS_TYPE(loop, g_loop.cls))
-        return PyObject_GetAttr(loop, g_loop_slot_name[s]);
+        return af_attr_get(loop, g_loop_slot_name[s]);
     return read_slot(loop, loop_slot_addr(loop, s), loop_slot_names[s]);
 }
 
 int af_loop_set(PyObject *loop, af_lslot s, PyObject *v)
 {
     if (!g_loop.cls || !Py_IS_TYPE(loop, g_loop.cls))
-        return PyObject_SetAttr(loop, g_loop_slot_name[s], v);
+        return af_attr_set(loop, g_loop_slot_name[s], v);
     Py_XSETREF(*loop_slot_addr(loop, s), Py_NewRef(v));
     return 0;
 }

@@ -73,6 +73,13 @@ typedef enum af_lslot {
     AF_L_COUNT
 } af_lslot;
 
+/* getattr(obj, name) / setattr(obj, name, v), reading and writing obj's
+ * __dict__ directly where getattr and setattr would (no data descriptor of
+ * that name, the generic getattr and setattr): a loop under test's
+ * attributes without the generic lookup each time. */
+PyObject *af_attr_get(PyObject *obj, PyObject *name);
+int af_attr_set(PyObject *obj, PyObject *name, PyObject *v);
+
 /* loop.<slot>: new reference, or NULL with AttributeError. */
 PyObject *af_loop_get(PyObject *loop, af_lslot s);
 /* loop.<slot> = v: 0, or -1 with an exception. */

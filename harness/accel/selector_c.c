@@ -65,7 +65,7 @@ static double monotonic_seconds(void)
 /* loop.budget_hit = why; raise VirtualBudget(why). Always NULL. */
 static PyObject *budget_hit(PyObject *loop, PyObject *why)
 {
-    if (PyObject_SetAttr(loop, N[N_budget_hit], why) == 0)
+    if (af_attr_set(loop, N[N_budget_hit], why) == 0)
         PyErr_SetObject(g_budget_exc, why);
     return NULL;
 }
@@ -81,13 +81,13 @@ static int attr_compare(PyObject *a, PyObject *b, int op)
 /* `it >= loop.max_iteration or loop._clock > loop.max_vtime`: 1, 0, -1. */
 static int over_budget(PyObject *loop, PyObject *it)
 {
-    PyObject *max_it = PyObject_GetAttr(loop, N[N_max_iteration]);
+    PyObject *max_it = af_attr_get(loop, N[N_max_iteration]);
     int r = attr_compare(it, max_it, Py_GE);
     Py_XDECREF(max_it);
     if (r != 0)
         return r;
     PyObject *clock = af_loop_get(loop, AF_L_CLOCK);
-    PyObject *max_vtime = clock ? PyObject_GetAttr(loop, N[N_max_vtime]) : NULL;
+    PyObject *max_vtime = clock ? af_attr_get(loop, N[N_max_vtime]) : NULL;
     r = attr_compare(clock, max_vtime, Py_GT);
     Py_XDECREF(clock);
     Py_XDECREF(max_vtime);
@@ -104,7 +104,7 @@ static int watchdog_expired(PyObject *loop, PyObject *it)
     if ((n & g_watchdog_mask) != g_watchdog_mask)
         return 0;
     double now = monotonic_seconds();
-    PyObject *deadline = PyObject_GetAttr(loop, N[N_deadline]);
+    PyObject *deadline = af_attr_get(loop, N[N_deadline]);
     if (!deadline)
         return -1;
     PyObject *now_obj = PyFloat_FromDouble(now);
@@ -145,7 +145,7 @@ static int advance_clock(PyObject *loop)
     PyObject *now = earliest_tick(loop);
     if (!now)
         return -1;
-    PyObject *max_vtime = PyObject_GetAttr(loop, N[N_max_vtime]);
+    PyObject *max_vtime = af_attr_get(loop, N[N_max_vtime]);
     int r = attr_compare(now, max_vtime, Py_GT);
     Py_XDECREF(max_vtime);
     if (r == 0) {
@@ -161,7 +161,7 @@ static int advance_clock(PyObject *loop)
 /* Everything select() checks and moves, for loop: 0, or -1 raised. */
 static int select_step(PyObject *loop, PyObject *timeout)
 {
-    PyObject *hit = PyObject_GetAttr(loop, N[N_budget_hit]);
+    PyObject *hit = af_attr_get(loop, N[N_budget_hit]);
     if (!hit)
         return -1;
     if (hit != Py_None) { /* unwind the nested runs too */
@@ -207,7 +207,7 @@ static PyObject *virtual_select(PyObject *self, PyObject *const *args, Py_ssize_
         PyErr_Format(PyExc_TypeError, "select() takes at most 1 argument (%zd given)", nargs);
         return NULL;
     }
-    PyObject *loop = PyObject_GetAttr(self, N[N_loop]);
+    PyObject *loop = af_attr_get(self, N[N_loop]);
     if (!loop)
         return NULL;
     int rc = select_step(loop, nargs ? args[0] : Py_None);
@@ -299,7 +299,7 @@ static PyObject *drive(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
         if (!x)
             return NULL;
         Py_DECREF(x);
-        PyObject *hit = PyObject_GetAttr(loop, N[N_budget_hit]);
+        PyObject *hit = af_attr_get(loop, N[N_budget_hit]);
         if (!hit || hit != Py_None)
             return hit;
         Py_DECREF(hit);

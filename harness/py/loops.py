@@ -256,6 +256,13 @@ class VTimerHandle(_TimerHandle):
     _run = _run_timed
 
 
+class VTimerHandleOwnCancel(VTimerHandle):
+    """For a loop class with its own _timer_handle_cancelled: the stock
+    cancel(), which calls it (VTimerHandle's may skip it, embedded)."""
+    __slots__ = ()
+    cancel = _TimerHandle.cancel
+
+
 # Embedded, select() and the handles' _run are C (harness/accel/selector_c.c:
 # the same reads, writes and events, without a Python frame per iteration
 # and per callback); a reproducer, and --no-accel, run the Python above.
@@ -361,6 +368,12 @@ _virtual_reset = _vloop.VirtualTime.reset
 if _af_selector is not None and _vloop._af_loop is not None:
     _vloop._af_loop.bind_handle_class(VHandle)
     _vloop._af_loop.bind_handle_class(VTimerHandle)
+    _vloop._af_loop.bind_handle_class(VTimerHandleOwnCancel)
+    # TimerHandle.cancel with BaseEventLoop._timer_handle_cancelled inlined
+    # (loop_c.c's twin of vloop's _VTimerHandle.cancel; the loop never runs
+    # in debug mode, where the stock one would keep the handle's repr)
+    VTimerHandle.cancel = _vloop._af_loop.method(VTimerHandle, "cancel",
+                                                 _TimerHandle.cancel)
     VirtualBase.time = _af_selector.method(VirtualBase, "time")
     for _name in ("call_soon", "call_at", "call_later", "create_future", "get_debug",
                   "clear_queues", "enter_running", "leave_running"):
@@ -392,6 +405,8 @@ def virtual_class(cls):
             ns["call_soon"] = asyncio.base_events.BaseEventLoop.call_soon
         if "call_at" in own:
             ns["call_later"] = asyncio.base_events.BaseEventLoop.call_later
+        if "_timer_handle_cancelled" in own:
+            ns["_TimerHandle"] = VTimerHandleOwnCancel
         v = type("Virtual" + cls.__name__, (cls, VirtualBase), ns)
         _virtual_classes[cls] = v
     return v
