@@ -20,18 +20,38 @@ static af_rule budget_rule(af_budget which)
     }
 }
 
-/* hang: misuse when a misuse op ran in the run, else target. */
+/* A block op that ran: one a slow event shows (it names the task whose
+ * code held the loop), or one with positive evidence (af_op_executed); -1. */
+static int block_op_ran(const af_ctx *c)
+{
+    for (int i = 0; i < c->tr->nevents; i++) {
+        const af_event *e = &c->tr->events[i];
+        int t = e->kind == AF_EV_SLOW ? af_ctx_ir_task_named(c, e->name, i) : -1;
+        int op = t >= 0 ? af_nth_block_op(c, t, 0) : -1;
+        if (op >= 0)
+            return op;
+    }
+    for (int k = 0; c->s; k++) {
+        int m = af_ctx_nth_op_of_kind(c, AF_OP_BLOCK, k);
+        if (m < 0 || af_op_executed(c, m))
+            return m;
+    }
+    return -1;
+}
+
+/* hang: misuse when a misuse op that can hold a bounded run ran - a block
+ * (it advances the clock by its ticks, up to the budget) - else target: a
+ * never_awaited coroutine, a dropped reference, a nested run (refused, or
+ * the target's fault) or a handler of the bounded scenario's code cannot
+ * keep the loop from ending. */
 static void hang_cause(af_ctx *c)
 {
-    for (int t = 0; c->s && t < c->s->ntasks; t++) {
-        int m = af_task_misuse_op(c, t);
-        if (m >= 0) {
-            af_cause_last(c, AF_CR_HANG_MISUSE, "a misuse op (%s) ran in the run",
-                          af_op_kind_name(c->s->ops[m].kind));
-            return;
-        }
-    }
-    af_cause_last(c, AF_CR_HANG_BOUNDED, "a scenario without misuse is bounded and must end");
+    int m = block_op_ran(c);
+    if (m >= 0)
+        af_cause_last(c, AF_CR_HANG_MISUSE, "a misuse op (%s) ran in the run",
+                      af_op_kind_name(c->s->ops[m].kind));
+    else
+        af_cause_last(c, AF_CR_HANG_BOUNDED, "a scenario without misuse is bounded and must end");
 }
 
 void af_oracle_budget(af_ctx *c)
@@ -48,7 +68,7 @@ void af_oracle_budget(af_ctx *c)
             (long long)e->vtime, (long long)e->iter);
     if (rule == AF_RULE_DEADLOCK) {
         char why[AF_VERDICT_WHY_MAX];
-        af_cause k = af_deadlock_cause(c, why, sizeof why);
+        af_blame k = af_deadlock_cause(c, why, sizeof why);
         af_cause_last_as(c, k, why);
     } else {
         hang_cause(c);

@@ -279,6 +279,39 @@ static int gather_child_message(const af_ctx *c, int S, int upto, const char *ms
     return last && same_message(last->msg, msg);
 }
 
+/* Whether task S is the task of a shield op. */
+static int shielded(const af_ctx *c, int S)
+{
+    const af_tinfo *s = af_ctx_task(c, S);
+    return s && c->s && s->op >= 0 && s->op < c->s->nops && c->s->ops[s->op].kind == AF_OP_SHIELD;
+}
+
+/* Whether X received cancelled task S's CancelledError (before event
+ * `upto`) as the first retrieval of S, through an `await` of S: asyncio
+ * hands that one the CancelledError cancel() made, with its message. Any
+ * other path (a second retrieval, an op that waits for S as a child) may
+ * build a CancelledError of its own. */
+static int first_await_retrieval(const af_ctx *c, int X, int S, int upto)
+{
+    const af_tinfo *s = af_ctx_task(c, S);
+    int first = -1, last_x = -1;
+    for (int i = 0; s && c->s && i < upto; i++) {
+        const af_event *e = &c->tr->events[i];
+        if (e->kind != AF_EV_OP_EXIT || e->exit != AF_OPEXIT_RAISE ||
+            !af_exc_is_cancelled(e->exc_type) || e->op < 0 || e->op >= c->s->nops)
+            continue;
+        const af_op *o = &c->s->ops[e->op];
+        if (e->op != s->op && !(o->kind == AF_OP_AWAIT && s->ir_task >= 0 && o->ref == s->ir_task))
+            continue;
+        if (first < 0)
+            first = i;
+        if (e->task == X)
+            last_x = i;
+    }
+    return last_x >= 0 && last_x == first &&
+           c->s->ops[c->tr->events[last_x].op].kind == AF_OP_AWAIT;
+}
+
 int af_cancel_message_explained(const af_ctx *c, int T, int upto, const char *msg, int *any_request,
                                 int *no_msg_source)
 {
@@ -320,7 +353,7 @@ int af_cancel_message_explained(const af_ctx *c, int T, int upto, const char *ms
             /* shield's outer.cancel() carries no message; a cancelled task
              * hands its CancelledError (with the message) to the first
              * retrieval only */
-            if (!msg)
+            if (!msg && (shielded(c, S) || !first_await_retrieval(c, X, S, upto)))
                 *no_msg_source = 1;
             mark[S] = 1;
             queue[qt++] = S;

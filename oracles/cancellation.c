@@ -49,7 +49,7 @@ typedef struct walk {
     int raise_src_ev;          /* last op_exit raise of T: the op_exit where that exception */
     int raise_src_enter;       /* first came out of an op, and that op's op_enter (-1) */
     int last_exit_ev;          /* T's last op_exit event, -1 */
-    af_cause count_cause;      /* cause for the next count verdict */
+    af_blame count_cause;      /* cause for the next count verdict */
     char count_why[AF_VERDICT_WHY_MAX];
     int nopen;
     /* Arrays last: only their first entries are ever read, so start_walk
@@ -98,7 +98,7 @@ static int after_end(const af_ctx *c, const walk *w, int i)
 
 /* The cause of the verdict just emitted about T, decided as k (reason
  * why): misuse instead when a misuse handler ran in T's code. */
-static void cause_as(af_ctx *c, const walk *w, af_cause k, const char *why)
+static void cause_as(af_ctx *c, const walk *w, af_blame k, const char *why)
 {
     if (w->misuse_op >= 0 && c->s)
         af_cause_last(c, AF_CR_CANCEL_MISUSE_HANDLER, "a misuse op (%s) ran in the task's code",
@@ -116,11 +116,11 @@ static void cause_by(af_ctx *c, const walk *w, af_cause_rule rule, const char *w
 
 /* The harness cancelled T, left pending, after the run: the cause of that
  * leak. */
-static af_cause harness_cause(af_ctx *c, const walk *w, char *why, size_t cap)
+static af_blame harness_cause(af_ctx *c, const walk *w, char *why, size_t cap)
 {
     int mop;
     char sub[AF_VERDICT_WHY_MAX];
-    af_cause k = af_leak_cause(c, w->T, sub, sizeof sub, &mop);
+    af_blame k = af_leak_cause(c, w->T, sub, sizeof sub, &mop);
     return af_inherit(AF_CR_CANCEL_HARNESS_CLEANUP, k, why, cap,
                       "the harness cancelled the task left pending: %s", sub);
 }
@@ -652,12 +652,14 @@ static undelivered collect_undelivered(const af_ctx *c, const walk *w, int i)
 
 /* The cause of a swallowed verdict at T's end (event e) for request q,
  * the cause rules in order. */
-static af_cause swallowed_cause(af_ctx *c, const walk *w, const af_event *e, const undelivered *u,
+static af_blame swallowed_cause(af_ctx *c, const walk *w, const af_event *e, const undelivered *u,
                                 const af_request *q, char *why, size_t cap)
 {
     af_op_kind lost_kind = af_ctx_op_kind(c, q->lost_op);
+    /* the handler that swallowed it is a misuse handler that caught it:
+     * cause_as decides CANCEL_MISUSE_HANDLER before this cause is used */
     if (q->lost_rule == AF_RULE_SWALLOWED_HANDLER)
-        return af_because(AF_CR_CANCEL_SWALLOWING_HANDLER, why, cap,
+        return af_because(AF_CR_CANCEL_MISUSE_HANDLER, why, cap,
                           "the scenario's handler swallowed the CancelledError (misuse)");
     if (u->n_harness == u->n && w->ti->pending_ev >= 0)
         return harness_cause(c, w, why, cap);
@@ -705,9 +707,9 @@ static void rule_task_end(af_ctx *c, walk *w, int i, int done_c)
     const af_request *q = &w->ledger.reqs[u.lost >= 0 ? u.lost : u.first];
     const af_event *r = &c->tr->events[q->ev];
     char why[AF_VERDICT_WHY_MAX], lost[160] = "", b1[64];
-    af_cause k = swallowed_cause(c, w, e, &u, q, why, sizeof why);
+    af_blame k = swallowed_cause(c, w, e, &u, q, why, sizeof why);
     int op = q->lost_op >= 0 ? q->lost_op : af_ctx_open_op(c, w->T, q->ev);
-    if (k == AF_CAUSE_MISUSE && q->lost_op >= 0)
+    if (k.cause == AF_CAUSE_MISUSE && q->lost_op >= 0)
         op = q->lost_op;
     else if (w->misuse_op >= 0)
         op = w->misuse_op;
@@ -767,7 +769,7 @@ static void start_walk(af_ctx *c, int T, walk *w)
     af_ledger_reset(&w->ledger, T);
     w->T = T;
     w->ti = af_ctx_task(c, T);
-    w->misuse_op = w->ti ? af_task_misuse_handler(c, w->ti->ir_owner) : -1;
+    w->misuse_op = w->ti ? af_task_misuse_handler(c, w->ti->ir_owner, 0) : -1;
     w->raise_src_ev = w->raise_src_enter = w->last_exit_ev = -1;
     w->count_cause = af_because(AF_CR_CANCEL_BLOCK_COUNT, w->count_why, sizeof w->count_why,
                                 "a structured block must leave cancelling() as it found it "

@@ -180,11 +180,11 @@ static const char *kn(const af_ctx *c, int op)
 
 /* ---- leaks ----------------------------------------------------------------- */
 
-static af_cause leak_cause(af_ctx *c, int task, char *why, size_t cap, int *misuse_op, int depth);
+static af_blame leak_cause(af_ctx *c, int task, char *why, size_t cap, int *misuse_op, int depth);
 
 /* A plain spawn's task: the scenario's own, through its awaits; an await
  * that returned while it was pending is asyncio's. */
-static af_cause spawn_leak_cause(af_ctx *c, int task, char *why, size_t cap)
+static af_blame spawn_leak_cause(af_ctx *c, int task, char *why, size_t cap)
 {
     const af_tinfo *t = af_ctx_task(c, task);
     for (int i = 0; i < c->s->nops; i++) {
@@ -207,13 +207,13 @@ static af_cause spawn_leak_cause(af_ctx *c, int task, char *why, size_t cap)
 
 /* The responsible op `owner` never exited: the task running it is pending
  * (or never finished), and its leak decides; else asyncio's. */
-static af_cause unended_owner_cause(af_ctx *c, int task, int owner, char *why, size_t cap,
+static af_blame unended_owner_cause(af_ctx *c, int task, int owner, char *why, size_t cap,
                                     int *misuse_op, int depth)
 {
     int runner = af_op_runner(c, owner);
     if (runner >= 0 && runner != task && never_finished(c, runner) && depth < 64) {
         char sub[AF_VERDICT_WHY_MAX];
-        af_cause k = leak_cause(c, runner, sub, sizeof sub, misuse_op, depth + 1);
+        af_blame k = leak_cause(c, runner, sub, sizeof sub, misuse_op, depth + 1);
         return af_inherit(AF_CR_LEAK_RUNNER_PENDING, k, why, cap,
                           "its %s never ended because task %s is pending: %s", kn(c, owner),
                           tn(c, runner), sub);
@@ -226,7 +226,7 @@ static af_cause unended_owner_cause(af_ctx *c, int task, int owner, char *why, s
  * cancels its inner task and waits for it; a further cancel of its own task
  * interrupts that wait, as a second CancelledError interrupts any cleanup
  * that awaits. */
-static af_cause wait_for_leak_cause(af_ctx *c, int task, int owner, int x, char *why, size_t cap)
+static af_blame wait_for_leak_cause(af_ctx *c, int task, int owner, int x, char *why, size_t cap)
 {
     int runner = af_op_runner(c, owner), ic = -1;
     const af_event *ex = &c->tr->events[x];
@@ -257,9 +257,57 @@ static af_cause wait_for_leak_cause(af_ctx *c, int task, int owner, int x, char 
                       (long long)ex->vtime, ex->exit == AF_OPEXIT_OK ? "ok" : ex->exc_type);
 }
 
+/* Whether some child task of op `owner` was done before event x. */
+static int children_done_by(const af_ctx *c, int owner, int x)
+{
+    for (int t = 0; t < c->ntasks; t++)
+        if (af_ctx_task(c, t) && c->tasks[t].op == owner && af_task_done_before(c, t, x))
+            return 1;
+    return 0;
+}
+
+/* Whether a child task of op `owner` failed with exception type `type`
+ * before event x (the loop that awaited it raised its exception). */
+static int child_failed_with(const af_ctx *c, int owner, int x, const char *type)
+{
+    for (int t = 0; t < c->ntasks; t++) {
+        if (!af_ctx_task(c, t) || c->tasks[t].op != owner || !af_task_done_before(c, t, x))
+            continue;
+        const af_event *d = &c->tr->events[c->tasks[t].done_ev];
+        if (d->outcome == AF_OUT_EXCEPTION && d->exc_type && strcmp(d->exc_type, type) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+/* Whether op `owner`'s timeout (ticks) had elapsed by its op_exit x: 0
+ * when it has none; 1 when the trace cannot tell (no op_enter). */
+static int elapsed(const af_ctx *c, int owner, int x)
+{
+    const af_op *o = op_at(c, owner);
+    int en = op_enter_ev(c, owner);
+    if (!o || en < 0)
+        return 1;
+    return o->ticks != AF_NONE && c->tr->events[x].vtime - c->tr->events[en].vtime >= o->ticks;
+}
+
+/* Whether a cancel request (returning True) was made on the task running
+ * op `owner` before its op_exit x (one made before the op was entered may
+ * still be delivered in it: a self-cancel withdrawn by uncancel()). */
+static int runner_cancelled_before(const af_ctx *c, int owner, int x)
+{
+    int runner = af_op_runner(c, owner);
+    for (int i = 0; runner >= 0 && i < x; i++) {
+        const af_event *e = &c->tr->events[i];
+        if (e->kind == AF_EV_CANCEL && e->task == runner && e->returned)
+            return 1;
+    }
+    return 0;
+}
+
 /* The responsible op `owner` exited (op_exit x) with the task pending: by
  * its kind, whether it was allowed to (documented) or not. */
-static af_cause exited_owner_cause(af_ctx *c, int task, int owner, int x, char *why, size_t cap)
+static af_blame exited_owner_cause(af_ctx *c, int task, int owner, int x, char *why, size_t cap)
 {
     const af_op *o = op_at(c, owner);
     const af_event *ex = &c->tr->events[x];
@@ -275,6 +323,11 @@ static af_cause exited_owner_cause(af_ctx *c, int task, int owner, int x, char *
             return af_because(AF_CR_LEAK_GATHER_RETURNED, why, cap,
                               "gather returned at vtime %lld with its child %s still pending", vt,
                               tn(c, task));
+        if (o->return_exceptions)
+            return af_because(AF_CR_LEAK_GATHER_RAISED_EARLY, why, cap,
+                              "gather(return_exceptions=True) raised %s at vtime %lld with its "
+                              "child %s still pending",
+                              ex->exc_type, vt, tn(c, task));
         return af_because(AF_CR_LEAK_GATHER_RAISED, why, cap,
                           "gather raised %s at vtime %lld; it does not wait for the other children "
                           "(documented)",
@@ -283,6 +336,11 @@ static af_cause exited_owner_cause(af_ctx *c, int task, int owner, int x, char *
         if (ok && o->return_when == AF_WHEN_ALL_COMPLETED && o->ticks == AF_NONE)
             return af_because(AF_CR_LEAK_WAIT_ALL_RETURNED, why, cap,
                               "wait(ALL_COMPLETED) returned at vtime %lld with %s still pending",
+                              vt, tn(c, task));
+        if (ok && !children_done_by(c, owner, x) && !elapsed(c, owner, x))
+            return af_because(AF_CR_LEAK_WAIT_EARLY, why, cap,
+                              "wait returned at vtime %lld with no child done and its timeout not "
+                              "elapsed, %s still pending",
                               vt, tn(c, task));
         return af_because(AF_CR_LEAK_WAIT_PENDING_SET, why, cap,
                           "wait %s at vtime %lld with %s pending: the pending set is the caller's "
@@ -293,6 +351,12 @@ static af_cause exited_owner_cause(af_ctx *c, int task, int owner, int x, char *
             return af_because(AF_CR_LEAK_AS_COMPLETED_ENDED, why, cap,
                               "the as_completed loop ended at vtime %lld with %s still pending", vt,
                               tn(c, task));
+        if (af_exc_is_timeout(ex->exc_type) && !elapsed(c, owner, x) &&
+            !child_failed_with(c, owner, x, ex->exc_type))
+            return af_because(AF_CR_LEAK_AS_COMPLETED_TIMED_OUT_EARLY, why, cap,
+                              "the as_completed loop raised %s at vtime %lld before any timeout "
+                              "elapsed, %s still pending",
+                              ex->exc_type, vt, tn(c, task));
         return af_because(AF_CR_LEAK_AS_COMPLETED_LEFT, why, cap,
                           "the as_completed loop was left early with %s at vtime %lld; the rest "
                           "are the caller's",
@@ -302,6 +366,11 @@ static af_cause exited_owner_cause(af_ctx *c, int task, int owner, int x, char *
             return af_because(AF_CR_LEAK_SHIELD_RETURNED, why, cap,
                               "shield returned at vtime %lld with its task %s still pending", vt,
                               tn(c, task));
+        if (!runner_cancelled_before(c, owner, x))
+            return af_because(AF_CR_LEAK_SHIELD_LEFT_UNCANCELLED, why, cap,
+                              "shield was left with %s at vtime %lld with its task %s pending, "
+                              "though no cancel request was made on the task awaiting it",
+                              ex->exc_type, vt, tn(c, task));
         return af_because(AF_CR_LEAK_SHIELD_LEFT, why, cap,
                           "shield was left with %s at vtime %lld; the shielded task runs on by "
                           "design",
@@ -314,13 +383,15 @@ static af_cause exited_owner_cause(af_ctx *c, int task, int owner, int x, char *
     }
 }
 
-static af_cause leak_cause(af_ctx *c, int task, char *why, size_t cap, int *misuse_op, int depth)
+static af_blame leak_cause(af_ctx *c, int task, char *why, size_t cap, int *misuse_op, int depth)
 {
     int spawn = -1;
     int owner = af_task_owner_op(c, task, &spawn);
     const af_op *so = op_at(c, spawn);
     *misuse_op = -1;
-    if (so && !so->keep) {
+    /* a task group keeps its children: dropping the reference to a task
+     * spawned into one explains nothing about it */
+    if (so && !so->keep && owner == spawn) {
         *misuse_op = spawn;
         return af_because(AF_CR_LEAK_DROPPED_REFERENCE, why, cap,
                           "task %s was created by a spawn that drops its reference (misuse)",
@@ -338,12 +409,19 @@ static af_cause leak_cause(af_ctx *c, int task, char *why, size_t cap, int *misu
     return exited_owner_cause(c, task, owner, x, why, cap);
 }
 
-af_cause af_leak_cause(af_ctx *c, int task, char *why, size_t cap, int *misuse_op)
+_Static_assert(AF_CAUSE_RULE_COUNT <= 255, "leak_rule holds an af_cause_rule in a byte");
+
+af_blame af_leak_cause(af_ctx *c, int task, char *why, size_t cap, int *misuse_op)
 {
     int mop = -1;
     if (c->escaped) {
         if (misuse_op)
             *misuse_op = -1;
+        if (af_escape_is_targets(c->s, c->escape_type))
+            return af_because(AF_CR_LEAK_TARGET_ESCAPED, why, cap,
+                              "%s escaped the loop and interrupted the run, and no scenario op "
+                              "raises one: the target raised it",
+                              c->escape_type);
         return af_because(AF_CR_LEAK_ESCAPED, why, cap,
                           "KeyboardInterrupt / SystemExit escaped the loop and interrupted the "
                           "run");
@@ -366,14 +444,15 @@ af_cause af_leak_cause(af_ctx *c, int task, char *why, size_t cap, int *misuse_o
     if (task >= c->nslots) /* a task the trace never names: nothing to memoise */
         return leak_cause(c, task, why, cap, misuse_op ? misuse_op : &mop, 0);
     if (c->leak_memo[task] < 0) {
-        af_cause k = leak_cause(c, task, c->leak_why[task], sizeof c->leak_why[task], &mop, 0);
-        c->leak_memo[task] = (signed char)k;
+        af_blame k = leak_cause(c, task, c->leak_why[task], sizeof c->leak_why[task], &mop, 0);
+        c->leak_memo[task] = (signed char)k.cause;
+        c->leak_rule[task] = (unsigned char)k.rule;
         c->leak_misuse_op[task] = mop;
     }
     snprintf(why, cap, "%s", c->leak_why[task]);
     if (misuse_op)
         *misuse_op = c->leak_misuse_op[task];
-    return (af_cause)c->leak_memo[task];
+    return (af_blame){(af_cause)c->leak_memo[task], (af_cause_rule)c->leak_rule[task]};
 }
 
 /* ---- reached ------------------------------------------------------------- */
@@ -487,7 +566,37 @@ int af_op_reached(const af_ctx *c, int x)
     return 1;
 }
 
-static int misuse_op(const af_ctx *c, int ir_task, int handlers_only)
+int af_ctx_ir_task_named(const af_ctx *c, const char *who, int at)
+{
+    int ir = -1;
+    for (int t = 0; who && t < c->ntasks; t++) {
+        const af_tinfo *ti = af_ctx_task(c, t);
+        if (ti && ti->name && ti->new_ev < at && strcmp(ti->name, who) == 0)
+            ir = ti->ir_owner;
+    }
+    return ir >= 0 && ir < AF_MAX_TASKS ? ir : -1;
+}
+
+int af_op_executed(const af_ctx *c, int op)
+{
+    for (int k = 0; k < c->tr->nevents; k++)
+        if (c->tr->events[k].op == op)
+            return 1;
+    return af_op_reached(c, op);
+}
+
+/* Whether handler op caught a CancelledError at or after event `from`: a
+ * handler acts only on what it catches; one that caught none explains
+ * nothing. */
+static int caught_at(const af_ctx *c, int op, int from)
+{
+    for (int k = from; k < c->tr->nevents; k++)
+        if (c->tr->events[k].op == op && c->tr->events[k].kind == AF_EV_CAUGHT)
+            return 1;
+    return 0;
+}
+
+static int misuse_op(const af_ctx *c, int ir_task, int handlers_only, int from)
 {
     if (!c->s || ir_task < 0)
         return -1;
@@ -497,10 +606,7 @@ static int misuse_op(const af_ctx *c, int ir_task, int handlers_only)
             continue;
         if (handlers_only && o->kind != AF_OP_TRY && o->kind != AF_OP_EXCEPT_STAR)
             continue;
-        for (int k = 0; k < c->tr->nevents; k++)
-            if (c->tr->events[k].op == i)
-                return i;
-        if (af_op_reached(c, i))
+        if (handlers_only ? caught_at(c, i, from) : af_op_executed(c, i))
             return i;
     }
     return -1;
@@ -508,12 +614,79 @@ static int misuse_op(const af_ctx *c, int ir_task, int handlers_only)
 
 int af_task_misuse_op(const af_ctx *c, int ir_task)
 {
-    return misuse_op(c, ir_task, 0);
+    return misuse_op(c, ir_task, 0, 0);
 }
 
-int af_task_misuse_handler(const af_ctx *c, int ir_task)
+int af_task_misuse_handler(const af_ctx *c, int ir_task, int from)
 {
-    return misuse_op(c, ir_task, 1);
+    return misuse_op(c, ir_task, 1, from < 0 ? 0 : from);
+}
+
+/* ---- await cycles ---------------------------------------------------------- */
+
+/* Marks in `waits` the tasks task `t`'s code waits for: awaited tasks and
+ * the children of ops that wait for them (all but spawn), in its own body
+ * (not in its child tasks' bodies). */
+static void waits_of_body(const af_scenario *s, const af_body *b, uint32_t *waits)
+{
+    for (int i = b->head; i != AF_NIL; i = s->ops[i].next) {
+        const af_op *op = &s->ops[i];
+        if (op->kind == AF_OP_AWAIT && op->ref >= 0 && op->ref < AF_MAX_TASKS)
+            *waits |= 1u << op->ref;
+        if (af_op_has_children(op->kind) && op->kind != AF_OP_SPAWN)
+            for (int t = op->children.head; t != AF_NIL; t = s->tasks[t].next)
+                *waits |= 1u << t;
+        waits_of_body(s, &op->body, waits);
+        waits_of_body(s, &op->finally_body, waits);
+    }
+}
+
+/* Bit set of the IR tasks that lie on a waits-for cycle. */
+uint32_t af_await_cycle_tasks(const af_scenario *s)
+{
+    uint32_t reach[AF_MAX_TASKS] = {0};
+    for (int t = 0; t < s->ntasks; t++)
+        waits_of_body(s, &s->tasks[t].body, &reach[t]);
+    for (int k = 0; k < s->ntasks; k++) /* transitive closure */
+        for (int t = 0; t < s->ntasks; t++)
+            if (reach[t] & (1u << k))
+                reach[t] |= reach[k];
+    uint32_t on_cycle = 0;
+    for (int t = 0; t < s->ntasks; t++)
+        if (reach[t] & (1u << t))
+            on_cycle |= 1u << t;
+    return on_cycle;
+}
+
+/* Whether op `op` of a cycle task waits on a task of the cycle: an await
+ * of one, or an op waiting for a child that is one (not spawn). */
+static int cycle_edge(const af_scenario *s, const af_op *op, uint32_t cycle)
+{
+    if (op->task < 0 || op->task >= AF_MAX_TASKS || !(cycle & (1u << op->task)))
+        return 0;
+    if (op->kind == AF_OP_AWAIT)
+        return op->ref >= 0 && op->ref < AF_MAX_TASKS && (cycle & (1u << op->ref));
+    if (!af_op_has_children(op->kind) || op->kind == AF_OP_SPAWN)
+        return 0;
+    for (int t = op->children.head, g = 0; t != AF_NIL && g < AF_MAX_TASKS;
+         t = s->tasks[t].next, g++)
+        if (t < AF_MAX_TASKS && (cycle & (1u << t)))
+            return 1;
+    return 0;
+}
+
+int af_await_cycle_closed(const af_scenario *s, const af_trace *tr, uint32_t cycle)
+{
+    int closed = -1, awaits = 0;
+    for (int i = 0; i < tr->nevents; i++) {
+        const af_event *e = &tr->events[i];
+        if (e->kind != AF_EV_OP_ENTER || e->op < 0 || e->op >= s->nops ||
+            !cycle_edge(s, &s->ops[e->op], cycle))
+            continue;
+        closed = i;
+        awaits += s->ops[e->op].kind == AF_OP_AWAIT;
+    }
+    return awaits ? closed : -1;
 }
 
 /* ---- deadlock -------------------------------------------------------------- */
@@ -764,7 +937,7 @@ static int unstoppable_nested_run(const af_ctx *c)
     return 0;
 }
 
-af_cause af_deadlock_cause(af_ctx *c, char *why, size_t cap)
+af_blame af_deadlock_cause(af_ctx *c, char *why, size_t cap)
 {
     int at = c->budget_ev;
     char buf[AF_VERDICT_WHY_MAX], first[AF_VERDICT_WHY_MAX] = "";

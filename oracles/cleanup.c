@@ -19,41 +19,70 @@ static int finished(const af_ctx *c, int task)
     return t && t->done_ev >= 0;
 }
 
-/* hold_op: the hold (unreleased), -1 for a skipped finally. The cause
- * rules in order: the task left pending, a misuse handler, a release that
- * awaits interrupted by a cancel request, else target. */
-static void cleanup_cause(af_ctx *c, int task, int hold_op)
+/* The first event from which a cancel request on `task` can still be
+ * delivered at or after event `at`: just after the last CancelledError
+ * delivered to it before `at` (a handler caught one, or an op of it raised
+ * one); requests made before that were delivered there. */
+static int undelivered_from(const af_ctx *c, int task, int at)
+{
+    for (int i = at - 1; i >= 0; i--) {
+        const af_event *e = &c->tr->events[i];
+        if (e->task == task &&
+            (e->kind == AF_EV_CAUGHT || (e->kind == AF_EV_OP_EXIT && e->exit == AF_OPEXIT_RAISE &&
+                                         af_exc_is_cancelled(e->exc_type))))
+            return i + 1;
+    }
+    return 0;
+}
+
+/* An unreleased hold whose release awaits (release_sleep), acquired at
+ * event `acq`: interrupted when a cancel request not delivered before the
+ * acquire was made before the task finished (it interrupts the release's
+ * await: Python semantics); then misuse when a misuse handler caught a
+ * CancelledError after the acquire, else scenario. Returns whether it
+ * decided. */
+static int interrupted_release(af_ctx *c, const af_tinfo *t, int task, int acq)
+{
+    int end = t->done_ev >= 0 ? t->done_ev : c->tr->nevents;
+    for (int i = undelivered_from(c, task, acq); i < end; i++) {
+        const af_event *e = &c->tr->events[i];
+        if (e->kind != AF_EV_CANCEL || e->task != task || !e->returned)
+            continue;
+        int m = c->s ? af_task_misuse_handler(c, t->ir_owner, acq) : -1;
+        if (m >= 0)
+            af_cause_last(c, AF_CR_CLEANUP_MISUSE_HANDLER, "a misuse op (%s) ran in task %s",
+                          af_op_kind_name(c->s->ops[m].kind), t->name);
+        else
+            af_cause_last(c, AF_CR_CLEANUP_RELEASE_INTERRUPTED,
+                          "the release awaits in a finally and a cancel request at vtime %lld "
+                          "interrupted it",
+                          (long long)e->vtime);
+        return 1;
+    }
+    return 0;
+}
+
+/* hold_op: the hold (unreleased), -1 for a skipped finally; at: the event
+ * the hold acquired at. The cause rules in order: the task left pending; a
+ * release that awaits, interrupted (interrupted_release); else target: a
+ * finally that does not await always runs, whatever handler or cancel
+ * request the task met. */
+static void cleanup_cause(af_ctx *c, int task, int hold_op, int at)
 {
     const af_tinfo *t = af_ctx_task(c, task);
     char why[AF_VERDICT_WHY_MAX];
     if (t && t->pending_ev >= 0) {
         int mop;
         char sub[AF_VERDICT_WHY_MAX];
-        af_cause k = af_inherit(
+        af_blame k = af_inherit(
             AF_CR_CLEANUP_TASK_LEFT_PENDING, af_leak_cause(c, task, sub, sizeof sub, &mop), why,
             sizeof why, "task %s was still pending when the root finished: %s", t->name, sub);
         af_cause_last_as(c, k, why);
         return;
     }
-    int m = t && c->s ? af_task_misuse_handler(c, t->ir_owner) : -1;
-    if (m >= 0) {
-        af_cause_last(c, AF_CR_CLEANUP_MISUSE_HANDLER, "a misuse op (%s) ran in task %s",
-                      af_op_kind_name(c->s->ops[m].kind), t->name);
+    if (t && hold_op >= 0 && c->s && hold_op < c->s->nops && c->s->ops[hold_op].ticks != AF_NONE &&
+        interrupted_release(c, t, task, at))
         return;
-    }
-    if (hold_op >= 0 && c->s && hold_op < c->s->nops && c->s->ops[hold_op].ticks != AF_NONE) {
-        int end = t && t->done_ev >= 0 ? t->done_ev : c->tr->nevents;
-        for (int i = 0; i < end; i++) {
-            const af_event *e = &c->tr->events[i];
-            if (e->kind == AF_EV_CANCEL && e->task == task && e->returned) {
-                af_cause_last(c, AF_CR_CLEANUP_RELEASE_INTERRUPTED,
-                              "the release awaits in a finally and a cancel request at vtime %lld "
-                              "interrupted it",
-                              (long long)e->vtime);
-                return;
-            }
-        }
-    }
     if (hold_op >= 0)
         af_cause_last(c, AF_CR_CLEANUP_RELEASE_SKIPPED, "the release in the finally must run");
     else
@@ -80,7 +109,7 @@ static void judge_unreleased(af_ctx *c)
         if (af_emit(c, AF_RULE_CLEANUP_UNRELEASED, a->task, a->op, i,
                     "resource '%s' acquired at vtime %lld was never released", a->resource,
                     (long long)a->vtime))
-            cleanup_cause(c, a->task, a->op);
+            cleanup_cause(c, a->task, a->op, i);
     }
 }
 
@@ -109,7 +138,7 @@ static void judge_finally(af_ctx *c, int i)
                 (long long)e->vtime, l->kind == AF_EV_TASK_DONE ? "task finished" : "try ended",
                 (long long)l->vtime, l->exc_type && l->exc_type[0] ? " with " : "",
                 l->exc_type ? l->exc_type : ""))
-        cleanup_cause(c, e->task, -1);
+        cleanup_cause(c, e->task, -1, i);
 }
 
 void af_oracle_cleanup(af_ctx *c)

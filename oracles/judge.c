@@ -64,6 +64,14 @@ static void note_task_new(af_ctx *c, const af_scenario *s, const af_event *e, in
         t->ir_owner = c->tasks[e->parent].ir_owner;
 }
 
+/* A KeyboardInterrupt / SystemExit of type exc_type escaped a task. */
+static void note_escape(af_ctx *c, const char *exc_type)
+{
+    c->escaped = 1;
+    if (!c->escape_type)
+        c->escape_type = exc_type;
+}
+
 /* Only the slots of tasks the trace names are initialised (the context is
  * ~125 KiB; clearing all of it cost more than every oracle together). */
 void af_ctx_build(af_ctx *c, const af_scenario *s, const af_trace *tr, af_verdict_list *out)
@@ -76,6 +84,7 @@ void af_ctx_build(af_ctx *c, const af_scenario *s, const af_trace *tr, af_verdic
     c->ntasks = 0;
     c->nslots = task_slots(tr);
     c->escaped = 0;
+    c->escape_type = NULL;
     c->budget_ev = -1;
     c->end_ev = -1;
     c->last = -1;
@@ -99,7 +108,7 @@ void af_ctx_build(af_ctx *c, const af_scenario *s, const af_trace *tr, af_verdic
             if (t && t->seen && t->done_ev < 0)
                 t->done_ev = i;
             if (e->outcome == AF_OUT_EXCEPTION && af_exc_is_escape(e->exc_type))
-                c->escaped = 1;
+                note_escape(c, e->exc_type);
             break;
         case AF_EV_PENDING:
             if (t && t->seen && t->pending_ev < 0)
@@ -109,7 +118,7 @@ void af_ctx_build(af_ctx *c, const af_scenario *s, const af_trace *tr, af_verdic
             if (c->end_ev < 0)
                 c->end_ev = i;
             if (e->outcome == AF_OUT_EXCEPTION && af_exc_is_escape(e->exc_type))
-                c->escaped = 1;
+                note_escape(c, e->exc_type);
             break;
         case AF_EV_BUDGET:
             if (c->budget_ev < 0)
@@ -121,46 +130,19 @@ void af_ctx_build(af_ctx *c, const af_scenario *s, const af_trace *tr, af_verdic
     }
 }
 
-/* Marks in `waits` the tasks task `t`'s code waits for: awaited tasks and
- * the children of ops that wait for them (all but spawn), in its own body
- * (not in its child tasks' bodies). */
-static void waits_of_body(const af_scenario *s, const af_body *b, uint32_t *waits)
-{
-    for (int i = b->head; i != AF_NIL; i = s->ops[i].next) {
-        const af_op *op = &s->ops[i];
-        if (op->kind == AF_OP_AWAIT && op->ref >= 0 && op->ref < AF_MAX_TASKS)
-            *waits |= 1u << op->ref;
-        if (af_op_has_children(op->kind) && op->kind != AF_OP_SPAWN)
-            for (int t = op->children.head; t != AF_NIL; t = s->tasks[t].next)
-                *waits |= 1u << t;
-        waits_of_body(s, &op->body, waits);
-        waits_of_body(s, &op->finally_body, waits);
-    }
-}
-
-/* Bit set of the IR tasks that lie on a waits-for cycle. */
-static uint32_t await_cycle_tasks(const af_scenario *s)
-{
-    uint32_t reach[AF_MAX_TASKS] = {0};
-    for (int t = 0; t < s->ntasks; t++)
-        waits_of_body(s, &s->tasks[t].body, &reach[t]);
-    for (int k = 0; k < s->ntasks; k++) /* transitive closure */
-        for (int t = 0; t < s->ntasks; t++)
-            if (reach[t] & (1u << k))
-                reach[t] |= reach[k];
-    uint32_t on_cycle = 0;
-    for (int t = 0; t < s->ntasks; t++)
-        if (reach[t] & (1u << t))
-            on_cycle |= 1u << t;
-    return on_cycle;
-}
-
-static void attribute_await_cycles(const af_scenario *s, af_verdict_list *out, int first)
+/* A target verdict about a task of a waits-for cycle, decided at or after
+ * the cycle closed (every await / child wait on it that ran had been
+ * entered), is the cycle's: the scenario deadlocks or recurses by
+ * construction. Before that, no task of it waited on another through the
+ * cycle. */
+static void attribute_await_cycles(const af_scenario *s, const af_trace *tr, af_verdict_list *out,
+                                   int first)
 {
     if (!s)
         return;
-    uint32_t cycle = await_cycle_tasks(s);
-    if (!cycle)
+    uint32_t cycle = af_await_cycle_tasks(s);
+    int closed = cycle ? af_await_cycle_closed(s, tr, cycle) : -1;
+    if (closed < 0)
         return;
     for (int i = first; i < out->count; i++) {
         af_verdict *v = &out->items[i];
@@ -169,10 +151,13 @@ static void attribute_await_cycles(const af_scenario *s, af_verdict_list *out, i
         int t = v->ir_task;
         if (t < 0 && v->op >= 0 && v->op < s->nops)
             t = s->ops[v->op].task;
-        if (v->cause != AF_CAUSE_TARGET || t < 0 || t >= AF_MAX_TASKS || !(cycle & (1u << t)))
+        if (v->cause != AF_CAUSE_TARGET || t < 0 || t >= AF_MAX_TASKS || !(cycle & (1u << t)) ||
+            (v->event >= 0 && v->event < closed))
             continue;
-        v->cause = af_because(AF_CR_AWAIT_CYCLE, v->cause_why, sizeof v->cause_why,
-                              "the scenario's tasks await each other in a cycle");
+        af_blame b = af_because(AF_CR_AWAIT_CYCLE, v->cause_why, sizeof v->cause_why,
+                                "the scenario's tasks await each other in a cycle");
+        v->cause = b.cause;
+        v->cause_rule = b.rule;
     }
 }
 
@@ -305,7 +290,7 @@ int af_judge_target(const af_scenario *s, const af_trace *tr, const af_target_in
             oracle_runs[i].run(c);
     int added = c->added;
     free(c);
-    attribute_await_cycles(s, out, first);
+    attribute_await_cycles(s, tr, out, first);
     af_verdicts_finish(s, target, out, first);
     return added;
 }

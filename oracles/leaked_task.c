@@ -54,8 +54,8 @@ static void leak(af_ctx *c, int task, int ev, const char *how)
     const af_tinfo *t = af_ctx_task(c, task);
     char why[AF_VERDICT_WHY_MAX];
     int mop = -1;
-    af_cause k = af_leak_cause(c, task, why, sizeof why, &mop);
-    int op = k == AF_CAUSE_MISUSE && mop >= 0 ? mop : af_ctx_task_op(c, task);
+    af_blame k = af_leak_cause(c, task, why, sizeof why, &mop);
+    int op = k.cause == AF_CAUSE_MISUSE && mop >= 0 ? mop : af_ctx_task_op(c, task);
     if (!af_emit(c, AF_RULE_LEAKED_PENDING, task, op, ev,
                  "task %s (created at vtime %lld) %s at vtime %lld", t && t->name ? t->name : "?",
                  t ? (long long)c->tr->events[t->new_ev].vtime : -1LL, how,
@@ -96,11 +96,16 @@ static const char *coro_task_name(const char *coro)
     return strncmp(coro, "task_", 5) == 0 ? coro + 5 : coro;
 }
 
+/* Whether a coroutine name is `base`, maybe qualified ("probe.base"). */
+static int coro_is(const char *coro, const char *base)
+{
+    size_t n = strlen(coro), m = strlen(base);
+    return n >= m && strcmp(coro + n - m, base) == 0 && (n == m || coro[n - m - 1] == '.');
+}
+
 int af_is_nested_target(const char *coro)
 {
-    size_t n = strlen(coro), m = strlen("nested_target");
-    return n >= m && strcmp(coro + n - m, "nested_target") == 0 &&
-           (n == m || coro[n - m - 1] == '.');
+    return coro_is(coro, "nested_target");
 }
 
 /* The cause of a never-awaited coroutine: where it came from. */
@@ -137,7 +142,12 @@ void af_oracle_leaked_task(af_ctx *c)
             if (!coro_name(e->msg, name, sizeof name) || af_is_nested_target(name))
                 continue;
             int spawn = spawn_of_coro(c, name);
-            int op = spawn >= 0 ? spawn : af_ctx_nth_op_of_kind(c, AF_OP_NEVER_AWAITED, nth++);
+            /* a never_awaited op's coroutine is probe.never_awaited_coro: any
+             * other coroutine is not the misuse's */
+            int op = spawn >= 0 ? spawn
+                     : coro_is(name, "never_awaited_coro")
+                         ? af_ctx_nth_op_of_kind(c, AF_OP_NEVER_AWAITED, nth++)
+                         : -1;
             int task = op >= 0 ? af_ctx_probe_of_ir(c, c->s->ops[op].task) : -1;
             if (af_emit(c, AF_RULE_LEAKED_NEVER_AWAITED, task, op, i,
                         "coroutine '%s' was never awaited (warning at vtime %lld)", name,

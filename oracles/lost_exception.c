@@ -12,49 +12,18 @@
 
 #include "oracles/oracle.h"
 
-/* Whether the scenario's tasks can wait on each other in a cycle: edges
- * from the task running an await to the awaited task, and from the task
- * running a gather / task_group / wait / as_completed / shield to its
- * children; a cycle is found by depth-first search. */
-static int cycle_from(const af_scenario *s, int t, signed char *mark)
+/* Whether event e comes after the scenario's tasks closed a cycle of
+ * tasks waiting on each other (cause.c). */
+static int after_await_cycle(const af_ctx *c, const af_event *e)
 {
-    if (mark[t] == 1)
-        return 1;
-    if (mark[t] == 2)
-        return 0;
-    mark[t] = 1;
-    for (int i = 0; i < s->nops; i++) {
-        const af_op *o = &s->ops[i];
-        if (o->task != t)
-            continue;
-        if (o->kind == AF_OP_AWAIT && o->ref >= 0 && o->ref < s->ntasks &&
-            cycle_from(s, o->ref, mark))
-            return 1;
-        if (af_op_has_children(o->kind) && o->kind != AF_OP_SPAWN)
-            for (int k = o->children.head, g = 0; k >= 0 && k < s->ntasks && g < AF_MAX_TASKS;
-                 k = s->tasks[k].next, g++)
-                if (cycle_from(s, k, mark))
-                    return 1;
-    }
-    mark[t] = 2;
-    return 0;
-}
-
-static int await_cycle(const af_ctx *c)
-{
-    if (!c->s)
-        return 0;
-    signed char mark[AF_MAX_TASKS];
-    memset(mark, 0, sizeof mark);
-    for (int t = 0; t < c->s->ntasks; t++)
-        if (cycle_from(c->s, t, mark))
-            return 1;
-    return 0;
+    uint32_t cycle = c->s ? af_await_cycle_tasks(c->s) : 0;
+    int closed = cycle ? af_await_cycle_closed(c->s, c->tr, cycle) : -1;
+    return closed >= 0 && e - c->tr->events >= closed;
 }
 
 /* Whose fault a task left pending when the run stopped is (the harness
  * then cancels it): the deadlock's, after a budget, else its leak's. */
-static af_cause cleanup_cause(af_ctx *c, int task, char *why, size_t cap, int *mop)
+static af_blame cleanup_cause(af_ctx *c, int task, char *why, size_t cap, int *mop)
 {
     return c->budget_ev >= 0 ? af_deadlock_cause(c, why, cap)
                              : af_leak_cause(c, task, why, cap, mop);
@@ -70,22 +39,38 @@ static int first_left_pending(const af_ctx *c)
 }
 
 /* An exception of no task: a callback's or asyncio's own future's. */
+/* Whether a raise op is in body (its nested bodies included). */
+static int body_raises(const af_scenario *s, af_body body, int depth)
+{
+    for (int k = body.head, g = 0; k >= 0 && g < AF_MAX_OPS && depth < AF_MAX_OPS;
+         k = s->ops[k].next, g++)
+        if (s->ops[k].kind == AF_OP_RAISE || body_raises(s, s->ops[k].body, depth + 1) ||
+            body_raises(s, s->ops[k].finally_body, depth + 1))
+            return 1;
+    return 0;
+}
+
 /* The call op whose callback raised the exception of loop_exc event e
  * (an "Exception in callback"): the last callback of a call op that
- * started before it in the same iteration; -1 for none. */
+ * started before it in the same iteration, when its body can raise; -1
+ * for none (another callback raised: asyncio's own). */
 static int raising_callback_op(const af_ctx *c, const af_event *e)
 {
     if (!e->msg || strncmp(e->msg, "Exception in callback", 21) != 0)
         return -1;
     for (const af_event *p = e - 1; p >= c->tr->events && p->iter == e->iter; p--)
         if (p->kind == AF_EV_HANDLE_RUN)
-            return p->op;
+            return c->s && p->op >= 0 && p->op < c->s->nops &&
+                           body_raises(c->s, c->s->ops[p->op].body, 0)
+                       ? p->op
+                       : -1;
     return -1;
 }
 
-static af_cause no_task_cause(af_ctx *c, const af_event *e, char *why, size_t cap, int *mop)
+static af_blame no_task_cause(af_ctx *c, const af_event *e, char *why, size_t cap, int *mop)
 {
-    if (e->exc_type && strcmp(e->exc_type, "builtins.RecursionError") == 0 && await_cycle(c))
+    if (e->exc_type && strcmp(e->exc_type, "builtins.RecursionError") == 0 &&
+        after_await_cycle(c, e))
         return af_because(AF_CR_LOST_RECURSION_CYCLE, why, cap,
                           "cancel() recursed through the scenario's cycle of tasks awaiting each "
                           "other (asyncio does not detect await cycles)");
@@ -116,7 +101,7 @@ static af_cause no_task_cause(af_ctx *c, const af_event *e, char *why, size_t ca
 /* A task that raised while the harness cleaned up after the run (it
  * finished after `end` / a budget): the cause of the task left pending whose
  * cleanup ran its code. Returns 0 when T is not such a task. */
-static int cleanup_task_cause(af_ctx *c, int T, char *why, size_t cap, int *mop, af_cause *k)
+static int cleanup_task_cause(af_ctx *c, int T, char *why, size_t cap, int *mop, af_blame *k)
 {
     const af_tinfo *t = af_ctx_task(c, T);
     int late = (c->end_ev >= 0 && t->done_ev > c->end_ev) ||
@@ -151,9 +136,10 @@ static int cleanup_task_cause(af_ctx *c, int T, char *why, size_t cap, int *mop,
     return 1;
 }
 
-/* The rule of the op `owner` responsible for T, by its kind: -1 when the
- * kind has none for this case (the responsible op must retrieve). */
-static int owner_kind_cause(af_ctx *c, int T, int owner, char *why, size_t cap, int *mop)
+/* The rule of the op `owner` responsible for T, by its kind (*k): 0 when
+ * the kind has none for this case (the responsible op must retrieve). */
+static int owner_kind_rule(af_ctx *c, int T, int owner, char *why, size_t cap, int *mop,
+                           af_blame *k)
 {
     const af_tinfo *t = af_ctx_task(c, T);
     const af_op *o = &c->s->ops[owner];
@@ -166,60 +152,95 @@ static int owner_kind_cause(af_ctx *c, int T, int owner, char *why, size_t cap, 
                 c->s->ops[i].ref != t->ir_task)
                 continue;
             int ax = af_op_exit_ev(c, i);
-            if (ax >= 0 && c->tr->events[ax].exit == AF_OPEXIT_OK && af_task_done_before(c, T, ax))
-                return af_because(AF_CR_LOST_AWAIT_RETURNED, why, cap,
-                                  "await of task %s returned normally although the task failed",
-                                  t->name);
+            if (ax >= 0 && c->tr->events[ax].exit == AF_OPEXIT_OK &&
+                af_task_done_before(c, T, ax)) {
+                *k = af_because(AF_CR_LOST_AWAIT_RETURNED, why, cap,
+                                "await of task %s returned normally although the task failed",
+                                t->name);
+                return 1;
+            }
         }
-        return af_because(AF_CR_LOST_NOT_AWAITED, why, cap,
-                          "task %s was spawned with create_task and no executed await retrieved "
-                          "its exception",
-                          t->name);
+        *k = af_because(AF_CR_LOST_NOT_AWAITED, why, cap,
+                        "task %s was spawned with create_task and no executed await retrieved "
+                        "its exception",
+                        t->name);
+        return 1;
     case AF_OP_WAIT:
-        return af_because(AF_CR_LOST_WAIT_CHILD, why, cap,
-                          "asyncio.wait does not retrieve exceptions: task %s's is the caller's "
-                          "(documented)",
-                          t->name);
+        *k = af_because(AF_CR_LOST_WAIT_CHILD, why, cap,
+                        "asyncio.wait does not retrieve exceptions: task %s's is the caller's "
+                        "(documented)",
+                        t->name);
+        return 1;
     case AF_OP_AS_COMPLETED:
         if (ok)
-            return -1;
-        return af_because(AF_CR_LOST_AS_COMPLETED_LEFT, why, cap,
-                          "the as_completed loop was left early; task %s's outcome is the "
-                          "caller's",
-                          t->name);
+            return 0;
+        *k = af_because(AF_CR_LOST_AS_COMPLETED_LEFT, why, cap,
+                        "the as_completed loop was left early; task %s's outcome is the "
+                        "caller's",
+                        t->name);
+        return 1;
     case AF_OP_WAIT_FOR: {
         if (x < 0 || t->done_ev <= x)
-            return -1;
+            return 0;
         /* wait_for had left before the inner task failed: whether it was
          * allowed to leave it running decides (cause.c) */
         char sub[AF_VERDICT_WHY_MAX];
-        return af_inherit(AF_CR_LOST_WAIT_FOR_LEFT, af_leak_cause(c, T, sub, sizeof sub, mop), why,
-                          cap, "wait_for exited before its inner task %s failed: %s", t->name, sub);
+        *k = af_inherit(AF_CR_LOST_WAIT_FOR_LEFT, af_leak_cause(c, T, sub, sizeof sub, mop), why,
+                        cap, "wait_for exited before its inner task %s failed: %s", t->name, sub);
+        return 1;
     }
     case AF_OP_SHIELD:
         if (x < 0 || ok || !af_exc_is_cancelled(c->tr->events[x].exc_type))
-            return -1;
-        return af_because(AF_CR_LOST_SHIELD_CANCELLED, why, cap,
-                          "shield was cancelled; the shielded task %s runs on and its outcome is "
-                          "nobody's",
-                          t->name);
+            return 0;
+        *k = af_because(AF_CR_LOST_SHIELD_CANCELLED, why, cap,
+                        "shield was cancelled; the shielded task %s runs on and its outcome is "
+                        "nobody's",
+                        t->name);
+        return 1;
     default:
-        return -1;
+        return 0;
     }
 }
 
+/* The op_exit of an executed await of task T that raised T's exception
+ * once T had failed (it retrieved it), -1. */
+static int await_retrieved(const af_ctx *c, int T)
+{
+    const af_tinfo *t = af_ctx_task(c, T);
+    if (!t || t->ir_task < 0 || t->done_ev < 0)
+        return -1;
+    const af_event *d = &c->tr->events[t->done_ev];
+    if (d->outcome != AF_OUT_EXCEPTION || !d->exc_type)
+        return -1;
+    for (int i = 0; i < c->s->nops; i++) {
+        if (c->s->ops[i].kind != AF_OP_AWAIT || c->s->ops[i].ref != t->ir_task)
+            continue;
+        int x = af_op_exit_ev(c, i);
+        if (x > t->done_ev && c->tr->events[x].exit == AF_OPEXIT_RAISE &&
+            c->tr->events[x].exc_type && strcmp(c->tr->events[x].exc_type, d->exc_type) == 0)
+            return x;
+    }
+    return -1;
+}
+
 /* The exception of task T, from the op responsible for T. */
-static af_cause owner_cause(af_ctx *c, int T, char *why, size_t cap, int *mop)
+static af_blame owner_cause(af_ctx *c, int T, char *why, size_t cap, int *mop)
 {
     const af_tinfo *t = af_ctx_task(c, T);
     int spawn = -1;
     int owner = af_task_owner_op(c, T, &spawn);
-    if (spawn >= 0 && !c->s->ops[spawn].keep) {
+    if (spawn >= 0 && !c->s->ops[spawn].keep && owner == spawn) {
         *mop = spawn;
         return af_because(AF_CR_LOST_DROPPED_REFERENCE, why, cap,
                           "task %s was created by a spawn that drops its reference (misuse)",
                           t->name);
     }
+    int aw = await_retrieved(c, T);
+    if (aw >= 0)
+        return af_because(AF_CR_LOST_RETRIEVED_BY_AWAIT, why, cap,
+                          "an await of task %s raised its %s at vtime %lld: the exception was "
+                          "retrieved",
+                          t->name, c->tr->events[aw].exc_type, (long long)c->tr->events[aw].vtime);
     if (owner < 0)
         return af_because(AF_CR_LOST_NO_RESPONSIBLE_OP, why, cap,
                           "task %s: no scenario op is responsible; asyncio or the harness must "
@@ -239,25 +260,28 @@ static af_cause owner_cause(af_ctx *c, int T, char *why, size_t cap, int *mop)
                               af_op_kind_name(o->kind), r->name, sub);
         }
     }
-    int k = owner_kind_cause(c, T, owner, why, cap, mop);
-    if (k >= 0)
-        return (af_cause)k;
+    af_blame k;
+    if (owner_kind_rule(c, T, owner, why, cap, mop, &k))
+        return k;
     return af_because(AF_CR_LOST_NOT_RETRIEVED, why, cap,
                       "%s is responsible for retrieving the exception of task %s",
                       af_op_kind_name(o->kind), t->name);
 }
 
 /* The cause of an exception the loop's handler got (event e). */
-static af_cause exc_cause(af_ctx *c, const af_event *e, char *why, size_t cap, int *mop)
+static af_blame exc_cause(af_ctx *c, const af_event *e, char *why, size_t cap, int *mop)
 {
     *mop = -1;
+    if (af_escape_is_targets(c->s, e->exc_type))
+        return af_because(AF_CR_LOST_TARGET_ESCAPE, why, cap,
+                          "%s, which no scenario op raises: the target raised it", e->exc_type);
     if (af_exc_is_escape(e->exc_type))
         return af_because(AF_CR_LOST_ESCAPE, why, cap,
                           "%s escapes the event loop by design; nobody can retrieve it",
                           e->exc_type);
     if (!af_ctx_task(c, e->task))
         return no_task_cause(c, e, why, cap, mop);
-    af_cause k;
+    af_blame k;
     if (cleanup_task_cause(c, e->task, why, cap, mop, &k))
         return k;
     return owner_cause(c, e->task, why, cap, mop);
@@ -278,11 +302,11 @@ static void judge_handler_call(af_ctx *c, int i)
     const af_tinfo *t = af_ctx_task(c, e->task);
     char why[AF_VERDICT_WHY_MAX];
     int mop = -1;
-    af_cause k = exc_cause(c, e, why, sizeof why, &mop);
+    af_blame k = exc_cause(c, e, why, sizeof why, &mop);
     int cb = t ? -1 : raising_callback_op(c, e);
-    int op = k == AF_CAUSE_MISUSE && mop >= 0    ? mop
-             : k == AF_CAUSE_SCENARIO && cb >= 0 ? cb /* the call op whose callback raised */
-                                                 : af_ctx_task_op(c, e->task);
+    int op = k.cause == AF_CAUSE_MISUSE && mop >= 0    ? mop
+             : k.cause == AF_CAUSE_SCENARIO && cb >= 0 ? cb /* the call op whose callback raised */
+                                                       : af_ctx_task_op(c, e->task);
     if (af_emit(c, rule, e->task, op, i,
                 "%s raised%s%s reached only the loop's exception handler at vtime %lld: "
                 "\"%.160s\"",
@@ -306,7 +330,7 @@ static void judge_unraisable(af_ctx *c, int i)
     }
     char sub[AF_VERDICT_WHY_MAX], why[AF_VERDICT_WHY_MAX];
     int mop;
-    af_cause k = af_inherit(AF_CR_LOST_UNRAISABLE_IN_CLEANUP,
+    af_blame k = af_inherit(AF_CR_LOST_UNRAISABLE_IN_CLEANUP,
                             cleanup_cause(c, left, sub, sizeof sub, &mop), why, sizeof why,
                             "raised while the collector closed tasks left pending (%s)", sub);
     af_cause_last_as(c, k, why);

@@ -38,6 +38,7 @@ typedef struct af_ctx {
     int budget_ev;                 /* first budget event, -1 */
     int end_ev;                    /* the `end` event, -1 */
     int escaped;                   /* KeyboardInterrupt / SystemExit escaped a task */
+    const char *escape_type;       /* the first such exception's type, NULL */
     int last;                      /* index in out of the verdict the last af_emit added, -1 */
     /* Called with each task's request ledger once the cancellation oracles
      * walked it (NULL: none; oracles/requests.c). */
@@ -45,6 +46,7 @@ typedef struct af_ctx {
     void *ledger_arg;
     /* cause.c memo: leak cause per probe task (-1 unknown, -2 in progress) */
     signed char leak_memo[AF_CTX_MAX_TASKS];
+    unsigned char leak_rule[AF_CTX_MAX_TASKS]; /* the af_cause_rule of leak_memo */
     char leak_why[AF_CTX_MAX_TASKS][AF_VERDICT_WHY_MAX];
     int leak_misuse_op[AF_CTX_MAX_TASKS];
 } af_ctx;
@@ -69,6 +71,10 @@ int af_exc_is_timeout(const char *t);
  * KeyboardInterrupt that stopped a callback: harness/accel/watchdog_c.h) */
 int af_exc_is_escape(const char *t);
 int af_exc_is_runtime_error(const char *t);
+/* Whether a KeyboardInterrupt / SystemExit of type exc_type is the
+ * target's: scenario s has no op that raises one of that kind (0 for any
+ * other type, and without a scenario). */
+int af_escape_is_targets(const af_scenario *s, const char *exc_type);
 
 const af_tinfo *af_ctx_task(const af_ctx *c, int id); /* NULL if unknown */
 /* The op of task `task` that was innermost open just before event `at`
@@ -93,14 +99,21 @@ int af_ctx_probe_of_ir(const af_ctx *c, int ir_task);
 int af_emit(af_ctx *c, af_rule rule, int task, int op, int event, const char *fmt, ...)
     __attribute__((format(printf, 6, 7)));
 
-/* Causes, by the cause rules of base/oracles.def (AF_CR_*). af_because
- * writes the reason (cause_why) of a rule whose cause is fixed and returns
- * that cause; af_inherit writes the reason of a rule that passes on the
- * cause `inherited` another rule decided (a leak's, a deadlock's) and
- * returns it. */
-af_cause af_because(af_cause_rule rule, char *why, size_t cap, const char *fmt, ...)
+/* Causes, by the cause rules of base/oracles.def (AF_CR_*). A decided
+ * cause travels with the rule that fixed it (af_blame): for a rule that
+ * passes on another's cause (INHERITED), the rule that decided the cause it
+ * passes on, so that a verdict names the rule its cause comes from
+ * (af_verdict.cause_rule). af_because writes the reason (cause_why) of a
+ * rule whose cause is fixed and returns that cause and rule; af_inherit
+ * writes the reason of a rule that passes on what another rule decided (a
+ * leak's, a deadlock's) and returns it. */
+typedef struct af_blame {
+    af_cause cause;
+    af_cause_rule rule;
+} af_blame;
+af_blame af_because(af_cause_rule rule, char *why, size_t cap, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
-af_cause af_inherit(af_cause_rule rule, af_cause inherited, char *why, size_t cap, const char *fmt,
+af_blame af_inherit(af_cause_rule rule, af_blame inherited, char *why, size_t cap, const char *fmt,
                     ...) __attribute__((format(printf, 5, 6)));
 
 /* The cause of the verdict the last af_emit call added (nothing when it
@@ -109,7 +122,7 @@ af_cause af_inherit(af_cause_rule rule, af_cause inherited, char *why, size_t ca
  * af_because / af_inherit) with its reason. */
 void af_cause_last(af_ctx *c, af_cause_rule rule, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
-void af_cause_last_as(af_ctx *c, af_cause cause, const char *why);
+void af_cause_last_as(af_ctx *c, af_blame blame, const char *why);
 
 /* ---- cause.c: the facts the cause rules share ---------------------------- */
 
@@ -130,10 +143,10 @@ int af_task_owner_op(const af_ctx *c, int task, int *spawn_op);
  * its leaked-task verdict (and of facts that follow from it: an exception
  * it raised during the harness's cleanup...). why gets one sentence;
  * *misuse_op the misuse op when the cause is misuse. */
-af_cause af_leak_cause(af_ctx *c, int task, char *why, size_t cap, int *misuse_op);
+af_blame af_leak_cause(af_ctx *c, int task, char *why, size_t cap, int *misuse_op);
 /* The cause of a deadlock (budget deadlock): scenario when resource
  * accounting explains why every pending task is blocked. */
-af_cause af_deadlock_cause(af_ctx *c, char *why, size_t cap);
+af_blame af_deadlock_cause(af_ctx *c, char *why, size_t cap);
 /* Whether op makes a task of its own that the scenario is responsible for
  * (through its awaits): a spawn, or a start, without a group. */
 static inline int af_op_is_free_spawn(const af_op *o)
@@ -143,14 +156,32 @@ static inline int af_op_is_free_spawn(const af_op *o)
 
 /* Whether the (synchronous) op was executed, from positive evidence only. */
 int af_op_reached(const af_ctx *c, int op);
+/* Whether op ran: an event names it, or af_op_reached. */
+int af_op_executed(const af_ctx *c, int op);
+/* The IR task whose code the task named `who` ran at event `at` (asyncio's
+ * own tasks, wait_for's inner task on 3.11, run the code of the IR task
+ * that created them); -1: a callback ("callback"), or no such task. */
+int af_ctx_ir_task_named(const af_ctx *c, const char *who, int at);
+/* blocking.c: the n-th block op (from 0) of IR task t's code, -1. */
+int af_nth_block_op(const af_ctx *c, int t, int n);
 /* Whether any op of the IR task's code (its task body, transitively in
  * nested bodies of the same task) that is a misuse op was executed (has an
  * event or, for spawn, a task). Returns the op or -1. */
 int af_task_misuse_op(const af_ctx *c, int ir_task);
 /* The same, only misuse handlers (try / except* that swallow or convert a
- * CancelledError): the misuse that can explain a cancellation or cleanup
- * verdict. */
-int af_task_misuse_handler(const af_ctx *c, int ir_task);
+ * CancelledError) that caught a CancelledError (a `caught` event at or
+ * after event `from`): the misuse that can explain a cancellation or
+ * cleanup verdict. */
+int af_task_misuse_handler(const af_ctx *c, int ir_task, int from);
+
+/* Bit set of the IR tasks that lie on a waits-for cycle: edges from a
+ * task to the tasks its code awaits and to the children of its ops that
+ * wait for them (all but spawn). */
+uint32_t af_await_cycle_tasks(const af_scenario *s);
+/* The trace event at which the cycle closed: the last op_enter of an op
+ * of a cycle task that waits on a task of the cycle; -1 when no await of
+ * the cycle was entered (it never formed). */
+int af_await_cycle_closed(const af_scenario *s, const af_trace *tr, uint32_t cycle);
 
 /* Whether a coroutine name is the one a nested_run op hands to the nested
  * loop ("nested_target", maybe qualified): nested-loop's, not leaked-task's. */

@@ -349,6 +349,15 @@ static int scenario_raises(const af_scenario *s, af_exc_kind k)
     return 0;
 }
 
+int af_escape_is_targets(const af_scenario *s, const char *exc_type)
+{
+    const char *n = short_name(exc_type);
+    if (!s || !exc_type || (strcmp(n, "SystemExit") != 0 && strcmp(n, "KeyboardInterrupt") != 0))
+        return 0;
+    return !scenario_raises(s, strcmp(n, "SystemExit") == 0 ? AF_EXC_SYSTEM_EXIT
+                                                            : AF_EXC_KEYBOARD_INTERRUPT);
+}
+
 const char *af_target_escape(const af_scenario *s, const af_trace *tr)
 {
     for (int i = 0; i < tr->nevents; i++) {
@@ -357,9 +366,7 @@ const char *af_target_escape(const af_scenario *s, const af_trace *tr)
         if (e->kind != AF_EV_END || e->outcome != AF_OUT_EXCEPTION ||
             (strcmp(n, "SystemExit") != 0 && strcmp(n, "KeyboardInterrupt") != 0))
             continue;
-        af_exc_kind k =
-            strcmp(n, "SystemExit") == 0 ? AF_EXC_SYSTEM_EXIT : AF_EXC_KEYBOARD_INTERRUPT;
-        return scenario_raises(s, k) ? NULL : e->exc_type;
+        return af_escape_is_targets(s, e->exc_type) ? e->exc_type : NULL;
     }
     return NULL;
 }
@@ -473,6 +480,7 @@ int af_emit(af_ctx *c, af_rule rule, int task, int op, int event, const char *fm
     memset(&v, 0, sizeof v);
     v.oracle = o;
     v.rule = rule;
+    v.cause_rule = AF_CAUSE_RULE_COUNT;
     v.task = task;
     v.event = event;
     v.vtime = event >= 0 && event < c->tr->nevents ? c->tr->events[event].vtime : 0;
@@ -519,30 +527,24 @@ int af_emit(af_ctx *c, af_rule rule, int task, int op, int event, const char *fm
     return 1;
 }
 
-static af_cause vbecause(af_cause cause, char *why, size_t cap, const char *fmt, va_list ap)
-{
-    vsnprintf(why, cap, fmt, ap);
-    return cause;
-}
-
-af_cause af_because(af_cause_rule rule, char *why, size_t cap, const char *fmt, ...)
+af_blame af_because(af_cause_rule rule, char *why, size_t cap, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    af_cause k = vbecause((af_cause)af_cause_rule_defs[rule].cause, why, cap, fmt, ap);
+    vsnprintf(why, cap, fmt, ap);
     va_end(ap);
-    return k;
+    return (af_blame){(af_cause)af_cause_rule_defs[rule].cause, rule};
 }
 
-af_cause af_inherit(af_cause_rule rule, af_cause inherited, char *why, size_t cap, const char *fmt,
+af_blame af_inherit(af_cause_rule rule, af_blame inherited, char *why, size_t cap, const char *fmt,
                     ...)
 {
-    (void)rule; /* names the rule at the call; its cause is `inherited` */
+    (void)rule; /* names the rule at the call; its cause is `inherited`'s */
     va_list ap;
     va_start(ap, fmt);
-    af_cause k = vbecause(inherited, why, cap, fmt, ap);
+    vsnprintf(why, cap, fmt, ap);
     va_end(ap);
-    return k;
+    return inherited;
 }
 
 void af_cause_last(af_ctx *c, af_cause_rule rule, const char *fmt, ...)
@@ -552,16 +554,18 @@ void af_cause_last(af_ctx *c, af_cause_rule rule, const char *fmt, ...)
     af_verdict *v = &c->out->items[c->last];
     va_list ap;
     va_start(ap, fmt);
-    v->cause = vbecause((af_cause)af_cause_rule_defs[rule].cause, v->cause_why, sizeof v->cause_why,
-                        fmt, ap);
+    vsnprintf(v->cause_why, sizeof v->cause_why, fmt, ap);
     va_end(ap);
+    v->cause = (af_cause)af_cause_rule_defs[rule].cause;
+    v->cause_rule = rule;
 }
 
-void af_cause_last_as(af_ctx *c, af_cause cause, const char *why)
+void af_cause_last_as(af_ctx *c, af_blame blame, const char *why)
 {
     if (c->last < 0 || c->last >= c->out->count)
         return;
     af_verdict *v = &c->out->items[c->last];
-    v->cause = cause;
+    v->cause = blame.cause;
+    v->cause_rule = blame.rule;
     snprintf(v->cause_why, sizeof v->cause_why, "%s", why);
 }

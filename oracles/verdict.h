@@ -51,6 +51,10 @@ typedef struct af_verdict {
     char target[AF_MAX_TARGET_NAME + 1]; /* the target's NAME, "" for stock asyncio */
     af_cause cause;                      /* whose fault (default target) */
     char cause_why[AF_VERDICT_WHY_MAX];  /* one short sentence: why that cause */
+    /* The cause rule that decided cause (for an inherited cause, the rule
+     * that decided the one passed on); AF_CAUSE_RULE_COUNT when none did.
+     * Not written to JSON: what the cause audit (test_oracles.c) checks. */
+    af_cause_rule cause_rule;
 } af_verdict;
 
 /* Whether a verdict is a finding: target verdicts always, misuse verdicts

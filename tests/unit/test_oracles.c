@@ -97,7 +97,9 @@ static void dump(void)
     char buf[2048];
     for (int i = 0; i < V.count; i++) {
         af_verdict_write_json(&V.items[i], buf, sizeof buf);
-        printf("    verdict: %s\n", buf);
+        int r = V.items[i].cause_rule;
+        printf("    verdict (cause rule %s): %s\n",
+               r >= 0 && r < AF_CAUSE_RULE_COUNT ? af_cause_rule_defs[r].id : "none", buf);
     }
 }
 
@@ -904,7 +906,9 @@ static void test_leaked(void **state)
     simple_main();
     af_trace_task_new(&TR, 0, 0, 1, "t1", 0, sp, 1);
     af_trace_task_new(&TR, 0, 0, 2, "t2", 0, sp2, 2);
-    af_trace_warning(&TR, 0, 0, "RuntimeWarning", "coroutine 'Scenario.dropped' was never awaited");
+    /* the never_awaited op's coroutine is probe.never_awaited_coro */
+    af_trace_warning(&TR, 0, 0, "RuntimeWarning",
+                     "coroutine 'never_awaited_coro' was never awaited");
     af_trace_loop_exc(&TR, 0, 1, "Task was destroyed but it is pending!", "", 2);
     af_trace_task_done(&TR, 0, 1, 0, AF_OUT_RESULT, "", "", 0);
     af_trace_end(&TR, 0, 1, AF_OUT_RESULT, "");
@@ -1150,9 +1154,11 @@ static void test_blocking_and_budget(void **state)
     int b2 = op_in(tr_, AF_OP_BLOCK);
     S->ops[b2].ticks = 70;
     simple_main();
-    af_trace_slow(&TR, 50, 1, 50, "Task.__step");
+    /* a slow event names the task whose step blocked (probe.py), else
+     * "callback" */
+    af_trace_slow(&TR, 50, 1, 50, "main");
     af_trace_op_enter(&TR, 50, 1, 0, tr_, 0);
-    af_trace_slow(&TR, 120, 2, 70, "Task.__step");
+    af_trace_slow(&TR, 120, 2, 70, "main");
     af_trace_op_exit(&TR, 120, 2, 0, tr_, AF_OPEXIT_OK, "", "", AF_DETAIL_NONE, 0, 0, NULL, 0);
     af_trace_slow(&TR, 200, 3, 80, "callback");
     af_trace_task_done(&TR, 200, 3, 0, AF_OUT_RESULT, "", "", 0);
@@ -1294,21 +1300,40 @@ static void test_names_and_overflow(void **state)
 
 /* ---- causes ---------------------------------------------------------------- */
 
+static const cause_case *cause_case_named(const char *name)
+{
+    for (size_t k = 0; k < sizeof CAUSE_CASES / sizeof CAUSE_CASES[0]; k++)
+        if (strcmp(CAUSE_CASES[k].name, name) == 0)
+            return &CAUSE_CASES[k];
+    fail_msg("no cause case named %s", name);
+    return NULL;
+}
+
+/* Judge the case's trace against its scenario ("@<case>": that case's)
+ * into V. */
+static void judge_case(const cause_case *cc)
+{
+    af_error err;
+    memset(&err, 0, sizeof err);
+    fresh();
+    const char *scenario =
+        cc->scenario[0] == '@' ? cause_case_named(cc->scenario + 1)->scenario : cc->scenario;
+    if (af_json_read(scenario, strlen(scenario), S, &err) != 0)
+        fail_msg("%s: scenario: %s", cc->name, err.message);
+    if (af_trace_read_jsonl(cc->trace, strlen(cc->trace), &TR, &err) != 0)
+        fail_msg("%s: trace: %s", cc->name, err.message);
+    judge();
+}
+
 /* Every cause rule on a real (or, for *_target, hand-edited) trace: the
- * verdicts and their causes, exactly (cause_cases.h). */
+ * verdicts and their causes, exactly (cause_cases.h); each cause comes
+ * from a cause rule of that cause. */
 static void test_cause_cases(void **state)
 {
     (void)state;
     for (size_t k = 0; k < sizeof CAUSE_CASES / sizeof CAUSE_CASES[0]; k++) {
         const cause_case *cc = &CAUSE_CASES[k];
-        af_error err;
-        memset(&err, 0, sizeof err);
-        fresh();
-        if (af_json_read(cc->scenario, strlen(cc->scenario), S, &err) != 0)
-            fail_msg("%s: scenario: %s", cc->name, err.message);
-        if (af_trace_read_jsonl(cc->trace, strlen(cc->trace), &TR, &err) != 0)
-            fail_msg("%s: trace: %s", cc->name, err.message);
-        judge();
+        judge_case(cc);
         if (V.count != cc->n) {
             printf("  case %s\n", cc->name);
             dump();
@@ -1326,6 +1351,9 @@ static void test_cause_cases(void **state)
             }
             assert_true(found);
             assert_true(V.items[i].cause_why[0] != '\0');
+            af_cause_rule r = V.items[i].cause_rule;
+            assert_true(r < AF_CAUSE_RULE_COUNT);
+            assert_int_equal(af_cause_rule_defs[r].cause, V.items[i].cause);
         }
         for (size_t g = 0; g < sizeof CAUSE_SIGS / sizeof CAUSE_SIGS[0]; g++) {
             if (strcmp(CAUSE_SIGS[g].name, cc->name) != 0)
@@ -1341,6 +1369,74 @@ static void test_cause_cases(void **state)
             assert_true(found);
         }
     }
+}
+
+/* The index in V of a verdict whose cause rule is `rule`, -1. */
+static int verdict_by_cause_rule(af_cause_rule rule)
+{
+    for (int j = 0; j < V.count; j++)
+        if (V.items[j].cause_rule == rule)
+            return j;
+    return -1;
+}
+
+/* One row of the audit: the scenario case has a verdict the rule decides;
+ * the twin (its causes pinned in CAUSE_CASES) a verdict of the same oracle
+ * blamed on the target. */
+static void audit_pair(af_cause_rule rule, const cause_audit *a)
+{
+    const char *id = af_cause_rule_defs[rule].id;
+    judge_case(cause_case_named(a->scenario));
+    int j = verdict_by_cause_rule(rule);
+    if (j < 0) {
+        printf("  audit %s: case %s has no verdict decided by it\n", id, a->scenario);
+        dump();
+    }
+    assert_true(j >= 0);
+    if (!a->target) {
+        assert_true(a->no_twin && strlen(a->no_twin) > 40);
+        return;
+    }
+    af_oracle oracle = V.items[j].oracle;
+    judge_case(cause_case_named(a->target));
+    int twin = -1;
+    for (int i = 0; i < V.count && twin < 0; i++)
+        if (V.items[i].oracle == oracle && V.items[i].cause == AF_CAUSE_TARGET)
+            twin = i;
+    if (twin < 0) {
+        printf("  audit %s: twin %s has no %s verdict blamed on the target\n", id, a->target,
+               af_oracle_name(oracle));
+        dump();
+    }
+    assert_true(twin >= 0);
+}
+
+/* The audit of the cause rules that blame the scenario or misuse (issue
+ * 18): every such rule of base/oracles.def has a row in CAUSE_AUDIT, a
+ * case it decides and a twin where the same shape with the implementation
+ * at fault is blamed on the implementation, or the argued reason no such
+ * twin can exist. A new rule without a row fails here. */
+static void test_cause_audit(void **state)
+{
+    (void)state;
+    size_t nrows = sizeof CAUSE_AUDIT / sizeof CAUSE_AUDIT[0];
+    int audited = 0;
+    for (int r = 0; r < AF_CAUSE_RULE_COUNT; r++) {
+        int cause = af_cause_rule_defs[r].cause;
+        if (cause != AF_CAUSE_SCENARIO && cause != AF_CAUSE_MISUSE)
+            continue;
+        const cause_audit *a = NULL;
+        for (size_t k = 0; k < nrows && !a; k++)
+            if (strcmp(CAUSE_AUDIT[k].rule, af_cause_rule_defs[r].id) == 0)
+                a = &CAUSE_AUDIT[k];
+        if (!a)
+            fail_msg("cause rule %s (%s) has no row in CAUSE_AUDIT (cause_cases.h)",
+                     af_cause_rule_defs[r].id, af_cause_name((af_cause)cause));
+        audit_pair((af_cause_rule)r, a);
+        audited++;
+    }
+    /* no row for a rule that is gone or no longer blames the scenario */
+    assert_int_equal(audited, (int)nrows);
 }
 
 static void test_cause_api(void **state)
@@ -1396,6 +1492,7 @@ int main(void)
         cmocka_unit_test(test_signatures),
         cmocka_unit_test(test_names_and_overflow),
         cmocka_unit_test(test_cause_cases),
+        cmocka_unit_test(test_cause_audit),
         cmocka_unit_test(test_cause_api),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
