@@ -112,6 +112,8 @@
     X(N_gc, "gc")                                                                                  \
     X(N_collect, "collect")                                                                        \
     X(N_finish_late_tasks, "_finish_late_tasks")                                                   \
+    X(N_close_pending, "_close_pending")                                                           \
+    X(N_Closing, "Closing")                                                                        \
     X(N_clear_queues, "clear_queues")                                                              \
     X(N_leave_running, "leave_running")                                                            \
     X(N_enter_running, "enter_running")                                                            \
@@ -1406,7 +1408,7 @@ done:
  *   with op_scope(op) as o:   op_enter (task, op, cancelling()) on entry;
  *                             op_exit (outcome, exception, detail,
  *                             cancelling()) on exit, unless the coroutine
- *                             is being closed (GeneratorExit). o.detail, or
+ *                             is being closed (GeneratorExit, probe.Closing). o.detail, or
  *                             o.cm.expired() when o.cm is set, is the
  *                             detail.
  *   wait_for_scope(op, timeout): the same, detail = whether the deadline
@@ -1562,6 +1564,13 @@ static PyObject *op_scope_exit(op_scope_object *self, PyObject *const *args, Py_
     }
     if (et == PyExc_GeneratorExit)
         Py_RETURN_FALSE; /* closed, not an outcome of the op (probe.py) */
+    if (et != Py_None) {
+        PyObject *closing = gget(N_Closing);
+        if (!closing)
+            return NULL;
+        if (et == closing)
+            Py_RETURN_FALSE; /* closed by probe._close_pending, as above */
+    }
     if (!self->task) {
         PyErr_SetString(PyExc_AttributeError, "'op_scope' object has no attribute 'task'");
         return NULL;
@@ -1605,7 +1614,7 @@ done:
 static PyMethodDef op_scope_methods[] = {
     {"__enter__", (PyCFunction)op_scope_enter, METH_NOARGS, "Records op_enter."},
     {"__exit__", (PyCFunction)(void (*)(void))op_scope_exit, METH_FASTCALL,
-     "Records op_exit (not on GeneratorExit)."},
+     "Records op_exit (not on GeneratorExit or probe.Closing)."},
     {NULL, NULL, 0, NULL},
 };
 
@@ -2292,6 +2301,16 @@ static int sort_tail(PyObject *events, Py_ssize_t k)
     return rc;
 }
 
+/* _close_pending(pending), in Python only when a task is left pending. */
+static int close_pending(PyObject *pending)
+{
+    if (!PyList_GET_SIZE(pending))
+        return 0;
+    PyObject *x = call_global(N_close_pending, &pending, 1);
+    Py_XDECREF(x);
+    return x ? 0 : -1;
+}
+
 /* The `finally` part of probe.run but the hooks' restoration. */
 static int end_run(PyObject *loop, PyObject *events, const run_options *o)
 {
@@ -2300,14 +2319,18 @@ static int end_run(PyObject *loop, PyObject *events, const run_options *o)
         return -1;
     }
     Py_ssize_t k = PyList_GET_SIZE(events);
-    PyObject *all = NULL;
+    PyObject *all = NULL, *pending = NULL;
     if (call_method_void(loop, N_clear_queues, NULL, 0) < 0 || forget_names() < 0 ||
-        !(all = PyList_New(0)) || gset(N_ALL, all) < 0 || gset(N_ROOT, Py_None) < 0) {
+        !(pending = undone_tasks()) || !(all = PyList_New(0)) || gset(N_ALL, all) < 0 ||
+        gset(N_ROOT, Py_None) < 0) {
         Py_XDECREF(all);
+        Py_XDECREF(pending);
         return -1;
     }
     Py_DECREF(all);
-    if (collect_garbage() < 0 || finish_late_tasks(loop, o->watchdog) < 0 ||
+    int closed = close_pending(pending);
+    Py_DECREF(pending);
+    if (closed < 0 || collect_garbage() < 0 || finish_late_tasks(loop, o->watchdog) < 0 ||
         sort_tail(events, k) < 0)
         return -1;
     return call_method_void(loop, N_leave_running, NULL, 0);
