@@ -131,6 +131,7 @@ static PyObject *s_task_new, *s_task_done, *s_result, *s_exception, *s_cancelled
     *s_raise, *s_end, *s_budget, *s_pending;
 static PyObject *g_globals;         /* probe's globals (bind) */
 static PyObject *g_cancelled_error; /* asyncio.CancelledError */
+static PyObject *g_closing;         /* probe.Closing, looked up at first use */
 static PyObject *g_init_kwnames;    /* ("loop", "name", "context") */
 static PyObject *g_name_kwnames;    /* ("name",) */
 static PyObject *g_empty_tuple;
@@ -1565,10 +1566,13 @@ static PyObject *op_scope_exit(op_scope_object *self, PyObject *const *args, Py_
     if (et == PyExc_GeneratorExit)
         Py_RETURN_FALSE; /* closed, not an outcome of the op (probe.py) */
     if (et != Py_None) {
-        PyObject *closing = gget(N_Closing);
-        if (!closing)
-            return NULL;
-        if (et == closing)
+        if (!g_closing) {
+            PyObject *closing = gget(N_Closing);
+            if (!closing)
+                return NULL;
+            g_closing = Py_NewRef(closing);
+        }
+        if (et == g_closing)
             Py_RETURN_FALSE; /* closed by probe._close_pending, as above */
     }
     if (!self->task) {
@@ -2143,7 +2147,9 @@ static PyObject *undone_tasks(void)
     return left;
 }
 
-/* The cleanup rounds of _run_phases: cancel what is left, drain the loop. */
+/* The cleanup rounds of _run_phases: cancel what is left, drain the loop.
+ * 1: every task is done and nothing is ready (end_run need not look for
+ * tasks left pending), 0: the rounds ran out, -1: an error. */
 static int cancel_and_drain(PyObject *loop, const run_options *o, PyObject *first_left)
 {
     for (int round = 0; round < 3; round++) {
@@ -2155,7 +2161,7 @@ static int cancel_and_drain(PyObject *loop, const run_options *o, PyObject *firs
         int ready = PyList_GET_SIZE(left) ? 1 : af_loop_true(loop, AF_L_READY);
         if (ready <= 0) {
             Py_DECREF(left);
-            return ready;
+            return ready < 0 ? -1 : 1;
         }
         for (Py_ssize_t i = 0; i < PyList_GET_SIZE(left); i++) {
             if (call_method_void(PyList_GET_ITEM(left, i), N_cancel, NULL, 0) < 0) {
@@ -2204,7 +2210,7 @@ static int insert_watchdog_event(PyObject *events, PyObject *at)
     return rc;
 }
 
-/* _run_phases(loop, ...) */
+/* _run_phases(loop, ...): what cancel_and_drain returns. */
 static int run_phases(PyObject *loop, PyObject *events, PyObject *root_name, PyObject *make_root,
                       PyObject *prim_spec, const run_options *o)
 {
@@ -2301,36 +2307,36 @@ static int sort_tail(PyObject *events, Py_ssize_t k)
     return rc;
 }
 
-/* _close_pending(pending), in Python only when a task is left pending. */
+/* _close_pending(pending), in Python only when a task is left pending;
+ * NULL: none is (nothing to call). */
 static int close_pending(PyObject *pending)
 {
-    if (!PyList_GET_SIZE(pending))
+    if (!pending || !PyList_GET_SIZE(pending))
         return 0;
     PyObject *x = call_global(N_close_pending, &pending, 1);
     Py_XDECREF(x);
     return x ? 0 : -1;
 }
 
-/* The `finally` part of probe.run but the hooks' restoration. */
-static int end_run(PyObject *loop, PyObject *events, const run_options *o)
+/* The `finally` part of probe.run but the hooks' restoration; settled:
+ * the cleanup ended with every task done (none to close, none to look for). */
+static int end_run(PyObject *loop, PyObject *events, const run_options *o, int settled)
 {
     if (!PyList_CheckExact(events)) {
         PyErr_SetString(PyExc_TypeError, "probe.run: the event list was replaced");
         return -1;
     }
     Py_ssize_t k = PyList_GET_SIZE(events);
-    PyObject *all = NULL, *pending = NULL;
-    if (call_method_void(loop, N_clear_queues, NULL, 0) < 0 || forget_names() < 0 ||
-        !(pending = undone_tasks()) || !(all = PyList_New(0)) || gset(N_ALL, all) < 0 ||
-        gset(N_ROOT, Py_None) < 0) {
-        Py_XDECREF(all);
-        Py_XDECREF(pending);
+    if (call_method_void(loop, N_clear_queues, NULL, 0) < 0 || forget_names() < 0)
         return -1;
-    }
-    Py_DECREF(all);
-    int closed = close_pending(pending);
-    Py_DECREF(pending);
-    if (closed < 0 || collect_garbage() < 0 || finish_late_tasks(loop, o->watchdog) < 0 ||
+    PyObject *pending = settled ? NULL : undone_tasks();
+    PyObject *all = (settled || pending) ? PyList_New(0) : NULL;
+    int rc = all && gset(N_ALL, all) == 0 && gset(N_ROOT, Py_None) == 0 ? 0 : -1;
+    Py_XDECREF(all);
+    if (rc == 0)
+        rc = close_pending(pending);
+    Py_XDECREF(pending);
+    if (rc < 0 || collect_garbage() < 0 || finish_late_tasks(loop, o->watchdog) < 0 ||
         sort_tail(events, k) < 0)
         return -1;
     return call_method_void(loop, N_leave_running, NULL, 0);
@@ -2368,11 +2374,11 @@ static PyObject *probe_run(PyObject *self, PyObject *const *args, Py_ssize_t nar
         !(events = PyList_New(0)) || reset_state(target, loop, events, &o) < 0 ||
         install_hooks(&saved) < 0 || call_method_void(loop, N_enter_running, NULL, 0) < 0)
         goto done;
-    int failed = run_phases(loop, events, root_name, make_root, prim_spec, &o) < 0;
+    int phases = run_phases(loop, events, root_name, make_root, prim_spec, &o);
     PyObject *et, *ev, *tb;
     PyErr_Fetch(&et, &ev, &tb);
-    int cleanup_failed = end_run(loop, events, &o) < 0 || restore_hooks(&saved) < 0;
-    if (end_finally(cleanup_failed, et, ev, tb) < 0 || failed)
+    int cleanup_failed = end_run(loop, events, &o, phases == 1) < 0 || restore_hooks(&saved) < 0;
+    if (end_finally(cleanup_failed, et, ev, tb) < 0 || phases < 0)
         goto done;
     result = Py_NewRef(events);
 done:
@@ -2398,6 +2404,7 @@ static PyObject *bind(PyObject *self, PyObject *globals)
     if (!ce)
         return NULL;
     Py_XSETREF(g_cancelled_error, ce);
+    Py_CLEAR(g_closing); /* of these globals: looked up again */
     Py_INCREF(globals);
     Py_XSETREF(g_globals, globals);
     Py_RETURN_NONE;
