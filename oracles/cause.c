@@ -675,18 +675,53 @@ static int cycle_edge(const af_scenario *s, const af_op *op, uint32_t cycle)
     return 0;
 }
 
+/* Adds to waits[t] the tasks op (of task t) waits on among `cycle`: an
+ * awaited task other than t itself (asyncio refuses a self-await at once),
+ * or a child of an op that waits for its children. */
+static void add_edges(const af_scenario *s, const af_op *op, uint32_t cycle, uint32_t *waits)
+{
+    int t = op->task;
+    if (op->kind == AF_OP_AWAIT) {
+        if (op->ref != t && op->ref >= 0 && op->ref < AF_MAX_TASKS)
+            waits[t] |= (1u << op->ref) & cycle;
+        return;
+    }
+    for (int k = op->children.head, g = 0; k != AF_NIL && g < AF_MAX_TASKS;
+         k = s->tasks[k].next, g++)
+        if (k < AF_MAX_TASKS)
+            waits[t] |= (1u << k) & cycle;
+}
+
+/* Whether the waits-for edges in waits[0..n) hold a cycle. */
+static int has_cycle(const uint32_t *waits, int n)
+{
+    uint32_t reach[AF_MAX_TASKS];
+    memcpy(reach, waits, (size_t)n * sizeof *reach);
+    for (int k = 0; k < n; k++)
+        for (int t = 0; t < n; t++)
+            if (reach[t] & (1u << k))
+                reach[t] |= reach[k];
+    for (int t = 0; t < n; t++)
+        if (reach[t] & (1u << t))
+            return 1;
+    return 0;
+}
+
 int af_await_cycle_closed(const af_scenario *s, const af_trace *tr, uint32_t cycle)
 {
-    int closed = -1, awaits = 0;
+    uint32_t waits[AF_MAX_TASKS] = {0};
+    int awaits = 0, n = s->ntasks < AF_MAX_TASKS ? s->ntasks : AF_MAX_TASKS;
     for (int i = 0; i < tr->nevents; i++) {
         const af_event *e = &tr->events[i];
         if (e->kind != AF_EV_OP_ENTER || e->op < 0 || e->op >= s->nops ||
             !cycle_edge(s, &s->ops[e->op], cycle))
             continue;
-        closed = i;
+        add_edges(s, &s->ops[e->op], cycle, waits);
         awaits += s->ops[e->op].kind == AF_OP_AWAIT;
+        if (awaits && has_cycle(waits, n)) /* the first moment a cycle is closed */
+            return i;
     }
-    return awaits ? closed : -1;
+    return -1;
 }
 
 /* ---- deadlock -------------------------------------------------------------- */

@@ -178,9 +178,10 @@ int af_task_misuse_handler(const af_ctx *c, int ir_task, int from);
  * task to the tasks its code awaits and to the children of its ops that
  * wait for them (all but spawn). */
 uint32_t af_await_cycle_tasks(const af_scenario *s);
-/* The trace event at which the cycle closed: the last op_enter of an op
- * of a cycle task that waits on a task of the cycle; -1 when no await of
- * the cycle was entered (it never formed). */
+/* The trace event at which a cycle first closed: the op_enter of an op of
+ * a cycle task, waiting on a task of the cycle, after which the entered
+ * waits (at least one an await; a self-await is no wait, asyncio refuses
+ * it) form a cycle; -1 when none formed. */
 int af_await_cycle_closed(const af_scenario *s, const af_trace *tr, uint32_t cycle);
 
 /* Whether a coroutine name is the one a nested_run op hands to the nested
