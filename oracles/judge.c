@@ -9,12 +9,16 @@
  *
  * After the oracles, one cause rule that concerns all of them (AWAIT_CYCLE
  * in base/oracles.def): tasks that
- * await each other in a cycle (t awaits u while u, through its own awaits
- * and the structured ops that wait for their children, waits for t). Such
- * a scenario deadlocks by construction, and a cancel entering the cycle
- * recurses through it (Task.cancel cancels what the task waits on) until
- * RecursionError, leaving cancelling() counts in the hundreds: verdicts
- * about the tasks of the cycle are the scenario's, not asyncio's.
+ * await each other in a cycle (t awaits u while u, through its own awaits,
+ * the structured ops that wait for their children and the task groups
+ * that wait for the tasks spawned or started into them, waits for t), and
+ * the tasks that wait for one of those. Such a scenario deadlocks by
+ * construction, and a cancel entering the cycle recurses through it
+ * (Task.cancel cancels what the task waits on) until RecursionError,
+ * leaving cancelling() counts in the hundreds; the tasks left pending are
+ * destroyed at the final collection, where their finally clauses run
+ * outside any task: verdicts about these tasks are the scenario's, not
+ * asyncio's.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -138,12 +142,31 @@ static void waits_of_body(const af_scenario *s, const af_body *b, uint32_t *wait
     }
 }
 
-/* Bit set of the IR tasks that lie on a waits-for cycle. */
+/* A task spawned or started into a task group is waited for by the group,
+ * i.e. by the task whose code runs the group's block. */
+static void group_waits(const af_scenario *s, uint32_t *reach)
+{
+    for (int i = 0; i < s->nops; i++) {
+        const af_op *op = &s->ops[i];
+        if ((op->kind != AF_OP_SPAWN && op->kind != AF_OP_START) || op->ref < 0 ||
+            op->ref >= s->nops)
+            continue;
+        int owner = s->ops[op->ref].task;
+        if (owner < 0 || owner >= AF_MAX_TASKS)
+            continue;
+        for (int t = op->children.head; t != AF_NIL; t = s->tasks[t].next)
+            reach[owner] |= 1u << t;
+    }
+}
+
+/* Bit set of the IR tasks that lie on a waits-for cycle or wait, through
+ * their awaits and groups, for a task that does: none of them can end. */
 static uint32_t await_cycle_tasks(const af_scenario *s)
 {
     uint32_t reach[AF_MAX_TASKS] = {0};
     for (int t = 0; t < s->ntasks; t++)
         waits_of_body(s, &s->tasks[t].body, &reach[t]);
+    group_waits(s, reach);
     for (int k = 0; k < s->ntasks; k++) /* transitive closure */
         for (int t = 0; t < s->ntasks; t++)
             if (reach[t] & (1u << k))
@@ -152,7 +175,11 @@ static uint32_t await_cycle_tasks(const af_scenario *s)
     for (int t = 0; t < s->ntasks; t++)
         if (reach[t] & (1u << t))
             on_cycle |= 1u << t;
-    return on_cycle;
+    uint32_t bound = on_cycle;
+    for (int t = 0; t < s->ntasks; t++)
+        if (reach[t] & on_cycle)
+            bound |= 1u << t;
+    return bound;
 }
 
 static void attribute_await_cycles(const af_scenario *s, af_verdict_list *out, int first)

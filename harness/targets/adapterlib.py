@@ -144,8 +144,12 @@ async def _join(made, fut):
     task = await made
     try:
         return await task
-    except BaseException:
-        if fut.done() and not fut.cancelled() and fut.exception() is not None:
+    except BaseException as e:
+        # the task's own failure before started(); a CancelledError here
+        # is the helper's own (the group's), never the task's: a task that
+        # ends cancelled cancels fut
+        if (not isinstance(e, asyncio.CancelledError) and fut.done() and not fut.cancelled()
+                and fut.exception() is not None):
             return None
         raise
 
