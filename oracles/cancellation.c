@@ -662,6 +662,19 @@ static undelivered collect_undelivered(const af_ctx *c, const walk *w, int i)
     return u;
 }
 
+/* Whether the loop reported task T "destroyed but it is pending" before
+ * event i: its end is the final collection's. */
+static bool destroyed_pending(const af_ctx *c, int T, int i)
+{
+    for (int j = 0; j < i; j++) {
+        const af_event *e = &c->tr->events[j];
+        if (e->kind == AF_EV_LOOP_EXC && e->task == T && e->msg &&
+            strstr(e->msg, "Task was destroyed but it is pending"))
+            return true;
+    }
+    return false;
+}
+
 /* The cause of a swallowed verdict at T's end (event e) for request q,
  * the cause rules in order. */
 static af_cause swallowed_cause(af_ctx *c, const walk *w, const af_event *e, const undelivered *u,
@@ -673,6 +686,15 @@ static af_cause swallowed_cause(af_ctx *c, const walk *w, const af_event *e, con
                           "the scenario's handler swallowed the CancelledError (misuse)");
     if (u->n_harness == u->n && w->ti->pending_ev >= 0)
         return harness_cause(c, w, why, cap);
+    if (destroyed_pending(c, w->T, (int)(e - c->tr->events))) {
+        int mop;
+        char sub[AF_VERDICT_WHY_MAX];
+        af_cause k = af_leak_cause(c, w->T, sub, sizeof sub, &mop);
+        return af_inherit(AF_CR_CANCEL_DESTROYED_PENDING, k, why, cap,
+                          "the task was destroyed while pending and its coroutine closed by the "
+                          "final collection, never run again: %s",
+                          sub);
+    }
     /* try / except* are Python statements, not asyncio: a `return` or an
      * exception in their finally replaces the CancelledError in flight;
      * that is the scenario's code. */
