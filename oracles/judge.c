@@ -160,12 +160,18 @@ static void group_waits(const af_scenario *s, uint32_t *reach)
 }
 
 /* Bit set of the IR tasks that lie on a waits-for cycle or wait, through
- * their awaits and groups, for a task that does: none of them can end. */
+ * their awaits and groups, for a task on a cycle of two or more tasks:
+ * none of them can end. A task that awaits itself is on a cycle, but it
+ * does not block its waiters (asyncio raises RuntimeError at once). */
 static uint32_t await_cycle_tasks(const af_scenario *s)
 {
-    uint32_t reach[AF_MAX_TASKS] = {0};
-    for (int t = 0; t < s->ntasks; t++)
+    uint32_t reach[AF_MAX_TASKS] = {0}, self_await = 0;
+    for (int t = 0; t < s->ntasks; t++) {
         waits_of_body(s, &s->tasks[t].body, &reach[t]);
+        if (reach[t] & (1u << t))
+            self_await |= 1u << t;
+        reach[t] &= ~(1u << t);
+    }
     group_waits(s, reach);
     for (int k = 0; k < s->ntasks; k++) /* transitive closure */
         for (int t = 0; t < s->ntasks; t++)
@@ -175,7 +181,7 @@ static uint32_t await_cycle_tasks(const af_scenario *s)
     for (int t = 0; t < s->ntasks; t++)
         if (reach[t] & (1u << t))
             on_cycle |= 1u << t;
-    uint32_t bound = on_cycle;
+    uint32_t bound = on_cycle | self_await;
     for (int t = 0; t < s->ntasks; t++)
         if (reach[t] & on_cycle)
             bound |= 1u << t;
