@@ -49,6 +49,8 @@ typedef struct walk {
     int raise_src_ev;          /* last op_exit raise of T: the op_exit where that exception */
     int raise_src_enter;       /* first came out of an op, and that op's op_enter (-1) */
     int last_exit_ev;          /* T's last op_exit event, -1 */
+    int star_carried;          /* an except* re-raised the CancelledError it caught, still
+                                   propagating in its group */
     af_blame count_cause;      /* cause for the next count verdict */
     char count_why[AF_VERDICT_WHY_MAX];
     int nopen;
@@ -313,14 +315,16 @@ static void rule_message(af_ctx *c, const walk *w, int ev, const char *msg)
 /* What a scenario handler does with a CancelledError it caught, from the
  * IR: whether it ends the propagation, by swallowing it or turning it into
  * another exception (a bare `raise` in except* re-raises the group: a
- * BaseExceptionGroup, no longer a CancelledError); star for except*. */
+ * BaseExceptionGroup, no longer a CancelledError); star for except*,
+ * star_reraise for one whose bare `raise` re-raises the group that still
+ * holds the CancelledError it caught. */
 typedef struct handler {
-    int ends, swallows, converts, star;
+    int ends, swallows, converts, star, star_reraise;
 } handler;
 
 static handler handler_reaction(const af_ctx *c, int op)
 {
-    handler h = {0, 0, 0, 0};
+    handler h = {0, 0, 0, 0, 0};
     if (!c->s || op < 0 || op >= c->s->nops)
         return h;
     const af_op *o = &c->s->ops[op];
@@ -333,6 +337,7 @@ static handler handler_reaction(const af_ctx *c, int op)
         h.swallows = o->reaction == AF_REACT_SWALLOW;
         h.converts = o->reaction == AF_REACT_RAISE || o->reaction == AF_REACT_RERAISE;
         h.ends = h.swallows || h.converts;
+        h.star_reraise = o->reaction == AF_REACT_RERAISE;
     }
     return h;
 }
@@ -343,13 +348,18 @@ static handler handler_reaction(const af_ctx *c, int op)
  * into the exception groups they raise, so neither a message nor a count
  * can be judged from it. A handler that ends the propagation delivers the
  * requests outstanding (the ledger); a swallowing one loses them
- * (swallowed, rule handler: the misuse pattern). */
+ * (swallowed, rule handler: the misuse pattern). An except* that catches
+ * the CancelledError an inner except* re-raised in its group (no op
+ * raised a new one, none returned, in between) receives nothing new. */
 static void on_caught(af_ctx *c, walk *w, int i)
 {
     const af_event *e = &c->tr->events[i];
     if (!af_exc_is_cancelled(e->exc_type))
         return;
     handler h = handler_reaction(c, e->op);
+    if (h.star && w->star_carried)
+        return; /* the CancelledError an inner except* re-raised: received there */
+    w->star_carried = h.star_reraise;
     int late = after_end(c, w, i);
     if (af_exc_is_exact_cancelled(e->exc_type) && !late && !h.star)
         rule_message(c, w, i, e->msg);
@@ -580,6 +590,8 @@ static void on_op_exit(af_ctx *c, walk *w, int i)
     block_exit x;
     if (!close_open(c, w, i, &x))
         return;
+    if (x.e->exit == AF_OPEXIT_OK || af_exc_is_cancelled(x.e->exc_type))
+        w->star_carried = 0; /* that propagation ended, or a new CancelledError */
     trace_raise_source(c, w, &x);
     if (x.e->exit == AF_OPEXIT_OK)
         rule_block_returned(c, w, &x);
@@ -650,6 +662,19 @@ static undelivered collect_undelivered(const af_ctx *c, const walk *w, int i)
     return u;
 }
 
+/* Whether the loop reported task T "destroyed but it is pending" before
+ * event i: its end is the final collection's. */
+static bool destroyed_pending(const af_ctx *c, int T, int i)
+{
+    for (int j = 0; j < i; j++) {
+        const af_event *e = &c->tr->events[j];
+        if (e->kind == AF_EV_LOOP_EXC && e->task == T && e->msg &&
+            strstr(e->msg, "Task was destroyed but it is pending"))
+            return true;
+    }
+    return false;
+}
+
 /* The cause of a swallowed verdict at T's end (event e) for request q,
  * the cause rules in order. */
 static af_blame swallowed_cause(af_ctx *c, const walk *w, const af_event *e, const undelivered *u,
@@ -663,6 +688,15 @@ static af_blame swallowed_cause(af_ctx *c, const walk *w, const af_event *e, con
                           "the scenario's handler swallowed the CancelledError (misuse)");
     if (u->n_harness == u->n && w->ti->pending_ev >= 0)
         return harness_cause(c, w, why, cap);
+    if (destroyed_pending(c, w->T, (int)(e - c->tr->events))) {
+        int mop;
+        char sub[AF_VERDICT_WHY_MAX];
+        af_blame k = af_leak_cause(c, w->T, sub, sizeof sub, &mop);
+        return af_inherit(AF_CR_CANCEL_DESTROYED_PENDING, k, why, cap,
+                          "the task was destroyed while pending and its coroutine closed by the "
+                          "final collection, never run again: %s",
+                          sub);
+    }
     /* try / except* are Python statements, not asyncio: a `return` or an
      * exception in their finally replaces the CancelledError in flight;
      * that is the scenario's code. */

@@ -641,12 +641,37 @@ static void waits_of_body(const af_scenario *s, const af_body *b, uint32_t *wait
     }
 }
 
-/* Bit set of the IR tasks that lie on a waits-for cycle. */
+/* A task spawned or started into a task group is waited for by the group,
+ * i.e. by the task whose code runs the group's block. */
+static void group_waits(const af_scenario *s, uint32_t *reach)
+{
+    for (int i = 0; i < s->nops; i++) {
+        const af_op *op = &s->ops[i];
+        if ((op->kind != AF_OP_SPAWN && op->kind != AF_OP_START) || op->ref < 0 ||
+            op->ref >= s->nops)
+            continue;
+        int owner = s->ops[op->ref].task;
+        if (owner < 0 || owner >= AF_MAX_TASKS)
+            continue;
+        for (int t = op->children.head; t != AF_NIL && t < AF_MAX_TASKS; t = s->tasks[t].next)
+            reach[owner] |= 1u << t;
+    }
+}
+
+/* Bit set of the IR tasks that lie on a waits-for cycle of two or more
+ * tasks, or wait (through their awaits and groups) for one of those, or
+ * await themselves: none of them can end. A task that awaits itself does
+ * not block its waiters (asyncio raises RuntimeError at once). */
 uint32_t af_await_cycle_tasks(const af_scenario *s)
 {
-    uint32_t reach[AF_MAX_TASKS] = {0};
-    for (int t = 0; t < s->ntasks; t++)
+    uint32_t reach[AF_MAX_TASKS] = {0}, self_await = 0;
+    for (int t = 0; t < s->ntasks; t++) {
         waits_of_body(s, &s->tasks[t].body, &reach[t]);
+        if (reach[t] & (1u << t))
+            self_await |= 1u << t;
+        reach[t] &= ~(1u << t);
+    }
+    group_waits(s, reach);
     for (int k = 0; k < s->ntasks; k++) /* transitive closure */
         for (int t = 0; t < s->ntasks; t++)
             if (reach[t] & (1u << k))
@@ -655,7 +680,11 @@ uint32_t af_await_cycle_tasks(const af_scenario *s)
     for (int t = 0; t < s->ntasks; t++)
         if (reach[t] & (1u << t))
             on_cycle |= 1u << t;
-    return on_cycle;
+    uint32_t bound = on_cycle | self_await;
+    for (int t = 0; t < s->ntasks; t++)
+        if (reach[t] & on_cycle)
+            bound |= 1u << t;
+    return bound;
 }
 
 /* Whether op `op` of a cycle task waits on a task of the cycle: an await
@@ -664,6 +693,12 @@ static int cycle_edge(const af_scenario *s, const af_op *op, uint32_t cycle)
 {
     if (op->task < 0 || op->task >= AF_MAX_TASKS || !(cycle & (1u << op->task)))
         return 0;
+    if ((op->kind == AF_OP_SPAWN || op->kind == AF_OP_START) && op->ref >= 0 &&
+        op->ref < s->nops) { /* into a group: its owner waits for the child */
+        int owner = s->ops[op->ref].task, k = op->children.head;
+        return owner >= 0 && owner < AF_MAX_TASKS && (cycle & (1u << owner)) && k != AF_NIL &&
+               k < AF_MAX_TASKS && (cycle & (1u << k));
+    }
     if (op->kind == AF_OP_AWAIT)
         return op->ref >= 0 && op->ref < AF_MAX_TASKS && (cycle & (1u << op->ref));
     if (!af_op_has_children(op->kind) || op->kind == AF_OP_SPAWN)
@@ -681,6 +716,11 @@ static int cycle_edge(const af_scenario *s, const af_op *op, uint32_t cycle)
 static void add_edges(const af_scenario *s, const af_op *op, uint32_t cycle, uint32_t *waits)
 {
     int t = op->task;
+    if (op->kind == AF_OP_SPAWN || op->kind == AF_OP_START) { /* into a group (cycle_edge) */
+        t = s->ops[op->ref].task;
+        waits[t] |= (1u << op->children.head) & cycle;
+        return;
+    }
     if (op->kind == AF_OP_AWAIT) {
         if (op->ref != t && op->ref >= 0 && op->ref < AF_MAX_TASKS)
             waits[t] |= (1u << op->ref) & cycle;

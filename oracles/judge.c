@@ -9,12 +9,16 @@
  *
  * After the oracles, one cause rule that concerns all of them (AWAIT_CYCLE
  * in base/oracles.def): tasks that
- * await each other in a cycle (t awaits u while u, through its own awaits
- * and the structured ops that wait for their children, waits for t). Such
- * a scenario deadlocks by construction, and a cancel entering the cycle
- * recurses through it (Task.cancel cancels what the task waits on) until
- * RecursionError, leaving cancelling() counts in the hundreds: verdicts
- * about the tasks of the cycle are the scenario's, not asyncio's.
+ * await each other in a cycle (t awaits u while u, through its own awaits,
+ * the structured ops that wait for their children and the task groups
+ * that wait for the tasks spawned or started into them, waits for t), and
+ * the tasks that wait for one of those. Such a scenario deadlocks by
+ * construction, and a cancel entering the cycle recurses through it
+ * (Task.cancel cancels what the task waits on) until RecursionError,
+ * leaving cancelling() counts in the hundreds; the tasks left pending are
+ * destroyed at the final collection, where their finally clauses run
+ * outside any task: verdicts about these tasks are the scenario's, not
+ * asyncio's.
  */
 #include <stdio.h>
 #include <stdlib.h>

@@ -8,9 +8,10 @@
  * was never awaited". A task is located at the op that created it (spawn,
  * gather, ...), else the op owning its IR task, else the op its parent was
  * in; a coroutine at the never_awaited op (the n-th for the n-th such
- * warning) or at the spawn that handed the task's coroutine ('task_<name>')
- * to asyncio.
+ * warning), at the spawn that handed the task's coroutine ('task_<name>')
+ * to asyncio, or at the wait_for whose body ('body_<op>') it is.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "oracles/oracle.h"
@@ -73,6 +74,19 @@ static int spawn_of_coro(const af_ctx *c, const char *coro)
     if (t <= 0)
         return -1;
     return c->s->tasks[t].parent;
+}
+
+/* The wait_for op whose body coroutine is coro ("body_N", N the op's
+ * index: harness/py/interp.py names it so), or -1: a wait_for that fails
+ * before it awaits its body (3.12's timeout() outside a task, in a finally
+ * run at the final collection) leaves it never awaited. */
+static int wait_for_of_coro(const af_ctx *c, const char *coro)
+{
+    int i, end = 0;
+    if (!c->s || sscanf(coro, "body_%d%n", &i, &end) != 1 || coro[end] != '\0' || i < 0 ||
+        i >= c->s->nops || c->s->ops[i].kind != AF_OP_WAIT_FOR)
+        return -1;
+    return i;
 }
 
 /* The coroutine name inside "coroutine 'NAME' was never awaited". */
@@ -141,10 +155,11 @@ void af_oracle_leaked_task(af_ctx *c)
             char name[128];
             if (!coro_name(e->msg, name, sizeof name) || af_is_nested_target(name))
                 continue;
-            int spawn = spawn_of_coro(c, name);
+            int spawn = spawn_of_coro(c, name), body_of = wait_for_of_coro(c, name);
             /* a never_awaited op's coroutine is probe.never_awaited_coro: any
              * other coroutine is not the misuse's */
-            int op = spawn >= 0 ? spawn
+            int op = spawn >= 0     ? spawn
+                     : body_of >= 0 ? body_of
                      : coro_is(name, "never_awaited_coro")
                          ? af_ctx_nth_op_of_kind(c, AF_OP_NEVER_AWAITED, nth++)
                          : -1;

@@ -249,10 +249,12 @@ static af_blame owner_cause(af_ctx *c, int T, char *why, size_t cap, int *mop)
     const af_op *o = &c->s->ops[owner];
     if (af_op_exit_ev(c, owner) < 0 && !af_op_is_free_spawn(o)) {
         /* the responsible op never ended: its task was left pending (gather
-         * with return_exceptions retrieves only once every child is done) */
+         * with return_exceptions retrieves only once every child is done),
+         * or never finished because KeyboardInterrupt / SystemExit escaped
+         * the loop and interrupted the run */
         int runner = af_op_runner(c, owner);
         const af_tinfo *r = af_ctx_task(c, runner);
-        if (r && r->pending_ev >= 0) {
+        if (r && (r->pending_ev >= 0 || (c->escaped && r->done_ev < 0))) {
             char sub[AF_VERDICT_WHY_MAX];
             return af_inherit(AF_CR_LOST_RUNNER_PENDING,
                               af_leak_cause(c, runner, sub, sizeof sub, mop), why, cap,

@@ -140,12 +140,25 @@ class TaskStatus:
 async def _join(made, fut):
     """The group's helper: waits for the started task (made: a future of
     it); a failure before started() is start()'s caller's, not the
-    group's."""
-    task = await made
+    group's. start() primes it up to `await made`, so that a cancel before
+    the helper's first step (the group's) lands here: the helper then
+    cancels the task and waits for it, as the group waits for its tasks,
+    before it ends cancelled."""
+    try:
+        task = await made
+    except asyncio.CancelledError:
+        task = made.result()
+        task.cancel()
+        await asyncio.wait([task])
+        raise
     try:
         return await task
-    except BaseException:
-        if fut.done() and not fut.cancelled() and fut.exception() is not None:
+    except BaseException as e:
+        # the task's own failure before started(); a CancelledError here
+        # is the helper's own (the group's), never the task's: a task that
+        # ends cancelled cancels fut
+        if (not isinstance(e, asyncio.CancelledError) and fut.done() and not fut.cancelled()
+                and fut.exception() is not None):
             return None
         raise
 
@@ -169,6 +182,7 @@ async def start(create_task, coro_fn, name=None):
         made = loop.create_future()
         join = _join(made, fut)
         join.__qualname__ = HELPER_PREFIX + "start"  # the probe names tasks after it
+        join.send(None)  # primed: suspended in `await made` (see _join)
         try:
             helper = create_task(join, name=HELPER_PREFIX + "start")
         except BaseException:
@@ -177,12 +191,7 @@ async def start(create_task, coro_fn, name=None):
     task = loop.create_task(coro_fn(TaskStatus(fut)), name=name)
     task.add_done_callback(lambda t: _on_task_done(fut, t))
     if create_task is not None:
-        made.set_result(task)
-        if asyncio.isfuture(helper):
-            # the group's cancellation reaches the task it started, even
-            # before the helper's first step (in anyio that task runs in
-            # the group's scope from its first step)
-            helper.add_done_callback(lambda h: task.cancel() if h.cancelled() else None)
+        made.set_result(task)  # before the helper's first step, which resumes there
     try:
         return await fut
     except asyncio.CancelledError:

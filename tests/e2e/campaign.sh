@@ -109,16 +109,23 @@ P=$W/planted
 rc=$?
 [ $rc -eq 1 ] || fail "planted: exit $rc, want 1 (a new signature)"
 planted=$(grep -m1 "^  new " "$W/log" | awk '{print $2}')
-grep -A1 "signature(s) this run:" "$W/log" > "$W/first"
 # (a target's signatures end with "|@NAME"; the shipped list it borrows
 # from stock asyncio matches them so: 459fb692cfb79806 is
-# "cancellation.swallowed|wait_for|block|@planted_wait_for")
-grep -q "^  new    459fb692cfb79806  cancellation.swallowed|wait_for|block|@planted_wait_for$" "$W/first" \
-  || fail "planted: the planted signature is not listed first as new: $(grep -A2 'this run:' "$W/log")"
+# "cancellation.swallowed|wait_for|block|@planted_wait_for"). The planted
+# defect's cancellation.count|wait_for|block (17b6945524c062bd) is known on
+# 3.11, whose list has gh-86296's, and new from 3.12 on, whose wait_for
+# does not do that: the new ones, listed first, are the planted defect's.
+planted_sigs="459fb692cfb79806 17b6945524c062bd"
+sed -n '/signature(s) this run:/,$p' "$W/log" | sed 1d | grep -E "^  (new|known) " > "$W/listed"
+grep -q "^  new    459fb692cfb79806  cancellation.swallowed|wait_for|block|@planted_wait_for$" "$W/listed" \
+  || fail "planted: the planted signature is not listed as new: $(grep -A2 'this run:' "$W/log")"
+! awk '{print $1}' "$W/listed" | uniq | sed -n '2,$p' | grep -q new || fail "planted: new after known: $(cat "$W/listed")"
 grep -q "^asyncfuzz: FINDING cancellation.swallowed 459fb692cfb79806 .* \[new\]$" "$W/log" || fail "planted: FINDING line not [new]"
 labels "$P/findings" > "$W/labels"
 grep -q "^459fb692cfb79806 new None$" "$W/labels" || fail "planted: meta.json not new: $(tr '\n' ';' < "$W/labels")"
-[ "$(grep -c ' new ' "$W/labels")" -eq 1 ] || fail "planted: more than one new signature"
+for sig in $(grep ' new ' "$W/labels" | awk '{print $1}'); do
+  [[ " $planted_sigs " == *" $sig "* ]] || fail "planted: $sig new, not the planted defect's"
+done
 ok "planted_wait_for: exit 1, $planted labelled new, the others known"
 
 # 3. a resume with another target is refused
@@ -172,7 +179,7 @@ done
 ok "--out: default under \$XDG_DATA_HOME or ~/.local/share, printed; the source tree refused"
 
 # 6. a team's baseline turns a new signature known
-printf '# triaged\ncancellation.swallowed|wait_for|block\tTEAM-42\t-\tthe planted wait_for\n' > "$W/team.tsv"
+printf '# triaged\ncancellation.swallowed|wait_for|block\tTEAM-42\t-\tthe planted wait_for\ncancellation.count|wait_for|block\tTEAM-42\t-\tits count\n' > "$W/team.tsv"
 "$AF" fuzz --out "$W/planted-team" --target planted_wait_for --baseline "$W/team.tsv" --time 4 \
   --seed 3 --coverage semantic > "$W/log" 2>&1
 rc=$?
@@ -191,7 +198,12 @@ done
 printf 'from target_asyncio import *  # noqa: F401,F403\n' > "$W/target_stock.py"
 args=()
 for p in "${pys[@]}"; do args+=(--python "$p"); done
-"$AF" gen --seed 1 --count 600 --out "$W/pythons" -q --target "$W/target_stock.py" "${args[@]}" \
+# enough runs to meet a defect of the embedded version: gh-86296 is met in
+# 600 on 3.11; from 3.12 on it takes about 2000
+full=$("$AF" --version | sed -n 's/^embedded interpreter: CPython \([0-9.]*\).*/\1/p')
+count=600
+[ "${full%.*}" = 3.11 ] || count=2000
+"$AF" gen --seed 1 --count $count --out "$W/pythons" -q --target "$W/target_stock.py" "${args[@]}" \
   > /dev/null 2> "$W/log"
 rc=$?
 [ $rc -eq 1 ] || fail "--python: gen exit $rc, want 1"
@@ -218,7 +230,7 @@ for name in sorted(os.listdir(d)):
         print("gh-86296 reproduces on:", where)
 assert seen > 0
 PYEOF
-grep -q "reproduces on: 3.11.2 reproduced" "$W/log" || fail "--python: no line on stderr"
+grep -qE "reproduces on: 3\.11\.2 (not )?reproduced" "$W/log" || fail "--python: no line on stderr"
 cat "$W/repro"
 ok "--python: reproduces_on recorded for every new finding under ${#pys[@]} interpreter(s)"
 

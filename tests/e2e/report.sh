@@ -34,7 +34,9 @@ run_fuzz() { # SEED
   AF_ALL_CAUSES=1 "$AF" fuzz --runs 2500 --seed "$1" --out "$C" 2>"$W/log$1" >/dev/null; rc=$?
   [[ $rc -le 1 ]] || { fail "fuzz --seed $1: exit $rc"; cat "$W/log$1"; }
 }
-for seed in 1 2 3; do run_fuzz $seed; done
+# seed 3 first: from an empty corpus it meets known defects on 3.11, 3.12 and
+# 3.13 alike (1 and 2 first reach none of 3.12+'s in 2500 runs)
+for seed in 3 1 2; do run_fuzz $seed; done
 (cd "$C" && find findings history.jsonl campaign.json stats -type f | sort | xargs md5sum) > "$W/before"
 
 "$AF" report "$C" > "$W/report.out" 2>&1; rc=$?
