@@ -112,8 +112,6 @@
     X(N_gc, "gc")                                                                                  \
     X(N_collect, "collect")                                                                        \
     X(N_finish_late_tasks, "_finish_late_tasks")                                                   \
-    X(N_close_pending, "_close_pending")                                                           \
-    X(N_Closing, "Closing")                                                                        \
     X(N_clear_queues, "clear_queues")                                                              \
     X(N_leave_running, "leave_running")                                                            \
     X(N_enter_running, "enter_running")                                                            \
@@ -131,7 +129,6 @@ static PyObject *s_task_new, *s_task_done, *s_result, *s_exception, *s_cancelled
     *s_raise, *s_end, *s_budget, *s_pending;
 static PyObject *g_globals;         /* probe's globals (bind) */
 static PyObject *g_cancelled_error; /* asyncio.CancelledError */
-static PyObject *g_closing;         /* probe.Closing, looked up at first use */
 static PyObject *g_init_kwnames;    /* ("loop", "name", "context") */
 static PyObject *g_name_kwnames;    /* ("name",) */
 static PyObject *g_empty_tuple;
@@ -1436,7 +1433,7 @@ done:
  *   with op_scope(op) as o:   op_enter (task, op, cancelling()) on entry;
  *                             op_exit (outcome, exception, detail,
  *                             cancelling()) on exit, unless the coroutine
- *                             is being closed (GeneratorExit, probe.Closing). o.detail, or
+ *                             is being closed (GeneratorExit). o.detail, or
  *                             o.cm.expired() when o.cm is set, is the
  *                             detail.
  *   wait_for_scope(op, timeout): the same, detail = whether the deadline
@@ -1592,16 +1589,6 @@ static PyObject *op_scope_exit(op_scope_object *self, PyObject *const *args, Py_
     }
     if (et == PyExc_GeneratorExit)
         Py_RETURN_FALSE; /* closed, not an outcome of the op (probe.py) */
-    if (et != Py_None) {
-        if (!g_closing) {
-            PyObject *closing = gget(N_Closing);
-            if (!closing)
-                return NULL;
-            g_closing = Py_NewRef(closing);
-        }
-        if (et == g_closing)
-            Py_RETURN_FALSE; /* closed by probe._close_pending, as above */
-    }
     if (!self->task) {
         PyErr_SetString(PyExc_AttributeError, "'op_scope' object has no attribute 'task'");
         return NULL;
@@ -1645,7 +1632,7 @@ done:
 static PyMethodDef op_scope_methods[] = {
     {"__enter__", (PyCFunction)op_scope_enter, METH_NOARGS, "Records op_enter."},
     {"__exit__", (PyCFunction)(void (*)(void))op_scope_exit, METH_FASTCALL,
-     "Records op_exit (not on GeneratorExit or probe.Closing)."},
+     "Records op_exit (not on GeneratorExit)."},
     {NULL, NULL, 0, NULL},
 };
 
@@ -2174,9 +2161,7 @@ static PyObject *undone_tasks(void)
     return left;
 }
 
-/* The cleanup rounds of _run_phases: cancel what is left, drain the loop.
- * 1: every task is done and nothing is ready (end_run need not look for
- * tasks left pending), 0: the rounds ran out, -1: an error. */
+/* The cleanup rounds of _run_phases: cancel what is left, drain the loop. */
 static int cancel_and_drain(PyObject *loop, const run_options *o, PyObject *first_left)
 {
     for (int round = 0; round < 3; round++) {
@@ -2188,7 +2173,7 @@ static int cancel_and_drain(PyObject *loop, const run_options *o, PyObject *firs
         int ready = PyList_GET_SIZE(left) ? 1 : af_loop_true(loop, AF_L_READY);
         if (ready <= 0) {
             Py_DECREF(left);
-            return ready < 0 ? -1 : 1;
+            return ready;
         }
         for (Py_ssize_t i = 0; i < PyList_GET_SIZE(left); i++) {
             if (call_method_void(PyList_GET_ITEM(left, i), N_cancel, NULL, 0) < 0) {
@@ -2237,7 +2222,7 @@ static int insert_watchdog_event(PyObject *events, PyObject *at)
     return rc;
 }
 
-/* _run_phases(loop, ...): what cancel_and_drain returns. */
+/* _run_phases(loop, ...) */
 static int run_phases(PyObject *loop, PyObject *events, PyObject *root_name, PyObject *make_root,
                       PyObject *prim_spec, const run_options *o)
 {
@@ -2334,36 +2319,22 @@ static int sort_tail(PyObject *events, Py_ssize_t k)
     return rc;
 }
 
-/* _close_pending(pending), in Python only when a task is left pending;
- * NULL: none is (nothing to call). */
-static int close_pending(PyObject *pending)
-{
-    if (!pending || !PyList_GET_SIZE(pending))
-        return 0;
-    PyObject *x = call_global(N_close_pending, &pending, 1);
-    Py_XDECREF(x);
-    return x ? 0 : -1;
-}
-
-/* The `finally` part of probe.run but the hooks' restoration; settled:
- * the cleanup ended with every task done (none to close, none to look for). */
-static int end_run(PyObject *loop, PyObject *events, const run_options *o, int settled)
+/* The `finally` part of probe.run but the hooks' restoration. */
+static int end_run(PyObject *loop, PyObject *events, const run_options *o)
 {
     if (!PyList_CheckExact(events)) {
         PyErr_SetString(PyExc_TypeError, "probe.run: the event list was replaced");
         return -1;
     }
     Py_ssize_t k = PyList_GET_SIZE(events);
-    if (call_method_void(loop, N_clear_queues, NULL, 0) < 0 || forget_names() < 0)
+    PyObject *all = NULL;
+    if (call_method_void(loop, N_clear_queues, NULL, 0) < 0 || forget_names() < 0 ||
+        !(all = PyList_New(0)) || gset(N_ALL, all) < 0 || gset(N_ROOT, Py_None) < 0) {
+        Py_XDECREF(all);
         return -1;
-    PyObject *pending = settled ? NULL : undone_tasks();
-    PyObject *all = (settled || pending) ? PyList_New(0) : NULL;
-    int rc = all && gset(N_ALL, all) == 0 && gset(N_ROOT, Py_None) == 0 ? 0 : -1;
-    Py_XDECREF(all);
-    if (rc == 0)
-        rc = close_pending(pending);
-    Py_XDECREF(pending);
-    if (rc < 0 || collect_garbage() < 0 || finish_late_tasks(loop, o->watchdog) < 0 ||
+    }
+    Py_DECREF(all);
+    if (collect_garbage() < 0 || finish_late_tasks(loop, o->watchdog) < 0 ||
         sort_tail(events, k) < 0)
         return -1;
     return call_method_void(loop, N_leave_running, NULL, 0);
@@ -2401,11 +2372,11 @@ static PyObject *probe_run(PyObject *self, PyObject *const *args, Py_ssize_t nar
         !(events = PyList_New(0)) || reset_state(target, loop, events, &o) < 0 ||
         install_hooks(&saved) < 0 || call_method_void(loop, N_enter_running, NULL, 0) < 0)
         goto done;
-    int phases = run_phases(loop, events, root_name, make_root, prim_spec, &o);
+    int failed = run_phases(loop, events, root_name, make_root, prim_spec, &o) < 0;
     PyObject *et, *ev, *tb;
     PyErr_Fetch(&et, &ev, &tb);
-    int cleanup_failed = end_run(loop, events, &o, phases == 1) < 0 || restore_hooks(&saved) < 0;
-    if (end_finally(cleanup_failed, et, ev, tb) < 0 || phases < 0)
+    int cleanup_failed = end_run(loop, events, &o) < 0 || restore_hooks(&saved) < 0;
+    if (end_finally(cleanup_failed, et, ev, tb) < 0 || failed)
         goto done;
     result = Py_NewRef(events);
 done:
@@ -2431,7 +2402,6 @@ static PyObject *bind(PyObject *self, PyObject *globals)
     if (!ce)
         return NULL;
     Py_XSETREF(g_cancelled_error, ce);
-    Py_CLEAR(g_closing); /* of these globals: looked up again */
     Py_INCREF(globals);
     Py_XSETREF(g_globals, globals);
     Py_RETURN_NONE;

@@ -13,10 +13,8 @@
 # Determinism: task ids are assigned in creation order (root 0) and a task
 # hashes by its id, so sets of tasks (TaskGroup._tasks, asyncio.wait's sets)
 # iterate in the same order in every process. Automatic garbage collection
-# is off during a run; the coroutines of tasks left pending are closed in
-# creation order (_close_pending), not by the collector; the final
-# collection's batch of events (destroyed pending tasks, never-retrieved
-# exceptions, unawaited coroutines, and the closing's) is sorted.
+# is off during a run; the final collection's batch of events (destroyed
+# pending tasks, never-retrieved exceptions, unawaited coroutines) is sorted.
 import asyncio
 import asyncio.futures
 import asyncio.tasks
@@ -305,9 +303,10 @@ class op_scope:
         return self
 
     def __exit__(self, et, ev, tb):
-        if et is GeneratorExit or et is Closing:
-            # The coroutine is being closed (after the run: _close_pending,
-            # or by the collector): not an outcome of the op.
+        if et is GeneratorExit:
+            # The coroutine is being closed (collected after the run, or
+            # at the end of a reproducer): not an outcome of the op, and
+            # when it happens depends on the collector.
             return False
         d = self.detail if self.cm is None else self.cm.expired()
         t = _current_tasks.get(LOOP)
@@ -598,13 +597,9 @@ def _showwarning(message, category, filename, lineno, file=None, line=None):
 
 
 def _unraisablehook(u):
-    _unraisable_event(u.exc_type, u.exc_value)
-
-
-def _unraisable_event(exc_type, exc_value):
     EVENTS.append(("unraisable", LOOP._clock, LOOP._iteration,
-                   "" if exc_type is None else tname(exc_type),
-                   str(exc_value).split("\n", 1)[0]))
+                   "" if u.exc_type is None else tname(u.exc_type),
+                   str(u.exc_value).split("\n", 1)[0]))
 
 
 def get_loop():
@@ -659,58 +654,6 @@ def _collect():
     if gc.collect(0) == 0:
         return 0
     return gc.collect()
-
-
-class Closing(BaseException):
-    """What _close_pending throws into a coroutine, standing for the
-    GeneratorExit of coroutine.close(). Not GeneratorExit itself:
-    coroutine.throw(GeneratorExit) closes the awaited coroutine first and
-    throws GeneratorExit anew into each awaiting one, so what the outer
-    frames see would depend on how the code is cut into coroutines (the
-    embedded interpreter runs each block as a coroutine of its own, a
-    reproducer's task is one function). Any other exception is thrown
-    into the innermost frame and passed up as a raise or a return passes
-    up, as in one frame."""
-
-
-_CLOSE_ROUNDS = 100
-_IGNORED = "coroutine ignored GeneratorExit"
-
-
-def _close_pending(pending):
-    """Close the coroutines of tasks that are left pending (a cycle of tasks
-    awaiting each other), in creation order, before the final collection
-    destroys the tasks. Left to the collector, each coroutine of a chain is
-    closed by its own finalizer in the collector's order, and what their
-    finally clauses record depends on that order and on how the code is cut
-    into coroutines. Here: throw Closing in, and again while the coroutine
-    still yields (each yield recorded as close() reports it, "coroutine
-    ignored GeneratorExit"), until it has finished; an exception other than
-    Closing is recorded as the collector reports one raised by close()."""
-    for t in pending:
-        c = t.get_coro()
-        for _ in range(_CLOSE_ROUNDS):
-            if not getattr(c, "cr_suspended", False):
-                break  # finished, or never started (the collector warns)
-            try:
-                c.throw(Closing)
-            except (Closing, StopIteration):
-                break
-            except BaseException as e:
-                _unraisable_event(type(e), e)
-                break
-            _unraisable_event(RuntimeError, _IGNORED)
-
-
-def _close_and_collect():
-    """Drop the run's tasks (ALL), close the coroutines of those left
-    pending, and collect."""
-    global ALL
-    pending = [t for t in ALL if not t.done()]
-    ALL = []
-    _close_pending(pending)
-    del pending
-    _collect()
 
 
 def _all_done():
@@ -809,8 +752,9 @@ def run(root_name, make_root, prim_spec=(), options=None, target=None):
         k = len(events)
         loop.clear_queues()
         _forget_names()
+        ALL = []
         ROOT = None
-        _close_and_collect()
+        _collect()
         _finish_late_tasks(loop, watchdog)
         if len(events) - k > 1:
             events[k:] = sorted(events[k:], key=repr)
@@ -837,17 +781,17 @@ def _forget_names():
 
 
 def _finish_late_tasks(loop, watchdog):
-    """Closing or collecting a suspended coroutine runs its finally clauses,
-    and one that awaits there can start new tasks (a wait_for's inner
-    task, a shield's) after the run has ended. Cancel and drain them, close
-    what is still pending and collect again, a bounded number of rounds,
-    so that nothing of this
+    """Collecting a suspended coroutine runs its finally clauses
+    (GeneratorExit), and one that awaits there can start new tasks (a
+    wait_for's inner task) after the run has ended. Cancel and drain them,
+    and collect again, a bounded number of rounds, so that nothing of this
     run is left in the loop for the next one. That code also registers
     what it creates by name (start() -> tasks[name], a task group, a
     timeout): forget those names every round, or the next run, which
     reuses this process, would find a task of this run under a name it
     has not created yet (an await or cancel of it would act on the stale
     task)."""
+    global ALL
     for _ in range(4):
         _forget_names()
         if not ALL and not loop._ready and not loop._scheduled:
@@ -863,8 +807,9 @@ def _finish_late_tasks(loop, watchdog):
         except (KeyboardInterrupt, SystemExit):
             pass
         loop.clear_queues()
+        ALL = []
         _forget_names()
-        _close_and_collect()
+        _collect()
     _forget_names()
 
 

