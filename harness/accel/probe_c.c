@@ -1137,6 +1137,8 @@ static int note_stop(PyObject *loop)
 }
 
 /* run_until(loop, pred, max_iterations, max_vtime, watchdog_seconds) */
+static int interrupt_raised(void);
+
 static PyObject *run_until(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
     (void)self;
@@ -1281,6 +1283,16 @@ done:
         if (!result && af_watchdog_caught())
             result = Py_NewRef(s_watchdog);
         af_watchdog_end();
+    }
+    /* except (KeyboardInterrupt, SystemExit): self._stopping = False; raise
+     * (a stop() of the interrupted iteration does not outlive it, as in
+     * run_forever's finally) */
+    if (!result && interrupt_raised()) {
+        PyObject *type, *value, *tb;
+        PyErr_Fetch(&type, &value, &tb);
+        if (af_loop_set(loop, AF_L_STOPPING, Py_False) < 0)
+            PyErr_Clear();
+        PyErr_Restore(type, value, tb);
     }
     Py_XDECREF(x);
     Py_XDECREF(deadline);

@@ -351,6 +351,11 @@ class VirtualBase(_vloop.VirtualTime, asyncio.base_events.BaseEventLoop):
             return e.args[0]
         except _vloop.WatchdogExpired:
             return "watchdog"
+        except (KeyboardInterrupt, SystemExit):
+            # as run_forever's finally does: a stop() of the interrupted
+            # iteration does not outlive it (vloop.py's run_until alike)
+            self._stopping = False
+            raise
         finally:
             _vloop._wd_end()
             self.max_iteration = self.max_vtime = _FOREVER

@@ -336,6 +336,11 @@ class VirtualLoop(VirtualTime, asyncio.base_events.BaseEventLoop):
                     self.events.append(("stopped", self._clock, self._iteration))
         except WatchdogExpired:
             return "watchdog"
+        except (KeyboardInterrupt, SystemExit):
+            # as run_forever's finally does: a stop() of the interrupted
+            # iteration does not outlive it
+            self._stopping = False
+            raise
         finally:
             _wd_end()
         return None
