@@ -48,7 +48,11 @@ fi
 
 "$AF" replay $dir || fails=$((fails+1))
 "$AF" replay --target planted_loop tests/scenarios/oracles-loop || fails=$((fails+1))
-"$AF" replay --target nest_asyncio tests/scenarios/oracles-reentrant || fails=$((fails+1))
+if "${AF_PYTHON:-/usr/bin/python3.11}" -c 'import nest_asyncio' 2>/dev/null; then
+  "$AF" replay --target nest_asyncio tests/scenarios/oracles-reentrant || fails=$((fails+1))
+else  # Debian ships python3-nest-asyncio for its 3.11 only
+  echo "SKIP: the re-entrant contract on nest_asyncio: nest_asyncio is not installed for ${AF_PYTHON:-/usr/bin/python3.11}"
+fi
 timeout 60 "$AF" replay --max-vtime 1000 tests/scenarios/oracles-hang || fails=$((fails+1))
 echo "oracles.sh: $fails failure(s)"
 [[ $fails -eq 0 ]]
