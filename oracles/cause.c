@@ -716,11 +716,15 @@ static int cycle_edge(const af_scenario *s, const af_op *op, uint32_t cycle)
 static void add_edges(const af_scenario *s, const af_op *op, uint32_t cycle, uint32_t *waits)
 {
     int t = op->task;
-    if (op->kind == AF_OP_SPAWN || op->kind == AF_OP_START) { /* into a group (cycle_edge) */
-        t = s->ops[op->ref].task;
-        waits[t] |= (1u << op->children.head) & cycle;
+    if ((op->kind == AF_OP_SPAWN || op->kind == AF_OP_START) && op->ref >= 0 &&
+        op->ref < s->nops) { /* into a group (cycle_edge): its owner waits */
+        int owner = s->ops[op->ref].task, k = op->children.head;
+        if (owner >= 0 && owner < AF_MAX_TASKS && k >= 0 && k < AF_MAX_TASKS)
+            waits[owner] |= (1u << k) & cycle;
         return;
     }
+    if (t < 0 || t >= AF_MAX_TASKS)
+        return;
     if (op->kind == AF_OP_AWAIT) {
         if (op->ref != t && op->ref >= 0 && op->ref < AF_MAX_TASKS)
             waits[t] |= (1u << op->ref) & cycle;
